@@ -1,0 +1,34 @@
+//! Names of topic config keys (Kafka's spelling, so Kafka users recognise them). Values travel
+//! as strings; the broker validates them and reports the bad key by name.
+
+/// `delete` (retention removes old segments) or `compact` (keep the newest record per key).
+pub const CLEANUP_POLICY: &str = "cleanup.policy";
+/// Delete segments older than this (ms); `-1` keeps them forever.
+pub const RETENTION_MS: &str = "retention.ms";
+/// Delete the oldest segments while the partition is larger than this; `-1` means no limit.
+pub const RETENTION_BYTES: &str = "retention.bytes";
+/// Roll the active segment when it reaches this size.
+pub const SEGMENT_BYTES: &str = "segment.bytes";
+/// Roll the active segment when it is this old (ms).
+pub const SEGMENT_MS: &str = "segment.ms";
+/// `always`, `interval` or `never`.
+pub const FSYNC_POLICY: &str = "fsync.policy";
+/// The fsync period for `fsync.policy=interval`.
+pub const FSYNC_INTERVAL_MS: &str = "fsync.interval.ms";
+/// How long tombstones survive compaction (ms).
+pub const DELETE_RETENTION_MS: &str = "delete.retention.ms";
+/// Bytes of log between two sparse index entries.
+pub const INDEX_INTERVAL_BYTES: &str = "index.interval.bytes";
+
+/// Every key, for validation and `describe` output.
+pub const ALL: &[&str] = &[
+    CLEANUP_POLICY,
+    RETENTION_MS,
+    RETENTION_BYTES,
+    SEGMENT_BYTES,
+    SEGMENT_MS,
+    FSYNC_POLICY,
+    FSYNC_INTERVAL_MS,
+    DELETE_RETENTION_MS,
+    INDEX_INTERVAL_BYTES,
+];

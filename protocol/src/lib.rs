@@ -1,0 +1,38 @@
+//! `rustlog-protocol`: the RustLog wire protocol as a pure codec (no sockets, no files, no async).
+//!
+//! Module map:
+//! - [`limits`]: every size limit, by name.
+//! - [`error_code`]: the one error-code table (number, name, retriable) shared by all languages.
+//! - [`error`]: [`ProtocolError`], why bytes did not decode.
+//! - [`api`]: [`ApiKey`], the request kinds and their versions.
+//! - [`frame`]: length-prefixed frames and their request/response headers.
+//! - [`messages`]: one file per request kind; [`Request`] / [`Response`] dispatch by api key.
+//! - [`batch`]: record batches, the bytes stored on disk and sent on the wire; builder and
+//!   zero-copy reader with CRC checks.
+//! - [`names`]: topic name and group id rules.
+//! - [`config_keys`]: topic config key names.
+//! - [`partitioner`]: the key → partition hash every client shares.
+//! - [`wire`]: bounds-checked big-endian primitives.
+//!
+//! The normative description of every byte is `protocol-spec/SPEC.md`; `protocol-spec/vectors/`
+//! holds golden frames that this crate's tests decode and re-encode byte for byte.
+
+pub mod api;
+pub mod batch;
+pub mod config_keys;
+pub mod error;
+pub mod error_code;
+pub mod frame;
+pub mod limits;
+pub mod messages;
+pub mod names;
+pub mod partitioner;
+pub mod wire;
+
+pub use api::ApiKey;
+pub use batch::{RecordBatchBuilder, RecordBatchView, RecordView};
+pub use error::ProtocolError;
+pub use error_code::ErrorCode;
+pub use frame::{RequestFrame, RequestHeader, ResponseFrame, ResponseHeader};
+pub use messages::common::{ErrorBody, TopicPartition, TopicPartitions};
+pub use messages::{encode_error_response, Request, Response, ResponseBody};

@@ -1,0 +1,235 @@
+//! Every request and response type, one file per request kind, and the `Request` / `Response`
+//! enums that dispatch encoding and decoding by api key.
+//!
+//! Control-plane bodies are JSON objects (unknown fields are ignored, so fields can be added
+//! without a version bump). Produce and Fetch have binary bodies (see their files).
+
+pub mod api_versions;
+pub mod common;
+pub mod create_topic;
+pub mod delete_topic;
+pub mod describe_group;
+pub mod describe_partition;
+pub mod describe_topic;
+pub mod fetch;
+pub mod heartbeat;
+pub mod join_group;
+pub mod leave_group;
+pub mod list_groups;
+pub mod list_offsets;
+pub mod list_topics;
+pub mod metrics_fetch;
+pub mod offset_commit;
+pub mod offset_fetch;
+pub mod ping;
+pub mod produce;
+
+use crate::api::ApiKey;
+use crate::error::ProtocolError;
+use crate::error_code::ErrorCode;
+use crate::frame::{encode_request_frame, encode_response_frame, RequestFrame, ResponseFrame};
+use crate::wire::Reader;
+use bytes::{Bytes, BytesMut};
+use common::ErrorBody;
+
+pub(crate) fn read_error_code(r: &mut Reader) -> Result<ErrorCode, ProtocolError> {
+    let raw = r.u16("error_code")?;
+    ErrorCode::from_code(raw).ok_or(ProtocolError::UnknownErrorCode(raw))
+}
+
+fn to_json<T: serde::Serialize>(api: ApiKey, value: &T) -> Result<Vec<u8>, ProtocolError> {
+    serde_json::to_vec(value).map_err(|source| ProtocolError::InvalidJson {
+        api: api.name(),
+        source,
+    })
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(api: ApiKey, body: &[u8]) -> Result<T, ProtocolError> {
+    // Bad UTF-8 gets its own error rather than a generic JSON one.
+    if std::str::from_utf8(body).is_err() {
+        return Err(ProtocolError::InvalidUtf8 { what: "JSON body" });
+    }
+    serde_json::from_slice(body).map_err(|source| ProtocolError::InvalidJson {
+        api: api.name(),
+        source,
+    })
+}
+
+macro_rules! messages {
+    (
+        json { $( $japi:ident => $jreq:ty, $jresp:ty; )* }
+        binary { $( $bapi:ident => $breq:ty, $bresp:ty; )* }
+    ) => {
+        /// A decoded request body of any kind.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[non_exhaustive]
+        pub enum Request {
+            $( $japi($jreq), )*
+            $( $bapi($breq), )*
+        }
+
+        /// A decoded successful response body of any kind.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[non_exhaustive]
+        pub enum Response {
+            $( $japi($jresp), )*
+            $( $bapi($bresp), )*
+        }
+
+        impl Request {
+            /// The api key this request is sent under.
+            pub fn api_key(&self) -> ApiKey {
+                match self {
+                    $( Request::$japi(_) => ApiKey::$japi, )*
+                    $( Request::$bapi(_) => ApiKey::$bapi, )*
+                }
+            }
+
+            /// Encodes just the body.
+            pub fn encode_body(&self) -> Result<Vec<u8>, ProtocolError> {
+                match self {
+                    $( Request::$japi(body) => to_json(ApiKey::$japi, body), )*
+                    $( Request::$bapi(body) => { let mut out = Vec::new(); body.encode(&mut out); Ok(out) } )*
+                }
+            }
+
+            /// Decodes the body of a request of kind `api`.
+            pub fn decode_body(api: ApiKey, body: Bytes) -> Result<Request, ProtocolError> {
+                match api {
+                    $( ApiKey::$japi => from_json(api, &body).map(Request::$japi), )*
+                    $( ApiKey::$bapi => <$breq>::decode(body).map(Request::$bapi), )*
+                }
+            }
+        }
+
+        impl Response {
+            /// The api key of the request this answers.
+            pub fn api_key(&self) -> ApiKey {
+                match self {
+                    $( Response::$japi(_) => ApiKey::$japi, )*
+                    $( Response::$bapi(_) => ApiKey::$bapi, )*
+                }
+            }
+
+            /// Encodes just the body.
+            pub fn encode_body(&self) -> Result<Vec<u8>, ProtocolError> {
+                match self {
+                    $( Response::$japi(body) => to_json(ApiKey::$japi, body), )*
+                    $( Response::$bapi(body) => { let mut out = Vec::new(); body.encode(&mut out); Ok(out) } )*
+                }
+            }
+
+            /// Decodes the body of a successful response to a request of kind `api`.
+            pub fn decode_body(api: ApiKey, body: Bytes) -> Result<Response, ProtocolError> {
+                match api {
+                    $( ApiKey::$japi => from_json(api, &body).map(Response::$japi), )*
+                    $( ApiKey::$bapi => <$bresp>::decode(body).map(Response::$bapi), )*
+                }
+            }
+        }
+
+        $(
+            impl From<$jreq> for Request { fn from(body: $jreq) -> Self { Request::$japi(body) } }
+            impl From<$jresp> for Response { fn from(body: $jresp) -> Self { Response::$japi(body) } }
+        )*
+        $(
+            impl From<$breq> for Request { fn from(body: $breq) -> Self { Request::$bapi(body) } }
+            impl From<$bresp> for Response { fn from(body: $bresp) -> Self { Response::$bapi(body) } }
+        )*
+    };
+}
+
+messages! {
+    json {
+        ApiVersions => api_versions::ApiVersionsRequest, api_versions::ApiVersionsResponse;
+        Ping => ping::PingRequest, ping::PingResponse;
+        ListOffsets => list_offsets::ListOffsetsRequest, list_offsets::ListOffsetsResponse;
+        CreateTopic => create_topic::CreateTopicRequest, create_topic::CreateTopicResponse;
+        DeleteTopic => delete_topic::DeleteTopicRequest, delete_topic::DeleteTopicResponse;
+        ListTopics => list_topics::ListTopicsRequest, list_topics::ListTopicsResponse;
+        DescribeTopic => describe_topic::DescribeTopicRequest, describe_topic::DescribeTopicResponse;
+        DescribePartition => describe_partition::DescribePartitionRequest, describe_partition::DescribePartitionResponse;
+        OffsetCommit => offset_commit::OffsetCommitRequest, offset_commit::OffsetCommitResponse;
+        OffsetFetch => offset_fetch::OffsetFetchRequest, offset_fetch::OffsetFetchResponse;
+        JoinGroup => join_group::JoinGroupRequest, join_group::JoinGroupResponse;
+        Heartbeat => heartbeat::HeartbeatRequest, heartbeat::HeartbeatResponse;
+        LeaveGroup => leave_group::LeaveGroupRequest, leave_group::LeaveGroupResponse;
+        MetricsFetch => metrics_fetch::MetricsFetchRequest, metrics_fetch::MetricsFetchResponse;
+        ListGroups => list_groups::ListGroupsRequest, list_groups::ListGroupsResponse;
+        DescribeGroup => describe_group::DescribeGroupRequest, describe_group::DescribeGroupResponse;
+    }
+    binary {
+        Produce => produce::ProduceRequest, produce::ProduceResponse;
+        Fetch => fetch::FetchRequest, fetch::FetchResponse;
+    }
+}
+
+impl Request {
+    /// Decodes a whole request frame: checks the api key and version, then the body.
+    pub fn decode(frame: &RequestFrame) -> Result<Request, ProtocolError> {
+        let api = frame.header.checked_api()?;
+        Request::decode_body(api, frame.body.clone())
+    }
+
+    /// Appends this request as a frame (version 0) to `out`.
+    pub fn encode_frame(
+        &self,
+        correlation_id: u32,
+        out: &mut BytesMut,
+    ) -> Result<(), ProtocolError> {
+        let body = self.encode_body()?;
+        encode_request_frame(out, self.api_key(), 0, correlation_id, |out| {
+            out.extend_from_slice(&body)
+        });
+        Ok(())
+    }
+}
+
+/// What a response frame carried: the typed response, or the broker's error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResponseBody {
+    Ok(Response),
+    Err { code: ErrorCode, message: String },
+}
+
+impl Response {
+    /// Appends this successful response as a frame to `out`.
+    pub fn encode_frame(
+        &self,
+        correlation_id: u32,
+        out: &mut BytesMut,
+    ) -> Result<(), ProtocolError> {
+        let body = self.encode_body()?;
+        encode_response_frame(out, correlation_id, ErrorCode::None, |out| {
+            out.extend_from_slice(&body)
+        });
+        Ok(())
+    }
+
+    /// Decodes a response frame to a request of kind `api`.
+    pub fn decode(api: ApiKey, frame: &ResponseFrame) -> Result<ResponseBody, ProtocolError> {
+        let raw = frame.header.error_code;
+        let code = ErrorCode::from_code(raw).ok_or(ProtocolError::UnknownErrorCode(raw))?;
+        if code == ErrorCode::None {
+            return Response::decode_body(api, frame.body.clone()).map(ResponseBody::Ok);
+        }
+        let body: ErrorBody = from_json(api, &frame.body)?;
+        Ok(ResponseBody::Err {
+            code,
+            message: body.message,
+        })
+    }
+}
+
+/// Appends an error response frame (`error_code` != 0, body `{"message": ...}`) to `out`.
+pub fn encode_error_response(
+    out: &mut BytesMut,
+    correlation_id: u32,
+    code: ErrorCode,
+    message: &str,
+) {
+    let body = serde_json::json!({ "message": message }).to_string();
+    encode_response_frame(out, correlation_id, code, |out| {
+        out.extend_from_slice(body.as_bytes())
+    });
+}
