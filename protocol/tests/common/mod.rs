@@ -1,0 +1,416 @@
+//! Shared fixtures for the protocol tests: one sample of every request and response kind, the
+//! sample record batches, a hex dump, and the proptest configuration.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use bytes::Bytes;
+use proptest::test_runner::Config;
+use rustlog_protocol::batch::set_base_offset;
+use rustlog_protocol::messages::api_versions::{ApiVersionsRequest, ApiVersionsResponse};
+use rustlog_protocol::messages::create_topic::{CreateTopicRequest, CreateTopicResponse};
+use rustlog_protocol::messages::delete_topic::{DeleteTopicRequest, DeleteTopicResponse};
+use rustlog_protocol::messages::describe_group::{
+    DescribeGroupRequest, DescribeGroupResponse, MemberDescription, PartitionLag,
+};
+use rustlog_protocol::messages::describe_partition::{
+    DescribePartitionRequest, DescribePartitionResponse, SegmentInfo,
+};
+use rustlog_protocol::messages::describe_topic::{
+    DescribeTopicRequest, DescribeTopicResponse, PartitionSummary,
+};
+use rustlog_protocol::messages::fetch::{
+    FetchPartition, FetchPartitionResponse, FetchRequest, FetchResponse,
+};
+use rustlog_protocol::messages::heartbeat::{HeartbeatRequest, HeartbeatResponse};
+use rustlog_protocol::messages::join_group::{Assignor, JoinGroupRequest, JoinGroupResponse};
+use rustlog_protocol::messages::leave_group::{LeaveGroupRequest, LeaveGroupResponse};
+use rustlog_protocol::messages::list_groups::{GroupSummary, ListGroupsRequest, ListGroupsResponse};
+use rustlog_protocol::messages::list_offsets::{
+    ListOffsetsPartition, ListOffsetsPartitionResponse, ListOffsetsRequest, ListOffsetsResponse,
+    OffsetSpec,
+};
+use rustlog_protocol::messages::list_topics::{ListTopicsRequest, ListTopicsResponse, TopicSummary};
+use rustlog_protocol::messages::metrics_fetch::{MetricsFetchRequest, MetricsFetchResponse};
+use rustlog_protocol::messages::offset_commit::{
+    OffsetCommitEntry, OffsetCommitPartitionResponse, OffsetCommitRequest, OffsetCommitResponse,
+};
+use rustlog_protocol::messages::offset_fetch::{
+    OffsetFetchPartition, OffsetFetchRequest, OffsetFetchResponse,
+};
+use rustlog_protocol::messages::ping::{PingRequest, PingResponse};
+use rustlog_protocol::messages::produce::{
+    Acks, ProducePartition, ProducePartitionResponse, ProduceRequest, ProduceResponse,
+};
+use rustlog_protocol::{
+    ApiKey, ErrorCode, RecordBatchBuilder, Request, Response, TopicPartition, TopicPartitions,
+};
+use std::collections::BTreeMap;
+
+/// Proptest settings: `default_cases` unless `PROPTEST_CASES` says otherwise. Kept modest so the
+/// whole protocol suite stays well under a minute on 2 cores.
+pub fn proptest_config(default_cases: u32) -> Config {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default_cases);
+    Config {
+        cases,
+        ..Config::default()
+    }
+}
+
+/// A fixed timestamp (2023-11-14T22:13:20Z) so vectors never depend on the clock.
+pub const T0_MS: i64 = 1_700_000_000_000;
+
+type Rec<'a> = (i64, Option<&'a [u8]>, Option<&'a [u8]>, Vec<(&'a str, &'a [u8])>);
+
+fn build(records: &[Rec<'_>], base_offset: u64) -> Vec<u8> {
+    let mut b = RecordBatchBuilder::new();
+    for (ts, key, value, headers) in records {
+        b.push(*ts, *key, *value, headers).unwrap();
+    }
+    b.finish(base_offset)
+}
+
+/// Two keyed records, no headers, base offset 0 (as a producer sends it).
+pub fn batch_keyed() -> Vec<u8> {
+    build(
+        &[
+            (T0_MS, Some(b"user-1"), Some(b"{\"clicks\":1}"), vec![]),
+            (T0_MS + 5, Some(b"user-2"), Some(b"{\"clicks\":7}"), vec![]),
+        ],
+        0,
+    )
+}
+
+/// Two records with null keys (round-robin partitioned).
+pub fn batch_unkeyed() -> Vec<u8> {
+    build(
+        &[
+            (T0_MS, None, Some(b"hello"), vec![]),
+            (T0_MS + 1, None, Some(b"world"), vec![]),
+        ],
+        0,
+    )
+}
+
+/// One record with two headers.
+pub fn batch_headers() -> Vec<u8> {
+    build(
+        &[(
+            T0_MS,
+            Some(b"order-17"),
+            Some(b"paid"),
+            vec![("trace-id", b"abc123"), ("source", b"")],
+        )],
+        0,
+    )
+}
+
+/// A tombstone: a key with a null value (deletes the key under compaction).
+pub fn batch_null_value() -> Vec<u8> {
+    build(&[(T0_MS, Some(b"user-1"), None, vec![])], 0)
+}
+
+/// Empty (zero-length, not null) key and value: the two must stay distinguishable.
+pub fn batch_empty_fields() -> Vec<u8> {
+    build(&[(T0_MS, Some(b""), Some(b""), vec![])], 0)
+}
+
+/// Five records mixing keys, null fields and headers; one timestamp is earlier than the first
+/// (a negative timestamp delta).
+pub fn batch_multi() -> Vec<u8> {
+    build(
+        &[
+            (T0_MS, Some(b"a"), Some(b"1"), vec![]),
+            (T0_MS + 10, None, Some(b"2"), vec![("h", b"x")]),
+            (T0_MS - 3, Some(b"c"), None, vec![]),
+            (T0_MS + 250, Some(b"d"), Some(b"4"), vec![("k1", b"v1"), ("k2", b"v2")]),
+            (T0_MS + 20, None, None, vec![]),
+        ],
+        0,
+    )
+}
+
+/// Three records stamped by the broker with base offset 42 (how they sit on disk and in a fetch).
+pub fn batch_stamped() -> Vec<u8> {
+    let mut bytes = build(
+        &[
+            (T0_MS, Some(b"k"), Some(b"v0"), vec![]),
+            (T0_MS + 1, Some(b"k"), Some(b"v1"), vec![]),
+            (T0_MS + 2, Some(b"k"), Some(b"v2"), vec![]),
+        ],
+        0,
+    );
+    set_base_offset(&mut bytes, 42);
+    bytes
+}
+
+/// Every sample batch: (file stem, description, bytes).
+pub fn sample_batches() -> Vec<(&'static str, &'static str, Vec<u8>)> {
+    vec![
+        ("batch_keyed", "two records with keys and values, no headers, base offset 0", batch_keyed()),
+        ("batch_unkeyed", "two records with null keys", batch_unkeyed()),
+        ("batch_headers", "one record with two headers (one with an empty value)", batch_headers()),
+        ("batch_null_value", "a tombstone: key with a null value", batch_null_value()),
+        ("batch_empty_fields", "a zero-length (not null) key and value", batch_empty_fields()),
+        ("batch_multi", "five records mixing null keys, null values, headers and a negative timestamp delta", batch_multi()),
+        ("batch_stamped", "three records after the broker stamped base offset 42 (CRC unchanged)", batch_stamped()),
+    ]
+}
+
+fn tp(topic: &str, partitions: &[u32]) -> TopicPartitions {
+    TopicPartitions {
+        topic: topic.to_string(),
+        partitions: partitions.to_vec(),
+    }
+}
+
+fn config(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn full_config(cleanup: &str) -> BTreeMap<String, String> {
+    config(&[
+        ("cleanup.policy", cleanup),
+        ("delete.retention.ms", "86400000"),
+        ("fsync.interval.ms", "100"),
+        ("fsync.policy", "interval"),
+        ("index.interval.bytes", "4096"),
+        ("retention.bytes", "-1"),
+        ("retention.ms", "604800000"),
+        ("segment.bytes", "1073741824"),
+        ("segment.ms", "604800000"),
+    ])
+}
+
+/// One request of every api key, in api key order: (description, request).
+pub fn sample_requests() -> Vec<(&'static str, Request)> {
+    vec![
+        ("ask which apis and versions the broker speaks", ApiVersionsRequest { client_software: Some("rustlog-vectors/1".into()) }.into()),
+        ("liveness round trip", PingRequest {}.into()),
+        ("produce two batches (keyed, with headers) to two partitions, acks=leader", ProduceRequest {
+            acks: Acks::Leader,
+            timeout_ms: 30_000,
+            partitions: vec![
+                ProducePartition { topic: "orders".into(), partition: 0, batch: Bytes::from(batch_keyed()) },
+                ProducePartition { topic: "events".into(), partition: 2, batch: Bytes::from(batch_headers()) },
+            ],
+        }.into()),
+        ("fetch from orders/0 at offset 43, long-polling up to 500 ms", FetchRequest {
+            max_wait_ms: 500,
+            min_bytes: 1,
+            max_bytes: 1_048_576,
+            partitions: vec![FetchPartition { topic: "orders".into(), partition: 0, fetch_offset: 43, partition_max_bytes: 1_048_576 }],
+        }.into()),
+        ("earliest, latest and by-timestamp lookups", ListOffsetsRequest {
+            partitions: vec![
+                ListOffsetsPartition { topic: "orders".into(), partition: 0, spec: OffsetSpec::Earliest },
+                ListOffsetsPartition { topic: "orders".into(), partition: 1, spec: OffsetSpec::Latest },
+                ListOffsetsPartition { topic: "orders".into(), partition: 2, spec: OffsetSpec::Timestamp { timestamp_ms: T0_MS } },
+            ],
+        }.into()),
+        ("create a compacted topic with 3 partitions", CreateTopicRequest {
+            name: "orders".into(),
+            partitions: 3,
+            config: config(&[("cleanup.policy", "compact"), ("fsync.policy", "always")]),
+        }.into()),
+        ("delete a topic", DeleteTopicRequest { name: "orders".into() }.into()),
+        ("list every topic", ListTopicsRequest {}.into()),
+        ("describe a topic", DescribeTopicRequest { name: "orders".into() }.into()),
+        ("describe one partition", DescribePartitionRequest { topic: "orders".into(), partition: 0 }.into()),
+        ("commit offsets as a group member", OffsetCommitRequest {
+            group_id: "billing".into(),
+            generation_id: Some(3),
+            member_id: Some("billing-1f2e".into()),
+            offsets: vec![
+                OffsetCommitEntry { topic: "orders".into(), partition: 0, offset: 45, metadata: None },
+                OffsetCommitEntry { topic: "orders".into(), partition: 1, offset: 7, metadata: Some("host-a".into()) },
+            ],
+        }.into()),
+        ("fetch committed offsets of two partitions", OffsetFetchRequest {
+            group_id: "billing".into(),
+            partitions: Some(vec![
+                TopicPartition { topic: "orders".into(), partition: 0 },
+                TopicPartition { topic: "orders".into(), partition: 1 },
+            ]),
+        }.into()),
+        ("first join of a consumer group (no member id yet)", JoinGroupRequest {
+            group_id: "billing".into(),
+            member_id: None,
+            client_id: "billing-service".into(),
+            topics: vec!["orders".into()],
+            session_timeout_ms: 10_000,
+            rebalance_timeout_ms: 30_000,
+            assignor: Assignor::Range,
+        }.into()),
+        ("keep a membership alive", HeartbeatRequest { group_id: "billing".into(), member_id: "billing-1f2e".into(), generation_id: 3 }.into()),
+        ("leave a group", LeaveGroupRequest { group_id: "billing".into(), member_id: "billing-1f2e".into() }.into()),
+        ("fetch the broker's metrics", MetricsFetchRequest {}.into()),
+        ("list consumer groups", ListGroupsRequest {}.into()),
+        ("describe a consumer group", DescribeGroupRequest { group_id: "billing".into() }.into()),
+    ]
+}
+
+/// One successful response of every api key, in api key order: (description, response).
+pub fn sample_responses() -> Vec<(&'static str, Response)> {
+    vec![
+        ("the api table of this codec", ApiVersionsResponse::supported("0.1.0").into()),
+        ("pong", PingResponse {}.into()),
+        ("one partition appended at offset 42, one partition-level error", ProduceResponse {
+            partitions: vec![
+                ProducePartitionResponse {
+                    topic: "orders".into(), partition: 0, error_code: ErrorCode::None,
+                    base_offset: 42, log_append_time_ms: T0_MS + 17, log_start_offset: 0, error_message: String::new(),
+                },
+                ProducePartitionResponse {
+                    topic: "events".into(), partition: 2, error_code: ErrorCode::PartitionNotFound,
+                    base_offset: 0, log_append_time_ms: -1, log_start_offset: 0, error_message: "topic \"events\" has 2 partitions".into(),
+                },
+            ],
+        }.into()),
+        ("one stored batch starting at 42 (before the fetch offset 43), high watermark 45", FetchResponse {
+            partitions: vec![FetchPartitionResponse {
+                topic: "orders".into(), partition: 0, error_code: ErrorCode::None,
+                high_watermark: 45, log_start_offset: 0, records: Bytes::from(batch_stamped()),
+            }],
+        }.into()),
+        ("offsets found, and a timestamp after the last record", ListOffsetsResponse {
+            partitions: vec![
+                ListOffsetsPartitionResponse { topic: "orders".into(), partition: 0, error_code: ErrorCode::None, offset: Some(0), timestamp_ms: None },
+                ListOffsetsPartitionResponse { topic: "orders".into(), partition: 1, error_code: ErrorCode::None, offset: Some(45), timestamp_ms: None },
+                ListOffsetsPartitionResponse { topic: "orders".into(), partition: 2, error_code: ErrorCode::None, offset: None, timestamp_ms: None },
+            ],
+        }.into()),
+        ("the created topic with its effective config", CreateTopicResponse { name: "orders".into(), partitions: 3, config: full_config("compact") }.into()),
+        ("topic deleted", DeleteTopicResponse {}.into()),
+        ("two topics, sorted by name", ListTopicsResponse {
+            topics: vec![
+                TopicSummary { name: "events".into(), partitions: 2 },
+                TopicSummary { name: "orders".into(), partitions: 3 },
+            ],
+        }.into()),
+        ("config and per-partition offsets", DescribeTopicResponse {
+            name: "orders".into(),
+            config: full_config("delete"),
+            partitions: vec![
+                PartitionSummary { partition: 0, log_start_offset: 0, high_watermark: 45, size_bytes: 4_096, segment_count: 1 },
+                PartitionSummary { partition: 1, log_start_offset: 10, high_watermark: 12, size_bytes: 190, segment_count: 2 },
+            ],
+        }.into()),
+        ("a partition with a sealed and an active segment", DescribePartitionResponse {
+            topic: "orders".into(), partition: 0, log_start_offset: 0, high_watermark: 45, size_bytes: 4_096,
+            segments: vec![
+                SegmentInfo { base_offset: 0, next_offset: 40, size_bytes: 3_900, max_timestamp_ms: Some(T0_MS + 99), sealed: true },
+                SegmentInfo { base_offset: 40, next_offset: 45, size_bytes: 196, max_timestamp_ms: Some(T0_MS + 120), sealed: false },
+            ],
+        }.into()),
+        ("per-partition commit results", OffsetCommitResponse {
+            partitions: vec![
+                OffsetCommitPartitionResponse { topic: "orders".into(), partition: 0, error_code: ErrorCode::None },
+                OffsetCommitPartitionResponse { topic: "orders".into(), partition: 1, error_code: ErrorCode::None },
+            ],
+        }.into()),
+        ("one committed offset, one partition never committed", OffsetFetchResponse {
+            offsets: vec![
+                OffsetFetchPartition { topic: "orders".into(), partition: 0, offset: Some(45), metadata: None, error_code: ErrorCode::None },
+                OffsetFetchPartition { topic: "orders".into(), partition: 1, offset: None, metadata: None, error_code: ErrorCode::None },
+            ],
+        }.into()),
+        ("the member id, generation and assignment", JoinGroupResponse {
+            member_id: "billing-1f2e".into(), generation_id: 3,
+            assignment: vec![tp("orders", &[0, 1])],
+            heartbeat_interval_ms: 3_000, member_count: 2,
+        }.into()),
+        ("heartbeat accepted", HeartbeatResponse {}.into()),
+        ("left the group", LeaveGroupResponse {}.into()),
+        ("Prometheus text", MetricsFetchResponse {
+            prometheus_text: "# TYPE rustlog_requests_total counter\nrustlog_requests_total{api=\"Produce\"} 12\n".into(),
+        }.into()),
+        ("two groups, sorted by id", ListGroupsResponse {
+            groups: vec![
+                GroupSummary { group_id: "audit".into(), state: "empty".into(), generation_id: 0, member_count: 0 },
+                GroupSummary { group_id: "billing".into(), state: "stable".into(), generation_id: 3, member_count: 2 },
+            ],
+        }.into()),
+        ("members, assignment and lag", DescribeGroupResponse {
+            group_id: "billing".into(), state: "stable".into(), generation_id: 3, assignor: Assignor::Range,
+            members: vec![
+                MemberDescription { member_id: "billing-1f2e".into(), client_id: "billing-service".into(), topics: vec!["orders".into()], assignment: vec![tp("orders", &[0, 1])] },
+                MemberDescription { member_id: "billing-9a0b".into(), client_id: "billing-service".into(), topics: vec!["orders".into()], assignment: vec![tp("orders", &[2])] },
+            ],
+            offsets: vec![
+                PartitionLag { topic: "orders".into(), partition: 0, committed_offset: Some(45), high_watermark: 45, lag: 0 },
+                PartitionLag { topic: "orders".into(), partition: 2, committed_offset: None, high_watermark: 12, lag: 12 },
+            ],
+        }.into()),
+    ]
+}
+
+/// The file stem of an api's vectors: `Produce` → `produce`, `ApiVersions` → `api_versions`.
+pub fn snake_name(api: ApiKey) -> String {
+    let mut out = String::new();
+    for (i, c) in api.name().chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The correlation id used in an api's vectors, so a reader can tell the frames apart.
+pub fn vector_correlation_id(api: ApiKey) -> u32 {
+    0x0100 + u32::from(api.code())
+}
+
+/// Classic hex dump: offset, 16 bytes in hex, printable ASCII.
+pub fn hex_dump(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for (i, chunk) in bytes.chunks(16).enumerate() {
+        let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
+        let ascii: String = chunk
+            .iter()
+            .map(|&b| if (0x20..0x7f).contains(&b) { b as char } else { '.' })
+            .collect();
+        out.push_str(&format!("{:08x}  {:<47}  |{}|\n", i * 16, hex.join(" "), ascii));
+    }
+    out
+}
+
+/// A readable rendering of a batch's header and records, for snapshots.
+pub fn describe_batch(bytes: &[u8]) -> String {
+    use rustlog_protocol::RecordBatchView;
+    let view = RecordBatchView::parse(bytes).unwrap();
+    view.validate().unwrap();
+    let mut out = format!("{:#?}\n", view.header());
+    for record in view.records() {
+        let r = record.unwrap();
+        out.push_str(&format!(
+            "record offset={} offset_delta={} timestamp_ms={} key={} value={}\n",
+            r.offset,
+            r.offset_delta,
+            r.timestamp_ms,
+            show(r.key),
+            show(r.value)
+        ));
+        for header in r.headers() {
+            let (k, v) = header.unwrap();
+            out.push_str(&format!("  header {k:?} = {}\n", show(Some(v))));
+        }
+    }
+    out
+}
+
+fn show(field: Option<&[u8]>) -> String {
+    match field {
+        None => "null".to_string(),
+        Some(bytes) => format!("{:?}", String::from_utf8_lossy(bytes)),
+    }
+}
