@@ -126,11 +126,19 @@ fn http_and_tls_bytes_are_refused_as_oversized_frames() {
     let mut buf = BytesMut::from(&http[..]);
     let err = decode_request_frame(&mut buf, FRAME_BYTES_MAX).unwrap_err();
     assert!(
-        matches!(err, ProtocolError::FrameTooLarge { length: 0x4745_5420, .. }),
+        matches!(
+            err,
+            ProtocolError::FrameTooLarge {
+                length: 0x4745_5420,
+                ..
+            }
+        ),
         "{err}"
     );
     // TLS 1.2/1.3 ClientHello record: content type 0x16, version 0x0301, length, handshake type 1.
-    let client_hello = [0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03];
+    let client_hello = [
+        0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03,
+    ];
     let mut buf = BytesMut::from(&client_hello[..]);
     let err = decode_request_frame(&mut buf, FRAME_BYTES_MAX).unwrap_err();
     assert!(matches!(err, ProtocolError::FrameTooLarge { .. }), "{err}");
@@ -184,7 +192,13 @@ fn unsupported_version_is_its_own_error() {
     let frame = request_frame(ApiKey::Produce.code(), 1, b"");
     let err = Request::decode(&frame).unwrap_err();
     assert!(
-        matches!(err, ProtocolError::UnsupportedVersion { api: "Produce", version: 1 }),
+        matches!(
+            err,
+            ProtocolError::UnsupportedVersion {
+                api: "Produce",
+                version: 1
+            }
+        ),
         "{err}"
     );
     assert_eq!(err.code(), ErrorCode::UnsupportedVersion);
@@ -203,7 +217,13 @@ fn bad_json_is_invalid_json() {
     ] {
         let err = decode_json(ApiKey::CreateTopic, body);
         assert!(
-            matches!(err, ProtocolError::InvalidJson { api: "CreateTopic", .. }),
+            matches!(
+                err,
+                ProtocolError::InvalidJson {
+                    api: "CreateTopic",
+                    ..
+                }
+            ),
             "{}: {err}",
             String::from_utf8_lossy(body)
         );
@@ -242,7 +262,12 @@ fn bad_utf8_is_invalid_utf8() {
     body.extend_from_slice(&[0, 2, 0xc3, 0x28]);
     let err = ProduceRequest::decode(Bytes::from(body)).unwrap_err();
     assert!(
-        matches!(err, ProtocolError::InvalidUtf8 { what: "produce topic" }),
+        matches!(
+            err,
+            ProtocolError::InvalidUtf8 {
+                what: "produce topic"
+            }
+        ),
         "{err}"
     );
 }
@@ -269,7 +294,10 @@ fn truncated_binary_bodies_are_truncated() {
     let body = fetch_body();
     for cut in 0..body.len() {
         let err = FetchRequest::decode(Bytes::copy_from_slice(&body[..cut])).unwrap_err();
-        assert!(matches!(err, ProtocolError::Truncated { .. }), "cut {cut}: {err}");
+        assert!(
+            matches!(err, ProtocolError::Truncated { .. }),
+            "cut {cut}: {err}"
+        );
         assert_eq!(err.code(), ErrorCode::InvalidRequest);
     }
     assert!(FetchRequest::decode(Bytes::from(body)).is_ok());
@@ -281,7 +309,13 @@ fn trailing_bytes_after_a_binary_body_are_refused() {
     body.push(0);
     let err = FetchRequest::decode(Bytes::from(body)).unwrap_err();
     assert!(
-        matches!(err, ProtocolError::TrailingBytes { what: "fetch request", extra: 1 }),
+        matches!(
+            err,
+            ProtocolError::TrailingBytes {
+                what: "fetch request",
+                extra: 1
+            }
+        ),
         "{err}"
     );
     let mut body = Vec::new();
@@ -301,7 +335,13 @@ fn counts_and_lengths_above_their_limits_are_refused_before_allocation() {
     body.extend_from_slice(&(PARTITIONS_PER_REQUEST_MAX + 1).to_be_bytes());
     let err = ProduceRequest::decode(Bytes::from(body)).unwrap_err();
     assert!(
-        matches!(err, ProtocolError::LimitExceeded { what: "produce partition count", .. }),
+        matches!(
+            err,
+            ProtocolError::LimitExceeded {
+                what: "produce partition count",
+                ..
+            }
+        ),
         "{err}"
     );
     assert_eq!(err.code(), ErrorCode::RecordTooLarge);
@@ -322,7 +362,10 @@ fn counts_and_lengths_above_their_limits_are_refused_before_allocation() {
     body.extend_from_slice(&(BATCH_BYTES_MAX + 1).to_be_bytes());
     assert!(matches!(
         ProduceRequest::decode(Bytes::from(body)),
-        Err(ProtocolError::LimitExceeded { what: "produce batch bytes", .. })
+        Err(ProtocolError::LimitExceeded {
+            what: "produce batch bytes",
+            ..
+        })
     ));
 }
 
@@ -333,7 +376,10 @@ fn invalid_acks_is_an_invalid_enum() {
     body.extend_from_slice(&0u32.to_be_bytes());
     assert!(matches!(
         ProduceRequest::decode(Bytes::from(body)),
-        Err(ProtocolError::InvalidEnum { what: "acks", value: 3 })
+        Err(ProtocolError::InvalidEnum {
+            what: "acks",
+            value: 3
+        })
     ));
 }
 

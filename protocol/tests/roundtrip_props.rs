@@ -30,12 +30,16 @@ use rustlog_protocol::messages::fetch::{
 use rustlog_protocol::messages::heartbeat::{HeartbeatRequest, HeartbeatResponse};
 use rustlog_protocol::messages::join_group::{Assignor, JoinGroupRequest, JoinGroupResponse};
 use rustlog_protocol::messages::leave_group::{LeaveGroupRequest, LeaveGroupResponse};
-use rustlog_protocol::messages::list_groups::{GroupSummary, ListGroupsRequest, ListGroupsResponse};
+use rustlog_protocol::messages::list_groups::{
+    GroupSummary, ListGroupsRequest, ListGroupsResponse,
+};
 use rustlog_protocol::messages::list_offsets::{
     ListOffsetsPartition, ListOffsetsPartitionResponse, ListOffsetsRequest, ListOffsetsResponse,
     OffsetSpec,
 };
-use rustlog_protocol::messages::list_topics::{ListTopicsRequest, ListTopicsResponse, TopicSummary};
+use rustlog_protocol::messages::list_topics::{
+    ListTopicsRequest, ListTopicsResponse, TopicSummary,
+};
 use rustlog_protocol::messages::metrics_fetch::{MetricsFetchRequest, MetricsFetchResponse};
 use rustlog_protocol::messages::offset_commit::{
     OffsetCommitEntry, OffsetCommitPartitionResponse, OffsetCommitRequest, OffsetCommitResponse,
@@ -72,10 +76,8 @@ fn config() -> impl Strategy<Value = std::collections::BTreeMap<String, String>>
 }
 
 fn topic_partitions() -> impl Strategy<Value = TopicPartitions> {
-    (topic(), vec(any::<u32>(), 0..4)).prop_map(|(topic, partitions)| TopicPartitions {
-        topic,
-        partitions,
-    })
+    (topic(), vec(any::<u32>(), 0..4))
+        .prop_map(|(topic, partitions)| TopicPartitions { topic, partitions })
 }
 
 fn assignor() -> impl Strategy<Value = Assignor> {
@@ -123,19 +125,27 @@ fn batch() -> impl Strategy<Value = Bytes> {
 
 fn request() -> impl Strategy<Value = Request> {
     prop_oneof![
-        option::of(text()).prop_map(|client_software| ApiVersionsRequest { client_software }.into()),
+        option::of(text())
+            .prop_map(|client_software| ApiVersionsRequest { client_software }.into()),
         Just(PingRequest {}.into()),
-        (acks(), any::<u32>(), vec((topic(), any::<u32>(), batch()), 0..3)).prop_map(
-            |(acks, timeout_ms, parts)| ProduceRequest {
+        (
+            acks(),
+            any::<u32>(),
+            vec((topic(), any::<u32>(), batch()), 0..3)
+        )
+            .prop_map(|(acks, timeout_ms, parts)| ProduceRequest {
                 acks,
                 timeout_ms,
                 partitions: parts
                     .into_iter()
-                    .map(|(topic, partition, batch)| ProducePartition { topic, partition, batch })
+                    .map(|(topic, partition, batch)| ProducePartition {
+                        topic,
+                        partition,
+                        batch
+                    })
                     .collect(),
             }
-            .into()
-        ),
+            .into()),
         (
             any::<u32>(),
             any::<u32>(),
@@ -148,12 +158,14 @@ fn request() -> impl Strategy<Value = Request> {
                 max_bytes,
                 partitions: parts
                     .into_iter()
-                    .map(|(topic, partition, fetch_offset, partition_max_bytes)| FetchPartition {
-                        topic,
-                        partition,
-                        fetch_offset,
-                        partition_max_bytes,
-                    })
+                    .map(
+                        |(topic, partition, fetch_offset, partition_max_bytes)| FetchPartition {
+                            topic,
+                            partition,
+                            fetch_offset,
+                            partition_max_bytes,
+                        }
+                    )
                     .collect(),
             }
             .into()),
@@ -172,39 +184,56 @@ fn request() -> impl Strategy<Value = Request> {
         .prop_map(|parts| ListOffsetsRequest {
             partitions: parts
                 .into_iter()
-                .map(|(topic, partition, spec)| ListOffsetsPartition { topic, partition, spec })
+                .map(|(topic, partition, spec)| ListOffsetsPartition {
+                    topic,
+                    partition,
+                    spec
+                })
                 .collect(),
         }
         .into()),
-        (text(), any::<u32>(), config())
-            .prop_map(|(name, partitions, config)| CreateTopicRequest { name, partitions, config }
-                .into()),
+        (text(), any::<u32>(), config()).prop_map(|(name, partitions, config)| {
+            CreateTopicRequest {
+                name,
+                partitions,
+                config,
+            }
+            .into()
+        }),
         text().prop_map(|name| DeleteTopicRequest { name }.into()),
         Just(ListTopicsRequest {}.into()),
         text().prop_map(|name| DescribeTopicRequest { name }.into()),
-        (text(), any::<u32>())
-            .prop_map(|(topic, partition)| DescribePartitionRequest { topic, partition }.into()),
+        (text(), any::<u32>()).prop_map(|(topic, partition)| DescribePartitionRequest {
+            topic,
+            partition
+        }
+        .into()),
         (
             text(),
             option::of(any::<i32>()),
             option::of(text()),
-            vec((topic(), any::<u32>(), any::<u64>(), option::of(text())), 0..4)
+            vec(
+                (topic(), any::<u32>(), any::<u64>(), option::of(text())),
+                0..4
+            )
         )
-            .prop_map(|(group_id, generation_id, member_id, offsets)| OffsetCommitRequest {
-                group_id,
-                generation_id,
-                member_id,
-                offsets: offsets
-                    .into_iter()
-                    .map(|(topic, partition, offset, metadata)| OffsetCommitEntry {
-                        topic,
-                        partition,
-                        offset,
-                        metadata,
-                    })
-                    .collect(),
-            }
-            .into()),
+            .prop_map(|(group_id, generation_id, member_id, offsets)| {
+                OffsetCommitRequest {
+                    group_id,
+                    generation_id,
+                    member_id,
+                    offsets: offsets
+                        .into_iter()
+                        .map(|(topic, partition, offset, metadata)| OffsetCommitEntry {
+                            topic,
+                            partition,
+                            offset,
+                            metadata,
+                        })
+                        .collect(),
+                }
+                .into()
+            }),
         (text(), option::of(vec((topic(), any::<u32>()), 0..4))).prop_map(
             |(group_id, partitions)| OffsetFetchRequest {
                 group_id,
@@ -239,10 +268,18 @@ fn request() -> impl Strategy<Value = Request> {
                 }
             ),
         (text(), text(), any::<i32>()).prop_map(|(group_id, member_id, generation_id)| {
-            HeartbeatRequest { group_id, member_id, generation_id }.into()
+            HeartbeatRequest {
+                group_id,
+                member_id,
+                generation_id,
+            }
+            .into()
         }),
-        (text(), text())
-            .prop_map(|(group_id, member_id)| LeaveGroupRequest { group_id, member_id }.into()),
+        (text(), text()).prop_map(|(group_id, member_id)| LeaveGroupRequest {
+            group_id,
+            member_id
+        }
+        .into()),
         Just(MetricsFetchRequest {}.into()),
         Just(ListGroupsRequest {}.into()),
         text().prop_map(|group_id| DescribeGroupRequest { group_id }.into()),
@@ -261,73 +298,111 @@ fn response() -> impl Strategy<Value = Response> {
                 broker_version,
                 apis: apis
                     .into_iter()
-                    .map(|(api_key, name, min_version, max_version)| ApiVersionRange {
-                        api_key,
-                        name,
-                        min_version,
-                        max_version,
-                    })
+                    .map(
+                        |(api_key, name, min_version, max_version)| ApiVersionRange {
+                            api_key,
+                            name,
+                            min_version,
+                            max_version,
+                        }
+                    )
                     .collect(),
             }
             .into()),
         Just(PingResponse {}.into()),
         vec(
-            (topic(), any::<u32>(), code(), any::<u64>(), any::<i64>(), any::<u64>(), text()),
+            (
+                topic(),
+                any::<u32>(),
+                code(),
+                any::<u64>(),
+                any::<i64>(),
+                any::<u64>(),
+                text()
+            ),
             0..4
         )
         .prop_map(|parts| ProduceResponse {
             partitions: parts
                 .into_iter()
-                .map(|(topic, partition, error_code, base_offset, t, log_start_offset, msg)| {
-                    ProducePartitionResponse {
-                        topic,
-                        partition,
-                        error_code,
-                        base_offset,
-                        log_append_time_ms: t,
-                        log_start_offset,
-                        error_message: msg,
+                .map(
+                    |(topic, partition, error_code, base_offset, t, log_start_offset, msg)| {
+                        ProducePartitionResponse {
+                            topic,
+                            partition,
+                            error_code,
+                            base_offset,
+                            log_append_time_ms: t,
+                            log_start_offset,
+                            error_message: msg,
+                        }
                     }
-                })
+                )
                 .collect(),
         }
         .into()),
         vec(
-            (topic(), any::<u32>(), code(), any::<u64>(), any::<u64>(), vec(batch(), 0..3)),
+            (
+                topic(),
+                any::<u32>(),
+                code(),
+                any::<u64>(),
+                any::<u64>(),
+                vec(batch(), 0..3)
+            ),
             0..3
         )
         .prop_map(|parts| FetchResponse {
             partitions: parts
                 .into_iter()
-                .map(|(topic, partition, error_code, high_watermark, log_start_offset, bs)| {
-                    FetchPartitionResponse {
-                        topic,
-                        partition,
-                        error_code,
-                        high_watermark,
-                        log_start_offset,
-                        records: Bytes::from(bs.concat()),
+                .map(
+                    |(topic, partition, error_code, high_watermark, log_start_offset, bs)| {
+                        FetchPartitionResponse {
+                            topic,
+                            partition,
+                            error_code,
+                            high_watermark,
+                            log_start_offset,
+                            records: Bytes::from(bs.concat()),
+                        }
                     }
-                })
+                )
                 .collect(),
         }
         .into()),
         vec(
-            (topic(), any::<u32>(), code(), option::of(any::<u64>()), option::of(any::<i64>())),
+            (
+                topic(),
+                any::<u32>(),
+                code(),
+                option::of(any::<u64>()),
+                option::of(any::<i64>())
+            ),
             0..4
         )
         .prop_map(|parts| ListOffsetsResponse {
             partitions: parts
                 .into_iter()
                 .map(|(topic, partition, error_code, offset, timestamp_ms)| {
-                    ListOffsetsPartitionResponse { topic, partition, error_code, offset, timestamp_ms }
+                    ListOffsetsPartitionResponse {
+                        topic,
+                        partition,
+                        error_code,
+                        offset,
+                        timestamp_ms,
+                    }
                 })
                 .collect(),
         }
         .into()),
-        (text(), any::<u32>(), config())
-            .prop_map(|(name, partitions, config)| CreateTopicResponse { name, partitions, config }
-                .into()),
+        (text(), any::<u32>(), config()).prop_map(|(name, partitions, config)| {
+            CreateTopicResponse {
+                name,
+                partitions,
+                config,
+            }
+            .into()
+        }),
         Just(DeleteTopicResponse {}.into()),
         vec((topic(), any::<u32>()), 0..4).prop_map(|topics| ListTopicsResponse {
             topics: topics
@@ -339,22 +414,39 @@ fn response() -> impl Strategy<Value = Response> {
         (
             text(),
             config(),
-            vec((any::<u32>(), any::<u64>(), any::<u64>(), any::<u64>(), any::<u32>()), 0..4)
+            vec(
+                (
+                    any::<u32>(),
+                    any::<u64>(),
+                    any::<u64>(),
+                    any::<u64>(),
+                    any::<u32>()
+                ),
+                0..4
+            )
         )
             .prop_map(|(name, config, parts)| DescribeTopicResponse {
                 name,
                 config,
                 partitions: parts
                     .into_iter()
-                    .map(|(partition, log_start_offset, high_watermark, size_bytes, segment_count)| {
-                        PartitionSummary {
+                    .map(
+                        |(
                             partition,
                             log_start_offset,
                             high_watermark,
                             size_bytes,
                             segment_count,
+                        )| {
+                            PartitionSummary {
+                                partition,
+                                log_start_offset,
+                                high_watermark,
+                                size_bytes,
+                                segment_count,
+                            }
                         }
-                    })
+                    )
                     .collect(),
             }
             .into()),
@@ -365,57 +457,83 @@ fn response() -> impl Strategy<Value = Response> {
             any::<u64>(),
             any::<u64>(),
             vec(
-                (any::<u64>(), any::<u64>(), any::<u64>(), option::of(any::<i64>()), any::<bool>()),
+                (
+                    any::<u64>(),
+                    any::<u64>(),
+                    any::<u64>(),
+                    option::of(any::<i64>()),
+                    any::<bool>()
+                ),
                 0..4
             )
         )
-            .prop_map(|(topic, partition, log_start_offset, high_watermark, size_bytes, segs)| {
-                DescribePartitionResponse {
-                    topic,
-                    partition,
-                    log_start_offset,
-                    high_watermark,
-                    size_bytes,
-                    segments: segs
-                        .into_iter()
-                        .map(|(base_offset, next_offset, size_bytes, max_timestamp_ms, sealed)| {
-                            SegmentInfo {
-                                base_offset,
-                                next_offset,
-                                size_bytes,
-                                max_timestamp_ms,
-                                sealed,
-                            }
-                        })
-                        .collect(),
+            .prop_map(
+                |(topic, partition, log_start_offset, high_watermark, size_bytes, segs)| {
+                    DescribePartitionResponse {
+                        topic,
+                        partition,
+                        log_start_offset,
+                        high_watermark,
+                        size_bytes,
+                        segments: segs
+                            .into_iter()
+                            .map(
+                                |(
+                                    base_offset,
+                                    next_offset,
+                                    size_bytes,
+                                    max_timestamp_ms,
+                                    sealed,
+                                )| {
+                                    SegmentInfo {
+                                        base_offset,
+                                        next_offset,
+                                        size_bytes,
+                                        max_timestamp_ms,
+                                        sealed,
+                                    }
+                                },
+                            )
+                            .collect(),
+                    }
+                    .into()
                 }
-                .into()
-            }),
+            ),
         vec((topic(), any::<u32>(), code()), 0..4).prop_map(|parts| OffsetCommitResponse {
             partitions: parts
                 .into_iter()
-                .map(|(topic, partition, error_code)| OffsetCommitPartitionResponse {
-                    topic,
-                    partition,
-                    error_code,
-                })
+                .map(
+                    |(topic, partition, error_code)| OffsetCommitPartitionResponse {
+                        topic,
+                        partition,
+                        error_code,
+                    }
+                )
                 .collect(),
         }
         .into()),
         vec(
-            (topic(), any::<u32>(), option::of(any::<u64>()), option::of(text()), code()),
+            (
+                topic(),
+                any::<u32>(),
+                option::of(any::<u64>()),
+                option::of(text()),
+                code()
+            ),
             0..4
         )
         .prop_map(|parts| OffsetFetchResponse {
             offsets: parts
                 .into_iter()
-                .map(|(topic, partition, offset, metadata, error_code)| OffsetFetchPartition {
-                    topic,
-                    partition,
-                    offset,
-                    metadata,
-                    error_code,
-                })
+                .map(
+                    |(topic, partition, offset, metadata, error_code)| OffsetFetchPartition {
+                        topic,
+                        partition,
+                        offset,
+                        metadata,
+                        error_code,
+                    }
+                )
                 .collect(),
         }
         .into()),
@@ -445,12 +563,14 @@ fn response() -> impl Strategy<Value = Response> {
             ListGroupsResponse {
                 groups: groups
                     .into_iter()
-                    .map(|(group_id, state, generation_id, member_count)| GroupSummary {
-                        group_id,
-                        state,
-                        generation_id,
-                        member_count,
-                    })
+                    .map(
+                        |(group_id, state, generation_id, member_count)| GroupSummary {
+                            group_id,
+                            state,
+                            generation_id,
+                            member_count,
+                        },
+                    )
                     .collect(),
             }
             .into()
@@ -460,42 +580,62 @@ fn response() -> impl Strategy<Value = Response> {
             text(),
             any::<i32>(),
             assignor(),
-            vec((text(), text(), vec(topic(), 0..3), vec(topic_partitions(), 0..3)), 0..3),
             vec(
-                (topic(), any::<u32>(), option::of(any::<u64>()), any::<u64>(), any::<u64>()),
+                (
+                    text(),
+                    text(),
+                    vec(topic(), 0..3),
+                    vec(topic_partitions(), 0..3)
+                ),
+                0..3
+            ),
+            vec(
+                (
+                    topic(),
+                    any::<u32>(),
+                    option::of(any::<u64>()),
+                    any::<u64>(),
+                    any::<u64>()
+                ),
                 0..3
             )
         )
-            .prop_map(|(group_id, state, generation_id, assignor, members, offsets)| {
-                DescribeGroupResponse {
-                    group_id,
-                    state,
-                    generation_id,
-                    assignor,
-                    members: members
-                        .into_iter()
-                        .map(|(member_id, client_id, topics, assignment)| MemberDescription {
-                            member_id,
-                            client_id,
-                            topics,
-                            assignment,
-                        })
-                        .collect(),
-                    offsets: offsets
-                        .into_iter()
-                        .map(|(topic, partition, committed_offset, high_watermark, lag)| {
-                            PartitionLag {
-                                topic,
-                                partition,
-                                committed_offset,
-                                high_watermark,
-                                lag,
-                            }
-                        })
-                        .collect(),
+            .prop_map(
+                |(group_id, state, generation_id, assignor, members, offsets)| {
+                    DescribeGroupResponse {
+                        group_id,
+                        state,
+                        generation_id,
+                        assignor,
+                        members: members
+                            .into_iter()
+                            .map(
+                                |(member_id, client_id, topics, assignment)| MemberDescription {
+                                    member_id,
+                                    client_id,
+                                    topics,
+                                    assignment,
+                                },
+                            )
+                            .collect(),
+                        offsets: offsets
+                            .into_iter()
+                            .map(
+                                |(topic, partition, committed_offset, high_watermark, lag)| {
+                                    PartitionLag {
+                                        topic,
+                                        partition,
+                                        committed_offset,
+                                        high_watermark,
+                                        lag,
+                                    }
+                                },
+                            )
+                            .collect(),
+                    }
+                    .into()
                 }
-                .into()
-            }),
+            ),
     ]
 }
 

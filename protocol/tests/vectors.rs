@@ -104,10 +104,7 @@ fn manifest(vectors: &[Vector]) -> String {
             // correlation_id u32, error_code u16 (both after the 4-byte length prefix).
             let b = &v.bytes;
             let (correlation_id, error_code) = match v.kind {
-                Kind::Request(_) => (
-                    Some(u32::from_be_bytes([b[8], b[9], b[10], b[11]])),
-                    None,
-                ),
+                Kind::Request(_) => (Some(u32::from_be_bytes([b[8], b[9], b[10], b[11]])), None),
                 Kind::Response(_) => (
                     Some(u32::from_be_bytes([b[4], b[5], b[6], b[7]])),
                     Some(u16::from_be_bytes([b[8], b[9]])),
@@ -213,12 +210,16 @@ fn render_body(kind: &Kind, body: &[u8]) -> String {
     }
     let mut out = String::new();
     let body = bytes::Bytes::copy_from_slice(body);
-    if let (Kind::Request(ApiKey::Produce), Ok(request)) = (kind, ProduceRequest::decode(body.clone())) {
+    if let (Kind::Request(ApiKey::Produce), Ok(request)) =
+        (kind, ProduceRequest::decode(body.clone()))
+    {
         for p in &request.partitions {
             out.push_str(&format!("batch for {}/{}:\n", p.topic, p.partition));
             out.push_str(&common::describe_batch(&p.batch));
         }
-    } else if let (Kind::Response(ApiKey::Fetch), Ok(response)) = (kind, FetchResponse::decode(body)) {
+    } else if let (Kind::Response(ApiKey::Fetch), Ok(response)) =
+        (kind, FetchResponse::decode(body))
+    {
         for p in &response.partitions {
             for batch in batches(&p.records) {
                 out.push_str(&format!("batch from {}/{}:\n", p.topic, p.partition));
@@ -254,8 +255,9 @@ fn golden_vectors_decode_reencode_and_match_snapshots() {
     let dir = vectors_dir();
     for v in &vectors {
         let path = dir.join(format!("{}.bin", v.stem));
-        let on_disk = std::fs::read(&path)
-            .unwrap_or_else(|e| panic!("{}: {e} (run with RUSTLOG_WRITE_VECTORS=1)", path.display()));
+        let on_disk = std::fs::read(&path).unwrap_or_else(|e| {
+            panic!("{}: {e} (run with RUSTLOG_WRITE_VECTORS=1)", path.display())
+        });
         assert!(
             on_disk == v.bytes,
             "{} differs from what the codec writes now; if the change is intended, regenerate \
@@ -263,7 +265,11 @@ fn golden_vectors_decode_reencode_and_match_snapshots() {
             path.display()
         );
         let (again, decoded) = decode_and_reencode(&v.kind, &on_disk);
-        assert!(again == on_disk, "{} does not re-encode byte for byte", path.display());
+        assert!(
+            again == on_disk,
+            "{} does not re-encode byte for byte",
+            path.display()
+        );
         let snapshot = format!(
             "{}\n\n{decoded}\n{}",
             v.description,
@@ -299,5 +305,10 @@ fn manifest_lists_exactly_the_files_on_disk() {
     bins.sort();
     let mut expected: Vec<String> = vectors.iter().map(|v| format!("{}.bin", v.stem)).collect();
     expected.sort();
-    assert_eq!(bins, expected, "stray or missing .bin files in {}", dir.display());
+    assert_eq!(
+        bins,
+        expected,
+        "stray or missing .bin files in {}",
+        dir.display()
+    );
 }

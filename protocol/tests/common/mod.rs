@@ -23,12 +23,16 @@ use rustlog_protocol::messages::fetch::{
 use rustlog_protocol::messages::heartbeat::{HeartbeatRequest, HeartbeatResponse};
 use rustlog_protocol::messages::join_group::{Assignor, JoinGroupRequest, JoinGroupResponse};
 use rustlog_protocol::messages::leave_group::{LeaveGroupRequest, LeaveGroupResponse};
-use rustlog_protocol::messages::list_groups::{GroupSummary, ListGroupsRequest, ListGroupsResponse};
+use rustlog_protocol::messages::list_groups::{
+    GroupSummary, ListGroupsRequest, ListGroupsResponse,
+};
 use rustlog_protocol::messages::list_offsets::{
     ListOffsetsPartition, ListOffsetsPartitionResponse, ListOffsetsRequest, ListOffsetsResponse,
     OffsetSpec,
 };
-use rustlog_protocol::messages::list_topics::{ListTopicsRequest, ListTopicsResponse, TopicSummary};
+use rustlog_protocol::messages::list_topics::{
+    ListTopicsRequest, ListTopicsResponse, TopicSummary,
+};
 use rustlog_protocol::messages::metrics_fetch::{MetricsFetchRequest, MetricsFetchResponse};
 use rustlog_protocol::messages::offset_commit::{
     OffsetCommitEntry, OffsetCommitPartitionResponse, OffsetCommitRequest, OffsetCommitResponse,
@@ -61,7 +65,12 @@ pub fn proptest_config(default_cases: u32) -> Config {
 /// A fixed timestamp (2023-11-14T22:13:20Z) so vectors never depend on the clock.
 pub const T0_MS: i64 = 1_700_000_000_000;
 
-type Rec<'a> = (i64, Option<&'a [u8]>, Option<&'a [u8]>, Vec<(&'a str, &'a [u8])>);
+type Rec<'a> = (
+    i64,
+    Option<&'a [u8]>,
+    Option<&'a [u8]>,
+    Vec<(&'a str, &'a [u8])>,
+);
 
 fn build(records: &[Rec<'_>], base_offset: u64) -> Vec<u8> {
     let mut b = RecordBatchBuilder::new();
@@ -124,7 +133,12 @@ pub fn batch_multi() -> Vec<u8> {
             (T0_MS, Some(b"a"), Some(b"1"), vec![]),
             (T0_MS + 10, None, Some(b"2"), vec![("h", b"x")]),
             (T0_MS - 3, Some(b"c"), None, vec![]),
-            (T0_MS + 250, Some(b"d"), Some(b"4"), vec![("k1", b"v1"), ("k2", b"v2")]),
+            (
+                T0_MS + 250,
+                Some(b"d"),
+                Some(b"4"),
+                vec![("k1", b"v1"), ("k2", b"v2")],
+            ),
             (T0_MS + 20, None, None, vec![]),
         ],
         0,
@@ -148,13 +162,41 @@ pub fn batch_stamped() -> Vec<u8> {
 /// Every sample batch: (file stem, description, bytes).
 pub fn sample_batches() -> Vec<(&'static str, &'static str, Vec<u8>)> {
     vec![
-        ("batch_keyed", "two records with keys and values, no headers, base offset 0", batch_keyed()),
-        ("batch_unkeyed", "two records with null keys", batch_unkeyed()),
-        ("batch_headers", "one record with two headers (one with an empty value)", batch_headers()),
-        ("batch_null_value", "a tombstone: key with a null value", batch_null_value()),
-        ("batch_empty_fields", "a zero-length (not null) key and value", batch_empty_fields()),
-        ("batch_multi", "five records mixing null keys, null values, headers and a negative timestamp delta", batch_multi()),
-        ("batch_stamped", "three records after the broker stamped base offset 42 (CRC unchanged)", batch_stamped()),
+        (
+            "batch_keyed",
+            "two records with keys and values, no headers, base offset 0",
+            batch_keyed(),
+        ),
+        (
+            "batch_unkeyed",
+            "two records with null keys",
+            batch_unkeyed(),
+        ),
+        (
+            "batch_headers",
+            "one record with two headers (one with an empty value)",
+            batch_headers(),
+        ),
+        (
+            "batch_null_value",
+            "a tombstone: key with a null value",
+            batch_null_value(),
+        ),
+        (
+            "batch_empty_fields",
+            "a zero-length (not null) key and value",
+            batch_empty_fields(),
+        ),
+        (
+            "batch_multi",
+            "five records mixing null keys, null values, headers and a negative timestamp delta",
+            batch_multi(),
+        ),
+        (
+            "batch_stamped",
+            "three records after the broker stamped base offset 42 (CRC unchanged)",
+            batch_stamped(),
+        ),
     ]
 }
 
@@ -189,68 +231,185 @@ fn full_config(cleanup: &str) -> BTreeMap<String, String> {
 /// One request of every api key, in api key order: (description, request).
 pub fn sample_requests() -> Vec<(&'static str, Request)> {
     vec![
-        ("ask which apis and versions the broker speaks", ApiVersionsRequest { client_software: Some("rustlog-vectors/1".into()) }.into()),
+        (
+            "ask which apis and versions the broker speaks",
+            ApiVersionsRequest {
+                client_software: Some("rustlog-vectors/1".into()),
+            }
+            .into(),
+        ),
         ("liveness round trip", PingRequest {}.into()),
-        ("produce two batches (keyed, with headers) to two partitions, acks=leader", ProduceRequest {
-            acks: Acks::Leader,
-            timeout_ms: 30_000,
-            partitions: vec![
-                ProducePartition { topic: "orders".into(), partition: 0, batch: Bytes::from(batch_keyed()) },
-                ProducePartition { topic: "events".into(), partition: 2, batch: Bytes::from(batch_headers()) },
-            ],
-        }.into()),
-        ("fetch from orders/0 at offset 43, long-polling up to 500 ms", FetchRequest {
-            max_wait_ms: 500,
-            min_bytes: 1,
-            max_bytes: 1_048_576,
-            partitions: vec![FetchPartition { topic: "orders".into(), partition: 0, fetch_offset: 43, partition_max_bytes: 1_048_576 }],
-        }.into()),
-        ("earliest, latest and by-timestamp lookups", ListOffsetsRequest {
-            partitions: vec![
-                ListOffsetsPartition { topic: "orders".into(), partition: 0, spec: OffsetSpec::Earliest },
-                ListOffsetsPartition { topic: "orders".into(), partition: 1, spec: OffsetSpec::Latest },
-                ListOffsetsPartition { topic: "orders".into(), partition: 2, spec: OffsetSpec::Timestamp { timestamp_ms: T0_MS } },
-            ],
-        }.into()),
-        ("create a compacted topic with 3 partitions", CreateTopicRequest {
-            name: "orders".into(),
-            partitions: 3,
-            config: config(&[("cleanup.policy", "compact"), ("fsync.policy", "always")]),
-        }.into()),
-        ("delete a topic", DeleteTopicRequest { name: "orders".into() }.into()),
+        (
+            "produce two batches (keyed, with headers) to two partitions, acks=leader",
+            ProduceRequest {
+                acks: Acks::Leader,
+                timeout_ms: 30_000,
+                partitions: vec![
+                    ProducePartition {
+                        topic: "orders".into(),
+                        partition: 0,
+                        batch: Bytes::from(batch_keyed()),
+                    },
+                    ProducePartition {
+                        topic: "events".into(),
+                        partition: 2,
+                        batch: Bytes::from(batch_headers()),
+                    },
+                ],
+            }
+            .into(),
+        ),
+        (
+            "fetch from orders/0 at offset 43, long-polling up to 500 ms",
+            FetchRequest {
+                max_wait_ms: 500,
+                min_bytes: 1,
+                max_bytes: 1_048_576,
+                partitions: vec![FetchPartition {
+                    topic: "orders".into(),
+                    partition: 0,
+                    fetch_offset: 43,
+                    partition_max_bytes: 1_048_576,
+                }],
+            }
+            .into(),
+        ),
+        (
+            "earliest, latest and by-timestamp lookups",
+            ListOffsetsRequest {
+                partitions: vec![
+                    ListOffsetsPartition {
+                        topic: "orders".into(),
+                        partition: 0,
+                        spec: OffsetSpec::Earliest,
+                    },
+                    ListOffsetsPartition {
+                        topic: "orders".into(),
+                        partition: 1,
+                        spec: OffsetSpec::Latest,
+                    },
+                    ListOffsetsPartition {
+                        topic: "orders".into(),
+                        partition: 2,
+                        spec: OffsetSpec::Timestamp {
+                            timestamp_ms: T0_MS,
+                        },
+                    },
+                ],
+            }
+            .into(),
+        ),
+        (
+            "create a compacted topic with 3 partitions",
+            CreateTopicRequest {
+                name: "orders".into(),
+                partitions: 3,
+                config: config(&[("cleanup.policy", "compact"), ("fsync.policy", "always")]),
+            }
+            .into(),
+        ),
+        (
+            "delete a topic",
+            DeleteTopicRequest {
+                name: "orders".into(),
+            }
+            .into(),
+        ),
         ("list every topic", ListTopicsRequest {}.into()),
-        ("describe a topic", DescribeTopicRequest { name: "orders".into() }.into()),
-        ("describe one partition", DescribePartitionRequest { topic: "orders".into(), partition: 0 }.into()),
-        ("commit offsets as a group member", OffsetCommitRequest {
-            group_id: "billing".into(),
-            generation_id: Some(3),
-            member_id: Some("billing-1f2e".into()),
-            offsets: vec![
-                OffsetCommitEntry { topic: "orders".into(), partition: 0, offset: 45, metadata: None },
-                OffsetCommitEntry { topic: "orders".into(), partition: 1, offset: 7, metadata: Some("host-a".into()) },
-            ],
-        }.into()),
-        ("fetch committed offsets of two partitions", OffsetFetchRequest {
-            group_id: "billing".into(),
-            partitions: Some(vec![
-                TopicPartition { topic: "orders".into(), partition: 0 },
-                TopicPartition { topic: "orders".into(), partition: 1 },
-            ]),
-        }.into()),
-        ("first join of a consumer group (no member id yet)", JoinGroupRequest {
-            group_id: "billing".into(),
-            member_id: None,
-            client_id: "billing-service".into(),
-            topics: vec!["orders".into()],
-            session_timeout_ms: 10_000,
-            rebalance_timeout_ms: 30_000,
-            assignor: Assignor::Range,
-        }.into()),
-        ("keep a membership alive", HeartbeatRequest { group_id: "billing".into(), member_id: "billing-1f2e".into(), generation_id: 3 }.into()),
-        ("leave a group", LeaveGroupRequest { group_id: "billing".into(), member_id: "billing-1f2e".into() }.into()),
+        (
+            "describe a topic",
+            DescribeTopicRequest {
+                name: "orders".into(),
+            }
+            .into(),
+        ),
+        (
+            "describe one partition",
+            DescribePartitionRequest {
+                topic: "orders".into(),
+                partition: 0,
+            }
+            .into(),
+        ),
+        (
+            "commit offsets as a group member",
+            OffsetCommitRequest {
+                group_id: "billing".into(),
+                generation_id: Some(3),
+                member_id: Some("billing-1f2e".into()),
+                offsets: vec![
+                    OffsetCommitEntry {
+                        topic: "orders".into(),
+                        partition: 0,
+                        offset: 45,
+                        metadata: None,
+                    },
+                    OffsetCommitEntry {
+                        topic: "orders".into(),
+                        partition: 1,
+                        offset: 7,
+                        metadata: Some("host-a".into()),
+                    },
+                ],
+            }
+            .into(),
+        ),
+        (
+            "fetch committed offsets of two partitions",
+            OffsetFetchRequest {
+                group_id: "billing".into(),
+                partitions: Some(vec![
+                    TopicPartition {
+                        topic: "orders".into(),
+                        partition: 0,
+                    },
+                    TopicPartition {
+                        topic: "orders".into(),
+                        partition: 1,
+                    },
+                ]),
+            }
+            .into(),
+        ),
+        (
+            "first join of a consumer group (no member id yet)",
+            JoinGroupRequest {
+                group_id: "billing".into(),
+                member_id: None,
+                client_id: "billing-service".into(),
+                topics: vec!["orders".into()],
+                session_timeout_ms: 10_000,
+                rebalance_timeout_ms: 30_000,
+                assignor: Assignor::Range,
+            }
+            .into(),
+        ),
+        (
+            "keep a membership alive",
+            HeartbeatRequest {
+                group_id: "billing".into(),
+                member_id: "billing-1f2e".into(),
+                generation_id: 3,
+            }
+            .into(),
+        ),
+        (
+            "leave a group",
+            LeaveGroupRequest {
+                group_id: "billing".into(),
+                member_id: "billing-1f2e".into(),
+            }
+            .into(),
+        ),
         ("fetch the broker's metrics", MetricsFetchRequest {}.into()),
         ("list consumer groups", ListGroupsRequest {}.into()),
-        ("describe a consumer group", DescribeGroupRequest { group_id: "billing".into() }.into()),
+        (
+            "describe a consumer group",
+            DescribeGroupRequest {
+                group_id: "billing".into(),
+            }
+            .into(),
+        ),
     ]
 }
 
@@ -377,9 +536,20 @@ pub fn hex_dump(bytes: &[u8]) -> String {
         let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
         let ascii: String = chunk
             .iter()
-            .map(|&b| if (0x20..0x7f).contains(&b) { b as char } else { '.' })
+            .map(|&b| {
+                if (0x20..0x7f).contains(&b) {
+                    b as char
+                } else {
+                    '.'
+                }
+            })
             .collect();
-        out.push_str(&format!("{:08x}  {:<47}  |{}|\n", i * 16, hex.join(" "), ascii));
+        out.push_str(&format!(
+            "{:08x}  {:<47}  |{}|\n",
+            i * 16,
+            hex.join(" "),
+            ascii
+        ));
     }
     out
 }
