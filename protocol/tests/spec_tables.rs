@@ -204,3 +204,34 @@ fn json_examples_are_the_vector_bodies() {
     let body = std::str::from_utf8(&bytes[10..]).unwrap();
     assert!(spec.contains(&format!("```json\n{body}\n```")));
 }
+
+/// SPEC.md §6.1 canonical form: minimal string escaping, raw UTF-8, sorted config keys.
+#[test]
+fn canonical_json_form() {
+    use rustlog_protocol::messages::create_topic::CreateTopicRequest;
+    use rustlog_protocol::messages::metrics_fetch::MetricsFetchResponse;
+    use rustlog_protocol::{Request, Response};
+    let body = Response::from(MetricsFetchResponse {
+        prometheus_text: "a\"\\/\u{1}\u{8}\u{c}\n\r\t\u{1f}\u{7f}é".into(),
+    })
+    .encode_body()
+    .unwrap();
+    assert_eq!(
+        String::from_utf8(body).unwrap(),
+        "{\"prometheus_text\":\"a\\\"\\\\/\\u0001\\b\\f\\n\\r\\t\\u001f\u{7f}é\"}"
+    );
+    let body = Request::from(CreateTopicRequest {
+        name: "t".into(),
+        partitions: 1,
+        config: [("b", "1"), ("B", "2"), ("a", "3")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    })
+    .encode_body()
+    .unwrap();
+    assert_eq!(
+        String::from_utf8(body).unwrap(),
+        r#"{"name":"t","partitions":1,"config":{"B":"2","a":"3","b":"1"}}"#
+    );
+}
