@@ -54,6 +54,12 @@ pub enum ProtocolError {
     /// A topic name breaks the naming rule.
     #[error("invalid topic name {name:?}: {reason}")]
     InvalidTopicName { name: String, reason: &'static str },
+    /// A consumer group id breaks its rule (1..=255 bytes, no control characters).
+    #[error("invalid group id {group_id:?}: {reason}")]
+    InvalidGroupId {
+        group_id: String,
+        reason: &'static str,
+    },
     /// An enum field holds a value outside its table.
     #[error("invalid {what} value {value}")]
     InvalidEnum { what: &'static str, value: u64 },
@@ -74,6 +80,7 @@ impl ProtocolError {
             ProtocolError::CrcMismatch { .. } => ErrorCode::CorruptRecord,
             ProtocolError::InvalidBatch { .. } => ErrorCode::InvalidRecord,
             ProtocolError::InvalidTopicName { .. } => ErrorCode::InvalidTopicName,
+            ProtocolError::InvalidGroupId { .. } => ErrorCode::InvalidGroupId,
             _ => ErrorCode::InvalidRequest,
         }
     }

@@ -29,19 +29,25 @@ pub fn validate_topic_name(name: &str) -> Result<(), ProtocolError> {
     }
 }
 
-/// Checks a consumer group id: 1 to 255 bytes, no control characters.
+/// Checks a consumer group id: 1 to 255 bytes, no control characters. The error maps to the
+/// wire code `InvalidGroupId`.
 pub fn validate_group_id(group_id: &str) -> Result<(), ProtocolError> {
-    if group_id.is_empty()
-        || group_id.len() > GROUP_ID_BYTES_MAX
-        || group_id.chars().any(char::is_control)
-    {
-        return Err(ProtocolError::LimitExceeded {
-            what: "group id bytes (1..=255, no control characters)",
-            value: group_id.len() as u64,
-            max: GROUP_ID_BYTES_MAX as u64,
-        });
+    let reason = if group_id.is_empty() {
+        Some("must not be empty")
+    } else if group_id.len() > GROUP_ID_BYTES_MAX {
+        Some("must be at most 255 bytes")
+    } else if group_id.chars().any(char::is_control) {
+        Some("must not contain control characters")
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => Err(ProtocolError::InvalidGroupId {
+            group_id: group_id.to_string(),
+            reason,
+        }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -55,6 +61,21 @@ mod tests {
         }
         for bad in ["", ".", "..", "a/b", "a b", "é", "../etc", &"x".repeat(250)] {
             assert!(validate_topic_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn group_ids() {
+        for ok in ["g", "billing", "team/α β", &"g".repeat(255)] {
+            assert!(validate_group_id(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "a\nb", "tab\there", &"g".repeat(256)] {
+            let err = validate_group_id(bad).unwrap_err();
+            assert_eq!(
+                err.code(),
+                crate::ErrorCode::InvalidGroupId,
+                "{bad:?}: {err}"
+            );
         }
     }
 }
