@@ -441,3 +441,109 @@ fn encoders_patch_the_length_prefix() {
     assert_eq!(&buf[13..17], &10u32.to_be_bytes());
     assert_eq!(&buf[17..], &[0, 1, 0, 0, 0, 0, 0, 5, b'{', b'}']);
 }
+
+#[test]
+fn api_key_numbers_round_trip_and_unknown_numbers_are_none() {
+    for (i, api) in ApiKey::ALL.iter().enumerate() {
+        assert_eq!(usize::from(api.code()), i, "ApiKey::ALL is in number order");
+        assert_eq!(ApiKey::from_code(api.code()), Some(*api));
+    }
+    assert_eq!(ApiKey::from_code(ApiKey::ALL.len() as u16), None);
+    assert_eq!(ApiKey::from_code(u16::MAX), None);
+}
+
+#[test]
+fn every_decode_error_maps_to_its_wire_code() {
+    let cases: Vec<(ProtocolError, ErrorCode)> = vec![
+        (
+            ProtocolError::FrameTooLarge { length: 1, max: 0 },
+            ErrorCode::RecordTooLarge,
+        ),
+        (
+            ProtocolError::LimitExceeded {
+                what: "x",
+                value: 1,
+                max: 0,
+            },
+            ErrorCode::RecordTooLarge,
+        ),
+        (ProtocolError::UnknownApiKey(99), ErrorCode::UnknownApiKey),
+        (
+            ProtocolError::UnsupportedVersion {
+                api: "Ping",
+                version: 9,
+            },
+            ErrorCode::UnsupportedVersion,
+        ),
+        (
+            ProtocolError::CrcMismatch {
+                stored: 1,
+                computed: 2,
+            },
+            ErrorCode::CorruptRecord,
+        ),
+        (
+            ProtocolError::InvalidBatch { reason: "x".into() },
+            ErrorCode::InvalidRecord,
+        ),
+        (
+            rustlog_protocol::names::validate_topic_name("a/b").unwrap_err(),
+            ErrorCode::InvalidTopicName,
+        ),
+        (
+            rustlog_protocol::names::validate_group_id("").unwrap_err(),
+            ErrorCode::InvalidGroupId,
+        ),
+        (
+            ProtocolError::FrameTooSmall { length: 1, min: 8 },
+            ErrorCode::InvalidRequest,
+        ),
+        (
+            ProtocolError::Truncated {
+                what: "x",
+                needed: 2,
+                available: 1,
+            },
+            ErrorCode::InvalidRequest,
+        ),
+        (
+            ProtocolError::TrailingBytes {
+                what: "x",
+                extra: 1,
+            },
+            ErrorCode::InvalidRequest,
+        ),
+        (
+            ProtocolError::InvalidUtf8 { what: "x" },
+            ErrorCode::InvalidRequest,
+        ),
+        (
+            ProtocolError::InvalidEnum {
+                what: "acks",
+                value: 9,
+            },
+            ErrorCode::InvalidRequest,
+        ),
+        (
+            ProtocolError::UnknownErrorCode(999),
+            ErrorCode::InvalidRequest,
+        ),
+        (decode_json(ApiKey::Ping, b"{"), ErrorCode::InvalidRequest),
+    ];
+    for (err, code) in cases {
+        assert_eq!(err.code(), code, "{err}");
+        assert!(code.is_wire());
+    }
+}
+
+#[test]
+fn error_codes_travel_as_numbers_in_json() {
+    let json = serde_json::to_string(&ErrorCode::RebalanceInProgress).unwrap();
+    assert_eq!(json, "22");
+    assert_eq!(
+        serde_json::from_str::<ErrorCode>("7").unwrap(),
+        ErrorCode::TopicNotFound
+    );
+    assert!(serde_json::from_str::<ErrorCode>("999").is_err());
+    assert!(serde_json::from_str::<ErrorCode>("\"TopicNotFound\"").is_err());
+}

@@ -640,7 +640,7 @@ fn response() -> impl Strategy<Value = Response> {
 }
 
 proptest! {
-    #![proptest_config(common::proptest_config(128))]
+    #![proptest_config(common::proptest_config(256))]
 
     #[test]
     fn every_request_round_trips(request in request(), correlation_id in any::<u32>()) {
