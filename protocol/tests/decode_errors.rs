@@ -547,3 +547,37 @@ fn error_codes_travel_as_numbers_in_json() {
     assert!(serde_json::from_str::<ErrorCode>("999").is_err());
     assert!(serde_json::from_str::<ErrorCode>("\"TopicNotFound\"").is_err());
 }
+
+#[test]
+fn every_truncation_of_every_sample_body_is_an_error_not_a_panic() {
+    let requests = common::sample_requests().into_iter().map(|(_, r)| {
+        let api = r.api_key();
+        (api, r.encode_body().unwrap(), true)
+    });
+    let responses = common::sample_responses().into_iter().map(|(_, r)| {
+        let api = r.api_key();
+        (api, r.encode_body().unwrap(), false)
+    });
+    for (api, body, is_request) in requests.chain(responses) {
+        for cut in 0..body.len() {
+            let prefix = Bytes::copy_from_slice(&body[..cut]);
+            let err = if is_request {
+                Request::decode_body(api, prefix).unwrap_err()
+            } else {
+                Response::decode_body(api, prefix).unwrap_err()
+            };
+            if api.is_binary() {
+                assert!(
+                    matches!(err, ProtocolError::Truncated { .. }),
+                    "{api} cut {cut}: {err}"
+                );
+            } else {
+                assert!(
+                    matches!(err, ProtocolError::InvalidJson { .. }),
+                    "{api} cut {cut}: {err}"
+                );
+            }
+            assert_eq!(err.code(), ErrorCode::InvalidRequest);
+        }
+    }
+}
