@@ -235,3 +235,34 @@ fn canonical_json_form() {
         r#"{"name":"t","partitions":1,"config":{"B":"2","a":"3","b":"1"}}"#
     );
 }
+
+/// The byte offsets SPEC.md states for headers and batches are the crate's constants.
+#[test]
+fn documented_offsets_match_the_constants() {
+    use rustlog_protocol::batch::{
+        BATCH_HEADER_BYTES, BATCH_LENGTH_PREFIX_BYTES, CRC_OFFSET, CRC_SPAN_START, MAGIC,
+        RECORD_OVERHEAD_BYTES,
+    };
+    use rustlog_protocol::frame::{REQUEST_HEADER_BYTES, RESPONSE_HEADER_BYTES};
+    let spec = spec();
+    assert_eq!(REQUEST_HEADER_BYTES, 8);
+    assert!(
+        spec.contains("| 0 | `u32` | `length` | bytes that follow this field: 8 + body length |")
+    );
+    assert_eq!(RESPONSE_HEADER_BYTES, 6);
+    assert!(
+        spec.contains("| 0 | `u32` | `length` | bytes that follow this field: 6 + body length |")
+    );
+    assert_eq!(BATCH_HEADER_BYTES, 43);
+    assert!(spec.contains("### 8.1 Batch header (43 bytes)"));
+    assert_eq!(BATCH_LENGTH_PREFIX_BYTES, 12);
+    assert!(spec.contains(
+        "| 8 | 4 | `u32` | `batch_length` | bytes after this field: total batch size - 12 |"
+    ));
+    assert_eq!(MAGIC, 1);
+    assert_eq!(CRC_OFFSET, 13);
+    assert_eq!(CRC_SPAN_START, 17);
+    assert!(spec.contains("| 13 | 4 | `u32` | `crc` | CRC-32 of bytes 17..end of batch (below) |"));
+    assert_eq!(RECORD_OVERHEAD_BYTES, 29);
+    assert!(spec.contains("A record without headers takes\n29 + k + v bytes."));
+}
