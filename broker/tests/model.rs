@@ -90,6 +90,8 @@ fn config() -> impl Strategy<Value = LogConfig> {
 #[derive(Debug, Default)]
 struct Model {
     records: Vec<Option<Rec>>,
+    /// Which appended batch each offset came from.
+    batch_of: Vec<usize>,
     log_start: u64,
     now_ms: i64,
 }
@@ -119,19 +121,24 @@ impl Model {
             }
         }
         let now = self.now_ms;
-        for slot in self.records[..sealed_end as usize].iter_mut() {
-            let keep = match slot {
-                None => false,
-                Some(r) => match &r.key {
-                    None => true,
-                    Some(k) => {
-                        latest[k] == r.offset
-                            && !(r.value.is_none()
-                                && i128::from(now) - i128::from(r.timestamp_ms)
-                                    >= i128::from(delete_retention_ms))
-                    }
-                },
-            };
+        // The last batch before the active segment is kept whole.
+        let protected = (sealed_end as usize)
+            .checked_sub(1)
+            .map(|o| self.batch_of[o]);
+        for (offset, slot) in self.records[..sealed_end as usize].iter_mut().enumerate() {
+            let keep = protected == Some(self.batch_of[offset]) && slot.is_some()
+                || match slot {
+                    None => false,
+                    Some(r) => match &r.key {
+                        None => true,
+                        Some(k) => {
+                            latest[k] == r.offset
+                                && !(r.value.is_none()
+                                    && i128::from(now) - i128::from(r.timestamp_ms)
+                                        >= i128::from(delete_retention_ms))
+                        }
+                    },
+                };
             if !keep {
                 *slot = None;
             }
@@ -209,6 +216,10 @@ fn run(config: LogConfig, ops: Vec<Op>) {
                     .collect();
                 let info = log.append(&batch(&new)).unwrap();
                 assert_eq!(info.base_offset, model.hw());
+                let batch_no = model.batch_of.last().map_or(0, |b| b + 1);
+                model
+                    .batch_of
+                    .extend(std::iter::repeat(batch_no).take(new.len()));
                 for (i, (ts, key, value)) in new.into_iter().enumerate() {
                     model.records.push(Some(Rec {
                         offset: info.base_offset + i as u64,
@@ -262,6 +273,7 @@ fn run(config: LogConfig, ops: Vec<Op>) {
                         log.maintain(model.now_ms).unwrap();
                         let mut if_compacted = Model {
                             records: model.records.clone(),
+                            batch_of: model.batch_of.clone(),
                             log_start: model.log_start,
                             now_ms: model.now_ms,
                         };
