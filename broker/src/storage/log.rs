@@ -403,11 +403,19 @@ impl PartitionLog {
             return Err(self.refusal());
         }
         let view = RecordBatchView::parse(batch).map_err(StorageError::InvalidBatch)?;
+        if view.as_bytes().len() != batch.len() {
+            return Err(StorageError::InvalidBatch(
+                rustlog_protocol::ProtocolError::TrailingBytes {
+                    what: "appended record batch",
+                    extra: batch.len() - view.as_bytes().len(),
+                },
+            ));
+        }
         view.validate_for_append()
             .map_err(StorageError::InvalidBatch)?;
         let record_count = view.header().record_count;
         let max_timestamp_ms = view.header().max_timestamp;
-        let mut stamped = batch[..view.as_bytes().len()].to_vec();
+        let mut stamped = batch.to_vec();
 
         let _writer = lock(&self.append_lock);
         if self.is_read_only() {
