@@ -725,7 +725,16 @@ impl PartitionLog {
             delete_retention_ms: config.delete_retention_ms,
             index_interval_bytes: config.index_interval_bytes,
         };
-        let output = cleaner::write_cleaned(&plan)?;
+        let output = match cleaner::write_cleaned(&plan) {
+            Ok(output) => output,
+            Err(e) => {
+                // Nothing was committed: drop the partial files now rather than at next open.
+                if let Err(cleanup) = cleaner::discard_uncommitted(self.io.as_ref(), &self.dir) {
+                    tracing::warn!(error = %cleanup, "could not remove partial compaction files");
+                }
+                return Err(e);
+            }
+        };
         if !output.rewritten.is_empty() {
             sync_dir(self.io.as_ref(), &self.dir)?;
             self.crash_at(CrashPoint::CompactionBeforeSwapMarker)?;
