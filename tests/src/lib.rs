@@ -553,3 +553,90 @@ pub fn metric_value(text: &str, series: &str) -> Option<f64> {
 pub fn read_u32(buf: &mut impl Buf) -> u32 {
     buf.get_u32()
 }
+
+/// Raises this process's soft open-files limit to at least `wanted` (up to the hard limit), so
+/// tests with many sockets work on machines with a low default. Child brokers inherit it.
+#[allow(unsafe_code)]
+pub fn raise_nofile_limit(wanted: u64) -> u64 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return 0;
+        }
+        if (limit.rlim_cur as u64) < wanted {
+            limit.rlim_cur = (wanted as libc::rlim_t).min(limit.rlim_max);
+            let _ = libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+    limit.rlim_cur as u64
+}
+
+/// Resident memory of a process in KiB (Linux `/proc/<pid>/status`, `VmRSS`).
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|line| line.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// A minimal async protocol client (tokio) for tests with many concurrent connections.
+#[derive(Debug)]
+pub struct AsyncRawClient {
+    stream: tokio::net::TcpStream,
+    buf: BytesMut,
+    next_correlation_id: u32,
+}
+
+impl AsyncRawClient {
+    /// Connects.
+    pub async fn connect(addr: SocketAddr) -> std::io::Result<AsyncRawClient> {
+        let stream = tokio::net::TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        Ok(AsyncRawClient {
+            stream,
+            buf: BytesMut::new(),
+            next_correlation_id: 1,
+        })
+    }
+
+    /// Sends a request and reads its answer.
+    pub async fn call(&mut self, request: impl Into<Request>) -> std::io::Result<ResponseBody> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let request = request.into();
+        let api = request.api_key();
+        let correlation_id = self.next_correlation_id;
+        self.next_correlation_id = self.next_correlation_id.wrapping_add(1);
+        let mut out = BytesMut::new();
+        request
+            .encode_frame(correlation_id, &mut out)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        self.stream.write_all(&out).await?;
+        loop {
+            match decode_response_frame(&mut self.buf, FRAME_BYTES_MAX) {
+                Ok(Some(frame)) => {
+                    if frame.header.correlation_id != correlation_id {
+                        return Err(std::io::Error::new(
+                            std::io::ErrorKind::InvalidData,
+                            "correlation id mismatch",
+                        ));
+                    }
+                    return Response::decode(api, &frame)
+                        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e));
+                }
+                Ok(None) => {}
+                Err(e) => return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, e)),
+            }
+            if self.stream.read_buf(&mut self.buf).await? == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+        }
+    }
+}
