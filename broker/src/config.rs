@@ -372,7 +372,10 @@ mod tests {
         let mut config = BrokerConfig::default();
         config.limits.in_flight_requests_max = 0;
         let err = config.validate().unwrap_err();
-        assert!(err.to_string().contains("limits.in_flight_requests_max"), "{err}");
+        assert!(
+            err.to_string().contains("limits.in_flight_requests_max"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -134,17 +134,19 @@ async fn read_loop(
     loop {
         // Dispatch every whole frame already buffered, as far as the limits allow.
         let mut consumed = false;
-        while !draining
-            && in_flight.len() < limits.in_flight_requests_max
-            && budget.has_room()
-        {
+        while !draining && in_flight.len() < limits.in_flight_requests_max && budget.has_room() {
             match decode_request_frame(&mut buf, limits.frame_bytes_max) {
                 Ok(Some(frame)) => {
                     consumed = true;
-                    let reserved = estimate_bytes(&frame.header.api_key, &frame.body)
-                        .min(budget.max);
+                    let reserved =
+                        estimate_bytes(&frame.header.api_key, &frame.body).min(budget.max);
                     budget.reserve(reserved);
-                    in_flight.push_back(Box::pin(respond(state.clone(), frame, reserved, budget.clone())));
+                    in_flight.push_back(Box::pin(respond(
+                        state.clone(),
+                        frame,
+                        reserved,
+                        budget.clone(),
+                    )));
                 }
                 Ok(None) => break,
                 Err(err) => {

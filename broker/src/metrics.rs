@@ -12,8 +12,8 @@ use std::time::Duration;
 
 /// Upper bounds (seconds) of the latency histogram buckets.
 pub const LATENCY_BUCKETS_SECONDS: &[f64] = &[
-    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-    0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+    1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
 ];
 
 /// A cumulative histogram over [`LATENCY_BUCKETS_SECONDS`].
@@ -173,7 +173,12 @@ impl Metrics {
     /// Renders every series as Prometheus text.
     pub fn render(&self, gauges: &ScrapeGauges) -> String {
         let mut out = String::with_capacity(16 * 1024);
-        header(&mut out, "rustlog_requests_total", "counter", "Requests handled, by api.");
+        header(
+            &mut out,
+            "rustlog_requests_total",
+            "counter",
+            "Requests handled, by api.",
+        );
         for (api, m) in ApiKey::ALL.iter().zip(&self.apis) {
             let n = m.requests.load(Ordering::Relaxed);
             let _ = writeln!(out, "rustlog_requests_total{{api=\"{api}\"}} {n}");
@@ -341,12 +346,11 @@ mod tests {
         let text = metrics.render(&ScrapeGauges::default());
         assert!(text.contains("rustlog_requests_total{api=\"Produce\"} 2"));
         assert!(text.contains("rustlog_request_errors_total{api=\"Produce\"} 1"));
-        assert!(text.contains(
-            "rustlog_request_duration_seconds_bucket{api=\"Produce\",le=\"0.0005\"} 1"
-        ));
-        assert!(text.contains(
-            "rustlog_request_duration_seconds_bucket{api=\"Produce\",le=\"+Inf\"} 2"
-        ));
+        assert!(text
+            .contains("rustlog_request_duration_seconds_bucket{api=\"Produce\",le=\"0.0005\"} 1"));
+        assert!(
+            text.contains("rustlog_request_duration_seconds_bucket{api=\"Produce\",le=\"+Inf\"} 2")
+        );
         assert!(text.contains("rustlog_fsync_duration_seconds_count 0"));
     }
 

@@ -45,7 +45,13 @@ async fn answer(state: Arc<BrokerState>, mut stream: TcpStream) -> std::io::Resu
         }
         head.extend_from_slice(chunk.get(..n).unwrap_or_default());
         if head.len() > HTTP_REQUEST_BYTES_MAX {
-            return respond(&mut stream, "431 Request Header Fields Too Large", "text/plain", "request too large\n").await;
+            return respond(
+                &mut stream,
+                "431 Request Header Fields Too Large",
+                "text/plain",
+                "request too large\n",
+            )
+            .await;
         }
     }
     let text = String::from_utf8_lossy(&head);
@@ -55,10 +61,24 @@ async fn answer(state: Arc<BrokerState>, mut stream: TcpStream) -> std::io::Resu
     match (method, path) {
         ("GET", "/metrics") => {
             let body = state.render_metrics();
-            respond(&mut stream, "200 OK", "text/plain; version=0.0.4; charset=utf-8", &body).await
+            respond(
+                &mut stream,
+                "200 OK",
+                "text/plain; version=0.0.4; charset=utf-8",
+                &body,
+            )
+            .await
         }
         ("GET", _) => respond(&mut stream, "404 Not Found", "text/plain", "try /metrics\n").await,
-        _ => respond(&mut stream, "405 Method Not Allowed", "text/plain", "only GET\n").await,
+        _ => {
+            respond(
+                &mut stream,
+                "405 Method Not Allowed",
+                "text/plain",
+                "only GET\n",
+            )
+            .await
+        }
     }
 }
 

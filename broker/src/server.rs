@@ -45,7 +45,7 @@ impl Broker {
         let defaults = config.topic_defaults.clone();
         let open_dir = data_dir.clone();
         let logs = tokio::task::spawn_blocking(move || {
-            LogManager::open(&open_dir, defaults, Arc::new(StdIo::default()))
+            LogManager::open(&open_dir, defaults, StdIo::shared())
         })
         .await
         .map_err(|err| BrokerError::Runtime(format!("storage open task failed: {err}")))??;

@@ -65,7 +65,9 @@ pub fn assign(
                     // Advance to the next member subscribed to this topic.
                     for step in 0..sorted.len() {
                         let index = (turn + step) % sorted.len();
-                        let Some(member) = sorted.get(index) else { continue };
+                        let Some(member) = sorted.get(index) else {
+                            continue;
+                        };
                         if member.topics.iter().any(|t| t == topic) {
                             owned
                                 .entry(member.member_id.clone())
@@ -115,7 +117,10 @@ mod tests {
     fn range_splits_each_topic_contiguously() {
         let members = [sub("b", &["t"]), sub("a", &["t"])];
         let map = assign(Assignor::Range, &members, |_| 5);
-        assert_eq!(parts(&map, "a"), vec![("t".into(), 0), ("t".into(), 1), ("t".into(), 2)]);
+        assert_eq!(
+            parts(&map, "a"),
+            vec![("t".into(), 0), ("t".into(), 1), ("t".into(), 2)]
+        );
         assert_eq!(parts(&map, "b"), vec![("t".into(), 3), ("t".into(), 4)]);
     }
 
@@ -123,7 +128,10 @@ mod tests {
     fn round_robin_deals_in_turn_and_skips_unsubscribed() {
         let members = [sub("a", &["x", "y"]), sub("b", &["y"])];
         let map = assign(Assignor::RoundRobin, &members, |_| 2);
-        assert_eq!(parts(&map, "a"), vec![("x".into(), 0), ("x".into(), 1), ("y".into(), 1)]);
+        assert_eq!(
+            parts(&map, "a"),
+            vec![("x".into(), 0), ("x".into(), 1), ("y".into(), 1)]
+        );
         assert_eq!(parts(&map, "b"), vec![("y".into(), 0)]);
     }
 

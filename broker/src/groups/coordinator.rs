@@ -284,7 +284,10 @@ impl Coordinator {
         &self,
         request: JoinGroupRequest,
     ) -> Result<oneshot::Receiver<JoinResult>, HandlerError> {
-        if self.shutting_down.load(std::sync::atomic::Ordering::Relaxed) {
+        if self
+            .shutting_down
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
             return Err(HandlerError::new(
                 ErrorCode::BrokerShuttingDown,
                 "broker is shutting down",
@@ -795,7 +798,10 @@ mod tests {
             member_id: Some(a.member_id.clone()),
             offsets: vec![],
         };
-        assert_eq!(c.commit(&commit).unwrap_err().code, ErrorCode::IllegalGeneration);
+        assert_eq!(
+            c.commit(&commit).unwrap_err().code,
+            ErrorCode::IllegalGeneration
+        );
         c.heartbeat("g", &b.member_id, 2).unwrap();
     }
 
@@ -819,12 +825,14 @@ mod tests {
                 group_id: "g".into(),
                 generation_id: None,
                 member_id: None,
-                offsets: vec![rustlog_protocol::messages::offset_commit::OffsetCommitEntry {
-                    topic: "t".into(),
-                    partition: 2,
-                    offset: 9,
-                    metadata: None,
-                }],
+                offsets: vec![
+                    rustlog_protocol::messages::offset_commit::OffsetCommitEntry {
+                        topic: "t".into(),
+                        partition: 2,
+                        offset: 9,
+                        metadata: None,
+                    },
+                ],
             };
             assert_eq!(c.commit(&commit).unwrap(), vec![ErrorCode::None]);
             c.persist("g").await.unwrap();

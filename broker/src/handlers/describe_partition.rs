@@ -10,7 +10,10 @@ pub fn handle(
     state: &BrokerState,
     request: DescribePartitionRequest,
 ) -> Result<DescribePartitionResponse, HandlerError> {
-    let info = state.logs.partition(&request.topic, request.partition)?.info();
+    let info = state
+        .logs
+        .partition(&request.topic, request.partition)?
+        .info();
     Ok(DescribePartitionResponse {
         topic: request.topic,
         partition: request.partition,

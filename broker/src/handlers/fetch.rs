@@ -40,9 +40,8 @@ pub async fn handle(
         {
             return Ok(response);
         }
-        let any_append = futures::future::select_all(
-            receivers.iter_mut().map(|rx| Box::pin(rx.changed())),
-        );
+        let any_append =
+            futures::future::select_all(receivers.iter_mut().map(|rx| Box::pin(rx.changed())));
         tokio::select! {
             (changed, _, _) = any_append => {
                 if changed.is_err() {

@@ -2,10 +2,10 @@
 
 use crate::error::HandlerError;
 use crate::state::BrokerState;
+use rustlog_protocol::limits::PARTITIONS_PER_REQUEST_MAX;
 use rustlog_protocol::messages::list_offsets::{
     ListOffsetsPartitionResponse, ListOffsetsRequest, ListOffsetsResponse, OffsetSpec,
 };
-use rustlog_protocol::limits::PARTITIONS_PER_REQUEST_MAX;
 use rustlog_protocol::ErrorCode;
 
 pub fn handle(

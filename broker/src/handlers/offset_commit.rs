@@ -3,10 +3,10 @@
 
 use crate::error::HandlerError;
 use crate::state::BrokerState;
+use rustlog_protocol::limits::PARTITIONS_PER_REQUEST_MAX;
 use rustlog_protocol::messages::offset_commit::{
     OffsetCommitPartitionResponse, OffsetCommitRequest, OffsetCommitResponse,
 };
-use rustlog_protocol::limits::PARTITIONS_PER_REQUEST_MAX;
 use rustlog_protocol::ErrorCode;
 use std::sync::Arc;
 

@@ -11,9 +11,11 @@ pub fn handle(
     state: &BrokerState,
     request: OffsetFetchRequest,
 ) -> Result<OffsetFetchResponse, HandlerError> {
-    let wanted: Option<Vec<(String, u32)>> = request
-        .partitions
-        .map(|list| list.into_iter().map(|tp| (tp.topic, tp.partition)).collect());
+    let wanted: Option<Vec<(String, u32)>> = request.partitions.map(|list| {
+        list.into_iter()
+            .map(|tp| (tp.topic, tp.partition))
+            .collect()
+    });
     let offsets = state
         .groups
         .committed(&request.group_id, wanted.as_deref())?

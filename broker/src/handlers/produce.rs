@@ -53,8 +53,13 @@ pub async fn handle(
             0 => PRODUCE_TIMEOUT_MS_DEFAULT,
             ms => ms,
         };
-        wait_durable(state, syncs, Duration::from_millis(u64::from(timeout_ms)), &mut answers)
-            .await;
+        wait_durable(
+            state,
+            syncs,
+            Duration::from_millis(u64::from(timeout_ms)),
+            &mut answers,
+        )
+        .await;
     }
     Ok(ProduceResponse {
         partitions: answers,
