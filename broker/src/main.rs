@@ -21,7 +21,9 @@ const EXIT_FAILURE: u8 = 1;
 #[command(
     name = "rustlog-broker",
     version,
-    about = "RustLog broker: a single-node log-structured message broker"
+    about = "RustLog broker: a single-node log-structured message broker",
+    // A flag given twice takes its last value (wrappers may append overrides).
+    args_override_self = true
 )]
 struct Args {
     /// Protocol address [default: 127.0.0.1:7400]
