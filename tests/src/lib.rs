@@ -8,6 +8,7 @@
 //! - [`RawClient`]: a tiny blocking protocol client over `std::net::TcpStream` built only on
 //!   `rustlog-protocol` (send typed requests or raw bytes, read typed responses).
 //! - batch helpers: [`batch_of`], [`records_of`].
+//! - [`start_in_process`]: the in-process variant, `rustlog_broker::Broker::start` on free ports.
 //!
 //! Tests live under `tests/tests/`, one scenario family per file.
 
@@ -237,6 +238,13 @@ fn spawn_broker(
     };
     let (addr, metrics_addr) = parse_listening_line(&rest).expect("parse listening line");
     (child, addr, metrics_addr, log_path)
+}
+
+/// Starts a broker inside this process (on the current tokio runtime) on free loopback ports.
+pub async fn start_in_process(data_dir: &Path) -> rustlog_broker::BrokerHandle {
+    rustlog_broker::Broker::start(rustlog_broker::BrokerConfig::ephemeral(data_dir))
+        .await
+        .expect("start in-process broker")
 }
 
 /// Parses `127.0.0.1:7400 metrics 127.0.0.1:7401` (or `metrics off`).
