@@ -104,3 +104,19 @@ fn metrics_listener_can_be_turned_off() {
     let broker = BrokerProcess::start(&dir.path().join("data"), &["--metrics-listen", "off"]);
     assert_eq!(broker.metrics_addr(), None);
 }
+
+#[test]
+fn fsync_policy_always_fsyncs_before_a_leader_ack() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = BrokerProcess::start(&dir.path().join("data"), &[]);
+    let mut client = broker.client();
+    client.create_topic("always", 1, &[("fsync.policy", "always")]);
+    client.create_topic("lazy", 1, &[("fsync.policy", "never")]);
+    client.produce("lazy", 0, Acks::Leader, &[b"x"]);
+    client.produce("always", 0, Acks::Leader, &[b"x"]);
+    let (_, text) = http_get(broker.metrics_addr().unwrap(), "/metrics").unwrap();
+    assert_eq!(
+        metric_value(&text, "rustlog_fsync_duration_seconds_count"),
+        Some(1.0)
+    );
+}
