@@ -98,6 +98,9 @@ impl Broker {
             None => None,
         };
 
+        if !local_addr.ip().is_loopback() {
+            tracing::warn!(%local_addr, "listening on a non-loopback address: reachable from the network, without TLS or authentication");
+        }
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let state = Arc::new(BrokerState {
             config,

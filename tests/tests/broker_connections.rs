@@ -164,3 +164,25 @@ fn a_client_that_never_reads_does_not_grow_broker_memory_past_its_bound() {
         buf.extend_from_slice(&chunk[..n]);
     }
 }
+
+#[test]
+fn pipelining_past_the_in_flight_limit_is_back_pressured_not_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = BrokerProcess::start(&dir.path().join("data"), &["--in-flight-requests-max", "2"]);
+    let mut client = broker.client();
+    client.create_topic("bp", 1, &[]);
+    let ids: Vec<u32> = (0..300)
+        .map(|i| {
+            let value = format!("{i}");
+            client.send(&produce_request("bp", 0, Acks::Leader, &[value.as_bytes()]).into())
+        })
+        .collect();
+    for (i, id) in ids.into_iter().enumerate() {
+        let ResponseBody::Ok(Response::Produce(p)) =
+            client.receive(rustlog_protocol::ApiKey::Produce, id)
+        else {
+            panic!()
+        };
+        assert_eq!(p.partitions[0].base_offset, i as u64);
+    }
+}
