@@ -64,6 +64,11 @@ pub(crate) fn recover(io: &dyn Io, dir: &Path) -> Result<(), StorageError> {
         sync_dir(io, dir)?;
         remove_swap_marker(io, dir)?;
     }
+    discard_uncommitted(io, dir)
+}
+
+/// Deletes every `.cleaned` file (a pass that failed or crashed before its commit marker).
+pub(crate) fn discard_uncommitted(io: &dyn Io, dir: &Path) -> Result<(), StorageError> {
     let entries = io
         .list_dir(dir)
         .map_err(|e| StorageError::io("list", dir, e))?;
