@@ -140,3 +140,17 @@ fn damaged_topic_metadata_is_reported_not_guessed() {
     }
     assert!(LogManager::open(dir.path(), LogConfig::default(), std_io()).is_ok());
 }
+
+#[test]
+fn a_second_manager_on_the_same_data_dir_is_refused_until_the_first_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let io: std::sync::Arc<dyn rustlog_broker::storage::Io> =
+        std::sync::Arc::new(rustlog_broker::storage::StdIo);
+    let first = LogManager::open(dir.path(), LogConfig::default(), io.clone()).unwrap();
+    let err = LogManager::open(dir.path(), LogConfig::default(), io.clone()).unwrap_err();
+    assert!(matches!(err, StorageError::DataDirLocked { .. }), "{err}");
+    assert_eq!(err.code(), ErrorCode::StorageError);
+    assert!(err.to_string().contains(".lock"), "{err}");
+    drop(first);
+    LogManager::open(dir.path(), LogConfig::default(), io).unwrap();
+}

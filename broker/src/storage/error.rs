@@ -64,6 +64,9 @@ pub enum StorageError {
     /// A test hook stopped an operation between two of its steps, as a crash would.
     #[error("simulated crash at {point:?}")]
     SimulatedCrash { point: crate::storage::CrashPoint },
+    /// Another broker (or another `LogManager` in this process) holds the data directory.
+    #[error("data directory is in use by another broker: {path} is locked")]
+    DataDirLocked { path: PathBuf },
 }
 
 impl StorageError {
@@ -72,7 +75,8 @@ impl StorageError {
         match self {
             StorageError::Io { .. }
             | StorageError::ReadOnly { .. }
-            | StorageError::SimulatedCrash { .. } => ErrorCode::StorageError,
+            | StorageError::SimulatedCrash { .. }
+            | StorageError::DataDirLocked { .. } => ErrorCode::StorageError,
             StorageError::DiskFull { .. } => ErrorCode::DiskFull,
             StorageError::Corrupt { .. } => ErrorCode::CorruptRecord,
             StorageError::InvalidBatch(e) => e.code(),

@@ -63,6 +63,30 @@ pub struct LogManager {
     /// Serialises create and delete (they touch the disk and the map together).
     admin: Mutex<()>,
     deleted_seq: AtomicU64,
+    /// Exclusive OS lock on `<data_dir>/.lock`, held for the manager's life: two brokers on one
+    /// data directory would interleave appends and corrupt it. Released when the file closes.
+    _dir_lock: std::fs::File,
+}
+
+/// Name of the lock file at the top of the data directory.
+pub const LOCK_FILE: &str = ".lock";
+
+/// Takes the data directory's exclusive lock, failing at once when another process (or another
+/// `LogManager` in this one) holds it. The lock is advisory (flock), not a file operation of the
+/// log, so it bypasses the `Io` trait.
+fn lock_data_dir(data_dir: &Path) -> Result<std::fs::File, StorageError> {
+    let path = data_dir.join(LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| StorageError::io("open lock file", &path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StorageError::DataDirLocked { path }),
+        Err(std::fs::TryLockError::Error(e)) => Err(StorageError::io("lock", &path, e)),
+    }
 }
 
 fn partition_dir(topic_dir: &Path, partition: u32) -> PathBuf {
@@ -83,6 +107,7 @@ impl LogManager {
             io.create_dir_all(dir)
                 .map_err(|e| StorageError::io("create directory", dir, e))?;
         }
+        let dir_lock = lock_data_dir(data_dir)?;
         for leftover in io
             .list_dir(&deleted_dir)
             .map_err(|e| StorageError::io("list", &deleted_dir, e))?
@@ -141,6 +166,7 @@ impl LogManager {
             topics: RwLock::new(topics),
             admin: Mutex::new(()),
             deleted_seq: AtomicU64::new(0),
+            _dir_lock: dir_lock,
         })
     }
 
