@@ -9,7 +9,7 @@ use rustlog_protocol::messages::offset_fetch::OffsetFetchRequest;
 use rustlog_protocol::messages::produce::Acks;
 use rustlog_protocol::{ErrorCode, Response, ResponseBody};
 use rustlog_tests::{produce_request, BrokerProcess, RawClient};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,8 +22,10 @@ fn kill_9_during_durable_produce_loses_nothing_acknowledged() {
         .create_topic("durable", 1, &[("segment.bytes", "65536")]);
     let addr = broker.addr();
     let stop = Arc::new(AtomicBool::new(false));
+    let acked_count = Arc::new(AtomicUsize::new(0));
     let producer = {
         let stop = stop.clone();
+        let acked_count = acked_count.clone();
         std::thread::spawn(move || {
             let mut client = RawClient::connect(addr);
             let mut acked: Vec<(u64, String)> = Vec::new();
@@ -44,12 +46,17 @@ fn kill_9_during_durable_produce_loses_nothing_acknowledged() {
                 };
                 assert_eq!(p.partitions[0].error_code, ErrorCode::None);
                 acked.push((p.partitions[0].base_offset, value));
+                acked_count.fetch_add(1, Ordering::Relaxed);
                 i += 1;
             }
             acked
         })
     };
-    std::thread::sleep(Duration::from_millis(700));
+    // Kill while produces are in flight, once a fair number were acknowledged.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while acked_count.load(Ordering::Relaxed) < 50 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     broker.kill9();
     stop.store(true, Ordering::Relaxed);
     let acked = producer.join().unwrap();
