@@ -9,7 +9,7 @@ use rustlog_protocol::messages::offset_fetch::OffsetFetchRequest;
 use rustlog_protocol::messages::produce::Acks;
 use rustlog_protocol::{ErrorCode, Response, ResponseBody};
 use rustlog_tests::{produce_request, BrokerProcess, RawClient};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,8 +22,10 @@ fn kill_9_during_durable_produce_loses_nothing_acknowledged() {
         .create_topic("durable", 1, &[("segment.bytes", "65536")]);
     let addr = broker.addr();
     let stop = Arc::new(AtomicBool::new(false));
+    let acked_count = Arc::new(AtomicUsize::new(0));
     let producer = {
         let stop = stop.clone();
+        let acked_count = acked_count.clone();
         std::thread::spawn(move || {
             let mut client = RawClient::connect(addr);
             let mut acked: Vec<(u64, String)> = Vec::new();
@@ -44,12 +46,17 @@ fn kill_9_during_durable_produce_loses_nothing_acknowledged() {
                 };
                 assert_eq!(p.partitions[0].error_code, ErrorCode::None);
                 acked.push((p.partitions[0].base_offset, value));
+                acked_count.fetch_add(1, Ordering::Relaxed);
                 i += 1;
             }
             acked
         })
     };
-    std::thread::sleep(Duration::from_millis(700));
+    // Kill while produces are in flight, once a fair number were acknowledged.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while acked_count.load(Ordering::Relaxed) < 50 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     broker.kill9();
     stop.store(true, Ordering::Relaxed);
     let acked = producer.join().unwrap();
@@ -163,4 +170,19 @@ fn committed_offsets_and_group_generations_survive_a_restart() {
     assert_eq!(code, ErrorCode::UnknownMemberId);
     let after = join(&mut client, None);
     assert!(after.generation_id > before.generation_id);
+}
+
+#[test]
+fn a_second_broker_on_the_same_data_dir_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let _first = BrokerProcess::start(&data, &[]);
+    let output = std::process::Command::new(rustlog_tests::broker_binary())
+        .args(["--data-dir", data.to_str().unwrap()])
+        .args(["--listen", "127.0.0.1:0", "--metrics-listen", "off"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("in use by another broker"), "{stderr}");
 }
