@@ -5,7 +5,6 @@
 
 use crate::config::BrokerConfig;
 use crate::connection;
-use crate::dir_lock::DataDirLock;
 use crate::error::BrokerError;
 use crate::groups::{Coordinator, CoordinatorLimits, GroupStore};
 use crate::metrics::Metrics;
@@ -43,7 +42,6 @@ impl Broker {
             path: data_dir.clone(),
             source,
         })?;
-        let dir_lock = DataDirLock::acquire(&data_dir)?;
         let defaults = config.topic_defaults.clone();
         let open_dir = data_dir.clone();
         let logs = tokio::task::spawn_blocking(move || {
@@ -135,7 +133,6 @@ impl Broker {
             shutdown_tx,
             conn_rx: Some(conn_rx),
             tasks,
-            _dir_lock: dir_lock,
         })
     }
 }
@@ -151,8 +148,6 @@ pub struct BrokerHandle {
     shutdown_tx: watch::Sender<bool>,
     conn_rx: Option<mpsc::Receiver<()>>,
     tasks: Vec<JoinHandle<()>>,
-    /// Released when the handle is dropped (after the final flush of `shutdown`).
-    _dir_lock: DataDirLock,
 }
 
 impl BrokerHandle {

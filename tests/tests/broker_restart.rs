@@ -171,18 +171,3 @@ fn committed_offsets_and_group_generations_survive_a_restart() {
     let after = join(&mut client, None);
     assert!(after.generation_id > before.generation_id);
 }
-
-#[test]
-fn a_second_broker_on_the_same_data_dir_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let _first = BrokerProcess::start(&data, &[]);
-    let output = std::process::Command::new(rustlog_tests::broker_binary())
-        .args(["--data-dir", data.to_str().unwrap()])
-        .args(["--listen", "127.0.0.1:0", "--metrics-listen", "off"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1), "{output:?}");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("in use by another broker"), "{stderr}");
-}
