@@ -23,6 +23,9 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
+/// (offset, key, value) of a stored record.
+pub type StoredRecord = (u64, Option<Vec<u8>>, Option<Vec<u8>>);
+
 /// What the mock does with one produce request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
@@ -81,11 +84,7 @@ impl MockBroker {
     }
 
     /// Every stored record of a partition as (offset, key, value).
-    pub fn records(
-        &self,
-        topic: &str,
-        partition: u32,
-    ) -> Vec<(u64, Option<Vec<u8>>, Option<Vec<u8>>)> {
+    pub fn records(&self, topic: &str, partition: u32) -> Vec<StoredRecord> {
         let state = self.state.lock().unwrap();
         let (batches, _) = &state.logs[&(topic.to_string(), partition)];
         let mut out = Vec::new();

@@ -35,7 +35,7 @@ async fn records_are_batched_and_offsets_follow_send_order() {
     let mut next = [0u64; 2];
     for (i, h) in handles.into_iter().enumerate() {
         let meta = h.await.unwrap();
-        let p = (i % 2) as usize;
+        let p = i % 2;
         assert_eq!(meta.partition as usize, p);
         assert_eq!(meta.offset, next[p]);
         next[p] += 1;
