@@ -270,7 +270,11 @@ async fn produce(client: &rustlog::Client, args: &BenchArgs) -> CliResult<Summar
                 let mut errors = 0u64;
                 let mut acked = 0u64;
                 while let Some((at, handle)) = rx.recv().await {
-                    match handle.await {
+                    let outcome = match handle.try_result() {
+                        Some(outcome) => outcome,
+                        None => handle.wait().await,
+                    };
+                    match outcome {
                         Ok(_) => {
                             acked += 1;
                             let _ = h.record(micros(at.elapsed()));
