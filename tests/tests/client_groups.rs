@@ -169,7 +169,6 @@ async fn two_members_split_the_partitions_and_the_survivor_takes_over() {
         .create_topic("split", 4, Default::default())
         .await
         .unwrap();
-    produce(&client, "split", 0, 200).await;
 
     let a = client.consumer(config("pair", "split")).unwrap();
     let b = client.consumer(config("pair", "split")).unwrap();
@@ -191,7 +190,8 @@ async fn two_members_split_the_partitions_and_the_survivor_takes_over() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
-    // Let them drain what exists, then B leaves.
+    // Records produced now are split between the two members; then B leaves.
+    produce(&client, "split", 0, 200).await;
     let deadline = Instant::now() + WAIT;
     while client_lag(&client, "pair").await > 0 {
         assert!(Instant::now() < deadline, "group did not catch up");
