@@ -19,7 +19,8 @@ use crate::error::{Error, Result};
 use crate::fetcher::{decode_records, fetch, fetch_request, FetchTarget};
 use crate::partition_consumer::{STREAM_BATCH, STREAM_POLL};
 use crate::record::Message;
-use futures::Stream;
+use futures::stream::BoxStream;
+use futures::StreamExt;
 use rustlog_protocol::messages::heartbeat::HeartbeatRequest;
 use rustlog_protocol::messages::join_group::JoinGroupRequest;
 use rustlog_protocol::messages::leave_group::LeaveGroupRequest;
@@ -635,8 +636,8 @@ impl Consumer {
         }
     }
 
-    /// Messages as a stream; ends after `close`.
-    pub fn stream(&self) -> impl Stream<Item = Result<Message>> + Send + 'static {
+    /// Messages as a (boxed, `Unpin`) stream; ends after `close`.
+    pub fn stream(&self) -> BoxStream<'static, Result<Message>> {
         let consumer = self.clone();
         futures::stream::unfold(
             (consumer, VecDeque::<Message>::new()),
@@ -653,6 +654,7 @@ impl Consumer {
                 }
             },
         )
+        .boxed()
     }
 
     /// Commits consumed offsets when auto-commit is on, leaves the group and stops

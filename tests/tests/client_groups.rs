@@ -245,3 +245,45 @@ async fn client_lag(client: &Client, group: &str) -> u64 {
         Err(_) => u64::MAX,
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_seek_and_position() {
+    use futures::StreamExt;
+    let dir = tempfile::tempdir().unwrap();
+    let broker = BrokerProcess::start(&dir.path().join("data"), &[]);
+    let client = client(&broker.addr().to_string()).await;
+    client
+        .admin()
+        .create_topic("st", 1, Default::default())
+        .await
+        .unwrap();
+    produce(&client, "st", 0, 20).await;
+    let consumer = client.consumer(config("streamers", "st")).unwrap();
+    let first: Vec<u32> = consumer
+        .stream()
+        .take(5)
+        .map(|m| value(&m.unwrap()))
+        .collect()
+        .await;
+    assert_eq!(first, [0, 1, 2, 3, 4]);
+    assert_eq!(
+        consumer.assignment(),
+        [TopicPartition {
+            topic: "st".into(),
+            partition: 0
+        }]
+    );
+    // Back to offset 2: the next message is 2 even though later ones were buffered.
+    consumer.seek("st", 0, 2).unwrap();
+    assert_eq!(consumer.position("st", 0), Some(2));
+    let again = consumer.poll(WAIT).await.unwrap().unwrap();
+    assert_eq!((again.offset, value(&again)), (2, 2));
+    assert_eq!(consumer.position("st", 0), Some(3));
+    let err = consumer.seek("other", 0, 0).unwrap_err();
+    assert_eq!(err.kind(), rustlog::ErrorCode::InvalidArgument);
+    consumer.close().await.unwrap();
+    let err = consumer.poll(WAIT).await.unwrap_err();
+    assert_eq!(err.kind(), rustlog::ErrorCode::Closed);
+    // The stream of a closed consumer ends.
+    assert!(consumer.stream().next().await.is_none());
+}
