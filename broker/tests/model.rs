@@ -156,7 +156,7 @@ fn expected_retention_start(log: &PartitionLog, config: &LogConfig, now: i64) ->
             .iter()
             .take_while(|s| {
                 s.max_timestamp_ms
-                    .map_or(true, |t| i128::from(now) - i128::from(t) > i128::from(ms))
+                    .is_none_or(|t| i128::from(now) - i128::from(t) > i128::from(ms))
             })
             .count();
     }
@@ -219,7 +219,7 @@ fn run(config: LogConfig, ops: Vec<Op>) {
                 let batch_no = model.batch_of.last().map_or(0, |b| b + 1);
                 model
                     .batch_of
-                    .extend(std::iter::repeat(batch_no).take(new.len()));
+                    .extend(std::iter::repeat_n(batch_no, new.len()));
                 for (i, (ts, key, value)) in new.into_iter().enumerate() {
                     model.records.push(Some(Rec {
                         offset: info.base_offset + i as u64,

@@ -61,7 +61,7 @@ async fn producer_and_consumer_survive_a_broker_sigkill() {
                     .value(seq.to_string());
                 handles.push((seq, producer.send(record).await.unwrap()));
                 seq += 1;
-                if seq % 20 == 0 {
+                if seq.is_multiple_of(20) {
                     // Pace the stream and count acknowledgements as they come.
                     let done = handles.iter().filter(|(_, h)| h.is_done()).count();
                     acked.store(done as u64, Ordering::Relaxed);

@@ -55,7 +55,7 @@ fn u32_at(chunk: &[u8], at: usize) -> u32 {
 /// strictly increasing offsets and positions, first position 0, every position inside the log.
 /// `None` means "inconsistent, rebuild".
 pub(crate) fn decode_offsets(bytes: &[u8], log_len: u64) -> Option<Vec<OffsetEntry>> {
-    if bytes.len() % OFFSET_ENTRY_BYTES != 0 {
+    if !bytes.len().is_multiple_of(OFFSET_ENTRY_BYTES) {
         return None;
     }
     let entries: Vec<OffsetEntry> = bytes
@@ -81,7 +81,7 @@ pub(crate) fn decode_offsets(bytes: &[u8], log_len: u64) -> Option<Vec<OffsetEnt
 /// Decodes and sanity-checks a time index: whole entries, non-decreasing timestamps, strictly
 /// increasing offsets. `None` means "inconsistent, rebuild".
 pub(crate) fn decode_times(bytes: &[u8]) -> Option<Vec<TimeEntry>> {
-    if bytes.len() % TIME_ENTRY_BYTES != 0 {
+    if !bytes.len().is_multiple_of(TIME_ENTRY_BYTES) {
         return None;
     }
     let entries: Vec<TimeEntry> = bytes

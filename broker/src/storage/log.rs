@@ -652,7 +652,7 @@ impl PartitionLog {
                 .iter()
                 .take_while(|s| {
                     s.max_timestamp_ms()
-                        .map_or(true, |ts| i128::from(now_ms) - i128::from(ts) > limit)
+                        .is_none_or(|ts| i128::from(now_ms) - i128::from(ts) > limit)
                 })
                 .count();
         }

@@ -259,7 +259,7 @@ impl<'a> ChunkReader<'a> {
     /// `n` bytes at `pos`, or `None` if the file is shorter.
     fn get(&mut self, pos: u64, n: usize) -> Result<Option<&[u8]>, StorageError> {
         let end = pos.checked_add(n as u64);
-        if end.map_or(true, |end| end > self.file_len) {
+        if end.is_none_or(|end| end > self.file_len) {
             return Ok(None);
         }
         let buf_end = self.buf_start + self.buf.len() as u64;
@@ -757,7 +757,7 @@ impl Segment {
         &self,
         timestamp_ms: i64,
     ) -> Result<Option<(u64, i64)>, StorageError> {
-        if self.max_timestamp_ms().map_or(true, |m| m < timestamp_ms) {
+        if self.max_timestamp_ms().is_none_or(|m| m < timestamp_ms) {
             return Ok(None);
         }
         let skip_to = {

@@ -295,7 +295,7 @@ async fn produce(client: &rustlog::Client, args: &BenchArgs) -> CliResult<Summar
             let mut n = 0u64;
             loop {
                 match end {
-                    Some(end) if n % 1024 == 0 && Instant::now() >= end => break,
+                    Some(end) if n.is_multiple_of(1024) && Instant::now() >= end => break,
                     None if n >= share => break,
                     _ => {}
                 }
