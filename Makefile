@@ -3,9 +3,9 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: test test-rust lint
+.PHONY: test test-rust test-python lint
 
-test: lint test-rust
+test: lint test-rust test-python
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -13,3 +13,8 @@ lint:
 
 test-rust:
 	RUSTFLAGS="-D warnings" $(CARGO) test --workspace --locked
+
+# Builds the Python package into bindings-python/.venv the way a user would (pip), then runs
+# pytest and mypy --strict on the examples.
+test-python:
+	bindings-python/scripts/test.sh

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Builds the `rustlog` Python package into a virtualenv the way a user installs it
+# (`pip install ./bindings-python`, a release build through maturin), then runs the pytest suite
+# and `mypy --strict` on the examples against the shipped stubs.
+#
+# Usage: bindings-python/scripts/test.sh [pytest args...]
+# Env:   RUSTLOG_PY_VENV  virtualenv directory (default: bindings-python/.venv)
+#        PYTHON           interpreter that creates the venv (default: python3.11, else python3)
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")/.." && pwd)"   # bindings-python/
+root="$(cd "$here/.." && pwd)"             # repository root
+venv="${RUSTLOG_PY_VENV:-$here/.venv}"
+python="${PYTHON:-$(command -v python3.11 || command -v python3)}"
+
+# Test-only tools, pinned to ranges known to work with Python 3.9+.
+test_requirements=("pytest>=7,<10" "pytest-timeout>=2.1,<3" "mypy>=1.8,<2")
+
+if [[ ! -x "$venv/bin/python" ]]; then
+    echo "test.sh: creating virtualenv $venv with $python"
+    "$python" -m venv "$venv"
+fi
+py="$venv/bin/python"
+"$py" -m pip install --quiet --upgrade pip
+"$py" -m pip install --quiet "${test_requirements[@]}"
+
+echo "test.sh: pip install ./bindings-python (release build)"
+cd "$root"
+# --force-reinstall: the version number does not change between builds, the code does.
+"$py" -m pip install --quiet --force-reinstall --no-deps ./bindings-python
+
+# Lets the real-process test find the broker binary if one was built in this workspace.
+export RUSTLOG_WORKSPACE_ROOT="$root"
+
+echo "test.sh: pytest"
+# Run from a neutral directory so `import rustlog` resolves to the installed package, never to
+# the source tree (which has no native module).
+(cd "$here/tests" && "$py" -m pytest -q -p no:cacheprovider "$@" .)
+
+echo "test.sh: mypy --strict examples"
+(cd "$here" && "$venv/bin/mypy" --strict --no-incremental examples/*.py)
+echo "test.sh: all Python checks passed"
