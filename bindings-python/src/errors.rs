@@ -73,3 +73,27 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ERROR_CODES", codes)?;
     Ok(())
 }
+
+/// Builds the Python exception for `code` with `message`; unknown codes fall back to the root.
+pub(crate) fn py_error(py: Python<'_>, code: ErrorCode, message: String) -> PyErr {
+    match CLASSES.get(py).and_then(|m| m.get(&code.code())) {
+        Some(class) => PyErr::from_type(class.bind(py).clone(), message),
+        None => RustLogError::new_err(message),
+    }
+}
+
+/// Translates a client error into the exception class of its code, keeping the full message
+/// (with its context: addresses, names, limits).
+pub(crate) fn client_error(py: Python<'_>, err: rustlog::Error) -> PyErr {
+    py_error(py, err.kind(), err.to_string())
+}
+
+/// Same as [`client_error`] for code running without the GIL (asyncio futures).
+pub(crate) fn client_error_detached(err: rustlog::Error) -> PyErr {
+    Python::attach(|py| client_error(py, err))
+}
+
+/// `rustlog.Closed` for binding objects that were closed.
+pub(crate) fn closed(py: Python<'_>, what: &str) -> PyErr {
+    py_error(py, ErrorCode::Closed, format!("{what} is closed"))
+}
