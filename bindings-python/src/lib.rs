@@ -10,6 +10,7 @@
 //! - [`config`]: constructor keyword arguments to client configs.
 //! - [`types`]: `RecordMetadata` and `Message`.
 //! - [`producer`], [`consumer`], [`admin`]: the blocking classes (over `rustlog::blocking`).
+//! - [`embedded`]: `EmbeddedBroker`, a real broker in-process (`rustlog_broker`).
 //! - [`aio`]: the asyncio twins (over the async client, via `pyo3_async_runtimes`).
 
 use pyo3::prelude::*;
@@ -19,6 +20,7 @@ mod aio;
 mod config;
 mod consumer;
 mod convert;
+mod embedded;
 mod errors;
 mod producer;
 mod types;
@@ -37,6 +39,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<producer::BatchFuture>()?;
     m.add_class::<consumer::Consumer>()?;
     m.add_class::<admin::Admin>()?;
+    m.add_class::<embedded::EmbeddedBroker>()?;
     m.add(
         "AsyncProducer",
         py.get_type::<aio::producer::AsyncProducer>(),
