@@ -29,8 +29,14 @@ cd "$root"
 # --force-reinstall: the version number does not change between builds, the code does.
 "$py" -m pip install --quiet --force-reinstall --no-deps ./bindings-python
 
-# Lets the real-process test find the broker binary if one was built in this workspace.
+# The real-process test runs the broker binary; build it if no build of it exists yet
+# (`make test` has built it already in test-rust). RUSTLOG_PY_NO_BROKER_BUILD=1 skips this.
 export RUSTLOG_WORKSPACE_ROOT="$root"
+if [[ "${RUSTLOG_PY_NO_BROKER_BUILD:-}" != 1 && -z "${RUSTLOG_BROKER_BIN:-}" \
+      && ! -x "$root/target/debug/rustlog-broker" && ! -x "$root/target/release/rustlog-broker" ]]; then
+    echo "test.sh: cargo build -p rustlog-broker (for the real-process test)"
+    cargo build --locked -p rustlog-broker --bin rustlog-broker
+fi
 
 echo "test.sh: pytest"
 # Run from a neutral directory so `import rustlog` resolves to the installed package, never to

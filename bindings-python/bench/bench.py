@@ -1,0 +1,151 @@
+"""Produce and consume throughput of the Python binding, next to the Rust client's `rustlog bench`.
+
+Both run against the same broker (an in-process `rustlog.EmbeddedBroker` by default, or
+`--bootstrap` of a running one) with 100-byte messages, 4 partitions, linger 5 ms, acks=leader.
+Python produces with `send_batch` (one Python->Rust call per chunk, not per message) and
+consumes with `poll_batch`, touching every message's value.
+
+    python bindings-python/bench/bench.py [--count 1000000] [--rustlog-bin target/release/rustlog]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+import rustlog
+
+PARTITIONS = 4
+VALUE_BYTES = 100
+CHUNK = 10_000
+LINGER_MS = 5
+
+
+def produce(bootstrap: str, topic: str, count: int) -> float:
+    value = b"x" * VALUE_BYTES
+    chunk = [value] * CHUNK
+    with rustlog.Producer(bootstrap, linger_ms=LINGER_MS, acks="leader") as producer:
+        started = time.perf_counter()
+        pending: list[rustlog.BatchFuture] = []
+        sent = 0
+        while sent < count:
+            n = min(CHUNK, count - sent)
+            pending.append(producer.send_batch(topic, chunk if n == CHUNK else chunk[:n]))
+            sent += n
+        producer.flush()
+        delivered = sum(batch.wait() for batch in pending)
+        elapsed = time.perf_counter() - started
+    assert delivered == count, f"delivered {delivered} of {count}"
+    return count / elapsed
+
+
+def produce_one_by_one(bootstrap: str, topic: str, count: int) -> float:
+    value = b"x" * VALUE_BYTES
+    with rustlog.Producer(bootstrap, linger_ms=LINGER_MS, acks="leader") as producer:
+        started = time.perf_counter()
+        send = producer.send
+        for _ in range(count):
+            send(topic, value)
+        producer.flush()
+        elapsed = time.perf_counter() - started
+    return count / elapsed
+
+
+def consume(bootstrap: str, topic: str, count: int) -> float:
+    group = f"py-bench-{os.getpid()}-{time.time_ns()}"
+    with rustlog.Consumer(bootstrap, group_id=group, topics=[topic]) as consumer:
+        first = consumer.poll(timeout=30)  # join the group outside the timed part
+        assert first is not None, "nothing to consume"
+        got = 1
+        size = len(first.value or b"")
+        started = time.perf_counter()
+        while got < count:
+            batch = consumer.poll_batch(CHUNK, timeout=10)
+            if not batch:
+                raise RuntimeError(f"consumed only {got} of {count}")
+            for msg in batch:
+                size += len(msg.value or b"")
+            got += len(batch)
+        elapsed = time.perf_counter() - started
+    assert size >= count * VALUE_BYTES
+    return (count - 1) / elapsed
+
+
+def rust_bench(binary: Path, bootstrap: str, mode: str, topic: str, count: int) -> Optional[float]:
+    cmd = [
+        str(binary), "--broker", bootstrap, "bench", "--mode", mode, "--topic", topic,
+        "--partitions", str(PARTITIONS), "--message-size", str(VALUE_BYTES),
+        "--count", str(count), "--linger-ms", str(LINGER_MS), "--acks", "leader",
+        "--json", "--quiet",
+    ]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        print(f"rustlog bench failed ({' '.join(cmd)}): {done.stderr.strip()}", file=sys.stderr)
+        return None
+    summary: dict[str, Any] = json.loads(done.stdout)
+    return float(summary["msgs_per_sec"])
+
+
+def find_rustlog(explicit: Optional[str]) -> Optional[Path]:
+    if explicit:
+        return Path(explicit)
+    root = Path(__file__).resolve().parents[2]
+    for profile in ("release", "debug"):
+        candidate = root / "target" / profile / "rustlog"
+        if candidate.is_file():
+            return candidate
+    found = shutil.which("rustlog")
+    return Path(found) if found else None
+
+
+def run(bootstrap: str, count: int, rustlog_bin: Optional[Path]) -> None:
+    stamp = time.time_ns()
+    topic = f"py-bench-{stamp}"
+    with rustlog.Admin(bootstrap) as admin:
+        admin.create_topic(topic, partitions=PARTITIONS)
+        admin.create_topic(f"{topic}-single", partitions=PARTITIONS)
+    rows: list[tuple[str, float, Optional[float]]] = []
+    py_produce = produce(bootstrap, topic, count)
+    py_consume = consume(bootstrap, topic, count)
+    single = produce_one_by_one(bootstrap, f"{topic}-single", count // 5)
+    rs_produce = rs_consume = None
+    if rustlog_bin is not None:
+        rs_topic = f"rs-bench-{stamp}"
+        rs_produce = rust_bench(rustlog_bin, bootstrap, "produce", rs_topic, count)
+        rs_consume = rust_bench(rustlog_bin, bootstrap, "consume", rs_topic, count)
+    rows.append(("produce (send_batch)", py_produce, rs_produce))
+    rows.append(("consume (poll_batch)", py_consume, rs_consume))
+    rows.append(("produce (send per message)", single, rs_produce))
+    print(f"{count} messages of {VALUE_BYTES} bytes, {PARTITIONS} partitions, broker {bootstrap}")
+    print(f"{'':28} {'python msg/s':>14} {'rust msg/s':>14} {'python/rust':>12}")
+    for name, py, rs in rows:
+        ratio = f"{py / rs:.2f}" if rs else "n/a"
+        rs_text = f"{rs:,.0f}" if rs else "n/a"
+        print(f"{name:28} {py:>14,.0f} {rs_text:>14} {ratio:>12}")
+    if rustlog_bin is None:
+        print("(no `rustlog` binary found: build it with `cargo build --release -p rustlog`)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=1_000_000)
+    parser.add_argument("--bootstrap", help="a running broker; default: an embedded one")
+    parser.add_argument("--rustlog-bin", help="the Rust CLI for the comparison")
+    args = parser.parse_args()
+    rustlog_bin = find_rustlog(args.rustlog_bin)
+    if args.bootstrap:
+        run(args.bootstrap, args.count, rustlog_bin)
+        return
+    with rustlog.EmbeddedBroker() as broker:
+        run(broker.bootstrap, args.count, rustlog_bin)
+
+
+if __name__ == "__main__":
+    main()
