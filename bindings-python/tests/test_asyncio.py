@@ -80,7 +80,17 @@ def test_async_poll_timeout_returns_none(broker: rustlog.EmbeddedBroker, topic: 
     run(scenario())
 
 
-def test_async_calls_need_a_running_loop(broker: rustlog.EmbeddedBroker) -> None:
+def test_async_calls_need_a_running_loop(
+    broker: rustlog.EmbeddedBroker, admin: rustlog.Admin, topic: str
+) -> None:
     producer = rustlog.aio.Producer(broker.bootstrap)
     with pytest.raises(RuntimeError):
         producer.start()
+    with pytest.raises(RuntimeError):
+        producer.send(topic, b"never")
+    # The failed call queued nothing: a later flush from a loop delivers nothing.
+    async def flush() -> None:
+        await producer.flush()
+
+    run(flush())
+    assert admin.describe_topic(topic)["partitions"][0]["high_watermark"] == 0

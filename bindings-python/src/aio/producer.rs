@@ -111,6 +111,9 @@ impl AsyncProducer {
         T: Send + 'static,
         R: std::future::Future<Output = PyResult<Py<PyAny>>> + Send + 'static,
     {
+        // Without a running loop the awaitable cannot be made; fail before the command is
+        // queued, so nothing is sent on behalf of a call that raised.
+        pyo3_async_runtimes::get_running_loop(py)?;
         let (tx, rx) = oneshot::channel();
         self.commands
             .send(command(tx))
