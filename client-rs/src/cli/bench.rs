@@ -228,7 +228,12 @@ fn summary(
     let seconds = elapsed.as_secs_f64().max(1e-9);
     let bytes = messages.saturating_mul(args.message_size as u64);
     Summary {
-        mode: format!("{:?}", args.mode).to_lowercase(),
+        mode: match args.mode {
+            Mode::Produce => "produce",
+            Mode::Consume => "consume",
+            Mode::E2eLatency => "e2e-latency",
+        }
+        .to_string(),
         messages,
         bytes,
         seconds,
