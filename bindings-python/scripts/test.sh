@@ -18,7 +18,13 @@ test_requirements=("pytest>=7,<10" "pytest-timeout>=2.1,<3" "mypy>=1.8,<2")
 
 if [[ ! -x "$venv/bin/python" ]]; then
     echo "test.sh: creating virtualenv $venv with $python"
-    "$python" -m venv "$venv"
+    if ! "$python" -m venv "$venv"; then
+        # Debian's python without the python3-venv package has no ensurepip: make the venv
+        # without pip and let the interpreter's own pip (>= 22.3) install pip into it.
+        rm -rf "$venv"
+        "$python" -m venv --without-pip "$venv"
+        "$python" -m pip --python "$venv/bin/python" install --quiet pip
+    fi
 fi
 py="$venv/bin/python"
 "$py" -m pip install --quiet --upgrade pip
