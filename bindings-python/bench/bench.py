@@ -5,7 +5,7 @@ Both run against the same broker (an in-process `rustlog.EmbeddedBroker` by defa
 Python produces with `send_batch` (one Python->Rust call per chunk, not per message) and
 consumes with `poll_batch`, touching every message's value.
 
-    python bindings-python/bench/bench.py [--count 1000000] [--rustlog-bin target/release/rustlog]
+    python bindings-python/bench/bench.py [--count 1000000] [--runs 3] [--rustlog-bin PATH]
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -105,25 +106,46 @@ def find_rustlog(explicit: Optional[str]) -> Optional[Path]:
     return Path(found) if found else None
 
 
-def run(bootstrap: str, count: int, rustlog_bin: Optional[Path]) -> None:
-    stamp = time.time_ns()
-    topic = f"py-bench-{stamp}"
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def run(bootstrap: str, count: int, rustlog_bin: Optional[Path], runs: int) -> None:
+    """Interleaves Python and Rust runs (machines drift) and reports medians."""
+    results: dict[str, list[float]] = {
+        "py_produce": [], "py_consume": [], "py_single": [], "rs_produce": [], "rs_consume": []
+    }
     with rustlog.Admin(bootstrap) as admin:
-        admin.create_topic(topic, partitions=PARTITIONS)
-        admin.create_topic(f"{topic}-single", partitions=PARTITIONS)
-    rows: list[tuple[str, float, Optional[float]]] = []
-    py_produce = produce(bootstrap, topic, count)
-    py_consume = consume(bootstrap, topic, count)
-    single = produce_one_by_one(bootstrap, f"{topic}-single", count // 5)
-    rs_produce = rs_consume = None
-    if rustlog_bin is not None:
-        rs_topic = f"rs-bench-{stamp}"
-        rs_produce = rust_bench(rustlog_bin, bootstrap, "produce", rs_topic, count)
-        rs_consume = rust_bench(rustlog_bin, bootstrap, "consume", rs_topic, count)
-    rows.append(("produce (send_batch)", py_produce, rs_produce))
-    rows.append(("consume (poll_batch)", py_consume, rs_consume))
-    rows.append(("produce (send per message)", single, rs_produce))
-    print(f"{count} messages of {VALUE_BYTES} bytes, {PARTITIONS} partitions, broker {bootstrap}")
+        for run_index in range(runs):
+            stamp = f"{time.time_ns()}-{run_index}"
+            topic = f"py-bench-{stamp}"
+            admin.create_topic(topic, partitions=PARTITIONS)
+            admin.create_topic(f"{topic}-single", partitions=PARTITIONS)
+            results["py_produce"].append(produce(bootstrap, topic, count))
+            results["py_consume"].append(consume(bootstrap, topic, count))
+            results["py_single"].append(produce_one_by_one(bootstrap, f"{topic}-single", count // 5))
+            if rustlog_bin is not None:
+                rs_topic = f"rs-bench-{stamp}"
+                for mode in ("produce", "consume"):
+                    rate = rust_bench(rustlog_bin, bootstrap, mode, rs_topic, count)
+                    if rate is not None:
+                        results[f"rs_{mode}"].append(rate)
+            for topic_name in (topic, f"{topic}-single", f"rs-bench-{stamp}"):
+                try:
+                    admin.delete_topic(topic_name)
+                except rustlog.TopicNotFound:
+                    pass
+    rs_produce = median(results["rs_produce"]) if results["rs_produce"] else None
+    rs_consume = median(results["rs_consume"]) if results["rs_consume"] else None
+    rows = [
+        ("produce (send_batch)", median(results["py_produce"]), rs_produce),
+        ("consume (poll_batch)", median(results["py_consume"]), rs_consume),
+        ("produce (send per message)", median(results["py_single"]), rs_produce),
+    ]
+    print(
+        f"{count} messages of {VALUE_BYTES} bytes, {PARTITIONS} partitions, broker {bootstrap}, "
+        f"median of {runs} run(s)"
+    )
     print(f"{'':28} {'python msg/s':>14} {'rust msg/s':>14} {'python/rust':>12}")
     for name, py, rs in rows:
         ratio = f"{py / rs:.2f}" if rs else "n/a"
@@ -138,13 +160,14 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--bootstrap", help="a running broker; default: an embedded one")
     parser.add_argument("--rustlog-bin", help="the Rust CLI for the comparison")
+    parser.add_argument("--runs", type=int, default=3, help="runs per figure (median)")
     args = parser.parse_args()
     rustlog_bin = find_rustlog(args.rustlog_bin)
     if args.bootstrap:
-        run(args.bootstrap, args.count, rustlog_bin)
+        run(args.bootstrap, args.count, rustlog_bin, args.runs)
         return
     with rustlog.EmbeddedBroker() as broker:
-        run(broker.bootstrap, args.count, rustlog_bin)
+        run(broker.bootstrap, args.count, rustlog_bin, args.runs)
 
 
 if __name__ == "__main__":
