@@ -135,3 +135,32 @@ def test_admin_topics(admin: rustlog.Admin) -> None:
     assert "rustlog" in admin.metrics()
     admin.delete_topic(name)
     assert name not in [t["name"] for t in admin.list_topics()]
+
+
+def test_auto_commit_commits_returned_messages_on_close(
+    broker: rustlog.EmbeddedBroker, topic: str
+) -> None:
+    produce(broker.bootstrap, topic, [b"a", b"b", b"c"])
+    group = unique("auto")
+    with rustlog.Consumer(
+        broker.bootstrap, group_id=group, topics=[topic], enable_auto_commit=True
+    ) as consumer:
+        assert [m.value for m in (consumer.poll(timeout=10), consumer.poll(timeout=10)) if m] == [
+            b"a",
+            b"b",
+        ]
+    with rustlog.Consumer(broker.bootstrap, group_id=group, topics=[topic]) as consumer:
+        assert consumer.committed(topic, 0) == 2
+        msg = consumer.poll(timeout=10)
+        assert msg is not None and msg.value == b"c"
+
+
+def test_latest_reset_skips_existing_records(broker: rustlog.EmbeddedBroker, topic: str) -> None:
+    produce(broker.bootstrap, topic, [b"old"])
+    with rustlog.Consumer(
+        broker.bootstrap, group_id=unique("late"), topics=[topic], auto_offset_reset="latest"
+    ) as consumer:
+        assert consumer.poll(timeout=0.5) is None
+        produce(broker.bootstrap, topic, [b"new"])
+        msg = consumer.poll(timeout=10)
+        assert msg is not None and msg.value == b"new"
