@@ -180,23 +180,22 @@ impl PartitionConsumer {
             state.high_watermark = Some(part.high_watermark);
             match part.error_code {
                 ErrorCode::None => {
-                    let mut decoded = Vec::new();
                     let from = state.fetch_offset;
+                    let before = state.buffer.len();
                     state.fetch_offset = decode_records(
                         &inner.topic,
                         inner.partition,
                         &part.records,
                         from,
-                        &mut decoded,
+                        &mut state.buffer,
                     )?;
-                    if !decoded.is_empty() {
+                    if state.buffer.len() > before {
                         // More is likely: ask for it while the caller works.
                         state.prefetch = Some((
                             state.fetch_offset,
                             self.spawn_fetch(state.fetch_offset, inner.fetch_max_wait_ms),
                         ));
                     }
-                    state.buffer.extend(decoded);
                 }
                 ErrorCode::OffsetOutOfRange
                     if matches!(inner.start, StartOffset::Earliest | StartOffset::Latest) =>
