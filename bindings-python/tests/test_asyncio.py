@@ -94,3 +94,20 @@ def test_async_calls_need_a_running_loop(
 
     run(flush())
     assert admin.describe_topic(topic)["partitions"][0]["high_watermark"] == 0
+
+
+def test_closing_ends_an_async_for(broker: rustlog.EmbeddedBroker, topic: str) -> None:
+    async def scenario() -> None:
+        consumer = rustlog.aio.Consumer(broker.bootstrap, group_id=unique("g"), topics=[topic])
+        await consumer.start()
+
+        async def close_soon() -> None:
+            await asyncio.sleep(0.5)
+            await consumer.close()
+
+        closer = asyncio.create_task(close_soon())
+        seen = [msg async for msg in consumer]
+        await closer
+        assert seen == []
+
+    run(scenario())

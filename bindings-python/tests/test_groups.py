@@ -164,3 +164,15 @@ def test_latest_reset_skips_existing_records(broker: rustlog.EmbeddedBroker, top
         produce(broker.bootstrap, topic, [b"new"])
         msg = consumer.poll(timeout=10)
         assert msg is not None and msg.value == b"new"
+
+
+def test_closing_from_another_thread_ends_the_iteration(
+    broker: rustlog.EmbeddedBroker, topic: str
+) -> None:
+    consumer = rustlog.Consumer(broker.bootstrap, group_id=unique("g"), topics=[topic])
+    consumer.poll(timeout=0.3)
+    timer = threading.Timer(0.5, consumer.close)
+    timer.start()
+    assert [m for m in consumer] == []
+    timer.join()
+    assert consumer.closed
