@@ -15,9 +15,6 @@ use crate::wait::{block_on, block_on_raw, on_thread, timeout_arg};
 /// One client poll while `poll(timeout=None)` or the iterator waits for a message.
 pub(crate) const POLL_SLICE: Duration = Duration::from_millis(500);
 
-/// Default `max_messages` of `poll_batch`.
-pub(crate) const POLL_BATCH_DEFAULT: usize = 500;
-
 /// A consumer-group member: `for msg in consumer`, `poll`, `commit`, `seek`.
 #[pyclass(module = "rustlog", frozen)]
 pub(crate) struct Consumer {
@@ -108,8 +105,8 @@ impl Consumer {
         Ok(self.poll_messages(py, 1, timeout)?.pop().map(Message::from))
     }
 
-    /// Up to `max_messages` messages, waiting up to `timeout` seconds for the first.
-    #[pyo3(signature = (max_messages = POLL_BATCH_DEFAULT, timeout = None))]
+    /// Up to `max_messages` (default 500) messages, waiting up to `timeout` seconds for the first.
+    #[pyo3(signature = (max_messages = 500, timeout = None))]
     fn poll_batch(
         &self,
         py: Python<'_>,

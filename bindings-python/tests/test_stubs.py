@@ -90,3 +90,18 @@ def test_mypy_catches_misuse(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert 'Argument 1 to "send" of "Producer"' in result.stdout
     assert "Incompatible types in assignment" in result.stdout
+
+
+def test_stubtest_finds_the_stubs_consistent_with_the_runtime(tmp_path: Path) -> None:
+    """Every name, signature and default in the stubs matches the installed module."""
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "mypy.stubtest", "rustlog",
+            "--allowlist", str(HERE / "stubtest-allowlist.txt"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=tmp_path,  # never the source tree: stubtest must see the installed package
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

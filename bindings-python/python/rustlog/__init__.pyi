@@ -4,9 +4,54 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from os import PathLike
 from pathlib import Path
 from types import TracebackType
-from typing import ClassVar, Final, Literal, Optional, TypedDict, Union
+from typing import ClassVar, Final, Literal, Optional, TypedDict, Union, final
 
 from typing_extensions import Self, TypeAlias
+
+__all__ = [
+    "__version__",
+    "ERROR_CODES",
+    "Admin",
+    "BatchFuture",
+    "Consumer",
+    "DeliveryFuture",
+    "EmbeddedBroker",
+    "Message",
+    "Producer",
+    "RecordMetadata",
+    "RustLogError",
+    "Unknown",
+    "CorruptRecord",
+    "UnsupportedVersion",
+    "UnknownApiKey",
+    "InvalidRequest",
+    "RecordTooLarge",
+    "TopicNotFound",
+    "PartitionNotFound",
+    "TopicAlreadyExists",
+    "InvalidTopicName",
+    "InvalidPartitions",
+    "InvalidConfig",
+    "OffsetOutOfRange",
+    "StorageError",
+    "DiskFull",
+    "RequestTimedOut",
+    "BrokerShuttingDown",
+    "TooManyConnections",
+    "InvalidRecord",
+    "UnknownMemberId",
+    "IllegalGeneration",
+    "RebalanceInProgress",
+    "InvalidGroupId",
+    "GroupNotFound",
+    "InvalidSessionTimeout",
+    "Throttled",
+    "Disconnected",
+    "TimedOut",
+    "Closed",
+    "InvalidArgument",
+    "ProtocolViolation",
+]
 
 __version__: Final[str]
 #: Error name -> code, from the shared error-code table.
@@ -27,6 +72,7 @@ OffsetReset: TypeAlias = Literal["earliest", "latest", "none"]
 
 # --- values -----------------------------------------------------------------------------------
 
+@final
 class RecordMetadata:
     """Where an acknowledged record was stored."""
 
@@ -39,9 +85,10 @@ class RecordMetadata:
     @property
     def timestamp(self) -> int:
         """Milliseconds since the Unix epoch."""
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
+@final
 class Message:
     """A consumed record."""
 
@@ -132,6 +179,7 @@ class GroupDescription(TypedDict):
 
 # --- producer ---------------------------------------------------------------------------------
 
+@final
 class DeliveryFuture:
     """The outcome of one `Producer.send`."""
 
@@ -141,6 +189,7 @@ class DeliveryFuture:
     @property
     def partition(self) -> int: ...
 
+@final
 class BatchFuture:
     """The outcome of one `Producer.send_batch`."""
 
@@ -150,11 +199,12 @@ class BatchFuture:
     def done(self) -> bool: ...
     def __len__(self) -> int: ...
 
+@final
 class Producer:
     """Sends records in batches (blocking API; every wait releases the GIL)."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         bootstrap: str = "127.0.0.1:7400",
         *,
         linger_ms: Optional[int] = None,
@@ -167,7 +217,7 @@ class Producer:
         client_id: Optional[str] = None,
         request_timeout_ms: Optional[int] = None,
         connect_timeout_ms: Optional[int] = None,
-    ) -> None: ...
+    ) -> Self: ...
     def send(
         self,
         topic: str,
@@ -194,11 +244,12 @@ class Producer:
 
 # --- consumer ---------------------------------------------------------------------------------
 
+@final
 class Consumer:
     """A consumer-group member (blocking API; every wait releases the GIL)."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         bootstrap: str = "127.0.0.1:7400",
         *,
         group_id: str,
@@ -213,7 +264,7 @@ class Consumer:
         client_id: Optional[str] = None,
         request_timeout_ms: Optional[int] = None,
         connect_timeout_ms: Optional[int] = None,
-    ) -> None: ...
+    ) -> Self: ...
     def poll(self, timeout: Optional[float] = None) -> Optional[Message]: ...
     def poll_batch(
         self, max_messages: int = 500, timeout: Optional[float] = None
@@ -241,17 +292,18 @@ class Consumer:
 
 # --- admin ------------------------------------------------------------------------------------
 
+@final
 class Admin:
     """Topic and group administration."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         bootstrap: str = "127.0.0.1:7400",
         *,
         client_id: Optional[str] = None,
         request_timeout_ms: Optional[int] = None,
         connect_timeout_ms: Optional[int] = None,
-    ) -> None: ...
+    ) -> Self: ...
     def create_topic(
         self, name: str, partitions: int = 1, config: Optional[Mapping[str, str]] = None
     ) -> TopicCreated: ...
@@ -273,17 +325,18 @@ class Admin:
 
 # --- embedded broker --------------------------------------------------------------------------
 
+@final
 class EmbeddedBroker:
     """A real broker running in this process (for tests and small apps)."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         data_dir: Union[str, PathLike[str], None] = None,
         port: int = 0,
         *,
         host: str = "127.0.0.1",
         metrics_port: Optional[int] = None,
-    ) -> None: ...
+    ) -> Self: ...
     @property
     def bootstrap(self) -> str: ...
     @property

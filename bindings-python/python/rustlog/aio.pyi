@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Optional
+from typing import Optional, final
 
 from typing_extensions import Self
 
@@ -22,11 +22,14 @@ from . import (
     TopicSummary,
 )
 
+__all__ = ["Admin", "Consumer", "Producer"]
+
+@final
 class Producer:
     """`await producer.send(...)` resolves to the record's metadata once acknowledged."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         bootstrap: str = "127.0.0.1:7400",
         *,
         linger_ms: Optional[int] = None,
@@ -39,7 +42,7 @@ class Producer:
         client_id: Optional[str] = None,
         request_timeout_ms: Optional[int] = None,
         connect_timeout_ms: Optional[int] = None,
-    ) -> None: ...
+    ) -> Self: ...
     async def start(self) -> None: ...
     async def send(
         self,
@@ -63,11 +66,12 @@ class Producer:
         tb: Optional[TracebackType],
     ) -> None: ...
 
+@final
 class Consumer:
     """`async for msg in consumer`; the iteration ends when the consumer is closed."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         bootstrap: str = "127.0.0.1:7400",
         *,
         group_id: str,
@@ -82,7 +86,7 @@ class Consumer:
         client_id: Optional[str] = None,
         request_timeout_ms: Optional[int] = None,
         connect_timeout_ms: Optional[int] = None,
-    ) -> None: ...
+    ) -> Self: ...
     async def start(self) -> None: ...
     async def poll(self, timeout: Optional[float] = None) -> Optional[Message]: ...
     async def poll_batch(
@@ -104,17 +108,18 @@ class Consumer:
         tb: Optional[TracebackType],
     ) -> bool: ...
 
+@final
 class Admin:
     """Topic and group administration from coroutines."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         bootstrap: str = "127.0.0.1:7400",
         *,
         client_id: Optional[str] = None,
         request_timeout_ms: Optional[int] = None,
         connect_timeout_ms: Optional[int] = None,
-    ) -> None: ...
+    ) -> Self: ...
     async def create_topic(
         self, name: str, partitions: int = 1, config: Optional[Mapping[str, str]] = None
     ) -> TopicCreated: ...

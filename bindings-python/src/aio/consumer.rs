@@ -12,7 +12,7 @@ use rustlog::{ClientConfig, ConsumerConfig, ErrorCode, TopicPartition};
 use tokio::sync::OnceCell;
 
 use crate::config::{client_config, consumer_config};
-use crate::consumer::{POLL_BATCH_DEFAULT, POLL_SLICE};
+use crate::consumer::POLL_SLICE;
 use crate::errors::{client_error_detached, closed};
 use crate::types::Message;
 use crate::wait::timeout_arg;
@@ -144,7 +144,7 @@ impl AsyncConsumer {
     }
 
     /// Resolves to up to `max_messages` messages, waiting up to `timeout` seconds for the first.
-    #[pyo3(signature = (max_messages = POLL_BATCH_DEFAULT, timeout = None))]
+    #[pyo3(signature = (max_messages = 500, timeout = None))]
     fn poll_batch<'py>(
         &self,
         py: Python<'py>,
