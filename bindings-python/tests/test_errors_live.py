@@ -55,7 +55,7 @@ def test_dead_broker_raises_disconnected() -> None:
     assert str(port) in str(info.value)
 
 
-def test_broker_stopping_under_a_client(tmp_path: object) -> None:
+def test_broker_stopping_under_a_client() -> None:
     broker = rustlog.EmbeddedBroker()
     admin = rustlog.Admin(broker.bootstrap, request_timeout_ms=1000, connect_timeout_ms=500)
     admin.create_topic("t")
@@ -119,3 +119,16 @@ def test_bad_config_is_rejected_before_connecting() -> None:
         rustlog.Consumer(
             "127.0.0.1:1", group_id="g", topics=["t"], auto_offset_reset="middle"  # type: ignore[arg-type]
         )
+
+
+def test_no_committed_offset_with_reset_none_is_offset_out_of_range(
+    broker: rustlog.EmbeddedBroker, topic: str
+) -> None:
+    with rustlog.Producer(broker.bootstrap) as producer:
+        producer.send(topic, b"v").result(timeout=10)
+    with rustlog.Consumer(
+        broker.bootstrap, group_id=unique("g"), topics=[topic], auto_offset_reset="none"
+    ) as consumer:
+        with pytest.raises(rustlog.OffsetOutOfRange) as info:
+            consumer.poll(timeout=10)
+    assert info.value.code == 13
