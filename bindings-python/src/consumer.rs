@@ -19,7 +19,7 @@ pub(crate) const POLL_SLICE: Duration = Duration::from_millis(500);
 #[pyclass(module = "rustlog", frozen)]
 pub(crate) struct Consumer {
     /// Keeps the runtime alive.
-    _client: blocking::Client,
+    client: blocking::Client,
     consumer: blocking::Consumer,
     rt: Handle,
 }
@@ -91,7 +91,7 @@ impl Consumer {
         let consumer = client.consumer(config).map_err(|e| client_error(py, e))?;
         let rt = client.runtime().map_err(|e| client_error(py, e))?;
         Ok(Consumer {
-            _client: client,
+            client,
             consumer,
             rt,
         })
@@ -211,6 +211,16 @@ impl Consumer {
                 Err(e) => return Err(client_error(py, e)),
             }
         }
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Consumer(bootstrap={:?}, group_id={:?}, topics={:?}, closed={})",
+            self.client.config().broker_addr,
+            self.consumer.async_consumer().group_id(),
+            self.consumer.async_consumer().subscription(),
+            crate::convert::py_bool(self.consumer.is_closed())
+        )
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {

@@ -182,3 +182,12 @@ pub(crate) fn py_result<'py, T: serde::Serialize>(
         .map_err(|e| PyValueError::new_err(format!("cannot convert the broker's answer: {e}")))?;
     py_json(py, &json)
 }
+
+/// A bool spelled the Python way, for `__repr__`.
+pub(crate) fn py_bool(value: bool) -> &'static str {
+    if value {
+        "True"
+    } else {
+        "False"
+    }
+}

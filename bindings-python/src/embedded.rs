@@ -159,7 +159,7 @@ impl EmbeddedBroker {
             "EmbeddedBroker(bootstrap={:?}, data_dir={:?}, running={})",
             self.addr.to_string(),
             self.data_dir,
-            self.running()
+            crate::convert::py_bool(self.running())
         )
     }
 }

@@ -188,6 +188,14 @@ impl Producer {
         self.producer.async_producer().is_closed()
     }
 
+    fn __repr__(&self) -> String {
+        format!(
+            "Producer(bootstrap={:?}, closed={})",
+            self.client.config().broker_addr,
+            convert::py_bool(self.closed())
+        )
+    }
+
     fn __enter__(slf: Py<Self>) -> Py<Self> {
         slf
     }

@@ -62,6 +62,7 @@ def test_iteration_and_seek(broker: rustlog.EmbeddedBroker, topic: str) -> None:
         assert again is not None and again.offset == 1
         consumer.close()
         assert consumer.closed
+        assert repr(consumer).endswith(f"topics=[{topic!r}], closed=True)".replace("'", '"'))
         assert list(consumer) == []  # a closed consumer ends the iteration
 
 

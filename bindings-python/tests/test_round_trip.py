@@ -21,6 +21,7 @@ def test_keys_headers_none_and_binary_values_round_trip(
 ) -> None:
     binary = bytes(range(256)) * 4
     with rustlog.Producer(broker.bootstrap, linger_ms=1) as producer:
+        assert repr(producer) == f'Producer(bootstrap="{broker.bootstrap}", closed=False)'
         futures = [
             producer.send(topic, b"plain"),
             producer.send(topic, "text \u00e9", key="user-1"),
@@ -98,3 +99,25 @@ def test_bad_argument_types_raise_type_error(broker: rustlog.EmbeddedBroker, top
             producer.send_batch(topic, [b"ok", 3.5])  # type: ignore[list-item]
         with pytest.raises(ValueError, match="timeout"):
             producer.flush(timeout=-1)
+
+
+def test_one_producer_shared_by_threads(broker: rustlog.EmbeddedBroker, topic: str) -> None:
+    import threading
+
+    per_thread = 500
+    offsets: list[int] = []
+    lock = threading.Lock()
+    with rustlog.Producer(broker.bootstrap, acks=1) as producer:
+
+        def worker(index: int) -> None:
+            futures = [producer.send(topic, f"{index}-{i}") for i in range(per_thread)]
+            got = [f.result(timeout=20).offset for f in futures]
+            with lock:
+                offsets.extend(got)
+
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+    assert sorted(offsets) == list(range(4 * per_thread))
