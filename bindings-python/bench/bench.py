@@ -26,6 +26,7 @@ import rustlog
 PARTITIONS = 4
 VALUE_BYTES = 100
 CHUNK = 10_000
+CONSUME_BATCH = 100_000
 LINGER_MS = 5
 
 
@@ -60,23 +61,27 @@ def produce_one_by_one(bootstrap: str, topic: str, count: int) -> float:
 
 
 def consume(bootstrap: str, topic: str, count: int) -> float:
+    """Mirrors `rustlog bench --mode consume`: the first batch (joining the group) is counted
+    but not timed, later polls ask for up to 100,000 messages, every value is touched."""
     group = f"py-bench-{os.getpid()}-{time.time_ns()}"
     with rustlog.Consumer(bootstrap, group_id=group, topics=[topic]) as consumer:
-        first = consumer.poll(timeout=30)  # join the group outside the timed part
-        assert first is not None, "nothing to consume"
-        got = 1
-        size = len(first.value or b"")
+        batch = consumer.poll_batch(CHUNK, timeout=30)
+        assert batch, "nothing to consume"
+        got = 0
+        size = 0
         started = time.perf_counter()
-        while got < count:
-            batch = consumer.poll_batch(CHUNK, timeout=10)
-            if not batch:
-                raise RuntimeError(f"consumed only {got} of {count}")
+        while True:
             for msg in batch:
                 size += len(msg.value or b"")
             got += len(batch)
+            if got >= count:
+                break
+            batch = consumer.poll_batch(CONSUME_BATCH, timeout=10)
+            if not batch:
+                raise RuntimeError(f"consumed only {got} of {count}")
         elapsed = time.perf_counter() - started
     assert size >= count * VALUE_BYTES
-    return (count - 1) / elapsed
+    return got / elapsed
 
 
 def rust_bench(binary: Path, bootstrap: str, mode: str, topic: str, count: int) -> Optional[float]:

@@ -10,7 +10,7 @@ use tokio::runtime::Handle;
 use crate::config::{client_config, consumer_config};
 use crate::errors::client_error;
 use crate::types::Message;
-use crate::wait::{block_on, block_on_raw, on_thread, timeout_arg};
+use crate::wait::{block_on, block_on_detached, block_on_raw_detached, on_thread, timeout_arg};
 
 /// One client poll while `poll(timeout=None)` or the iterator waits for a message.
 pub(crate) const POLL_SLICE: Duration = Duration::from_millis(500);
@@ -34,7 +34,7 @@ impl Consumer {
         loop {
             let slice = timeout.unwrap_or(POLL_SLICE);
             let consumer = self.consumer.async_consumer().clone();
-            let messages = block_on(py, &self.rt, async move {
+            let messages = block_on_detached(py, &self.rt, async move {
                 consumer.poll_batch(max_messages, slice).await
             })?;
             if !messages.is_empty() || timeout.is_some() {
@@ -203,7 +203,11 @@ impl Consumer {
         loop {
             let consumer = self.consumer.async_consumer().clone();
             let polled =
-                block_on_raw(py, &self.rt, async move { consumer.poll(POLL_SLICE).await })?;
+                block_on_raw_detached(
+                    py,
+                    &self.rt,
+                    async move { consumer.poll(POLL_SLICE).await },
+                )?;
             match polled {
                 Ok(Some(message)) => return Ok(Some(message.into())),
                 Ok(None) => continue,

@@ -1,7 +1,8 @@
 //! Waiting for client work without holding the GIL and without going deaf to Ctrl-C.
 //!
 //! A call first polls its future once on the caller's thread (most sends and buffered polls
-//! finish right there, so they cost no thread hop). A future that has to wait is spawned on the
+//! finish right there, so they cost no thread hop; polls, whose first poll may decode a whole
+//! fetch, make it without the GIL). A future that has to wait is spawned on the
 //! client's tokio runtime; the caller then releases the GIL and waits on a channel in short
 //! slices, checking Python's signal handlers between slices. On KeyboardInterrupt the task is
 //! aborted and the exception propagates.
@@ -60,15 +61,66 @@ where
     T: Send + 'static,
 {
     let mut future = Box::pin(future);
-    {
-        // Inside the runtime's context so timers and spawns made by the first poll find it.
-        let _context = rt.enter();
-        let waker = futures::task::noop_waker();
-        let mut cx = Context::from_waker(&waker);
-        if let Poll::Ready(result) = future.as_mut().poll(&mut cx) {
-            return Ok(result);
-        }
+    if let Poll::Ready(result) = poll_once(rt, &mut future) {
+        return Ok(result);
     }
+    finish(py, rt, future)
+}
+
+/// [`block_on`] for calls whose first poll may do real work (a poll decodes a whole fetch):
+/// that first poll runs without the GIL too, so other Python threads keep running.
+pub(crate) fn block_on_detached<T, F>(py: Python<'_>, rt: &Handle, future: F) -> PyResult<T>
+where
+    F: Future<Output = rustlog::Result<T>> + Send + 'static,
+    T: Send + 'static,
+{
+    block_on_raw_detached(py, rt, future)?.map_err(|e| client_error(py, e))
+}
+
+/// [`block_on_raw`] with the first poll made without the GIL.
+pub(crate) fn block_on_raw_detached<T, F>(
+    py: Python<'_>,
+    rt: &Handle,
+    future: F,
+) -> PyResult<rustlog::Result<T>>
+where
+    F: Future<Output = rustlog::Result<T>> + Send + 'static,
+    T: Send + 'static,
+{
+    let future = Box::pin(future);
+    let (future, first) = py.detach(move || {
+        let mut future = future;
+        let first = poll_once(rt, &mut future);
+        (future, first)
+    });
+    match first {
+        Poll::Ready(result) => Ok(result),
+        Poll::Pending => finish(py, rt, future),
+    }
+}
+
+/// Polls once on this thread, inside the runtime's context so timers and spawns made by the
+/// poll find it. Most calls complete here and cost no thread hop.
+fn poll_once<T, F>(rt: &Handle, future: &mut std::pin::Pin<Box<F>>) -> Poll<rustlog::Result<T>>
+where
+    F: Future<Output = rustlog::Result<T>> + ?Sized,
+{
+    let _context = rt.enter();
+    let waker = futures::task::noop_waker();
+    let mut cx = Context::from_waker(&waker);
+    future.as_mut().poll(&mut cx)
+}
+
+/// Moves a pending future to the runtime and waits for it in slices.
+fn finish<T, F>(
+    py: Python<'_>,
+    rt: &Handle,
+    future: std::pin::Pin<Box<F>>,
+) -> PyResult<rustlog::Result<T>>
+where
+    F: Future<Output = rustlog::Result<T>> + Send + 'static,
+    T: Send + 'static,
+{
     let (tx, rx) = sync_channel(1);
     let task = rt.spawn(async move {
         // The receiver is gone only after an interrupt; nobody wants the result then.
