@@ -3,9 +3,9 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: test test-rust lint
+.PHONY: test test-rust test-python lint
 
-test: lint test-rust
+test: lint test-rust test-python
 
 # Warnings are errors: clippy checks every target (tests and benches included) with -D warnings,
 # so the test build below need not rebuild everything under different RUSTFLAGS.
@@ -15,3 +15,8 @@ lint:
 
 test-rust:
 	$(CARGO) test --workspace --locked
+
+# Builds the Python package into bindings-python/.venv the way a user would (pip), then runs
+# pytest and mypy --strict on the examples.
+test-python:
+	bindings-python/scripts/test.sh

@@ -1,0 +1,37 @@
+"""The asyncio twins: await sends, async for over a consumer."""
+
+from __future__ import annotations
+
+import asyncio
+
+import rustlog
+import rustlog.aio
+
+
+async def run(bootstrap: str) -> int:
+    async with rustlog.aio.Admin(bootstrap) as admin:
+        await admin.create_topic("clicks", partitions=1)
+        description: rustlog.TopicDescription = await admin.describe_topic("clicks")
+        print("partitions:", [p["partition"] for p in description["partitions"]])
+
+    async with rustlog.aio.Producer(bootstrap) as producer:
+        metas = await asyncio.gather(*(producer.send("clicks", f"click {i}") for i in range(10)))
+        print("last offset", metas[-1].offset)
+
+    count = 0
+    async with rustlog.aio.Consumer(bootstrap, group_id="stats", topics=["clicks"]) as consumer:
+        async for msg in consumer:
+            count += 1
+            if count == 10:
+                await consumer.commit(msg)
+                break
+    return count
+
+
+def main() -> None:
+    with rustlog.EmbeddedBroker() as broker:
+        print("consumed", asyncio.run(run(broker.bootstrap)))
+
+
+if __name__ == "__main__":
+    main()

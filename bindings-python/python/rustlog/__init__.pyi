@@ -1,0 +1,458 @@
+"""Type stubs for the `rustlog` package (the native module is `rustlog._native`)."""
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from os import PathLike
+from pathlib import Path
+from types import TracebackType
+from typing import ClassVar, Final, Literal, Optional, TypedDict, Union, final
+
+from typing_extensions import Self, TypeAlias
+
+__all__ = [
+    "__version__",
+    "ERROR_CODES",
+    "Admin",
+    "BatchFuture",
+    "Consumer",
+    "DeliveryFuture",
+    "EmbeddedBroker",
+    "Message",
+    "Producer",
+    "RecordMetadata",
+    "RustLogError",
+    "Unknown",
+    "CorruptRecord",
+    "UnsupportedVersion",
+    "UnknownApiKey",
+    "InvalidRequest",
+    "RecordTooLarge",
+    "TopicNotFound",
+    "PartitionNotFound",
+    "TopicAlreadyExists",
+    "InvalidTopicName",
+    "InvalidPartitions",
+    "InvalidConfig",
+    "OffsetOutOfRange",
+    "StorageError",
+    "DiskFull",
+    "RequestTimedOut",
+    "BrokerShuttingDown",
+    "TooManyConnections",
+    "InvalidRecord",
+    "UnknownMemberId",
+    "IllegalGeneration",
+    "RebalanceInProgress",
+    "InvalidGroupId",
+    "GroupNotFound",
+    "InvalidSessionTimeout",
+    "Throttled",
+    "Disconnected",
+    "TimedOut",
+    "Closed",
+    "InvalidArgument",
+    "ProtocolViolation",
+]
+
+__version__: Final[str]
+#: Error name -> code, from the shared error-code table.
+ERROR_CODES: Final[dict[str, int]]
+
+#: A key or value: bytes, text (sent as UTF-8) or None (null key; a null value is a tombstone).
+Data: TypeAlias = Union[bytes, bytearray, str, None]
+#: A header value.
+HeaderValue: TypeAlias = Union[bytes, bytearray, str]
+#: Headers: a mapping or a sequence of (name, value) pairs.
+Headers: TypeAlias = Union[Mapping[str, HeaderValue], Iterable[tuple[str, HeaderValue]], None]
+#: One item of `send_batch`: a value, a (key, value) pair or a (key, value, headers) triple.
+BatchRecord: TypeAlias = Union[Data, tuple[Data, Data], tuple[Data, Data, Headers]]
+#: `acks`: when the broker acknowledges a produce.
+Acks: TypeAlias = Literal["none", "leader", "durable", "all", 0, 1, 2]
+#: Where a consumer starts in a partition without a committed offset.
+OffsetReset: TypeAlias = Literal["earliest", "latest", "none"]
+
+# --- values -----------------------------------------------------------------------------------
+
+@final
+class RecordMetadata:
+    """Where an acknowledged record was stored."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def timestamp(self) -> int:
+        """Milliseconds since the Unix epoch."""
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class Message:
+    """A consumed record."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def timestamp(self) -> int:
+        """Milliseconds since the Unix epoch."""
+    @property
+    def key(self) -> Optional[bytes]: ...
+    @property
+    def value(self) -> Optional[bytes]: ...
+    @property
+    def headers(self) -> list[tuple[str, bytes]]: ...
+
+# --- admin answers (plain dicts with these keys) ------------------------------------------------
+
+class TopicCreated(TypedDict):
+    name: str
+    partitions: int
+    config: dict[str, str]
+
+class TopicSummary(TypedDict):
+    name: str
+    partitions: int
+
+class PartitionSummary(TypedDict):
+    partition: int
+    log_start_offset: int
+    high_watermark: int
+    size_bytes: int
+    segment_count: int
+
+class TopicDescription(TypedDict):
+    name: str
+    config: dict[str, str]
+    partitions: list[PartitionSummary]
+
+class SegmentInfo(TypedDict):
+    base_offset: int
+    next_offset: int
+    size_bytes: int
+    max_timestamp_ms: Optional[int]
+    sealed: bool
+
+class PartitionDescription(TypedDict):
+    topic: str
+    partition: int
+    log_start_offset: int
+    high_watermark: int
+    size_bytes: int
+    segments: list[SegmentInfo]
+
+class GroupSummary(TypedDict):
+    group_id: str
+    state: str
+    generation_id: int
+    member_count: int
+
+class TopicPartitions(TypedDict):
+    topic: str
+    partitions: list[int]
+
+class MemberDescription(TypedDict):
+    member_id: str
+    client_id: str
+    topics: list[str]
+    assignment: list[TopicPartitions]
+
+class PartitionLag(TypedDict):
+    topic: str
+    partition: int
+    committed_offset: Optional[int]
+    high_watermark: int
+    lag: int
+
+class GroupDescription(TypedDict):
+    group_id: str
+    state: str
+    generation_id: int
+    assignor: str
+    members: list[MemberDescription]
+    offsets: list[PartitionLag]
+
+# --- producer ---------------------------------------------------------------------------------
+
+@final
+class DeliveryFuture:
+    """The outcome of one `Producer.send`."""
+
+    def result(self, timeout: Optional[float] = None) -> RecordMetadata:
+        """Waits (seconds; None: up to the delivery timeout) and returns the metadata."""
+    def done(self) -> bool: ...
+    @property
+    def partition(self) -> int: ...
+
+@final
+class BatchFuture:
+    """The outcome of one `Producer.send_batch`."""
+
+    def result(self, timeout: Optional[float] = None) -> list[RecordMetadata]: ...
+    def wait(self, timeout: Optional[float] = None) -> int:
+        """Waits for every acknowledgement; returns how many records were delivered."""
+    def done(self) -> bool: ...
+    def __len__(self) -> int: ...
+
+@final
+class Producer:
+    """Sends records in batches (blocking API; every wait releases the GIL)."""
+
+    def __new__(
+        cls,
+        bootstrap: str = "127.0.0.1:7400",
+        *,
+        linger_ms: Optional[int] = None,
+        batch_bytes: Optional[int] = None,
+        acks: Optional[Acks] = None,
+        max_in_flight_requests: Optional[int] = None,
+        buffer_bytes_max: Optional[int] = None,
+        delivery_timeout_ms: Optional[int] = None,
+        retry_backoff_ms: Optional[int] = None,
+        client_id: Optional[str] = None,
+        request_timeout_ms: Optional[int] = None,
+        connect_timeout_ms: Optional[int] = None,
+    ) -> Self: ...
+    def send(
+        self,
+        topic: str,
+        value: Data,
+        key: Data = None,
+        headers: Headers = None,
+        partition: Optional[int] = None,
+        timestamp_ms: Optional[int] = None,
+    ) -> DeliveryFuture: ...
+    def send_batch(
+        self, topic: str, records: Iterable[BatchRecord], partition: Optional[int] = None
+    ) -> BatchFuture: ...
+    def flush(self, timeout: Optional[float] = None) -> None: ...
+    def close(self, timeout: Optional[float] = None) -> None: ...
+    @property
+    def closed(self) -> bool: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> bool: ...
+
+# --- consumer ---------------------------------------------------------------------------------
+
+@final
+class Consumer:
+    """A consumer-group member (blocking API; every wait releases the GIL)."""
+
+    def __new__(
+        cls,
+        bootstrap: str = "127.0.0.1:7400",
+        *,
+        group_id: str,
+        topics: Sequence[str],
+        auto_offset_reset: OffsetReset = "earliest",
+        enable_auto_commit: bool = False,
+        auto_commit_interval_ms: Optional[int] = None,
+        session_timeout_ms: Optional[int] = None,
+        rebalance_timeout_ms: Optional[int] = None,
+        fetch_max_wait_ms: Optional[int] = None,
+        fetch_max_bytes: Optional[int] = None,
+        client_id: Optional[str] = None,
+        request_timeout_ms: Optional[int] = None,
+        connect_timeout_ms: Optional[int] = None,
+    ) -> Self: ...
+    def poll(self, timeout: Optional[float] = None) -> Optional[Message]: ...
+    def poll_batch(
+        self, max_messages: int = 500, timeout: Optional[float] = None
+    ) -> list[Message]: ...
+    def commit(self, msg: Optional[Message] = None) -> None: ...
+    def committed(self, topic: str, partition: int) -> Optional[int]: ...
+    def seek(self, topic: str, partition: int, offset: int) -> None: ...
+    def position(self, topic: str, partition: int) -> Optional[int]: ...
+    def assignment(self) -> list[tuple[str, int]]: ...
+    def subscribe(self, topics: Sequence[str]) -> None: ...
+    @property
+    def member_id(self) -> Optional[str]: ...
+    @property
+    def closed(self) -> bool: ...
+    def close(self) -> None: ...
+    def __iter__(self) -> Iterator[Message]: ...
+    def __next__(self) -> Message: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> bool: ...
+
+# --- admin ------------------------------------------------------------------------------------
+
+@final
+class Admin:
+    """Topic and group administration."""
+
+    def __new__(
+        cls,
+        bootstrap: str = "127.0.0.1:7400",
+        *,
+        client_id: Optional[str] = None,
+        request_timeout_ms: Optional[int] = None,
+        connect_timeout_ms: Optional[int] = None,
+    ) -> Self: ...
+    def create_topic(
+        self, name: str, partitions: int = 1, config: Optional[Mapping[str, str]] = None
+    ) -> TopicCreated: ...
+    def delete_topic(self, name: str) -> None: ...
+    def list_topics(self) -> list[TopicSummary]: ...
+    def describe_topic(self, name: str) -> TopicDescription: ...
+    def describe_partition(self, topic: str, partition: int) -> PartitionDescription: ...
+    def list_groups(self) -> list[GroupSummary]: ...
+    def describe_group(self, group_id: str) -> GroupDescription: ...
+    def metrics(self) -> str: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> bool: ...
+
+# --- embedded broker --------------------------------------------------------------------------
+
+@final
+class EmbeddedBroker:
+    """A real broker running in this process (for tests and small apps)."""
+
+    def __new__(
+        cls,
+        data_dir: Union[str, PathLike[str], None] = None,
+        port: int = 0,
+        *,
+        host: str = "127.0.0.1",
+        metrics_port: Optional[int] = None,
+    ) -> Self: ...
+    @property
+    def bootstrap(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def metrics_address(self) -> Optional[str]: ...
+    @property
+    def data_dir(self) -> Path: ...
+    @property
+    def running(self) -> bool: ...
+    def stop(self) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> bool: ...
+
+# --- errors -----------------------------------------------------------------------------------
+
+class RustLogError(Exception):
+    """Root of every RustLog error."""
+
+    code: ClassVar[int]
+    retriable: ClassVar[bool]
+
+class Unknown(RustLogError):
+    """Unexpected server error (code 1)."""
+
+class CorruptRecord(RustLogError):
+    """Record batch CRC mismatch (code 2)."""
+
+class UnsupportedVersion(RustLogError):
+    """Unsupported api version (code 3)."""
+
+class UnknownApiKey(RustLogError):
+    """Unknown api key (code 4)."""
+
+class InvalidRequest(RustLogError):
+    """Malformed request (code 5)."""
+
+class RecordTooLarge(RustLogError):
+    """Record or batch exceeds a size limit (code 6)."""
+
+class TopicNotFound(RustLogError):
+    """Unknown topic (code 7)."""
+
+class PartitionNotFound(RustLogError):
+    """Unknown partition (code 8)."""
+
+class TopicAlreadyExists(RustLogError):
+    """Topic already exists (code 9)."""
+
+class InvalidTopicName(RustLogError):
+    """Invalid topic name (code 10)."""
+
+class InvalidPartitions(RustLogError):
+    """Invalid partition count (code 11)."""
+
+class InvalidConfig(RustLogError):
+    """Invalid config (code 12)."""
+
+class OffsetOutOfRange(RustLogError):
+    """Offset out of range (code 13)."""
+
+class StorageError(RustLogError):
+    """Storage error; partition is read-only (code 14)."""
+
+class DiskFull(RustLogError):
+    """No space left on device (code 15)."""
+
+class RequestTimedOut(RustLogError, TimeoutError):
+    """Request timed out on the broker (code 16)."""
+
+class BrokerShuttingDown(RustLogError):
+    """Broker is shutting down (code 17)."""
+
+class TooManyConnections(RustLogError):
+    """Too many connections (code 18)."""
+
+class InvalidRecord(RustLogError):
+    """Invalid record batch (code 19)."""
+
+class UnknownMemberId(RustLogError):
+    """Unknown group member (code 20)."""
+
+class IllegalGeneration(RustLogError):
+    """Stale group generation (code 21)."""
+
+class RebalanceInProgress(RustLogError):
+    """Group rebalance in progress (code 22)."""
+
+class InvalidGroupId(RustLogError):
+    """Invalid group id (code 23)."""
+
+class GroupNotFound(RustLogError):
+    """Unknown consumer group (code 24)."""
+
+class InvalidSessionTimeout(RustLogError):
+    """Invalid session timeout (code 25)."""
+
+class Throttled(RustLogError):
+    """Too many in-flight requests on this connection (code 26)."""
+
+class Disconnected(RustLogError, ConnectionError):
+    """Not connected to the broker (code 1000)."""
+
+class TimedOut(RustLogError, TimeoutError):
+    """Timed out (code 1001)."""
+
+class Closed(RustLogError):
+    """Client is closed (code 1002)."""
+
+class InvalidArgument(RustLogError):
+    """Invalid argument (code 1003)."""
+
+class ProtocolViolation(RustLogError):
+    """Broker sent a malformed response (code 1004)."""

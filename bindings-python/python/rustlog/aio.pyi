@@ -1,0 +1,139 @@
+"""Type stubs for `rustlog.aio`, the asyncio twins."""
+
+from collections.abc import Iterable, Mapping, Sequence
+from types import TracebackType
+from typing import Optional, final
+
+from typing_extensions import Self
+
+from . import (
+    Acks,
+    BatchRecord,
+    Data,
+    GroupDescription,
+    GroupSummary,
+    Headers,
+    Message,
+    OffsetReset,
+    PartitionDescription,
+    RecordMetadata,
+    TopicCreated,
+    TopicDescription,
+    TopicSummary,
+)
+
+__all__ = ["Admin", "Consumer", "Producer"]
+
+@final
+class Producer:
+    """`await producer.send(...)` resolves to the record's metadata once acknowledged."""
+
+    def __new__(
+        cls,
+        bootstrap: str = "127.0.0.1:7400",
+        *,
+        linger_ms: Optional[int] = None,
+        batch_bytes: Optional[int] = None,
+        acks: Optional[Acks] = None,
+        max_in_flight_requests: Optional[int] = None,
+        buffer_bytes_max: Optional[int] = None,
+        delivery_timeout_ms: Optional[int] = None,
+        retry_backoff_ms: Optional[int] = None,
+        client_id: Optional[str] = None,
+        request_timeout_ms: Optional[int] = None,
+        connect_timeout_ms: Optional[int] = None,
+    ) -> Self: ...
+    async def start(self) -> None: ...
+    async def send(
+        self,
+        topic: str,
+        value: Data,
+        key: Data = None,
+        headers: Headers = None,
+        partition: Optional[int] = None,
+        timestamp_ms: Optional[int] = None,
+    ) -> RecordMetadata: ...
+    async def send_batch(
+        self, topic: str, records: Iterable[BatchRecord], partition: Optional[int] = None
+    ) -> list[RecordMetadata]: ...
+    async def flush(self, timeout: Optional[float] = None) -> None: ...
+    async def close(self, timeout: Optional[float] = None) -> None: ...
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None: ...
+
+@final
+class Consumer:
+    """`async for msg in consumer`; the iteration ends when the consumer is closed."""
+
+    def __new__(
+        cls,
+        bootstrap: str = "127.0.0.1:7400",
+        *,
+        group_id: str,
+        topics: Sequence[str],
+        auto_offset_reset: OffsetReset = "earliest",
+        enable_auto_commit: bool = False,
+        auto_commit_interval_ms: Optional[int] = None,
+        session_timeout_ms: Optional[int] = None,
+        rebalance_timeout_ms: Optional[int] = None,
+        fetch_max_wait_ms: Optional[int] = None,
+        fetch_max_bytes: Optional[int] = None,
+        client_id: Optional[str] = None,
+        request_timeout_ms: Optional[int] = None,
+        connect_timeout_ms: Optional[int] = None,
+    ) -> Self: ...
+    async def start(self) -> None: ...
+    async def poll(self, timeout: Optional[float] = None) -> Optional[Message]: ...
+    async def poll_batch(
+        self, max_messages: int = 500, timeout: Optional[float] = None
+    ) -> list[Message]: ...
+    async def commit(self, msg: Optional[Message] = None) -> None: ...
+    async def committed(self, topic: str, partition: int) -> Optional[int]: ...
+    def seek(self, topic: str, partition: int, offset: int) -> None: ...
+    def position(self, topic: str, partition: int) -> Optional[int]: ...
+    def assignment(self) -> list[tuple[str, int]]: ...
+    async def close(self) -> None: ...
+    def __aiter__(self) -> Self: ...
+    async def __anext__(self) -> Message: ...
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> bool: ...
+
+@final
+class Admin:
+    """Topic and group administration from coroutines."""
+
+    def __new__(
+        cls,
+        bootstrap: str = "127.0.0.1:7400",
+        *,
+        client_id: Optional[str] = None,
+        request_timeout_ms: Optional[int] = None,
+        connect_timeout_ms: Optional[int] = None,
+    ) -> Self: ...
+    async def create_topic(
+        self, name: str, partitions: int = 1, config: Optional[Mapping[str, str]] = None
+    ) -> TopicCreated: ...
+    async def delete_topic(self, name: str) -> None: ...
+    async def list_topics(self) -> list[TopicSummary]: ...
+    async def describe_topic(self, name: str) -> TopicDescription: ...
+    async def describe_partition(self, topic: str, partition: int) -> PartitionDescription: ...
+    async def list_groups(self) -> list[GroupSummary]: ...
+    async def describe_group(self, group_id: str) -> GroupDescription: ...
+    async def metrics(self) -> str: ...
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> bool: ...

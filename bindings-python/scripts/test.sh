@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Builds the `rustlog` Python package into a virtualenv the way a user installs it
+# (`pip install ./bindings-python`, a release build through maturin), then runs the pytest suite
+# and `mypy --strict` on the examples against the shipped stubs.
+#
+# Usage: bindings-python/scripts/test.sh [pytest args...]
+# Env:   RUSTLOG_PY_VENV  virtualenv directory (default: bindings-python/.venv)
+#        PYTHON           interpreter that creates the venv (default: python3.11, else python3)
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")/.." && pwd)"   # bindings-python/
+root="$(cd "$here/.." && pwd)"             # repository root
+venv="${RUSTLOG_PY_VENV:-$here/.venv}"
+python="${PYTHON:-$(command -v python3.11 || command -v python3)}"
+
+# Test-only tools, pinned to ranges known to work with Python 3.9+.
+test_requirements=("pytest>=7,<10" "pytest-timeout>=2.1,<3" "mypy>=1.8,<2")
+
+if [[ ! -x "$venv/bin/python" ]]; then
+    echo "test.sh: creating virtualenv $venv with $python"
+    if ! "$python" -m venv "$venv"; then
+        # Debian's python without the python3-venv package has no ensurepip: make the venv
+        # without pip and let the interpreter's own pip (>= 22.3) install pip into it.
+        rm -rf "$venv"
+        "$python" -m venv --without-pip "$venv"
+        "$python" -m pip --python "$venv/bin/python" install --quiet pip
+    fi
+fi
+py="$venv/bin/python"
+"$py" -m pip install --quiet --upgrade pip
+"$py" -m pip install --quiet "${test_requirements[@]}"
+
+echo "test.sh: pip install ./bindings-python (release build)"
+cd "$root"
+# --force-reinstall: the version number does not change between builds, the code does.
+"$py" -m pip install --quiet --force-reinstall --no-deps ./bindings-python
+
+# The real-process test runs the broker binary; build it if no build of it exists yet
+# (`make test` has built it already in test-rust). RUSTLOG_PY_NO_BROKER_BUILD=1 skips this.
+export RUSTLOG_WORKSPACE_ROOT="$root"
+if [[ "${RUSTLOG_PY_NO_BROKER_BUILD:-}" != 1 && -z "${RUSTLOG_BROKER_BIN:-}" \
+      && ! -x "$root/target/debug/rustlog-broker" && ! -x "$root/target/release/rustlog-broker" ]]; then
+    echo "test.sh: cargo build -p rustlog-broker (for the real-process test)"
+    cargo build --locked -p rustlog-broker --bin rustlog-broker
+fi
+
+echo "test.sh: pytest"
+# Run from a neutral directory so `import rustlog` resolves to the installed package, never to
+# the source tree (which has no native module).
+(cd "$here/tests" && "$py" -m pytest -q -p no:cacheprovider "$@" .)
+
+echo "test.sh: mypy --strict examples and bench"
+(cd "$here" && "$venv/bin/mypy" --strict --no-incremental examples/*.py bench/bench.py)
+echo "test.sh: all Python checks passed"

@@ -1,0 +1,116 @@
+//! Constructor keyword arguments to client configs. Unset (`None`) options keep the Rust
+//! client's defaults, so defaults live in one place.
+
+use std::time::Duration;
+
+use pyo3::prelude::*;
+use rustlog::{Acks, AutoOffsetReset, ClientBuilder, ClientConfig, ConsumerConfig, ProducerConfig};
+
+use crate::errors::client_error;
+
+/// Connection options shared by `Producer`, `Consumer` and `Admin`.
+pub(crate) fn client_config(
+    bootstrap: &str,
+    client_id: Option<String>,
+    request_timeout_ms: Option<u64>,
+    connect_timeout_ms: Option<u64>,
+) -> ClientConfig {
+    let mut builder = ClientBuilder::new(bootstrap);
+    if let Some(id) = client_id {
+        builder = builder.client_id(id);
+    } else {
+        builder = builder.client_id("rustlog-python");
+    }
+    if let Some(ms) = request_timeout_ms {
+        builder = builder.request_timeout(Duration::from_millis(ms));
+    }
+    if let Some(ms) = connect_timeout_ms {
+        builder = builder.connect_timeout(Duration::from_millis(ms));
+    }
+    builder.config
+}
+
+/// `acks` given as a name (`"none"`, `"leader"`, `"durable"`, `"all"`) or a number (0, 1, 2).
+fn acks(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<Acks> {
+    let text = value.str()?.to_cow()?.into_owned();
+    text.parse::<Acks>().map_err(|e| client_error(py, e))
+}
+
+/// Producer options; see the `Producer` docstring.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn producer_config(
+    py: Python<'_>,
+    linger_ms: Option<u64>,
+    batch_bytes: Option<usize>,
+    acks_arg: Option<&Bound<'_, PyAny>>,
+    max_in_flight_requests: Option<usize>,
+    buffer_bytes_max: Option<usize>,
+    delivery_timeout_ms: Option<u64>,
+    retry_backoff_ms: Option<u64>,
+) -> PyResult<ProducerConfig> {
+    let mut config = ProducerConfig::default();
+    if let Some(v) = linger_ms {
+        config.linger_ms = v;
+    }
+    if let Some(v) = batch_bytes {
+        config.batch_bytes = v;
+    }
+    if let Some(v) = acks_arg {
+        config.acks = acks(py, v)?;
+    }
+    if let Some(v) = max_in_flight_requests {
+        config.max_in_flight_requests = v;
+    }
+    if let Some(v) = buffer_bytes_max {
+        config.buffer_bytes_max = v;
+    }
+    if let Some(v) = delivery_timeout_ms {
+        config.delivery_timeout_ms = v;
+    }
+    if let Some(v) = retry_backoff_ms {
+        config.retry_backoff_ms = v;
+    }
+    config.validate().map_err(|e| client_error(py, e))?;
+    Ok(config)
+}
+
+/// Consumer options; see the `Consumer` docstring.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn consumer_config(
+    py: Python<'_>,
+    group_id: String,
+    topics: Vec<String>,
+    auto_offset_reset: &str,
+    enable_auto_commit: bool,
+    auto_commit_interval_ms: Option<u64>,
+    session_timeout_ms: Option<u32>,
+    rebalance_timeout_ms: Option<u32>,
+    fetch_max_wait_ms: Option<u32>,
+    fetch_max_bytes: Option<u32>,
+) -> PyResult<ConsumerConfig> {
+    let mut config = ConsumerConfig::new(group_id)
+        .topics(topics)
+        .enable_auto_commit(enable_auto_commit)
+        .auto_offset_reset(
+            auto_offset_reset
+                .parse::<AutoOffsetReset>()
+                .map_err(|e| client_error(py, e))?,
+        );
+    if let Some(v) = auto_commit_interval_ms {
+        config.auto_commit_interval_ms = v;
+    }
+    if let Some(v) = session_timeout_ms {
+        config.session_timeout_ms = v;
+    }
+    if let Some(v) = rebalance_timeout_ms {
+        config.rebalance_timeout_ms = v;
+    }
+    if let Some(v) = fetch_max_wait_ms {
+        config.fetch_max_wait_ms = v;
+    }
+    if let Some(v) = fetch_max_bytes {
+        config.fetch_max_bytes = v;
+    }
+    config.validate().map_err(|e| client_error(py, e))?;
+    Ok(config)
+}

@@ -1,0 +1,193 @@
+//! Python values to client types and back: keys/values (`bytes | str | None`), headers (a dict or
+//! a list of pairs), records for batch sends, and admin results (the protocol's JSON shapes as
+//! plain dicts, so the binding never re-describes them).
+
+use bytes::Bytes;
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyString, PyTuple};
+use rustlog::Record;
+
+/// `bytes`, `bytearray`, `str` (UTF-8) or `None` (a null key or a tombstone value).
+pub(crate) fn opt_bytes(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Option<Bytes>> {
+    if obj.is_none() {
+        return Ok(None);
+    }
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return Ok(Some(Bytes::copy_from_slice(b.as_bytes())));
+    }
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(Some(Bytes::copy_from_slice(s.to_cow()?.as_bytes())));
+    }
+    if let Ok(b) = obj.cast::<PyByteArray>() {
+        return Ok(Some(Bytes::from(b.to_vec())));
+    }
+    Err(PyTypeError::new_err(format!(
+        "{what} must be bytes, str or None, not {}",
+        obj.get_type().name()?
+    )))
+}
+
+fn header_value(obj: &Bound<'_, PyAny>) -> PyResult<Bytes> {
+    opt_bytes(obj, "a header value")?.ok_or_else(|| {
+        PyTypeError::new_err("a header value must be bytes or str, not None".to_string())
+    })
+}
+
+/// Headers from `None`, a `dict[str, bytes | str]` or an iterable of `(str, bytes | str)` pairs.
+pub(crate) fn headers(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<(String, Bytes)>> {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    if let Ok(dict) = obj.cast::<PyDict>() {
+        for (k, v) in dict.iter() {
+            out.push((k.extract::<String>()?, header_value(&v)?));
+        }
+        return Ok(out);
+    }
+    for pair in obj.try_iter()? {
+        let pair = pair?;
+        let (k, v): (String, Bound<'_, PyAny>) = pair.extract().map_err(|_| {
+            PyTypeError::new_err("headers must be a dict or a list of (str, bytes) pairs")
+        })?;
+        out.push((k, header_value(&v)?));
+    }
+    Ok(out)
+}
+
+/// One record of `send`.
+pub(crate) fn record(
+    topic: &str,
+    value: &Bound<'_, PyAny>,
+    key: Option<&Bound<'_, PyAny>>,
+    headers_obj: Option<&Bound<'_, PyAny>>,
+    partition: Option<u32>,
+    timestamp_ms: Option<i64>,
+) -> PyResult<Record> {
+    Ok(Record {
+        topic: topic.to_string(),
+        partition,
+        key: match key {
+            Some(k) => opt_bytes(k, "key")?,
+            None => None,
+        },
+        value: opt_bytes(value, "value")?,
+        headers: headers(headers_obj)?,
+        timestamp_ms,
+    })
+}
+
+/// The records of `send_batch`: each item is a value, a `(key, value)` pair or a
+/// `(key, value, headers)` triple.
+pub(crate) fn batch_records(
+    topic: &str,
+    items: &Bound<'_, PyAny>,
+    partition: Option<u32>,
+) -> PyResult<Vec<Record>> {
+    let mut out = Vec::with_capacity(items.len().unwrap_or(0));
+    for (index, item) in items.try_iter()?.enumerate() {
+        let item = item?;
+        let record = if let Ok(tuple) = item.cast::<PyTuple>() {
+            match tuple.len() {
+                2 => record(
+                    topic,
+                    &tuple.get_item(1)?,
+                    Some(&tuple.get_item(0)?),
+                    None,
+                    partition,
+                    None,
+                ),
+                3 => record(
+                    topic,
+                    &tuple.get_item(1)?,
+                    Some(&tuple.get_item(0)?),
+                    Some(&tuple.get_item(2)?),
+                    partition,
+                    None,
+                ),
+                n => Err(PyValueError::new_err(format!(
+                    "a record tuple has 2 items (key, value) or 3 (key, value, headers), not {n}"
+                ))),
+            }
+        } else {
+            record(topic, &item, None, None, partition, None)
+        };
+        out.push(record.map_err(|e| {
+            let py = items.py();
+            PyErr::from_type(e.get_type(py), format!("record {index}: {}", e.value(py)))
+        })?);
+    }
+    Ok(out)
+}
+
+/// `Option<Bytes>` as `bytes | None`.
+pub(crate) fn py_opt_bytes<'py>(py: Python<'py>, b: Option<&Bytes>) -> Option<Bound<'py, PyBytes>> {
+    b.map(|b| PyBytes::new(py, b))
+}
+
+/// Headers as a list of `(str, bytes)` tuples.
+pub(crate) fn py_headers<'py>(
+    py: Python<'py>,
+    headers: &[(String, Bytes)],
+) -> PyResult<Bound<'py, PyList>> {
+    let items = headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), PyBytes::new(py, v)));
+    PyList::new(py, items)
+}
+
+/// A serde value (an admin result) as plain Python objects.
+pub(crate) fn py_json<'py>(
+    py: Python<'py>,
+    value: &serde_json::Value,
+) -> PyResult<Bound<'py, PyAny>> {
+    use serde_json::Value;
+    Ok(match value {
+        Value::Null => py.None().into_bound(py),
+        Value::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
+        Value::Number(n) => {
+            if let Some(u) = n.as_u64() {
+                u.into_pyobject(py)?.into_any()
+            } else if let Some(i) = n.as_i64() {
+                i.into_pyobject(py)?.into_any()
+            } else {
+                n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any()
+            }
+        }
+        Value::String(s) => PyString::new(py, s).into_any(),
+        Value::Array(items) => {
+            let list = PyList::empty(py);
+            for item in items {
+                list.append(py_json(py, item)?)?;
+            }
+            list.into_any()
+        }
+        Value::Object(map) => {
+            let dict = PyDict::new(py);
+            for (k, v) in map {
+                dict.set_item(k, py_json(py, v)?)?;
+            }
+            dict.into_any()
+        }
+    })
+}
+
+/// Any serializable admin result as Python objects.
+pub(crate) fn py_result<'py, T: serde::Serialize>(
+    py: Python<'py>,
+    value: &T,
+) -> PyResult<Bound<'py, PyAny>> {
+    let json = serde_json::to_value(value)
+        .map_err(|e| PyValueError::new_err(format!("cannot convert the broker's answer: {e}")))?;
+    py_json(py, &json)
+}
+
+/// A bool spelled the Python way, for `__repr__`.
+pub(crate) fn py_bool(value: bool) -> &'static str {
+    if value {
+        "True"
+    } else {
+        "False"
+    }
+}

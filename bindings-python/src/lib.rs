@@ -1,0 +1,53 @@
+//! `rustlog._native`: the private native module behind the `rustlog` Python package. A thin
+//! binding: behaviour lives in the Rust client (`rustlog`); this layer translates types, errors,
+//! the GIL and asyncio.
+//!
+//! Module map:
+//! - [`errors`]: `RustLogError` and one subclass per protocol error code, built from
+//!   `rustlog_protocol::ErrorCode::ALL` so Python and Rust can never disagree.
+//! - [`wait`]: blocking calls without the GIL, in short slices that still answer Ctrl-C.
+//! - [`convert`]: Python values to records and back; admin answers to dicts.
+//! - [`config`]: constructor keyword arguments to client configs.
+//! - [`types`]: `RecordMetadata` and `Message`.
+//! - [`producer`], [`consumer`], [`admin`]: the blocking classes (over `rustlog::blocking`).
+//! - [`embedded`]: `EmbeddedBroker`, a real broker in-process (`rustlog_broker`).
+//! - [`aio`]: the asyncio twins (over the async client, via `pyo3_async_runtimes`).
+
+use pyo3::prelude::*;
+
+mod admin;
+mod aio;
+mod config;
+mod consumer;
+mod convert;
+mod embedded;
+mod errors;
+mod producer;
+mod types;
+mod wait;
+
+/// The native module; `python/rustlog/__init__.py` re-exports what users need.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    errors::register(m)?;
+    m.add_class::<types::RecordMetadata>()?;
+    m.add_class::<types::Message>()?;
+    m.add_class::<producer::Producer>()?;
+    m.add_class::<producer::DeliveryFuture>()?;
+    m.add_class::<producer::BatchFuture>()?;
+    m.add_class::<consumer::Consumer>()?;
+    m.add_class::<admin::Admin>()?;
+    m.add_class::<embedded::EmbeddedBroker>()?;
+    m.add(
+        "AsyncProducer",
+        py.get_type::<aio::producer::AsyncProducer>(),
+    )?;
+    m.add(
+        "AsyncConsumer",
+        py.get_type::<aio::consumer::AsyncConsumer>(),
+    )?;
+    m.add("AsyncAdmin", py.get_type::<aio::admin::AsyncAdmin>())?;
+    Ok(())
+}
