@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreateTopicRequest {
     pub name: String,
+    /// 1..=`PARTITIONS_PER_TOPIC_MAX`, or 0 for the broker's default partition count.
     pub partitions: u32,
     /// Topic config overrides by key (see `crate::config_keys`); unset keys take broker defaults.
     #[serde(default)]
