@@ -16,11 +16,11 @@ use crate::client::{expect_response, Client};
 use crate::config::{AutoOffsetReset, ConsumerConfig};
 use crate::connection::ConnSlot;
 use crate::error::{Error, Result};
-use crate::fetcher::{decode_records, fetch, fetch_request, FetchTarget};
-use crate::partition_consumer::{STREAM_BATCH, STREAM_POLL};
+use crate::fetcher::{
+    decode_records, fetch, fetch_request, message_stream, FetchTarget, STREAM_BATCH, STREAM_POLL,
+};
 use crate::record::Message;
 use futures::stream::BoxStream;
-use futures::StreamExt;
 use rustlog_protocol::messages::fetch::FetchResponse;
 use rustlog_protocol::messages::heartbeat::HeartbeatRequest;
 use rustlog_protocol::messages::join_group::JoinGroupRequest;
@@ -725,22 +725,10 @@ impl Consumer {
     /// Messages as a (boxed, `Unpin`) stream; ends after `close`.
     pub fn stream(&self) -> BoxStream<'static, Result<Message>> {
         let consumer = self.clone();
-        futures::stream::unfold(
-            (consumer, VecDeque::<Message>::new()),
-            |(consumer, mut pending)| async move {
-                loop {
-                    if let Some(message) = pending.pop_front() {
-                        return Some((Ok(message), (consumer, pending)));
-                    }
-                    match consumer.poll_batch(STREAM_BATCH, STREAM_POLL).await {
-                        Ok(batch) => pending.extend(batch),
-                        Err(Error::Closed { .. }) => return None,
-                        Err(e) => return Some((Err(e), (consumer, pending))),
-                    }
-                }
-            },
-        )
-        .boxed()
+        message_stream(move || {
+            let consumer = consumer.clone();
+            async move { consumer.poll_batch(STREAM_BATCH, STREAM_POLL).await }
+        })
     }
 
     /// Commits consumed offsets when auto-commit is on, leaves the group and stops

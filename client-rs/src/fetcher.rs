@@ -120,6 +120,39 @@ pub(crate) async fn fetch(
     crate::client::expect_response!(response, Fetch)
 }
 
+/// Messages a stream takes per poll.
+pub(crate) const STREAM_BATCH: usize = 1024;
+/// How long a stream's poll waits before polling again.
+pub(crate) const STREAM_POLL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// A stream of messages over a consumer's batch poll: yields each polled message in order and
+/// ends when the consumer reports `Closed` (after `close`). Shared by both consumer kinds.
+pub(crate) fn message_stream<F, Fut>(
+    poll_batch: F,
+) -> futures::stream::BoxStream<'static, crate::error::Result<crate::record::Message>>
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = crate::error::Result<Vec<crate::record::Message>>> + Send,
+{
+    use futures::StreamExt;
+    futures::stream::unfold(
+        (poll_batch, std::collections::VecDeque::new()),
+        |(poll_batch, mut pending)| async move {
+            loop {
+                if let Some(message) = pending.pop_front() {
+                    return Some((Ok(message), (poll_batch, pending)));
+                }
+                match poll_batch().await {
+                    Ok(batch) => pending.extend(batch),
+                    Err(crate::error::Error::Closed { .. }) => return None,
+                    Err(e) => return Some((Err(e), (poll_batch, pending))),
+                }
+            }
+        },
+    )
+    .boxed()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,10 +5,11 @@ use crate::client::Client;
 use crate::config::{validate_fetch, DEFAULT_FETCH_MAX_WAIT_MS, DEFAULT_PARTITION_FETCH_BYTES};
 use crate::connection::ConnSlot;
 use crate::error::{Error, Result};
-use crate::fetcher::{decode_records, fetch, fetch_request, FetchTarget};
+use crate::fetcher::{
+    decode_records, fetch, fetch_request, message_stream, FetchTarget, STREAM_BATCH, STREAM_POLL,
+};
 use crate::record::Message;
 use futures::stream::BoxStream;
-use futures::StreamExt;
 use rustlog_protocol::messages::fetch::FetchResponse;
 use rustlog_protocol::messages::list_offsets::OffsetSpec;
 use rustlog_protocol::ErrorCode;
@@ -282,22 +283,10 @@ impl PartitionConsumer {
     /// Messages as a (boxed, `Unpin`) stream; ends after `close`.
     pub fn stream(&self) -> BoxStream<'static, Result<Message>> {
         let consumer = self.clone();
-        futures::stream::unfold(
-            (consumer, VecDeque::<Message>::new()),
-            |(consumer, mut pending)| async move {
-                loop {
-                    if let Some(message) = pending.pop_front() {
-                        return Some((Ok(message), (consumer, pending)));
-                    }
-                    match consumer.poll_batch(STREAM_BATCH, STREAM_POLL).await {
-                        Ok(batch) => pending.extend(batch),
-                        Err(Error::Closed { .. }) => return None,
-                        Err(e) => return Some((Err(e), (consumer, pending))),
-                    }
-                }
-            },
-        )
-        .boxed()
+        message_stream(move || {
+            let consumer = consumer.clone();
+            async move { consumer.poll_batch(STREAM_BATCH, STREAM_POLL).await }
+        })
     }
 
     /// Stops the consumer; later polls fail with `Closed`.
@@ -306,8 +295,3 @@ impl PartitionConsumer {
         self.inner.slot.reset();
     }
 }
-
-/// Messages a stream takes per poll.
-pub(crate) const STREAM_BATCH: usize = 1024;
-/// How long a stream's poll waits before polling again.
-pub(crate) const STREAM_POLL: Duration = Duration::from_secs(1);
