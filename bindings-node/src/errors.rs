@@ -30,7 +30,11 @@ pub fn error_codes() -> Vec<ErrorCodeInfo> {
 }
 
 /// A JS error carrying `code` and `retriable` in the prefix `lib/errors.js` parses.
-pub(crate) fn coded(code: ErrorCode, retriable: bool, message: impl std::fmt::Display) -> napi::Error {
+pub(crate) fn coded(
+    code: ErrorCode,
+    retriable: bool,
+    message: impl std::fmt::Display,
+) -> napi::Error {
     napi::Error::new(
         napi::Status::GenericFailure,
         format!("RUSTLOG[{};{}] {message}", code.code(), u8::from(retriable)),
@@ -40,4 +44,9 @@ pub(crate) fn coded(code: ErrorCode, retriable: bool, message: impl std::fmt::Di
 /// An argument the binding rejects before calling the client.
 pub(crate) fn invalid_argument(message: impl std::fmt::Display) -> napi::Error {
     coded(ErrorCode::InvalidArgument, false, message)
+}
+
+/// A client error with its shared code, retriable flag and one-line context.
+pub(crate) fn from_client(e: &rustlog::Error) -> napi::Error {
+    coded(e.kind(), e.is_retriable(), e)
 }

@@ -1,0 +1,614 @@
+//! One TCP connection to the broker, pipelined: callers hand over request bodies, a writer task
+//! frames them (assigning correlation ids) and writes them in bulk, a reader task matches each
+//! response to the oldest pending request (the broker answers in order) and checks that the
+//! correlation ids agree. Any I/O or framing failure kills the connection and fails every
+//! pending request with `Disconnected`; [`ConnSlot`] opens a new one on the next call.
+
+use crate::config::ClientConfig;
+use crate::error::{Error, Result};
+use bytes::{Bytes, BytesMut};
+use rustlog_protocol::frame::{decode_response_frame, encode_request_frame};
+use rustlog_protocol::limits::FRAME_BYTES_MAX;
+use rustlog_protocol::{ApiKey, Request, Response, ResponseBody, ResponseFrame};
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
+
+/// Read buffer growth step.
+const READ_CHUNK_BYTES: usize = 64 * 1024;
+/// Most queued requests the writer coalesces into one write.
+const WRITE_COALESCE_MAX: usize = 256;
+/// Largest write buffer kept between writes (bigger ones are released).
+const WRITE_BUFFER_KEEP_BYTES: usize = 4 * 1024 * 1024;
+
+type Reply = oneshot::Sender<Result<ResponseFrame>>;
+
+struct Outgoing {
+    api: ApiKey,
+    body: Bytes,
+    reply: Reply,
+    permit: OwnedSemaphorePermit,
+}
+
+struct Pending {
+    correlation_id: u32,
+    reply: Reply,
+    _permit: OwnedSemaphorePermit,
+}
+
+/// State shared by the handle and the two tasks.
+struct Shared {
+    addr: String,
+    /// Requests written and not yet answered, oldest first. `dead` is read and set under this
+    /// lock, so nothing is queued after the queue was failed.
+    pending: Mutex<PendingQueue>,
+    dead: AtomicBool,
+    died: Notify,
+}
+
+struct PendingQueue {
+    queue: VecDeque<Pending>,
+    dead_reason: Option<String>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, PendingQueue> {
+        // A poisoned lock only means another thread panicked mid-push; the queue is still valid.
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Marks the connection dead and fails everything pending. Idempotent.
+    fn kill(&self, reason: &str) {
+        let drained: Vec<Pending> = {
+            let mut q = self.lock();
+            if q.dead_reason.is_none() {
+                q.dead_reason = Some(reason.to_string());
+            }
+            self.dead.store(true, Ordering::Release);
+            q.queue.drain(..).collect()
+        };
+        self.died.notify_waiters();
+        let reason = self.lock().dead_reason.clone().unwrap_or_default();
+        for p in drained {
+            let _ = p.reply.send(Err(self.disconnected(&reason)));
+        }
+    }
+
+    fn disconnected(&self, reason: &str) -> Error {
+        Error::Disconnected {
+            addr: self.addr.clone(),
+            reason: reason.to_string(),
+        }
+    }
+
+    fn dead_error(&self) -> Error {
+        let reason = self
+            .lock()
+            .dead_reason
+            .clone()
+            .unwrap_or_else(|| "connection closed".to_string());
+        self.disconnected(&reason)
+    }
+
+    async fn wait_dead(&self) {
+        loop {
+            let notified = self.died.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.dead.load(Ordering::Acquire) {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// A live (or dead) pipelined connection.
+pub(crate) struct Connection {
+    shared: Arc<Shared>,
+    tx: mpsc::UnboundedSender<Outgoing>,
+    in_flight: Arc<Semaphore>,
+    request_timeout: Duration,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("addr", &self.shared.addr)
+            .field("alive", &self.is_alive())
+            .finish()
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.shared.kill("connection dropped by the client");
+    }
+}
+
+impl Connection {
+    /// Opens a TCP connection to `addr` and starts its reader and writer tasks.
+    pub(crate) async fn open(addr: SocketAddr, config: &ClientConfig) -> Result<Connection> {
+        let addr_text = config.broker_addr.clone();
+        let stream = TcpStream::connect(addr)
+            .await
+            .map_err(|e| Error::Disconnected {
+                addr: addr_text.clone(),
+                reason: e.to_string(),
+            })?;
+        // Small requests (heartbeats, single records) must not wait for Nagle.
+        let _ = stream.set_nodelay(true);
+        let (read_half, write_half) = stream.into_split();
+        let shared = Arc::new(Shared {
+            addr: addr_text,
+            pending: Mutex::new(PendingQueue {
+                queue: VecDeque::new(),
+                dead_reason: None,
+            }),
+            dead: AtomicBool::new(false),
+            died: Notify::new(),
+        });
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(write_loop(shared.clone(), write_half, rx));
+        tokio::spawn(read_loop(shared.clone(), read_half));
+        Ok(Connection {
+            shared,
+            tx,
+            in_flight: Arc::new(Semaphore::new(config.max_in_flight_per_connection)),
+            request_timeout: config.request_timeout,
+        })
+    }
+
+    pub(crate) fn is_alive(&self) -> bool {
+        !self.shared.dead.load(Ordering::Acquire)
+    }
+
+    /// Sends one request body and waits up to `wait` for its response frame.
+    ///
+    /// A wait of at least the request timeout that elapses means the broker stalled: the
+    /// connection is killed so the next call reconnects. A shorter wait (the caller's own
+    /// deadline) only abandons this request.
+    pub(crate) async fn round_trip(
+        &self,
+        api: ApiKey,
+        body: Bytes,
+        wait: Duration,
+    ) -> Result<ResponseFrame> {
+        let deadline = Instant::now() + wait;
+        let permit = tokio::time::timeout_at(deadline, self.in_flight.clone().acquire_owned())
+            .await
+            .map_err(|_| Error::timed_out(format!("{api} (waiting for an in-flight slot)"), wait))?
+            .map_err(|_| self.shared.dead_error())?;
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Outgoing {
+                api,
+                body,
+                reply,
+                permit,
+            })
+            .map_err(|_| self.shared.dead_error())?;
+        match tokio::time::timeout_at(deadline, rx).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(self.shared.dead_error()),
+            Err(_) => {
+                if wait >= self.request_timeout {
+                    self.shared
+                        .kill(&format!("{api} got no response within {wait:?}"));
+                }
+                Err(Error::timed_out(api.name(), wait))
+            }
+        }
+    }
+
+    /// Sends a typed request and decodes the response; broker errors become [`Error::Broker`].
+    pub(crate) async fn request(
+        &self,
+        api: ApiKey,
+        body: Bytes,
+        wait: Duration,
+    ) -> Result<Response> {
+        let frame = self.round_trip(api, body, wait).await?;
+        decode_response(api, &frame)
+    }
+}
+
+/// Decodes a response frame to a request of kind `api`.
+pub(crate) fn decode_response(api: ApiKey, frame: &ResponseFrame) -> Result<Response> {
+    match Response::decode(api, frame) {
+        Ok(ResponseBody::Ok(response)) => Ok(response),
+        Ok(ResponseBody::Err { code, message }) => Err(Error::broker(code, message)),
+        Err(e) => Err(Error::violation(format!("{api} response: {e}"))),
+    }
+}
+
+/// Encodes a request body once, so retries resend the same bytes.
+pub(crate) fn encode_request(request: &Request) -> Result<(ApiKey, Bytes)> {
+    let body = request
+        .encode_body()
+        .map_err(|e| Error::invalid(format!("cannot encode {}: {e}", request.api_key())))?;
+    Ok((request.api_key(), Bytes::from(body)))
+}
+
+async fn write_loop(
+    shared: Arc<Shared>,
+    mut writer: tokio::net::tcp::OwnedWriteHalf,
+    mut rx: mpsc::UnboundedReceiver<Outgoing>,
+) {
+    let mut correlation_id: u32 = 0;
+    let mut buf = BytesMut::with_capacity(READ_CHUNK_BYTES);
+    let mut batch: Vec<Outgoing> = Vec::with_capacity(WRITE_COALESCE_MAX);
+    loop {
+        let first = tokio::select! {
+            next = rx.recv() => next,
+            () = shared.wait_dead() => None,
+        };
+        let Some(first) = first else { break };
+        batch.push(first);
+        while batch.len() < WRITE_COALESCE_MAX {
+            match rx.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        buf.clear();
+        {
+            let mut q = shared.lock();
+            if q.dead_reason.is_some() {
+                drop(q);
+                for out in batch.drain(..) {
+                    let _ = out.reply.send(Err(shared.dead_error()));
+                }
+                break;
+            }
+            for out in batch.drain(..) {
+                correlation_id = correlation_id.wrapping_add(1);
+                let body = out.body;
+                encode_request_frame(&mut buf, out.api, 0, correlation_id, |b| {
+                    b.extend_from_slice(&body)
+                });
+                q.queue.push_back(Pending {
+                    correlation_id,
+                    reply: out.reply,
+                    _permit: out.permit,
+                });
+            }
+        }
+        if let Err(e) = writer.write_all(&buf).await {
+            shared.kill(&format!("write failed: {e}"));
+            break;
+        }
+        if buf.capacity() > WRITE_BUFFER_KEEP_BYTES {
+            buf = BytesMut::with_capacity(READ_CHUNK_BYTES);
+        }
+    }
+    // Requests still queued in the channel never reached the socket.
+    rx.close();
+    while let Ok(out) = rx.try_recv() {
+        let _ = out.reply.send(Err(shared.dead_error()));
+    }
+    let _ = writer.shutdown().await;
+}
+
+async fn read_loop(shared: Arc<Shared>, mut reader: tokio::net::tcp::OwnedReadHalf) {
+    let mut buf = BytesMut::with_capacity(READ_CHUNK_BYTES);
+    loop {
+        loop {
+            match decode_response_frame(&mut buf, FRAME_BYTES_MAX) {
+                Ok(Some(frame)) => {
+                    let pending = shared.lock().queue.pop_front();
+                    match pending {
+                        Some(p) if p.correlation_id == frame.header.correlation_id => {
+                            let _ = p.reply.send(Ok(frame));
+                        }
+                        Some(p) => {
+                            let reason = format!(
+                                "response correlation id {} does not match the oldest request {}",
+                                frame.header.correlation_id, p.correlation_id
+                            );
+                            let _ = p.reply.send(Err(Error::violation(reason.clone())));
+                            shared.kill(&reason);
+                            return;
+                        }
+                        None => {
+                            shared.kill(&format!(
+                                "unsolicited response with correlation id {}",
+                                frame.header.correlation_id
+                            ));
+                            return;
+                        }
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    shared.kill(&format!("bad response frame: {e}"));
+                    return;
+                }
+            }
+        }
+        if buf.capacity() - buf.len() < READ_CHUNK_BYTES / 4 {
+            buf.reserve(READ_CHUNK_BYTES);
+        }
+        let read = tokio::select! {
+            r = reader.read_buf(&mut buf) => r,
+            () = shared.wait_dead() => return,
+        };
+        match read {
+            Ok(0) => {
+                shared.kill("connection closed by the broker");
+                return;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                shared.kill(&format!("read failed: {e}"));
+                return;
+            }
+        }
+    }
+}
+
+/// A reconnecting connection: hands out the live connection, or opens a new one with
+/// exponential, jittered backoff until the caller's deadline. Each producer, consumer and admin
+/// has its own slot so a long-polling fetch never delays a produce or a heartbeat.
+#[derive(Debug)]
+pub(crate) struct ConnSlot {
+    config: Arc<ClientConfig>,
+    current: Mutex<Option<Arc<Connection>>>,
+    connecting: tokio::sync::Mutex<()>,
+}
+
+impl ConnSlot {
+    pub(crate) fn new(config: Arc<ClientConfig>) -> Self {
+        ConnSlot {
+            config,
+            current: Mutex::new(None),
+            connecting: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    pub(crate) fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    fn live(&self) -> Option<Arc<Connection>> {
+        let guard = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        guard.as_ref().filter(|c| c.is_alive()).cloned()
+    }
+
+    /// The live connection, reconnecting (with backoff) until `deadline` if there is none.
+    pub(crate) async fn connection(&self, deadline: Instant) -> Result<Arc<Connection>> {
+        if let Some(conn) = self.live() {
+            return Ok(conn);
+        }
+        let _connecting = tokio::time::timeout_at(deadline, self.connecting.lock())
+            .await
+            .map_err(|_| {
+                Error::timed_out("connect (waiting for another reconnect)", Duration::ZERO)
+            })?;
+        if let Some(conn) = self.live() {
+            return Ok(conn);
+        }
+        let conn = Arc::new(connect_with_backoff(&self.config, deadline).await?);
+        *self.current.lock().unwrap_or_else(|e| e.into_inner()) = Some(conn.clone());
+        Ok(conn)
+    }
+
+    /// Drops the current connection (the next call reconnects).
+    pub(crate) fn reset(&self) {
+        let old = self
+            .current
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        drop(old);
+    }
+
+    /// Sends `request`, retrying retriable failures (broker codes flagged retriable,
+    /// disconnects, stalls) with backoff until `deadline`.
+    pub(crate) async fn call(&self, request: &Request, deadline: Instant) -> Result<Response> {
+        let (api, body) = encode_request(request)?;
+        self.call_raw(api, body, deadline).await
+    }
+
+    /// Like [`Self::call`], but broker errors are returned at once; only connection failures
+    /// are retried. For requests whose broker errors the caller must see (heartbeats, commits).
+    pub(crate) async fn call_no_broker_retry(
+        &self,
+        request: &Request,
+        deadline: Instant,
+    ) -> Result<Response> {
+        let (api, body) = encode_request(request)?;
+        self.call_inner(api, body, deadline, false).await
+    }
+
+    pub(crate) async fn call_raw(
+        &self,
+        api: ApiKey,
+        body: Bytes,
+        deadline: Instant,
+    ) -> Result<Response> {
+        self.call_inner(api, body, deadline, true).await
+    }
+
+    async fn call_inner(
+        &self,
+        api: ApiKey,
+        body: Bytes,
+        deadline: Instant,
+        retry_broker_errors: bool,
+    ) -> Result<Response> {
+        let mut attempt: u32 = 0;
+        loop {
+            let result = match self.connection(deadline).await {
+                Ok(conn) => {
+                    let wait = deadline
+                        .saturating_duration_since(Instant::now())
+                        .min(self.config.request_timeout);
+                    conn.request(api, body.clone(), wait).await
+                }
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(response) => return Ok(response),
+                Err(e)
+                    if e.is_retriable()
+                        && (retry_broker_errors || !matches!(e, Error::Broker { .. })) =>
+                {
+                    let pause = backoff(&self.config, attempt);
+                    if Instant::now() + pause >= deadline {
+                        return Err(e);
+                    }
+                    tracing::debug!(%api, attempt, error = %e, "retrying");
+                    tokio::time::sleep(pause).await;
+                    attempt = attempt.saturating_add(1);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// The delay before reconnect attempt `attempt` (0-based): exponential from the configured
+/// first delay up to the max, jittered to 50-150% so many clients do not reconnect in step.
+pub(crate) fn backoff(config: &ClientConfig, attempt: u32) -> Duration {
+    let base = config
+        .reconnect_backoff
+        .saturating_mul(1u32 << attempt.min(16))
+        .min(config.reconnect_backoff_max);
+    let jitter: f64 = rand::Rng::gen_range(&mut rand::thread_rng(), 0.5..1.5);
+    base.mul_f64(jitter).min(config.reconnect_backoff_max)
+}
+
+/// Resolves the broker address (an unresolvable one is an argument error, not retried).
+pub(crate) async fn resolve(addr: &str) -> Result<SocketAddr> {
+    let mut addrs = tokio::net::lookup_host(addr)
+        .await
+        .map_err(|e| Error::invalid(format!("broker address {addr:?}: {e}")))?;
+    addrs
+        .next()
+        .ok_or_else(|| Error::invalid(format!("broker address {addr:?} resolves to nothing")))
+}
+
+async fn connect_with_backoff(config: &ClientConfig, deadline: Instant) -> Result<Connection> {
+    let addr = resolve(&config.broker_addr).await?;
+    let mut attempt: u32 = 0;
+    loop {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let wait = remaining.min(config.connect_timeout);
+        let err = match tokio::time::timeout(wait, Connection::open(addr, config)).await {
+            Ok(Ok(conn)) => return Ok(conn),
+            Ok(Err(e)) => e,
+            Err(_) => Error::Disconnected {
+                addr: config.broker_addr.clone(),
+                reason: format!("connect timed out after {wait:?}"),
+            },
+        };
+        let pause = backoff(config, attempt);
+        if Instant::now() + pause >= deadline {
+            return Err(err);
+        }
+        tracing::debug!(addr = %config.broker_addr, attempt, error = %err, "reconnecting");
+        tokio::time::sleep(pause).await;
+        attempt = attempt.saturating_add(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustlog_protocol::frame::decode_request_frame;
+    use rustlog_protocol::messages::ping::{PingRequest, PingResponse};
+    use tokio::net::TcpListener;
+
+    /// A scripted broker: answers every request with Ping responses, in order, optionally
+    /// with a wrong correlation id.
+    async fn fake_broker(corrupt_ids: bool) -> (SocketAddr, tokio::task::JoinHandle<()>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let task = tokio::spawn(async move {
+            let (mut sock, _) = listener.accept().await.unwrap();
+            let mut buf = BytesMut::new();
+            loop {
+                while let Some(frame) = decode_request_frame(&mut buf, FRAME_BYTES_MAX).unwrap() {
+                    let mut out = BytesMut::new();
+                    let id = frame.header.correlation_id + u32::from(corrupt_ids);
+                    Response::Ping(PingResponse {})
+                        .encode_frame(id, &mut out)
+                        .unwrap();
+                    sock.write_all(&out).await.unwrap();
+                }
+                if sock.read_buf(&mut buf).await.unwrap() == 0 {
+                    return;
+                }
+            }
+        });
+        (addr, task)
+    }
+
+    fn config(addr: SocketAddr) -> ClientConfig {
+        ClientConfig {
+            broker_addr: addr.to_string(),
+            ..ClientConfig::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn pipelined_requests_match_their_responses() {
+        let (addr, _task) = fake_broker(false).await;
+        let conn = Arc::new(Connection::open(addr, &config(addr)).await.unwrap());
+        let (api, body) = encode_request(&Request::Ping(PingRequest {})).unwrap();
+        let calls = (0..100).map(|_| {
+            let conn = conn.clone();
+            let body = body.clone();
+            async move { conn.request(api, body, Duration::from_secs(5)).await }
+        });
+        for result in futures::future::join_all(calls).await {
+            assert_eq!(result.unwrap(), Response::Ping(PingResponse {}));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_mismatched_correlation_id_kills_the_connection() {
+        let (addr, _task) = fake_broker(true).await;
+        let conn = Connection::open(addr, &config(addr)).await.unwrap();
+        let (api, body) = encode_request(&Request::Ping(PingRequest {})).unwrap();
+        let err = conn
+            .request(api, body, Duration::from_secs(5))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), rustlog_protocol::ErrorCode::ProtocolViolation);
+        assert!(!conn.is_alive());
+    }
+
+    #[tokio::test]
+    async fn connecting_to_a_closed_port_fails_within_the_deadline() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let slot = ConnSlot::new(Arc::new(config(addr)));
+        let started = Instant::now();
+        let err = slot
+            .connection(Instant::now() + Duration::from_millis(300))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), rustlog_protocol::ErrorCode::Disconnected);
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn backoff_grows_and_stays_under_the_max() {
+        let cfg = ClientConfig::default();
+        for attempt in 0..40 {
+            let pause = backoff(&cfg, attempt);
+            assert!(pause <= cfg.reconnect_backoff_max);
+            assert!(pause >= cfg.reconnect_backoff / 2);
+        }
+        assert!(backoff(&cfg, 10) > cfg.reconnect_backoff * 2);
+    }
+}

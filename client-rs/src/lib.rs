@@ -1,0 +1,59 @@
+//! `rustlog`: the Rust client of RustLog, and the core the Python and Node bindings wrap.
+//!
+//! Module map:
+//! - [`client`]: [`Client`], the entry point (connect, create producers/consumers/admins,
+//!   partition counts, offset lookups).
+//! - [`config`]: [`ClientConfig`] / [`ClientBuilder`], [`ProducerConfig`], [`ConsumerConfig`],
+//!   [`Acks`], [`AutoOffsetReset`], and every default by name.
+//! - `connection` (private): one pipelined TCP connection (responses matched by correlation
+//!   id) and the reconnecting slot with backoff and retries.
+//! - [`producer`]: [`Producer`], per-partition batching, [`DeliveryHandle`].
+//! - [`consumer`]: [`Consumer`], group membership, heartbeats, commits.
+//! - [`partition_consumer`]: [`PartitionConsumer`], one partition without a group.
+//! - `fetcher` (private): fetch requests and batch decoding shared by both consumers.
+//! - [`admin`]: [`Admin`], topics and groups.
+//! - [`record`]: [`Record`], [`RecordMetadata`], [`Message`].
+//! - [`error`]: [`Error`], one type for every failure, with `kind()` in the shared code table.
+//! - [`blocking`]: the same API for non-async callers, owning its tokio runtime.
+//!
+//! ```no_run
+//! # async fn demo() -> rustlog::Result<()> {
+//! use rustlog::{Client, ConsumerConfig, ProducerConfig, Record, AutoOffsetReset};
+//! let client = Client::connect("127.0.0.1:7400").await?;
+//! let producer = client.producer(ProducerConfig::default())?;
+//! let meta = producer.send(Record::new("orders").key("u1").value("hello")).await?.await?;
+//! println!("stored at {}/{}", meta.partition, meta.offset);
+//! let consumer = client.consumer(
+//!     ConsumerConfig::new("billing").topic("orders").auto_offset_reset(AutoOffsetReset::Earliest),
+//! )?;
+//! if let Some(msg) = consumer.poll(std::time::Duration::from_secs(1)).await? {
+//!     consumer.commit(&msg).await?;
+//! }
+//! consumer.close().await?;
+//! # Ok(()) }
+//! ```
+
+pub mod admin;
+pub mod blocking;
+pub mod client;
+pub mod config;
+mod connection;
+pub mod consumer;
+pub mod error;
+mod fetcher;
+pub mod partition_consumer;
+pub mod producer;
+pub mod record;
+
+pub use admin::Admin;
+pub use client::Client;
+pub use config::{
+    Acks, Assignor, AutoOffsetReset, ClientBuilder, ClientConfig, ConsumerConfig, ProducerConfig,
+};
+pub use consumer::Consumer;
+pub use error::{Error, Result};
+pub use partition_consumer::{PartitionConsumer, StartOffset};
+pub use producer::{DeliveryHandle, Producer};
+pub use record::{Message, Record, RecordMetadata};
+pub use rustlog_protocol::messages::list_offsets::OffsetSpec;
+pub use rustlog_protocol::{ErrorCode, TopicPartition};

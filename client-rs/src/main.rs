@@ -1,0 +1,7 @@
+//! The `rustlog` command-line tool; see [`cli`].
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

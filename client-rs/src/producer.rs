@@ -1,0 +1,867 @@
+//! [`Producer`]: batches records per partition and sends them in pipelined produce requests.
+//!
+//! How it works:
+//! - `send` validates the record (limits, topic name, partition), picks the partition (explicit,
+//!   key hash via [`rustlog_protocol::partitioner::partition_for_key`], or round-robin), reserves
+//!   its bytes from the buffer budget, and appends it to the partition's open batch. It returns
+//!   a [`DeliveryHandle`] at once; the handle resolves when the batch is acknowledged.
+//! - An open batch is sealed when it reaches `batch_bytes`, when it is `linger_ms` old, or on
+//!   `flush`/`close`. A background sender task puts sealed batches of many partitions into one
+//!   produce request and keeps up to `max_in_flight_requests` requests in flight.
+//! - Ordering: each partition has at most one batch in flight. A batch that fails with a
+//!   retriable error goes back to the *front* of its partition's queue and is retried (after
+//!   `retry_backoff_ms`) before any later batch of that partition, until `delivery_timeout_ms`.
+//!   Delivery is at-least-once: a retry after a lost response may store a batch twice.
+
+use crate::client::Client;
+use crate::config::ProducerConfig;
+use crate::connection::{encode_request, ConnSlot};
+use crate::error::{Error, Result};
+use crate::record::{now_ms, Record, RecordMetadata};
+use bytes::Bytes;
+use rustlog_protocol::limits::{FRAME_BYTES_MAX, PARTITIONS_PER_REQUEST_MAX};
+use rustlog_protocol::messages::produce::{ProducePartition, ProduceRequest};
+use rustlog_protocol::partitioner::partition_for_key;
+use rustlog_protocol::{ErrorCode, RecordBatchBuilder, Request};
+use std::collections::{HashMap, VecDeque};
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
+use tokio::sync::{Notify, Semaphore};
+use tokio::time::Instant;
+
+/// Room left in a produce request for its header and per-partition framing.
+const REQUEST_OVERHEAD_BYTES: usize = 64 * 1024;
+
+/// The shared outcome of one batch: the base offset, or why it failed.
+#[derive(Debug)]
+pub(crate) struct BatchState {
+    topic: Arc<str>,
+    partition: u32,
+    result: OnceLock<Result<u64>>,
+    done: Notify,
+}
+
+impl BatchState {
+    fn new(topic: Arc<str>, partition: u32) -> Self {
+        BatchState {
+            topic,
+            partition,
+            result: OnceLock::new(),
+            done: Notify::new(),
+        }
+    }
+
+    fn complete(&self, result: Result<u64>) {
+        let _ = self.result.set(result);
+        self.done.notify_waiters();
+    }
+
+    async fn wait(&self) -> &Result<u64> {
+        loop {
+            let notified = self.done.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if let Some(result) = self.result.get() {
+                return result;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// Resolves to a record's [`RecordMetadata`] once its batch is acknowledged. `.await` it, call
+/// [`DeliveryHandle::wait`], or poll [`DeliveryHandle::try_result`]. Dropping it does not cancel
+/// the send.
+#[derive(Debug, Clone)]
+pub struct DeliveryHandle {
+    batch: Arc<BatchState>,
+    index: u32,
+    timestamp: i64,
+}
+
+impl DeliveryHandle {
+    fn metadata(&self, result: &Result<u64>) -> Result<RecordMetadata> {
+        match result {
+            Ok(base_offset) => Ok(RecordMetadata {
+                topic: self.batch.topic.to_string(),
+                partition: self.batch.partition,
+                offset: base_offset.saturating_add(u64::from(self.index)),
+                timestamp: self.timestamp,
+            }),
+            Err(e) => Err(e.clone()),
+        }
+    }
+
+    /// Waits for the acknowledgement (bounded by the producer's `delivery_timeout_ms`).
+    pub async fn wait(&self) -> Result<RecordMetadata> {
+        let result = self.batch.wait().await;
+        self.metadata(result)
+    }
+
+    /// The outcome if it is known already.
+    pub fn try_result(&self) -> Option<Result<RecordMetadata>> {
+        self.batch.result.get().map(|r| self.metadata(r))
+    }
+
+    /// True once the outcome is known.
+    pub fn is_done(&self) -> bool {
+        self.batch.result.get().is_some()
+    }
+
+    /// The partition the record was assigned to.
+    pub fn partition(&self) -> u32 {
+        self.batch.partition
+    }
+}
+
+impl IntoFuture for DeliveryHandle {
+    type Output = Result<RecordMetadata>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<RecordMetadata>> + Send>>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move { self.wait().await })
+    }
+}
+
+/// A batch still being filled.
+struct OpenBatch {
+    builder: RecordBatchBuilder,
+    state: Arc<BatchState>,
+    created: Instant,
+    /// Buffer-budget bytes reserved by its records.
+    reserved_bytes: usize,
+}
+
+/// A finished batch waiting to be sent (or retried).
+struct SealedBatch {
+    bytes: Bytes,
+    state: Arc<BatchState>,
+    /// Fail instead of retrying after this.
+    deadline: Instant,
+    reserved_bytes: usize,
+    attempts: u32,
+}
+
+#[derive(Default)]
+struct PartitionQueue {
+    open: Option<OpenBatch>,
+    ready: VecDeque<SealedBatch>,
+    in_flight: Option<Arc<BatchState>>,
+    /// Earliest time the front ready batch may be (re)sent.
+    retry_at: Option<Instant>,
+}
+
+struct TopicQueues {
+    topic: Arc<str>,
+    partitions: Vec<PartitionQueue>,
+}
+
+#[derive(Default)]
+struct Accumulator {
+    topics: HashMap<String, TopicQueues>,
+}
+
+struct Shared {
+    client: Client,
+    config: ProducerConfig,
+    slot: ConnSlot,
+    acc: Mutex<Accumulator>,
+    /// Wakes the sender task: a batch was created or sealed, a request finished, closing.
+    wake: Notify,
+    /// Bytes of records not yet acknowledged; `send` waits for room.
+    buffer: Semaphore,
+    /// Produce requests in flight.
+    requests: Arc<Semaphore>,
+    /// No new sends.
+    closed: AtomicBool,
+    /// Deliver what is left without lingering, then stop the sender task.
+    closing: AtomicBool,
+    round_robin: AtomicU32,
+}
+
+impl Shared {
+    fn acc(&self) -> MutexGuard<'_, Accumulator> {
+        self.acc.lock().unwrap_or_else(|e| e.into_inner())
+    }
+    fn release(&self, bytes: usize) {
+        self.buffer.add_permits(bytes);
+    }
+}
+
+/// Sends records to the broker in batches. Cheap to clone; clones share batches and the
+/// connection. Dropping the last clone delivers what is buffered in the background.
+#[derive(Clone)]
+pub struct Producer {
+    inner: Arc<ProducerInner>,
+}
+
+impl std::fmt::Debug for Producer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Producer")
+            .field("config", &self.inner.shared.config)
+            .finish()
+    }
+}
+
+struct ProducerInner {
+    shared: Arc<Shared>,
+}
+
+impl Drop for ProducerInner {
+    fn drop(&mut self) {
+        self.shared.closed.store(true, Ordering::Release);
+        self.shared.closing.store(true, Ordering::Release);
+        self.shared.wake.notify_one();
+    }
+}
+
+impl Producer {
+    pub(crate) fn new(client: Client, config: ProducerConfig) -> Result<Producer> {
+        config.validate()?;
+        let shared = Arc::new(Shared {
+            slot: client.new_slot(),
+            client,
+            buffer: Semaphore::new(config.buffer_bytes_max),
+            requests: Arc::new(Semaphore::new(config.max_in_flight_requests)),
+            config,
+            acc: Mutex::new(Accumulator::default()),
+            wake: Notify::new(),
+            closed: AtomicBool::new(false),
+            closing: AtomicBool::new(false),
+            round_robin: AtomicU32::new(0),
+        });
+        tokio::spawn(sender_loop(shared.clone()));
+        Ok(Producer {
+            inner: Arc::new(ProducerInner { shared }),
+        })
+    }
+
+    /// The settings of this producer.
+    pub fn config(&self) -> &ProducerConfig {
+        &self.inner.shared.config
+    }
+
+    /// Queues `record` and returns a handle that resolves to its metadata.
+    ///
+    /// Fails at once (nothing queued) when the record breaks a limit (`RecordTooLarge`), the
+    /// topic does not exist, the partition is out of range, or the producer is closed. Waits
+    /// when the buffer budget is used up, for at most `delivery_timeout_ms`.
+    pub async fn send(&self, record: Record) -> Result<DeliveryHandle> {
+        let shared = &self.inner.shared;
+        if shared.closed.load(Ordering::Acquire) {
+            return Err(Error::Closed { what: "producer" });
+        }
+        let partition = self.choose_partition(&record).await?;
+        self.enqueue(record, partition).await
+    }
+
+    /// Queues many records; checks all of them first, so either all are queued or none is
+    /// (the error names the index of the bad record).
+    pub async fn send_batch(&self, records: Vec<Record>) -> Result<Vec<DeliveryHandle>> {
+        let shared = &self.inner.shared;
+        if shared.closed.load(Ordering::Acquire) {
+            return Err(Error::Closed { what: "producer" });
+        }
+        let mut partitions = Vec::with_capacity(records.len());
+        for (index, record) in records.iter().enumerate() {
+            let partition = self.choose_partition(record).await.map_err(|e| match e {
+                Error::Rejected { code, message } => Error::Rejected {
+                    code,
+                    message: format!("record {index}: {message}"),
+                },
+                other => other,
+            })?;
+            partitions.push(partition);
+        }
+        let mut handles = Vec::with_capacity(records.len());
+        for (record, partition) in records.into_iter().zip(partitions) {
+            handles.push(self.enqueue(record, partition).await?);
+        }
+        Ok(handles)
+    }
+
+    /// Validates the record and returns its partition.
+    async fn choose_partition(&self, record: &Record) -> Result<u32> {
+        check_record(record)?;
+        let client = &self.inner.shared.client;
+        let count = match client.cached_partitions(&record.topic) {
+            Some(count) => count,
+            None => client.partition_count(&record.topic).await?,
+        };
+        pick_partition(record, count, &self.inner.shared.round_robin)
+    }
+
+    async fn enqueue(&self, record: Record, partition: u32) -> Result<DeliveryHandle> {
+        let shared = &self.inner.shared;
+        let record_bytes = record.encoded_len().max(1);
+        reserve(shared, record_bytes).await?;
+        let timestamp = record.timestamp_ms.unwrap_or_else(now_ms);
+        let headers: Vec<(&str, &[u8])> = record
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_ref()))
+            .collect();
+        let mut wake = false;
+        let handle = {
+            let mut acc = shared.acc();
+            let topic = acc
+                .topics
+                .entry(record.topic.clone())
+                .or_insert_with(|| TopicQueues {
+                    topic: Arc::from(record.topic.as_str()),
+                    partitions: Vec::new(),
+                });
+            let index = partition as usize;
+            if topic.partitions.len() <= index {
+                topic
+                    .partitions
+                    .resize_with(index + 1, PartitionQueue::default);
+            }
+            let topic_name = topic.topic.clone();
+            let Some(queue) = topic.partitions.get_mut(index) else {
+                shared.release(record_bytes);
+                return Err(Error::invalid("partition index out of range"));
+            };
+            let batch_bytes = shared.config.batch_bytes;
+            // Seal a batch this record would push past the target size.
+            if let Some(open) = &queue.open {
+                if !open.builder.is_empty()
+                    && open.builder.encoded_len() + record_bytes > batch_bytes
+                {
+                    seal(queue, &shared.config);
+                    wake = true;
+                }
+            }
+            let mut pushed = None;
+            for _ in 0..2 {
+                if queue.open.is_none() {
+                    queue.open = Some(OpenBatch {
+                        builder: RecordBatchBuilder::with_capacity(
+                            batch_bytes.min(record_bytes * 2),
+                        ),
+                        state: Arc::new(BatchState::new(topic_name.clone(), partition)),
+                        created: Instant::now(),
+                        reserved_bytes: 0,
+                    });
+                    wake = true;
+                }
+                let Some(open) = queue.open.as_mut() else {
+                    break;
+                };
+                match open.builder.push(
+                    timestamp,
+                    record.key.as_deref(),
+                    record.value.as_deref(),
+                    &headers,
+                ) {
+                    Ok(()) => {
+                        open.reserved_bytes += record_bytes;
+                        pushed = Some(DeliveryHandle {
+                            batch: open.state.clone(),
+                            index: open.builder.record_count() - 1,
+                            timestamp,
+                        });
+                        break;
+                    }
+                    // A full batch (record count or bytes): seal it and start another.
+                    Err(_) if !open.builder.is_empty() => {
+                        seal(queue, &shared.config);
+                        wake = true;
+                    }
+                    Err(e) => {
+                        shared.release(record_bytes);
+                        return Err(Error::rejected(&e));
+                    }
+                }
+            }
+            let Some(handle) = pushed else {
+                shared.release(record_bytes);
+                return Err(Error::invalid("record does not fit an empty batch"));
+            };
+            if queue
+                .open
+                .as_ref()
+                .is_some_and(|o| o.builder.encoded_len() >= batch_bytes)
+            {
+                seal(queue, &shared.config);
+                wake = true;
+            }
+            handle
+        };
+        if wake {
+            shared.wake.notify_one();
+        }
+        Ok(handle)
+    }
+
+    /// Sends every buffered record now and waits until all records sent before this call are
+    /// acknowledged or failed (their handles tell which), for at most `timeout`.
+    pub async fn flush(&self, timeout: Duration) -> Result<()> {
+        let shared = &self.inner.shared;
+        let outstanding = {
+            let mut acc = shared.acc();
+            let mut states = Vec::new();
+            for topic in acc.topics.values_mut() {
+                for queue in &mut topic.partitions {
+                    seal(queue, &shared.config);
+                    states.extend(queue.in_flight.iter().cloned());
+                    states.extend(queue.ready.iter().map(|b| b.state.clone()));
+                }
+            }
+            states
+        };
+        shared.wake.notify_one();
+        let all = async {
+            for state in &outstanding {
+                state.wait().await;
+            }
+        };
+        tokio::time::timeout(timeout, all)
+            .await
+            .map_err(|_| Error::timed_out("producer flush", timeout))
+    }
+
+    /// Stops accepting records, delivers what is buffered (waiting at most `timeout`) and stops
+    /// the sender. Records still undelivered after the timeout fail with `Closed`.
+    pub async fn close(&self, timeout: Duration) -> Result<()> {
+        let shared = &self.inner.shared;
+        shared.closed.store(true, Ordering::Release);
+        let flushed = self.flush(timeout).await;
+        shared.closing.store(true, Ordering::Release);
+        if flushed.is_err() {
+            fail_everything(shared, &Error::Closed { what: "producer" });
+        }
+        shared.wake.notify_one();
+        flushed
+    }
+
+    /// Whether `close` was called.
+    pub fn is_closed(&self) -> bool {
+        self.inner.shared.closed.load(Ordering::Acquire)
+    }
+}
+
+/// Checks a record against the protocol limits and naming rules before anything is queued.
+fn check_record(record: &Record) -> Result<()> {
+    rustlog_protocol::names::validate_topic_name(&record.topic).map_err(|e| Error::rejected(&e))?;
+    let headers: Vec<(&str, &[u8])> = record
+        .headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_ref()))
+        .collect();
+    RecordBatchBuilder::check_record(record.key.as_deref(), record.value.as_deref(), &headers)
+        .map_err(|e| Error::rejected(&e))
+}
+
+/// Explicit partition (checked), key hash, or round-robin.
+fn pick_partition(record: &Record, count: u32, round_robin: &AtomicU32) -> Result<u32> {
+    if count == 0 {
+        return Err(Error::Rejected {
+            code: ErrorCode::PartitionNotFound,
+            message: format!("topic {:?} has no partitions", record.topic),
+        });
+    }
+    match (record.partition, &record.key) {
+        (Some(p), _) if p >= count => Err(Error::Rejected {
+            code: ErrorCode::PartitionNotFound,
+            message: format!(
+                "partition {p} of topic {:?} does not exist (it has {count})",
+                record.topic
+            ),
+        }),
+        (Some(p), _) => Ok(p),
+        (None, Some(key)) => Ok(partition_for_key(key, count)),
+        (None, None) => Ok(round_robin.fetch_add(1, Ordering::Relaxed) % count),
+    }
+}
+
+/// Takes `bytes` from the buffer budget, waiting for room up to the delivery timeout.
+async fn reserve(shared: &Shared, bytes: usize) -> Result<()> {
+    let bytes = u32::try_from(bytes).unwrap_or(u32::MAX);
+    if let Ok(permit) = shared.buffer.try_acquire_many(bytes) {
+        permit.forget();
+        return Ok(());
+    }
+    let timeout = Duration::from_millis(shared.config.delivery_timeout_ms);
+    match tokio::time::timeout(timeout, shared.buffer.acquire_many(bytes)).await {
+        Ok(Ok(permit)) => {
+            permit.forget();
+            Ok(())
+        }
+        Ok(Err(_)) => Err(Error::Closed { what: "producer" }),
+        Err(_) => Err(Error::timed_out(
+            "send (waiting for producer buffer space)",
+            timeout,
+        )),
+    }
+}
+
+/// Moves the open batch of `queue` to the back of its ready queue.
+fn seal(queue: &mut PartitionQueue, config: &ProducerConfig) {
+    if let Some(open) = queue.open.take() {
+        if open.builder.is_empty() {
+            return;
+        }
+        queue.ready.push_back(SealedBatch {
+            bytes: Bytes::from(open.builder.finish(0)),
+            state: open.state,
+            deadline: open.created + Duration::from_millis(config.delivery_timeout_ms),
+            reserved_bytes: open.reserved_bytes,
+            attempts: 0,
+        });
+    }
+}
+
+/// Fails every queued batch (close after its timeout).
+fn fail_everything(shared: &Shared, error: &Error) {
+    let mut released = 0usize;
+    {
+        let mut acc = shared.acc();
+        for topic in acc.topics.values_mut() {
+            for queue in &mut topic.partitions {
+                seal(queue, &shared.config);
+                for batch in queue.ready.drain(..) {
+                    released += batch.reserved_bytes;
+                    batch.state.complete(Err(error.clone()));
+                }
+            }
+        }
+    }
+    shared.release(released);
+}
+
+/// A batch chosen for a request.
+struct Outgoing {
+    topic: Arc<str>,
+    partition: u32,
+    batch: SealedBatch,
+}
+
+/// Collects sendable batches (one per partition, none for a partition with one in flight) into
+/// requests; returns them and when to look again for lingering or backing-off batches.
+fn collect(shared: &Shared) -> (Vec<Vec<Outgoing>>, Option<Instant>, bool) {
+    let now = Instant::now();
+    let linger = Duration::from_millis(shared.config.linger_ms);
+    let closing = shared.closing.load(Ordering::Acquire);
+    let request_bytes_max = FRAME_BYTES_MAX as usize - REQUEST_OVERHEAD_BYTES;
+    let mut requests: Vec<Vec<Outgoing>> = Vec::new();
+    let mut current: Vec<Outgoing> = Vec::new();
+    let mut current_bytes = 0usize;
+    let mut next_wake: Option<Instant> = None;
+    let mut idle = true;
+    let mut acc = shared.acc();
+    for topic in acc.topics.values_mut() {
+        for (index, queue) in topic.partitions.iter_mut().enumerate() {
+            if queue.open.is_some() || !queue.ready.is_empty() || queue.in_flight.is_some() {
+                idle = false;
+            }
+            if queue.in_flight.is_some() {
+                continue;
+            }
+            if queue.ready.is_empty() {
+                let due = queue.open.as_ref().map(|o| o.created + linger);
+                match due {
+                    Some(due) if due <= now || closing => seal(queue, &shared.config),
+                    Some(due) => {
+                        next_wake = Some(next_wake.map_or(due, |w| w.min(due)));
+                        continue;
+                    }
+                    None => continue,
+                }
+            }
+            if let Some(at) = queue.retry_at {
+                if at > now {
+                    next_wake = Some(next_wake.map_or(at, |w| w.min(at)));
+                    continue;
+                }
+                queue.retry_at = None;
+            }
+            let Some(batch) = queue.ready.pop_front() else {
+                continue;
+            };
+            queue.in_flight = Some(batch.state.clone());
+            let size = batch.bytes.len() + topic.topic.len() + 16;
+            if !current.is_empty()
+                && (current_bytes + size > request_bytes_max
+                    || current.len() >= PARTITIONS_PER_REQUEST_MAX as usize)
+            {
+                requests.push(std::mem::take(&mut current));
+                current_bytes = 0;
+            }
+            current_bytes += size;
+            current.push(Outgoing {
+                topic: topic.topic.clone(),
+                partition: index as u32,
+                batch,
+            });
+        }
+    }
+    if !current.is_empty() {
+        requests.push(current);
+    }
+    (requests, next_wake, idle)
+}
+
+async fn sender_loop(shared: Arc<Shared>) {
+    loop {
+        let (requests, next_wake, idle) = collect(&shared);
+        if idle && requests.is_empty() && shared.closing.load(Ordering::Acquire) {
+            return;
+        }
+        for request in requests {
+            let Ok(permit) = shared.requests.clone().acquire_owned().await else {
+                return;
+            };
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                send_request(&shared, request).await;
+                drop(permit);
+                shared.wake.notify_one();
+            });
+        }
+        match next_wake {
+            Some(at) => {
+                tokio::select! {
+                    () = shared.wake.notified() => {}
+                    () = tokio::time::sleep_until(at) => {}
+                }
+            }
+            None => shared.wake.notified().await,
+        }
+    }
+}
+
+/// Sends one produce request and settles each of its batches: acknowledged, failed, or put back
+/// at the front of its partition's queue for a retry.
+async fn send_request(shared: &Shared, batches: Vec<Outgoing>) {
+    let config = &shared.config;
+    let request_timeout = shared.client.config().request_timeout;
+    let request = Request::Produce(ProduceRequest {
+        acks: config.acks.wire(),
+        timeout_ms: u32::try_from(request_timeout.as_millis()).unwrap_or(u32::MAX),
+        partitions: batches
+            .iter()
+            .map(|b| ProducePartition {
+                topic: b.topic.to_string(),
+                partition: b.partition,
+                batch: b.batch.bytes.clone(),
+            })
+            .collect(),
+    });
+    let deadline = batches
+        .iter()
+        .map(|b| b.batch.deadline)
+        .min()
+        .unwrap_or_else(Instant::now);
+    let outcome = async {
+        let (api, body) = encode_request(&request)?;
+        let conn = shared.slot.connection(deadline).await?;
+        let wait = deadline
+            .saturating_duration_since(Instant::now())
+            .min(request_timeout);
+        let response = conn.request(api, body, wait).await?;
+        crate::client::expect_response!(response, Produce)
+    }
+    .await;
+    match outcome {
+        Ok(response) => {
+            for out in batches {
+                let answer = response
+                    .partitions
+                    .iter()
+                    .find(|p| *p.topic == *out.topic && p.partition == out.partition);
+                let result = match answer {
+                    None => Err(Error::violation(format!(
+                        "produce response lacks {}/{}",
+                        out.topic, out.partition
+                    ))),
+                    Some(p) if p.error_code == ErrorCode::None => Ok(p.base_offset),
+                    Some(p) => {
+                        let message = if p.error_message.is_empty() {
+                            format!("produce to {}/{}", out.topic, out.partition)
+                        } else {
+                            p.error_message.clone()
+                        };
+                        Err(Error::broker(p.error_code, message))
+                    }
+                };
+                settle(shared, out, result);
+            }
+        }
+        Err(e) => {
+            for out in batches {
+                settle(shared, out, Err(e.clone()));
+            }
+        }
+    }
+}
+
+/// Completes a batch, or requeues it at the front of its partition for a retry.
+fn settle(shared: &Shared, out: Outgoing, result: Result<u64>) {
+    let retry = match &result {
+        Err(e) => e.is_retriable() && Instant::now() < out.batch.deadline,
+        Ok(_) => false,
+    };
+    if let Err(Error::Broker {
+        code: ErrorCode::TopicNotFound | ErrorCode::PartitionNotFound,
+        ..
+    }) = &result
+    {
+        shared.client.forget_topic(&out.topic);
+    }
+    let mut acc = shared.acc();
+    let queue = acc
+        .topics
+        .get_mut(&*out.topic)
+        .and_then(|t| t.partitions.get_mut(out.partition as usize));
+    let Some(queue) = queue else {
+        drop(acc);
+        shared.release(out.batch.reserved_bytes);
+        out.batch.state.complete(result);
+        return;
+    };
+    queue.in_flight = None;
+    if retry {
+        if let Err(e) = &result {
+            tracing::debug!(topic = %out.topic, partition = out.partition, attempts = out.batch.attempts + 1, error = %e, "retrying batch");
+        }
+        let mut batch = out.batch;
+        batch.attempts += 1;
+        queue.retry_at =
+            Some(Instant::now() + Duration::from_millis(shared.config.retry_backoff_ms));
+        queue.ready.push_front(batch);
+        return;
+    }
+    drop(acc);
+    shared.release(out.batch.reserved_bytes);
+    out.batch.state.complete(result);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_hash_like_every_other_client_and_keyless_records_rotate() {
+        let rr = AtomicU32::new(0);
+        let keyed = Record::new("t").key("user-42").value("v");
+        let p = pick_partition(&keyed, 12, &rr).unwrap();
+        assert_eq!(p, partition_for_key(b"user-42", 12));
+        assert_eq!(pick_partition(&keyed, 12, &rr).unwrap(), p, "stable");
+
+        let keyless = Record::new("t").value("v");
+        let seen: Vec<u32> = (0..6)
+            .map(|_| pick_partition(&keyless, 3, &rr).unwrap())
+            .collect();
+        assert_eq!(seen, vec![0, 1, 2, 0, 1, 2]);
+
+        let explicit = Record::new("t").key("k").partition(2);
+        assert_eq!(pick_partition(&explicit, 3, &rr).unwrap(), 2);
+    }
+
+    #[test]
+    fn out_of_range_partitions_are_rejected_before_sending() {
+        let rr = AtomicU32::new(0);
+        let err = pick_partition(&Record::new("t").partition(3), 3, &rr).unwrap_err();
+        assert_eq!(err.kind(), ErrorCode::PartitionNotFound);
+        assert!(err.to_string().contains("partition 3"));
+    }
+
+    #[test]
+    fn oversized_records_and_bad_topics_are_rejected() {
+        let too_big = vec![0u8; rustlog_protocol::limits::VALUE_BYTES_MAX as usize + 1];
+        let err = check_record(&Record::new("t").value(too_big)).unwrap_err();
+        assert_eq!(err.kind(), ErrorCode::RecordTooLarge);
+        let at_limit = vec![0u8; rustlog_protocol::limits::VALUE_BYTES_MAX as usize];
+        check_record(&Record::new("t").value(at_limit)).unwrap();
+        let err = check_record(&Record::new("no/slash").value("v")).unwrap_err();
+        assert_eq!(err.kind(), ErrorCode::InvalidTopicName);
+    }
+
+    fn queue_with_open(records: usize, config: &ProducerConfig) -> PartitionQueue {
+        let mut builder = RecordBatchBuilder::new();
+        for i in 0..records {
+            builder
+                .push(1_000 + i as i64, None, Some(b"value"), &[])
+                .unwrap();
+        }
+        PartitionQueue {
+            open: Some(OpenBatch {
+                builder,
+                state: Arc::new(BatchState::new(Arc::from("t"), 0)),
+                created: Instant::now(),
+                reserved_bytes: records * 10,
+            }),
+            ..PartitionQueue::default()
+        }
+        .tap_seal(config)
+    }
+
+    trait TapSeal {
+        fn tap_seal(self, config: &ProducerConfig) -> Self;
+    }
+    impl TapSeal for PartitionQueue {
+        fn tap_seal(mut self, config: &ProducerConfig) -> Self {
+            seal(&mut self, config);
+            self
+        }
+    }
+
+    #[test]
+    fn sealing_produces_a_valid_batch_with_every_record() {
+        let config = ProducerConfig::default();
+        let queue = queue_with_open(5, &config);
+        assert!(queue.open.is_none());
+        let sealed = queue.ready.front().unwrap();
+        let view = rustlog_protocol::RecordBatchView::parse(&sealed.bytes).unwrap();
+        view.verify_crc().unwrap();
+        assert_eq!(view.header().record_count, 5);
+        assert_eq!(sealed.reserved_bytes, 50);
+    }
+
+    #[tokio::test]
+    async fn handles_resolve_to_base_offset_plus_index() {
+        let state = Arc::new(BatchState::new(Arc::from("orders"), 3));
+        let handles: Vec<DeliveryHandle> = (0..3)
+            .map(|index| DeliveryHandle {
+                batch: state.clone(),
+                index,
+                timestamp: 77,
+            })
+            .collect();
+        assert!(handles[0].try_result().is_none());
+        let waiter = tokio::spawn(handles[2].clone().into_future());
+        state.complete(Ok(100));
+        let meta = waiter.await.unwrap().unwrap();
+        assert_eq!(
+            meta,
+            RecordMetadata {
+                topic: "orders".into(),
+                partition: 3,
+                offset: 102,
+                timestamp: 77
+            }
+        );
+        assert_eq!(handles[0].try_result().unwrap().unwrap().offset, 100);
+    }
+
+    #[tokio::test]
+    async fn a_failed_batch_fails_every_handle_with_the_same_error() {
+        let state = Arc::new(BatchState::new(Arc::from("orders"), 0));
+        let a = DeliveryHandle {
+            batch: state.clone(),
+            index: 0,
+            timestamp: 0,
+        };
+        let b = DeliveryHandle {
+            batch: state.clone(),
+            index: 1,
+            timestamp: 0,
+        };
+        state.complete(Err(Error::broker(ErrorCode::StorageError, "fsync failed")));
+        assert_eq!(a.wait().await.unwrap_err().kind(), ErrorCode::StorageError);
+        assert_eq!(b.wait().await.unwrap_err().kind(), ErrorCode::StorageError);
+    }
+}
