@@ -80,7 +80,7 @@ function packMessages(messages) {
   return { data, lens, partitions, headers }
 }
 
-/** Decodes the packed send result: per message u32 partition, i64 offset, i64 timestamp (LE). */
+/** Decodes the packed send result: per message u32 partition, u64 offset, i64 timestamp (LE). */
 const RESULT_ENTRY_BYTES = 20
 
 function unpackResults(topic, buf) {
@@ -90,7 +90,7 @@ function unpackResults(topic, buf) {
     out[i] = {
       topic,
       partition: buf.readUInt32LE(pos),
-      offset: buf.readBigInt64LE(pos + 4),
+      offset: buf.readBigUInt64LE(pos + 4),
       timestamp: buf.readBigInt64LE(pos + 12),
     }
   }

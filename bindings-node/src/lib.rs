@@ -9,6 +9,7 @@
 //! - [`producer`]: `NativeProducer` (connect, packed send, flush, disconnect).
 //! - [`consumer`]: `NativeConsumer` (connect, subscribe, poll, commit, disconnect).
 //! - [`admin`]: `NativeAdmin` (topics and groups).
+//! - [`embedded_broker`]: `NativeEmbeddedBroker`, a `rustlog-broker` inside the process.
 //!
 //! The KafkaJS-shaped public API is the hand-written `lib/` JS layer on top of these classes.
 //! Dropping a class (JS garbage collection) drops its client objects, which closes their
@@ -17,5 +18,6 @@
 mod admin;
 mod client_options;
 mod consumer;
+mod embedded_broker;
 mod errors;
 mod producer;

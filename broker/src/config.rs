@@ -1,0 +1,400 @@
+//! Broker configuration: [`BrokerConfig`] (programmatic), the TOML file format ([`FileConfig`]),
+//! and every server limit by name ([`Limits`]). Flags win over the file, the file over defaults.
+
+use crate::error::BrokerError;
+use crate::storage::LogConfig;
+use rustlog_protocol::limits::{FRAME_BYTES_MAX, PARTITIONS_PER_TOPIC_MAX};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Default protocol address (loopback: binding elsewhere is an explicit choice).
+pub const LISTEN_DEFAULT: &str = "127.0.0.1:7400";
+/// Default Prometheus address.
+pub const METRICS_LISTEN_DEFAULT: &str = "127.0.0.1:7401";
+/// Default data directory.
+pub const DATA_DIR_DEFAULT: &str = "./rustlog-data";
+/// Partitions of a topic created with `partitions = 0` (i.e. "broker default").
+pub const TOPIC_PARTITIONS_DEFAULT: u32 = 1;
+
+/// Every server-side limit. Each has a named default below.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Largest request frame (without its length prefix), checked before allocating.
+    pub frame_bytes_max: u32,
+    /// Most open client connections; one more is answered `TooManyConnections` and closed.
+    pub connections_max: usize,
+    /// Most requests of one connection being handled at once; the broker stops reading the
+    /// connection (TCP back-pressure) while at the limit.
+    pub in_flight_requests_max: usize,
+    /// Bytes of request frames plus (estimated) responses one connection may hold queued in the
+    /// broker; the broker stops reading the connection while at the limit.
+    pub queued_response_bytes_max: usize,
+    /// A connection with nothing in flight and no new request for this long is closed.
+    pub idle_timeout_ms: u64,
+    /// A frame whose first byte arrived must be complete within this long, or the connection
+    /// is closed (slowloris protection).
+    pub read_timeout_ms: u64,
+    /// Most partitions per topic (at most the protocol's ceiling).
+    pub partitions_per_topic_max: u32,
+    /// Smallest session timeout a consumer may ask for.
+    pub session_timeout_ms_min: u32,
+    /// Largest session timeout a consumer may ask for.
+    pub session_timeout_ms_max: u32,
+    /// Period of the storage maintenance task (retention, compaction, rolls, interval fsync).
+    pub maintenance_interval_ms: u64,
+    /// How long a graceful shutdown waits for in-flight requests before closing anyway.
+    pub shutdown_timeout_ms: u64,
+}
+
+/// Default of [`Limits::connections_max`].
+pub const CONNECTIONS_MAX_DEFAULT: usize = 4096;
+/// Default of [`Limits::in_flight_requests_max`].
+pub const IN_FLIGHT_REQUESTS_MAX_DEFAULT: usize = 128;
+/// Default of [`Limits::queued_response_bytes_max`].
+pub const QUEUED_RESPONSE_BYTES_MAX_DEFAULT: usize = 64 * 1024 * 1024;
+/// Default of [`Limits::idle_timeout_ms`] (10 minutes, like Kafka's `connections.max.idle.ms`).
+pub const IDLE_TIMEOUT_MS_DEFAULT: u64 = 600_000;
+/// Default of [`Limits::read_timeout_ms`].
+pub const READ_TIMEOUT_MS_DEFAULT: u64 = 30_000;
+/// Default of [`Limits::session_timeout_ms_min`].
+pub const SESSION_TIMEOUT_MS_MIN_DEFAULT: u32 = 100;
+/// Default of [`Limits::session_timeout_ms_max`].
+pub const SESSION_TIMEOUT_MS_MAX_DEFAULT: u32 = 300_000;
+/// Default of [`Limits::maintenance_interval_ms`].
+pub const MAINTENANCE_INTERVAL_MS_DEFAULT: u64 = 1_000;
+/// Default of [`Limits::shutdown_timeout_ms`].
+pub const SHUTDOWN_TIMEOUT_MS_DEFAULT: u64 = 30_000;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            frame_bytes_max: FRAME_BYTES_MAX,
+            connections_max: CONNECTIONS_MAX_DEFAULT,
+            in_flight_requests_max: IN_FLIGHT_REQUESTS_MAX_DEFAULT,
+            queued_response_bytes_max: QUEUED_RESPONSE_BYTES_MAX_DEFAULT,
+            idle_timeout_ms: IDLE_TIMEOUT_MS_DEFAULT,
+            read_timeout_ms: READ_TIMEOUT_MS_DEFAULT,
+            partitions_per_topic_max: PARTITIONS_PER_TOPIC_MAX,
+            session_timeout_ms_min: SESSION_TIMEOUT_MS_MIN_DEFAULT,
+            session_timeout_ms_max: SESSION_TIMEOUT_MS_MAX_DEFAULT,
+            maintenance_interval_ms: MAINTENANCE_INTERVAL_MS_DEFAULT,
+            shutdown_timeout_ms: SHUTDOWN_TIMEOUT_MS_DEFAULT,
+        }
+    }
+}
+
+impl Limits {
+    /// Checks every limit; the error names the bad key (`limits.<name>`).
+    pub fn validate(&self) -> Result<(), BrokerError> {
+        let bad = |key: &str, reason: String| {
+            Err(BrokerError::InvalidConfig {
+                key: format!("limits.{key}"),
+                reason,
+            })
+        };
+        if self.frame_bytes_max < 64 || self.frame_bytes_max > FRAME_BYTES_MAX {
+            return bad(
+                "frame_bytes_max",
+                format!("{} is outside 64..={FRAME_BYTES_MAX}", self.frame_bytes_max),
+            );
+        }
+        if self.connections_max == 0 {
+            return bad("connections_max", "must be at least 1".into());
+        }
+        if self.in_flight_requests_max == 0 {
+            return bad("in_flight_requests_max", "must be at least 1".into());
+        }
+        if self.queued_response_bytes_max < 4096 {
+            return bad(
+                "queued_response_bytes_max",
+                format!("{} is below 4096", self.queued_response_bytes_max),
+            );
+        }
+        if self.idle_timeout_ms == 0 {
+            return bad("idle_timeout_ms", "must be at least 1".into());
+        }
+        if self.read_timeout_ms == 0 {
+            return bad("read_timeout_ms", "must be at least 1".into());
+        }
+        if self.partitions_per_topic_max == 0
+            || self.partitions_per_topic_max > PARTITIONS_PER_TOPIC_MAX
+        {
+            return bad(
+                "partitions_per_topic_max",
+                format!(
+                    "{} is outside 1..={PARTITIONS_PER_TOPIC_MAX}",
+                    self.partitions_per_topic_max
+                ),
+            );
+        }
+        if self.session_timeout_ms_min == 0
+            || self.session_timeout_ms_min > self.session_timeout_ms_max
+        {
+            return bad(
+                "session_timeout_ms_min",
+                format!(
+                    "{} must be at least 1 and at most session_timeout_ms_max ({})",
+                    self.session_timeout_ms_min, self.session_timeout_ms_max
+                ),
+            );
+        }
+        if self.maintenance_interval_ms == 0 {
+            return bad("maintenance_interval_ms", "must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
+/// Everything a broker needs to start. `Default` gives the documented defaults; tests set
+/// `listen` to `127.0.0.1:0` and a temp `data_dir`.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct BrokerConfig {
+    /// Protocol listener.
+    pub listen: SocketAddr,
+    /// Prometheus `/metrics` listener; `None` turns it off.
+    pub metrics_listen: Option<SocketAddr>,
+    /// Where topics and group offsets live.
+    pub data_dir: PathBuf,
+    /// Server limits.
+    pub limits: Limits,
+    /// Config of new topics (each CreateTopic may override keys).
+    pub topic_defaults: LogConfig,
+    /// Partitions of a topic created with `partitions = 0`.
+    pub topic_partitions_default: u32,
+}
+
+impl Default for BrokerConfig {
+    fn default() -> Self {
+        BrokerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 7400)),
+            metrics_listen: Some(SocketAddr::from(([127, 0, 0, 1], 7401))),
+            data_dir: PathBuf::from(DATA_DIR_DEFAULT),
+            limits: Limits::default(),
+            topic_defaults: LogConfig::default(),
+            topic_partitions_default: TOPIC_PARTITIONS_DEFAULT,
+        }
+    }
+}
+
+impl BrokerConfig {
+    /// Defaults with a data dir, listening on free loopback ports (protocol and metrics).
+    pub fn ephemeral(data_dir: impl Into<PathBuf>) -> Self {
+        BrokerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            metrics_listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+            data_dir: data_dir.into(),
+            ..BrokerConfig::default()
+        }
+    }
+
+    /// Checks limits and topic defaults; the error names the bad key.
+    pub fn validate(&self) -> Result<(), BrokerError> {
+        self.limits.validate()?;
+        if self.topic_partitions_default == 0
+            || self.topic_partitions_default > self.limits.partitions_per_topic_max
+        {
+            return Err(BrokerError::InvalidConfig {
+                key: "topic_defaults.partitions".into(),
+                reason: format!(
+                    "{} is outside 1..={}",
+                    self.topic_partitions_default, self.limits.partitions_per_topic_max
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Applies a parsed config file on top of `self`.
+    pub fn apply_file(&mut self, file: FileConfig) -> Result<(), BrokerError> {
+        if let Some(listen) = file.listen {
+            self.listen = parse_addr("listen", &listen)?;
+        }
+        if let Some(metrics) = file.metrics_listen {
+            self.metrics_listen = parse_optional_addr("metrics_listen", &metrics)?;
+        }
+        if let Some(dir) = file.data_dir {
+            self.data_dir = dir;
+        }
+        if let Some(limits) = file.limits {
+            self.limits = limits;
+        }
+        let mut overrides = BTreeMap::new();
+        for (key, value) in file.topic_defaults {
+            let text = match value {
+                toml::Value::String(s) => s,
+                toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Boolean(b) => b.to_string(),
+                other => {
+                    return Err(BrokerError::InvalidConfig {
+                        key: format!("topic_defaults.{key}"),
+                        reason: format!("expected a string or integer, got {}", other.type_str()),
+                    })
+                }
+            };
+            if key == "partitions" {
+                self.topic_partitions_default =
+                    text.parse().map_err(|_| BrokerError::InvalidConfig {
+                        key: "topic_defaults.partitions".into(),
+                        reason: format!("{text:?} is not a partition count"),
+                    })?;
+            } else {
+                overrides.insert(key, text);
+            }
+        }
+        self.topic_defaults = self
+            .topic_defaults
+            .with_overrides(&overrides)
+            .map_err(|err| match err {
+                crate::storage::StorageError::InvalidConfig { key, reason } => {
+                    BrokerError::InvalidConfig {
+                        key: format!("topic_defaults.{key}"),
+                        reason,
+                    }
+                }
+                other => BrokerError::InvalidConfig {
+                    key: "topic_defaults".into(),
+                    reason: other.to_string(),
+                },
+            })?;
+        Ok(())
+    }
+}
+
+/// The TOML config file. Unknown keys are errors that name the key.
+///
+/// ```toml
+/// listen = "127.0.0.1:7400"
+/// metrics_listen = "127.0.0.1:7401"   # or "off"
+/// data_dir = "./rustlog-data"
+///
+/// [limits]
+/// connections_max = 4096
+///
+/// [topic_defaults]
+/// partitions = 3
+/// "retention.ms" = 604800000
+/// "fsync.policy" = "always"
+/// ```
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<String>,
+    pub metrics_listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub limits: Option<Limits>,
+    #[serde(default)]
+    pub topic_defaults: BTreeMap<String, toml::Value>,
+}
+
+impl FileConfig {
+    /// Reads and parses a config file; errors name the file and the bad key.
+    pub fn load(path: &Path) -> Result<FileConfig, BrokerError> {
+        let text = std::fs::read_to_string(path).map_err(|source| BrokerError::Io {
+            op: "read config file",
+            path: path.to_path_buf(),
+            source,
+        })?;
+        FileConfig::parse(&text).map_err(|err| match err {
+            BrokerError::InvalidConfig { key, reason } => BrokerError::InvalidConfig {
+                key,
+                reason: format!("{reason} (in {})", path.display()),
+            },
+            other => other,
+        })
+    }
+
+    /// Parses TOML text.
+    pub fn parse(text: &str) -> Result<FileConfig, BrokerError> {
+        toml::from_str(text).map_err(|err| {
+            let message = err.message().to_string();
+            BrokerError::InvalidConfig {
+                key: offending_key(&message).unwrap_or_else(|| "<file>".into()),
+                reason: message,
+            }
+        })
+    }
+}
+
+/// Pulls the key out of serde's "unknown field `x`" / "invalid type ... for key `x`" messages.
+fn offending_key(message: &str) -> Option<String> {
+    let start = message.find('`')? + 1;
+    let end = start + message.get(start..)?.find('`')?;
+    message.get(start..end).map(str::to_string)
+}
+
+/// Parses a socket address; the error names `key`.
+pub fn parse_addr(key: &str, value: &str) -> Result<SocketAddr, BrokerError> {
+    value.parse().map_err(|_| BrokerError::InvalidConfig {
+        key: key.to_string(),
+        reason: format!("{value:?} is not an address like 127.0.0.1:7400"),
+    })
+}
+
+/// Parses an address or `off`.
+pub fn parse_optional_addr(key: &str, value: &str) -> Result<Option<SocketAddr>, BrokerError> {
+    if value.eq_ignore_ascii_case("off") || value.eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    parse_addr(key, value).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        BrokerConfig::default().validate().unwrap();
+        assert_eq!(BrokerConfig::default().listen.to_string(), LISTEN_DEFAULT);
+        assert_eq!(
+            BrokerConfig::default().metrics_listen.unwrap().to_string(),
+            METRICS_LISTEN_DEFAULT
+        );
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let err = FileConfig::parse("listen = \"127.0.0.1:1\"\nbogus_key = 3\n").unwrap_err();
+        match err {
+            BrokerError::InvalidConfig { key, .. } => assert_eq!(key, "bogus_key"),
+            other => panic!("{other:?}"),
+        }
+        let err = FileConfig::parse("[limits]\nconnections_maxx = 3\n").unwrap_err();
+        assert!(err.to_string().contains("connections_maxx"), "{err}");
+    }
+
+    #[test]
+    fn bad_limit_is_named() {
+        let mut config = BrokerConfig::default();
+        config.limits.in_flight_requests_max = 0;
+        let err = config.validate().unwrap_err();
+        assert!(
+            err.to_string().contains("limits.in_flight_requests_max"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn file_applies_addresses_and_partitions() {
+        let file = FileConfig::parse(
+            "listen = \"127.0.0.1:9000\"\nmetrics_listen = \"off\"\n[topic_defaults]\npartitions = 3\n",
+        )
+        .unwrap();
+        let mut config = BrokerConfig::default();
+        config.apply_file(file).unwrap();
+        assert_eq!(config.listen.port(), 9000);
+        assert_eq!(config.metrics_listen, None);
+        assert_eq!(config.topic_partitions_default, 3);
+    }
+
+    #[test]
+    fn bad_address_is_named() {
+        let file = FileConfig::parse("listen = \"nowhere\"\n").unwrap();
+        let err = BrokerConfig::default().apply_file(file).unwrap_err();
+        assert!(err.to_string().contains("listen"), "{err}");
+    }
+}

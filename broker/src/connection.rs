@@ -1,0 +1,299 @@
+//! One client connection: read frames, handle them concurrently, answer strictly in arrival order.
+//!
+//! The connection task reads and decodes frames and pushes one response future per request into
+//! a `FuturesOrdered`, so a slow request (a long-polling fetch, a durable produce) does not stop
+//! the reading of the next ones, yet responses leave in request order. Finished responses go to a
+//! writer task through a channel. Memory per connection is bounded:
+//! - a frame's length prefix is checked against `frame_bytes_max` before anything is allocated;
+//! - at most `in_flight_requests_max` requests are being handled at once;
+//! - request bytes plus (estimated, then actual) response bytes held by the connection are
+//!   bounded by `queued_response_bytes_max` (a single larger request is still let through alone).
+//!
+//! At a limit the connection simply stops reading (TCP back-pressure) until responses drain, so
+//! nothing is dropped. A framing error, a frame that stalls half-way for `read_timeout_ms`, or
+//! `idle_timeout_ms` without a request closes this connection only.
+
+use crate::handlers;
+use crate::metrics::Metrics;
+use crate::state::BrokerState;
+use bytes::{Bytes, BytesMut};
+use futures::future::BoxFuture;
+use futures::stream::{FuturesOrdered, StreamExt};
+use rustlog_protocol::frame::{decode_request_frame, REQUEST_HEADER_BYTES};
+use rustlog_protocol::limits::{FETCH_BYTES_MAX, FRAME_LENGTH_BYTES};
+use rustlog_protocol::ApiKey;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, Notify};
+use tokio::time::Instant;
+
+/// Bytes the reader asks the socket for at a time.
+pub const READ_CHUNK_BYTES: usize = 64 * 1024;
+/// Response bytes assumed for a non-fetch request before it is handled.
+pub const RESPONSE_ESTIMATE_BYTES: usize = 4 * 1024;
+/// Bytes the writer buffers before a syscall (small pipelined responses share one write).
+pub const WRITE_BUFFER_BYTES: usize = 64 * 1024;
+
+/// Bytes of requests and responses one connection holds.
+#[derive(Debug)]
+struct ByteBudget {
+    used: AtomicUsize,
+    max: usize,
+    freed: Notify,
+}
+
+impl ByteBudget {
+    fn has_room(&self) -> bool {
+        self.used.load(Ordering::Acquire) < self.max
+    }
+    fn reserve(&self, bytes: usize) {
+        self.used.fetch_add(bytes, Ordering::AcqRel);
+    }
+    fn release(&self, bytes: usize) {
+        // Saturating: release never exceeds what was reserved, but never wrap if it did.
+        let _ = self
+            .used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                Some(used.saturating_sub(bytes))
+            });
+        // notify_one stores a permit when nobody waits yet, so a release that races with the
+        // reader's check is never lost.
+        self.freed.notify_one();
+    }
+}
+
+/// A finished response and the budget bytes it holds.
+struct Outgoing {
+    bytes: Bytes,
+    reserved: usize,
+}
+
+/// Why a connection ended (for the log).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    ClientClosed,
+    Shutdown,
+    FramingError,
+    ReadStalled,
+    Idle,
+    IoError,
+    WriterGone,
+}
+
+/// Serves one connection until it ends.
+pub async fn serve(state: Arc<BrokerState>, stream: TcpStream, peer: SocketAddr) {
+    let _ = stream.set_nodelay(true);
+    let (mut reader, writer) = stream.into_split();
+    let budget = Arc::new(ByteBudget {
+        used: AtomicUsize::new(0),
+        max: state.config.limits.queued_response_bytes_max,
+        freed: Notify::new(),
+    });
+    let (tx, rx) = mpsc::unbounded_channel::<Outgoing>();
+    let mut writer_task = tokio::spawn(write_loop(writer, rx, state.clone(), budget.clone()));
+    let end = read_loop(&state, &mut reader, &tx, &budget, peer).await;
+    drop(tx);
+    match end {
+        End::FramingError | End::ReadStalled | End::Idle => {
+            Metrics::add(&state.metrics.connections_closed_bad_input, 1);
+        }
+        _ => {}
+    }
+    tracing::debug!(%peer, ?end, "connection ended");
+    // Let the writer send what is queued, but never wait forever on a client that does not read.
+    let drain = Duration::from_millis(state.config.limits.shutdown_timeout_ms);
+    if tokio::time::timeout(drain, &mut writer_task).await.is_err() {
+        writer_task.abort();
+    }
+}
+
+async fn read_loop(
+    state: &Arc<BrokerState>,
+    reader: &mut tokio::net::tcp::OwnedReadHalf,
+    tx: &mpsc::UnboundedSender<Outgoing>,
+    budget: &Arc<ByteBudget>,
+    peer: SocketAddr,
+) -> End {
+    let limits = &state.config.limits;
+    let idle_timeout = Duration::from_millis(limits.idle_timeout_ms);
+    let read_timeout = Duration::from_millis(limits.read_timeout_ms);
+    let mut buf = BytesMut::with_capacity(READ_CHUNK_BYTES);
+    let mut in_flight: FuturesOrdered<BoxFuture<'static, Outgoing>> = FuturesOrdered::new();
+    let mut shutdown = state.shutdown.clone();
+    let mut draining = *shutdown.borrow();
+    let mut end: Option<End> = draining.then_some(End::Shutdown);
+    let mut eof = false;
+    let mut last_activity = Instant::now();
+    let mut frame_started: Option<Instant> = None;
+
+    loop {
+        // Dispatch every whole frame already buffered, as far as the limits allow.
+        let mut consumed = false;
+        while !draining && in_flight.len() < limits.in_flight_requests_max && budget.has_room() {
+            match decode_request_frame(&mut buf, limits.frame_bytes_max) {
+                Ok(Some(frame)) => {
+                    consumed = true;
+                    let reserved =
+                        estimate_bytes(&frame.header.api_key, &frame.body).min(budget.max);
+                    budget.reserve(reserved);
+                    in_flight.push_back(Box::pin(respond(
+                        state.clone(),
+                        frame,
+                        reserved,
+                        budget.clone(),
+                    )));
+                }
+                Ok(None) => break,
+                Err(err) => {
+                    // No correlation id can be trusted: close this connection only.
+                    tracing::warn!(%peer, error = %err, "framing error; closing connection");
+                    draining = true;
+                    end = Some(End::FramingError);
+                    buf.clear();
+                }
+            }
+        }
+        let now = Instant::now();
+        if consumed {
+            last_activity = now;
+        }
+        frame_started = match (buf.is_empty(), consumed, frame_started) {
+            (true, _, _) => None,
+            (false, true, _) | (false, false, None) => Some(now),
+            (false, false, Some(started)) => Some(started),
+        };
+        if (draining || eof) && in_flight.is_empty() {
+            return end.unwrap_or(End::ClientClosed);
+        }
+        let can_read = !draining
+            && !eof
+            && in_flight.len() < limits.in_flight_requests_max
+            && budget.has_room();
+        // A half frame must complete within the read timeout; an idle connection is closed.
+        let deadline = match frame_started {
+            Some(started) if can_read => Some((started + read_timeout, End::ReadStalled)),
+            None if in_flight.is_empty() && !draining => {
+                Some((last_activity + idle_timeout, End::Idle))
+            }
+            _ => None,
+        };
+        if can_read {
+            buf.reserve(READ_CHUNK_BYTES);
+        }
+        tokio::select! {
+            biased;
+            Some(out) = in_flight.next(), if !in_flight.is_empty() => {
+                last_activity = Instant::now();
+                if tx.send(out).is_err() {
+                    return End::WriterGone;
+                }
+            }
+            changed = shutdown.changed(), if !draining => {
+                if changed.is_err() || *shutdown.borrow() {
+                    draining = true;
+                    end.get_or_insert(End::Shutdown);
+                }
+            }
+            read = reader.read_buf(&mut buf), if can_read => match read {
+                Ok(0) => {
+                    eof = true;
+                    end.get_or_insert(End::ClientClosed);
+                }
+                Ok(n) => Metrics::add(&state.metrics.bytes_in, n as u64),
+                Err(err) => {
+                    tracing::debug!(%peer, error = %err, "read failed");
+                    return End::IoError;
+                }
+            },
+            _ = budget.freed.notified(), if !can_read && !draining && !eof => {}
+            _ = sleep_until_opt(deadline.map(|(at, _)| at)), if deadline.is_some() => {
+                let reason = deadline.map_or(End::Idle, |(_, reason)| reason);
+                tracing::info!(%peer, ?reason, "closing connection on timeout");
+                return reason;
+            }
+        }
+    }
+}
+
+async fn sleep_until_opt(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Budget bytes a request holds before it is handled: its own bytes plus its response's
+/// expected size (a fetch's `max_bytes`, clamped; a small constant otherwise).
+fn estimate_bytes(api_key: &u16, body: &Bytes) -> usize {
+    let frame = FRAME_LENGTH_BYTES + REQUEST_HEADER_BYTES + body.len();
+    let response = if *api_key == ApiKey::Fetch.code() {
+        // max_bytes sits at body bytes 8..12 (after max_wait_ms and min_bytes).
+        body.get(8..12)
+            .map(|raw| u32::from_be_bytes([raw[0], raw[1], raw[2], raw[3]]))
+            .map_or(RESPONSE_ESTIMATE_BYTES, |max| {
+                max.min(FETCH_BYTES_MAX) as usize + RESPONSE_ESTIMATE_BYTES
+            })
+    } else {
+        RESPONSE_ESTIMATE_BYTES
+    };
+    frame + response
+}
+
+/// Handles one request; the budget is corrected to the real response size.
+async fn respond(
+    state: Arc<BrokerState>,
+    frame: rustlog_protocol::RequestFrame,
+    reserved: usize,
+    budget: Arc<ByteBudget>,
+) -> Outgoing {
+    let bytes = handlers::handle(state, frame).await;
+    let reserved = if bytes.len() > reserved {
+        budget.reserve(bytes.len() - reserved);
+        bytes.len()
+    } else {
+        reserved
+    };
+    Outgoing { bytes, reserved }
+}
+
+async fn write_loop(
+    writer: OwnedWriteHalf,
+    mut rx: mpsc::UnboundedReceiver<Outgoing>,
+    state: Arc<BrokerState>,
+    budget: Arc<ByteBudget>,
+) {
+    let mut writer = BufWriter::with_capacity(WRITE_BUFFER_BYTES, writer);
+    while let Some(out) = rx.recv().await {
+        let mut pending = vec![out];
+        // Coalesce what is already queued into one flush.
+        while let Ok(more) = rx.try_recv() {
+            pending.push(more);
+        }
+        let mut failed = false;
+        for out in &pending {
+            if !failed {
+                if let Err(err) = writer.write_all(&out.bytes).await {
+                    tracing::debug!(error = %err, "write failed");
+                    failed = true;
+                } else {
+                    Metrics::add(&state.metrics.bytes_out, out.bytes.len() as u64);
+                }
+            }
+        }
+        if !failed && writer.flush().await.is_err() {
+            failed = true;
+        }
+        for out in &pending {
+            budget.release(out.reserved);
+        }
+        if failed {
+            return;
+        }
+    }
+    let _ = writer.shutdown().await;
+}

@@ -1,0 +1,180 @@
+//! Crash-safe persistence of consumer-group state under `<data_dir>/groups/`: one JSON file per
+//! group (committed offsets, last generation, assignor), replaced atomically (write a temp file,
+//! fsync it, rename it over the old one, fsync the directory), so a crash leaves either the old
+//! or the new file, never a torn one.
+
+use crate::error::BrokerError;
+use rustlog_protocol::messages::join_group::Assignor;
+use serde::{Deserialize, Serialize};
+use std::fs::File;
+use std::hash::Hasher;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Name of the groups directory inside the data dir.
+pub const GROUPS_DIR: &str = "groups";
+/// Characters of the group id kept readable in its file name (the rest is a hash).
+const FILE_NAME_PREFIX_CHARS: usize = 64;
+
+/// What is stored for one group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupFile {
+    pub group_id: String,
+    pub generation_id: i32,
+    pub assignor: Assignor,
+    pub offsets: Vec<StoredOffset>,
+}
+
+/// One committed position.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredOffset {
+    pub topic: String,
+    pub partition: u32,
+    pub offset: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<String>,
+}
+
+/// The groups directory.
+#[derive(Debug, Clone)]
+pub struct GroupStore {
+    dir: PathBuf,
+}
+
+impl GroupStore {
+    /// Creates `<data_dir>/groups/` if needed.
+    pub fn open(data_dir: &Path) -> Result<GroupStore, BrokerError> {
+        let dir = data_dir.join(GROUPS_DIR);
+        std::fs::create_dir_all(&dir).map_err(|source| BrokerError::Io {
+            op: "create groups dir",
+            path: dir.clone(),
+            source,
+        })?;
+        Ok(GroupStore { dir })
+    }
+
+    /// Reads every stored group. Leftover temp files of an interrupted write are removed; a file
+    /// that does not parse stops start-up (it is never silently dropped).
+    pub fn load_all(&self) -> Result<Vec<GroupFile>, BrokerError> {
+        let entries = std::fs::read_dir(&self.dir).map_err(|source| BrokerError::Io {
+            op: "list groups dir",
+            path: self.dir.clone(),
+            source,
+        })?;
+        let mut groups = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|source| BrokerError::Io {
+                op: "list groups dir",
+                path: self.dir.clone(),
+                source,
+            })?;
+            let path = entry.path();
+            match path.extension().and_then(|e| e.to_str()) {
+                Some("tmp") => {
+                    let _ = std::fs::remove_file(&path);
+                }
+                Some("json") => {
+                    let bytes = std::fs::read(&path).map_err(|source| BrokerError::Io {
+                        op: "read group file",
+                        path: path.clone(),
+                        source,
+                    })?;
+                    let group: GroupFile =
+                        serde_json::from_slice(&bytes).map_err(|err| BrokerError::Io {
+                            op: "parse group file",
+                            path: path.clone(),
+                            source: std::io::Error::new(std::io::ErrorKind::InvalidData, err),
+                        })?;
+                    groups.push(group);
+                }
+                _ => {}
+            }
+        }
+        groups.sort_by(|a, b| a.group_id.cmp(&b.group_id));
+        Ok(groups)
+    }
+
+    /// Atomically replaces the group's file. Blocking (fsync): call from `spawn_blocking`.
+    pub fn save(&self, group: &GroupFile) -> std::io::Result<()> {
+        let path = self.path_for(&group.group_id);
+        let tmp = path.with_extension("json.tmp");
+        let bytes = serde_json::to_vec(group)
+            .map_err(|err| std::io::Error::new(std::io::ErrorKind::InvalidData, err))?;
+        {
+            let mut file = File::create(&tmp)?;
+            file.write_all(&bytes)?;
+            file.sync_all()?;
+        }
+        std::fs::rename(&tmp, &path)?;
+        File::open(&self.dir)?.sync_all()
+    }
+
+    /// The file of a group: a readable prefix of the id plus a hash of the whole id, because
+    /// group ids may hold any character and be longer than a file name may be.
+    pub fn path_for(&self, group_id: &str) -> PathBuf {
+        let readable: String = group_id
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+            .take(FILE_NAME_PREFIX_CHARS)
+            .collect();
+        self.dir
+            .join(format!("g-{readable}-{:016x}.json", fnv1a(group_id)))
+    }
+}
+
+/// FNV-1a 64: stable across runs and platforms (std's hashers are not).
+fn fnv1a(text: &str) -> u64 {
+    let mut hasher = Fnv1a(0xcbf2_9ce4_8422_2325);
+    hasher.write(text.as_bytes());
+    hasher.finish()
+}
+
+struct Fnv1a(u64);
+
+impl Hasher for Fnv1a {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn save_and_load_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = GroupStore::open(dir.path()).unwrap();
+        let group = GroupFile {
+            group_id: "a/b \"weird\" group".into(),
+            generation_id: 7,
+            assignor: Assignor::RoundRobin,
+            offsets: vec![StoredOffset {
+                topic: "t".into(),
+                partition: 1,
+                offset: 42,
+                metadata: Some("m".into()),
+            }],
+        };
+        store.save(&group).unwrap();
+        std::fs::write(dir.path().join("groups/x.json.tmp"), b"torn").unwrap();
+        let loaded = store.load_all().unwrap();
+        assert_eq!(loaded, vec![group]);
+        assert!(!dir.path().join("groups/x.json.tmp").exists());
+    }
+
+    #[test]
+    fn corrupt_file_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = GroupStore::open(dir.path()).unwrap();
+        std::fs::write(dir.path().join("groups/g-x-0.json"), b"{not json").unwrap();
+        let err = store.load_all().unwrap_err();
+        assert!(err.to_string().contains("g-x-0.json"), "{err}");
+    }
+}

@@ -1,0 +1,10 @@
+//! MetricsFetch: the same Prometheus text as `GET /metrics`.
+
+use crate::state::BrokerState;
+use rustlog_protocol::messages::metrics_fetch::{MetricsFetchRequest, MetricsFetchResponse};
+
+pub fn handle(state: &BrokerState, _request: MetricsFetchRequest) -> MetricsFetchResponse {
+    MetricsFetchResponse {
+        prometheus_text: state.render_metrics(),
+    }
+}

@@ -1,0 +1,42 @@
+//! OffsetCommit: check the member's generation (when given), store the offsets, write the
+//! group's file crash-safely, then answer. Groups are isolated: each has its own file.
+
+use crate::error::HandlerError;
+use crate::state::BrokerState;
+use rustlog_protocol::limits::PARTITIONS_PER_REQUEST_MAX;
+use rustlog_protocol::messages::offset_commit::{
+    OffsetCommitPartitionResponse, OffsetCommitRequest, OffsetCommitResponse,
+};
+use rustlog_protocol::ErrorCode;
+use std::sync::Arc;
+
+pub async fn handle(
+    state: &Arc<BrokerState>,
+    request: OffsetCommitRequest,
+) -> Result<OffsetCommitResponse, HandlerError> {
+    if request.offsets.len() > PARTITIONS_PER_REQUEST_MAX as usize {
+        return Err(HandlerError::new(
+            ErrorCode::InvalidRequest,
+            format!(
+                "{} offsets exceed the limit of {PARTITIONS_PER_REQUEST_MAX}",
+                request.offsets.len()
+            ),
+        ));
+    }
+    let codes = state.groups.commit(&request)?;
+    if codes.contains(&ErrorCode::None) {
+        state.groups.persist(&request.group_id).await?;
+    }
+    Ok(OffsetCommitResponse {
+        partitions: request
+            .offsets
+            .iter()
+            .zip(codes)
+            .map(|(entry, error_code)| OffsetCommitPartitionResponse {
+                topic: entry.topic.clone(),
+                partition: entry.partition,
+                error_code,
+            })
+            .collect(),
+    })
+}

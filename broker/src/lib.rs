@@ -1,0 +1,39 @@
+//! `rustlog-broker`: the RustLog broker.
+//!
+//! Module map:
+//! - [`storage`]: the storage engine — segmented, checksummed, crash-safe partition logs with
+//!   retention and key compaction, and the [`storage::LogManager`] that owns every topic's logs
+//!   under one data directory. Synchronous (std threads), no networking.
+//! - [`config`]: [`BrokerConfig`], the TOML file format and every server limit by name.
+//! - [`error`]: [`BrokerError`] (start-up, config) and [`HandlerError`] (one request's wire error).
+//! - [`server`]: [`Broker::start`] and [`BrokerHandle`] — listeners, accept loop with the
+//!   connection cap, maintenance task, graceful shutdown.
+//! - [`connection`]: one client connection — frame check before allocation, pipelined requests
+//!   answered in order, per-connection in-flight and byte bounds, idle and stalled-frame timeouts.
+//! - [`handlers`]: dispatch, and one file per request kind.
+//! - [`groups`]: consumer groups — coordinator (generations, rebalances, session timeouts),
+//!   range / round-robin assignors, crash-safe committed offsets under `<data_dir>/groups/`.
+//! - [`notify`]: per-partition append notifications that wake long-polling fetches.
+//! - [`metrics`] and [`metrics_http`]: the metrics registry and the Prometheus `/metrics` endpoint.
+//! - [`state`]: what connections and handlers share.
+//! - [`embedded`]: [`EmbeddedBroker`], a broker on its own runtime thread for blocking callers.
+//!
+//! The binary (`src/main.rs`) parses flags and the config file and runs until SIGTERM / Ctrl-C.
+
+pub mod config;
+pub mod connection;
+pub mod embedded;
+pub mod error;
+pub mod groups;
+pub mod handlers;
+pub mod metrics;
+pub mod metrics_http;
+pub mod notify;
+pub mod server;
+pub mod state;
+pub mod storage;
+
+pub use config::BrokerConfig;
+pub use embedded::EmbeddedBroker;
+pub use error::{BrokerError, HandlerError};
+pub use server::{Broker, BrokerHandle};

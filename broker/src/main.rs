@@ -1,0 +1,211 @@
+//! `rustlog-broker`: runs a broker until SIGTERM or Ctrl-C, then shuts down gracefully.
+//!
+//! Settings come from flags, then an optional TOML file (`--config`), then defaults; flags win.
+//! Once listening it prints one machine-readable line on stdout:
+//! `rustlog-broker listening on 127.0.0.1:7400 metrics 127.0.0.1:7401` (or `metrics off`).
+
+use clap::Parser;
+use rustlog_broker::config::{parse_addr, parse_optional_addr, FileConfig};
+use rustlog_broker::{Broker, BrokerConfig, BrokerError};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit code for a configuration error.
+const EXIT_CONFIG: u8 = 2;
+/// Exit code for a start-up or shutdown failure.
+const EXIT_FAILURE: u8 = 1;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rustlog-broker",
+    version,
+    about = "RustLog broker: a single-node log-structured message broker"
+)]
+struct Args {
+    /// Protocol address [default: 127.0.0.1:7400]
+    #[arg(long, env = "RUSTLOG_LISTEN")]
+    listen: Option<String>,
+    /// Prometheus /metrics address, or `off` [default: 127.0.0.1:7401]
+    #[arg(long, env = "RUSTLOG_METRICS_LISTEN")]
+    metrics_listen: Option<String>,
+    /// Data directory [default: ./rustlog-data]
+    #[arg(long, env = "RUSTLOG_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// TOML config file (flags override its values)
+    #[arg(long, env = "RUSTLOG_CONFIG")]
+    config: Option<PathBuf>,
+    /// Partitions of a topic created with 0 partitions [default: 1]
+    #[arg(long)]
+    default_partitions: Option<u32>,
+    /// Default topic config, repeatable: `--topic-config retention.ms=3600000`
+    #[arg(long = "topic-config", value_name = "KEY=VALUE")]
+    topic_config: Vec<String>,
+    /// Most open client connections
+    #[arg(long)]
+    connections_max: Option<usize>,
+    /// Most requests handled at once per connection
+    #[arg(long)]
+    in_flight_requests_max: Option<usize>,
+    /// Request plus response bytes one connection may hold in the broker
+    #[arg(long)]
+    queued_response_bytes_max: Option<usize>,
+    /// Largest request frame in bytes
+    #[arg(long)]
+    frame_bytes_max: Option<u32>,
+    /// Close connections idle this long (ms)
+    #[arg(long)]
+    idle_timeout_ms: Option<u64>,
+    /// Close connections whose started frame stalls this long (ms)
+    #[arg(long)]
+    read_timeout_ms: Option<u64>,
+}
+
+fn main() -> ExitCode {
+    init_tracing();
+    let args = Args::parse();
+    let config = match build_config(args) {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("rustlog-broker: {err}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("rustlog-broker")
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("rustlog-broker: cannot start the async runtime: {err}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    match runtime.block_on(run(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err @ BrokerError::InvalidConfig { .. }) => {
+            eprintln!("rustlog-broker: {err}");
+            ExitCode::from(EXIT_CONFIG)
+        }
+        Err(err) => {
+            eprintln!("rustlog-broker: {err}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn run(config: BrokerConfig) -> Result<(), BrokerError> {
+    let handle = Broker::start(config).await?;
+    let metrics = handle
+        .metrics_addr()
+        .map_or_else(|| "off".to_string(), |addr| addr.to_string());
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(
+        stdout,
+        "rustlog-broker listening on {} metrics {metrics}",
+        handle.local_addr()
+    );
+    let _ = stdout.flush();
+    wait_for_signal().await;
+    handle.shutdown().await
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => tracing::info!("SIGTERM received"),
+                    _ = tokio::signal::ctrl_c() => tracing::info!("Ctrl-C received"),
+                }
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot listen for SIGTERM; Ctrl-C only");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Defaults, then the file, then flags.
+fn build_config(args: Args) -> Result<BrokerConfig, BrokerError> {
+    let mut config = BrokerConfig::default();
+    if let Some(path) = &args.config {
+        config.apply_file(FileConfig::load(path)?)?;
+    }
+    if let Some(listen) = &args.listen {
+        config.listen = parse_addr("--listen", listen)?;
+    }
+    if let Some(metrics) = &args.metrics_listen {
+        config.metrics_listen = parse_optional_addr("--metrics-listen", metrics)?;
+    }
+    if let Some(dir) = args.data_dir {
+        config.data_dir = dir;
+    }
+    if let Some(n) = args.default_partitions {
+        config.topic_partitions_default = n;
+    }
+    let mut overrides = BTreeMap::new();
+    for pair in &args.topic_config {
+        let Some((key, value)) = pair.split_once('=') else {
+            return Err(BrokerError::InvalidConfig {
+                key: "--topic-config".into(),
+                reason: format!("{pair:?} is not KEY=VALUE"),
+            });
+        };
+        overrides.insert(key.trim().to_string(), value.trim().to_string());
+    }
+    config.topic_defaults = config
+        .topic_defaults
+        .with_overrides(&overrides)
+        .map_err(|err| match err {
+            rustlog_broker::storage::StorageError::InvalidConfig { key, reason } => {
+                BrokerError::InvalidConfig {
+                    key: format!("--topic-config {key}"),
+                    reason,
+                }
+            }
+            other => BrokerError::InvalidConfig {
+                key: "--topic-config".into(),
+                reason: other.to_string(),
+            },
+        })?;
+    let limits = &mut config.limits;
+    if let Some(v) = args.connections_max {
+        limits.connections_max = v;
+    }
+    if let Some(v) = args.in_flight_requests_max {
+        limits.in_flight_requests_max = v;
+    }
+    if let Some(v) = args.queued_response_bytes_max {
+        limits.queued_response_bytes_max = v;
+    }
+    if let Some(v) = args.frame_bytes_max {
+        limits.frame_bytes_max = v;
+    }
+    if let Some(v) = args.idle_timeout_ms {
+        limits.idle_timeout_ms = v;
+    }
+    if let Some(v) = args.read_timeout_ms {
+        limits.read_timeout_ms = v;
+    }
+    config.validate()?;
+    Ok(config)
+}

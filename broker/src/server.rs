@@ -1,0 +1,308 @@
+//! [`Broker::start`]: open storage and groups, bind the listeners, spawn the accept loop, the
+//! metrics endpoint, the maintenance task and the group ticker; [`BrokerHandle`] reports the
+//! bound addresses and shuts everything down gracefully (stop accepting, finish in-flight
+//! requests, flush and fsync every partition).
+
+use crate::config::BrokerConfig;
+use crate::connection;
+use crate::error::BrokerError;
+use crate::groups::{Coordinator, CoordinatorLimits, GroupStore};
+use crate::metrics::Metrics;
+use crate::metrics_http;
+use crate::notify::AppendNotifier;
+use crate::state::BrokerState;
+use crate::storage::{LogManager, StdIo};
+use bytes::BytesMut;
+use rustlog_protocol::{encode_error_response, ErrorCode};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, watch, Semaphore};
+use tokio::task::JoinHandle;
+
+/// Pause after a failed `accept` (e.g. out of file descriptors) so the loop does not spin.
+const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(50);
+/// How long the broker tries to tell a refused connection why before closing it.
+const REJECT_WRITE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Starts brokers.
+#[derive(Debug)]
+pub struct Broker;
+
+impl Broker {
+    /// Opens `config.data_dir` (running storage recovery), binds the listeners and starts serving.
+    pub async fn start(config: BrokerConfig) -> Result<BrokerHandle, BrokerError> {
+        config.validate()?;
+        let data_dir = config.data_dir.clone();
+        std::fs::create_dir_all(&data_dir).map_err(|source| BrokerError::Io {
+            op: "create data dir",
+            path: data_dir.clone(),
+            source,
+        })?;
+        let defaults = config.topic_defaults.clone();
+        let open_dir = data_dir.clone();
+        let logs = tokio::task::spawn_blocking(move || {
+            LogManager::open(&open_dir, defaults, StdIo::shared())
+        })
+        .await
+        .map_err(|err| BrokerError::Runtime(format!("storage open task failed: {err}")))??;
+        let logs = Arc::new(logs);
+        let partitions_of = {
+            let logs = logs.clone();
+            Arc::new(move |topic: &str| logs.topic(topic).map_or(0, |meta| meta.partitions))
+        };
+        let groups = Coordinator::open(
+            GroupStore::open(&data_dir)?,
+            partitions_of,
+            CoordinatorLimits {
+                session_timeout_ms_min: config.limits.session_timeout_ms_min,
+                session_timeout_ms_max: config.limits.session_timeout_ms_max,
+            },
+        )?;
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| BrokerError::Bind {
+                    what: "protocol",
+                    addr: config.listen,
+                    source,
+                })?;
+        let local_addr = listener.local_addr().map_err(|source| BrokerError::Bind {
+            what: "protocol",
+            addr: config.listen,
+            source,
+        })?;
+        let metrics_listener = match config.metrics_listen {
+            Some(addr) => {
+                Some(
+                    TcpListener::bind(addr)
+                        .await
+                        .map_err(|source| BrokerError::Bind {
+                            what: "metrics",
+                            addr,
+                            source,
+                        })?,
+                )
+            }
+            None => None,
+        };
+        let metrics_addr = match &metrics_listener {
+            Some(l) => Some(l.local_addr().map_err(|source| BrokerError::Bind {
+                what: "metrics",
+                addr: config.metrics_listen.unwrap_or(local_addr),
+                source,
+            })?),
+            None => None,
+        };
+
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let state = Arc::new(BrokerState {
+            config,
+            logs,
+            groups,
+            metrics: Metrics::default(),
+            notifier: AppendNotifier::default(),
+            shutdown: shutdown_rx,
+        });
+        let (conn_tx, conn_rx) = mpsc::channel::<()>(1);
+        let mut tasks = vec![
+            tokio::spawn(accept_loop(state.clone(), listener, conn_tx)),
+            tokio::spawn(maintenance_loop(state.clone())),
+            tokio::spawn(group_ticker(state.clone())),
+        ];
+        if let Some(listener) = metrics_listener {
+            tasks.push(tokio::spawn(metrics_http::serve(state.clone(), listener)));
+        }
+        tracing::info!(
+            %local_addr,
+            metrics = ?metrics_addr,
+            data_dir = %data_dir.display(),
+            "broker started"
+        );
+        Ok(BrokerHandle {
+            state,
+            local_addr,
+            metrics_addr,
+            data_dir,
+            shutdown_tx,
+            conn_rx: Some(conn_rx),
+            tasks,
+        })
+    }
+}
+
+/// A running broker. Dropping it signals shutdown without waiting; call
+/// [`BrokerHandle::shutdown`] to wait for the flush.
+#[derive(Debug)]
+pub struct BrokerHandle {
+    state: Arc<BrokerState>,
+    local_addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
+    data_dir: PathBuf,
+    shutdown_tx: watch::Sender<bool>,
+    conn_rx: Option<mpsc::Receiver<()>>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl BrokerHandle {
+    /// The bound protocol address (the real port when started on port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The bound metrics address, when the metrics listener is on.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Current Prometheus text (same as `GET /metrics`).
+    pub fn metrics_text(&self) -> String {
+        self.state.render_metrics()
+    }
+
+    /// Stops accepting, lets in-flight requests finish (long polls end early), then flushes and
+    /// fsyncs every partition.
+    pub async fn shutdown(mut self) -> Result<(), BrokerError> {
+        tracing::info!("shutting down");
+        self.shutdown_tx.send_replace(true);
+        self.state.groups.shutdown();
+        let timeout = Duration::from_millis(self.state.config.limits.shutdown_timeout_ms);
+        if let Some(mut conn_rx) = self.conn_rx.take() {
+            // Every connection task holds a sender; recv() yields None once all ended.
+            if tokio::time::timeout(timeout, conn_rx.recv()).await.is_err() {
+                tracing::warn!(
+                    timeout_ms = timeout.as_millis() as u64,
+                    "connections still open at the shutdown timeout"
+                );
+            }
+        }
+        for task in self.tasks.drain(..) {
+            task.abort();
+            let _ = task.await;
+        }
+        let logs = self.state.logs.clone();
+        let started = Instant::now();
+        tokio::task::spawn_blocking(move || logs.flush_all())
+            .await
+            .map_err(|err| BrokerError::Runtime(format!("flush task failed: {err}")))??;
+        self.state.metrics.fsync_latency.observe(started.elapsed());
+        tracing::info!("shutdown complete: every partition flushed");
+        Ok(())
+    }
+}
+
+impl Drop for BrokerHandle {
+    fn drop(&mut self) {
+        self.shutdown_tx.send_replace(true);
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+async fn accept_loop(state: Arc<BrokerState>, listener: TcpListener, conn_tx: mpsc::Sender<()>) {
+    let permits = Arc::new(Semaphore::new(state.config.limits.connections_max));
+    let mut shutdown = state.shutdown.clone();
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = shutdown.changed() => break,
+        };
+        let (stream, peer) = match accepted {
+            Ok(pair) => pair,
+            Err(err) => {
+                tracing::warn!(error = %err, "accept failed");
+                tokio::time::sleep(ACCEPT_ERROR_BACKOFF).await;
+                continue;
+            }
+        };
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            Metrics::add(&state.metrics.connections_rejected, 1);
+            tracing::warn!(%peer, max = state.config.limits.connections_max, "connection limit reached; refusing");
+            tokio::spawn(reject(stream, state.config.limits.connections_max));
+            continue;
+        };
+        Metrics::add(&state.metrics.connections_accepted, 1);
+        let state = state.clone();
+        let done = conn_tx.clone();
+        tokio::spawn(async move {
+            state
+                .metrics
+                .connections_open
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            connection::serve(state.clone(), stream, peer).await;
+            state
+                .metrics
+                .connections_open
+                .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            drop(permit);
+            drop(done);
+        });
+    }
+    tracing::info!("stopped accepting connections");
+}
+
+/// Tells a client over the connection limit why it is refused (correlation id 0), then closes.
+async fn reject(mut stream: TcpStream, max: usize) {
+    let mut out = BytesMut::new();
+    encode_error_response(
+        &mut out,
+        0,
+        ErrorCode::TooManyConnections,
+        &format!("the broker is at its limit of {max} connections"),
+    );
+    let _ = tokio::time::timeout(REJECT_WRITE_TIMEOUT, async {
+        let _ = stream.write_all(&out).await;
+        let _ = stream.shutdown().await;
+    })
+    .await;
+}
+
+/// Runs storage maintenance (rolls, retention, compaction, interval fsync) periodically.
+async fn maintenance_loop(state: Arc<BrokerState>) {
+    let period = Duration::from_millis(state.config.limits.maintenance_interval_ms);
+    let mut ticker = tokio::time::interval(period);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut shutdown = state.shutdown.clone();
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = shutdown.changed() => return,
+        }
+        let logs = state.logs.clone();
+        let now_ms = now_ms();
+        if let Err(err) = tokio::task::spawn_blocking(move || logs.run_maintenance(now_ms)).await {
+            tracing::error!(error = %err, "maintenance task failed");
+        }
+        state.notifier.prune();
+    }
+}
+
+/// Expires group sessions and overdue rebalances.
+async fn group_ticker(state: Arc<BrokerState>) {
+    let mut ticker = tokio::time::interval(crate::groups::coordinator::TICK_INTERVAL);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut shutdown = state.shutdown.clone();
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => state.groups.tick(Instant::now()),
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+/// Wall clock in ms since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}

@@ -1,0 +1,135 @@
+//! [`StorageError`]: every way the storage engine can fail, with the path, offset or name that
+//! explains it, and its wire [`ErrorCode`].
+
+use std::path::{Path, PathBuf};
+
+use rustlog_protocol::{ErrorCode, ProtocolError};
+
+/// `errno` of "no space left on device" (Linux and the BSDs agree on 28).
+pub(crate) const ENOSPC: i32 = 28;
+
+/// Why a storage operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StorageError {
+    /// A file operation failed.
+    #[error("I/O error during {op} on {path}: {source}", path = .path.display())]
+    Io {
+        op: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The disk is full (ENOSPC). The log stops taking writes; reads keep working.
+    #[error("no space left on device while writing {path}", path = .path.display())]
+    DiskFull { path: PathBuf },
+    /// An earlier write or fsync failed, so the log refuses appends (it never retries and acks).
+    #[error("log is read-only: {reason}")]
+    ReadOnly { reason: String },
+    /// Stored bytes fail their checks: mid-log corruption found by recovery, or a bad CRC on read.
+    #[error("corrupt data in {path} at byte {position}: {reason}", path = .path.display())]
+    Corrupt {
+        path: PathBuf,
+        position: u64,
+        reason: String,
+    },
+    /// An appended batch is malformed (bad CRC, limits, not dense).
+    #[error("invalid record batch: {0}")]
+    InvalidBatch(#[source] ProtocolError),
+    /// A read asked for an offset outside `[log_start_offset, high_watermark]`.
+    #[error("offset {offset} is out of range [{log_start_offset}, {high_watermark}]")]
+    OffsetOutOfRange {
+        offset: u64,
+        log_start_offset: u64,
+        high_watermark: u64,
+    },
+    /// No topic of this name.
+    #[error("topic {topic:?} does not exist")]
+    TopicNotFound { topic: String },
+    /// The topic exists but has no such partition.
+    #[error("topic {topic:?} has no partition {partition}")]
+    PartitionNotFound { topic: String, partition: u32 },
+    /// A topic of this name exists already.
+    #[error("topic {topic:?} already exists")]
+    TopicAlreadyExists { topic: String },
+    /// The topic name breaks the naming rule.
+    #[error("{0}")]
+    InvalidTopicName(#[source] ProtocolError),
+    /// The partition count is zero or above the limit.
+    #[error("invalid partition count {partitions}: must be between 1 and {max}")]
+    InvalidPartitions { partitions: u32, max: u32 },
+    /// A config key is unknown or its value is invalid.
+    #[error("invalid config {key}: {reason}")]
+    InvalidConfig { key: String, reason: String },
+    /// A test hook stopped an operation between two of its steps, as a crash would.
+    #[error("simulated crash at {point:?}")]
+    SimulatedCrash { point: crate::storage::CrashPoint },
+}
+
+impl StorageError {
+    /// The wire code a broker answers with.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            StorageError::Io { .. }
+            | StorageError::ReadOnly { .. }
+            | StorageError::SimulatedCrash { .. } => ErrorCode::StorageError,
+            StorageError::DiskFull { .. } => ErrorCode::DiskFull,
+            StorageError::Corrupt { .. } => ErrorCode::CorruptRecord,
+            StorageError::InvalidBatch(e) => e.code(),
+            StorageError::OffsetOutOfRange { .. } => ErrorCode::OffsetOutOfRange,
+            StorageError::TopicNotFound { .. } => ErrorCode::TopicNotFound,
+            StorageError::PartitionNotFound { .. } => ErrorCode::PartitionNotFound,
+            StorageError::TopicAlreadyExists { .. } => ErrorCode::TopicAlreadyExists,
+            StorageError::InvalidTopicName(_) => ErrorCode::InvalidTopicName,
+            StorageError::InvalidPartitions { .. } => ErrorCode::InvalidPartitions,
+            StorageError::InvalidConfig { .. } => ErrorCode::InvalidConfig,
+        }
+    }
+
+    /// Wraps an I/O error, turning ENOSPC into [`StorageError::DiskFull`].
+    pub fn io(op: &'static str, path: &Path, source: std::io::Error) -> StorageError {
+        if is_disk_full(&source) {
+            StorageError::DiskFull {
+                path: path.to_path_buf(),
+            }
+        } else {
+            StorageError::Io {
+                op,
+                path: path.to_path_buf(),
+                source,
+            }
+        }
+    }
+
+    pub(crate) fn corrupt(path: &Path, position: u64, reason: impl Into<String>) -> StorageError {
+        StorageError::Corrupt {
+            path: path.to_path_buf(),
+            position,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// True for "no space left on device".
+pub(crate) fn is_disk_full(err: &std::io::Error) -> bool {
+    err.raw_os_error() == Some(ENOSPC)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enospc_becomes_disk_full_with_its_code() {
+        let err = StorageError::io(
+            "write",
+            Path::new("/x/0.log"),
+            std::io::Error::from_raw_os_error(ENOSPC),
+        );
+        assert!(matches!(err, StorageError::DiskFull { .. }), "{err}");
+        assert_eq!(err.code(), ErrorCode::DiskFull);
+        let other = StorageError::io("write", Path::new("/x"), std::io::Error::other("boom"));
+        assert_eq!(other.code(), ErrorCode::StorageError);
+        assert!(other.to_string().contains("/x"), "{other}");
+    }
+}

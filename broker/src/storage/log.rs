@@ -1,0 +1,803 @@
+//! [`PartitionLog`]: one partition's log — a directory of segments, the last one active.
+//!
+//! Concurrency: appends and rolls are serialised by one append lock; readers take a snapshot of
+//! the segment list (cheap `Arc` clones) and read without further locking; retention and
+//! compaction are serialised by the maintenance lock and swap segments in the list, so a reader
+//! holding an old segment keeps reading its (still mapped, never truncated) bytes.
+//! `sync_to` is a group commit: one caller (the leader) fsyncs on behalf of everyone waiting.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use rustlog_protocol::batch::{set_base_offset, RecordBatchView};
+
+use crate::storage::checkpoint::{self, Checkpoint};
+use crate::storage::cleaner;
+use crate::storage::config::{CleanupPolicy, FsyncPolicy, LogConfig};
+use crate::storage::error::StorageError;
+use crate::storage::fsutil::{remove_if_exists, sync_dir, TEMP_SUFFIX};
+use crate::storage::io::Io;
+use crate::storage::segment::{decode_header, OpenMode, Segment, SegmentFiles, LOG_SUFFIX};
+
+/// Result of an append.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppendInfo {
+    /// Offset given to the first record.
+    pub base_offset: u64,
+    /// Offset given to the last record.
+    pub last_offset: u64,
+    /// Records in the batch.
+    pub record_count: u32,
+    /// Largest record timestamp in the batch.
+    pub max_timestamp_ms: i64,
+    /// Broker wall-clock time of the append.
+    pub log_append_time_ms: i64,
+}
+
+/// Result of a read.
+#[derive(Debug, Clone)]
+pub struct ReadResult {
+    /// Whole stored batches, possibly empty.
+    pub records: Bytes,
+    /// Offset after the last appended record.
+    pub high_watermark: u64,
+    /// First offset still in the log.
+    pub log_start_offset: u64,
+}
+
+/// Describe output of a partition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionInfo {
+    pub log_start_offset: u64,
+    pub high_watermark: u64,
+    pub size_bytes: u64,
+    pub segments: Vec<SegmentSummary>,
+}
+
+/// One segment in [`PartitionInfo`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentSummary {
+    pub base_offset: u64,
+    /// Offset after the segment's range (the next segment's base for a sealed segment).
+    pub next_offset: u64,
+    pub size_bytes: u64,
+    pub max_timestamp_ms: Option<i64>,
+    pub sealed: bool,
+}
+
+/// What one compaction pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CompactionStats {
+    pub segments_rewritten: usize,
+    pub records_removed: u64,
+    pub bytes_before: u64,
+    pub bytes_after: u64,
+}
+
+/// Places where a test can make retention or compaction stop as if the process crashed there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CrashPoint {
+    /// Retention: the new log start offset is checkpointed, no segment removed yet.
+    RetentionAfterCheckpoint,
+    /// Compaction: cleaned files are written and fsynced, the swap is not committed.
+    CompactionBeforeSwapMarker,
+    /// Compaction: the swap marker is written, no file renamed yet.
+    CompactionAfterSwapMarker,
+    /// Compaction: the first rewritten segment's files are renamed into place, others not.
+    CompactionMidSwap,
+}
+
+/// The segments, ordered by base offset.
+#[derive(Debug, Clone)]
+struct SegmentList {
+    sealed: Vec<Arc<Segment>>,
+    active: Arc<Segment>,
+}
+
+impl SegmentList {
+    fn all(&self) -> Vec<Arc<Segment>> {
+        let mut all = Vec::with_capacity(self.sealed.len() + 1);
+        all.extend(self.sealed.iter().cloned());
+        all.push(self.active.clone());
+        all
+    }
+
+    /// The segment that may hold `offset` and every later one.
+    fn holding_and_after(&self, offset: u64) -> Vec<Arc<Segment>> {
+        if self.active.base_offset <= offset {
+            return vec![self.active.clone()];
+        }
+        let first = self
+            .sealed
+            .partition_point(|s| s.base_offset <= offset)
+            .saturating_sub(1);
+        let mut out = Vec::with_capacity(self.sealed.len() - first + 1);
+        out.extend(self.sealed[first..].iter().cloned());
+        out.push(self.active.clone());
+        out
+    }
+}
+
+#[derive(Debug)]
+struct SyncState {
+    /// Every offset below this is fsynced.
+    durable_offset: u64,
+    /// A caller is fsyncing right now; the others wait for it.
+    leader_active: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Failure {
+    reason: String,
+    disk_full_path: Option<PathBuf>,
+}
+
+#[derive(Debug)]
+struct Maintenance {
+    last_flush_ms: i64,
+    checkpoint: Checkpoint,
+}
+
+/// One partition's log. All methods take `&self`; `Send + Sync`.
+#[derive(Debug)]
+pub struct PartitionLog {
+    dir: PathBuf,
+    io: Arc<dyn Io>,
+    config: RwLock<LogConfig>,
+    segments: RwLock<SegmentList>,
+    append_lock: Mutex<()>,
+    high_watermark: AtomicU64,
+    log_start_offset: AtomicU64,
+    sync_state: Mutex<SyncState>,
+    sync_done: Condvar,
+    read_only: AtomicBool,
+    closed: AtomicBool,
+    failure: Mutex<Option<Failure>>,
+    maintenance: Mutex<Maintenance>,
+    crash_point: Mutex<Option<CrashPoint>>,
+}
+
+/// Wall-clock milliseconds since the Unix epoch.
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic in another thread while holding a lock leaves plain data behind; keep serving.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Base offsets of the `{base:020}.log` files in `dir`, sorted.
+fn list_segment_bases(io: &dyn Io, dir: &Path) -> Result<Vec<u64>, StorageError> {
+    let entries = io
+        .list_dir(dir)
+        .map_err(|e| StorageError::io("list", dir, e))?;
+    let mut bases: Vec<u64> = entries
+        .iter()
+        .filter_map(|path| {
+            let name = path.file_name()?.to_str()?;
+            let stem = name.strip_suffix(&format!(".{LOG_SUFFIX}"))?;
+            (stem.len() == 20 && stem.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| stem.parse::<u64>().ok())
+                .flatten()
+        })
+        .collect();
+    bases.sort_unstable();
+    Ok(bases)
+}
+
+/// Deletes leftovers of interrupted atomic writes (`*.tmp`).
+fn remove_temp_files(io: &dyn Io, dir: &Path) -> Result<(), StorageError> {
+    let entries = io
+        .list_dir(dir)
+        .map_err(|e| StorageError::io("list", dir, e))?;
+    for path in entries {
+        if path.to_string_lossy().ends_with(TEMP_SUFFIX) {
+            remove_if_exists(io, &path)?;
+        }
+    }
+    Ok(())
+}
+
+impl PartitionLog {
+    /// Opens (creating if needed) the log in `dir` and recovers it: finishes or rolls back an
+    /// interrupted compaction swap, removes segments an interrupted retention left behind,
+    /// checks sealed segments' indexes (rebuilding bad ones), scans the active segment's
+    /// batches and cuts a torn tail. Corruption in the middle of the log is an error.
+    pub fn open(
+        dir: &Path,
+        config: LogConfig,
+        io: Arc<dyn Io>,
+    ) -> Result<PartitionLog, StorageError> {
+        io.create_dir_all(dir)
+            .map_err(|e| StorageError::io("create directory", dir, e))?;
+        cleaner::recover(io.as_ref(), dir)?;
+        remove_temp_files(io.as_ref(), dir)?;
+        let checkpoint = checkpoint::load(io.as_ref(), dir)?;
+        let mut bases = list_segment_bases(io.as_ref(), dir)?;
+        // Segments wholly below the checkpointed log start: an interrupted retention.
+        while bases.len() >= 2 && bases[1] <= checkpoint.log_start_offset {
+            SegmentFiles::remove_all(io.as_ref(), dir, bases[0])?;
+            bases.remove(0);
+        }
+        let now = now_ms();
+        let interval = config.index_interval_bytes;
+        let mut sealed: Vec<Arc<Segment>> = Vec::with_capacity(bases.len());
+        let active = match bases.split_last() {
+            Some((&last, earlier)) => {
+                for &base in earlier {
+                    let segment =
+                        Segment::open(dir, base, io.clone(), OpenMode::Sealed, interval, now)?;
+                    if let Some(prev) = sealed.last() {
+                        check_adjacent(prev, &segment)?;
+                    }
+                    sealed.push(Arc::new(segment));
+                }
+                let active = Segment::open(dir, last, io.clone(), OpenMode::Active, interval, now)?;
+                if let Some(prev) = sealed.last() {
+                    check_adjacent(prev, &active)?;
+                }
+                active
+            }
+            None => {
+                let segment = Segment::create(dir, checkpoint.log_start_offset, io.clone(), now)?;
+                sync_dir(io.as_ref(), dir)?;
+                segment
+            }
+        };
+        let first_base = sealed.first().map_or(active.base_offset, |s| s.base_offset);
+        let high_watermark = active.next_offset();
+        let segments = SegmentList {
+            sealed,
+            active: Arc::new(active),
+        };
+        let log_start_offset = checkpoint
+            .log_start_offset
+            .clamp(first_base, high_watermark.max(first_base));
+        Ok(PartitionLog {
+            dir: dir.to_path_buf(),
+            io,
+            config: RwLock::new(config),
+            segments: RwLock::new(segments),
+            append_lock: Mutex::new(()),
+            high_watermark: AtomicU64::new(high_watermark),
+            log_start_offset: AtomicU64::new(log_start_offset),
+            sync_state: Mutex::new(SyncState {
+                durable_offset: log_start_offset,
+                leader_active: false,
+            }),
+            sync_done: Condvar::new(),
+            read_only: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
+            failure: Mutex::new(None),
+            maintenance: Mutex::new(Maintenance {
+                last_flush_ms: now,
+                checkpoint,
+            }),
+            crash_point: Mutex::new(None),
+        })
+    }
+
+    /// The partition directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn list(&self) -> std::sync::RwLockReadGuard<'_, SegmentList> {
+        self.segments.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn list_mut(&self) -> std::sync::RwLockWriteGuard<'_, SegmentList> {
+        self.segments.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Every segment, oldest first, the active one last.
+    fn snapshot(&self) -> Vec<Arc<Segment>> {
+        self.list().all()
+    }
+
+    fn active(&self) -> Arc<Segment> {
+        self.list().active.clone()
+    }
+
+    /// The effective config.
+    pub fn config(&self) -> LogConfig {
+        self.config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Replaces the config (takes effect for the next append and maintenance pass).
+    pub fn set_config(&self, config: LogConfig) {
+        *self.config.write().unwrap_or_else(|p| p.into_inner()) = config;
+    }
+
+    /// Offset after the last appended record.
+    pub fn high_watermark(&self) -> u64 {
+        self.high_watermark.load(Ordering::Acquire)
+    }
+
+    /// First offset still in the log.
+    pub fn log_start_offset(&self) -> u64 {
+        self.log_start_offset.load(Ordering::Acquire)
+    }
+
+    /// Every offset below this is fsynced.
+    pub fn durable_offset(&self) -> u64 {
+        lock(&self.sync_state).durable_offset
+    }
+
+    /// Whether an earlier write or fsync failure made the log refuse appends.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only.load(Ordering::Acquire)
+    }
+
+    /// Stops the log for good (its topic was deleted): appends, syncs and maintenance refuse
+    /// from now on; reads of what is there keep working.
+    pub fn close(&self) {
+        let _writer = lock(&self.append_lock);
+        self.closed.store(true, Ordering::Release);
+        let _ = self.fail(StorageError::ReadOnly {
+            reason: "partition log is closed (topic deleted)".to_string(),
+        });
+    }
+
+    /// Test hook: make the next retention or compaction stop at `point` as if the process died.
+    pub fn set_crash_point(&self, point: Option<CrashPoint>) {
+        *lock(&self.crash_point) = point;
+    }
+
+    fn crash_at(&self, point: CrashPoint) -> Result<(), StorageError> {
+        let mut armed = lock(&self.crash_point);
+        if *armed == Some(point) {
+            *armed = None;
+            return Err(StorageError::SimulatedCrash { point });
+        }
+        Ok(())
+    }
+
+    fn refusal(&self) -> StorageError {
+        match lock(&self.failure).clone() {
+            Some(Failure {
+                disk_full_path: Some(path),
+                ..
+            }) => StorageError::DiskFull { path },
+            Some(Failure { reason, .. }) => StorageError::ReadOnly { reason },
+            None => StorageError::ReadOnly {
+                reason: "unknown earlier failure".to_string(),
+            },
+        }
+    }
+
+    /// Turns the log read-only because of `err`, and returns `err`.
+    fn fail(&self, err: StorageError) -> StorageError {
+        let mut failure = lock(&self.failure);
+        if failure.is_none() {
+            tracing::error!(dir = %self.dir.display(), error = %err, "partition log turns read-only");
+            *failure = Some(Failure {
+                reason: err.to_string(),
+                disk_full_path: match &err {
+                    StorageError::DiskFull { path } => Some(path.clone()),
+                    _ => None,
+                },
+            });
+        }
+        self.read_only.store(true, Ordering::Release);
+        drop(failure);
+        self.sync_done.notify_all();
+        err
+    }
+
+    /// Validates the batch, stamps the next offset, writes it to the active segment (rolling
+    /// first if needed). Does not wait for fsync even with `FsyncPolicy::Always`: call
+    /// [`Self::sync_to`] with `last_offset` for that (group commit).
+    pub fn append(&self, batch: &[u8]) -> Result<AppendInfo, StorageError> {
+        if self.is_read_only() {
+            return Err(self.refusal());
+        }
+        let view = RecordBatchView::parse(batch).map_err(StorageError::InvalidBatch)?;
+        view.validate_for_append()
+            .map_err(StorageError::InvalidBatch)?;
+        let record_count = view.header().record_count;
+        let max_timestamp_ms = view.header().max_timestamp;
+        let mut stamped = batch[..view.as_bytes().len()].to_vec();
+
+        let _writer = lock(&self.append_lock);
+        if self.is_read_only() {
+            return Err(self.refusal());
+        }
+        let config = self.config();
+        let now = now_ms();
+        let base_offset = self.high_watermark();
+        set_base_offset(&mut stamped, base_offset);
+        let header = decode_header(&stamped).map_err(|reason| {
+            StorageError::InvalidBatch(rustlog_protocol::ProtocolError::InvalidBatch { reason })
+        })?;
+        let mut active = self.active();
+        if needs_roll(
+            &active,
+            &config,
+            stamped.len() as u64,
+            header.last_offset,
+            now,
+        ) {
+            active = self.roll_locked(&active, now)?;
+        }
+        active
+            .append(&stamped, &header, config.index_interval_bytes)
+            .map_err(|e| self.fail(e))?;
+        self.high_watermark
+            .store(header.last_offset + 1, Ordering::Release);
+        Ok(AppendInfo {
+            base_offset,
+            last_offset: header.last_offset,
+            record_count,
+            max_timestamp_ms,
+            log_append_time_ms: now,
+        })
+    }
+
+    /// Seals `active` and starts a new segment at the high watermark. Append lock held.
+    fn roll_locked(&self, active: &Arc<Segment>, now: i64) -> Result<Arc<Segment>, StorageError> {
+        active.seal().map_err(|e| self.fail(e))?;
+        let base = self.high_watermark();
+        let next =
+            Segment::create(&self.dir, base, self.io.clone(), now).map_err(|e| self.fail(e))?;
+        sync_dir(self.io.as_ref(), &self.dir).map_err(|e| self.fail(e))?;
+        let next = Arc::new(next);
+        {
+            let mut list = self.list_mut();
+            let previous = std::mem::replace(&mut list.active, next.clone());
+            list.sealed.push(previous);
+        }
+        tracing::debug!(dir = %self.dir.display(), base, "rolled segment");
+        Ok(next)
+    }
+
+    /// Seals the active segment now (if it holds anything) and starts a new one.
+    pub fn roll(&self) -> Result<(), StorageError> {
+        if self.is_read_only() {
+            return Err(self.refusal());
+        }
+        let _writer = lock(&self.append_lock);
+        let active = self.active();
+        if !active.is_empty() {
+            self.roll_locked(&active, now_ms())?;
+        }
+        Ok(())
+    }
+
+    /// Blocks until every record up to and including `offset` (clamped to what was appended)
+    /// is fsynced. Concurrent callers share one fsync. An fsync error turns the log read-only.
+    pub fn sync_to(&self, offset: u64) -> Result<(), StorageError> {
+        let wanted = offset.saturating_add(1).min(self.high_watermark());
+        let mut state = lock(&self.sync_state);
+        loop {
+            if state.durable_offset >= wanted {
+                return Ok(());
+            }
+            if self.is_read_only() {
+                return Err(self.refusal());
+            }
+            if state.leader_active {
+                state = self
+                    .sync_done
+                    .wait(state)
+                    .unwrap_or_else(|p| p.into_inner());
+                continue;
+            }
+            state.leader_active = true;
+            drop(state);
+            // Everything below `covered` is in the active segment or in sealed segments,
+            // which were fsynced when they rolled. Read it before picking the active segment.
+            let covered = self.high_watermark();
+            let result = self.active().sync();
+            state = lock(&self.sync_state);
+            state.leader_active = false;
+            match result {
+                Ok(()) => {
+                    state.durable_offset = state.durable_offset.max(covered);
+                    self.sync_done.notify_all();
+                }
+                Err(e) => {
+                    drop(state);
+                    return Err(self.fail(e));
+                }
+            }
+        }
+    }
+
+    /// fsyncs everything appended so far.
+    pub fn flush(&self) -> Result<(), StorageError> {
+        match self.high_watermark().checked_sub(1) {
+            Some(last) => self.sync_to(last),
+            None => Ok(()),
+        }
+    }
+
+    /// Whole batches starting with the one holding `offset`, up to `max_bytes` but at least one
+    /// batch when `offset` < high watermark. `offset` == high watermark gives no records.
+    /// Never returns a batch whose CRC fails ([`StorageError::Corrupt`] instead).
+    pub fn read(&self, offset: u64, max_bytes: usize) -> Result<ReadResult, StorageError> {
+        let log_start_offset = self.log_start_offset();
+        let high_watermark = self.high_watermark();
+        if offset < log_start_offset || offset > high_watermark {
+            return Err(StorageError::OffsetOutOfRange {
+                offset,
+                log_start_offset,
+                high_watermark,
+            });
+        }
+        let mut records = Bytes::new();
+        if offset < high_watermark {
+            let segments = self.list().holding_and_after(offset);
+            for segment in &segments {
+                if let Some(bytes) = segment.read(offset, max_bytes)? {
+                    records = bytes;
+                    break;
+                }
+            }
+        }
+        Ok(ReadResult {
+            records,
+            // Read after the data, so it is at least past every returned record.
+            high_watermark: self.high_watermark(),
+            log_start_offset: self.log_start_offset(),
+        })
+    }
+
+    /// First offset whose record timestamp is >= `timestamp_ms`, with that timestamp.
+    pub fn offset_for_timestamp(
+        &self,
+        timestamp_ms: i64,
+    ) -> Result<Option<(u64, i64)>, StorageError> {
+        for segment in self.snapshot() {
+            if let Some(found) = segment.offset_for_timestamp(timestamp_ms)? {
+                return Ok(Some(found));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Offsets, size and segments.
+    pub fn info(&self) -> PartitionInfo {
+        let segments = self.snapshot();
+        let high_watermark = self.high_watermark();
+        let summaries: Vec<SegmentSummary> = segments
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let sealed = i + 1 < segments.len();
+                SegmentSummary {
+                    base_offset: s.base_offset,
+                    next_offset: segments
+                        .get(i + 1)
+                        .map_or(high_watermark.max(s.next_offset()), |n| n.base_offset),
+                    size_bytes: s.len(),
+                    max_timestamp_ms: s.max_timestamp_ms(),
+                    sealed,
+                }
+            })
+            .collect();
+        PartitionInfo {
+            log_start_offset: self.log_start_offset(),
+            high_watermark,
+            size_bytes: summaries.iter().map(|s| s.size_bytes).sum(),
+            segments: summaries,
+        }
+    }
+
+    /// Periodic work: roll by segment age, interval fsync when due, retention (delete policy)
+    /// or compaction (compact policy).
+    pub fn maintain(&self, now_ms: i64) -> Result<(), StorageError> {
+        if self.closed.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let config = self.config();
+        let active = self.active();
+        if !active.is_empty()
+            && now_ms.saturating_sub(active.created_ms)
+                >= i64::try_from(config.segment_ms).unwrap_or(i64::MAX)
+        {
+            self.roll()?;
+        }
+        if let FsyncPolicy::Interval { interval_ms } = config.fsync {
+            let due = {
+                let m = lock(&self.maintenance);
+                now_ms.saturating_sub(m.last_flush_ms)
+                    >= i64::try_from(interval_ms).unwrap_or(i64::MAX)
+            };
+            if due && self.durable_offset() < self.high_watermark() {
+                self.flush()?;
+                lock(&self.maintenance).last_flush_ms = now_ms;
+            }
+        }
+        match config.cleanup_policy {
+            CleanupPolicy::Delete => self.apply_retention(now_ms).map(|_| ()),
+            CleanupPolicy::Compact => {
+                if self.compaction_due(now_ms) {
+                    self.compact(now_ms)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Deletes the oldest sealed segments that are past `retention.ms` (newest record older
+    /// than that) or beyond `retention.bytes`. Returns how many segments were removed.
+    pub fn apply_retention(&self, now_ms: i64) -> Result<usize, StorageError> {
+        let config = self.config();
+        let mut maintenance = lock(&self.maintenance);
+        let segments = self.snapshot();
+        let sealed = &segments[..segments.len().saturating_sub(1)];
+        let mut doomed = 0usize;
+        if let Some(retention_ms) = config.retention_ms {
+            let limit = i128::from(retention_ms);
+            doomed = sealed
+                .iter()
+                .take_while(|s| {
+                    s.max_timestamp_ms()
+                        .map_or(true, |ts| i128::from(now_ms) - i128::from(ts) > limit)
+                })
+                .count();
+        }
+        if let Some(retention_bytes) = config.retention_bytes {
+            let total: u64 = segments.iter().map(|s| s.len()).sum();
+            let mut excess = total.saturating_sub(retention_bytes);
+            let mut by_size = 0usize;
+            for s in sealed {
+                if excess < s.len() || s.is_empty() && excess == 0 {
+                    break;
+                }
+                excess -= s.len();
+                by_size += 1;
+            }
+            doomed = doomed.max(by_size);
+        }
+        if doomed == 0 {
+            return Ok(0);
+        }
+        let new_start = segments[doomed].base_offset;
+        // Checkpoint first: a crash after this point finishes the deletion on the next open.
+        maintenance.checkpoint.log_start_offset =
+            maintenance.checkpoint.log_start_offset.max(new_start);
+        checkpoint::store(self.io.as_ref(), &self.dir, &maintenance.checkpoint)?;
+        self.crash_at(CrashPoint::RetentionAfterCheckpoint)?;
+        self.log_start_offset.fetch_max(new_start, Ordering::AcqRel);
+        let removed: Vec<Arc<Segment>> = {
+            let mut list = self.list_mut();
+            let n = list
+                .sealed
+                .iter()
+                .take_while(|s| s.base_offset < new_start)
+                .count();
+            list.sealed.drain(..n).collect()
+        };
+        for segment in &removed {
+            // Files go when the last reader lets go of the segment (no SIGBUS, no lost reads).
+            segment.retire();
+        }
+        tracing::info!(dir = %self.dir.display(), removed = removed.len(), log_start_offset = new_start, "retention removed segments");
+        Ok(removed.len())
+    }
+
+    fn compaction_due(&self, now_ms: i64) -> bool {
+        let m = lock(&self.maintenance);
+        let sealed_end = self.active().base_offset;
+        sealed_end > m.checkpoint.cleaner.clean_end_offset
+            || m.checkpoint
+                .cleaner
+                .next_tombstone_expiry_ms
+                .is_some_and(|t| t <= now_ms)
+    }
+
+    /// Compacts the sealed segments now: keeps the newest record per key (looking at the whole
+    /// log, active segment included), drops tombstones older than `delete.retention.ms`,
+    /// preserves offsets, and swaps the rewritten segments in atomically.
+    pub fn compact(&self, now_ms: i64) -> Result<CompactionStats, StorageError> {
+        let config = self.config();
+        let mut maintenance = lock(&self.maintenance);
+        let segments = self.snapshot();
+        let Some((active, sealed)) = segments.split_last() else {
+            return Ok(CompactionStats::default());
+        };
+        let plan = cleaner::Plan {
+            dir: &self.dir,
+            io: self.io.as_ref(),
+            sealed,
+            active,
+            now_ms,
+            delete_retention_ms: config.delete_retention_ms,
+            index_interval_bytes: config.index_interval_bytes,
+        };
+        let output = cleaner::write_cleaned(&plan)?;
+        if !output.rewritten.is_empty() {
+            sync_dir(self.io.as_ref(), &self.dir)?;
+            self.crash_at(CrashPoint::CompactionBeforeSwapMarker)?;
+            cleaner::write_swap_marker(self.io.as_ref(), &self.dir, &output.rewritten)?;
+            self.crash_at(CrashPoint::CompactionAfterSwapMarker)?;
+            for (i, &base) in output.rewritten.iter().enumerate() {
+                cleaner::swap_in(self.io.as_ref(), &self.dir, base)?;
+                if i == 0 {
+                    self.crash_at(CrashPoint::CompactionMidSwap)?;
+                }
+            }
+            sync_dir(self.io.as_ref(), &self.dir)?;
+            let mut fresh = Vec::with_capacity(output.rewritten.len());
+            for &base in &output.rewritten {
+                let segment = Segment::open(
+                    &self.dir,
+                    base,
+                    self.io.clone(),
+                    OpenMode::Sealed,
+                    config.index_interval_bytes,
+                    now_ms,
+                )?;
+                fresh.push(Arc::new(segment));
+            }
+            {
+                let mut list = self.list_mut();
+                for segment in fresh {
+                    if let Some(slot) = list
+                        .sealed
+                        .iter_mut()
+                        .find(|s| s.base_offset == segment.base_offset)
+                    {
+                        *slot = segment;
+                    }
+                }
+            }
+            cleaner::remove_swap_marker(self.io.as_ref(), &self.dir)?;
+        }
+        maintenance.checkpoint.cleaner = checkpoint::CleanerState {
+            clean_end_offset: active.base_offset,
+            next_tombstone_expiry_ms: output.next_tombstone_expiry_ms,
+        };
+        checkpoint::store(self.io.as_ref(), &self.dir, &maintenance.checkpoint)?;
+        Ok(output.stats)
+    }
+}
+
+fn needs_roll(
+    active: &Segment,
+    config: &LogConfig,
+    batch_bytes: u64,
+    last_offset: u64,
+    now: i64,
+) -> bool {
+    if active.is_empty() {
+        return false;
+    }
+    let too_big = active.len() + batch_bytes > config.segment_bytes;
+    let too_old = now.saturating_sub(active.created_ms)
+        >= i64::try_from(config.segment_ms).unwrap_or(i64::MAX);
+    // Relative offsets in the indexes are u32.
+    let span_full = last_offset - active.base_offset > u64::from(u32::MAX);
+    too_big || too_old || span_full
+}
+
+/// Sealed segments must tile the offsets: each ends where the next begins.
+fn check_adjacent(prev: &Segment, next: &Segment) -> Result<(), StorageError> {
+    if prev.base_offset >= next.base_offset
+        || (!prev.is_empty() && prev.next_offset() != next.base_offset)
+        || prev.next_offset() > next.base_offset
+    {
+        return Err(StorageError::corrupt(
+            prev.log_path(),
+            prev.len(),
+            format!(
+                "segment ends at offset {} but the next segment starts at {}",
+                prev.next_offset(),
+                next.base_offset
+            ),
+        ));
+    }
+    Ok(())
+}

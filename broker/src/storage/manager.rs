@@ -1,0 +1,329 @@
+//! [`LogManager`]: every topic's partition logs under one data directory, with topic metadata
+//! persisted crash-safely.
+//!
+//! Layout: `<data_dir>/topics/<topic>/topic.json` (the commit point of a create) and
+//! `<data_dir>/topics/<topic>/<partition>/` (a [`PartitionLog`]). A delete renames the topic
+//! directory into `<data_dir>/deleted/` (atomic) and then removes it; `open` clears leftovers of
+//! both (a topic directory without `topic.json`, anything in `deleted/`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use rustlog_protocol::limits::PARTITIONS_PER_TOPIC_MAX;
+use rustlog_protocol::names::validate_topic_name;
+use serde::{Deserialize, Serialize};
+
+use crate::storage::config::LogConfig;
+use crate::storage::error::StorageError;
+use crate::storage::fsutil::{read_file, sync_dir, write_file_atomic};
+use crate::storage::io::Io;
+use crate::storage::log::PartitionLog;
+
+/// Directory of the topics under the data dir.
+pub const TOPICS_DIR: &str = "topics";
+/// Directory where deleted topics wait for removal.
+pub const DELETED_DIR: &str = "deleted";
+/// Metadata file of a topic.
+pub const TOPIC_META_FILE: &str = "topic.json";
+const TOPIC_META_VERSION: u32 = 1;
+
+/// A topic as the broker sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicMeta {
+    pub name: String,
+    pub partitions: u32,
+    /// Effective config (broker defaults with the topic's overrides applied).
+    pub config: LogConfig,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct TopicFile {
+    version: u32,
+    name: String,
+    partitions: u32,
+    /// Only the overrides are stored, so broker default changes reach old topics.
+    overrides: BTreeMap<String, String>,
+}
+
+#[derive(Debug)]
+struct Topic {
+    meta: TopicMeta,
+    partitions: Vec<Arc<PartitionLog>>,
+}
+
+/// Many topics and partitions under one data directory.
+#[derive(Debug)]
+pub struct LogManager {
+    data_dir: PathBuf,
+    defaults: LogConfig,
+    io: Arc<dyn Io>,
+    topics: RwLock<BTreeMap<String, Topic>>,
+    /// Serialises create and delete (they touch the disk and the map together).
+    admin: Mutex<()>,
+    deleted_seq: AtomicU64,
+}
+
+fn partition_dir(topic_dir: &Path, partition: u32) -> PathBuf {
+    topic_dir.join(partition.to_string())
+}
+
+impl LogManager {
+    /// Opens every topic under `data_dir` (creating the directory if needed), recovering each
+    /// partition log, and clears leftovers of interrupted creates and deletes.
+    pub fn open(
+        data_dir: &Path,
+        defaults: LogConfig,
+        io: Arc<dyn Io>,
+    ) -> Result<LogManager, StorageError> {
+        let topics_dir = data_dir.join(TOPICS_DIR);
+        let deleted_dir = data_dir.join(DELETED_DIR);
+        for dir in [&topics_dir, &deleted_dir] {
+            io.create_dir_all(dir)
+                .map_err(|e| StorageError::io("create directory", dir, e))?;
+        }
+        for leftover in io
+            .list_dir(&deleted_dir)
+            .map_err(|e| StorageError::io("list", &deleted_dir, e))?
+        {
+            io.remove_dir_all(&leftover)
+                .map_err(|e| StorageError::io("remove", &leftover, e))?;
+        }
+        let mut topics = BTreeMap::new();
+        for topic_dir in io
+            .list_dir(&topics_dir)
+            .map_err(|e| StorageError::io("list", &topics_dir, e))?
+        {
+            let meta_path = topic_dir.join(TOPIC_META_FILE);
+            let Some(bytes) = read_file(io.as_ref(), &meta_path)? else {
+                tracing::warn!(dir = %topic_dir.display(), "removing a topic directory without metadata (interrupted create)");
+                io.remove_dir_all(&topic_dir)
+                    .map_err(|e| StorageError::io("remove", &topic_dir, e))?;
+                continue;
+            };
+            let file: TopicFile = serde_json::from_slice(&bytes).map_err(|e| {
+                StorageError::corrupt(&meta_path, 0, format!("bad topic metadata: {e}"))
+            })?;
+            let config = defaults.with_overrides(&file.overrides)?;
+            let mut partitions = Vec::with_capacity(file.partitions as usize);
+            for p in 0..file.partitions {
+                let log =
+                    PartitionLog::open(&partition_dir(&topic_dir, p), config.clone(), io.clone())?;
+                partitions.push(Arc::new(log));
+            }
+            let meta = TopicMeta {
+                name: file.name.clone(),
+                partitions: file.partitions,
+                config,
+            };
+            topics.insert(file.name, Topic { meta, partitions });
+        }
+        Ok(LogManager {
+            data_dir: data_dir.to_path_buf(),
+            defaults,
+            io,
+            topics: RwLock::new(topics),
+            admin: Mutex::new(()),
+            deleted_seq: AtomicU64::new(0),
+        })
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The broker-wide default topic config.
+    pub fn defaults(&self) -> &LogConfig {
+        &self.defaults
+    }
+
+    fn topic_dir(&self, name: &str) -> PathBuf {
+        self.data_dir.join(TOPICS_DIR).join(name)
+    }
+
+    /// Creates a topic with `partitions` partitions and config overrides.
+    pub fn create_topic(
+        &self,
+        name: &str,
+        partitions: u32,
+        overrides: &BTreeMap<String, String>,
+    ) -> Result<TopicMeta, StorageError> {
+        validate_topic_name(name).map_err(StorageError::InvalidTopicName)?;
+        if partitions == 0 || partitions > PARTITIONS_PER_TOPIC_MAX {
+            return Err(StorageError::InvalidPartitions {
+                partitions,
+                max: PARTITIONS_PER_TOPIC_MAX,
+            });
+        }
+        let config = self.defaults.with_overrides(overrides)?;
+        let _admin = self.admin.lock().unwrap_or_else(|p| p.into_inner());
+        if self.topic(name).is_some() {
+            return Err(StorageError::TopicAlreadyExists {
+                topic: name.to_string(),
+            });
+        }
+        let topic_dir = self.topic_dir(name);
+        if self.io.exists(&topic_dir) {
+            // Not in the map, so not committed: a leftover of a failed create.
+            self.io
+                .remove_dir_all(&topic_dir)
+                .map_err(|e| StorageError::io("remove", &topic_dir, e))?;
+        }
+        let mut logs = Vec::with_capacity(partitions as usize);
+        for p in 0..partitions {
+            let log = PartitionLog::open(
+                &partition_dir(&topic_dir, p),
+                config.clone(),
+                self.io.clone(),
+            )?;
+            logs.push(Arc::new(log));
+        }
+        sync_dir(self.io.as_ref(), &topic_dir)?;
+        let file = TopicFile {
+            version: TOPIC_META_VERSION,
+            name: name.to_string(),
+            partitions,
+            overrides: overrides.clone(),
+        };
+        let meta_path = topic_dir.join(TOPIC_META_FILE);
+        let bytes = serde_json::to_vec_pretty(&file).map_err(|e| {
+            StorageError::io(
+                "encode topic metadata",
+                &meta_path,
+                std::io::Error::other(e),
+            )
+        })?;
+        // The commit point: a topic exists once its metadata file does.
+        write_file_atomic(self.io.as_ref(), &meta_path, &bytes)?;
+        sync_dir(self.io.as_ref(), &self.data_dir.join(TOPICS_DIR))?;
+        let meta = TopicMeta {
+            name: name.to_string(),
+            partitions,
+            config,
+        };
+        self.topics
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(
+                name.to_string(),
+                Topic {
+                    meta: meta.clone(),
+                    partitions: logs,
+                },
+            );
+        tracing::info!(topic = name, partitions, "created topic");
+        Ok(meta)
+    }
+
+    /// Deletes a topic and its data.
+    pub fn delete_topic(&self, name: &str) -> Result<(), StorageError> {
+        let _admin = self.admin.lock().unwrap_or_else(|p| p.into_inner());
+        let topic = self
+            .topics
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(name)
+            .ok_or_else(|| StorageError::TopicNotFound {
+                topic: name.to_string(),
+            })?;
+        for log in &topic.partitions {
+            // Anyone still holding the log gets errors from now on, never writes into a
+            // directory that a new topic of the same name might reuse.
+            log.close();
+        }
+        let from = self.topic_dir(name);
+        let seq = self.deleted_seq.fetch_add(1, Ordering::Relaxed);
+        let to = self
+            .data_dir
+            .join(DELETED_DIR)
+            .join(format!("{name}.{seq}"));
+        self.io
+            .rename(&from, &to)
+            .map_err(|e| StorageError::io("rename", &from, e))?;
+        sync_dir(self.io.as_ref(), &self.data_dir.join(TOPICS_DIR))?;
+        sync_dir(self.io.as_ref(), &self.data_dir.join(DELETED_DIR))?;
+        // Readers holding mapped segments keep them: unlinking never truncates.
+        if let Err(e) = self.io.remove_dir_all(&to) {
+            tracing::warn!(path = %to.display(), error = %e, "could not remove a deleted topic; the next start will");
+        }
+        tracing::info!(topic = name, "deleted topic");
+        Ok(())
+    }
+
+    /// Every topic, sorted by name.
+    pub fn topics(&self) -> Vec<TopicMeta> {
+        self.topics
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .map(|t| t.meta.clone())
+            .collect()
+    }
+
+    /// One topic.
+    pub fn topic(&self, name: &str) -> Option<TopicMeta> {
+        self.topics
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+            .map(|t| t.meta.clone())
+    }
+
+    /// One partition's log.
+    pub fn partition(
+        &self,
+        topic: &str,
+        partition: u32,
+    ) -> Result<Arc<PartitionLog>, StorageError> {
+        let topics = self.topics.read().unwrap_or_else(|p| p.into_inner());
+        let entry = topics
+            .get(topic)
+            .ok_or_else(|| StorageError::TopicNotFound {
+                topic: topic.to_string(),
+            })?;
+        entry
+            .partitions
+            .get(partition as usize)
+            .cloned()
+            .ok_or_else(|| StorageError::PartitionNotFound {
+                topic: topic.to_string(),
+                partition,
+            })
+    }
+
+    fn all_partitions(&self) -> Vec<(String, u32, Arc<PartitionLog>)> {
+        let topics = self.topics.read().unwrap_or_else(|p| p.into_inner());
+        topics
+            .values()
+            .flat_map(|t| {
+                t.partitions
+                    .iter()
+                    .enumerate()
+                    .map(|(p, log)| (t.meta.name.clone(), p as u32, log.clone()))
+            })
+            .collect()
+    }
+
+    /// Runs every partition's periodic work; errors are logged, never raised.
+    pub fn run_maintenance(&self, now_ms: i64) {
+        for (topic, partition, log) in self.all_partitions() {
+            if let Err(e) = log.maintain(now_ms) {
+                tracing::warn!(topic, partition, error = %e, "partition maintenance failed");
+            }
+        }
+    }
+
+    /// fsyncs every partition; tries them all and returns the first error.
+    pub fn flush_all(&self) -> Result<(), StorageError> {
+        let mut first_error = None;
+        for (topic, partition, log) in self.all_partitions() {
+            if let Err(e) = log.flush() {
+                tracing::warn!(topic, partition, error = %e, "flush failed");
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}

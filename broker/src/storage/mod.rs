@@ -1,0 +1,41 @@
+//! The storage engine: per-partition segmented logs on disk. Synchronous, no networking.
+//!
+//! Module map:
+//! - [`config`]: [`LogConfig`] and its string keys.
+//! - [`error`]: [`StorageError`] and its wire codes.
+//! - [`io`]: the [`Io`]/[`IoFile`] seam every file operation goes through; [`StdIo`] and the
+//!   fault-injecting [`FaultyIo`].
+//! - [`fsutil`]: positioned read/write helpers and [`write_file_atomic`].
+//! - `mmap`: read-only maps of sealed segments (the crate's only `unsafe`).
+//! - `index`: the sparse `.index` / `.timeindex` formats.
+//! - `segment`: one segment — append, read, recovery scan, index checks.
+//! - [`log`]: [`PartitionLog`] — segments, rolls, group-commit fsync, retention, compaction.
+//! - `cleaner`: key compaction and its crash-safe swap.
+//! - `checkpoint`: the per-partition checkpoint (log start offset, cleaner progress).
+//! - [`manager`]: [`LogManager`] — every topic's partitions under one data directory.
+//!
+//! On-disk layout: `<data_dir>/topics/<topic>/topic.json` and
+//! `<data_dir>/topics/<topic>/<partition>/{base:020}.log|.index|.timeindex`, plus
+//! `checkpoint.json` (and, during a compaction swap, `cleaner-swap.json`) per partition.
+
+mod checkpoint;
+mod cleaner;
+pub mod config;
+pub mod error;
+pub mod fsutil;
+mod index;
+pub mod io;
+pub mod log;
+pub mod manager;
+mod mmap;
+mod segment;
+
+pub use config::{CleanupPolicy, FsyncPolicy, LogConfig};
+pub use error::StorageError;
+pub use fsutil::write_file_atomic;
+pub use io::{FaultyIo, Io, IoFile, StdIo, WriteFault};
+pub use log::{
+    AppendInfo, CompactionStats, CrashPoint, PartitionInfo, PartitionLog, ReadResult,
+    SegmentSummary,
+};
+pub use manager::{LogManager, TopicMeta};

@@ -1,0 +1,904 @@
+//! One segment: a log file of whole record batches named by its base offset, plus its sparse
+//! `.index` and `.timeindex`.
+//!
+//! Invariant ("dense tiling"): the batches of a segment cover its offsets without gaps — the
+//! first batch starts at the segment's base offset and each batch starts at the previous batch's
+//! last offset + 1. Appends keep it by construction and compaction keeps it by widening the span
+//! of kept batches over removed ones. Because `base_offset` is outside a batch's CRC, this
+//! invariant is what catches a damaged base offset.
+//!
+//! The active segment is written with positioned writes and read with positioned reads; a sealed
+//! segment is immutable and read through a memory map.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use bytes::Bytes;
+use rustlog_protocol::batch::{batch_total_len, RecordBatchView, BATCH_HEADER_BYTES, MAGIC};
+
+use crate::storage::error::StorageError;
+use crate::storage::fsutil::{read_exact_at, read_file, remove_if_exists, write_all_at};
+use crate::storage::index::{self, OffsetEntry, TimeEntry};
+use crate::storage::io::{Io, IoFile};
+use crate::storage::mmap::{MappedSlice, Mapping};
+
+/// Extension of a segment's log file.
+pub const LOG_SUFFIX: &str = "log";
+/// Extension of a segment's offset index.
+pub const INDEX_SUFFIX: &str = "index";
+/// Extension of a segment's time index.
+pub const TIME_INDEX_SUFFIX: &str = "timeindex";
+/// Bytes read at once while scanning a log during recovery.
+const SCAN_CHUNK_BYTES: usize = 1024 * 1024;
+/// Sentinel for "no timestamp yet".
+const NO_TIMESTAMP: i64 = i64::MIN;
+
+// Field positions of the batch header (see `rustlog_protocol::batch`'s layout table).
+const HDR_MAGIC: usize = 12;
+const HDR_LAST_OFFSET_DELTA: usize = 19;
+const HDR_MAX_TIMESTAMP: usize = 31;
+
+/// `{base:020}.{suffix}` in `dir`.
+pub(crate) fn segment_path(dir: &Path, base_offset: u64, suffix: &str) -> PathBuf {
+    dir.join(format!("{base_offset:020}.{suffix}"))
+}
+
+/// The fields of a batch header the storage engine needs, read from its first 43 bytes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Header {
+    pub base_offset: u64,
+    pub total_len: u64,
+    pub last_offset: u64,
+    pub max_timestamp_ms: i64,
+}
+
+fn be_u64(buf: &[u8], at: usize) -> u64 {
+    let mut raw = [0u8; 8];
+    raw.copy_from_slice(&buf[at..at + 8]);
+    u64::from_be_bytes(raw)
+}
+
+/// Decodes a header from at least [`BATCH_HEADER_BYTES`] bytes.
+pub(crate) fn decode_header(buf: &[u8]) -> Result<Header, String> {
+    if buf.len() < BATCH_HEADER_BYTES {
+        return Err(format!("only {} bytes of batch header", buf.len()));
+    }
+    let total = match batch_total_len(buf) {
+        Ok(Some(total)) => total,
+        Ok(None) => return Err("truncated batch length".to_string()),
+        Err(e) => return Err(e.to_string()),
+    };
+    if buf[HDR_MAGIC] != MAGIC {
+        return Err(format!("unknown magic {}", buf[HDR_MAGIC]));
+    }
+    let base_offset = be_u64(buf, 0);
+    let mut delta = [0u8; 4];
+    delta.copy_from_slice(&buf[HDR_LAST_OFFSET_DELTA..HDR_LAST_OFFSET_DELTA + 4]);
+    let last_offset = base_offset
+        .checked_add(u64::from(u32::from_be_bytes(delta)))
+        .ok_or_else(|| "last offset overflows".to_string())?;
+    Ok(Header {
+        base_offset,
+        total_len: total as u64,
+        last_offset,
+        max_timestamp_ms: be_u64(buf, HDR_MAX_TIMESTAMP) as i64,
+    })
+}
+
+/// Builds the sparse indexes batch by batch (used by appends, recovery and compaction alike,
+/// so a rebuilt index equals the one written live).
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Indexer {
+    pub offsets: Vec<OffsetEntry>,
+    pub times: Vec<TimeEntry>,
+    bytes_since_entry: u64,
+    max_timestamp_ms: Option<i64>,
+    last_relative_offset: Option<u32>,
+}
+
+impl Indexer {
+    /// Records a batch at `position` of a segment based at `base_offset`.
+    pub(crate) fn on_batch(&mut self, base_offset: u64, h: &Header, position: u64, interval: u32) {
+        // Positions and relative offsets fit u32: segment size and offset span are capped at roll.
+        let relative = (h.base_offset - base_offset) as u32;
+        let relative_last = (h.last_offset - base_offset) as u32;
+        let max_ts = self
+            .max_timestamp_ms
+            .map_or(h.max_timestamp_ms, |m| m.max(h.max_timestamp_ms));
+        self.max_timestamp_ms = Some(max_ts);
+        if self.offsets.is_empty() || self.bytes_since_entry >= u64::from(interval) {
+            self.offsets.push(OffsetEntry {
+                relative_offset: relative,
+                position: position as u32,
+            });
+            self.times.push(TimeEntry {
+                max_timestamp_ms: max_ts,
+                relative_offset: relative_last,
+            });
+            self.bytes_since_entry = 0;
+        }
+        self.bytes_since_entry += h.total_len;
+        self.last_relative_offset = Some(relative_last);
+    }
+
+    /// Adds the closing time entry (segment max timestamp at its last offset) before sealing.
+    pub(crate) fn close_times(&mut self) {
+        let (Some(max_ts), Some(last)) = (self.max_timestamp_ms, self.last_relative_offset) else {
+            return;
+        };
+        let entry = TimeEntry {
+            max_timestamp_ms: max_ts,
+            relative_offset: last,
+        };
+        match self.times.last_mut() {
+            Some(prev) if prev.relative_offset == last => *prev = entry,
+            Some(prev) if *prev == entry => {}
+            _ => self.times.push(entry),
+        }
+    }
+
+    pub(crate) fn max_timestamp_ms(&self) -> Option<i64> {
+        self.max_timestamp_ms
+    }
+}
+
+/// The files of a segment; deleted when the last holder (segment or mapping) drops, if marked.
+#[derive(Debug)]
+pub(crate) struct SegmentFiles {
+    pub log: PathBuf,
+    pub index: PathBuf,
+    pub time_index: PathBuf,
+    delete_on_drop: AtomicBool,
+    io: Arc<dyn Io>,
+}
+
+impl SegmentFiles {
+    fn new(dir: &Path, base_offset: u64, io: Arc<dyn Io>) -> SegmentFiles {
+        SegmentFiles {
+            log: segment_path(dir, base_offset, LOG_SUFFIX),
+            index: segment_path(dir, base_offset, INDEX_SUFFIX),
+            time_index: segment_path(dir, base_offset, TIME_INDEX_SUFFIX),
+            delete_on_drop: AtomicBool::new(false),
+            io,
+        }
+    }
+
+    pub(crate) fn remove_all(
+        io: &dyn Io,
+        dir: &Path,
+        base_offset: u64,
+    ) -> Result<(), StorageError> {
+        for suffix in [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX] {
+            remove_if_exists(io, &segment_path(dir, base_offset, suffix))?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for SegmentFiles {
+    fn drop(&mut self) {
+        if !self.delete_on_drop.load(Ordering::Acquire) {
+            return;
+        }
+        for path in [&self.log, &self.index, &self.time_index] {
+            if let Err(e) = remove_if_exists(self.io.as_ref(), path) {
+                // Recovery deletes leftovers below the log start offset on the next open.
+                tracing::warn!(path = %path.display(), error = %e, "could not delete a retired segment file");
+            }
+        }
+    }
+}
+
+/// A mapping that keeps its segment's files alive (not deleted) until it is unmapped.
+#[derive(Debug)]
+pub(crate) struct SealedMap {
+    map: Mapping,
+    // Declared after `map`: the map is unmapped before the files may be deleted.
+    _files: Arc<SegmentFiles>,
+}
+
+impl AsRef<[u8]> for SealedMap {
+    fn as_ref(&self) -> &[u8] {
+        self.map.bytes()
+    }
+}
+
+#[derive(Debug, Default)]
+struct Indexes {
+    indexer: Indexer,
+}
+
+/// One segment (active or sealed).
+#[derive(Debug)]
+pub(crate) struct Segment {
+    pub base_offset: u64,
+    files: Arc<SegmentFiles>,
+    file: Box<dyn IoFile>,
+    /// Bytes of whole batches; readers never look past it. Published after the write.
+    len: AtomicU64,
+    /// Offset after the last batch (the base offset when empty).
+    next_offset: AtomicU64,
+    max_timestamp_ms: AtomicI64,
+    indexes: RwLock<Indexes>,
+    /// Set once when sealed (absent for an empty file or an `Io` without OS files).
+    mapping: OnceLock<Option<Arc<SealedMap>>>,
+    /// Wall-clock ms when this segment was created or opened (for `segment.ms` rolls).
+    pub created_ms: i64,
+    io: Arc<dyn Io>,
+}
+
+/// What a recovery scan of a log file found.
+#[derive(Debug)]
+struct Scan {
+    valid_len: u64,
+    next_offset: u64,
+    indexer: Indexer,
+    /// Where and why the file does not end cleanly, if it does not.
+    failure: Option<ScanFailure>,
+}
+
+#[derive(Debug)]
+struct ScanFailure {
+    position: u64,
+    reason: String,
+    /// A valid batch follows the damage: corruption in the middle, not a torn tail.
+    mid_log: bool,
+}
+
+/// Buffered positioned reads over a file, for scanning.
+struct ChunkReader<'a> {
+    file: &'a dyn IoFile,
+    path: &'a Path,
+    file_len: u64,
+    buf: Vec<u8>,
+    buf_start: u64,
+}
+
+impl<'a> ChunkReader<'a> {
+    /// `n` bytes at `pos`, or `None` if the file is shorter.
+    fn get(&mut self, pos: u64, n: usize) -> Result<Option<&[u8]>, StorageError> {
+        let end = pos.checked_add(n as u64);
+        if end.map_or(true, |end| end > self.file_len) {
+            return Ok(None);
+        }
+        let buf_end = self.buf_start + self.buf.len() as u64;
+        if pos < self.buf_start || pos + n as u64 > buf_end {
+            let want = (self.file_len - pos).min(n.max(SCAN_CHUNK_BYTES) as u64) as usize;
+            self.buf.resize(want, 0);
+            read_exact_at(self.file, &mut self.buf, pos)
+                .map_err(|e| StorageError::io("read", self.path, e))?;
+            self.buf_start = pos;
+        }
+        let at = (pos - self.buf_start) as usize;
+        Ok(Some(&self.buf[at..at + n]))
+    }
+}
+
+/// Checks one batch at `pos`: header, dense offset, whole bytes, CRC. `Err(reason)` if bad.
+fn check_batch_at(
+    reader: &mut ChunkReader<'_>,
+    pos: u64,
+    expected_base: u64,
+) -> Result<Result<Header, String>, StorageError> {
+    let Some(head) = reader.get(pos, BATCH_HEADER_BYTES)? else {
+        return Ok(Err("truncated batch header".to_string()));
+    };
+    let h = match decode_header(head) {
+        Ok(h) => h,
+        Err(reason) => return Ok(Err(reason)),
+    };
+    if h.base_offset != expected_base {
+        return Ok(Err(format!(
+            "batch base offset {} where {expected_base} was expected",
+            h.base_offset
+        )));
+    }
+    let Some(bytes) = reader.get(pos, h.total_len as usize)? else {
+        return Ok(Err(format!(
+            "truncated batch: {} bytes announced, file ends first",
+            h.total_len
+        )));
+    };
+    let verdict = RecordBatchView::parse(bytes).and_then(|v| v.verify_crc());
+    Ok(verdict.map(|()| h).map_err(|e| e.to_string()))
+}
+
+fn scan_log(
+    file: &dyn IoFile,
+    path: &Path,
+    base_offset: u64,
+    interval: u32,
+) -> Result<Scan, StorageError> {
+    let file_len = file.len().map_err(|e| StorageError::io("stat", path, e))?;
+    let mut reader = ChunkReader {
+        file,
+        path,
+        file_len,
+        buf: Vec::new(),
+        buf_start: 0,
+    };
+    let mut indexer = Indexer::default();
+    let mut pos = 0u64;
+    let mut next = base_offset;
+    while pos < file_len {
+        match check_batch_at(&mut reader, pos, next)? {
+            Ok(h) => {
+                indexer.on_batch(base_offset, &h, pos, interval);
+                pos += h.total_len;
+                next = h.last_offset + 1;
+            }
+            Err(reason) => {
+                // Is there a whole, valid batch somewhere after the damage? Then this is not a
+                // torn tail but corruption in the middle of the log.
+                let later = find_valid_batch_after(&mut reader, pos, next)?;
+                let reason = match later {
+                    Some(at) => format!("{reason}; a valid batch follows at byte {at}"),
+                    None => reason,
+                };
+                return Ok(Scan {
+                    valid_len: pos,
+                    next_offset: next,
+                    indexer,
+                    failure: Some(ScanFailure {
+                        position: pos,
+                        reason,
+                        mid_log: later.is_some(),
+                    }),
+                });
+            }
+        }
+    }
+    Ok(Scan {
+        valid_len: pos,
+        next_offset: next,
+        indexer,
+        failure: None,
+    })
+}
+
+/// Searches every byte position after `pos` for a CRC-valid batch whose base offset is plausible
+/// (at least `next`, within the u32 span of a segment).
+fn find_valid_batch_after(
+    reader: &mut ChunkReader<'_>,
+    pos: u64,
+    next: u64,
+) -> Result<Option<u64>, StorageError> {
+    let mut at = pos + 1;
+    while at + BATCH_HEADER_BYTES as u64 <= reader.file_len {
+        let plausible = match reader.get(at, BATCH_HEADER_BYTES)? {
+            Some(head) => decode_header(head).is_ok_and(|h| {
+                h.base_offset >= next
+                    && h.base_offset - next <= u64::from(u32::MAX)
+                    && at + h.total_len <= reader.file_len
+            }),
+            None => false,
+        };
+        if plausible {
+            if let Some(head) = reader.get(at, BATCH_HEADER_BYTES)? {
+                let base = be_u64(head, 0);
+                if check_batch_at(reader, at, base)?.is_ok() {
+                    return Ok(Some(at));
+                }
+            }
+        }
+        at += 1;
+    }
+    Ok(None)
+}
+
+/// How a segment is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OpenMode {
+    /// The last segment: scan every batch, cut a torn tail, rebuild the indexes.
+    Active,
+    /// An earlier segment: trust consistent indexes (cheap check), rebuild them otherwise; any
+    /// damage is corruption (sealed segments were fsynced whole before the next one existed).
+    Sealed,
+}
+
+impl Segment {
+    /// Creates a new empty segment file.
+    pub(crate) fn create(
+        dir: &Path,
+        base_offset: u64,
+        io: Arc<dyn Io>,
+        now_ms: i64,
+    ) -> Result<Segment, StorageError> {
+        let files = Arc::new(SegmentFiles::new(dir, base_offset, io.clone()));
+        let file = io
+            .open(&files.log, true)
+            .map_err(|e| StorageError::io("create", &files.log, e))?;
+        file.set_len(0)
+            .map_err(|e| StorageError::io("truncate", &files.log, e))?;
+        Ok(Segment {
+            base_offset,
+            files,
+            file,
+            len: AtomicU64::new(0),
+            next_offset: AtomicU64::new(base_offset),
+            max_timestamp_ms: AtomicI64::new(NO_TIMESTAMP),
+            indexes: RwLock::new(Indexes::default()),
+            mapping: OnceLock::new(),
+            created_ms: now_ms,
+            io,
+        })
+    }
+
+    /// Opens an existing segment with recovery (see [`OpenMode`]). For a sealed segment, the
+    /// mapping is created too.
+    pub(crate) fn open(
+        dir: &Path,
+        base_offset: u64,
+        io: Arc<dyn Io>,
+        mode: OpenMode,
+        interval: u32,
+        now_ms: i64,
+    ) -> Result<Segment, StorageError> {
+        let files = Arc::new(SegmentFiles::new(dir, base_offset, io.clone()));
+        let file = io
+            .open(&files.log, false)
+            .map_err(|e| StorageError::io("open", &files.log, e))?;
+        let file_len = file
+            .len()
+            .map_err(|e| StorageError::io("stat", &files.log, e))?;
+        let trusted = match mode {
+            OpenMode::Sealed => {
+                load_indexes(io.as_ref(), &files, file.as_ref(), base_offset, file_len)?
+            }
+            OpenMode::Active => None,
+        };
+        let rebuilt = trusted.is_none();
+        let (len, next, indexer) = match trusted {
+            Some(found) => found,
+            None => {
+                let scan = scan_log(file.as_ref(), &files.log, base_offset, interval)?;
+                if let Some(ScanFailure {
+                    position,
+                    reason,
+                    mid_log,
+                }) = scan.failure
+                {
+                    if mode == OpenMode::Sealed || mid_log {
+                        return Err(StorageError::corrupt(&files.log, position, reason));
+                    }
+                    tracing::warn!(
+                        path = %files.log.display(),
+                        position,
+                        reason = %reason,
+                        "truncating a torn tail"
+                    );
+                    file.set_len(scan.valid_len)
+                        .map_err(|e| StorageError::io("truncate", &files.log, e))?;
+                    file.sync_data()
+                        .map_err(|e| StorageError::io("fsync", &files.log, e))?;
+                }
+                (scan.valid_len, scan.next_offset, scan.indexer)
+            }
+        };
+        let segment = Segment {
+            base_offset,
+            files,
+            file,
+            len: AtomicU64::new(len),
+            next_offset: AtomicU64::new(next),
+            max_timestamp_ms: AtomicI64::new(indexer.max_timestamp_ms().unwrap_or(NO_TIMESTAMP)),
+            indexes: RwLock::new(Indexes { indexer }),
+            mapping: OnceLock::new(),
+            created_ms: now_ms,
+            io,
+        };
+        if mode == OpenMode::Sealed {
+            if rebuilt {
+                tracing::info!(path = %segment.files.index.display(), "rebuilt segment indexes");
+                segment.indexes_mut().indexer.close_times();
+                segment.write_indexes()?;
+            }
+            segment.map()?;
+        }
+        Ok(segment)
+    }
+
+    fn indexes(&self) -> RwLockReadGuard<'_, Indexes> {
+        self.indexes.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn indexes_mut(&self) -> RwLockWriteGuard<'_, Indexes> {
+        self.indexes.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn log_path(&self) -> &Path {
+        &self.files.log
+    }
+
+    /// Bytes of whole batches.
+    pub(crate) fn len(&self) -> u64 {
+        self.len.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Offset after the last batch (base offset when empty).
+    pub(crate) fn next_offset(&self) -> u64 {
+        self.next_offset.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn max_timestamp_ms(&self) -> Option<i64> {
+        let ts = self.max_timestamp_ms.load(Ordering::Acquire);
+        (ts != NO_TIMESTAMP).then_some(ts)
+    }
+
+    /// Appends one stamped, validated batch at the end. Single writer (the log's append lock).
+    pub(crate) fn append(
+        &self,
+        batch: &[u8],
+        h: &Header,
+        interval: u32,
+    ) -> Result<(), StorageError> {
+        let pos = self.len();
+        write_all_at(self.file.as_ref(), batch, pos)
+            .map_err(|e| StorageError::io("write", &self.files.log, e))?;
+        self.indexes_mut()
+            .indexer
+            .on_batch(self.base_offset, h, pos, interval);
+        self.max_timestamp_ms
+            .fetch_max(h.max_timestamp_ms, Ordering::AcqRel);
+        self.next_offset.store(h.last_offset + 1, Ordering::Release);
+        // Published last: readers only see bytes that are fully written.
+        self.len.store(pos + batch.len() as u64, Ordering::Release);
+        Ok(())
+    }
+
+    /// fsyncs the log file.
+    pub(crate) fn sync(&self) -> Result<(), StorageError> {
+        self.file
+            .sync_data()
+            .map_err(|e| StorageError::io("fsync", &self.files.log, e))
+    }
+
+    /// Seals the segment: fsync, write the indexes (crash-safely), map it for reads.
+    pub(crate) fn seal(&self) -> Result<(), StorageError> {
+        self.sync()?;
+        self.indexes_mut().indexer.close_times();
+        self.write_indexes()?;
+        self.map()
+    }
+
+    fn write_indexes(&self) -> Result<(), StorageError> {
+        let (offsets, times) = {
+            let ix = self.indexes();
+            (
+                index::encode_offsets(&ix.indexer.offsets),
+                index::encode_times(&ix.indexer.times),
+            )
+        };
+        write_index_file(self.io.as_ref(), &self.files.index, &offsets)?;
+        write_index_file(self.io.as_ref(), &self.files.time_index, &times)
+    }
+
+    fn map(&self) -> Result<(), StorageError> {
+        let len = self.len();
+        let mapping = match self.file.std_file() {
+            Some(file) if len > 0 => {
+                let map = Mapping::map(file, len)
+                    .map_err(|e| StorageError::io("mmap", &self.files.log, e))?;
+                Some(Arc::new(SealedMap {
+                    map,
+                    _files: self.files.clone(),
+                }))
+            }
+            _ => None,
+        };
+        // A second seal keeps the first mapping (same immutable bytes).
+        let _ = self.mapping.set(mapping);
+        Ok(())
+    }
+
+    /// Marks the files for deletion once the segment and every mapping of it are dropped.
+    pub(crate) fn retire(&self) {
+        self.files.delete_on_drop.store(true, Ordering::Release);
+    }
+
+    fn mapped(&self) -> Option<&Arc<SealedMap>> {
+        self.mapping.get().and_then(Option::as_ref)
+    }
+
+    /// `n` bytes at `pos` (within `len`), from the mapping or the file.
+    fn bytes_at(&self, pos: u64, n: usize) -> Result<Bytes, StorageError> {
+        if let Some(map) = self.mapped() {
+            let start = pos as usize;
+            return Ok(Bytes::from_owner(MappedSlice::new(
+                map.clone(),
+                start,
+                start + n,
+            )));
+        }
+        let mut buf = vec![0u8; n];
+        read_exact_at(self.file.as_ref(), &mut buf, pos)
+            .map_err(|e| StorageError::io("read", &self.files.log, e))?;
+        Ok(Bytes::from(buf))
+    }
+
+    /// The header of the batch at `pos`, checked to start at `expected_base`.
+    fn header_at(&self, pos: u64, expected_base: u64) -> Result<Header, StorageError> {
+        let len = self.len();
+        if pos + BATCH_HEADER_BYTES as u64 > len {
+            return Err(StorageError::corrupt(
+                &self.files.log,
+                pos,
+                "batch header runs past the end of the segment",
+            ));
+        }
+        let h = if let Some(map) = self.mapped() {
+            let start = pos as usize;
+            decode_header(&(**map).as_ref()[start..start + BATCH_HEADER_BYTES])
+        } else {
+            let mut head = [0u8; BATCH_HEADER_BYTES];
+            read_exact_at(self.file.as_ref(), &mut head, pos)
+                .map_err(|e| StorageError::io("read", &self.files.log, e))?;
+            decode_header(&head)
+        }
+        .map_err(|reason| StorageError::corrupt(&self.files.log, pos, reason))?;
+        if h.base_offset != expected_base || pos + h.total_len > len {
+            return Err(StorageError::corrupt(
+                &self.files.log,
+                pos,
+                format!(
+                    "batch at base offset {} ({} bytes) where base offset {expected_base} within {len} bytes was expected",
+                    h.base_offset, h.total_len
+                ),
+            ));
+        }
+        Ok(h)
+    }
+
+    /// Position and header of the batch holding `offset`, or of the first batch after it.
+    /// `None` when the segment ends before `offset`.
+    pub(crate) fn locate(&self, offset: u64) -> Result<Option<(u64, Header)>, StorageError> {
+        let len = self.len();
+        if offset >= self.next_offset() || len == 0 {
+            return Ok(None);
+        }
+        let relative = offset
+            .saturating_sub(self.base_offset)
+            .min(u64::from(u32::MAX)) as u32;
+        let start = {
+            let ix = self.indexes();
+            index::floor_offset(&ix.indexer.offsets, relative)
+        };
+        let from = start.map_or((0, self.base_offset), |e| {
+            (
+                u64::from(e.position),
+                self.base_offset + u64::from(e.relative_offset),
+            )
+        });
+        match self.walk_to(offset, from, len) {
+            // An index entry that does not match the log is a bad hint, not bad data: walk
+            // from the start of the segment instead, which fails only if the log is damaged.
+            Err(_) if from.0 != 0 => self.walk_to(offset, (0, self.base_offset), len),
+            other => other,
+        }
+    }
+
+    fn walk_to(
+        &self,
+        offset: u64,
+        (mut pos, mut expected): (u64, u64),
+        len: u64,
+    ) -> Result<Option<(u64, Header)>, StorageError> {
+        while pos < len {
+            let h = self.header_at(pos, expected)?;
+            if h.last_offset >= offset {
+                return Ok(Some((pos, h)));
+            }
+            pos += h.total_len;
+            expected = h.last_offset + 1;
+        }
+        Ok(None)
+    }
+
+    /// Whole batches from the one holding `offset` (or the next), at most `max_bytes` but at
+    /// least one batch. Every batch's CRC and position in the offset sequence is checked.
+    pub(crate) fn read(
+        &self,
+        offset: u64,
+        max_bytes: usize,
+    ) -> Result<Option<Bytes>, StorageError> {
+        let Some((start, first)) = self.locate(offset)? else {
+            return Ok(None);
+        };
+        let len = self.len();
+        let mut end = start + first.total_len;
+        let mut expected = first.last_offset + 1;
+        // Extend over following batches while they fit the budget.
+        while end < len {
+            let h = self.header_at(end, expected)?;
+            if end - start + h.total_len > max_bytes as u64 {
+                break;
+            }
+            end += h.total_len;
+            expected = h.last_offset + 1;
+        }
+        let bytes = self.bytes_at(start, (end - start) as usize)?;
+        self.verify(&bytes, start, first.base_offset)?;
+        Ok(Some(bytes))
+    }
+
+    /// Checks the CRC and offset continuity of every batch in `bytes` (read from `start`).
+    fn verify(&self, bytes: &[u8], start: u64, mut expected: u64) -> Result<(), StorageError> {
+        let mut at = 0usize;
+        while at < bytes.len() {
+            let pos = start + at as u64;
+            let view = RecordBatchView::parse(&bytes[at..])
+                .map_err(|e| StorageError::corrupt(&self.files.log, pos, e.to_string()))?;
+            view.verify_crc()
+                .map_err(|e| StorageError::corrupt(&self.files.log, pos, e.to_string()))?;
+            let h = view.header();
+            if h.base_offset != expected {
+                return Err(StorageError::corrupt(
+                    &self.files.log,
+                    pos,
+                    format!(
+                        "batch base offset {} where {expected} was expected",
+                        h.base_offset
+                    ),
+                ));
+            }
+            expected = h.last_offset() + 1;
+            at += view.as_bytes().len();
+        }
+        Ok(())
+    }
+
+    /// First record with timestamp >= `timestamp_ms`: (offset, timestamp).
+    pub(crate) fn offset_for_timestamp(
+        &self,
+        timestamp_ms: i64,
+    ) -> Result<Option<(u64, i64)>, StorageError> {
+        if self.max_timestamp_ms().map_or(true, |m| m < timestamp_ms) {
+            return Ok(None);
+        }
+        let skip_to = {
+            let ix = self.indexes();
+            index::last_below(&ix.indexer.times, timestamp_ms).map_or(self.base_offset, |e| {
+                self.base_offset + u64::from(e.relative_offset) + 1
+            })
+        };
+        let mut offset = skip_to;
+        while let Some((pos, h)) = self.locate(offset)? {
+            if h.max_timestamp_ms >= timestamp_ms {
+                let bytes = self.bytes_at(pos, h.total_len as usize)?;
+                self.verify(&bytes, pos, h.base_offset)?;
+                let view = RecordBatchView::parse(&bytes)
+                    .map_err(|e| StorageError::corrupt(&self.files.log, pos, e.to_string()))?;
+                for record in view.records() {
+                    let record = record
+                        .map_err(|e| StorageError::corrupt(&self.files.log, pos, e.to_string()))?;
+                    if record.offset >= offset && record.timestamp_ms >= timestamp_ms {
+                        return Ok(Some((record.offset, record.timestamp_ms)));
+                    }
+                }
+            }
+            offset = h.last_offset + 1;
+        }
+        Ok(None)
+    }
+
+    /// Calls `f` with every batch of the segment, in order, each CRC-checked.
+    pub(crate) fn for_each_batch(
+        &self,
+        mut f: impl FnMut(RecordBatchView<'_>) -> Result<(), StorageError>,
+    ) -> Result<(), StorageError> {
+        let len = self.len();
+        let mut pos = 0u64;
+        let mut expected = self.base_offset;
+        while pos < len {
+            let h = self.header_at(pos, expected)?;
+            let bytes = self.bytes_at(pos, h.total_len as usize)?;
+            self.verify(&bytes, pos, expected)?;
+            let view = RecordBatchView::parse(&bytes)
+                .map_err(|e| StorageError::corrupt(&self.files.log, pos, e.to_string()))?;
+            f(view)?;
+            pos += h.total_len;
+            expected = h.last_offset + 1;
+        }
+        Ok(())
+    }
+}
+
+fn write_index_file(io: &dyn Io, path: &Path, bytes: &[u8]) -> Result<(), StorageError> {
+    crate::storage::fsutil::write_file_atomic(io, path, bytes)
+}
+
+/// Loads and cross-checks a sealed segment's indexes against its log without reading the whole
+/// log: the first and last indexed batches must sit where the index says, and the batches after
+/// the last entry must end exactly at the end of the file. `None` = rebuild from a full scan.
+fn load_indexes(
+    io: &dyn Io,
+    files: &SegmentFiles,
+    file: &dyn IoFile,
+    base_offset: u64,
+    file_len: u64,
+) -> Result<Option<(u64, u64, Indexer)>, StorageError> {
+    let Some(offset_bytes) = read_file(io, &files.index)? else {
+        return Ok(None);
+    };
+    let Some(time_bytes) = read_file(io, &files.time_index)? else {
+        return Ok(None);
+    };
+    let Some(offsets) = index::decode_offsets(&offset_bytes, file_len) else {
+        return Ok(None);
+    };
+    let Some(times) = index::decode_times(&time_bytes) else {
+        return Ok(None);
+    };
+    if file_len == 0 {
+        let indexer = Indexer::default();
+        return Ok(times.is_empty().then_some((0, base_offset, indexer)));
+    }
+    let (Some(first), Some(last)) = (offsets.first(), offsets.last()) else {
+        return Ok(None);
+    };
+    let mut reader = ChunkReader {
+        file,
+        path: &files.log,
+        file_len,
+        buf: Vec::new(),
+        buf_start: 0,
+    };
+    if first.relative_offset != 0 {
+        return Ok(None);
+    }
+    // Walk the tail after the last entry: headers only, dense offsets, ends at EOF.
+    let mut pos = u64::from(last.position);
+    let mut expected = base_offset + u64::from(last.relative_offset);
+    let mut max_ts = times.last().map(|t| t.max_timestamp_ms);
+    let mut last_relative = None;
+    while pos < file_len {
+        let Some(head) = reader.get(pos, BATCH_HEADER_BYTES)? else {
+            return Ok(None);
+        };
+        let Ok(h) = decode_header(head) else {
+            return Ok(None);
+        };
+        if h.base_offset != expected
+            || pos + h.total_len > file_len
+            || h.last_offset - base_offset > u64::from(u32::MAX)
+        {
+            return Ok(None);
+        }
+        max_ts = Some(max_ts.map_or(h.max_timestamp_ms, |m| m.max(h.max_timestamp_ms)));
+        last_relative = Some((h.last_offset - base_offset) as u32);
+        pos += h.total_len;
+        expected = h.last_offset + 1;
+    }
+    if pos != file_len {
+        return Ok(None);
+    }
+    // Sealing always closes the time index at the segment's last offset.
+    if times.last().map(|t| t.relative_offset) != last_relative {
+        return Ok(None);
+    }
+    let indexer = Indexer::restored(offsets, times, max_ts, last_relative);
+    Ok(Some((file_len, expected, indexer)))
+}
+
+impl Indexer {
+    fn restored(
+        offsets: Vec<OffsetEntry>,
+        times: Vec<TimeEntry>,
+        max_timestamp_ms: Option<i64>,
+        last_relative_offset: Option<u32>,
+    ) -> Indexer {
+        Indexer {
+            offsets,
+            times,
+            // A restored segment is sealed; no more entries are added.
+            bytes_since_entry: 0,
+            max_timestamp_ms,
+            last_relative_offset,
+        }
+    }
+}

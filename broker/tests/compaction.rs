@@ -1,0 +1,125 @@
+//! Scenario: key compaction keeps the newest record per key, preserves offsets, keeps records
+//! without a key, and drops tombstones only after `delete.retention.ms`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::*;
+use rustlog_broker::storage::{CleanupPolicy, LogConfig, PartitionLog};
+
+fn config() -> LogConfig {
+    LogConfig {
+        cleanup_policy: CleanupPolicy::Compact,
+        delete_retention_ms: 1_000,
+        ..small_config(400)
+    }
+}
+
+fn put(log: &PartitionLog, key: &str, value: Option<&str>, ts: i64) -> u64 {
+    log.append(&batch(&[(
+        ts,
+        Some(key.as_bytes().to_vec()),
+        value.map(|v| v.as_bytes().to_vec()),
+    )]))
+    .unwrap()
+    .base_offset
+}
+
+fn live(records: &[Rec]) -> Vec<(String, Option<String>, u64)> {
+    records
+        .iter()
+        .map(|r| {
+            (
+                String::from_utf8(r.key.clone().unwrap_or_default()).unwrap(),
+                r.value.clone().map(|v| String::from_utf8(v).unwrap()),
+                r.offset,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn compaction_keeps_the_newest_value_per_key_with_original_offsets() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path(), config());
+    for round in 0..10 {
+        for key in ["a", "b", "c"] {
+            put(&log, key, Some(&format!("{key}{round}")), 100);
+        }
+    }
+    // A record without a key is always kept.
+    log.append(&batch(&[(100, None, Some(b"nokey".to_vec()))]))
+        .unwrap();
+    put(&log, "a", Some("a-final"), 100);
+    log.roll().unwrap();
+    let hw = log.high_watermark();
+    let before_size = log.info().size_bytes;
+    let stats = log.compact(200).unwrap();
+    assert!(
+        stats.segments_rewritten > 0 && stats.records_removed == 28,
+        "{stats:?}"
+    );
+    assert!(log.info().size_bytes < before_size);
+    assert_eq!(log.high_watermark(), hw);
+    let kept = live(&read_all(&log));
+    assert_eq!(
+        kept,
+        vec![
+            ("b".into(), Some("b9".into()), 28),
+            ("c".into(), Some("c9".into()), 29),
+            ("".into(), Some("nokey".into()), 30),
+            ("a".into(), Some("a-final".into()), 31),
+        ]
+    );
+    // Any offset in a removed range reads from the next kept record.
+    assert_eq!(decode(&log.read(5, 1).unwrap().records)[0].offset, 28);
+    assert_eq!(
+        log.append(&simple_batch("next", 1, 1)).unwrap().base_offset,
+        hw
+    );
+    drop(log);
+    let log = open(dir.path(), config());
+    assert_eq!(live(&read_all(&log))[..4], kept[..]);
+    // Nothing new: a second pass rewrites nothing.
+    assert_eq!(log.compact(200).unwrap().segments_rewritten, 0);
+}
+
+#[test]
+fn tombstones_survive_delete_retention_then_disappear() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path(), config());
+    put(&log, "x", Some("1"), 5_000);
+    put(&log, "y", Some("1"), 5_000);
+    put(&log, "x", None, 5_000);
+    log.roll().unwrap();
+    log.maintain(5_500).unwrap();
+    // x's value is gone, its tombstone stays (500 ms old < 1000 ms).
+    assert_eq!(
+        live(&read_all(&log)),
+        vec![("y".into(), Some("1".into()), 1), ("x".into(), None, 2)]
+    );
+    // Maintenance knows a tombstone is pending and compacts again once it expired.
+    log.maintain(6_000).unwrap();
+    assert_eq!(
+        live(&read_all(&log)),
+        vec![("y".into(), Some("1".into()), 1)]
+    );
+    assert_eq!(log.high_watermark(), 3);
+}
+
+#[test]
+fn a_key_rewritten_in_the_active_segment_is_compacted_out_of_sealed_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path(), config());
+    put(&log, "k", Some("old"), 1);
+    log.roll().unwrap();
+    put(&log, "k", Some("new"), 1);
+    log.compact(10).unwrap();
+    assert_eq!(
+        live(&read_all(&log)),
+        vec![("k".into(), Some("new".into()), 1)]
+    );
+    assert_eq!(log.log_start_offset(), 0);
+    // Reading from offset 0 (now an empty segment) lands on the next record.
+    assert_eq!(decode(&log.read(0, 100).unwrap().records)[0].offset, 1);
+}

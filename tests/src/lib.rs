@@ -1,0 +1,642 @@
+//! `rustlog-tests`: the shared harness of the cross-crate end-to-end tests.
+//!
+//! Module map (all in this file, it is small):
+//! - [`broker_binary`]: builds `rustlog-broker` once per test process (same profile and target
+//!   dir as the running test) and returns its path.
+//! - [`BrokerProcess`]: a real broker process on `127.0.0.1:0` in a data dir; learns its bound
+//!   addresses from the `rustlog-broker listening on ...` line; SIGKILL / SIGTERM / restart.
+//! - [`RawClient`]: a tiny blocking protocol client over `std::net::TcpStream` built only on
+//!   `rustlog-protocol` (send typed requests or raw bytes, read typed responses).
+//! - batch helpers: [`batch_of`], [`records_of`].
+//!
+//! Tests live under `tests/tests/`, one scenario family per file.
+
+use bytes::{Buf, BytesMut};
+use rustlog_protocol::frame::decode_response_frame;
+use rustlog_protocol::limits::FRAME_BYTES_MAX;
+use rustlog_protocol::messages::fetch::{FetchPartition, FetchPartitionResponse, FetchRequest};
+use rustlog_protocol::messages::produce::{Acks, ProducePartition, ProduceRequest};
+use rustlog_protocol::{
+    ApiKey, ErrorCode, RecordBatchBuilder, Request, Response, ResponseBody, ResponseFrame,
+};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// How long a test waits for a broker to print its listening line.
+pub const BROKER_START_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a test waits for a broker to exit after SIGTERM.
+pub const BROKER_STOP_TIMEOUT: Duration = Duration::from_secs(30);
+/// Socket read timeout of [`RawClient`]: a hung broker fails the test instead of hanging it.
+pub const CLIENT_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// The line prefix the broker prints on stdout once it is listening.
+pub const LISTENING_PREFIX: &str = "rustlog-broker listening on ";
+
+/// The workspace root (this crate lives in `<root>/tests`).
+pub fn workspace_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(Path::to_path_buf).unwrap_or(manifest)
+}
+
+/// The profile dir (`<target>/debug` or `<target>/release`) the running test binary lives in.
+fn profile_dir() -> Option<PathBuf> {
+    // Test executables live in `<target>/<profile>/deps/<name>-<hash>`.
+    let exe = std::env::current_exe().ok()?;
+    let deps = exe.parent()?;
+    Some(deps.parent()?.to_path_buf())
+}
+
+/// Builds `rustlog-broker` once per test process and returns the binary's path.
+///
+/// `RUSTLOG_BROKER_BIN` overrides the path (skips the build).
+pub fn broker_binary() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Ok(path) = std::env::var("RUSTLOG_BROKER_BIN") {
+            return PathBuf::from(path);
+        }
+        let profile_dir = profile_dir().unwrap_or_else(|| workspace_root().join("target/debug"));
+        let release = profile_dir
+            .file_name()
+            .is_some_and(|name| name == "release");
+        let target_dir = profile_dir
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| workspace_root().join("target"));
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+        let mut cmd = Command::new(cargo);
+        cmd.current_dir(workspace_root())
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "rustlog-broker",
+                "--bin",
+                "rustlog-broker",
+            ])
+            .env("CARGO_TARGET_DIR", &target_dir);
+        if release {
+            cmd.arg("--release");
+        }
+        let status = cmd.status();
+        match status {
+            Ok(status) if status.success() => {}
+            other => panic!("building rustlog-broker failed: {other:?}"),
+        }
+        profile_dir.join(format!("rustlog-broker{}", std::env::consts::EXE_SUFFIX))
+    })
+}
+
+/// A `rustlog-broker` process on free loopback ports. Killed (SIGKILL) on drop.
+#[derive(Debug)]
+pub struct BrokerProcess {
+    child: Option<Child>,
+    data_dir: PathBuf,
+    extra_args: Vec<String>,
+    addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
+    log_path: PathBuf,
+}
+
+impl BrokerProcess {
+    /// Starts a broker on `127.0.0.1:0` (protocol and metrics) with `data_dir`, plus `extra_args`.
+    pub fn start(data_dir: &Path, extra_args: &[&str]) -> BrokerProcess {
+        let extra_args: Vec<String> = extra_args.iter().map(|s| s.to_string()).collect();
+        let (child, addr, metrics_addr, log_path) = spawn_broker(data_dir, &extra_args);
+        BrokerProcess {
+            child: Some(child),
+            data_dir: data_dir.to_path_buf(),
+            extra_args,
+            addr,
+            metrics_addr,
+            log_path,
+        }
+    }
+
+    /// The protocol address the broker bound.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The metrics address, when the metrics listener is on.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
+    }
+
+    /// The broker's process id.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// The file the broker's stderr (its logs) goes to.
+    pub fn log_path(&self) -> &Path {
+        &self.log_path
+    }
+
+    /// The broker's logs so far.
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// A new raw client connected to this broker.
+    pub fn client(&self) -> RawClient {
+        RawClient::connect(self.addr)
+    }
+
+    /// SIGKILL: the process dies at once, nothing is flushed.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// SIGTERM, then waits for the exit; returns the exit status.
+    pub fn terminate(&mut self) -> ExitStatus {
+        let mut child = self.child.take().expect("broker already stopped");
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("run kill -TERM");
+        assert!(status.success(), "kill -TERM failed");
+        let deadline = Instant::now() + BROKER_STOP_TIMEOUT;
+        loop {
+            if let Some(status) = child.try_wait().expect("wait for broker") {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("broker did not exit within {BROKER_STOP_TIMEOUT:?} of SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Starts the broker again on the same data dir and arguments (new ports). Kills the old
+    /// process first if it still runs.
+    pub fn restart(&mut self) {
+        self.kill9();
+        let (child, addr, metrics_addr, log_path) = spawn_broker(&self.data_dir, &self.extra_args);
+        self.child = Some(child);
+        self.addr = addr;
+        self.metrics_addr = metrics_addr;
+        self.log_path = log_path;
+    }
+}
+
+impl Drop for BrokerProcess {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+fn spawn_broker(
+    data_dir: &Path,
+    extra_args: &[String],
+) -> (Child, SocketAddr, Option<SocketAddr>, PathBuf) {
+    static RUN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let run = RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let log_path = data_dir.with_extension(format!("broker-{}-{run}.log", std::process::id()));
+    let log = std::fs::File::create(&log_path).expect("create broker log file");
+    let mut cmd = Command::new(broker_binary());
+    cmd.arg("--data-dir")
+        .arg(data_dir)
+        .args(["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"])
+        .args(extra_args)
+        .env(
+            "RUST_LOG",
+            std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(log));
+    let mut child = cmd.spawn().expect("spawn rustlog-broker");
+    let stdout = child.stdout.take().expect("broker stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        for line in lines.by_ref() {
+            let Ok(line) = line else { break };
+            if let Some(rest) = line.strip_prefix(LISTENING_PREFIX) {
+                let _ = tx.send(rest.to_string());
+            }
+        }
+    });
+    let Ok(rest) = rx.recv_timeout(BROKER_START_TIMEOUT) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        let logs = std::fs::read_to_string(&log_path).unwrap_or_default();
+        panic!("broker did not print its listening line; logs:\n{logs}");
+    };
+    let (addr, metrics_addr) = parse_listening_line(&rest).expect("parse listening line");
+    (child, addr, metrics_addr, log_path)
+}
+
+/// Parses `127.0.0.1:7400 metrics 127.0.0.1:7401` (or `metrics off`).
+pub fn parse_listening_line(rest: &str) -> Option<(SocketAddr, Option<SocketAddr>)> {
+    let mut words = rest.split_whitespace();
+    let addr = words.next()?.parse().ok()?;
+    let metrics = match (words.next(), words.next()) {
+        (Some("metrics"), Some("off")) | (None, None) => None,
+        (Some("metrics"), Some(addr)) => Some(addr.parse().ok()?),
+        _ => return None,
+    };
+    Some((addr, metrics))
+}
+
+/// A blocking protocol client for tests: typed requests, raw bytes, pipelining.
+#[derive(Debug)]
+pub struct RawClient {
+    stream: TcpStream,
+    buf: BytesMut,
+    next_correlation_id: u32,
+}
+
+impl RawClient {
+    /// Connects (panics on failure: this is a test helper).
+    pub fn connect(addr: SocketAddr) -> RawClient {
+        let stream = TcpStream::connect(addr).expect("connect to broker");
+        RawClient::from_stream(stream)
+    }
+
+    /// Wraps a connected stream.
+    pub fn from_stream(stream: TcpStream) -> RawClient {
+        stream.set_nodelay(true).expect("set nodelay");
+        stream
+            .set_read_timeout(Some(CLIENT_READ_TIMEOUT))
+            .expect("set read timeout");
+        RawClient {
+            stream,
+            buf: BytesMut::new(),
+            next_correlation_id: 1,
+        }
+    }
+
+    /// The underlying socket.
+    pub fn stream(&mut self) -> &mut TcpStream {
+        &mut self.stream
+    }
+
+    /// Writes raw bytes.
+    pub fn send_raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.stream.write_all(bytes)
+    }
+
+    /// Sends a request without waiting; returns its correlation id.
+    pub fn send(&mut self, request: &Request) -> u32 {
+        let correlation_id = self.next_correlation_id;
+        self.next_correlation_id = self.next_correlation_id.wrapping_add(1);
+        let mut out = BytesMut::new();
+        request
+            .encode_frame(correlation_id, &mut out)
+            .expect("encode request");
+        self.stream.write_all(&out).expect("write request");
+        correlation_id
+    }
+
+    /// Reads the next response frame; `Err` when the broker closed the connection or it failed.
+    pub fn read_frame(&mut self) -> std::io::Result<ResponseFrame> {
+        loop {
+            match decode_response_frame(&mut self.buf, FRAME_BYTES_MAX) {
+                Ok(Some(frame)) => return Ok(frame),
+                Ok(None) => {}
+                Err(err) => {
+                    return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, err));
+                }
+            }
+            let mut chunk = [0u8; 64 * 1024];
+            let n = self.stream.read(&mut chunk)?;
+            if n == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    /// True when the broker closed the connection (EOF or reset) before sending anything more.
+    pub fn is_closed_by_broker(&mut self) -> bool {
+        match self.read_frame() {
+            Ok(_) => false,
+            Err(err) => matches!(
+                err.kind(),
+                std::io::ErrorKind::UnexpectedEof
+                    | std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::BrokenPipe
+            ),
+        }
+    }
+
+    /// Reads the next response and decodes it as an answer to `api`; checks the correlation id.
+    pub fn receive(&mut self, api: ApiKey, correlation_id: u32) -> ResponseBody {
+        let frame = self.read_frame().expect("read response frame");
+        assert_eq!(
+            frame.header.correlation_id, correlation_id,
+            "responses must come in request order"
+        );
+        Response::decode(api, &frame).expect("decode response")
+    }
+
+    /// Sends a request and waits for its answer.
+    pub fn call(&mut self, request: impl Into<Request>) -> ResponseBody {
+        let request = request.into();
+        let api = request.api_key();
+        let correlation_id = self.send(&request);
+        self.receive(api, correlation_id)
+    }
+
+    /// Sends a request and returns the successful response, panicking on an error response.
+    pub fn call_ok(&mut self, request: impl Into<Request>) -> Response {
+        match self.call(request) {
+            ResponseBody::Ok(response) => response,
+            ResponseBody::Err { code, message } => panic!("broker error {code}: {message}"),
+        }
+    }
+
+    /// Sends a request that must fail; returns the error code and message.
+    pub fn call_err(&mut self, request: impl Into<Request>) -> (ErrorCode, String) {
+        match self.call(request) {
+            ResponseBody::Ok(response) => panic!("expected an error, got {response:?}"),
+            ResponseBody::Err { code, message } => (code, message),
+        }
+    }
+
+    /// Creates a topic with `partitions` partitions and config overrides.
+    pub fn create_topic(&mut self, name: &str, partitions: u32, config: &[(&str, &str)]) {
+        use rustlog_protocol::messages::create_topic::CreateTopicRequest;
+        let config = config
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        self.call_ok(CreateTopicRequest {
+            name: name.to_string(),
+            partitions,
+            config,
+        });
+    }
+
+    /// Produces one batch of `values` to one partition; returns the base offset.
+    pub fn produce(&mut self, topic: &str, partition: u32, acks: Acks, values: &[&[u8]]) -> u64 {
+        let response = self.call_ok(produce_request(topic, partition, acks, values));
+        let Response::Produce(response) = response else {
+            panic!("not a produce response: {response:?}")
+        };
+        let p = response.partitions.first().expect("one partition answer");
+        assert_eq!(
+            p.error_code,
+            ErrorCode::None,
+            "produce failed: {}",
+            p.error_message
+        );
+        p.base_offset
+    }
+
+    /// Fetches one partition from `offset` (no waiting) and returns the partition answer.
+    pub fn fetch(&mut self, topic: &str, partition: u32, offset: u64) -> FetchPartitionResponse {
+        self.fetch_wait(topic, partition, offset, 0, 1)
+    }
+
+    /// Fetches with long-poll parameters.
+    pub fn fetch_wait(
+        &mut self,
+        topic: &str,
+        partition: u32,
+        offset: u64,
+        max_wait_ms: u32,
+        min_bytes: u32,
+    ) -> FetchPartitionResponse {
+        let response = self.call_ok(fetch_request(
+            topic,
+            partition,
+            offset,
+            max_wait_ms,
+            min_bytes,
+        ));
+        let Response::Fetch(mut response) = response else {
+            panic!("not a fetch response: {response:?}")
+        };
+        response.partitions.pop().expect("one partition answer")
+    }
+
+    /// Reads every record value of a partition from `offset` up to the high watermark.
+    pub fn fetch_all_values(&mut self, topic: &str, partition: u32, offset: u64) -> Vec<Vec<u8>> {
+        let mut values = Vec::new();
+        let mut next = offset;
+        loop {
+            let p = self.fetch(topic, partition, next);
+            assert_eq!(p.error_code, ErrorCode::None, "fetch failed at {next}");
+            for (record_offset, _key, value) in records_of(&p.records) {
+                if record_offset >= next {
+                    values.push(value.unwrap_or_default());
+                    next = record_offset + 1;
+                }
+            }
+            if next >= p.high_watermark {
+                return values;
+            }
+        }
+    }
+}
+
+/// A produce request of one batch holding `values` (no keys) for one partition.
+pub fn produce_request(
+    topic: &str,
+    partition: u32,
+    acks: Acks,
+    values: &[&[u8]],
+) -> ProduceRequest {
+    ProduceRequest {
+        acks,
+        timeout_ms: 30_000,
+        partitions: vec![ProducePartition {
+            topic: topic.to_string(),
+            partition,
+            batch: batch_of(values).into(),
+        }],
+    }
+}
+
+/// A fetch request for one partition.
+pub fn fetch_request(
+    topic: &str,
+    partition: u32,
+    offset: u64,
+    max_wait_ms: u32,
+    min_bytes: u32,
+) -> FetchRequest {
+    FetchRequest {
+        max_wait_ms,
+        min_bytes,
+        max_bytes: 1024 * 1024,
+        partitions: vec![FetchPartition {
+            topic: topic.to_string(),
+            partition,
+            fetch_offset: offset,
+            partition_max_bytes: 1024 * 1024,
+        }],
+    }
+}
+
+/// Encodes one batch of records with `values` (null keys, timestamp now).
+pub fn batch_of(values: &[&[u8]]) -> Vec<u8> {
+    batch_of_keyed(&values.iter().map(|v| (None, Some(*v))).collect::<Vec<_>>())
+}
+
+/// Encodes one batch of `(key, value)` records (timestamp now).
+pub fn batch_of_keyed(records: &[(Option<&[u8]>, Option<&[u8]>)]) -> Vec<u8> {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    let mut builder = RecordBatchBuilder::new();
+    for (key, value) in records {
+        builder
+            .push(now_ms, *key, *value, &[])
+            .expect("record fits");
+    }
+    builder.finish(0)
+}
+
+/// Every record in `records` (whole stored batches) as `(offset, key, value)`.
+pub fn records_of(records: &[u8]) -> Vec<(u64, Option<Vec<u8>>, Option<Vec<u8>>)> {
+    let mut out = Vec::new();
+    for batch in rustlog_protocol::batch::batches(records) {
+        let batch = batch.expect("valid batch in fetch response");
+        batch.verify_crc().expect("batch CRC");
+        for record in batch.records() {
+            let record = record.expect("valid record");
+            out.push((
+                record.offset,
+                record.key.map(<[u8]>::to_vec),
+                record.value.map(<[u8]>::to_vec),
+            ));
+        }
+    }
+    out
+}
+
+/// Reads a whole HTTP/1.0 response from `addr` for `GET path` (for `/metrics`).
+pub fn http_get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(CLIENT_READ_TIMEOUT))?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n")?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_string())
+        .unwrap_or_default();
+    Ok((status, body))
+}
+
+/// Value of one un-labelled or labelled sample line in Prometheus text (`name{labels} value`).
+pub fn metric_value(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .find_map(|line| {
+            let (name, value) = line.rsplit_once(' ')?;
+            (name == series).then(|| value.parse().ok()).flatten()
+        })
+}
+
+/// Reads a big-endian u32 off a buffer (raw-socket tests).
+pub fn read_u32(buf: &mut impl Buf) -> u32 {
+    buf.get_u32()
+}
+
+/// Raises this process's soft open-files limit to at least `wanted` (up to the hard limit), so
+/// tests with many sockets work on machines with a low default. Child brokers inherit it.
+#[allow(unsafe_code)]
+pub fn raise_nofile_limit(wanted: u64) -> u64 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return 0;
+        }
+        if (limit.rlim_cur as u64) < wanted {
+            limit.rlim_cur = (wanted as libc::rlim_t).min(limit.rlim_max);
+            let _ = libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+    limit.rlim_cur as u64
+}
+
+/// Resident memory of a process in KiB (Linux `/proc/<pid>/status`, `VmRSS`).
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|line| line.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// A minimal async protocol client (tokio) for tests with many concurrent connections.
+#[derive(Debug)]
+pub struct AsyncRawClient {
+    stream: tokio::net::TcpStream,
+    buf: BytesMut,
+    next_correlation_id: u32,
+}
+
+impl AsyncRawClient {
+    /// Connects.
+    pub async fn connect(addr: SocketAddr) -> std::io::Result<AsyncRawClient> {
+        let stream = tokio::net::TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        Ok(AsyncRawClient {
+            stream,
+            buf: BytesMut::new(),
+            next_correlation_id: 1,
+        })
+    }
+
+    /// Sends a request and reads its answer.
+    pub async fn call(&mut self, request: impl Into<Request>) -> std::io::Result<ResponseBody> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let request = request.into();
+        let api = request.api_key();
+        let correlation_id = self.next_correlation_id;
+        self.next_correlation_id = self.next_correlation_id.wrapping_add(1);
+        let mut out = BytesMut::new();
+        request
+            .encode_frame(correlation_id, &mut out)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        self.stream.write_all(&out).await?;
+        loop {
+            match decode_response_frame(&mut self.buf, FRAME_BYTES_MAX) {
+                Ok(Some(frame)) => {
+                    if frame.header.correlation_id != correlation_id {
+                        return Err(std::io::Error::new(
+                            std::io::ErrorKind::InvalidData,
+                            "correlation id mismatch",
+                        ));
+                    }
+                    return Response::decode(api, &frame)
+                        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e));
+                }
+                Ok(None) => {}
+                Err(e) => return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, e)),
+            }
+            if self.stream.read_buf(&mut self.buf).await? == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! Many connections and misbehaving ones: 1,000 concurrent clients producing and fetching, the
+//! connection cap, the idle timeout, and a client that never reads its responses.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use rustlog_protocol::frame::decode_response_frame;
+use rustlog_protocol::limits::FRAME_BYTES_MAX;
+use rustlog_protocol::messages::ping::PingRequest;
+use rustlog_protocol::messages::produce::Acks;
+use rustlog_protocol::{ErrorCode, Response, ResponseBody};
+use rustlog_tests::{
+    fetch_request, produce_request, raise_nofile_limit, rss_kib, AsyncRawClient, BrokerProcess,
+};
+use std::io::{Read, Write};
+use std::time::Duration;
+
+const CONNECTIONS: usize = 1000;
+
+#[test]
+fn a_thousand_concurrent_connections_produce_and_fetch() {
+    // Each connection costs a descriptor here and one in the broker.
+    raise_nofile_limit(4 * CONNECTIONS as u64 + 256);
+    let dir = tempfile::tempdir().unwrap();
+    let broker = BrokerProcess::start(&dir.path().join("data"), &[]);
+    let mut admin = broker.client();
+    admin.create_topic("many", 4, &[]);
+    let addr = broker.addr();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async move {
+        let mut clients = Vec::with_capacity(CONNECTIONS);
+        for _ in 0..CONNECTIONS {
+            clients.push(AsyncRawClient::connect(addr).await.unwrap());
+        }
+        // All connections are open at once; now every one produces and fetches.
+        let tasks: Vec<_> = clients
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut client)| {
+                tokio::spawn(async move {
+                    let partition = (i % 4) as u32;
+                    let value = format!("conn-{i}");
+                    let request =
+                        produce_request("many", partition, Acks::Leader, &[value.as_bytes()]);
+                    let ResponseBody::Ok(Response::Produce(p)) =
+                        client.call(request).await.unwrap()
+                    else {
+                        panic!("produce failed")
+                    };
+                    assert_eq!(p.partitions[0].error_code, ErrorCode::None);
+                    let offset = p.partitions[0].base_offset;
+                    let ResponseBody::Ok(Response::Fetch(f)) = client
+                        .call(fetch_request("many", partition, offset, 0, 1))
+                        .await
+                        .unwrap()
+                    else {
+                        panic!("fetch failed")
+                    };
+                    let records = rustlog_tests::records_of(&f.partitions[0].records);
+                    assert!(records
+                        .iter()
+                        .any(|(o, _, v)| *o == offset && v.as_deref() == Some(value.as_bytes())));
+                    client
+                })
+            })
+            .collect();
+        let mut alive = Vec::new();
+        for task in tasks {
+            alive.push(task.await.unwrap());
+        }
+        assert_eq!(alive.len(), CONNECTIONS);
+    });
+    let total: u64 = (0..4)
+        .map(|p| admin.fetch("many", p, 0).high_watermark)
+        .sum();
+    assert_eq!(total, CONNECTIONS as u64);
+}
+
+#[test]
+fn connections_above_the_cap_are_refused_with_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = BrokerProcess::start(&dir.path().join("data"), &["--connections-max", "3"]);
+    let mut held: Vec<_> = (0..3).map(|_| broker.client()).collect();
+    for client in &mut held {
+        assert!(matches!(client.call_ok(PingRequest {}), Response::Ping(_)));
+    }
+    let mut refused = broker.client();
+    let frame = refused.read_frame().unwrap();
+    assert_eq!(
+        frame.header.error_code,
+        ErrorCode::TooManyConnections.code()
+    );
+    assert!(refused.is_closed_by_broker());
+    // Closing one frees a slot.
+    drop(held.pop());
+    std::thread::sleep(Duration::from_millis(200));
+    let mut again = broker.client();
+    assert!(matches!(again.call_ok(PingRequest {}), Response::Ping(_)));
+}
+
+#[test]
+fn idle_connections_are_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = BrokerProcess::start(&dir.path().join("data"), &["--idle-timeout-ms", "300"]);
+    let mut client = broker.client();
+    assert!(matches!(client.call_ok(PingRequest {}), Response::Ping(_)));
+    assert!(client.is_closed_by_broker());
+}
+
+#[test]
+fn a_client_that_never_reads_does_not_grow_broker_memory_past_its_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let queued_max: usize = 4 * 1024 * 1024;
+    let broker = BrokerProcess::start(
+        &dir.path().join("data"),
+        &["--queued-response-bytes-max", &queued_max.to_string()],
+    );
+    let pid = broker.pid().unwrap();
+    let mut admin = broker.client();
+    admin.create_topic("big", 1, &[]);
+    let value = vec![7u8; 512 * 1024];
+    for _ in 0..4 {
+        admin.produce("big", 0, Acks::Leader, &[&value]);
+    }
+    let before_kib = rss_kib(pid).unwrap();
+    // Pipeline fetches of 2 MiB each, never reading: 20,000 of them would be 40 GB of responses.
+    let mut hog = std::net::TcpStream::connect(broker.addr()).unwrap();
+    hog.set_write_timeout(Some(Duration::from_secs(3))).unwrap();
+    let mut request = bytes::BytesMut::new();
+    rustlog_protocol::Request::from(fetch_request("big", 0, 0, 0, 1))
+        .encode_frame(1, &mut request)
+        .unwrap();
+    let mut sent = 0usize;
+    for _ in 0..20_000 {
+        if hog.write_all(&request).is_err() {
+            break; // The broker stopped reading: back-pressure reached us.
+        }
+        sent += 1;
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let after_kib = rss_kib(pid).unwrap();
+    // Budget plus socket buffers plus one oversized in-flight response, with generous slack.
+    let bound_kib = (queued_max as u64 * 4 + 64 * 1024 * 1024) / 1024;
+    assert!(
+        after_kib.saturating_sub(before_kib) < bound_kib,
+        "broker RSS grew from {before_kib} KiB to {after_kib} KiB after {sent} unread fetches"
+    );
+    // Others are still served.
+    assert!(matches!(admin.call_ok(PingRequest {}), Response::Ping(_)));
+    // And the hog gets its answers, in order, once it reads.
+    hog.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut buf = bytes::BytesMut::new();
+    let mut chunk = vec![0u8; 1 << 20];
+    let n = hog.read(&mut chunk).unwrap();
+    buf.extend_from_slice(&chunk[..n]);
+    while decode_response_frame(&mut buf, FRAME_BYTES_MAX)
+        .unwrap()
+        .is_none()
+    {
+        let n = hog.read(&mut chunk).unwrap();
+        assert!(n > 0);
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
