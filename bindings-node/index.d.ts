@@ -9,6 +9,97 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+export declare class NativeAdmin {
+  constructor(options: ClientOptions)
+  connect(): Promise<void>
+  disconnect(): Promise<void>
+  createTopic(name: string, partitions: number, config: Array<ConfigEntry>): Promise<void>
+  deleteTopic(name: string): Promise<void>
+  listTopics(): Promise<Array<string>>
+  describeTopic(name: string): Promise<TopicInfo>
+  listGroups(): Promise<Array<GroupInfo>>
+  describeGroup(groupId: string): Promise<GroupDescriptionInfo>
+}
+
+export declare class NativeConsumer {
+  constructor(options: ClientOptions, consumer: ConsumerOptions)
+  connect(): Promise<void>
+  /**
+   * First call: creates the group consumer (joins on the first poll). Later calls replace
+   * the subscription; the start position (`fromBeginning`) is fixed by the first call.
+   */
+  subscribe(topics: Array<string>, fromBeginning: boolean): Promise<void>
+  /** Up to `maxMessages` messages, waiting at most `waitMs` for the first one. */
+  poll(maxMessages: number, waitMs: number): Promise<Array<ConsumedRecord>>
+  /** Commits `[{ topic, partition, offset }]`, offset being the next one to read. */
+  commit(offsets: Array<OffsetInput>): Promise<void>
+  /** Leaves the group and closes the connections; pending polls end with `Closed`. */
+  disconnect(): Promise<void>
+}
+
+export declare class NativeEmbeddedBroker {
+  /**
+   * Opens (or recovers) `dataDir` and listens on `host:port` (0 = a free port). The metrics
+   * HTTP listener stays off.
+   */
+  static start(dataDir: string, host: string, port: number): Promise<NativeEmbeddedBroker>
+  /** `host:port` clients connect to. */
+  get address(): string
+  /** Stops accepting, ends connections, flushes and fsyncs every partition. Harmless twice. */
+  stop(): Promise<void>
+}
+
+export declare class NativeProducer {
+  constructor(options: ClientOptions, producer: ProducerOptions)
+  /** Connects; harmless when already connected, reconnects after `disconnect`. */
+  connect(): Promise<void>
+  /**
+   * Sends the packed messages of one JS `send` (see `lib/codec.js`): `data` holds each key
+   * then value back to back, `lens` per message [keyLen, valueLen] with -1 for null,
+   * `partitions` -1 for "let the client choose". Resolves to RESULT_ENTRY_BYTES per message.
+   */
+  send(topic: string, data: Buffer, lens: Int32Array, partitions: Int32Array, headers?: Array<Array<HeaderInput> | undefined | null> | undefined | null): Promise<Buffer>
+  /** Resolves when everything sent so far is acknowledged (or failed). */
+  flush(): Promise<void>
+  /** Delivers what is buffered (bounded by the delivery timeout) and closes the connection. */
+  disconnect(): Promise<void>
+}
+
+/** Settings shared by producers, consumers and admins of one `RustLog` object. */
+export interface ClientOptions {
+  /**
+   * `host:port` of the broker; RustLog is single-node, later entries are fallbacks tried in
+   * order when the first cannot be reached.
+   */
+  brokers: Array<string>
+  clientId?: string
+  /** How long one request may wait for its response. */
+  requestTimeoutMs?: number
+}
+
+/** `{ name, value }` of `configEntries`. */
+export interface ConfigEntry {
+  name: string
+  value: string
+}
+
+/** One consumed record. Offsets and timestamps are bigint. */
+export interface ConsumedRecord {
+  topic: string
+  partition: number
+  offset: bigint
+  timestamp: bigint
+  key?: Buffer
+  value?: Buffer
+  headers?: Array<HeaderOutput>
+}
+
+/** `client.consumer({ groupId, sessionTimeout })`. */
+export interface ConsumerOptions {
+  groupId: string
+  sessionTimeoutMs?: number
+}
+
 /** One row of the shared error-code table, for `lib/errors.js`. */
 export interface ErrorCodeInfo {
   code: number
@@ -19,3 +110,84 @@ export interface ErrorCodeInfo {
 
 /** The whole `rustlog_protocol::ErrorCode` table, so JS never keeps its own copy. */
 export declare function errorCodes(): Array<ErrorCodeInfo>
+
+export interface GroupDescriptionInfo {
+  groupId: string
+  state: string
+  generationId: number
+  /** `range` or `round_robin`. */
+  assignor: string
+  members: Array<MemberInfo>
+  offsets: Array<PartitionLagInfo>
+}
+
+export interface GroupInfo {
+  groupId: string
+  state: string
+  generationId: number
+  memberCount: number
+}
+
+/** One header of one message, the value already a Buffer. */
+export interface HeaderInput {
+  name: string
+  value: Buffer
+}
+
+export interface HeaderOutput {
+  name: string
+  value: Buffer
+}
+
+export interface MemberInfo {
+  memberId: string
+  clientId: string
+  topics: Array<string>
+  assignment: Array<TopicPartitionsInfo>
+}
+
+/** `{ topic, partition, offset }` where offset is the next one to read (Kafka semantics). */
+export interface OffsetInput {
+  topic: string
+  partition: number
+  offset: bigint
+}
+
+export interface PartitionInfo {
+  partition: number
+  logStartOffset: bigint
+  highWatermark: bigint
+  sizeBytes: bigint
+  segmentCount: number
+}
+
+export interface PartitionLagInfo {
+  topic: string
+  partition: number
+  /** Next offset the group reads; null when the group never committed here. */
+  committedOffset?: bigint
+  highWatermark: bigint
+  lag: bigint
+}
+
+/** `client.producer({ lingerMs, acks, batchBytesMax, deliveryTimeoutMs })`. */
+export interface ProducerOptions {
+  lingerMs?: number
+  /** `none` | `leader` | `durable` (or `all`, `0`, `1`, `2`). */
+  acks?: string
+  batchBytesMax?: number
+  /** How long a record may take from `send` to its acknowledgement, retries included. */
+  deliveryTimeoutMs?: number
+}
+
+export interface TopicInfo {
+  name: string
+  /** Effective topic config (`cleanup.policy`, `retention.ms`, ...). */
+  config: Record<string, string>
+  partitions: Array<PartitionInfo>
+}
+
+export interface TopicPartitionsInfo {
+  topic: string
+  partitions: Array<number>
+}

@@ -835,4 +835,8 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.NativeAdmin = nativeBinding.NativeAdmin
+module.exports.NativeConsumer = nativeBinding.NativeConsumer
+module.exports.NativeEmbeddedBroker = nativeBinding.NativeEmbeddedBroker
+module.exports.NativeProducer = nativeBinding.NativeProducer
 module.exports.errorCodes = nativeBinding.errorCodes

@@ -72,7 +72,8 @@ test('a broker that stops under a connected producer fails sends with a retriabl
   let producer
   await withBroker(async ({ client, broker }) => {
     await createTopic(client, 't')
-    producer = client.producer()
+    // Retries of a retriable failure stop at the delivery timeout.
+    producer = client.producer({ deliveryTimeoutMs: 2_000 })
     await producer.connect()
     await producer.send({ topic: 't', messages: [{ value: 'before' }] })
     void broker

@@ -14,6 +14,13 @@ function optionalUint(v, what) {
   return v
 }
 
+function acksName(acks) {
+  if (acks === undefined || acks === null) return undefined
+  if (acks === -1) return 'all'
+  if (typeof acks === 'number' || typeof acks === 'string') return String(acks)
+  throw invalidArgument('acks must be a number or a string')
+}
+
 class RustLog {
   #config
 
@@ -30,13 +37,17 @@ class RustLog {
     }
   }
 
-  /** @param {{ lingerMs?: number, acks?: number | 'none' | 'leader' | 'all', batchBytesMax?: number }} [options] */
-  producer({ lingerMs, acks, batchBytesMax } = {}) {
+  /**
+   * `acks`: 'none' | 'leader' | 'durable' (fsynced), or KafkaJS's 0 | 1 | -1 ('all' = durable).
+   * `lingerMs` defaults to 0 here: each `send` already is a batch.
+   */
+  producer({ lingerMs, acks, batchBytesMax, deliveryTimeoutMs } = {}) {
     return new Producer(
       new native.NativeProducer(this.#config, {
         lingerMs: optionalUint(lingerMs, 'lingerMs'),
-        acks: acks === undefined || acks === null ? undefined : String(acks),
+        acks: acksName(acks),
         batchBytesMax: optionalUint(batchBytesMax, 'batchBytesMax'),
+        deliveryTimeoutMs: optionalUint(deliveryTimeoutMs, 'deliveryTimeoutMs'),
       }),
     )
   }

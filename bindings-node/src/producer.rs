@@ -20,7 +20,7 @@ pub const RESULT_ENTRY_BYTES: usize = 20;
 /// waiting for more records would only add latency.
 const LINGER_MS_DEFAULT: u64 = 0;
 
-/// `client.producer({ lingerMs, acks, batchBytesMax })`.
+/// `client.producer({ lingerMs, acks, batchBytesMax, deliveryTimeoutMs })`.
 #[napi(object)]
 #[derive(Debug, Clone)]
 pub struct ProducerOptions {
@@ -28,6 +28,8 @@ pub struct ProducerOptions {
     /// `none` | `leader` | `durable` (or `all`, `0`, `1`, `2`).
     pub acks: Option<String>,
     pub batch_bytes_max: Option<u32>,
+    /// How long a record may take from `send` to its acknowledgement, retries included.
+    pub delivery_timeout_ms: Option<u32>,
 }
 
 /// One header of one message, the value already a Buffer.
@@ -86,6 +88,9 @@ impl NativeProducer {
         }
         if let Some(bytes) = producer.batch_bytes_max {
             config.batch_bytes = usize::try_from(bytes).map_err(invalid_argument)?;
+        }
+        if let Some(ms) = producer.delivery_timeout_ms {
+            config.delivery_timeout_ms = u64::from(ms);
         }
         config.validate().map_err(|e| from_client(&e))?;
         Ok(NativeProducer {
