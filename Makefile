@@ -3,9 +3,9 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: test test-rust lint
+.PHONY: test test-rust test-node lint
 
-test: lint test-rust
+test: lint test-rust test-node
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -13,3 +13,7 @@ lint:
 
 test-rust:
 	RUSTFLAGS="-D warnings" $(CARGO) test --workspace --locked
+
+# The Node package: npm ci, release build of the addon, tsc --noEmit, node --test.
+test-node:
+	bindings-node/scripts/test.sh
