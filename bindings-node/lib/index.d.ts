@@ -196,4 +196,3 @@ export declare class RustLog {
   static startEmbeddedBroker(options: { dataDir: string; port?: number; host?: string }): Promise<EmbeddedBroker>
 }
 
-export default RustLog

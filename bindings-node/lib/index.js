@@ -8,4 +8,3 @@ const { Admin } = require('./admin.js')
 const { RustLogError, ErrorCode } = require('./errors.js')
 
 module.exports = { RustLog, Producer, Consumer, Admin, RustLogError, ErrorCode }
-module.exports.default = RustLog
