@@ -48,10 +48,11 @@ impl Admin {
     ) -> Result<TopicCreated> {
         rustlog_protocol::names::validate_topic_name(name).map_err(|e| Error::rejected(&e))?;
         let max = rustlog_protocol::limits::PARTITIONS_PER_TOPIC_MAX;
-        if partitions == 0 || partitions > max {
+        // 0 asks for the broker's default partition count.
+        if partitions > max {
             return Err(Error::Rejected {
                 code: rustlog_protocol::ErrorCode::InvalidPartitions,
-                message: format!("partition count {partitions} is outside 1..={max}"),
+                message: format!("partition count {partitions} is above the limit of {max}"),
             });
         }
         let request = Request::CreateTopic(CreateTopicRequest {

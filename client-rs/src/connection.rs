@@ -63,8 +63,20 @@ impl Shared {
         self.pending.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Marks the connection dead and fails everything pending. Idempotent.
+    /// Marks the connection dead and fails everything pending with `Disconnected`
+    /// (retriable: the request may succeed on a new connection). Idempotent.
     fn kill(&self, reason: &str) {
+        self.kill_with(reason, false);
+    }
+
+    /// Like [`Self::kill`], but the broker sent bytes that are not a valid response: pending
+    /// requests fail with `ProtocolViolation`, which is not retried (the peer is probably not
+    /// a RustLog broker).
+    fn kill_violation(&self, reason: &str) {
+        self.kill_with(reason, true);
+    }
+
+    fn kill_with(&self, reason: &str, violation: bool) {
         let drained: Vec<Pending> = {
             let mut q = self.lock();
             if q.dead_reason.is_none() {
@@ -76,7 +88,12 @@ impl Shared {
         self.died.notify_waiters();
         let reason = self.lock().dead_reason.clone().unwrap_or_default();
         for p in drained {
-            let _ = p.reply.send(Err(self.disconnected(&reason)));
+            let err = if violation {
+                Error::violation(format!("{reason} (from {})", self.addr))
+            } else {
+                self.disconnected(&reason)
+            };
+            let _ = p.reply.send(Err(err));
         }
     }
 
@@ -313,11 +330,11 @@ async fn read_loop(shared: Arc<Shared>, mut reader: tokio::net::tcp::OwnedReadHa
                                 frame.header.correlation_id, p.correlation_id
                             );
                             let _ = p.reply.send(Err(Error::violation(reason.clone())));
-                            shared.kill(&reason);
+                            shared.kill_violation(&reason);
                             return;
                         }
                         None => {
-                            shared.kill(&format!(
+                            shared.kill_violation(&format!(
                                 "unsolicited response with correlation id {}",
                                 frame.header.correlation_id
                             ));
@@ -327,7 +344,7 @@ async fn read_loop(shared: Arc<Shared>, mut reader: tokio::net::tcp::OwnedReadHa
                 }
                 Ok(None) => break,
                 Err(e) => {
-                    shared.kill(&format!("bad response frame: {e}"));
+                    shared.kill_violation(&format!("bad response frame: {e}"));
                     return;
                 }
             }
@@ -599,6 +616,33 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.kind(), rustlog_protocol::ErrorCode::Disconnected);
         assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[tokio::test]
+    async fn a_peer_that_is_not_a_broker_fails_fast_and_is_not_retried() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut sock, _) = listener.accept().await.unwrap();
+            // An HTTP server's answer: read as a length prefix it is far above the limit.
+            let _ = sock.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n").await;
+            let mut sink = [0u8; 1024];
+            while sock.read(&mut sink).await.is_ok_and(|n| n > 0) {}
+        });
+        let slot = ConnSlot::new(Arc::new(config(addr)));
+        let started = Instant::now();
+        let err = slot
+            .call(
+                &Request::Ping(PingRequest {}),
+                Instant::now() + Duration::from_secs(10),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), rustlog_protocol::ErrorCode::ProtocolViolation);
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "not retried until the deadline"
+        );
     }
 
     #[test]

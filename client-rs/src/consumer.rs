@@ -19,7 +19,9 @@ use crate::error::{Error, Result};
 use crate::fetcher::{decode_records, fetch, fetch_request, FetchTarget};
 use crate::partition_consumer::{STREAM_BATCH, STREAM_POLL};
 use crate::record::Message;
-use futures::Stream;
+use futures::stream::BoxStream;
+use futures::StreamExt;
+use rustlog_protocol::messages::fetch::FetchResponse;
 use rustlog_protocol::messages::heartbeat::HeartbeatRequest;
 use rustlog_protocol::messages::join_group::JoinGroupRequest;
 use rustlog_protocol::messages::leave_group::LeaveGroupRequest;
@@ -38,6 +40,8 @@ use tokio::time::Instant;
 const HEARTBEAT_INTERVAL_DEFAULT_MS: u64 = 1_000;
 /// How long `poll` sleeps between checks while nothing is assigned.
 const IDLE_POLL_MS: u64 = 100;
+/// How long a poll waits past its deadline for a fetch answer already on its way.
+const POLL_GRACE: Duration = Duration::from_millis(50);
 /// How long `close` may spend committing and leaving.
 const CLOSE_TIMEOUT_MS: u64 = 5_000;
 
@@ -54,9 +58,25 @@ struct Membership {
     heartbeat_interval_ms: u64,
 }
 
+/// A fetch sent ahead while the caller works through the buffer.
+#[derive(Debug)]
+struct Prefetch {
+    /// The (topic, partition, offset) list it asked for; stale once positions moved.
+    asked: Vec<(Arc<str>, u32, u64)>,
+    task: tokio::task::JoinHandle<Result<FetchResponse>>,
+}
+
+fn asked(targets: &[FetchTarget]) -> Vec<(Arc<str>, u32, u64)> {
+    targets
+        .iter()
+        .map(|t| (t.topic.clone(), t.partition, t.offset))
+        .collect()
+}
+
 /// What `poll` owns: fetch positions and fetched messages not yet handed out.
 #[derive(Debug)]
 struct FetchState {
+    prefetch: Option<Prefetch>,
     /// Next offset to fetch per assigned partition.
     fetch_offsets: HashMap<TopicPartition, u64>,
     buffer: VecDeque<Message>,
@@ -121,6 +141,7 @@ impl Consumer {
                 membership: Mutex::new(membership),
                 rejoin: Notify::new(),
                 fetch: tokio::sync::Mutex::new(FetchState {
+                    prefetch: None,
                     fetch_offsets: HashMap::new(),
                     buffer: VecDeque::new(),
                     last_auto_commit: Instant::now(),
@@ -214,6 +235,9 @@ impl Consumer {
         let mut state = inner.fetch.lock().await;
         loop {
             if inner.closed.load(Ordering::Acquire) {
+                if let Some(p) = state.prefetch.take() {
+                    p.task.abort();
+                }
                 return Err(Error::Closed { what: "consumer" });
             }
             let (joined, needs_rejoin) = {
@@ -256,7 +280,7 @@ impl Consumer {
                 .unwrap_or(u32::MAX)
                 .min(inner.config.fetch_max_wait_ms);
             let fetched = tokio::select! {
-                r = self.fetch_once(&mut state, wait_ms) => Some(r),
+                r = self.fetch_once(&mut state, wait_ms, deadline) => Some(r),
                 () = inner.rejoin.notified() => None,
             };
             match fetched {
@@ -271,21 +295,31 @@ impl Consumer {
         }
     }
 
-    /// Takes messages off the buffer and records them as handed out.
+    /// Takes messages off the buffer and records them as handed out (one map update per
+    /// partition, not per message).
     fn hand_out(&self, state: &mut FetchState, max_messages: usize) -> Vec<Message> {
         let take = max_messages.min(state.buffer.len());
         let out: Vec<Message> = state.buffer.drain(..take).collect();
+        let mut last: Vec<(&Arc<str>, u32, u64)> = Vec::new();
+        for message in &out {
+            let next = message.offset + 1;
+            match last
+                .iter_mut()
+                .find(|(t, p, _)| *p == message.partition && Arc::ptr_eq(t, &message.topic))
+            {
+                Some(entry) => entry.2 = entry.2.max(next),
+                None => last.push((&message.topic, message.partition, next)),
+            }
+        }
         let mut positions = lock(&self.inner.positions);
         let mut delivered = lock(&self.inner.delivered);
-        for message in &out {
-            let key = TopicPartition {
-                topic: message.topic.to_string(),
-                partition: message.partition,
-            };
-            let next = message.offset + 1;
+        for (topic, partition, next) in last {
+            let key = tp(topic, partition);
             positions.insert(key.clone(), next);
             delivered.insert(key, next);
         }
+        drop(positions);
+        drop(delivered);
         out
     }
 
@@ -301,16 +335,18 @@ impl Consumer {
         }
     }
 
-    /// One fetch over every assigned partition.
-    async fn fetch_once(&self, state: &mut FetchState, wait_ms: u32) -> Result<()> {
-        let inner = &self.inner;
+    /// The fetch targets of every assigned partition, sorted.
+    fn targets(state: &mut FetchState) -> Vec<FetchTarget> {
         let mut targets: Vec<FetchTarget> = Vec::with_capacity(state.fetch_offsets.len());
         for (key, offset) in &state.fetch_offsets {
-            let topic = state
-                .topic_names
-                .entry(key.topic.clone())
-                .or_insert_with(|| Arc::from(key.topic.as_str()))
-                .clone();
+            let topic = match state.topic_names.get(&key.topic) {
+                Some(name) => name.clone(),
+                None => {
+                    let name: Arc<str> = Arc::from(key.topic.as_str());
+                    state.topic_names.insert(key.topic.clone(), name.clone());
+                    name
+                }
+            };
             targets.push(FetchTarget {
                 topic,
                 partition: key.partition,
@@ -318,13 +354,53 @@ impl Consumer {
             });
         }
         targets.sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
+        targets
+    }
+
+    /// Sends a fetch in the background (on the fetch connection).
+    fn spawn_fetch(&self, targets: &[FetchTarget], wait_ms: u32) -> Prefetch {
         let request = fetch_request(
-            &targets,
+            targets,
             wait_ms,
-            inner.config.fetch_max_bytes,
-            inner.config.partition_fetch_bytes,
+            self.inner.config.fetch_max_bytes,
+            self.inner.config.partition_fetch_bytes,
         );
-        let response = fetch(&inner.fetch_slot, &request).await?;
+        let inner = self.inner.clone();
+        Prefetch {
+            asked: asked(targets),
+            task: tokio::spawn(async move { fetch(&inner.fetch_slot, &request).await }),
+        }
+    }
+
+    /// One fetch over every assigned partition: the prefetch sent after the previous fetch
+    /// when it still asks for the current positions, else a new one. Waits until `deadline`
+    /// (plus a small grace); a fetch still running then is kept for the next poll.
+    async fn fetch_once(
+        &self,
+        state: &mut FetchState,
+        wait_ms: u32,
+        deadline: Instant,
+    ) -> Result<()> {
+        let inner = &self.inner;
+        let targets = Self::targets(state);
+        let mut pending = match state.prefetch.take() {
+            Some(p) if p.asked == asked(&targets) => p,
+            stale => {
+                if let Some(p) = stale {
+                    p.task.abort();
+                }
+                self.spawn_fetch(&targets, wait_ms)
+            }
+        };
+        let response = match tokio::time::timeout_at(deadline + POLL_GRACE, &mut pending.task).await
+        {
+            Ok(Ok(result)) => result?,
+            Ok(Err(e)) => return Err(Error::violation(format!("fetch task failed: {e}"))),
+            Err(_) => {
+                state.prefetch = Some(pending);
+                return Ok(());
+            }
+        };
         let mut out_of_range = Vec::new();
         for part in response.partitions {
             let key = tp(&part.topic, part.partition);
@@ -360,6 +436,11 @@ impl Consumer {
                 lock(&inner.positions).insert(key.clone(), offset);
                 state.fetch_offsets.insert(key, offset);
             }
+        }
+        // More is likely where data came from: ask for it while the caller works.
+        if !state.buffer.is_empty() && !state.fetch_offsets.is_empty() {
+            let targets = Self::targets(state);
+            state.prefetch = Some(self.spawn_fetch(&targets, inner.config.fetch_max_wait_ms));
         }
         Ok(())
     }
@@ -467,6 +548,9 @@ impl Consumer {
         }
         self.start_heartbeat();
         // Positions for the new assignment: committed offsets, else the reset policy.
+        if let Some(p) = state.prefetch.take() {
+            p.task.abort();
+        }
         state.buffer.clear();
         state.fetch_offsets.clear();
         lock(&inner.seeks).clear();
@@ -635,8 +719,8 @@ impl Consumer {
         }
     }
 
-    /// Messages as a stream; ends after `close`.
-    pub fn stream(&self) -> impl Stream<Item = Result<Message>> + Send + 'static {
+    /// Messages as a (boxed, `Unpin`) stream; ends after `close`.
+    pub fn stream(&self) -> BoxStream<'static, Result<Message>> {
         let consumer = self.clone();
         futures::stream::unfold(
             (consumer, VecDeque::<Message>::new()),
@@ -653,6 +737,7 @@ impl Consumer {
                 }
             },
         )
+        .boxed()
     }
 
     /// Commits consumed offsets when auto-commit is on, leaves the group and stops

@@ -57,3 +57,8 @@ pub use producer::{DeliveryHandle, Producer};
 pub use record::{Message, Record, RecordMetadata};
 pub use rustlog_protocol::messages::list_offsets::OffsetSpec;
 pub use rustlog_protocol::{ErrorCode, TopicPartition};
+
+#[cfg(test)]
+mod mock_broker;
+#[cfg(test)]
+mod tests;

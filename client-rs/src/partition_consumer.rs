@@ -7,7 +7,8 @@ use crate::connection::ConnSlot;
 use crate::error::{Error, Result};
 use crate::fetcher::{decode_records, fetch, fetch_request, FetchTarget};
 use crate::record::Message;
-use futures::Stream;
+use futures::stream::BoxStream;
+use futures::StreamExt;
 use rustlog_protocol::messages::list_offsets::OffsetSpec;
 use rustlog_protocol::ErrorCode;
 use std::collections::VecDeque;
@@ -237,8 +238,8 @@ impl PartitionConsumer {
         self.inner.state.lock().await.high_watermark
     }
 
-    /// Messages as a stream; ends after `close`.
-    pub fn stream(&self) -> impl Stream<Item = Result<Message>> + Send + 'static {
+    /// Messages as a (boxed, `Unpin`) stream; ends after `close`.
+    pub fn stream(&self) -> BoxStream<'static, Result<Message>> {
         let consumer = self.clone();
         futures::stream::unfold(
             (consumer, VecDeque::<Message>::new()),
@@ -255,6 +256,7 @@ impl PartitionConsumer {
                 }
             },
         )
+        .boxed()
     }
 
     /// Stops the consumer; later polls fail with `Closed`.

@@ -306,13 +306,20 @@ impl Producer {
         let mut wake = false;
         let handle = {
             let mut acc = shared.acc();
-            let topic = acc
-                .topics
-                .entry(record.topic.clone())
-                .or_insert_with(|| TopicQueues {
-                    topic: Arc::from(record.topic.as_str()),
-                    partitions: Vec::new(),
-                });
+            // Look up before inserting: `entry` would allocate the key on every send.
+            if !acc.topics.contains_key(&record.topic) {
+                acc.topics.insert(
+                    record.topic.clone(),
+                    TopicQueues {
+                        topic: Arc::from(record.topic.as_str()),
+                        partitions: Vec::new(),
+                    },
+                );
+            }
+            let Some(topic) = acc.topics.get_mut(&record.topic) else {
+                shared.release(record_bytes);
+                return Err(Error::invalid("topic queue vanished"));
+            };
             let index = partition as usize;
             if topic.partitions.len() <= index {
                 topic

@@ -1,0 +1,516 @@
+//! `rustlog bench`: produce throughput, consume (catch-up) throughput, and end-to-end latency.
+//!
+//! - `produce`: `--producers` producers (each its own connection) send `--count` messages (or
+//!   for `--duration-secs`) as fast as the buffer allows; latency is send → acknowledgement.
+//! - `consume`: one group consumer reads `--count` messages from the beginning of the topic
+//!   (produce them first); latency is not measured.
+//! - `e2e-latency`: one producer sends at `--rate` msg/s, a consumer of every partition
+//!   receives; latency is send → receive (same process clock).
+//!
+//! A progress bar runs on stderr; the summary goes to stdout (text, or JSON with `--json`).
+
+use super::{Cli, CliError, CliResult};
+use clap::{Args, ValueEnum};
+use hdrhistogram::Histogram;
+use indicatif::{ProgressBar, ProgressStyle};
+use rustlog::{
+    Acks, AutoOffsetReset, ConsumerConfig, ErrorCode, ProducerConfig, Record, StartOffset,
+};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Largest latency the histograms track (longer ones are clamped).
+const LATENCY_US_MAX: u64 = 60_000_000;
+/// Progress bar refresh period.
+const PROGRESS_TICK: Duration = Duration::from_millis(100);
+/// Bytes at the start of an e2e message holding its send time.
+const STAMP_BYTES: usize = 8;
+/// Consume mode gives up when no message arrives for this long.
+const CONSUME_IDLE: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Mode {
+    Produce,
+    Consume,
+    #[value(name = "e2e-latency")]
+    E2eLatency,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// What to measure.
+    #[arg(long, value_enum, default_value_t = Mode::Produce)]
+    mode: Mode,
+    /// Topic (created with `--partitions` if missing).
+    #[arg(long, default_value = "rustlog-bench")]
+    topic: String,
+    /// Partitions of a topic the bench creates.
+    #[arg(long, default_value_t = 4)]
+    partitions: u32,
+    /// Bytes per message value.
+    #[arg(long, default_value_t = 100)]
+    message_size: usize,
+    /// Messages in total (ignored with --duration-secs).
+    #[arg(long, default_value_t = 1_000_000)]
+    count: u64,
+    /// Run for this long instead of a fixed count (produce and e2e-latency).
+    #[arg(long)]
+    duration_secs: Option<u64>,
+    /// Concurrent producers (produce mode).
+    #[arg(long, default_value_t = 1)]
+    producers: u32,
+    /// Producer linger.
+    #[arg(long, default_value_t = 5)]
+    linger_ms: u64,
+    /// Producer batch size.
+    #[arg(long, default_value_t = rustlog::config::DEFAULT_BATCH_BYTES)]
+    batch_bytes: usize,
+    /// Produce requests in flight per producer.
+    #[arg(long, default_value_t = rustlog::config::DEFAULT_MAX_IN_FLIGHT_REQUESTS)]
+    max_in_flight: usize,
+    /// none, leader or durable.
+    #[arg(long, default_value = "leader")]
+    acks: Acks,
+    /// Target send rate in messages per second (e2e-latency).
+    #[arg(long, default_value_t = 10_000)]
+    rate: u64,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    json: bool,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// The bench result.
+#[derive(Debug, serde::Serialize)]
+pub struct Summary {
+    pub mode: String,
+    pub messages: u64,
+    pub bytes: u64,
+    pub seconds: f64,
+    pub msgs_per_sec: f64,
+    pub mb_per_sec: f64,
+    pub producers: u32,
+    pub acks: String,
+    pub latency_us: Option<Latency>,
+    pub errors: u64,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct Latency {
+    pub p50: u64,
+    pub p99: u64,
+    pub p999: u64,
+    pub max: u64,
+    pub mean: f64,
+}
+
+fn histogram() -> CliResult<Histogram<u64>> {
+    Histogram::new_with_bounds(1, LATENCY_US_MAX, 3)
+        .map_err(|e| CliError::Usage(format!("cannot create histogram: {e}")))
+}
+
+fn latency(h: &Histogram<u64>) -> Option<Latency> {
+    (!h.is_empty()).then(|| Latency {
+        p50: h.value_at_quantile(0.50),
+        p99: h.value_at_quantile(0.99),
+        p999: h.value_at_quantile(0.999),
+        max: h.max(),
+        mean: h.mean(),
+    })
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros())
+        .unwrap_or(u64::MAX)
+        .clamp(1, LATENCY_US_MAX)
+}
+
+fn progress(args: &BenchArgs, total: Option<u64>) -> ProgressBar {
+    if args.quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = match total {
+        Some(n) => ProgressBar::new(n),
+        None => ProgressBar::new_spinner(),
+    };
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} msgs ({per_sec})",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// Updates the bar from a shared counter until `stop`.
+fn tick(
+    bar: ProgressBar,
+    counter: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        while !stop.load(Ordering::Relaxed) {
+            bar.set_position(counter.load(Ordering::Relaxed));
+            tokio::time::sleep(PROGRESS_TICK).await;
+        }
+        bar.set_position(counter.load(Ordering::Relaxed));
+        bar.finish_and_clear();
+    })
+}
+
+async fn ensure_topic(client: &rustlog::Client, args: &BenchArgs) -> CliResult {
+    match client.partition_count(&args.topic).await {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == ErrorCode::TopicNotFound => {
+            let created = client
+                .admin()
+                .create_topic(&args.topic, args.partitions, Default::default())
+                .await;
+            match created {
+                Ok(_) => Ok(()),
+                Err(e) if e.kind() == ErrorCode::TopicAlreadyExists => Ok(()),
+                Err(e) => Err(e.into()),
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn validate(args: &BenchArgs) -> CliResult {
+    if args.producers == 0 {
+        return Err(CliError::Usage("--producers must be at least 1".into()));
+    }
+    if args.mode == Mode::E2eLatency && args.message_size < STAMP_BYTES {
+        return Err(CliError::Usage(format!(
+            "--message-size must be at least {STAMP_BYTES} in e2e-latency mode"
+        )));
+    }
+    if args.mode == Mode::E2eLatency && args.rate == 0 {
+        return Err(CliError::Usage("--rate must be above zero".into()));
+    }
+    if args.count == 0 && args.duration_secs.is_none() {
+        return Err(CliError::Usage("--count must be above zero".into()));
+    }
+    Ok(())
+}
+
+pub async fn run(cli: &Cli, args: &BenchArgs) -> CliResult {
+    validate(args)?;
+    let client = cli.connect().await?;
+    ensure_topic(&client, args).await?;
+    let summary = match args.mode {
+        Mode::Produce => produce(&client, args).await?,
+        Mode::Consume => consume(&client, args).await?,
+        Mode::E2eLatency => e2e(&client, args).await?,
+    };
+    print_summary(&summary, args.json)
+}
+
+fn producer_config(args: &BenchArgs) -> ProducerConfig {
+    ProducerConfig::default()
+        .linger_ms(args.linger_ms)
+        .batch_bytes(args.batch_bytes)
+        .acks(args.acks)
+        .max_in_flight_requests(args.max_in_flight)
+}
+
+fn summary(
+    args: &BenchArgs,
+    messages: u64,
+    elapsed: Duration,
+    h: &Histogram<u64>,
+    errors: u64,
+) -> Summary {
+    let seconds = elapsed.as_secs_f64().max(1e-9);
+    let bytes = messages.saturating_mul(args.message_size as u64);
+    Summary {
+        mode: match args.mode {
+            Mode::Produce => "produce",
+            Mode::Consume => "consume",
+            Mode::E2eLatency => "e2e-latency",
+        }
+        .to_string(),
+        messages,
+        bytes,
+        seconds,
+        msgs_per_sec: messages as f64 / seconds,
+        mb_per_sec: bytes as f64 / seconds / 1_000_000.0,
+        producers: args.producers,
+        acks: format!("{:?}", args.acks).to_lowercase(),
+        latency_us: latency(h),
+        errors,
+    }
+}
+
+async fn produce(client: &rustlog::Client, args: &BenchArgs) -> CliResult<Summary> {
+    let value = bytes::Bytes::from(vec![b'x'; args.message_size]);
+    let sent = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let total = args.duration_secs.is_none().then_some(args.count);
+    let ticker = tick(progress(args, total), sent.clone(), stop.clone());
+    let end = args
+        .duration_secs
+        .map(|s| Instant::now() + Duration::from_secs(s));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for index in 0..args.producers {
+        let producer = client.producer(producer_config(args))?;
+        let share = args.count / u64::from(args.producers)
+            + u64::from(u64::from(index) < args.count % u64::from(args.producers));
+        let topic = args.topic.clone();
+        let value = value.clone();
+        let sent = sent.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut h = histogram()?;
+            let (tx, mut rx) =
+                tokio::sync::mpsc::channel::<(Instant, rustlog::DeliveryHandle)>(65_536);
+            // Acknowledgements are awaited in send order by a second task, so sending never
+            // waits for them (only for buffer space).
+            let collector = tokio::spawn(async move {
+                let mut h = histogram()?;
+                let mut errors = 0u64;
+                let mut acked = 0u64;
+                while let Some((at, handle)) = rx.recv().await {
+                    let outcome = match handle.try_result() {
+                        Some(outcome) => outcome,
+                        None => handle.wait().await,
+                    };
+                    match outcome {
+                        Ok(_) => {
+                            acked += 1;
+                            let _ = h.record(micros(at.elapsed()));
+                        }
+                        Err(_) => errors += 1,
+                    }
+                }
+                Ok::<_, CliError>((h, acked, errors))
+            });
+            let mut n = 0u64;
+            loop {
+                match end {
+                    Some(end) if n % 1024 == 0 && Instant::now() >= end => break,
+                    None if n >= share => break,
+                    _ => {}
+                }
+                let record = Record::new(topic.clone()).value(value.clone());
+                let at = Instant::now();
+                let handle = producer.send(record).await?;
+                if tx.send((at, handle)).await.is_err() {
+                    break;
+                }
+                n += 1;
+                sent.fetch_add(1, Ordering::Relaxed);
+            }
+            drop(tx);
+            producer.flush(Duration::from_secs(120)).await?;
+            let (collected, acked, errors) = collector
+                .await
+                .map_err(|e| CliError::Usage(format!("collector failed: {e}")))??;
+            let _ = h.add(&collected);
+            producer.close(Duration::from_secs(10)).await?;
+            Ok::<_, CliError>((h, acked, errors))
+        }));
+    }
+    let mut h = histogram()?;
+    let mut acked = 0u64;
+    let mut errors = 0u64;
+    let mut first_error = None;
+    for task in tasks {
+        match task.await {
+            Ok(Ok((th, a, e))) => {
+                let _ = h.add(&th);
+                acked += a;
+                errors += e;
+            }
+            Ok(Err(e)) => {
+                first_error.get_or_insert(e);
+            }
+            Err(e) => {
+                first_error.get_or_insert(CliError::Usage(format!("producer task failed: {e}")));
+            }
+        }
+    }
+    let elapsed = started.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    let _ = ticker.await;
+    if let Some(e) = first_error {
+        return Err(e);
+    }
+    Ok(summary(args, acked, elapsed, &h, errors))
+}
+
+async fn consume(client: &rustlog::Client, args: &BenchArgs) -> CliResult<Summary> {
+    let group = format!("rustlog-bench-{}-{}", std::process::id(), rustlog_now_ms());
+    let consumer = client.consumer(
+        ConsumerConfig::new(group)
+            .topic(args.topic.clone())
+            .auto_offset_reset(AutoOffsetReset::Earliest),
+    )?;
+    let received = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let ticker = tick(
+        progress(args, Some(args.count)),
+        received.clone(),
+        stop.clone(),
+    );
+    // Join first so group setup is not counted.
+    let mut n = 0u64;
+    let mut bytes = 0u64;
+    let mut first = consumer.poll_batch(10_000, Duration::from_secs(10)).await?;
+    let started = Instant::now();
+    let mut last = Instant::now();
+    loop {
+        for m in &first {
+            bytes += m.value.as_ref().map_or(0, |v| v.len() as u64);
+        }
+        n += first.len() as u64;
+        received.store(n, Ordering::Relaxed);
+        if n >= args.count {
+            break;
+        }
+        if !first.is_empty() {
+            last = Instant::now();
+        } else if last.elapsed() >= CONSUME_IDLE {
+            break;
+        }
+        first = consumer
+            .poll_batch(100_000, Duration::from_millis(500))
+            .await?;
+    }
+    let elapsed = if n >= args.count {
+        started.elapsed()
+    } else {
+        last - started
+    };
+    stop.store(true, Ordering::Relaxed);
+    let _ = ticker.await;
+    let _ = consumer.close().await;
+    let mut s = summary(args, n, elapsed, &histogram()?, 0);
+    s.bytes = bytes;
+    s.mb_per_sec = bytes as f64 / s.seconds / 1_000_000.0;
+    Ok(s)
+}
+
+fn rustlog_now_ms() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0)
+}
+
+async fn e2e(client: &rustlog::Client, args: &BenchArgs) -> CliResult<Summary> {
+    let partitions = client.partition_count(&args.topic).await?;
+    let origin = Instant::now();
+    let total = match args.duration_secs {
+        Some(s) => args.rate.saturating_mul(s),
+        None => args.count,
+    };
+    // Readers start at the end of every partition before anything is sent.
+    let received = Arc::new(AtomicU64::new(0));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<u64>();
+    let mut readers = Vec::new();
+    for partition in 0..partitions {
+        let reader =
+            client.partition_consumer(args.topic.clone(), partition, StartOffset::Latest)?;
+        reader.position().await;
+        // Resolve the start offset now.
+        let _ = reader.poll_batch(1, Duration::ZERO).await?;
+        let tx = tx.clone();
+        let received = received.clone();
+        readers.push(tokio::spawn(async move {
+            loop {
+                let Ok(batch) = reader.poll_batch(10_000, Duration::from_millis(200)).await else {
+                    return;
+                };
+                let now = origin.elapsed();
+                for m in batch {
+                    let Some(v) = m.value.as_ref() else { continue };
+                    let Some(stamp) = v.get(..STAMP_BYTES) else {
+                        continue;
+                    };
+                    let mut raw = [0u8; STAMP_BYTES];
+                    raw.copy_from_slice(stamp);
+                    let sent = Duration::from_nanos(u64::from_be_bytes(raw));
+                    received.fetch_add(1, Ordering::Relaxed);
+                    if tx.send(micros(now.saturating_sub(sent))).is_err() {
+                        return;
+                    }
+                }
+            }
+        }));
+    }
+    drop(tx);
+    let producer = client.producer(producer_config(args))?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let ticker = tick(progress(args, Some(total)), received.clone(), stop.clone());
+    let started = Instant::now();
+    let interval = Duration::from_secs_f64(1.0 / args.rate as f64);
+    let mut h = histogram()?;
+    let mut errors = 0u64;
+    let mut handles = Vec::new();
+    for i in 0..total {
+        let due = started + interval.mul_f64(i as f64);
+        if due > Instant::now() {
+            tokio::time::sleep_until(due).await;
+        }
+        let mut value = vec![b'x'; args.message_size];
+        let stamp = u64::try_from(origin.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        value[..STAMP_BYTES].copy_from_slice(&stamp.to_be_bytes());
+        handles.push(
+            producer
+                .send(Record::new(args.topic.clone()).value(value))
+                .await?,
+        );
+        while let Ok(us) = rx.try_recv() {
+            let _ = h.record(us);
+        }
+    }
+    producer.flush(Duration::from_secs(60)).await?;
+    for handle in handles {
+        if handle.await.is_err() {
+            errors += 1;
+        }
+    }
+    let wait_until = Instant::now() + Duration::from_secs(10);
+    while h.len() < total - errors && Instant::now() < wait_until {
+        match tokio::time::timeout(Duration::from_millis(200), rx.recv()).await {
+            Ok(Some(us)) => {
+                let _ = h.record(us);
+            }
+            Ok(None) => break,
+            Err(_) => {}
+        }
+    }
+    let elapsed = started.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    let _ = ticker.await;
+    for reader in readers {
+        reader.abort();
+    }
+    let _ = producer.close(Duration::from_secs(5)).await;
+    Ok(summary(args, h.len(), elapsed, &h, errors))
+}
+
+fn print_summary(s: &Summary, json: bool) -> CliResult {
+    if json {
+        let text = serde_json::to_string_pretty(s)
+            .map_err(|e| CliError::Usage(format!("cannot encode the summary: {e}")))?;
+        println!("{text}");
+        return Ok(());
+    }
+    println!(
+        "{}: {} msgs in {:.2} s = {:.0} msgs/s, {:.1} MB/s (producers {}, acks {}, errors {})",
+        s.mode, s.messages, s.seconds, s.msgs_per_sec, s.mb_per_sec, s.producers, s.acks, s.errors
+    );
+    if let Some(l) = &s.latency_us {
+        println!(
+            "latency us: p50 {}  p99 {}  p99.9 {}  max {}  mean {:.0}",
+            l.p50, l.p99, l.p999, l.max, l.mean
+        );
+    }
+    Ok(())
+}
