@@ -90,7 +90,7 @@ test('a consumer that is never disconnected does not keep the process alive once
   assert.match(stdout, /done/)
 })
 
-test('garbage-collected producers close their connections', { timeout: TEST_TIMEOUT_MS, skip: process.platform !== 'linux' && 'needs /proc' }, async () => {
+test('garbage-collected producers and consumers close their connections', { timeout: TEST_TIMEOUT_MS, skip: process.platform !== 'linux' && 'needs /proc' }, async () => {
   const { code, stdout, stderr } = await runChild(
     `${SETUP}
     const fs = require('node:fs')
@@ -102,11 +102,18 @@ test('garbage-collected producers close their connections', { timeout: TEST_TIME
       return n
     }
     const PRODUCERS = 10
+    const CONSUMERS = 3
     async function openAndForget(client) {
       for (let i = 0; i < PRODUCERS; i++) {
         const p = client.producer()
         await p.connect()
         await p.send({ topic: 't', messages: [{ value: 'x' }] })
+      }
+      for (let i = 0; i < CONSUMERS; i++) {
+        const c = client.consumer({ groupId: 'gc-' + i })
+        await c.connect()
+        await c.subscribe({ topics: ['t'], fromBeginning: true })
+        for await (const m of c) break
       }
     }
     ;(async () => {
@@ -128,6 +135,6 @@ test('garbage-collected producers close their connections', { timeout: TEST_TIME
   )
   assert.equal(code, 0, stderr)
   const { baseline, open, now } = JSON.parse(stdout.trim().split('\n').pop())
-  assert.ok(open >= baseline + 10, `connected producers hold sockets (${baseline} -> ${open})`)
+  assert.ok(open >= baseline + 13, `connected producers and consumers hold sockets (${baseline} -> ${open})`)
   assert.ok(now <= baseline, `sockets after GC: ${now}, baseline ${baseline}`)
 })
