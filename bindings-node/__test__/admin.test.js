@@ -41,8 +41,15 @@ test('create, list, describe and delete topics', { timeout: TEST_TIMEOUT_MS }, (
     const bad = await rejectionOf(admin.createTopics({ topics: [{ topic: 'bad/name', numPartitions: 1 }] }))
     assert.equal(bad.code, ErrorCode.InvalidTopicName)
     assert.equal(bad.name, 'InvalidTopicName')
-    const zero = await rejectionOf(admin.createTopics({ topics: [{ topic: 'zero', numPartitions: 0 }] }))
-    assert.equal(zero.code, ErrorCode.InvalidPartitions)
+    // PARTITIONS_PER_TOPIC_MAX is 1024.
+    const tooMany = await rejectionOf(admin.createTopics({ topics: [{ topic: 'wide', numPartitions: 1025 }] }))
+    assert.equal(tooMany.code, ErrorCode.InvalidPartitions)
+    const negative = await rejectionOf(admin.createTopics({ topics: [{ topic: 'neg', numPartitions: -5 }] }))
+    assert.equal(negative.code, ErrorCode.InvalidArgument)
+    // Omitted numPartitions: the broker's default (1).
+    assert.equal(await admin.createTopics({ topics: [{ topic: 'default' }] }), true)
+    const [described] = (await admin.describeTopics({ topics: ['default'] })).topics
+    assert.equal(described.partitions.length, 1)
     await admin.disconnect()
   }))
 

@@ -122,3 +122,18 @@ test('calls on a disconnected producer reject with Closed', { timeout: TEST_TIME
     assert.equal(err.code, ErrorCode.Closed)
     assert.equal(err.retriable, false)
   }))
+
+test('native conversion failures become InvalidArgument, other foreign errors Unknown', () => {
+  const { fromNative } = require('../lib/errors.js')
+  const napiTypeError = Object.assign(new Error('Failed to convert napi value String into rust type `u32`'), {
+    code: 'NumberExpected',
+  })
+  assert.equal(fromNative(napiTypeError).code, ErrorCode.InvalidArgument)
+  assert.equal(fromNative(new Error('something else')).code, ErrorCode.Unknown)
+  const coded = fromNative(new Error('RUSTLOG[16;1] request timed out on the broker'))
+  assert.equal(coded.code, ErrorCode.RequestTimedOut)
+  assert.equal(coded.name, 'RequestTimedOut')
+  assert.equal(coded.retriable, true)
+  assert.equal(coded.message, 'request timed out on the broker')
+  assert.ok(coded.cause instanceof Error)
+})

@@ -39,10 +39,12 @@ class Admin {
     let allCreated = true
     for (const [i, t] of topics.entries()) {
       if (!t || typeof t.topic !== 'string') throw invalidArgument(`topics[${i}].topic must be a string`)
-      const partitions = t.numPartitions ?? 1
-      if (!Number.isInteger(partitions) || partitions < 0) {
-        throw invalidArgument(`topics[${i}].numPartitions must be a positive integer`)
+      // Omitted or -1 (KafkaJS's "broker default") asks the broker for its default count (0).
+      const requested = t.numPartitions ?? -1
+      if (!Number.isInteger(requested) || requested < -1 || requested > 0xffffffff) {
+        throw invalidArgument(`topics[${i}].numPartitions must be a positive integer or -1`)
       }
+      const partitions = requested === -1 ? 0 : requested
       const config = configEntries(t.configEntries, `topics[${i}].configEntries`)
       try {
         await call(() => this.#native.createTopic(t.topic, partitions, config))

@@ -37,9 +37,11 @@ function fromNative(err) {
   if (m) {
     return new RustLogError(m[3], { code: Number(m[1]), retriable: m[2] === '1', cause: err })
   }
-  // napi argument conversion failures (a number where a string belongs, ...) are the caller's
-  // mistake: report them as InvalidArgument with napi's own explanation.
-  return new RustLogError(text, { code: ErrorCode.InvalidArgument, cause: err })
+  // napi argument conversion failures (status `InvalidArg`, `StringExpected`, ...) are the
+  // caller's mistake: InvalidArgument with napi's own explanation. Anything else is Unknown.
+  const status = err && typeof err.code === 'string' ? err.code : ''
+  const code = /^InvalidArg$|Expected$/.test(status) ? ErrorCode.InvalidArgument : ErrorCode.Unknown
+  return new RustLogError(text, { code, cause: err })
 }
 
 /** Runs `fn` and rethrows any failure as a RustLogError. */
