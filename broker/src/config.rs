@@ -43,7 +43,8 @@ pub struct Limits {
     pub session_timeout_ms_min: u32,
     /// Largest session timeout a consumer may ask for.
     pub session_timeout_ms_max: u32,
-    /// Period of the storage maintenance task (retention, compaction, rolls, interval fsync).
+    /// Period of the storage maintenance task (retention, compaction, rolls, interval fsync);
+    /// interval fsyncs happen at most this often.
     pub maintenance_interval_ms: u64,
     /// How long a graceful shutdown waits for in-flight requests before closing anyway.
     pub shutdown_timeout_ms: u64,
@@ -63,8 +64,10 @@ pub const READ_TIMEOUT_MS_DEFAULT: u64 = 30_000;
 pub const SESSION_TIMEOUT_MS_MIN_DEFAULT: u32 = 100;
 /// Default of [`Limits::session_timeout_ms_max`].
 pub const SESSION_TIMEOUT_MS_MAX_DEFAULT: u32 = 300_000;
-/// Default of [`Limits::maintenance_interval_ms`].
-pub const MAINTENANCE_INTERVAL_MS_DEFAULT: u64 = 1_000;
+/// Default of [`Limits::maintenance_interval_ms`]. It is also the granularity of
+/// `fsync.policy=interval` (storage flushes from its maintenance pass), so it matches the
+/// default `fsync.interval.ms` of 100.
+pub const MAINTENANCE_INTERVAL_MS_DEFAULT: u64 = 100;
 /// Default of [`Limits::shutdown_timeout_ms`].
 pub const SHUTDOWN_TIMEOUT_MS_DEFAULT: u64 = 30_000;
 

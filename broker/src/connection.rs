@@ -174,6 +174,10 @@ async fn read_loop(
             && !eof
             && in_flight.len() < limits.in_flight_requests_max
             && budget.has_room();
+        if !can_read && frame_started.is_some() {
+            // The broker, not the client, is holding the frame back: restart its clock.
+            frame_started = Some(now);
+        }
         // A half frame must complete within the read timeout; an idle connection is closed.
         let deadline = match frame_started {
             Some(started) if can_read => Some((started + read_timeout, End::ReadStalled)),

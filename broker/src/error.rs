@@ -29,6 +29,9 @@ pub enum BrokerError {
         #[source]
         source: std::io::Error,
     },
+    /// Another broker (process or in-process instance) holds the data directory.
+    #[error("data directory is in use by another broker (lock {path} is held)")]
+    DataDirLocked { path: PathBuf },
     /// The storage engine failed (opening the data dir, final flush).
     #[error("storage: {0}")]
     Storage(#[from] StorageError),

@@ -10,6 +10,7 @@
 //!   connection cap, maintenance task, graceful shutdown.
 //! - [`connection`]: one client connection — frame check before allocation, pipelined requests
 //!   answered in order, per-connection in-flight and byte bounds, idle and stalled-frame timeouts.
+//! - [`dir_lock`]: the exclusive lock on the data directory (one broker per directory).
 //! - [`handlers`]: dispatch, and one file per request kind.
 //! - [`groups`]: consumer groups — coordinator (generations, rebalances, session timeouts),
 //!   range / round-robin assignors, crash-safe committed offsets under `<data_dir>/groups/`.
@@ -22,6 +23,7 @@
 
 pub mod config;
 pub mod connection;
+pub mod dir_lock;
 pub mod embedded;
 pub mod error;
 pub mod groups;

@@ -21,7 +21,9 @@ const EXIT_FAILURE: u8 = 1;
 #[command(
     name = "rustlog-broker",
     version,
-    about = "RustLog broker: a single-node log-structured message broker"
+    about = "RustLog broker: a single-node log-structured message broker",
+    // A flag given twice takes its last value (wrappers may append overrides).
+    args_override_self = true
 )]
 struct Args {
     /// Protocol address [default: 127.0.0.1:7400]
@@ -102,6 +104,7 @@ fn init_tracing() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
 }
 

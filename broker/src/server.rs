@@ -5,6 +5,7 @@
 
 use crate::config::BrokerConfig;
 use crate::connection;
+use crate::dir_lock::DataDirLock;
 use crate::error::BrokerError;
 use crate::groups::{Coordinator, CoordinatorLimits, GroupStore};
 use crate::metrics::Metrics;
@@ -42,6 +43,7 @@ impl Broker {
             path: data_dir.clone(),
             source,
         })?;
+        let dir_lock = DataDirLock::acquire(&data_dir)?;
         let defaults = config.topic_defaults.clone();
         let open_dir = data_dir.clone();
         let logs = tokio::task::spawn_blocking(move || {
@@ -98,6 +100,9 @@ impl Broker {
             None => None,
         };
 
+        if !local_addr.ip().is_loopback() {
+            tracing::warn!(%local_addr, "listening on a non-loopback address: reachable from the network, without TLS or authentication");
+        }
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let state = Arc::new(BrokerState {
             config,
@@ -130,6 +135,7 @@ impl Broker {
             shutdown_tx,
             conn_rx: Some(conn_rx),
             tasks,
+            _dir_lock: dir_lock,
         })
     }
 }
@@ -145,6 +151,8 @@ pub struct BrokerHandle {
     shutdown_tx: watch::Sender<bool>,
     conn_rx: Option<mpsc::Receiver<()>>,
     tasks: Vec<JoinHandle<()>>,
+    /// Released when the handle is dropped (after the final flush of `shutdown`).
+    _dir_lock: DataDirLock,
 }
 
 impl BrokerHandle {
@@ -234,20 +242,47 @@ async fn accept_loop(state: Arc<BrokerState>, listener: TcpListener, conn_tx: mp
         let state = state.clone();
         let done = conn_tx.clone();
         tokio::spawn(async move {
-            state
-                .metrics
-                .connections_open
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            connection::serve(state.clone(), stream, peer).await;
-            state
-                .metrics
-                .connections_open
-                .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-            drop(permit);
-            drop(done);
+            // Dropped on every exit path (even a panic in a handler): gauge, slot and the
+            // shutdown tracker stay right.
+            let _open = OpenConnection::new(state.clone(), permit, done);
+            connection::serve(state, stream, peer).await;
         });
     }
     tracing::info!("stopped accepting connections");
+}
+
+/// Holds a connection's slot: counts it in the open-connections gauge while alive.
+struct OpenConnection {
+    state: Arc<BrokerState>,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+    _done: mpsc::Sender<()>,
+}
+
+impl OpenConnection {
+    fn new(
+        state: Arc<BrokerState>,
+        permit: tokio::sync::OwnedSemaphorePermit,
+        done: mpsc::Sender<()>,
+    ) -> Self {
+        state
+            .metrics
+            .connections_open
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        OpenConnection {
+            state,
+            _permit: permit,
+            _done: done,
+        }
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.state
+            .metrics
+            .connections_open
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// Tells a client over the connection limit why it is refused (correlation id 0), then closes.

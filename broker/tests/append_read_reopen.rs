@@ -54,6 +54,13 @@ fn a_bad_batch_is_rejected_and_nothing_is_appended() {
         log.append(&[1, 2, 3]).unwrap_err(),
         StorageError::InvalidBatch(_)
     ));
+    let mut two = simple_batch("x", 1, 5);
+    two.extend_from_slice(&simple_batch("y", 1, 5));
+    let err = log.append(&two).unwrap_err();
+    assert!(
+        matches!(err, StorageError::InvalidBatch(_)),
+        "exactly one batch per append: {err}"
+    );
     assert_eq!(log.high_watermark(), 0);
     // The log still works.
     assert_eq!(

@@ -91,20 +91,29 @@ fn tombstones_survive_delete_retention_then_disappear() {
     put(&log, "x", Some("1"), 5_000);
     put(&log, "y", Some("1"), 5_000);
     put(&log, "x", None, 5_000);
+    // The last batch before the active segment is always kept; make it an unrelated one.
+    put(&log, "z", Some("1"), 5_000);
     log.roll().unwrap();
     log.maintain(5_500).unwrap();
     // x's value is gone, its tombstone stays (500 ms old < 1000 ms).
     assert_eq!(
         live(&read_all(&log)),
-        vec![("y".into(), Some("1".into()), 1), ("x".into(), None, 2)]
+        vec![
+            ("y".into(), Some("1".into()), 1),
+            ("x".into(), None, 2),
+            ("z".into(), Some("1".into()), 3)
+        ]
     );
     // Maintenance knows a tombstone is pending and compacts again once it expired.
     log.maintain(6_000).unwrap();
     assert_eq!(
         live(&read_all(&log)),
-        vec![("y".into(), Some("1".into()), 1)]
+        vec![
+            ("y".into(), Some("1".into()), 1),
+            ("z".into(), Some("1".into()), 3)
+        ]
     );
-    assert_eq!(log.high_watermark(), 3);
+    assert_eq!(log.high_watermark(), 4);
 }
 
 #[test]
@@ -113,13 +122,36 @@ fn a_key_rewritten_in_the_active_segment_is_compacted_out_of_sealed_ones() {
     let log = open(dir.path(), config());
     put(&log, "k", Some("old"), 1);
     log.roll().unwrap();
+    put(&log, "other", Some("1"), 1);
+    log.roll().unwrap();
     put(&log, "k", Some("new"), 1);
     log.compact(10).unwrap();
     assert_eq!(
         live(&read_all(&log)),
-        vec![("k".into(), Some("new".into()), 1)]
+        vec![
+            ("other".into(), Some("1".into()), 1),
+            ("k".into(), Some("new".into()), 2)
+        ]
     );
     assert_eq!(log.log_start_offset(), 0);
     // Reading from offset 0 (now an empty segment) lands on the next record.
     assert_eq!(decode(&log.read(0, 100).unwrap().records)[0].offset, 1);
+}
+
+#[test]
+fn the_last_batch_before_the_active_segment_is_kept_so_consumers_can_advance() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(
+        dir.path(),
+        LogConfig {
+            delete_retention_ms: 0,
+            ..config()
+        },
+    );
+    put(&log, "t", None, 1);
+    log.roll().unwrap();
+    log.compact(10_000).unwrap();
+    // An expired tombstone, but it is all there is below the high watermark.
+    let res = log.read(0, 100).unwrap();
+    assert_eq!(live(&decode(&res.records)), vec![("t".into(), None, 0)]);
 }

@@ -174,3 +174,38 @@ fn a_failure_while_sealing_a_segment_stops_appends() {
     drop(log);
     reopen_clean(dir.path(), &acked);
 }
+
+#[test]
+fn a_failed_compaction_leaves_the_log_as_it_was_and_writable() {
+    let dir = tempfile::tempdir().unwrap();
+    let faulty = FaultyIo::new();
+    faulty.only_paths_ending_with(Some(".log.cleaned"));
+    faulty.fail_nth_write(1, WriteFault::DiskFull);
+    let io: Arc<dyn Io> = Arc::new(faulty);
+    let config = LogConfig {
+        cleanup_policy: rustlog_broker::storage::CleanupPolicy::Compact,
+        ..small_config(300)
+    };
+    let log = PartitionLog::open(dir.path(), config, io).unwrap();
+    for i in 0..30u8 {
+        log.append(&batch(&[(1, Some(vec![i % 3]), Some(vec![i; 30]))]))
+            .unwrap();
+    }
+    log.roll().unwrap();
+    let before = read_all(&log);
+    let err = log.compact(10).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::DiskFull, "{err}");
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(!names.iter().any(|n| n.ends_with(".cleaned")), "{names:?}");
+    assert_eq!(read_all(&log), before);
+    assert!(
+        !log.is_read_only(),
+        "a failed compaction loses nothing; appends go on"
+    );
+    log.append(&simple_batch("after", 1, 1)).unwrap();
+    // The fault was one-shot: the next pass succeeds.
+    assert!(log.compact(10).unwrap().records_removed > 0);
+}

@@ -113,3 +113,30 @@ fn leftovers_of_interrupted_creates_and_deletes_are_cleared_on_open() {
     assert!(!dir.path().join("topics/half").exists());
     assert!(!dir.path().join("deleted/old.0").exists());
 }
+
+#[test]
+fn damaged_topic_metadata_is_reported_not_guessed() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mgr = LogManager::open(dir.path(), LogConfig::default(), std_io()).unwrap();
+        mgr.create_topic("t", 1, &BTreeMap::new()).unwrap();
+    }
+    let meta = dir.path().join("topics/t/topic.json");
+    for bad in [
+        "not json".to_string(),
+        std::fs::read_to_string(&meta)
+            .unwrap()
+            .replace("\"t\"", "\"u\""),
+        std::fs::read_to_string(&meta)
+            .unwrap()
+            .replace("\"partitions\": 1", "\"partitions\": 4000000000"),
+    ] {
+        let original = std::fs::read(&meta).unwrap();
+        std::fs::write(&meta, &bad).unwrap();
+        let err = LogManager::open(dir.path(), LogConfig::default(), std_io()).unwrap_err();
+        assert!(matches!(err, StorageError::Corrupt { .. }), "{bad}: {err}");
+        assert!(err.to_string().contains("topic.json"), "{err}");
+        std::fs::write(&meta, original).unwrap();
+    }
+    assert!(LogManager::open(dir.path(), LogConfig::default(), std_io()).is_ok());
+}

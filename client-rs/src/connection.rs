@@ -8,7 +8,7 @@ use crate::config::ClientConfig;
 use crate::error::{Error, Result};
 use bytes::{Bytes, BytesMut};
 use rustlog_protocol::frame::{decode_response_frame, encode_request_frame};
-use rustlog_protocol::limits::FRAME_BYTES_MAX;
+use rustlog_protocol::limits::{FRAME_BYTES_MAX, FRAME_LENGTH_BYTES};
 use rustlog_protocol::{ApiKey, Request, Response, ResponseBody, ResponseFrame};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -349,8 +349,19 @@ async fn read_loop(shared: Arc<Shared>, mut reader: tokio::net::tcp::OwnedReadHa
                 }
             }
         }
-        if buf.capacity() - buf.len() < READ_CHUNK_BYTES / 4 {
-            buf.reserve(READ_CHUNK_BYTES);
+        // Room for the whole frame being read (its length was checked by the decoder), so
+        // a large fetch response is read without repeated reallocation and copying.
+        let wanted = match buf.get(..FRAME_LENGTH_BYTES) {
+            Some(prefix) => {
+                let mut raw = [0u8; FRAME_LENGTH_BYTES];
+                raw.copy_from_slice(prefix);
+                (u32::from_be_bytes(raw) as usize + FRAME_LENGTH_BYTES).saturating_sub(buf.len())
+            }
+            None => 0,
+        };
+        let wanted = wanted.max(READ_CHUNK_BYTES / 4);
+        if buf.capacity() - buf.len() < wanted {
+            buf.reserve(wanted.max(READ_CHUNK_BYTES));
         }
         let read = tokio::select! {
             r = reader.read_buf(&mut buf) => r,

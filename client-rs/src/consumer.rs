@@ -414,11 +414,14 @@ impl Consumer {
                         .entry(key.topic.clone())
                         .or_insert_with(|| Arc::from(key.topic.as_str()))
                         .clone();
-                    let mut decoded = Vec::new();
-                    let next =
-                        decode_records(&topic, part.partition, &part.records, from, &mut decoded)?;
+                    let next = decode_records(
+                        &topic,
+                        part.partition,
+                        &part.records,
+                        from,
+                        &mut state.buffer,
+                    )?;
                     state.fetch_offsets.insert(key, next);
-                    state.buffer.extend(decoded);
                 }
                 ErrorCode::OffsetOutOfRange => out_of_range.push(key),
                 code if code.is_retriable() => {}

@@ -8,6 +8,7 @@ use crate::record::Message;
 use bytes::Bytes;
 use rustlog_protocol::batch::{batch_total_len, RecordBatchView};
 use rustlog_protocol::messages::fetch::{FetchPartition, FetchRequest};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 /// What one fetch asks of a partition.
@@ -48,7 +49,7 @@ pub(crate) fn decode_records(
     partition: u32,
     records: &Bytes,
     from_offset: u64,
-    out: &mut Vec<Message>,
+    out: &mut VecDeque<Message>,
 ) -> Result<u64> {
     let mut next = from_offset;
     let mut pos = 0usize;
@@ -68,6 +69,7 @@ pub(crate) fn decode_records(
         if header.next_offset() <= from_offset {
             continue;
         }
+        out.reserve(header.record_count as usize);
         for record in view.records() {
             let record = record.map_err(|e| corrupt(topic, partition, next, &e))?;
             if record.offset < from_offset {
@@ -78,7 +80,7 @@ pub(crate) fn decode_records(
                 let (k, v) = pair.map_err(|e| corrupt(topic, partition, next, &e))?;
                 headers.push((k.to_string(), records.slice_ref(v)));
             }
-            out.push(Message {
+            out.push_back(Message {
                 topic: topic.clone(),
                 partition,
                 offset: record.offset,
@@ -144,7 +146,7 @@ mod tests {
         bytes.extend(batch(13, &["d", "e"]));
         let bytes = Bytes::from(bytes);
         let topic: Arc<str> = Arc::from("t");
-        let mut out = Vec::new();
+        let mut out = VecDeque::new();
         let next = decode_records(&topic, 0, &bytes, 12, &mut out).unwrap();
         assert_eq!(next, 15);
         let got: Vec<(u64, &str)> = out
@@ -161,7 +163,7 @@ mod tests {
         let mut bytes = batch(0, &["a"]);
         let second = batch(1, &["b"]);
         bytes.extend_from_slice(&second[..second.len() - 3]);
-        let mut out = Vec::new();
+        let mut out = VecDeque::new();
         let next = decode_records(&Arc::from("t"), 0, &Bytes::from(bytes), 0, &mut out).unwrap();
         assert_eq!(next, 1);
         assert_eq!(out.len(), 1);
@@ -172,7 +174,7 @@ mod tests {
         let mut bytes = batch(0, &["hello"]);
         let last = bytes.len() - 1;
         bytes[last] ^= 0x01;
-        let mut out = Vec::new();
+        let mut out = VecDeque::new();
         let err = decode_records(&Arc::from("t"), 0, &Bytes::from(bytes), 0, &mut out).unwrap_err();
         assert_eq!(err.kind(), rustlog_protocol::ErrorCode::ProtocolViolation);
         assert!(out.is_empty());

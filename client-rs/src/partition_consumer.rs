@@ -9,6 +9,7 @@ use crate::fetcher::{decode_records, fetch, fetch_request, FetchTarget};
 use crate::record::Message;
 use futures::stream::BoxStream;
 use futures::StreamExt;
+use rustlog_protocol::messages::fetch::FetchResponse;
 use rustlog_protocol::messages::list_offsets::OffsetSpec;
 use rustlog_protocol::ErrorCode;
 use std::collections::VecDeque;
@@ -50,8 +51,15 @@ struct Inner {
     closed: AtomicBool,
 }
 
+type PendingFetch = tokio::task::JoinHandle<Result<FetchResponse>>;
+
+/// How long a poll waits past its deadline for a fetch answer already on its way.
+const POLL_GRACE: Duration = Duration::from_millis(50);
+
 #[derive(Debug, Default)]
 struct State {
+    /// A fetch sent ahead, and the offset it asked for.
+    prefetch: Option<(u64, PendingFetch)>,
     /// Next offset to hand out; `None` until resolved from `start`.
     position: Option<u64>,
     /// Next offset to fetch (ahead of `position` while messages are buffered).
@@ -121,6 +129,9 @@ impl PartitionConsumer {
         let mut state = inner.state.lock().await;
         loop {
             if inner.closed.load(Ordering::Acquire) {
+                if let Some((_, task)) = state.prefetch.take() {
+                    task.abort();
+                }
                 return Err(Error::Closed {
                     what: "partition consumer",
                 });
@@ -142,18 +153,25 @@ impl PartitionConsumer {
             let wait_ms = u32::try_from(remaining.as_millis())
                 .unwrap_or(u32::MAX)
                 .min(inner.fetch_max_wait_ms);
-            let target = FetchTarget {
-                topic: inner.topic.clone(),
-                partition: inner.partition,
-                offset: state.fetch_offset,
+            // Use the fetch sent ahead when it asked for this offset; else send one now.
+            let mut pending = match state.prefetch.take() {
+                Some((offset, task)) if offset == state.fetch_offset => task,
+                stale => {
+                    if let Some((_, task)) = stale {
+                        task.abort();
+                    }
+                    self.spawn_fetch(state.fetch_offset, wait_ms)
+                }
             };
-            let request = fetch_request(
-                std::slice::from_ref(&target),
-                wait_ms,
-                inner.partition_fetch_bytes,
-                inner.partition_fetch_bytes,
-            );
-            let response = fetch(&inner.slot, &request).await?;
+            let response = match tokio::time::timeout_at(deadline + POLL_GRACE, &mut pending).await
+            {
+                Ok(Ok(result)) => result?,
+                Ok(Err(e)) => return Err(Error::violation(format!("fetch task failed: {e}"))),
+                Err(_) => {
+                    state.prefetch = Some((state.fetch_offset, pending));
+                    return Ok(Vec::new());
+                }
+            };
             let part = response
                 .partitions
                 .into_iter()
@@ -162,16 +180,22 @@ impl PartitionConsumer {
             state.high_watermark = Some(part.high_watermark);
             match part.error_code {
                 ErrorCode::None => {
-                    let mut decoded = Vec::new();
                     let from = state.fetch_offset;
+                    let before = state.buffer.len();
                     state.fetch_offset = decode_records(
                         &inner.topic,
                         inner.partition,
                         &part.records,
                         from,
-                        &mut decoded,
+                        &mut state.buffer,
                     )?;
-                    state.buffer.extend(decoded);
+                    if state.buffer.len() > before {
+                        // More is likely: ask for it while the caller works.
+                        state.prefetch = Some((
+                            state.fetch_offset,
+                            self.spawn_fetch(state.fetch_offset, inner.fetch_max_wait_ms),
+                        ));
+                    }
                 }
                 ErrorCode::OffsetOutOfRange
                     if matches!(inner.start, StartOffset::Earliest | StartOffset::Latest) =>
@@ -195,6 +219,23 @@ impl PartitionConsumer {
                 return Ok(Vec::new());
             }
         }
+    }
+
+    /// Sends a fetch of this partition at `offset` in the background.
+    fn spawn_fetch(&self, offset: u64, wait_ms: u32) -> PendingFetch {
+        let target = FetchTarget {
+            topic: self.inner.topic.clone(),
+            partition: self.inner.partition,
+            offset,
+        };
+        let request = fetch_request(
+            std::slice::from_ref(&target),
+            wait_ms,
+            self.inner.partition_fetch_bytes,
+            self.inner.partition_fetch_bytes,
+        );
+        let inner = self.inner.clone();
+        tokio::spawn(async move { fetch(&inner.slot, &request).await })
     }
 
     async fn resolve_start(&self, start: StartOffset) -> Result<u64> {

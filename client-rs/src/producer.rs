@@ -232,7 +232,13 @@ impl Producer {
             closing: AtomicBool::new(false),
             round_robin: AtomicU32::new(0),
         });
-        tokio::spawn(sender_loop(shared.clone()));
+        // The sender task needs a runtime; without one, fail instead of panicking.
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
+            Error::invalid(
+                "a Producer must be created inside a tokio runtime (or use rustlog::blocking)",
+            )
+        })?;
+        runtime.spawn(sender_loop(shared.clone()));
         Ok(Producer {
             inner: Arc::new(ProducerInner { shared }),
         })

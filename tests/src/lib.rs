@@ -8,8 +8,12 @@
 //! - [`RawClient`]: a tiny blocking protocol client over `std::net::TcpStream` built only on
 //!   `rustlog-protocol` (send typed requests or raw bytes, read typed responses).
 //! - batch helpers: [`batch_of`], [`records_of`].
+//! - [`start_in_process`]: the in-process variant, `rustlog_broker::Broker::start` on free ports.
 //!
 //! Tests live under `tests/tests/`, one scenario family per file.
+
+// A test harness: a failed setup step must fail the test loudly, so panicking is the intent.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use bytes::{Buf, BytesMut};
 use rustlog_protocol::frame::decode_response_frame;
@@ -234,6 +238,13 @@ fn spawn_broker(
     };
     let (addr, metrics_addr) = parse_listening_line(&rest).expect("parse listening line");
     (child, addr, metrics_addr, log_path)
+}
+
+/// Starts a broker inside this process (on the current tokio runtime) on free loopback ports.
+pub async fn start_in_process(data_dir: &Path) -> rustlog_broker::BrokerHandle {
+    rustlog_broker::Broker::start(rustlog_broker::BrokerConfig::ephemeral(data_dir))
+        .await
+        .expect("start in-process broker")
 }
 
 /// Parses `127.0.0.1:7400 metrics 127.0.0.1:7401` (or `metrics off`).
@@ -486,8 +497,14 @@ pub fn batch_of(values: &[&[u8]]) -> Vec<u8> {
     batch_of_keyed(&values.iter().map(|v| (None, Some(*v))).collect::<Vec<_>>())
 }
 
+/// A record to encode: nullable key and value.
+pub type KeyValue<'a> = (Option<&'a [u8]>, Option<&'a [u8]>);
+
+/// A decoded record: offset, key, value.
+pub type OwnedRecord = (u64, Option<Vec<u8>>, Option<Vec<u8>>);
+
 /// Encodes one batch of `(key, value)` records (timestamp now).
-pub fn batch_of_keyed(records: &[(Option<&[u8]>, Option<&[u8]>)]) -> Vec<u8> {
+pub fn batch_of_keyed(records: &[KeyValue<'_>]) -> Vec<u8> {
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
@@ -502,7 +519,7 @@ pub fn batch_of_keyed(records: &[(Option<&[u8]>, Option<&[u8]>)]) -> Vec<u8> {
 }
 
 /// Every record in `records` (whole stored batches) as `(offset, key, value)`.
-pub fn records_of(records: &[u8]) -> Vec<(u64, Option<Vec<u8>>, Option<Vec<u8>>)> {
+pub fn records_of(records: &[u8]) -> Vec<OwnedRecord> {
     let mut out = Vec::new();
     for batch in rustlog_protocol::batch::batches(records) {
         let batch = batch.expect("valid batch in fetch response");
@@ -556,7 +573,7 @@ pub fn read_u32(buf: &mut impl Buf) -> u32 {
 
 /// Raises this process's soft open-files limit to at least `wanted` (up to the hard limit), so
 /// tests with many sockets work on machines with a low default. Child brokers inherit it.
-#[allow(unsafe_code)]
+#[allow(unsafe_code, clippy::unnecessary_cast)] // rlim_t is not u64 everywhere
 pub fn raise_nofile_limit(wanted: u64) -> u64 {
     let mut limit = libc::rlimit {
         rlim_cur: 0,

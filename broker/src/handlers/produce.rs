@@ -1,11 +1,12 @@
 //! Produce: validate and append one batch per partition, then answer by the acks level:
 //! `none` and `leader` after the append, `durable` after `PartitionLog::sync_to` (group commit:
-//! concurrent durable producers share one fsync) ran on the blocking pool.
+//! concurrent durable producers share one fsync) ran on the blocking pool. A topic with
+//! `fsync.policy=always` is fsynced before every answer whatever the acks level.
 
 use crate::error::HandlerError;
 use crate::metrics::Metrics;
 use crate::state::BrokerState;
-use crate::storage::PartitionLog;
+use crate::storage::{FsyncPolicy, PartitionLog};
 use rustlog_protocol::messages::produce::{
     Acks, ProducePartitionResponse, ProduceRequest, ProduceResponse,
 };
@@ -37,7 +38,7 @@ pub async fn handle(
                 answer.base_offset = info.base_offset;
                 answer.log_append_time_ms = info.log_append_time_ms;
                 answer.log_start_offset = log.log_start_offset();
-                if request.acks == Acks::Durable {
+                if request.acks == Acks::Durable || log.config().fsync == FsyncPolicy::Always {
                     syncs.push((index, log, info.last_offset));
                 }
             }

@@ -64,6 +64,11 @@ pub(crate) fn recover(io: &dyn Io, dir: &Path) -> Result<(), StorageError> {
         sync_dir(io, dir)?;
         remove_swap_marker(io, dir)?;
     }
+    discard_uncommitted(io, dir)
+}
+
+/// Deletes every `.cleaned` file (a pass that failed or crashed before its commit marker).
+pub(crate) fn discard_uncommitted(io: &dyn Io, dir: &Path) -> Result<(), StorageError> {
     let entries = io
         .list_dir(dir)
         .map_err(|e| StorageError::io("list", dir, e))?;
@@ -211,6 +216,17 @@ pub(crate) fn write_cleaned(plan: &Plan<'_>) -> Result<Output, StorageError> {
             kept_per_batch.push((kept, view.header().record_count));
             Ok(())
         })?;
+        // The last batch before the active segment is always kept whole (as Kafka's cleaner
+        // keeps it): otherwise a consumer positioned in a fully compacted tail below the high
+        // watermark would find no batch to advance past.
+        let protected = if i + 1 == plan.sealed.len() {
+            kept_per_batch.len().checked_sub(1)
+        } else {
+            None
+        };
+        if let Some(last) = protected.and_then(|p| kept_per_batch.get_mut(p)) {
+            last.0 = last.1;
+        }
         let removed: u64 = kept_per_batch
             .iter()
             .map(|(kept, total)| u64::from(total - kept))
@@ -218,7 +234,14 @@ pub(crate) fn write_cleaned(plan: &Plan<'_>) -> Result<Output, StorageError> {
         if removed == 0 {
             continue;
         }
-        let written = rewrite_segment(plan, segment, end_offset, &kept_per_batch, &mut decider)?;
+        let written = rewrite_segment(
+            plan,
+            segment,
+            end_offset,
+            &kept_per_batch,
+            protected,
+            &decider,
+        )?;
         output.rewritten.push(segment.base_offset);
         output.stats.segments_rewritten += 1;
         output.stats.records_removed += removed;
@@ -235,7 +258,8 @@ fn rewrite_segment(
     segment: &Segment,
     end_offset: u64,
     kept_per_batch: &[(u32, u32)],
-    decider: &mut Decider<'_>,
+    protected: Option<usize>,
+    decider: &Decider<'_>,
 ) -> Result<u64, StorageError> {
     let base = segment.base_offset;
     let log_path = cleaned_path(plan.dir, base, LOG_SUFFIX);
@@ -272,7 +296,7 @@ fn rewrite_segment(
                 for record in view.records() {
                     let record = record.map_err(|e| corrupt_record(segment, e))?;
                     // Same decision as pass 1 (the decider is deterministic per record).
-                    if keep_again(decider, &record) {
+                    if protected == Some(this) || keep_again(decider, &record) {
                         records.push(record);
                     }
                 }

@@ -403,11 +403,19 @@ impl PartitionLog {
             return Err(self.refusal());
         }
         let view = RecordBatchView::parse(batch).map_err(StorageError::InvalidBatch)?;
+        if view.as_bytes().len() != batch.len() {
+            return Err(StorageError::InvalidBatch(
+                rustlog_protocol::ProtocolError::TrailingBytes {
+                    what: "appended record batch",
+                    extra: batch.len() - view.as_bytes().len(),
+                },
+            ));
+        }
         view.validate_for_append()
             .map_err(StorageError::InvalidBatch)?;
         let record_count = view.header().record_count;
         let max_timestamp_ms = view.header().max_timestamp;
-        let mut stamped = batch[..view.as_bytes().len()].to_vec();
+        let mut stamped = batch.to_vec();
 
         let _writer = lock(&self.append_lock);
         if self.is_read_only() {
@@ -717,7 +725,16 @@ impl PartitionLog {
             delete_retention_ms: config.delete_retention_ms,
             index_interval_bytes: config.index_interval_bytes,
         };
-        let output = cleaner::write_cleaned(&plan)?;
+        let output = match cleaner::write_cleaned(&plan) {
+            Ok(output) => output,
+            Err(e) => {
+                // Nothing was committed: drop the partial files now rather than at next open.
+                if let Err(cleanup) = cleaner::discard_uncommitted(self.io.as_ref(), &self.dir) {
+                    tracing::warn!(error = %cleanup, "could not remove partial compaction files");
+                }
+                return Err(e);
+            }
+        };
         if !output.rewritten.is_empty() {
             sync_dir(self.io.as_ref(), &self.dir)?;
             self.crash_at(CrashPoint::CompactionBeforeSwapMarker)?;

@@ -105,6 +105,21 @@ impl LogManager {
             let file: TopicFile = serde_json::from_slice(&bytes).map_err(|e| {
                 StorageError::corrupt(&meta_path, 0, format!("bad topic metadata: {e}"))
             })?;
+            let dir_name = topic_dir.file_name().and_then(|n| n.to_str());
+            if dir_name != Some(file.name.as_str())
+                || validate_topic_name(&file.name).is_err()
+                || file.partitions == 0
+                || file.partitions > PARTITIONS_PER_TOPIC_MAX
+            {
+                return Err(StorageError::corrupt(
+                    &meta_path,
+                    0,
+                    format!(
+                        "topic metadata names {:?} with {} partitions; expected the directory's name and 1..={PARTITIONS_PER_TOPIC_MAX}",
+                        file.name, file.partitions
+                    ),
+                ));
+            }
             let config = defaults.with_overrides(&file.overrides)?;
             let mut partitions = Vec::with_capacity(file.partitions as usize);
             for p in 0..file.partitions {

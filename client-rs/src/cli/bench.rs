@@ -73,6 +73,9 @@ pub struct BenchArgs {
     /// none, leader or durable.
     #[arg(long, default_value = "leader")]
     acks: Acks,
+    /// Bytes per partition per fetch (consume mode).
+    #[arg(long, default_value_t = rustlog::config::DEFAULT_PARTITION_FETCH_BYTES)]
+    partition_fetch_bytes: u32,
     /// Target send rate in messages per second (e2e-latency).
     #[arg(long, default_value_t = 10_000)]
     rate: u64,
@@ -348,7 +351,8 @@ async fn consume(client: &rustlog::Client, args: &BenchArgs) -> CliResult<Summar
     let consumer = client.consumer(
         ConsumerConfig::new(group)
             .topic(args.topic.clone())
-            .auto_offset_reset(AutoOffsetReset::Earliest),
+            .auto_offset_reset(AutoOffsetReset::Earliest)
+            .partition_fetch_bytes(args.partition_fetch_bytes),
     )?;
     let received = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
