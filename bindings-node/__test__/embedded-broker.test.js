@@ -72,9 +72,15 @@ test('startEmbeddedBroker rejects a data dir that is a file and a port in use', 
       const port = Number(running.brokers[0].split(':')[1])
       const busy = await rejectionOf(RustLog.startEmbeddedBroker({ dataDir: path.join(dir, 'b'), port }))
       assert.ok(busy instanceof RustLogError, `got ${busy}`)
+      // A data directory belongs to one broker at a time.
+      const shared = await rejectionOf(RustLog.startEmbeddedBroker({ dataDir: path.join(dir, 'a'), port: 0 }))
+      assert.ok(shared instanceof RustLogError, `got ${shared}`)
     } finally {
       await running.stop()
     }
+    // Once stopped, the directory can be opened again.
+    const reopened = await RustLog.startEmbeddedBroker({ dataDir: path.join(dir, 'a'), port: 0 })
+    await reopened.stop()
     const badPort = await rejectionOf(RustLog.startEmbeddedBroker({ dataDir: dir, port: 70000 }))
     assert.equal(badPort.code, ErrorCode.InvalidArgument)
   } finally {
