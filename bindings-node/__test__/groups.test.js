@@ -112,3 +112,27 @@ test('a failing eachMessage stops the loop, emits consumer.crash and does not co
     assert.equal(group.offsets.find((o) => o.topic === 'fragile').committedOffset, 1n)
     await admin.disconnect()
   }))
+
+test('stop() called from inside eachMessage ends the loop without deadlock', { timeout: TEST_TIMEOUT_MS }, () =>
+  withBroker(async ({ client }) => {
+    await createTopic(client, 'once')
+    await produce(client, 'once', range(0, 3))
+    const consumer = client.consumer({ groupId: 'once' })
+    await consumer.connect()
+    await assert.rejects(consumer.run({ eachMessage: async () => {} }), (e) => e.code === 1003)
+    await consumer.subscribe({ topics: ['once'], fromBeginning: true })
+    const seen = []
+    const stopped = new Promise((resolve) => consumer.once(consumer.events.STOP, resolve))
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        seen.push(message.offset)
+        await consumer.stop()
+      },
+    })
+    await stopped
+    assert.deepEqual(seen, [0n])
+    // Messages polled but not handled stay pending: iteration continues at offset 1.
+    const next = await take(consumer, 2)
+    assert.deepEqual(next.map((m) => m.offset), [1n, 2n])
+    await consumer.disconnect()
+  }))

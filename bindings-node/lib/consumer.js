@@ -4,6 +4,7 @@
 // the native `poll`, which waits at most POLL_WAIT_MS so `stop()` and `disconnect()` are prompt.
 
 const { EventEmitter } = require('node:events')
+const { AsyncLocalStorage } = require('node:async_hooks')
 const { call, fromNative, invalidArgument, ErrorCode } = require('./errors.js')
 const { toMessage, toOffset } = require('./codec.js')
 
@@ -14,6 +15,10 @@ const POLL_MESSAGES_MAX = 1000
 
 const EVENTS = Object.freeze({ CRASH: 'consumer.crash', STOP: 'consumer.stop' })
 
+/** Which consumer's `eachMessage` is running, so `stop()` called from inside it does not wait
+ * for the loop that is waiting for it. */
+const insideHandler = new AsyncLocalStorage()
+
 class Consumer extends EventEmitter {
   #native
   /** Messages polled but not yet handed to the user (kept across stop/run so none is skipped). */
@@ -22,6 +27,7 @@ class Consumer extends EventEmitter {
   #loop = null
   #stopRequested = false
   #disconnected = false
+  #subscribed = false
 
   /** @param {import('../index').NativeConsumer} native */
   constructor(native) {
@@ -45,7 +51,9 @@ class Consumer extends EventEmitter {
     if (!Array.isArray(list) || list.length === 0 || !list.every((t) => typeof t === 'string')) {
       return Promise.reject(invalidArgument('subscribe() takes { topics: string[], fromBeginning? }'))
     }
-    return call(() => this.#native.subscribe(list, Boolean(fromBeginning)))
+    return call(() => this.#native.subscribe(list, Boolean(fromBeginning))).then(() => {
+      this.#subscribed = true
+    })
   }
 
   /**
@@ -58,6 +66,7 @@ class Consumer extends EventEmitter {
   async run({ eachMessage, autoCommit = true } = {}) {
     if (typeof eachMessage !== 'function') throw invalidArgument('run() takes { eachMessage: async fn }')
     if (this.#loop !== null) throw invalidArgument('the consumer is already running')
+    if (!this.#subscribed) throw invalidArgument('call subscribe({ topics }) before run()')
     this.#stopRequested = false
     this.#loop = this.#runLoop(eachMessage, Boolean(autoCommit))
   }
@@ -69,7 +78,9 @@ class Consumer extends EventEmitter {
         try {
           while (this.#pendingHead < this.#pending.length && !this.#stopRequested) {
             const message = this.#pending[this.#pendingHead]
-            await eachMessage({ topic: message.topic, partition: message.partition, message })
+            await insideHandler.run(this, () =>
+              eachMessage({ topic: message.topic, partition: message.partition, message }),
+            )
             // Only a handled message counts as consumed: a rejected one stays pending.
             this.#pendingHead++
             done.set(`${message.partition}\u0000${message.topic}`, {
@@ -164,18 +175,22 @@ class Consumer extends EventEmitter {
     return call(() => this.#native.commit(list))
   }
 
-  /** Stops `run` (after the current message) and ends iterators; resolves when stopped. */
+  /**
+   * Stops `run` (after the current message) and ends iterators; resolves when stopped. Called
+   * from inside `eachMessage` it resolves at once (the loop stops when the handler returns).
+   */
   async stop() {
     this.#stopRequested = true
-    if (this.#loop !== null) await this.#loop
+    if (this.#loop !== null && insideHandler.getStore() !== this) await this.#loop
   }
 
   /** Stops, leaves the group and closes the connection. */
   async disconnect() {
     this.#stopRequested = true
     this.#disconnected = true
+    this.#subscribed = false
     const closing = call(() => this.#native.disconnect())
-    if (this.#loop !== null) await this.#loop
+    if (this.#loop !== null && insideHandler.getStore() !== this) await this.#loop
     await closing
   }
 }
