@@ -137,3 +137,26 @@ test('native conversion failures become InvalidArgument, other foreign errors Un
   assert.equal(coded.message, 'request timed out on the broker')
   assert.ok(coded.cause instanceof Error)
 })
+
+test('a broker that stops under a running consumer crashes the loop with a retriable RustLogError', { timeout: TEST_TIMEOUT_MS }, async () => {
+  let consumer
+  let crashed
+  await withBroker(async ({ client, broker }) => {
+    await createTopic(client, 't')
+    // Short timeouts bound how long the client keeps reconnecting before it gives up.
+    const impatient = new RustLog({ brokers: broker.brokers, requestTimeoutMs: 1_000 })
+    consumer = impatient.consumer({ groupId: 'g' })
+    await consumer.connect()
+    await consumer.subscribe({ topics: ['t'], fromBeginning: true })
+    crashed = new Promise((resolve) => consumer.on(consumer.events.CRASH, (e) => resolve(e.payload.error)))
+    await consumer.run({ eachMessage: async () => {} })
+  })
+  const err = await crashed
+  assert.ok(err instanceof RustLogError, `got ${err}`)
+  assert.equal(err.retriable, true, `${err.name}: ${err.message}`)
+  // The client closes everything locally, then reports that it could not leave the group.
+  const leave = await rejectionOf(consumer.disconnect())
+  assert.ok(leave instanceof RustLogError, `got ${leave}`)
+  assert.equal(leave.retriable, true, `${leave.name}: ${leave.message}`)
+  await consumer.disconnect() // already closed: nothing left to report
+})

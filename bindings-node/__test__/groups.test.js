@@ -99,7 +99,9 @@ test('a failing eachMessage stops the loop, emits consumer.crash and does not co
       },
     })
     const error = await crashed
+    // The handler's own error arrives untouched.
     assert.equal(error.message, 'cannot handle m1')
+    assert.equal(error.constructor, Error)
     await consumer.stop()
     // The failed message is still pending: the iterator hands it out first.
     const again = await take(consumer, 2)

@@ -19,6 +19,13 @@ const EVENTS = Object.freeze({ CRASH: 'consumer.crash', STOP: 'consumer.stop' })
  * for the loop that is waiting for it. */
 const insideHandler = new AsyncLocalStorage()
 
+/** Carries an error thrown by the user's `eachMessage` out of the loop untouched. */
+class HandlerFailure {
+  constructor(error) {
+    this.error = error
+  }
+}
+
 class Consumer extends EventEmitter {
   #native
   /** Messages polled but not yet handed to the user (kept across stop/run so none is skipped). */
@@ -78,9 +85,13 @@ class Consumer extends EventEmitter {
         try {
           while (this.#pendingHead < this.#pending.length && !this.#stopRequested) {
             const message = this.#pending[this.#pendingHead]
-            await insideHandler.run(this, () =>
-              eachMessage({ topic: message.topic, partition: message.partition, message }),
-            )
+            try {
+              await insideHandler.run(this, () =>
+                eachMessage({ topic: message.topic, partition: message.partition, message }),
+              )
+            } catch (err) {
+              throw new HandlerFailure(err)
+            }
             // Only a handled message counts as consumed: a rejected one stays pending.
             this.#pendingHead++
             done.set(`${message.partition}\u0000${message.topic}`, {
@@ -96,7 +107,8 @@ class Consumer extends EventEmitter {
         }
       }
     } catch (err) {
-      if (!this.#disconnected) this.#crash(fromNative(err))
+      if (err instanceof HandlerFailure) this.#crash(err.error)
+      else if (!this.#disconnected) this.#crash(fromNative(err))
     } finally {
       this.#loop = null
       this.emit(EVENTS.STOP, { type: EVENTS.STOP, payload: {} })
