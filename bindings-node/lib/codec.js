@@ -3,14 +3,24 @@
 // Packing a whole `send` into one Buffer keeps it to one native call with a handful of
 // arguments instead of several napi property reads per message.
 
-const { invalidArgument } = require('./errors.js')
+const { invalidArgument, RustLogError, ErrorCode } = require('./errors.js')
+
+/** Packed lengths are int32; anything longer is far beyond every protocol limit anyway. */
+const PACKED_BYTES_MAX = 0x7fffffff
 
 /** Byte length of a key/value/header value; -1 for null. */
 function byteLen(v, what) {
+  let len
   if (v === null || v === undefined) return -1
-  if (typeof v === 'string') return Buffer.byteLength(v)
-  if (Buffer.isBuffer(v) || v instanceof Uint8Array) return v.byteLength
-  throw invalidArgument(`${what} must be a Buffer, a string or null, got ${typeof v}`)
+  if (typeof v === 'string') len = Buffer.byteLength(v)
+  else if (Buffer.isBuffer(v) || v instanceof Uint8Array) len = v.byteLength
+  else throw invalidArgument(`${what} must be a Buffer, a string or null, got ${typeof v}`)
+  if (len > PACKED_BYTES_MAX) tooLarge(`${what} is ${len} bytes`)
+  return len
+}
+
+function tooLarge(message) {
+  throw new RustLogError(message, { code: ErrorCode.RecordTooLarge })
 }
 
 function put(buf, pos, v) {
@@ -70,6 +80,7 @@ function packMessages(messages) {
       }))
     }
   }
+  if (total > PACKED_BYTES_MAX) tooLarge(`one send of ${total} key and value bytes`)
   const data = Buffer.allocUnsafe(total)
   let pos = 0
   for (let i = 0; i < n; i++) {
