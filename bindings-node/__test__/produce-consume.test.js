@@ -138,3 +138,29 @@ test('a consumer sees messages produced after it started', { timeout: TEST_TIMEO
     await producer.disconnect()
     await consumer.disconnect()
   }))
+
+test('sendBatch spans topics and repeated header names round-trip as arrays', { timeout: TEST_TIMEOUT_MS }, () =>
+  withBroker(async ({ client }) => {
+    await createTopic(client, 'left')
+    await createTopic(client, 'right')
+    const producer = client.producer()
+    await producer.connect()
+    const results = await producer.sendBatch({
+      topicMessages: [
+        { topic: 'left', messages: [{ value: 'l0', headers: { tag: ['a', Buffer.from('b')] } }] },
+        { topic: 'right', messages: [{ value: 'r0' }, { value: 'r1' }] },
+      ],
+    })
+    assert.deepEqual(
+      results.map((r) => `${r.topic}@${r.offset}`),
+      ['left@0', 'right@0', 'right@1'],
+    )
+    await producer.disconnect()
+
+    const consumer = client.consumer({ groupId: 'batch' })
+    await consumer.connect()
+    await consumer.subscribe({ topics: ['left'], fromBeginning: true })
+    const [m] = await take(consumer, 1)
+    assert.deepEqual(m.headers, { tag: [Buffer.from('a'), Buffer.from('b')] })
+    await consumer.disconnect()
+  }))
