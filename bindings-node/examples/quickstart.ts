@@ -1,12 +1,13 @@
 // Type-checked against the package's declarations by `npm run typecheck` (tsc --noEmit).
 // Wrong uses marked @ts-expect-error must stay errors: if the types were loose, tsc fails here.
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { RustLog, RustLogError, ErrorCode, type KafkaMessage, type RecordMetadata } from 'rustlog'
 
 async function main(): Promise<void> {
-  const broker = await RustLog.startEmbeddedBroker({ dataDir: mkdtempSync(join(tmpdir(), 'rl-')), port: 0 })
+  const dataDir = mkdtempSync(join(tmpdir(), 'rustlog-quickstart-'))
+  const broker = await RustLog.startEmbeddedBroker({ dataDir, port: 0 })
   const client = new RustLog({ brokers: broker.brokers, clientId: 'quickstart' })
 
   const admin = client.admin()
@@ -33,25 +34,33 @@ async function main(): Promise<void> {
   // @ts-expect-error offsets are bigint, never a lossy number
   const lossy: number = sent[0].offset
   void lossy
-  await producer.disconnect()
 
   const consumer = client.consumer({ groupId: 'quickstart' })
   await consumer.connect()
   await consumer.subscribe({ topics: ['greetings'], fromBeginning: true })
   consumer.on(consumer.events.CRASH, (e) => console.error(e.payload.error))
+  let handled = 0
+  let allHandled = (): void => undefined
+  const done = new Promise<void>((resolve) => (allHandled = resolve))
   await consumer.run({
     eachMessage: async ({ topic, partition, message }) => {
       const value: Buffer | null = message.value
       console.log(topic, partition, message.offset, value?.toString())
+      if (++handled === sent.length) allHandled()
     },
   })
+  await done
   await consumer.stop()
+
+  await producer.send({ topic: 'greetings', messages: [{ value: 'one more' }] })
   for await (const m of consumer) {
     const msg: KafkaMessage = m
     await consumer.commitOffsets([{ topic: msg.topic, partition: msg.partition, offset: msg.offset + 1n }])
+    console.log('iterated', msg.value?.toString())
     break
   }
   await consumer.disconnect()
+  await producer.disconnect()
 
   try {
     await admin.deleteTopics({ topics: ['missing'] })
@@ -59,10 +68,13 @@ async function main(): Promise<void> {
     if (err instanceof RustLogError && err.code === ErrorCode.TopicNotFound) {
       const retriable: boolean = err.retriable
       console.log(err.name, retriable)
+    } else {
+      throw err
     }
   }
   await admin.disconnect()
   await broker.stop()
+  rmSync(dataDir, { recursive: true, force: true })
 }
 
 main().catch((err: unknown) => {
