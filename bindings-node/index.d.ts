@@ -56,9 +56,10 @@ export declare class NativeProducer {
   /**
    * Sends the packed messages of one JS `send` (see `lib/codec.js`): `data` holds each key
    * then value back to back, `lens` per message [keyLen, valueLen] with -1 for null,
-   * `partitions` -1 for "let the client choose". Resolves to RESULT_ENTRY_BYTES per message.
+   * `partitions` -1 for "let the client choose", `timestamps` (when given) ms with NaN for
+   * "now". Resolves to RESULT_ENTRY_BYTES per message.
    */
-  send(topic: string, data: Buffer, lens: Int32Array, partitions: Int32Array, headers?: Array<Array<HeaderInput> | undefined | null> | undefined | null): Promise<Buffer>
+  send(topic: string, data: Buffer, lens: Int32Array, partitions: Int32Array, headers?: Array<Array<HeaderInput> | undefined | null> | undefined | null, timestamps?: Float64Array | undefined | null): Promise<Buffer>
   /** Resolves when everything sent so far is acknowledged (or failed). */
   flush(): Promise<void>
   /** Delivers what is buffered (bounded by the delivery timeout) and closes the connection. */

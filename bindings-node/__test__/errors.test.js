@@ -94,6 +94,8 @@ test('bad arguments reject with InvalidArgument before anything is sent', { time
       { topic: 't', messages: [{ value: 42 }] },
       { topic: 't', messages: [{ key: {}, value: 'x' }] },
       { topic: 't', messages: [{ value: 'x', partition: -1 }] },
+      { topic: 't', messages: [{ value: 'x', timestamp: -1 }] },
+      { topic: 't', messages: [{ value: 'x', timestamp: 'yesterday' }] },
       { topic: 't', messages: 'nope' },
       { topic: 7, messages: [] },
     ]) {

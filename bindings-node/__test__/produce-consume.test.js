@@ -164,3 +164,26 @@ test('sendBatch spans topics and repeated header names round-trip as arrays', { 
     assert.deepEqual(m.headers, { tag: [Buffer.from('a'), Buffer.from('b')] })
     await consumer.disconnect()
   }))
+
+test('an explicit message timestamp is stored and read back', { timeout: TEST_TIMEOUT_MS }, () =>
+  withBroker(async ({ client }) => {
+    await createTopic(client, 'timed')
+    const producer = client.producer()
+    await producer.connect()
+    const results = await producer.send({
+      topic: 'timed',
+      messages: [{ value: 'a', timestamp: '1700000000000' }, { value: 'b' }, { value: 'c', timestamp: 1700000000123n }],
+    })
+    assert.equal(results[0].timestamp, 1700000000000n)
+    assert.ok(results[1].timestamp > 1700000000123n, 'unset timestamps are the send time')
+    assert.equal(results[2].timestamp, 1700000000123n)
+    await producer.disconnect()
+
+    const consumer = client.consumer({ groupId: 'timed' })
+    await consumer.connect()
+    await consumer.subscribe({ topics: ['timed'], fromBeginning: true })
+    const received = await take(consumer, 3)
+    assert.equal(received[0].timestamp, 1700000000000n)
+    assert.equal(received[2].timestamp, 1700000000123n)
+    await consumer.disconnect()
+  }))

@@ -50,7 +50,8 @@ function headerPairs(headers, what) {
 /**
  * Packs messages for `NativeProducer.send`: `data` holds every key then value back to back;
  * `lens` holds per message [keyLen, valueLen] (-1 = null); `partitions` -1 = let the client pick;
- * `headers` is null unless a message carries headers.
+ * `headers` is null unless a message carries headers; `timestamps` (ms, NaN = "now") is null
+ * unless a message sets one.
  */
 function packMessages(messages) {
   if (!Array.isArray(messages)) throw invalidArgument('messages must be an array')
@@ -59,6 +60,7 @@ function packMessages(messages) {
   const partitions = new Int32Array(n)
   let total = 0
   let headers = null
+  let timestamps = null
   for (let i = 0; i < n; i++) {
     const m = messages[i]
     if (m === null || typeof m !== 'object') throw invalidArgument(`messages[${i}] must be an object`)
@@ -71,6 +73,10 @@ function packMessages(messages) {
     if (p === undefined || p === null) partitions[i] = -1
     else if (Number.isInteger(p) && p >= 0 && p <= 0x7fffffff) partitions[i] = p
     else throw invalidArgument(`messages[${i}].partition must be a non-negative integer`)
+    if (m.timestamp !== undefined && m.timestamp !== null) {
+      if (timestamps === null) timestamps = new Float64Array(n).fill(NaN)
+      timestamps[i] = toTimestamp(m.timestamp, `messages[${i}].timestamp`)
+    }
     const h = headerPairs(m.headers, `messages[${i}].headers`)
     if (h !== null) {
       if (headers === null) headers = new Array(n).fill(null)
@@ -88,7 +94,16 @@ function packMessages(messages) {
     if (lens[i * 2] > 0) pos = put(data, pos, m.key)
     if (lens[i * 2 + 1] > 0) pos = put(data, pos, m.value)
   }
-  return { data, lens, partitions, headers }
+  return { data, lens, partitions, headers, timestamps }
+}
+
+/** A create time in ms since the epoch (bigint, decimal string or integer) as an exact double. */
+function toTimestamp(v, what) {
+  const ms = typeof v === 'bigint' || typeof v === 'string' ? Number(v) : v
+  if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || ms < 0) {
+    throw invalidArgument(`${what} must be milliseconds since the epoch (bigint, string or integer)`)
+  }
+  return ms
 }
 
 /** Decodes the packed send result: per message u32 partition, u64 offset, i64 timestamp (LE). */

@@ -58,6 +58,8 @@ export interface Message {
   headers?: Record<string, Payload | Payload[] | undefined>
   /** Explicit partition; otherwise by key hash, else round-robin. */
   partition?: number
+  /** Create time in ms since the epoch; default: the send time. */
+  timestamp?: bigint | string | number
 }
 
 export interface ProducerRecord {

@@ -27,7 +27,7 @@ class Producer {
     if (typeof topic !== 'string') throw invalidArgument('topic must be a string')
     const packed = packMessages(messages)
     const results = await call(() =>
-      this.#native.send(topic, packed.data, packed.lens, packed.partitions, packed.headers),
+      this.#native.send(topic, packed.data, packed.lens, packed.partitions, packed.headers, packed.timestamps),
     )
     return unpackResults(topic, results)
   }

@@ -5,7 +5,7 @@
 use crate::client_options::ClientOptions;
 use crate::errors::{coded, from_client, invalid_argument};
 use bytes::Bytes;
-use napi::bindgen_prelude::{Buffer, BufferSlice, Int32Array, PromiseRaw};
+use napi::bindgen_prelude::{Buffer, BufferSlice, Float64Array, Int32Array, PromiseRaw};
 use napi::Env;
 use napi_derive::napi;
 use rustlog_protocol::ErrorCode;
@@ -119,8 +119,11 @@ impl NativeProducer {
 
     /// Sends the packed messages of one JS `send` (see `lib/codec.js`): `data` holds each key
     /// then value back to back, `lens` per message [keyLen, valueLen] with -1 for null,
-    /// `partitions` -1 for "let the client choose". Resolves to RESULT_ENTRY_BYTES per message.
+    /// `partitions` -1 for "let the client choose", `timestamps` (when given) ms with NaN for
+    /// "now". Resolves to RESULT_ENTRY_BYTES per message.
     #[napi(ts_return_type = "Promise<Buffer>")]
+    // One positional argument per packed column keeps the call free of napi property lookups.
+    #[allow(clippy::too_many_arguments)]
     pub fn send<'env>(
         &self,
         env: &'env Env,
@@ -129,8 +132,12 @@ impl NativeProducer {
         lens: Int32Array,
         partitions: Int32Array,
         headers: Option<Vec<Option<Vec<HeaderInput>>>>,
+        timestamps: Option<Float64Array>,
     ) -> napi::Result<PromiseRaw<'env, Buffer>> {
-        let records = unpack_records(&topic, &data, &lens, &partitions, headers)?;
+        let mut records = unpack_records(&topic, &data, &lens, &partitions, headers)?;
+        if let Some(ts) = timestamps {
+            set_timestamps(&mut records, &ts)?;
+        }
         let state = self.state.clone();
         env.spawn_future(async move {
             let producer = state.lock().await.producer()?;
@@ -176,6 +183,35 @@ impl NativeProducer {
         })
     }
 }
+
+/// Applies explicit create times (`lib/codec.js` checked they are safe integers; NaN = unset).
+fn set_timestamps(records: &mut [rustlog::Record], timestamps: &[f64]) -> napi::Result<()> {
+    if timestamps.len() != records.len() {
+        return Err(invalid_argument(format!(
+            "packed send: {} timestamps for {} messages",
+            timestamps.len(),
+            records.len()
+        )));
+    }
+    for (record, &ms) in records.iter_mut().zip(timestamps) {
+        if ms.is_nan() {
+            continue;
+        }
+        if !(0.0..=MAX_SAFE_INTEGER_F64).contains(&ms) || ms.fract() != 0.0 {
+            return Err(invalid_argument(format!(
+                "timestamp {ms} is not a whole number of ms"
+            )));
+        }
+        // Exact: a whole number within 2^53.
+        #[allow(clippy::cast_possible_truncation)]
+        let whole = ms as i64;
+        record.timestamp_ms = Some(whole);
+    }
+    Ok(())
+}
+
+/// JS's Number.MAX_SAFE_INTEGER: every whole number up to it converts to i64 exactly.
+const MAX_SAFE_INTEGER_F64: f64 = 9_007_199_254_740_991.0;
 
 /// Rebuilds the records of one `send`. The packed bytes are copied once; keys and values are
 /// slices of that copy.
