@@ -151,7 +151,15 @@ test('a broker that stops under a running consumer crashes the loop with a retri
     await consumer.connect()
     await consumer.subscribe({ topics: ['t'], fromBeginning: true })
     crashed = new Promise((resolve) => consumer.on(consumer.events.CRASH, (e) => resolve(e.payload.error)))
-    await consumer.run({ eachMessage: async () => {} })
+    // Wait until the consumer joined the group and handled a message, then stop the broker.
+    const producer = client.producer()
+    await producer.connect()
+    await producer.send({ topic: 't', messages: [{ value: 'x' }] })
+    await producer.disconnect()
+    let handled
+    const first = new Promise((resolve) => (handled = resolve))
+    await consumer.run({ eachMessage: async () => handled() })
+    await first
   })
   const err = await crashed
   assert.ok(err instanceof RustLogError, `got ${err}`)
