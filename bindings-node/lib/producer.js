@@ -33,7 +33,7 @@ class Producer {
   }
 
   /** Sends to several topics at once; resolves to the results of every message, topic by topic. */
-  async sendBatch({ topicMessages }) {
+  async sendBatch({ topicMessages } = {}) {
     if (!Array.isArray(topicMessages)) throw invalidArgument('sendBatch() takes { topicMessages: [...] }')
     const all = await Promise.all(topicMessages.map((tm) => this.send(tm)))
     return all.flat()
