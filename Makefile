@@ -3,9 +3,9 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: test test-rust test-python lint
+.PHONY: test test-rust test-python test-node lint
 
-test: lint test-rust test-python
+test: lint test-rust test-python test-node
 
 # Warnings are errors: clippy checks every target (tests and benches included) with -D warnings,
 # so the test build below need not rebuild everything under different RUSTFLAGS.
@@ -20,3 +20,7 @@ test-rust:
 # pytest and mypy --strict on the examples.
 test-python:
 	bindings-python/scripts/test.sh
+
+# The Node package: npm ci, release build of the addon, tsc --noEmit, node --test.
+test-node:
+	bindings-node/scripts/test.sh

@@ -1,0 +1,83 @@
+// Type-checked against the package's declarations by `npm run typecheck` (tsc --noEmit).
+// Wrong uses marked @ts-expect-error must stay errors: if the types were loose, tsc fails here.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { RustLog, RustLogError, ErrorCode, type KafkaMessage, type RecordMetadata } from 'rustlog'
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'rustlog-quickstart-'))
+  const broker = await RustLog.startEmbeddedBroker({ dataDir, port: 0 })
+  const client = new RustLog({ brokers: broker.brokers, clientId: 'quickstart' })
+
+  const admin = client.admin()
+  await admin.connect()
+  const created: boolean = await admin.createTopics({ topics: [{ topic: 'greetings', numPartitions: 2 }] })
+  const { topics } = await admin.describeTopics({ topics: ['greetings'] })
+  const hw: bigint = topics[0].partitions[0].highWatermark
+  console.log(created, hw, await admin.listTopics(), (await admin.listGroups()).groups)
+
+  const producer = client.producer({ lingerMs: 1, acks: 'leader' })
+  await producer.connect()
+  const sent: RecordMetadata[] = await producer.send({
+    topic: 'greetings',
+    messages: [
+      { key: 'user-1', value: 'hello', headers: { trace: 'abc' } },
+      { key: Buffer.from([1, 2]), value: Buffer.from('bytes') },
+      { key: null, value: null, partition: 1 },
+    ],
+  })
+  const firstOffset: bigint = sent[0].offset
+  console.log(firstOffset + 1n, sent[0].timestamp)
+  // @ts-expect-error values are Buffer | string | null, not numbers
+  await producer.send({ topic: 'greetings', messages: [{ value: 42 }] }).catch(() => undefined)
+  // @ts-expect-error offsets are bigint, never a lossy number
+  const lossy: number = sent[0].offset
+  void lossy
+
+  const consumer = client.consumer({ groupId: 'quickstart' })
+  await consumer.connect()
+  await consumer.subscribe({ topics: ['greetings'], fromBeginning: true })
+  consumer.on(consumer.events.CRASH, (e) => console.error(e.payload.error))
+  let handled = 0
+  let allHandled = (): void => undefined
+  const done = new Promise<void>((resolve) => (allHandled = resolve))
+  await consumer.run({
+    eachMessage: async ({ topic, partition, message }) => {
+      const value: Buffer | null = message.value
+      console.log(topic, partition, message.offset, value?.toString())
+      if (++handled === sent.length) allHandled()
+    },
+  })
+  await done
+  await consumer.stop()
+
+  await producer.send({ topic: 'greetings', messages: [{ value: 'one more' }] })
+  for await (const m of consumer) {
+    const msg: KafkaMessage = m
+    await consumer.commitOffsets([{ topic: msg.topic, partition: msg.partition, offset: msg.offset + 1n }])
+    console.log('iterated', msg.value?.toString())
+    break
+  }
+  await consumer.disconnect()
+  await producer.disconnect()
+
+  try {
+    await admin.deleteTopics({ topics: ['missing'] })
+  } catch (err) {
+    if (err instanceof RustLogError && err.code === ErrorCode.TopicNotFound) {
+      const retriable: boolean = err.retriable
+      console.log(err.name, retriable)
+    } else {
+      throw err
+    }
+  }
+  await admin.disconnect()
+  await broker.stop()
+  rmSync(dataDir, { recursive: true, force: true })
+}
+
+main().catch((err: unknown) => {
+  console.error(err)
+  process.exitCode = 1
+})

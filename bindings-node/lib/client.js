@@ -1,0 +1,86 @@
+'use strict'
+// RustLog: the entry object, like KafkaJS's `new Kafka({ brokers, clientId })`. It only holds
+// the settings; every producer, consumer and admin opens its own connection on `connect()`.
+
+const native = require('../index.js')
+const { call, invalidArgument } = require('./errors.js')
+const { Producer } = require('./producer.js')
+const { Consumer } = require('./consumer.js')
+const { Admin } = require('./admin.js')
+
+function optionalUint(v, what) {
+  if (v === undefined || v === null) return undefined
+  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw invalidArgument(`${what} must be a non-negative integer`)
+  return v
+}
+
+function acksName(acks) {
+  if (acks === undefined || acks === null) return undefined
+  if (acks === -1) return 'all'
+  if (typeof acks === 'number' || typeof acks === 'string') return String(acks)
+  throw invalidArgument('acks must be a number or a string')
+}
+
+class RustLog {
+  #config
+
+  /** @param {{ brokers: string[], clientId?: string, requestTimeoutMs?: number }} config */
+  constructor({ brokers, clientId, requestTimeoutMs } = {}) {
+    if (!Array.isArray(brokers) || brokers.length === 0 || !brokers.every((b) => typeof b === 'string')) {
+      throw invalidArgument('brokers must be a non-empty array of "host:port" strings')
+    }
+    if (clientId !== undefined && typeof clientId !== 'string') throw invalidArgument('clientId must be a string')
+    this.#config = {
+      brokers: [...brokers],
+      clientId,
+      requestTimeoutMs: optionalUint(requestTimeoutMs, 'requestTimeoutMs'),
+    }
+  }
+
+  /**
+   * `acks`: 'none' | 'leader' | 'durable' (fsynced), or KafkaJS's 0 | 1 | -1 ('all' = durable).
+   * `lingerMs` defaults to 0 here: each `send` already is a batch.
+   */
+  producer({ lingerMs, acks, batchBytesMax, deliveryTimeoutMs } = {}) {
+    return new Producer(
+      new native.NativeProducer(this.#config, {
+        lingerMs: optionalUint(lingerMs, 'lingerMs'),
+        acks: acksName(acks),
+        batchBytesMax: optionalUint(batchBytesMax, 'batchBytesMax'),
+        deliveryTimeoutMs: optionalUint(deliveryTimeoutMs, 'deliveryTimeoutMs'),
+      }),
+    )
+  }
+
+  /** @param {{ groupId: string, sessionTimeout?: number }} options */
+  consumer({ groupId, sessionTimeout } = {}) {
+    if (typeof groupId !== 'string') throw invalidArgument('consumer() takes { groupId: string }')
+    return new Consumer(
+      new native.NativeConsumer(this.#config, {
+        groupId,
+        sessionTimeoutMs: optionalUint(sessionTimeout, 'sessionTimeout'),
+      }),
+    )
+  }
+
+  admin() {
+    return new Admin(new native.NativeAdmin(this.#config))
+  }
+
+  /**
+   * Starts a broker inside this process (for tests and small apps). `port` 0 picks a free port.
+   * Resolves to `{ brokers: ['127.0.0.1:<port>'], stop() }`.
+   */
+  static async startEmbeddedBroker({ dataDir, port = 0, host = '127.0.0.1' } = {}) {
+    if (typeof dataDir !== 'string' || dataDir.length === 0) throw invalidArgument('dataDir must be a path')
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalidArgument('port must be 0..65535')
+    if (typeof host !== 'string') throw invalidArgument('host must be a string')
+    const broker = await call(() => native.NativeEmbeddedBroker.start(dataDir, host, port))
+    return {
+      brokers: [broker.address],
+      stop: () => call(() => broker.stop()),
+    }
+  }
+}
+
+module.exports = { RustLog }

@@ -1,0 +1,159 @@
+'use strict'
+// Conversions between the KafkaJS-shaped JS values and the packed form the native layer takes.
+// Packing a whole `send` into one Buffer keeps it to one native call with a handful of
+// arguments instead of several napi property reads per message.
+
+const { invalidArgument, RustLogError, ErrorCode } = require('./errors.js')
+
+/** Packed lengths are int32; anything longer is far beyond every protocol limit anyway. */
+const PACKED_BYTES_MAX = 0x7fffffff
+
+/** Byte length of a key/value/header value; -1 for null. */
+function byteLen(v, what) {
+  let len
+  if (v === null || v === undefined) return -1
+  if (typeof v === 'string') len = Buffer.byteLength(v)
+  else if (Buffer.isBuffer(v) || v instanceof Uint8Array) len = v.byteLength
+  else throw invalidArgument(`${what} must be a Buffer, a string or null, got ${typeof v}`)
+  if (len > PACKED_BYTES_MAX) tooLarge(`${what} is ${len} bytes`)
+  return len
+}
+
+function tooLarge(message) {
+  throw new RustLogError(message, { code: ErrorCode.RecordTooLarge })
+}
+
+function put(buf, pos, v) {
+  if (typeof v === 'string') return pos + buf.write(v, pos)
+  buf.set(v, pos)
+  return pos + v.byteLength
+}
+
+/** Flattens `headers` ({ name: Buffer | string }) into [name, value] pairs; null when empty. */
+function headerPairs(headers, what) {
+  if (headers === null || headers === undefined) return null
+  if (typeof headers !== 'object') throw invalidArgument(`${what} must be an object`)
+  const pairs = []
+  for (const [name, v] of Object.entries(headers)) {
+    if (v === undefined) continue
+    const values = Array.isArray(v) ? v : [v]
+    for (const one of values) {
+      if (byteLen(one, `${what}.${name}`) < 0) {
+        throw invalidArgument(`${what}.${name} must be a Buffer or a string`)
+      }
+      pairs.push([name, one])
+    }
+  }
+  return pairs.length === 0 ? null : pairs
+}
+
+/**
+ * Packs messages for `NativeProducer.send`: `data` holds every key then value back to back;
+ * `lens` holds per message [keyLen, valueLen] (-1 = null); `partitions` -1 = let the client pick;
+ * `headers` is null unless a message carries headers; `timestamps` (ms, NaN = "now") is null
+ * unless a message sets one.
+ */
+function packMessages(messages) {
+  if (!Array.isArray(messages)) throw invalidArgument('messages must be an array')
+  const n = messages.length
+  const lens = new Int32Array(n * 2)
+  const partitions = new Int32Array(n)
+  let total = 0
+  let headers = null
+  let timestamps = null
+  for (let i = 0; i < n; i++) {
+    const m = messages[i]
+    if (m === null || typeof m !== 'object') throw invalidArgument(`messages[${i}] must be an object`)
+    const k = byteLen(m.key, `messages[${i}].key`)
+    const v = byteLen(m.value, `messages[${i}].value`)
+    lens[i * 2] = k
+    lens[i * 2 + 1] = v
+    total += (k > 0 ? k : 0) + (v > 0 ? v : 0)
+    const p = m.partition
+    if (p === undefined || p === null) partitions[i] = -1
+    else if (Number.isInteger(p) && p >= 0 && p <= 0x7fffffff) partitions[i] = p
+    else throw invalidArgument(`messages[${i}].partition must be a non-negative integer`)
+    if (m.timestamp !== undefined && m.timestamp !== null) {
+      if (timestamps === null) timestamps = new Float64Array(n).fill(NaN)
+      timestamps[i] = toTimestamp(m.timestamp, `messages[${i}].timestamp`)
+    }
+    const h = headerPairs(m.headers, `messages[${i}].headers`)
+    if (h !== null) {
+      if (headers === null) headers = new Array(n).fill(null)
+      headers[i] = h.map(([name, value]) => ({
+        name,
+        value: typeof value === 'string' ? Buffer.from(value) : Buffer.from(value.buffer, value.byteOffset, value.byteLength),
+      }))
+    }
+  }
+  if (total > PACKED_BYTES_MAX) tooLarge(`one send of ${total} key and value bytes`)
+  const data = Buffer.allocUnsafe(total)
+  let pos = 0
+  for (let i = 0; i < n; i++) {
+    const m = messages[i]
+    if (lens[i * 2] > 0) pos = put(data, pos, m.key)
+    if (lens[i * 2 + 1] > 0) pos = put(data, pos, m.value)
+  }
+  return { data, lens, partitions, headers, timestamps }
+}
+
+/** A create time in ms since the epoch (bigint, decimal string or integer) as an exact double. */
+function toTimestamp(v, what) {
+  const ms = typeof v === 'bigint' || typeof v === 'string' ? Number(v) : v
+  if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || ms < 0) {
+    throw invalidArgument(`${what} must be milliseconds since the epoch (bigint, string or integer)`)
+  }
+  return ms
+}
+
+/** Decodes the packed send result: per message u32 partition, u64 offset, i64 timestamp (LE). */
+const RESULT_ENTRY_BYTES = 20
+
+function unpackResults(topic, buf) {
+  const n = buf.length / RESULT_ENTRY_BYTES
+  const out = new Array(n)
+  for (let i = 0, pos = 0; i < n; i++, pos += RESULT_ENTRY_BYTES) {
+    out[i] = {
+      topic,
+      partition: buf.readUInt32LE(pos),
+      offset: buf.readBigUInt64LE(pos + 4),
+      timestamp: buf.readBigInt64LE(pos + 12),
+    }
+  }
+  return out
+}
+
+/** Accepts bigint, a decimal string or a safe integer number; returns bigint. */
+function toOffset(v, what) {
+  if (typeof v === 'bigint') {
+    if (v < 0n) throw invalidArgument(`${what} must not be negative`)
+    return v
+  }
+  if (typeof v === 'string' && /^\d+$/.test(v)) return BigInt(v)
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v)
+  throw invalidArgument(`${what} must be a bigint, a decimal string or a safe integer`)
+}
+
+/** Turns a native consumed record into the public message shape. */
+function toMessage(r) {
+  const headers = {}
+  if (r.headers) {
+    for (const h of r.headers) {
+      const prev = headers[h.name]
+      if (prev === undefined) headers[h.name] = h.value
+      else if (Array.isArray(prev)) prev.push(h.value)
+      else headers[h.name] = [prev, h.value]
+    }
+  }
+  return {
+    topic: r.topic,
+    partition: r.partition,
+    offset: r.offset,
+    timestamp: r.timestamp,
+    key: r.key ?? null,
+    value: r.value ?? null,
+    headers,
+  }
+}
+
+module.exports = { packMessages, unpackResults, toOffset, toMessage, RESULT_ENTRY_BYTES }

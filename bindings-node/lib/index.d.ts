@@ -1,0 +1,200 @@
+// Types of the public `rustlog` API (the KafkaJS-shaped layer in lib/). Result shapes of the
+// admin calls are the napi-rs generated types of ../index.d.ts, re-exported here.
+
+import type { EventEmitter } from 'node:events'
+import type {
+  TopicInfo,
+  PartitionInfo,
+  GroupInfo,
+  GroupDescriptionInfo,
+  MemberInfo,
+  PartitionLagInfo,
+  TopicPartitionsInfo,
+} from '../index'
+
+export type {
+  TopicInfo,
+  PartitionInfo,
+  GroupInfo,
+  GroupDescriptionInfo,
+  MemberInfo,
+  PartitionLagInfo,
+  TopicPartitionsInfo,
+}
+
+/** What a key, value or header value may be when sending. */
+export type Payload = Buffer | Uint8Array | string
+
+/** An offset as accepted from users: bigint, a decimal string, or a safe integer. */
+export type OffsetLike = bigint | string | number
+
+export interface RustLogConfig {
+  /** `host:port` of the broker, e.g. `['127.0.0.1:7400']`. */
+  brokers: string[]
+  clientId?: string
+  /** How long one request may wait for its response. */
+  requestTimeoutMs?: number
+}
+
+export interface ProducerConfig {
+  /** How long a batch waits for more records; default 0 (each send already is a batch). */
+  lingerMs?: number
+  /** 'none' | 'leader' (default) | 'durable' (fsynced) | 'all', or 0 | 1 | -1 like KafkaJS. */
+  acks?: 'none' | 'leader' | 'durable' | 'all' | 0 | 1 | 2 | -1
+  batchBytesMax?: number
+  /** How long a record may take from send to acknowledgement, retries included. */
+  deliveryTimeoutMs?: number
+}
+
+export interface ConsumerConfig {
+  groupId: string
+  /** Milliseconds without a heartbeat after which the broker drops this member. */
+  sessionTimeout?: number
+}
+
+export interface Message {
+  key?: Payload | null
+  value: Payload | null
+  headers?: Record<string, Payload | Payload[] | undefined>
+  /** Explicit partition; otherwise by key hash, else round-robin. */
+  partition?: number
+  /** Create time in ms since the epoch; default: the send time. */
+  timestamp?: bigint | string | number
+}
+
+export interface ProducerRecord {
+  topic: string
+  messages: Message[]
+}
+
+export interface RecordMetadata {
+  topic: string
+  partition: number
+  offset: bigint
+  /** Milliseconds since the Unix epoch. */
+  timestamp: bigint
+}
+
+export interface KafkaMessage {
+  topic: string
+  partition: number
+  offset: bigint
+  /** Milliseconds since the Unix epoch. */
+  timestamp: bigint
+  key: Buffer | null
+  value: Buffer | null
+  /** Repeated header names collect their values in an array. */
+  headers: Record<string, Buffer | Buffer[]>
+}
+
+export interface EachMessagePayload {
+  topic: string
+  partition: number
+  message: KafkaMessage
+}
+
+export interface ConsumerRunConfig {
+  eachMessage: (payload: EachMessagePayload) => Promise<void>
+  /** Commit handled messages after each polled batch (default true). */
+  autoCommit?: boolean
+}
+
+export interface ConsumerSubscribeTopics {
+  topics?: string[]
+  topic?: string
+  /** Where partitions without a committed offset start: earliest (true) or latest (default). */
+  fromBeginning?: boolean
+}
+
+export interface TopicPartitionOffset {
+  topic: string
+  partition: number
+  /** The next offset to read (Kafka semantics: last handled offset + 1). */
+  offset: OffsetLike
+}
+
+export interface ConsumerCrashEvent {
+  type: 'consumer.crash'
+  payload: { error: Error }
+}
+
+export interface ITopicConfig {
+  topic: string
+  numPartitions?: number
+  configEntries?: Array<{ name: string; value: string }>
+}
+
+export declare const ErrorCode: Readonly<Record<string, number>> & {
+  readonly None: 0
+  readonly Unknown: 1
+  readonly RecordTooLarge: 6
+  readonly TopicNotFound: 7
+  readonly PartitionNotFound: 8
+  readonly TopicAlreadyExists: 9
+  readonly InvalidTopicName: 10
+  readonly InvalidPartitions: 11
+  readonly GroupNotFound: 24
+  readonly Disconnected: 1000
+  readonly TimedOut: 1001
+  readonly Closed: 1002
+  readonly InvalidArgument: 1003
+}
+
+/** Every failure of the package: `.code` is the shared protocol code, `.name` its name. */
+export declare class RustLogError extends Error {
+  constructor(message: string, options: { code: number; retriable?: boolean; cause?: unknown })
+  readonly code: number
+  readonly name: string
+  readonly retriable: boolean
+}
+
+export declare class Producer {
+  connect(): Promise<void>
+  send(record: ProducerRecord): Promise<RecordMetadata[]>
+  sendBatch(batch: { topicMessages: ProducerRecord[] }): Promise<RecordMetadata[]>
+  flush(): Promise<void>
+  disconnect(): Promise<void>
+}
+
+export declare class Consumer extends EventEmitter {
+  readonly events: { readonly CRASH: 'consumer.crash'; readonly STOP: 'consumer.stop' }
+  connect(): Promise<void>
+  subscribe(subscription: ConsumerSubscribeTopics): Promise<void>
+  run(config: ConsumerRunConfig): Promise<void>
+  commitOffsets(offsets: TopicPartitionOffset[]): Promise<void>
+  stop(): Promise<void>
+  disconnect(): Promise<void>
+  [Symbol.asyncIterator](): AsyncIterator<KafkaMessage>
+  on(event: 'consumer.crash', listener: (event: ConsumerCrashEvent) => void): this
+  on(event: 'consumer.stop', listener: () => void): this
+  on(event: string | symbol, listener: (...args: any[]) => void): this
+}
+
+export declare class Admin {
+  connect(): Promise<void>
+  disconnect(): Promise<void>
+  /** True when every topic was created, false when some already existed. */
+  createTopics(options: { topics: ITopicConfig[] }): Promise<boolean>
+  deleteTopics(options: { topics: string[] }): Promise<void>
+  listTopics(): Promise<string[]>
+  describeTopics(options: { topics: string[] }): Promise<{ topics: TopicInfo[] }>
+  listGroups(): Promise<{ groups: GroupInfo[] }>
+  describeGroup(groupId: string): Promise<GroupDescriptionInfo>
+}
+
+export interface EmbeddedBroker {
+  /** `['127.0.0.1:<port>']`, ready for `new RustLog({ brokers })`. */
+  brokers: string[]
+  /** Stops the broker after flushing every partition. Harmless twice. */
+  stop(): Promise<void>
+}
+
+export declare class RustLog {
+  constructor(config: RustLogConfig)
+  producer(config?: ProducerConfig): Producer
+  consumer(config: ConsumerConfig): Consumer
+  admin(): Admin
+  /** A broker inside this process; `port` 0 picks a free port. */
+  static startEmbeddedBroker(options: { dataDir: string; port?: number; host?: string }): Promise<EmbeddedBroker>
+}
+

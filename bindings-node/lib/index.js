@@ -1,0 +1,10 @@
+'use strict'
+// Public entry of the `rustlog` package: a KafkaJS-shaped Promise API over the native addon.
+
+const { RustLog } = require('./client.js')
+const { Producer } = require('./producer.js')
+const { Consumer } = require('./consumer.js')
+const { Admin } = require('./admin.js')
+const { RustLogError, ErrorCode } = require('./errors.js')
+
+module.exports = { RustLog, Producer, Consumer, Admin, RustLogError, ErrorCode }

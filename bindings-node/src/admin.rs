@@ -1,0 +1,296 @@
+//! `NativeAdmin`, wrapped by `lib/admin.js`: topics and consumer groups through the Rust
+//! client's `Admin`. Results become plain JS objects; offsets and sizes are bigint.
+
+use crate::client_options::ClientOptions;
+use crate::errors::{coded, from_client};
+use napi::bindgen_prelude::{BigInt, PromiseRaw};
+use napi::Env;
+use napi_derive::napi;
+use rustlog_protocol::ErrorCode;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use tokio::sync::Mutex;
+
+/// `{ name, value }` of `configEntries`.
+#[napi(object)]
+#[derive(Debug, Clone)]
+pub struct ConfigEntry {
+    pub name: String,
+    pub value: String,
+}
+
+#[napi(object)]
+#[derive(Debug)]
+pub struct PartitionInfo {
+    pub partition: u32,
+    pub log_start_offset: BigInt,
+    pub high_watermark: BigInt,
+    pub size_bytes: BigInt,
+    pub segment_count: u32,
+}
+
+#[napi(object)]
+#[derive(Debug)]
+pub struct TopicInfo {
+    pub name: String,
+    /// Effective topic config (`cleanup.policy`, `retention.ms`, ...).
+    pub config: HashMap<String, String>,
+    pub partitions: Vec<PartitionInfo>,
+}
+
+#[napi(object)]
+#[derive(Debug)]
+pub struct GroupInfo {
+    pub group_id: String,
+    pub state: String,
+    pub generation_id: i32,
+    pub member_count: u32,
+}
+
+#[napi(object)]
+#[derive(Debug)]
+pub struct TopicPartitionsInfo {
+    pub topic: String,
+    pub partitions: Vec<u32>,
+}
+
+#[napi(object)]
+#[derive(Debug)]
+pub struct MemberInfo {
+    pub member_id: String,
+    pub client_id: String,
+    pub topics: Vec<String>,
+    pub assignment: Vec<TopicPartitionsInfo>,
+}
+
+#[napi(object)]
+#[derive(Debug)]
+pub struct PartitionLagInfo {
+    pub topic: String,
+    pub partition: u32,
+    /// Next offset the group reads; null when the group never committed here.
+    pub committed_offset: Option<BigInt>,
+    pub high_watermark: BigInt,
+    pub lag: BigInt,
+}
+
+#[napi(object)]
+#[derive(Debug)]
+pub struct GroupDescriptionInfo {
+    pub group_id: String,
+    pub state: String,
+    pub generation_id: i32,
+    /// `range` or `round_robin`.
+    pub assignor: String,
+    pub members: Vec<MemberInfo>,
+    pub offsets: Vec<PartitionLagInfo>,
+}
+
+#[derive(Debug)]
+enum State {
+    Idle,
+    Connected(rustlog::Admin),
+    Closed,
+}
+
+impl State {
+    fn admin(&self) -> napi::Result<rustlog::Admin> {
+        match self {
+            State::Connected(a) => Ok(a.clone()),
+            State::Idle => Err(coded(
+                ErrorCode::Disconnected,
+                false,
+                "the admin is not connected; call connect() first",
+            )),
+            State::Closed => Err(coded(ErrorCode::Closed, false, "the admin is disconnected")),
+        }
+    }
+}
+
+#[napi]
+#[derive(Debug)]
+pub struct NativeAdmin {
+    options: ClientOptions,
+    state: Arc<Mutex<State>>,
+}
+
+/// Runs one admin call on napi's runtime with the connected `rustlog::Admin`.
+macro_rules! with_admin {
+    ($self:ident, $env:ident, |$admin:ident| $body:expr) => {{
+        let state = $self.state.clone();
+        $env.spawn_future(async move {
+            let $admin = state.lock().await.admin()?;
+            $body.await.map_err(|e| from_client(&e))
+        })
+    }};
+}
+
+#[napi]
+impl NativeAdmin {
+    #[napi(constructor)]
+    pub fn new(options: ClientOptions) -> Self {
+        NativeAdmin {
+            options,
+            state: Arc::new(Mutex::new(State::Idle)),
+        }
+    }
+
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn connect<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, ()>> {
+        let options = self.options.clone();
+        let state = self.state.clone();
+        env.spawn_future(async move {
+            let mut guard = state.lock().await;
+            if !matches!(*guard, State::Connected(_)) {
+                *guard = State::Connected(options.connect().await?.admin());
+            }
+            Ok(())
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn disconnect<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, ()>> {
+        let state = self.state.clone();
+        env.spawn_future(async move {
+            // Dropping the last handle closes the connection.
+            *state.lock().await = State::Closed;
+            Ok(())
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn create_topic<'env>(
+        &self,
+        env: &'env Env,
+        name: String,
+        partitions: u32,
+        config: Vec<ConfigEntry>,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        let config: BTreeMap<String, String> =
+            config.into_iter().map(|e| (e.name, e.value)).collect();
+        with_admin!(self, env, |admin| async move {
+            admin
+                .create_topic(&name, partitions, config)
+                .await
+                .map(|_| ())
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn delete_topic<'env>(
+        &self,
+        env: &'env Env,
+        name: String,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        with_admin!(
+            self,
+            env,
+            |admin| async move { admin.delete_topic(&name).await }
+        )
+    }
+
+    #[napi(ts_return_type = "Promise<Array<string>>")]
+    pub fn list_topics<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, Vec<String>>> {
+        with_admin!(self, env, |admin| async move {
+            admin
+                .list_topics()
+                .await
+                .map(|topics| topics.into_iter().map(|t| t.name).collect())
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<TopicInfo>")]
+    pub fn describe_topic<'env>(
+        &self,
+        env: &'env Env,
+        name: String,
+    ) -> napi::Result<PromiseRaw<'env, TopicInfo>> {
+        with_admin!(self, env, |admin| async move {
+            admin.describe_topic(&name).await.map(|t| TopicInfo {
+                name: t.name,
+                config: t.config.into_iter().collect(),
+                partitions: t
+                    .partitions
+                    .into_iter()
+                    .map(|p| PartitionInfo {
+                        partition: p.partition,
+                        log_start_offset: BigInt::from(p.log_start_offset),
+                        high_watermark: BigInt::from(p.high_watermark),
+                        size_bytes: BigInt::from(p.size_bytes),
+                        segment_count: p.segment_count,
+                    })
+                    .collect(),
+            })
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Array<GroupInfo>>")]
+    pub fn list_groups<'env>(
+        &self,
+        env: &'env Env,
+    ) -> napi::Result<PromiseRaw<'env, Vec<GroupInfo>>> {
+        with_admin!(self, env, |admin| async move {
+            admin.list_groups().await.map(|groups| {
+                groups
+                    .into_iter()
+                    .map(|g| GroupInfo {
+                        group_id: g.group_id,
+                        state: g.state,
+                        generation_id: g.generation_id,
+                        member_count: g.member_count,
+                    })
+                    .collect()
+            })
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<GroupDescriptionInfo>")]
+    pub fn describe_group<'env>(
+        &self,
+        env: &'env Env,
+        group_id: String,
+    ) -> napi::Result<PromiseRaw<'env, GroupDescriptionInfo>> {
+        with_admin!(self, env, |admin| async move {
+            admin
+                .describe_group(&group_id)
+                .await
+                .map(|g| GroupDescriptionInfo {
+                    group_id: g.group_id,
+                    state: g.state,
+                    generation_id: g.generation_id,
+                    assignor: match g.assignor {
+                        rustlog::Assignor::RoundRobin => "round_robin".to_string(),
+                        _ => "range".to_string(),
+                    },
+                    members: g
+                        .members
+                        .into_iter()
+                        .map(|m| MemberInfo {
+                            member_id: m.member_id,
+                            client_id: m.client_id,
+                            topics: m.topics,
+                            assignment: m
+                                .assignment
+                                .into_iter()
+                                .map(|a| TopicPartitionsInfo {
+                                    topic: a.topic,
+                                    partitions: a.partitions,
+                                })
+                                .collect(),
+                        })
+                        .collect(),
+                    offsets: g
+                        .offsets
+                        .into_iter()
+                        .map(|o| PartitionLagInfo {
+                            topic: o.topic,
+                            partition: o.partition,
+                            committed_offset: o.committed_offset.map(BigInt::from),
+                            high_watermark: BigInt::from(o.high_watermark),
+                            lag: BigInt::from(o.lag),
+                        })
+                        .collect(),
+                })
+        })
+    }
+}

@@ -1,0 +1,317 @@
+//! `NativeConsumer`, wrapped by `lib/consumer.js` (which drives `run` and the async iterator):
+//! connect, subscribe, poll a batch, commit, disconnect. Group membership, fetching and
+//! commits are the Rust client's.
+
+use crate::client_options::ClientOptions;
+use crate::errors::{coded, from_client, invalid_argument};
+use napi::bindgen_prelude::{BigInt, Buffer, PromiseRaw};
+use napi::Env;
+use napi_derive::napi;
+use rustlog_protocol::ErrorCode;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Mutex;
+
+/// Upper bounds on one poll, so a JS caller cannot park a call for minutes or ask for an
+/// unbounded batch.
+const POLL_WAIT_MS_MAX: u32 = 10_000;
+const POLL_MESSAGES_MAX: u32 = 100_000;
+
+/// `client.consumer({ groupId, sessionTimeout })`.
+#[napi(object)]
+#[derive(Debug, Clone)]
+pub struct ConsumerOptions {
+    pub group_id: String,
+    pub session_timeout_ms: Option<u32>,
+}
+
+/// One consumed record. Offsets and timestamps are bigint.
+#[napi(object)]
+pub struct ConsumedRecord {
+    pub topic: String,
+    pub partition: u32,
+    pub offset: BigInt,
+    pub timestamp: BigInt,
+    pub key: Option<Buffer>,
+    pub value: Option<Buffer>,
+    pub headers: Option<Vec<HeaderOutput>>,
+}
+
+#[napi(object)]
+pub struct HeaderOutput {
+    pub name: String,
+    pub value: Buffer,
+}
+
+/// `{ topic, partition, offset }` where offset is the next one to read (Kafka semantics).
+#[napi(object)]
+#[derive(Debug)]
+pub struct OffsetInput {
+    pub topic: String,
+    pub partition: u32,
+    pub offset: BigInt,
+}
+
+#[derive(Debug)]
+enum State {
+    Idle,
+    /// Connected, not subscribed yet (the client consumer is created by `subscribe`, which
+    /// carries the start position).
+    Connected(rustlog::Client),
+    Subscribed {
+        consumer: rustlog::Consumer,
+        from_beginning: bool,
+    },
+    Closed,
+}
+
+#[napi]
+#[derive(Debug)]
+pub struct NativeConsumer {
+    options: ClientOptions,
+    consumer: ConsumerOptions,
+    state: Arc<Mutex<State>>,
+}
+
+fn not_subscribed() -> napi::Error {
+    invalid_argument("the consumer is not subscribed; call subscribe({ topics }) first")
+}
+
+fn closed() -> napi::Error {
+    coded(ErrorCode::Closed, false, "the consumer is disconnected")
+}
+
+fn not_connected() -> napi::Error {
+    coded(
+        ErrorCode::Disconnected,
+        false,
+        "the consumer is not connected; call connect() first",
+    )
+}
+
+impl State {
+    fn consumer(&self) -> napi::Result<rustlog::Consumer> {
+        match self {
+            State::Subscribed { consumer, .. } => Ok(consumer.clone()),
+            State::Connected(_) => Err(not_subscribed()),
+            State::Idle => Err(not_connected()),
+            State::Closed => Err(closed()),
+        }
+    }
+}
+
+#[napi]
+impl NativeConsumer {
+    #[napi(constructor)]
+    pub fn new(options: ClientOptions, consumer: ConsumerOptions) -> napi::Result<Self> {
+        // Validate now so a bad group id fails at `client.consumer()`, not later.
+        config(&consumer, &[], false)
+            .validate()
+            .map_err(|e| from_client(&e))?;
+        Ok(NativeConsumer {
+            options,
+            consumer,
+            state: Arc::new(Mutex::new(State::Idle)),
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn connect<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, ()>> {
+        let options = self.options.clone();
+        let state = self.state.clone();
+        env.spawn_future(async move {
+            let mut guard = state.lock().await;
+            if matches!(*guard, State::Idle | State::Closed) {
+                *guard = State::Connected(options.connect().await?);
+            }
+            Ok(())
+        })
+    }
+
+    /// First call: creates the group consumer (joins on the first poll). Later calls replace
+    /// the subscription; the start position (`fromBeginning`) is fixed by the first call.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn subscribe<'env>(
+        &self,
+        env: &'env Env,
+        topics: Vec<String>,
+        from_beginning: bool,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        let options = self.consumer.clone();
+        let state = self.state.clone();
+        env.spawn_future(async move {
+            let mut guard = state.lock().await;
+            match &*guard {
+                State::Idle => Err(not_connected()),
+                State::Closed => Err(closed()),
+                State::Connected(client) => {
+                    let consumer = client
+                        .consumer(config(&options, &topics, from_beginning))
+                        .map_err(|e| from_client(&e))?;
+                    *guard = State::Subscribed {
+                        consumer,
+                        from_beginning,
+                    };
+                    Ok(())
+                }
+                State::Subscribed {
+                    consumer,
+                    from_beginning: first,
+                } => {
+                    if *first != from_beginning {
+                        return Err(invalid_argument(
+                            "fromBeginning cannot change after the first subscribe()",
+                        ));
+                    }
+                    let names: Vec<&str> = topics.iter().map(String::as_str).collect();
+                    consumer.subscribe(&names).map_err(|e| from_client(&e))
+                }
+            }
+        })
+    }
+
+    /// Up to `maxMessages` messages, waiting at most `waitMs` for the first one.
+    #[napi(ts_return_type = "Promise<Array<ConsumedRecord>>")]
+    pub fn poll<'env>(
+        &self,
+        env: &'env Env,
+        max_messages: u32,
+        wait_ms: u32,
+    ) -> napi::Result<PromiseRaw<'env, Vec<ConsumedRecord>>> {
+        if max_messages == 0 || max_messages > POLL_MESSAGES_MAX {
+            return Err(invalid_argument(format!(
+                "maxMessages {max_messages} is outside 1..={POLL_MESSAGES_MAX}"
+            )));
+        }
+        if wait_ms > POLL_WAIT_MS_MAX {
+            return Err(invalid_argument(format!(
+                "waitMs {wait_ms} is above {POLL_WAIT_MS_MAX}"
+            )));
+        }
+        let state = self.state.clone();
+        env.spawn_future(async move {
+            // Clone out of the lock: a long poll must not hold up commit or disconnect.
+            let consumer = state.lock().await.consumer()?;
+            let messages = consumer
+                .poll_batch(
+                    max_messages as usize,
+                    Duration::from_millis(u64::from(wait_ms)),
+                )
+                .await
+                .map_err(|e| from_client(&e))?;
+            Ok(messages.into_iter().map(to_js).collect())
+        })
+    }
+
+    /// Commits `[{ topic, partition, offset }]`, offset being the next one to read.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn commit<'env>(
+        &self,
+        env: &'env Env,
+        offsets: Vec<OffsetInput>,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        let mut list = Vec::with_capacity(offsets.len());
+        for o in offsets {
+            let (negative, offset, lossless) = o.offset.get_u64();
+            if negative || !lossless {
+                return Err(invalid_argument(format!(
+                    "offset for {}/{} must fit an unsigned 64-bit integer",
+                    o.topic, o.partition
+                )));
+            }
+            let tp = rustlog::TopicPartition {
+                topic: o.topic,
+                partition: o.partition,
+            };
+            list.push((tp, offset));
+        }
+        let state = self.state.clone();
+        env.spawn_future(async move {
+            let consumer = state.lock().await.consumer()?;
+            consumer
+                .commit_offsets(&list)
+                .await
+                .map_err(|e| from_client(&e))
+        })
+    }
+
+    /// Leaves the group and closes the connections; pending polls end with `Closed`.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn disconnect<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, ()>> {
+        let state = self.state.clone();
+        env.spawn_future(async move {
+            let previous = std::mem::replace(&mut *state.lock().await, State::Closed);
+            match previous {
+                State::Subscribed { consumer, .. } => {
+                    consumer.close().await.map_err(|e| from_client(&e))
+                }
+                State::Idle | State::Connected(_) | State::Closed => Ok(()),
+            }
+        })
+    }
+}
+
+fn config(
+    options: &ConsumerOptions,
+    topics: &[String],
+    from_beginning: bool,
+) -> rustlog::ConsumerConfig {
+    let mut config = rustlog::ConsumerConfig::new(options.group_id.clone());
+    config.topics = topics.to_vec();
+    config.auto_offset_reset = if from_beginning {
+        rustlog::AutoOffsetReset::Earliest
+    } else {
+        rustlog::AutoOffsetReset::Latest
+    };
+    if let Some(ms) = options.session_timeout_ms {
+        config.session_timeout_ms = ms;
+    }
+    config
+}
+
+fn to_js(m: rustlog::Message) -> ConsumedRecord {
+    let headers = if m.headers.is_empty() {
+        None
+    } else {
+        Some(
+            m.headers
+                .into_iter()
+                .map(|(name, value)| HeaderOutput {
+                    name,
+                    value: Buffer::from(value.to_vec()),
+                })
+                .collect(),
+        )
+    };
+    ConsumedRecord {
+        topic: m.topic.to_string(),
+        partition: m.partition,
+        offset: BigInt::from(m.offset),
+        timestamp: BigInt::from(m.timestamp),
+        key: m.key.map(|k| Buffer::from(k.to_vec())),
+        value: m.value.map(|v| Buffer::from(v.to_vec())),
+        headers,
+    }
+}
+
+// napi's Buffer has no Debug; show sizes instead of bytes.
+impl std::fmt::Debug for ConsumedRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConsumedRecord")
+            .field("topic", &self.topic)
+            .field("partition", &self.partition)
+            .field("key_bytes", &self.key.as_ref().map(|k| k.len()))
+            .field("value_bytes", &self.value.as_ref().map(|v| v.len()))
+            .field("headers", &self.headers)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for HeaderOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HeaderOutput")
+            .field("name", &self.name)
+            .field("value_bytes", &self.value.len())
+            .finish()
+    }
+}

@@ -1,0 +1,27 @@
+//! `rustlog-node`: the napi-rs addon under the npm package `rustlog`. A thin layer: every
+//! behaviour lives in the Rust client (`rustlog`); this crate converts values and errors and
+//! runs the client's futures on napi's tokio runtime, so no call blocks the event loop (each
+//! method returns a Promise at once).
+//!
+//! Module map (one file per JS class, like lancedb's `nodejs/`):
+//! - [`errors`]: the error-code table for JS and the coded error message format.
+//! - [`client_options`]: `new RustLog({ brokers, clientId })` settings and connecting.
+//! - [`producer`]: `NativeProducer` (connect, packed send, flush, disconnect).
+//! - [`consumer`]: `NativeConsumer` (connect, subscribe, poll, commit, disconnect).
+//! - [`admin`]: `NativeAdmin` (topics and groups).
+//! - [`embedded_broker`]: `NativeEmbeddedBroker`, a `rustlog-broker` inside the process.
+//!
+//! The KafkaJS-shaped public API is the hand-written `lib/` JS layer on top of these classes.
+//! Dropping a class (JS garbage collection) drops its client objects, which closes their
+//! connections.
+
+// `clippy --all-targets` also checks a test build of this cdylib, where napi-derive registers
+// nothing with JS, so every exported item looks unused there.
+#![cfg_attr(test, allow(dead_code))]
+
+mod admin;
+mod client_options;
+mod consumer;
+mod embedded_broker;
+mod errors;
+mod producer;
