@@ -147,6 +147,18 @@ where
     wait_in_slices(py, rx, || {})
 }
 
+/// Connects a blocking client for `Producer`, `Consumer` and `Admin`: the connect runs on its
+/// own thread so the caller waits without the GIL and still answers Ctrl-C.
+pub(crate) fn connect_blocking(
+    py: Python<'_>,
+    client_cfg: rustlog::ClientConfig,
+) -> PyResult<rustlog::blocking::Client> {
+    on_thread(py, "rustlog-connect", move || {
+        rustlog::blocking::Client::connect_with(client_cfg)
+    })?
+    .map_err(|e| client_error(py, e))
+}
+
 /// Waits for one value without the GIL, running signal handlers every [`SIGNAL_CHECK_SLICE`].
 fn wait_in_slices<T: Send>(
     py: Python<'_>,
