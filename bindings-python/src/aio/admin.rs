@@ -12,6 +12,7 @@ use tokio::sync::OnceCell;
 
 use super::Json;
 use crate::config::client_config;
+use crate::convert::answer_json;
 use crate::errors::client_error_detached;
 
 struct Shared {
@@ -49,12 +50,7 @@ impl AsyncAdmin {
         future_into_py(py, async move {
             let admin = shared.admin().await.map_err(client_error_detached)?;
             let answer = call(admin).await.map_err(client_error_detached)?;
-            let json = serde_json::to_value(&answer).map_err(|e| {
-                pyo3::exceptions::PyValueError::new_err(format!(
-                    "cannot convert the broker's answer: {e}"
-                ))
-            })?;
-            Ok(Json(json))
+            Ok(Json(answer_json(&answer)?))
         })
     }
 }
