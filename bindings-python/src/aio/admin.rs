@@ -10,7 +10,7 @@ use pyo3_async_runtimes::tokio::future_into_py;
 use rustlog::ClientConfig;
 use tokio::sync::OnceCell;
 
-use super::Json;
+use super::{connected_then, Json};
 use crate::config::client_config;
 use crate::convert::answer_json;
 use crate::errors::client_error_detached;
@@ -146,10 +146,7 @@ impl AsyncAdmin {
         let py = slf.py();
         let this: Py<Self> = slf.clone().unbind();
         let shared = slf.get().shared.clone();
-        future_into_py(py, async move {
-            shared.admin().await.map_err(client_error_detached)?;
-            Ok(this)
-        })
+        connected_then(py, async move { shared.admin().await }, this)
     }
 
     fn __aexit__<'py>(
