@@ -248,26 +248,33 @@ pub(crate) struct BatchFuture {
     handles: Vec<DeliveryHandle>,
 }
 
+impl BatchFuture {
+    /// Waits for every acknowledgement (`result` and `wait` differ only in what they return).
+    fn wait_all(
+        &self,
+        py: Python<'_>,
+        timeout: Option<f64>,
+    ) -> PyResult<Vec<rustlog::RecordMetadata>> {
+        let timeout = timeout_arg(timeout)?;
+        let handles = self.handles.clone();
+        let rt = self.client.runtime().map_err(|e| client_error(py, e))?;
+        block_on(py, &rt, wait_deliveries(handles, timeout))
+    }
+}
+
 #[pymethods]
 impl BatchFuture {
     /// Waits for every acknowledgement; returns the metadata in record order.
     #[pyo3(signature = (timeout = None))]
     fn result(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Vec<RecordMetadata>> {
-        let timeout = timeout_arg(timeout)?;
-        let handles = self.handles.clone();
-        let rt = self.client.runtime().map_err(|e| client_error(py, e))?;
-        let metas = block_on(py, &rt, wait_deliveries(handles, timeout))?;
+        let metas = self.wait_all(py, timeout)?;
         Ok(metas.into_iter().map(RecordMetadata::from).collect())
     }
 
     /// Waits for every acknowledgement without building metadata objects; returns the count.
     #[pyo3(signature = (timeout = None))]
     fn wait(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<usize> {
-        let timeout = timeout_arg(timeout)?;
-        let handles = self.handles.clone();
-        let rt = self.client.runtime().map_err(|e| client_error(py, e))?;
-        let metas = block_on(py, &rt, wait_deliveries(handles, timeout))?;
-        Ok(metas.len())
+        Ok(self.wait_all(py, timeout)?.len())
     }
 
     /// True once every outcome is known.
