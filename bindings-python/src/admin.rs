@@ -12,7 +12,7 @@ use rustlog::blocking;
 use crate::config::client_config;
 use crate::convert::py_result;
 use crate::errors::{client_error, closed};
-use crate::wait::{block_on, on_thread};
+use crate::wait::{block_on, connect_blocking};
 
 /// Topic and group administration.
 #[pyclass(module = "rustlog", frozen)]
@@ -60,10 +60,7 @@ impl Admin {
     ) -> PyResult<Self> {
         let client_cfg =
             client_config(bootstrap, client_id, request_timeout_ms, connect_timeout_ms);
-        let client = on_thread(py, "rustlog-connect", move || {
-            blocking::Client::connect_with(client_cfg)
-        })?
-        .map_err(|e| client_error(py, e))?;
+        let client = connect_blocking(py, client_cfg)?;
         Ok(Admin {
             client: Mutex::new(Some(client)),
         })

@@ -10,7 +10,9 @@ use tokio::runtime::Handle;
 use crate::config::{client_config, consumer_config};
 use crate::errors::client_error;
 use crate::types::Message;
-use crate::wait::{block_on, block_on_detached, block_on_raw_detached, on_thread, timeout_arg};
+use crate::wait::{
+    block_on, block_on_detached, block_on_raw_detached, connect_blocking, timeout_arg,
+};
 
 /// One client poll while `poll(timeout=None)` or the iterator waits for a message.
 pub(crate) const POLL_SLICE: Duration = Duration::from_millis(500);
@@ -84,10 +86,7 @@ impl Consumer {
         )?;
         let client_cfg =
             client_config(bootstrap, client_id, request_timeout_ms, connect_timeout_ms);
-        let client = on_thread(py, "rustlog-connect", move || {
-            blocking::Client::connect_with(client_cfg)
-        })?
-        .map_err(|e| client_error(py, e))?;
+        let client = connect_blocking(py, client_cfg)?;
         let consumer = client.consumer(config).map_err(|e| client_error(py, e))?;
         let rt = client.runtime().map_err(|e| client_error(py, e))?;
         Ok(Consumer {

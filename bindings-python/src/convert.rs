@@ -173,14 +173,18 @@ pub(crate) fn py_json<'py>(
     })
 }
 
+/// Any serializable admin result as JSON; needs no GIL, so asyncio futures convert in the task.
+pub(crate) fn answer_json<T: serde::Serialize>(value: &T) -> PyResult<serde_json::Value> {
+    serde_json::to_value(value)
+        .map_err(|e| PyValueError::new_err(format!("cannot convert the broker's answer: {e}")))
+}
+
 /// Any serializable admin result as Python objects.
 pub(crate) fn py_result<'py, T: serde::Serialize>(
     py: Python<'py>,
     value: &T,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let json = serde_json::to_value(value)
-        .map_err(|e| PyValueError::new_err(format!("cannot convert the broker's answer: {e}")))?;
-    py_json(py, &json)
+    py_json(py, &answer_json(value)?)
 }
 
 /// A bool spelled the Python way, for `__repr__`.

@@ -11,7 +11,7 @@ use crate::config::{client_config, producer_config};
 use crate::convert;
 use crate::errors::client_error;
 use crate::types::RecordMetadata;
-use crate::wait::{block_on, on_thread, timeout_arg};
+use crate::wait::{block_on, connect_blocking, timeout_arg};
 
 /// Waits for one delivery, up to `timeout` (`None`: the producer's delivery timeout bounds it).
 pub(crate) async fn wait_delivery(
@@ -107,10 +107,7 @@ impl Producer {
         let delivery_timeout = Duration::from_millis(config.delivery_timeout_ms);
         let client_cfg =
             client_config(bootstrap, client_id, request_timeout_ms, connect_timeout_ms);
-        let client = on_thread(py, "rustlog-connect", move || {
-            blocking::Client::connect_with(client_cfg)
-        })?
-        .map_err(|e| client_error(py, e))?;
+        let client = connect_blocking(py, client_cfg)?;
         let producer = client.producer(config).map_err(|e| client_error(py, e))?;
         let rt = client.runtime().map_err(|e| client_error(py, e))?;
         Ok(Producer {
@@ -251,26 +248,33 @@ pub(crate) struct BatchFuture {
     handles: Vec<DeliveryHandle>,
 }
 
+impl BatchFuture {
+    /// Waits for every acknowledgement (`result` and `wait` differ only in what they return).
+    fn wait_all(
+        &self,
+        py: Python<'_>,
+        timeout: Option<f64>,
+    ) -> PyResult<Vec<rustlog::RecordMetadata>> {
+        let timeout = timeout_arg(timeout)?;
+        let handles = self.handles.clone();
+        let rt = self.client.runtime().map_err(|e| client_error(py, e))?;
+        block_on(py, &rt, wait_deliveries(handles, timeout))
+    }
+}
+
 #[pymethods]
 impl BatchFuture {
     /// Waits for every acknowledgement; returns the metadata in record order.
     #[pyo3(signature = (timeout = None))]
     fn result(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Vec<RecordMetadata>> {
-        let timeout = timeout_arg(timeout)?;
-        let handles = self.handles.clone();
-        let rt = self.client.runtime().map_err(|e| client_error(py, e))?;
-        let metas = block_on(py, &rt, wait_deliveries(handles, timeout))?;
+        let metas = self.wait_all(py, timeout)?;
         Ok(metas.into_iter().map(RecordMetadata::from).collect())
     }
 
     /// Waits for every acknowledgement without building metadata objects; returns the count.
     #[pyo3(signature = (timeout = None))]
     fn wait(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<usize> {
-        let timeout = timeout_arg(timeout)?;
-        let handles = self.handles.clone();
-        let rt = self.client.runtime().map_err(|e| client_error(py, e))?;
-        let metas = block_on(py, &rt, wait_deliveries(handles, timeout))?;
-        Ok(metas.len())
+        Ok(self.wait_all(py, timeout)?.len())
     }
 
     /// True once every outcome is known.

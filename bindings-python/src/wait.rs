@@ -40,31 +40,22 @@ pub(crate) fn timeout_arg(seconds: Option<f64>) -> PyResult<Option<Duration>> {
     }
 }
 
+/// Where a blocking call makes its first poll.
+#[derive(Clone, Copy)]
+enum FirstPoll {
+    /// On the caller's thread with the GIL held: cheap calls (sends, buffered polls).
+    WithGil,
+    /// On the caller's thread without the GIL: polls, whose first poll may decode a whole fetch.
+    Detached,
+}
+
 /// Runs `future` for a blocking Python call (see the module doc).
 pub(crate) fn block_on<T, F>(py: Python<'_>, rt: &Handle, future: F) -> PyResult<T>
 where
     F: Future<Output = rustlog::Result<T>> + Send + 'static,
     T: Send + 'static,
 {
-    block_on_raw(py, rt, future)?.map_err(|e| client_error(py, e))
-}
-
-/// Like [`block_on`], but hands the client's own error back for the caller to inspect; the
-/// outer error is an interrupt (KeyboardInterrupt) or a runtime that is gone.
-pub(crate) fn block_on_raw<T, F>(
-    py: Python<'_>,
-    rt: &Handle,
-    future: F,
-) -> PyResult<rustlog::Result<T>>
-where
-    F: Future<Output = rustlog::Result<T>> + Send + 'static,
-    T: Send + 'static,
-{
-    let mut future = Box::pin(future);
-    if let Poll::Ready(result) = poll_once(rt, &mut future) {
-        return Ok(result);
-    }
-    finish(py, rt, future)
+    run(py, rt, future, FirstPoll::WithGil)?.map_err(|e| client_error(py, e))
 }
 
 /// [`block_on`] for calls whose first poll may do real work (a poll decodes a whole fetch):
@@ -74,10 +65,11 @@ where
     F: Future<Output = rustlog::Result<T>> + Send + 'static,
     T: Send + 'static,
 {
-    block_on_raw_detached(py, rt, future)?.map_err(|e| client_error(py, e))
+    run(py, rt, future, FirstPoll::Detached)?.map_err(|e| client_error(py, e))
 }
 
-/// [`block_on_raw`] with the first poll made without the GIL.
+/// Like [`block_on_detached`], but hands the client's own error back for the caller to
+/// inspect; the outer error is an interrupt (KeyboardInterrupt) or a runtime that is gone.
 pub(crate) fn block_on_raw_detached<T, F>(
     py: Python<'_>,
     rt: &Handle,
@@ -87,12 +79,34 @@ where
     F: Future<Output = rustlog::Result<T>> + Send + 'static,
     T: Send + 'static,
 {
-    let future = Box::pin(future);
-    let (future, first) = py.detach(move || {
-        let mut future = future;
-        let first = poll_once(rt, &mut future);
-        (future, first)
-    });
+    run(py, rt, future, FirstPoll::Detached)
+}
+
+/// The one implementation behind the `block_on*` functions: poll once (where `first_poll`
+/// says), then, if still pending, finish on the runtime.
+fn run<T, F>(
+    py: Python<'_>,
+    rt: &Handle,
+    future: F,
+    first_poll: FirstPoll,
+) -> PyResult<rustlog::Result<T>>
+where
+    F: Future<Output = rustlog::Result<T>> + Send + 'static,
+    T: Send + 'static,
+{
+    let mut future = Box::pin(future);
+    let first = match first_poll {
+        FirstPoll::WithGil => poll_once(rt, &mut future),
+        FirstPoll::Detached => {
+            let (polled, first) = py.detach(move || {
+                let mut future = future;
+                let first = poll_once(rt, &mut future);
+                (future, first)
+            });
+            future = polled;
+            first
+        }
+    };
     match first {
         Poll::Ready(result) => Ok(result),
         Poll::Pending => finish(py, rt, future),
@@ -145,6 +159,18 @@ where
         .map_err(|e| RustLogError::new_err(format!("cannot start thread {name}: {e}")))?;
     // An interrupted thread finishes on its own; its result is dropped.
     wait_in_slices(py, rx, || {})
+}
+
+/// Connects a blocking client for `Producer`, `Consumer` and `Admin`: the connect runs on its
+/// own thread so the caller waits without the GIL and still answers Ctrl-C.
+pub(crate) fn connect_blocking(
+    py: Python<'_>,
+    client_cfg: rustlog::ClientConfig,
+) -> PyResult<rustlog::blocking::Client> {
+    on_thread(py, "rustlog-connect", move || {
+        rustlog::blocking::Client::connect_with(client_cfg)
+    })?
+    .map_err(|e| client_error(py, e))
 }
 
 /// Waits for one value without the GIL, running signal handlers every [`SIGNAL_CHECK_SLICE`].

@@ -10,8 +10,9 @@ use pyo3_async_runtimes::tokio::future_into_py;
 use rustlog::ClientConfig;
 use tokio::sync::OnceCell;
 
-use super::Json;
+use super::{connected_then, Json};
 use crate::config::client_config;
+use crate::convert::answer_json;
 use crate::errors::client_error_detached;
 
 struct Shared {
@@ -49,12 +50,7 @@ impl AsyncAdmin {
         future_into_py(py, async move {
             let admin = shared.admin().await.map_err(client_error_detached)?;
             let answer = call(admin).await.map_err(client_error_detached)?;
-            let json = serde_json::to_value(&answer).map_err(|e| {
-                pyo3::exceptions::PyValueError::new_err(format!(
-                    "cannot convert the broker's answer: {e}"
-                ))
-            })?;
-            Ok(Json(json))
+            Ok(Json(answer_json(&answer)?))
         })
     }
 }
@@ -150,10 +146,7 @@ impl AsyncAdmin {
         let py = slf.py();
         let this: Py<Self> = slf.clone().unbind();
         let shared = slf.get().shared.clone();
-        future_into_py(py, async move {
-            shared.admin().await.map_err(client_error_detached)?;
-            Ok(this)
-        })
+        connected_then(py, async move { shared.admin().await }, this)
     }
 
     fn __aexit__<'py>(

@@ -11,6 +11,7 @@ use pyo3_async_runtimes::tokio::future_into_py;
 use rustlog::{ClientConfig, ConsumerConfig, ErrorCode, TopicPartition};
 use tokio::sync::OnceCell;
 
+use super::connected_then;
 use crate::config::{client_config, consumer_config};
 use crate::consumer::POLL_SLICE;
 use crate::errors::{client_error_detached, closed};
@@ -122,10 +123,7 @@ impl AsyncConsumer {
     /// Connects now (otherwise the first call connects).
     fn start<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let shared = self.shared.clone();
-        future_into_py(py, async move {
-            shared.consumer().await.map_err(client_error_detached)?;
-            Ok(())
-        })
+        connected_then(py, async move { shared.consumer().await }, ())
     }
 
     /// Resolves to the next message, or `None` when nothing arrived within `timeout` seconds
@@ -271,10 +269,7 @@ impl AsyncConsumer {
         let py = slf.py();
         let this: Py<Self> = slf.clone().unbind();
         let shared = slf.get().shared.clone();
-        future_into_py(py, async move {
-            shared.consumer().await.map_err(client_error_detached)?;
-            Ok(this)
-        })
+        connected_then(py, async move { shared.consumer().await }, this)
     }
 
     /// Leaves the group.
