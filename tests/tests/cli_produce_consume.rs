@@ -6,16 +6,9 @@
 mod client_support;
 
 use assert_cmd::Command;
-use client_support::cli_binary;
+use client_support::cli;
 use predicates::prelude::*;
 use rustlog_tests::BrokerProcess;
-
-fn cli(broker: &BrokerProcess) -> Command {
-    let mut cmd = Command::new(cli_binary());
-    cmd.env("RUSTLOG_BROKER", broker.addr().to_string())
-        .timeout(std::time::Duration::from_secs(30));
-    cmd
-}
 
 fn stdout_lines(cmd: &mut Command) -> Vec<String> {
     let out = cmd.assert().success().get_output().stdout.clone();

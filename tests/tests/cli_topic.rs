@@ -5,16 +5,9 @@
 mod client_support;
 
 use assert_cmd::Command;
-use client_support::cli_binary;
+use client_support::{cli, cli_binary};
 use predicates::prelude::*;
 use rustlog_tests::BrokerProcess;
-
-fn cli(broker: &BrokerProcess) -> Command {
-    let mut cmd = Command::new(cli_binary());
-    cmd.env("RUSTLOG_BROKER", broker.addr().to_string())
-        .timeout(std::time::Duration::from_secs(30));
-    cmd
-}
 
 #[test]
 fn topic_lifecycle() {

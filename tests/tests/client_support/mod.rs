@@ -156,3 +156,12 @@ pub async fn read_partition(client: &Client, topic: &str, partition: u32) -> Vec
     }
     out
 }
+
+/// The `rustlog` CLI aimed at `broker` (through `RUSTLOG_BROKER`), with a 30 s timeout so a
+/// hung command fails its test instead of stalling the suite.
+pub fn cli(broker: &rustlog_tests::BrokerProcess) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new(cli_binary());
+    cmd.env("RUSTLOG_BROKER", broker.addr().to_string())
+        .timeout(Duration::from_secs(30));
+    cmd
+}
