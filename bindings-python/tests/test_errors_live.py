@@ -101,6 +101,8 @@ def test_closed_objects_raise_closed(broker: rustlog.EmbeddedBroker, topic: str)
     consumer.close()
     with pytest.raises(rustlog.Closed):
         consumer.poll(timeout=1)
+    with pytest.raises(rustlog.Closed):
+        consumer.commit()
 
     admin = rustlog.Admin(broker.bootstrap)
     admin.close()

@@ -633,8 +633,23 @@ impl Consumer {
             .await
     }
 
-    /// Commits explicit offsets (each the *next* offset to consume) in one request.
+    /// Commits explicit offsets (each the *next* offset to consume) in one request. Fails with
+    /// `Closed` after `close`.
     pub async fn commit_offsets(&self, offsets: &[(TopicPartition, u64)]) -> Result<()> {
+        self.ensure_open()?;
+        self.send_commit(offsets).await
+    }
+
+    fn ensure_open(&self) -> Result<()> {
+        if self.inner.closed.load(Ordering::Acquire) {
+            return Err(Error::Closed { what: "consumer" });
+        }
+        Ok(())
+    }
+
+    /// The OffsetCommit round trip behind every commit (also `close`'s final auto-commit, which
+    /// runs after the consumer is marked closed).
+    async fn send_commit(&self, offsets: &[(TopicPartition, u64)]) -> Result<()> {
         if offsets.is_empty() {
             return Ok(());
         }
@@ -695,13 +710,18 @@ impl Consumer {
     }
 
     /// Commits the position after every message already returned by `poll` (what auto-commit
-    /// does); a no-op when there is nothing new.
+    /// does); a no-op when there is nothing new. Fails with `Closed` after `close`.
     pub async fn commit_consumed(&self) -> Result<()> {
-        let pending: Vec<(TopicPartition, u64)> = lock(&self.inner.delivered)
+        self.ensure_open()?;
+        self.send_commit(&self.consumed_offsets()).await
+    }
+
+    /// The position after every message already returned by `poll`, per partition.
+    fn consumed_offsets(&self) -> Vec<(TopicPartition, u64)> {
+        lock(&self.inner.delivered)
             .iter()
             .map(|(k, v)| (k.clone(), *v))
-            .collect();
-        self.commit_offsets(&pending).await
+            .collect()
     }
 
     /// A group error means the membership is stale: rejoin on the next poll.
@@ -742,7 +762,7 @@ impl Consumer {
         let mut first_error = None;
         let joined = lock(&inner.membership).joined;
         if joined && inner.config.enable_auto_commit {
-            if let Err(e) = self.commit_consumed().await {
+            if let Err(e) = self.send_commit(&self.consumed_offsets()).await {
                 first_error.get_or_insert(e);
             }
         }

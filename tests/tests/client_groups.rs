@@ -287,3 +287,44 @@ async fn stream_seek_and_position() {
     // The stream of a closed consumer ends.
     assert!(consumer.stream().next().await.is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commits_after_close_fail_with_closed_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = BrokerProcess::start(&dir.path().join("data"), &[]);
+    let client = client(&broker.addr().to_string()).await;
+    client
+        .admin()
+        .create_topic("gc", 1, Default::default())
+        .await
+        .unwrap();
+    produce(&client, "gc", 0, 10).await;
+
+    let consumer = client.consumer(config("closed", "gc")).unwrap();
+    let first = consumer.poll(WAIT).await.unwrap().unwrap();
+    consumer.commit(&first).await.unwrap();
+    consumer.close().await.unwrap();
+
+    let tp = TopicPartition {
+        topic: "gc".to_string(),
+        partition: 0,
+    };
+    for result in [
+        consumer.commit(&first).await,
+        consumer.commit_offsets(&[(tp.clone(), 9)]).await,
+        consumer.commit_consumed().await,
+    ] {
+        let err = result.unwrap_err();
+        assert_eq!(err.kind(), rustlog::ErrorCode::Closed, "{err}");
+    }
+    let committed = client
+        .admin()
+        .describe_group("closed")
+        .await
+        .unwrap()
+        .offsets
+        .into_iter()
+        .find(|p| p.topic == "gc" && p.partition == 0)
+        .and_then(|p| p.committed_offset);
+    assert_eq!(committed, Some(first.offset + 1));
+}
