@@ -243,6 +243,23 @@ impl std::fmt::Debug for Coordinator {
     }
 }
 
+/// The group's state, created on first use unless the broker already tracks `GROUPS_MAX`
+/// groups (a bound on memory for clients inventing group ids).
+fn group_entry<'a>(
+    groups: &'a mut HashMap<String, Group>,
+    group_id: &str,
+) -> Result<&'a mut Group, HandlerError> {
+    if !groups.contains_key(group_id) && groups.len() >= GROUPS_MAX {
+        return Err(HandlerError::new(
+            ErrorCode::InvalidGroupId,
+            format!("the broker tracks its limit of {GROUPS_MAX} groups"),
+        ));
+    }
+    Ok(groups
+        .entry(group_id.to_string())
+        .or_insert_with(Group::new))
+}
+
 impl Coordinator {
     /// Loads stored groups (offsets and last generation); members are never restored: after a
     /// restart every consumer joins again, getting a newer generation.
@@ -335,15 +352,7 @@ impl Coordinator {
         topics.dedup();
 
         let mut groups = self.lock()?;
-        if !groups.contains_key(&request.group_id) && groups.len() >= GROUPS_MAX {
-            return Err(HandlerError::new(
-                ErrorCode::InvalidGroupId,
-                format!("the broker tracks its limit of {GROUPS_MAX} groups"),
-            ));
-        }
-        let group = groups
-            .entry(request.group_id.clone())
-            .or_insert_with(Group::new);
+        let group = group_entry(&mut groups, &request.group_id)?;
         let (tx, rx) = oneshot::channel();
         let member_id = match &request.member_id {
             Some(id) => {
@@ -487,15 +496,7 @@ impl Coordinator {
                 ));
             }
         }
-        if !groups.contains_key(&request.group_id) && groups.len() >= GROUPS_MAX {
-            return Err(HandlerError::new(
-                ErrorCode::InvalidGroupId,
-                format!("the broker tracks its limit of {GROUPS_MAX} groups"),
-            ));
-        }
-        let group = groups
-            .entry(request.group_id.clone())
-            .or_insert_with(Group::new);
+        let group = group_entry(&mut groups, &request.group_id)?;
         let codes = request
             .offsets
             .iter()
