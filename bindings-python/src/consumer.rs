@@ -9,7 +9,7 @@ use tokio::runtime::Handle;
 
 use crate::config::{client_config, consumer_config};
 use crate::errors::client_error;
-use crate::types::Message;
+use crate::types::{Message, MessageList};
 use crate::wait::{
     block_on, block_on_detached, block_on_raw_detached, connect_blocking, timeout_arg,
 };
@@ -111,10 +111,13 @@ impl Consumer {
         py: Python<'_>,
         max_messages: usize,
         timeout: Option<f64>,
-    ) -> PyResult<Vec<Message>> {
+    ) -> PyResult<MessageList> {
         let timeout = timeout_arg(timeout)?;
-        let messages = self.poll_messages(py, max_messages, timeout)?;
-        Ok(messages.into_iter().map(Message::from).collect())
+        Ok(MessageList(self.poll_messages(
+            py,
+            max_messages,
+            timeout,
+        )?))
     }
 
     /// Commits `msg.offset + 1` for its partition, or (no argument) the position after every

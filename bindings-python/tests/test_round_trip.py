@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import rustlog
 from conftest import unique
 
@@ -62,6 +64,27 @@ def test_send_batch_queues_many_records_in_one_call(
     assert got[2].value is None and got[2].headers == [("h", b"x")]
     assert got[3].value == b"v3"
     assert got[-1].offset == 1003
+
+
+def test_poll_batch_messages_stay_out_of_the_cycle_collector(
+    broker: rustlog.EmbeddedBroker, topic: str
+) -> None:
+    # Batches are large; tracked messages made every collection walk all of them.
+    with rustlog.Producer(broker.bootstrap) as producer:
+        sent = [f"value-{i}".encode() for i in range(2000)]
+        assert producer.send_batch(topic, sent).wait(timeout=10) == len(sent)
+    got: list[rustlog.Message] = []
+    with rustlog.Consumer(broker.bootstrap, group_id=unique("g"), topics=[topic]) as consumer:
+        while len(got) < len(sent):
+            batch = consumer.poll_batch(5000, timeout=10)
+            assert batch, f"only {len(got)} of {len(sent)} messages arrived"
+            got.extend(batch)
+    assert not any(gc.is_tracked(m) for m in got)
+    gc.collect()
+    assert [m.value for m in got] == sent
+    assert [m.offset for m in got] == list(range(len(sent)))
+    del got
+    gc.collect()
 
 
 def test_partition_and_timestamp_are_honoured(

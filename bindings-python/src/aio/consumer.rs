@@ -15,7 +15,7 @@ use super::connected_then;
 use crate::config::{client_config, consumer_config};
 use crate::consumer::POLL_SLICE;
 use crate::errors::{client_error_detached, closed};
-use crate::types::Message;
+use crate::types::{Message, MessageList};
 use crate::wait::timeout_arg;
 
 /// What every call needs: the configs to connect with and the connection once made.
@@ -156,7 +156,7 @@ impl AsyncConsumer {
                 .poll(max_messages, timeout)
                 .await
                 .map_err(client_error_detached)?;
-            Ok(messages.into_iter().map(Message::from).collect::<Vec<_>>())
+            Ok(MessageList(messages))
         })
     }
 
