@@ -6,7 +6,10 @@
 //!   long-polling fetch in progress is abandoned at once.
 //! - Start positions come from the group's committed offsets (OffsetFetch), else from
 //!   `auto_offset_reset` (ListOffsets earliest/latest).
-//! - One Fetch covers every assigned partition; records below the position are skipped.
+//! - One Fetch covers every assigned partition; records below the position are skipped. A
+//!   background task ([`FetchAhead`]) fetches and decodes the next response while the caller
+//!   works through the last; a seek or a rebalance stops it and it restarts from the new
+//!   positions.
 //! - Commits are manual by default (`commit`, `commit_offsets`, `commit_consumed`). Auto-commit
 //!   (opt-in) commits only offsets of messages already returned to the caller: periodically
 //!   during `poll`, before a rejoin, and on `close`.
@@ -17,11 +20,11 @@ use crate::config::{AutoOffsetReset, ConsumerConfig};
 use crate::connection::ConnSlot;
 use crate::error::{Error, Result};
 use crate::fetcher::{
-    decode_records, fetch, fetch_request, message_stream, FetchTarget, STREAM_BATCH, STREAM_POLL,
+    buffer_messages, message_stream, take_buffered, FetchAhead, FetchSettings, FetchTarget,
+    Fetched, STREAM_BATCH, STREAM_POLL,
 };
 use crate::record::Message;
 use futures::stream::BoxStream;
-use rustlog_protocol::messages::fetch::FetchResponse;
 use rustlog_protocol::messages::heartbeat::HeartbeatRequest;
 use rustlog_protocol::messages::join_group::JoinGroupRequest;
 use rustlog_protocol::messages::leave_group::LeaveGroupRequest;
@@ -58,25 +61,12 @@ struct Membership {
     heartbeat_interval_ms: u64,
 }
 
-/// A fetch sent ahead while the caller works through the buffer.
-#[derive(Debug)]
-struct Prefetch {
-    /// The (topic, partition, offset) list it asked for; stale once positions moved.
-    asked: Vec<(Arc<str>, u32, u64)>,
-    task: tokio::task::JoinHandle<Result<FetchResponse>>,
-}
-
-fn asked(targets: &[FetchTarget]) -> Vec<(Arc<str>, u32, u64)> {
-    targets
-        .iter()
-        .map(|t| (t.topic.clone(), t.partition, t.offset))
-        .collect()
-}
-
 /// What `poll` owns: fetch positions and fetched messages not yet handed out.
 #[derive(Debug)]
 struct FetchState {
-    prefetch: Option<Prefetch>,
+    /// Fetches and decodes ahead from `fetch_offsets`; dropped (stopping it) whenever
+    /// `fetch_offsets` change other than by applying its own results.
+    ahead: Option<FetchAhead>,
     /// Next offset to fetch per assigned partition.
     fetch_offsets: HashMap<TopicPartition, u64>,
     buffer: VecDeque<Message>,
@@ -95,7 +85,7 @@ struct Inner {
     client: Client,
     config: ConsumerConfig,
     /// Fetches only, so long polls never delay group traffic.
-    fetch_slot: ConnSlot,
+    fetch_slot: Arc<ConnSlot>,
     /// Join, heartbeat, commit, offset fetch, leave.
     group_slot: ConnSlot,
     membership: Mutex<Membership>,
@@ -134,14 +124,14 @@ impl Consumer {
         };
         Ok(Consumer {
             inner: Arc::new(Inner {
-                fetch_slot: client.new_slot(),
+                fetch_slot: Arc::new(client.new_slot()),
                 group_slot: client.new_slot(),
                 client,
                 config,
                 membership: Mutex::new(membership),
                 rejoin: Notify::new(),
                 fetch: tokio::sync::Mutex::new(FetchState {
-                    prefetch: None,
+                    ahead: None,
                     fetch_offsets: HashMap::new(),
                     buffer: VecDeque::new(),
                     last_auto_commit: Instant::now(),
@@ -235,9 +225,7 @@ impl Consumer {
         let mut state = inner.fetch.lock().await;
         loop {
             if inner.closed.load(Ordering::Acquire) {
-                if let Some(p) = state.prefetch.take() {
-                    p.task.abort();
-                }
+                state.ahead = None;
                 return Err(Error::Closed { what: "consumer" });
             }
             let (joined, needs_rejoin) = {
@@ -280,7 +268,7 @@ impl Consumer {
                 .unwrap_or(u32::MAX)
                 .min(inner.config.fetch_max_wait_ms);
             let fetched = tokio::select! {
-                r = self.fetch_once(&mut state, wait_ms, deadline) => Some(r),
+                r = self.fetch_once(&mut state, max_messages, wait_ms, deadline) => Some(r),
                 () = inner.rejoin.notified() => None,
             };
             match fetched {
@@ -298,8 +286,7 @@ impl Consumer {
     /// Takes messages off the buffer and records them as handed out (one map update per
     /// partition, not per message).
     fn hand_out(&self, state: &mut FetchState, max_messages: usize) -> Vec<Message> {
-        let take = max_messages.min(state.buffer.len());
-        let out: Vec<Message> = state.buffer.drain(..take).collect();
+        let out = take_buffered(&mut state.buffer, max_messages);
         let mut last: Vec<(&Arc<str>, u32, u64)> = Vec::new();
         for message in &out {
             let next = message.offset + 1;
@@ -327,6 +314,7 @@ impl Consumer {
         let seeks: Vec<(TopicPartition, u64)> = lock(&self.inner.seeks).drain().collect();
         for (key, offset) in seeks {
             if state.fetch_offsets.contains_key(&key) {
+                state.ahead = None;
                 state
                     .buffer
                     .retain(|m| !(m.partition == key.partition && *m.topic == *key.topic));
@@ -357,93 +345,101 @@ impl Consumer {
         targets
     }
 
-    /// Sends a fetch in the background (on the fetch connection).
-    fn spawn_fetch(&self, targets: &[FetchTarget], wait_ms: u32) -> Prefetch {
-        let request = fetch_request(
-            targets,
-            wait_ms,
-            self.inner.config.fetch_max_bytes,
-            self.inner.config.partition_fetch_bytes,
-        );
-        let inner = self.inner.clone();
-        Prefetch {
-            asked: asked(targets),
-            task: tokio::spawn(async move { fetch(&inner.fetch_slot, &request).await }),
-        }
-    }
-
-    /// One fetch over every assigned partition: the prefetch sent after the previous fetch
-    /// when it still asks for the current positions, else a new one. Waits until `deadline`
-    /// (plus a small grace); a fetch still running then is kept for the next poll.
+    /// Waits (until `deadline`, plus a small grace) for the next response of the fetch-ahead
+    /// task, starting one from the current positions if none runs, and applies it; then applies
+    /// the responses already decoded behind it while the buffer holds fewer than
+    /// `max_messages`. A response still on its way at the deadline is kept for the next poll.
     async fn fetch_once(
         &self,
         state: &mut FetchState,
+        max_messages: usize,
         wait_ms: u32,
         deadline: Instant,
     ) -> Result<()> {
         let inner = &self.inner;
-        let targets = Self::targets(state);
-        let mut pending = match state.prefetch.take() {
-            Some(p) if p.asked == asked(&targets) => p,
-            stale => {
-                if let Some(p) = stale {
-                    p.task.abort();
-                }
-                self.spawn_fetch(&targets, wait_ms)
+        let ahead = match &mut state.ahead {
+            Some(ahead) => ahead,
+            None => {
+                let settings = FetchSettings {
+                    max_wait_ms: inner.config.fetch_max_wait_ms,
+                    max_bytes: inner.config.fetch_max_bytes,
+                    partition_bytes: inner.config.partition_fetch_bytes,
+                };
+                let targets = Self::targets(state);
+                state.ahead.insert(FetchAhead::start(
+                    inner.fetch_slot.clone(),
+                    targets,
+                    wait_ms,
+                    settings,
+                ))
             }
         };
-        let response = match tokio::time::timeout_at(deadline + POLL_GRACE, &mut pending.task).await
-        {
-            Ok(Ok(result)) => result?,
-            Ok(Err(e)) => return Err(Error::violation(format!("fetch task failed: {e}"))),
-            Err(_) => {
-                state.prefetch = Some(pending);
+        let mut next = ahead.next(deadline + POLL_GRACE).await;
+        loop {
+            let fetched = match next {
+                Ok(Some(fetched)) => fetched,
+                Ok(None) => return Ok(()),
+                Err(e) => {
+                    state.ahead = None;
+                    return Err(e);
+                }
+            };
+            self.apply_fetched(state, fetched).await?;
+            if state.buffer.len() >= max_messages {
                 return Ok(());
             }
-        };
-        let mut out_of_range = Vec::new();
-        for part in response.partitions {
-            let key = tp(&part.topic, part.partition);
-            let Some(&from) = state.fetch_offsets.get(&key) else {
-                continue;
+            next = match &mut state.ahead {
+                Some(ahead) => ahead.try_next(),
+                None => return Ok(()),
             };
+        }
+    }
+
+    /// Takes one decoded response into the buffer and moves the fetch positions past it; resets
+    /// out-of-range partitions; reports a partition's failure after keeping what the others
+    /// brought.
+    async fn apply_fetched(&self, state: &mut FetchState, fetched: Fetched) -> Result<()> {
+        if fetched.asked != Self::targets(state) {
+            // Fetched from positions that moved since (a seek, a new assignment).
+            state.ahead = None;
+            return Ok(());
+        }
+        let mut out_of_range = Vec::new();
+        let mut failure = None;
+        for part in &fetched.partitions {
+            let key = tp(&part.topic, part.partition);
             match part.error_code {
                 ErrorCode::None => {
-                    let topic = state
-                        .topic_names
-                        .entry(key.topic.clone())
-                        .or_insert_with(|| Arc::from(key.topic.as_str()))
-                        .clone();
-                    let next = decode_records(
-                        &topic,
-                        part.partition,
-                        &part.records,
-                        from,
-                        &mut state.buffer,
-                    )?;
-                    state.fetch_offsets.insert(key, next);
+                    state.fetch_offsets.insert(key, part.next_offset);
                 }
                 ErrorCode::OffsetOutOfRange => out_of_range.push(key),
                 code if code.is_retriable() => {}
                 code => {
-                    return Err(Error::broker(
-                        code,
-                        format!("fetch {}/{} at offset {from}", key.topic, key.partition),
-                    ))
+                    failure.get_or_insert_with(|| {
+                        Error::broker(
+                            code,
+                            format!(
+                                "fetch {}/{} at offset {}",
+                                part.topic, part.partition, part.from_offset
+                            ),
+                        )
+                    });
                 }
             }
         }
+        buffer_messages(&mut state.buffer, fetched.messages);
+        if let Some(e) = failure {
+            // The task stopped at this response; the next poll fetches afresh.
+            state.ahead = None;
+            return Err(e);
+        }
         if !out_of_range.is_empty() {
+            state.ahead = None;
             let reset = self.reset_offsets(&out_of_range).await?;
             for (key, offset) in reset {
-                lock(&inner.positions).insert(key.clone(), offset);
+                lock(&self.inner.positions).insert(key.clone(), offset);
                 state.fetch_offsets.insert(key, offset);
             }
-        }
-        // More is likely where data came from: ask for it while the caller works.
-        if !state.buffer.is_empty() && !state.fetch_offsets.is_empty() {
-            let targets = Self::targets(state);
-            state.prefetch = Some(self.spawn_fetch(&targets, inner.config.fetch_max_wait_ms));
         }
         Ok(())
     }
@@ -551,9 +547,7 @@ impl Consumer {
         }
         self.start_heartbeat();
         // Positions for the new assignment: committed offsets, else the reset policy.
-        if let Some(p) = state.prefetch.take() {
-            p.task.abort();
-        }
+        state.ahead = None;
         state.buffer.clear();
         state.fetch_offsets.clear();
         lock(&inner.seeks).clear();
@@ -759,6 +753,10 @@ impl Consumer {
             return Ok(());
         }
         inner.rejoin.notify_one();
+        // Stop fetching ahead now; a poll in progress holds the state and stops it itself.
+        if let Ok(mut state) = inner.fetch.try_lock() {
+            state.ahead = None;
+        }
         let mut first_error = None;
         let joined = lock(&inner.membership).joined;
         if joined && inner.config.enable_auto_commit {

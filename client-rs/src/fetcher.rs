@@ -1,22 +1,252 @@
 //! Shared fetch logic of [`crate::Consumer`] and [`crate::PartitionConsumer`]: build one Fetch
-//! request over many partitions, and turn the returned batches into [`Message`]s, skipping
-//! records below the requested offset (a fetch may return a batch that starts earlier) and
-//! verifying every batch's CRC.
+//! request over many partitions, turn the returned batches into [`Message`]s (skipping records
+//! below the requested offset, since a fetch may return a batch that starts earlier, and
+//! verifying every batch's CRC), and [`FetchAhead`]: a background task that keeps fetching and
+//! decoding the next responses while the caller works through the last one.
 
+use crate::connection::ConnSlot;
 use crate::error::{Error, Result};
 use crate::record::Message;
 use bytes::Bytes;
 use rustlog_protocol::batch::{batch_total_len, RecordBatchView};
-use rustlog_protocol::messages::fetch::{FetchPartition, FetchRequest};
+use rustlog_protocol::messages::fetch::{FetchPartition, FetchRequest, FetchResponse};
+use rustlog_protocol::ErrorCode;
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+/// Decoded responses [`FetchAhead`] may queue before it waits for the caller. One more can be
+/// waiting to be queued and the caller holds the one it is handing out, so a consumer keeps at
+/// most `FETCH_AHEAD_RESPONSES + 2` responses (each at most `fetch_max_bytes`) in memory.
+pub(crate) const FETCH_AHEAD_RESPONSES: usize = 1;
+
+/// Pause before fetching again after a response that brought only retriable partition errors,
+/// so a partition that is briefly unavailable is not asked for in a tight loop.
+const FETCH_RETRY_BACKOFF: Duration = Duration::from_millis(100);
 
 /// What one fetch asks of a partition.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct FetchTarget {
     pub topic: Arc<str>,
     pub partition: u32,
     pub offset: u64,
+}
+
+/// Long-poll wait and size limits of the fetches a consumer sends.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FetchSettings {
+    pub max_wait_ms: u32,
+    pub max_bytes: u32,
+    pub partition_bytes: u32,
+}
+
+/// What the broker answered for one partition of a fetch.
+#[derive(Debug)]
+pub(crate) struct FetchedPartition {
+    pub topic: Arc<str>,
+    pub partition: u32,
+    /// The offset the fetch asked for.
+    pub from_offset: u64,
+    pub error_code: ErrorCode,
+    /// `None` when the response left the partition out.
+    pub high_watermark: Option<u64>,
+    /// Where the next fetch starts: after the last complete batch, or `from_offset` when the
+    /// partition returned nothing complete or an error.
+    pub next_offset: u64,
+}
+
+/// One decoded fetch response.
+#[derive(Debug)]
+pub(crate) struct Fetched {
+    /// The positions it was fetched from. It applies only while the caller's fetch positions
+    /// are exactly these; after a seek or a rebalance it is stale and must be dropped.
+    pub asked: Vec<FetchTarget>,
+    /// One entry per target of `asked`, in the same order.
+    pub partitions: Vec<FetchedPartition>,
+    /// Records at or after the positions asked, partition by partition.
+    pub messages: Vec<Message>,
+}
+
+impl Fetched {
+    /// The targets of the fetch after this one.
+    fn next_targets(&self) -> Vec<FetchTarget> {
+        self.partitions
+            .iter()
+            .map(|p| FetchTarget {
+                topic: p.topic.clone(),
+                partition: p.partition,
+                offset: p.next_offset,
+            })
+            .collect()
+    }
+
+    /// Whether a partition answered with an error the caller must act on (an out-of-range
+    /// offset to reset, or a failure to report) rather than one that goes away by retrying.
+    fn needs_caller(&self) -> bool {
+        self.partitions.iter().any(|p| {
+            p.error_code != ErrorCode::None
+                && (p.error_code == ErrorCode::OffsetOutOfRange || !p.error_code.is_retriable())
+        })
+    }
+
+    /// Whether some partition failed retriably and none brought records.
+    fn only_retriable_errors(&self) -> bool {
+        self.messages.is_empty()
+            && self
+                .partitions
+                .iter()
+                .any(|p| p.error_code != ErrorCode::None && p.error_code.is_retriable())
+    }
+}
+
+/// A background task that fetches, decodes (CRC checks included) and queues responses ahead
+/// of the caller, each fetch starting where the previous one ended. Decoding off the caller's
+/// thread is what lets a caller that is busy with the last batch (a Python loop, say) find the
+/// next one ready. The task stops after a fetch error or a partition error the caller must act
+/// on, and when dropped.
+#[derive(Debug)]
+pub(crate) struct FetchAhead {
+    results: mpsc::Receiver<Result<Fetched>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FetchAhead {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl FetchAhead {
+    /// Starts fetching from `targets`; the first fetch long-polls at most `first_wait_ms`
+    /// (the caller's remaining poll time), later ones `settings.max_wait_ms`. The task holds
+    /// only the connection slot, so it never keeps its consumer alive.
+    pub(crate) fn start(
+        slot: Arc<ConnSlot>,
+        targets: Vec<FetchTarget>,
+        first_wait_ms: u32,
+        settings: FetchSettings,
+    ) -> FetchAhead {
+        let (sender, results) = mpsc::channel(FETCH_AHEAD_RESPONSES);
+        let task = tokio::spawn(async move {
+            let mut targets = targets;
+            let mut wait_ms = first_wait_ms;
+            loop {
+                let request = fetch_request(
+                    &targets,
+                    wait_ms,
+                    settings.max_bytes,
+                    settings.partition_bytes,
+                );
+                let fetched = match fetch(&slot, &request).await {
+                    Ok(response) => decode_response(targets, response),
+                    Err(e) => Err(e),
+                };
+                let fetched = match fetched {
+                    Ok(fetched) => fetched,
+                    Err(e) => {
+                        let _ = sender.send(Err(e)).await;
+                        return;
+                    }
+                };
+                let stop = fetched.needs_caller();
+                let back_off = fetched.only_retriable_errors();
+                targets = fetched.next_targets();
+                if stop || sender.send(Ok(fetched)).await.is_err() {
+                    return;
+                }
+                if back_off {
+                    tokio::time::sleep(FETCH_RETRY_BACKOFF).await;
+                }
+                wait_ms = settings.max_wait_ms;
+            }
+        });
+        FetchAhead { results, task }
+    }
+
+    /// The next decoded response, waiting until `deadline`; `Ok(None)` when none came in time.
+    pub(crate) async fn next(&mut self, deadline: Instant) -> Result<Option<Fetched>> {
+        match tokio::time::timeout_at(deadline, self.results.recv()).await {
+            Ok(Some(result)) => result.map(Some),
+            Ok(None) => Err(ended()),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// A response already decoded, without waiting.
+    pub(crate) fn try_next(&mut self) -> Result<Option<Fetched>> {
+        match self.results.try_recv() {
+            Ok(result) => result.map(Some),
+            Err(mpsc::error::TryRecvError::Empty) => Ok(None),
+            Err(mpsc::error::TryRecvError::Disconnected) => Err(ended()),
+        }
+    }
+}
+
+/// The task ended without a final word: it stops only after sending one, so it panicked.
+fn ended() -> Error {
+    Error::violation("the background fetch task ended unexpectedly")
+}
+
+/// Appends decoded messages to a consumer's buffer; an empty buffer takes the vector over
+/// without copying.
+pub(crate) fn buffer_messages(buffer: &mut VecDeque<Message>, messages: Vec<Message>) {
+    if buffer.is_empty() {
+        *buffer = VecDeque::from(messages);
+    } else {
+        buffer.extend(messages);
+    }
+}
+
+/// Takes up to `max_messages` off the front of a buffer; taking all of it copies nothing,
+/// which is the usual case for large polls.
+pub(crate) fn take_buffered(buffer: &mut VecDeque<Message>, max_messages: usize) -> Vec<Message> {
+    if max_messages >= buffer.len() {
+        Vec::from(std::mem::take(buffer))
+    } else {
+        buffer.drain(..max_messages).collect()
+    }
+}
+
+/// Decodes a response to a fetch of `asked`: one [`FetchedPartition`] per target, records at or
+/// after each target's offset. A corrupt batch fails the whole response.
+pub(crate) fn decode_response(asked: Vec<FetchTarget>, response: FetchResponse) -> Result<Fetched> {
+    let mut partitions = Vec::with_capacity(asked.len());
+    let mut messages = Vec::new();
+    for target in &asked {
+        let answer = response
+            .partitions
+            .iter()
+            .find(|p| p.partition == target.partition && *p.topic == *target.topic);
+        let mut fetched = FetchedPartition {
+            topic: target.topic.clone(),
+            partition: target.partition,
+            from_offset: target.offset,
+            error_code: ErrorCode::None,
+            high_watermark: None,
+            next_offset: target.offset,
+        };
+        if let Some(answer) = answer {
+            fetched.error_code = answer.error_code;
+            fetched.high_watermark = Some(answer.high_watermark);
+            if answer.error_code == ErrorCode::None {
+                fetched.next_offset = decode_records(
+                    &target.topic,
+                    target.partition,
+                    &answer.records,
+                    target.offset,
+                    &mut messages,
+                )?;
+            }
+        }
+        partitions.push(fetched);
+    }
+    Ok(Fetched {
+        asked,
+        partitions,
+        messages,
+    })
 }
 
 pub(crate) fn fetch_request(
@@ -49,7 +279,7 @@ pub(crate) fn decode_records(
     partition: u32,
     records: &Bytes,
     from_offset: u64,
-    out: &mut VecDeque<Message>,
+    out: &mut Vec<Message>,
 ) -> Result<u64> {
     let mut next = from_offset;
     let mut pos = 0usize;
@@ -80,7 +310,7 @@ pub(crate) fn decode_records(
                 let (k, v) = pair.map_err(|e| corrupt(topic, partition, next, &e))?;
                 headers.push((k.to_string(), records.slice_ref(v)));
             }
-            out.push_back(Message {
+            out.push(Message {
                 topic: topic.clone(),
                 partition,
                 offset: record.offset,
@@ -136,7 +366,7 @@ where
 {
     use futures::StreamExt;
     futures::stream::unfold(
-        (poll_batch, std::collections::VecDeque::new()),
+        (poll_batch, VecDeque::new()),
         |(poll_batch, mut pending)| async move {
             loop {
                 if let Some(message) = pending.pop_front() {
@@ -179,7 +409,7 @@ mod tests {
         bytes.extend(batch(13, &["d", "e"]));
         let bytes = Bytes::from(bytes);
         let topic: Arc<str> = Arc::from("t");
-        let mut out = VecDeque::new();
+        let mut out = Vec::new();
         let next = decode_records(&topic, 0, &bytes, 12, &mut out).unwrap();
         assert_eq!(next, 15);
         let got: Vec<(u64, &str)> = out
@@ -196,7 +426,7 @@ mod tests {
         let mut bytes = batch(0, &["a"]);
         let second = batch(1, &["b"]);
         bytes.extend_from_slice(&second[..second.len() - 3]);
-        let mut out = VecDeque::new();
+        let mut out = Vec::new();
         let next = decode_records(&Arc::from("t"), 0, &Bytes::from(bytes), 0, &mut out).unwrap();
         assert_eq!(next, 1);
         assert_eq!(out.len(), 1);
@@ -207,7 +437,7 @@ mod tests {
         let mut bytes = batch(0, &["hello"]);
         let last = bytes.len() - 1;
         bytes[last] ^= 0x01;
-        let mut out = VecDeque::new();
+        let mut out = Vec::new();
         let err = decode_records(&Arc::from("t"), 0, &Bytes::from(bytes), 0, &mut out).unwrap_err();
         assert_eq!(err.kind(), rustlog_protocol::ErrorCode::ProtocolViolation);
         assert!(out.is_empty());

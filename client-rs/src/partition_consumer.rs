@@ -1,16 +1,16 @@
 //! [`PartitionConsumer`]: reads one partition from a chosen offset, without a group (no
-//! membership, no commits). Long-polls like the group consumer.
+//! membership, no commits). Long-polls and fetches ahead like the group consumer.
 
 use crate::client::Client;
 use crate::config::{validate_fetch, DEFAULT_FETCH_MAX_WAIT_MS, DEFAULT_PARTITION_FETCH_BYTES};
 use crate::connection::ConnSlot;
 use crate::error::{Error, Result};
 use crate::fetcher::{
-    decode_records, fetch, fetch_request, message_stream, FetchTarget, STREAM_BATCH, STREAM_POLL,
+    buffer_messages, message_stream, take_buffered, FetchAhead, FetchSettings, FetchTarget,
+    STREAM_BATCH, STREAM_POLL,
 };
 use crate::record::Message;
 use futures::stream::BoxStream;
-use rustlog_protocol::messages::fetch::FetchResponse;
 use rustlog_protocol::messages::list_offsets::OffsetSpec;
 use rustlog_protocol::ErrorCode;
 use std::collections::VecDeque;
@@ -42,7 +42,7 @@ pub struct PartitionConsumer {
 #[derive(Debug)]
 struct Inner {
     client: Client,
-    slot: ConnSlot,
+    slot: Arc<ConnSlot>,
     topic: Arc<str>,
     partition: u32,
     start: StartOffset,
@@ -52,15 +52,14 @@ struct Inner {
     closed: AtomicBool,
 }
 
-type PendingFetch = tokio::task::JoinHandle<Result<FetchResponse>>;
-
 /// How long a poll waits past its deadline for a fetch answer already on its way.
 const POLL_GRACE: Duration = Duration::from_millis(50);
 
 #[derive(Debug, Default)]
 struct State {
-    /// A fetch sent ahead, and the offset it asked for.
-    prefetch: Option<(u64, PendingFetch)>,
+    /// Fetches and decodes ahead from `fetch_offset`; dropped (stopping it) whenever
+    /// `fetch_offset` changes other than by applying its own results.
+    ahead: Option<FetchAhead>,
     /// Next offset to hand out; `None` until resolved from `start`.
     position: Option<u64>,
     /// Next offset to fetch (ahead of `position` while messages are buffered).
@@ -79,7 +78,7 @@ impl PartitionConsumer {
         rustlog_protocol::names::validate_topic_name(&topic).map_err(|e| Error::rejected(&e))?;
         Ok(PartitionConsumer {
             inner: Arc::new(Inner {
-                slot: client.new_slot(),
+                slot: Arc::new(client.new_slot()),
                 client,
                 topic: Arc::from(topic.as_str()),
                 partition,
@@ -130,9 +129,7 @@ impl PartitionConsumer {
         let mut state = inner.state.lock().await;
         loop {
             if inner.closed.load(Ordering::Acquire) {
-                if let Some((_, task)) = state.prefetch.take() {
-                    task.abort();
-                }
+                state.ahead = None;
                 return Err(Error::Closed {
                     what: "partition consumer",
                 });
@@ -143,8 +140,7 @@ impl PartitionConsumer {
                 state.fetch_offset = offset;
             }
             if !state.buffer.is_empty() {
-                let take = max_messages.max(1).min(state.buffer.len());
-                let out: Vec<Message> = state.buffer.drain(..take).collect();
+                let out = take_buffered(&mut state.buffer, max_messages.max(1));
                 if let Some(last) = out.last() {
                     state.position = Some(last.offset + 1);
                 }
@@ -154,66 +150,54 @@ impl PartitionConsumer {
             let wait_ms = u32::try_from(remaining.as_millis())
                 .unwrap_or(u32::MAX)
                 .min(inner.fetch_max_wait_ms);
-            // Use the fetch sent ahead when it asked for this offset; else send one now.
-            let mut pending = match state.prefetch.take() {
-                Some((offset, task)) if offset == state.fetch_offset => task,
-                stale => {
-                    if let Some((_, task)) = stale {
-                        task.abort();
-                    }
-                    self.spawn_fetch(state.fetch_offset, wait_ms)
+            let fetch_offset = state.fetch_offset;
+            let ahead = state
+                .ahead
+                .get_or_insert_with(|| self.fetch_ahead(fetch_offset, wait_ms));
+            let fetched = match ahead.next(deadline + POLL_GRACE).await {
+                Ok(Some(fetched)) => fetched,
+                // Still on its way: it stays for the next poll.
+                Ok(None) => return Ok(Vec::new()),
+                Err(e) => {
+                    state.ahead = None;
+                    return Err(e);
                 }
             };
-            let response = match tokio::time::timeout_at(deadline + POLL_GRACE, &mut pending).await
-            {
-                Ok(Ok(result)) => result?,
-                Ok(Err(e)) => return Err(Error::violation(format!("fetch task failed: {e}"))),
-                Err(_) => {
-                    state.prefetch = Some((state.fetch_offset, pending));
-                    return Ok(Vec::new());
-                }
+            let (Some(asked), Some(part)) = (fetched.asked.first(), fetched.partitions.first())
+            else {
+                return Err(Error::violation("a fetch result lacks the partition"));
             };
-            let part = response
-                .partitions
-                .into_iter()
-                .find(|p| *p.topic == *inner.topic && p.partition == inner.partition)
-                .ok_or_else(|| Error::violation("fetch response lacks the partition"))?;
-            state.high_watermark = Some(part.high_watermark);
+            if asked.offset != state.fetch_offset {
+                // Fetched before a seek: fetch again from the new position.
+                state.ahead = None;
+                continue;
+            }
+            if let Some(high_watermark) = part.high_watermark {
+                state.high_watermark = Some(high_watermark);
+            }
             match part.error_code {
                 ErrorCode::None => {
-                    let from = state.fetch_offset;
-                    let before = state.buffer.len();
-                    state.fetch_offset = decode_records(
-                        &inner.topic,
-                        inner.partition,
-                        &part.records,
-                        from,
-                        &mut state.buffer,
-                    )?;
-                    if state.buffer.len() > before {
-                        // More is likely: ask for it while the caller works.
-                        state.prefetch = Some((
-                            state.fetch_offset,
-                            self.spawn_fetch(state.fetch_offset, inner.fetch_max_wait_ms),
-                        ));
-                    }
+                    state.fetch_offset = part.next_offset;
+                    buffer_messages(&mut state.buffer, fetched.messages);
                 }
                 ErrorCode::OffsetOutOfRange
                     if matches!(inner.start, StartOffset::Earliest | StartOffset::Latest) =>
                 {
+                    state.ahead = None;
                     let offset = self.resolve_start(inner.start).await?;
                     state.fetch_offset = offset;
                     state.position = Some(offset);
                 }
                 code if code.is_retriable() => {}
                 code => {
+                    state.ahead = None;
                     return Err(Error::broker(
                         code,
                         format!(
                             "fetch {}/{} at offset {}",
                             inner.topic, inner.partition, state.fetch_offset
                         ),
-                    ))
+                    ));
                 }
             }
             if state.buffer.is_empty() && Instant::now() >= deadline {
@@ -222,21 +206,20 @@ impl PartitionConsumer {
         }
     }
 
-    /// Sends a fetch of this partition at `offset` in the background.
-    fn spawn_fetch(&self, offset: u64, wait_ms: u32) -> PendingFetch {
+    /// Starts fetching ahead from `offset` (on this consumer's own connection).
+    fn fetch_ahead(&self, offset: u64, first_wait_ms: u32) -> FetchAhead {
+        let inner = &self.inner;
         let target = FetchTarget {
-            topic: self.inner.topic.clone(),
-            partition: self.inner.partition,
+            topic: inner.topic.clone(),
+            partition: inner.partition,
             offset,
         };
-        let request = fetch_request(
-            std::slice::from_ref(&target),
-            wait_ms,
-            self.inner.partition_fetch_bytes,
-            self.inner.partition_fetch_bytes,
-        );
-        let inner = self.inner.clone();
-        tokio::spawn(async move { fetch(&inner.slot, &request).await })
+        let settings = FetchSettings {
+            max_wait_ms: inner.fetch_max_wait_ms,
+            max_bytes: inner.partition_fetch_bytes,
+            partition_bytes: inner.partition_fetch_bytes,
+        };
+        FetchAhead::start(inner.slot.clone(), vec![target], first_wait_ms, settings)
     }
 
     async fn resolve_start(&self, start: StartOffset) -> Result<u64> {
@@ -265,6 +248,7 @@ impl PartitionConsumer {
     /// Moves to `offset`; buffered messages are dropped.
     pub async fn seek(&self, offset: u64) {
         let mut state = self.inner.state.lock().await;
+        state.ahead = None;
         state.buffer.clear();
         state.position = Some(offset);
         state.fetch_offset = offset;
@@ -292,6 +276,10 @@ impl PartitionConsumer {
     /// Stops the consumer; later polls fail with `Closed`.
     pub fn close(&self) {
         self.inner.closed.store(true, Ordering::Release);
+        // Stop fetching ahead now; a poll in progress holds the state and stops it itself.
+        if let Ok(mut state) = self.inner.state.try_lock() {
+            state.ahead = None;
+        }
         self.inner.slot.reset();
     }
 }
