@@ -135,25 +135,132 @@ function toOffset(v, what) {
 }
 
 /** Turns a native consumed record into the public message shape. */
-function toMessage(r) {
-  const headers = {}
-  if (r.headers) {
-    for (const h of r.headers) {
-      const prev = headers[h.name]
-      if (prev === undefined) headers[h.name] = h.value
-      else if (Array.isArray(prev)) prev.push(h.value)
-      else headers[h.name] = [prev, h.value]
-    }
+/** Bytes of one message's entry in a packed batch (`PACKED_ENTRY_BYTES` in src/consumer.rs). */
+const PACKED_ENTRY_BYTES = 40
+
+/**
+ * Reads a packed batch from `NativeConsumer.poll` (`{ topics, entries, data }`, layout in
+ * src/consumer.rs) one KafkaJS-shaped message at a time. Messages are built only when handed
+ * out, so they die young (building a whole batch up front kept thousands alive and made the
+ * garbage collector the largest cost). Keys, values and header values are Buffer views into
+ * the batch's `data` (no copy per message), so keeping a message keeps its batch's bytes alive,
+ * as with KafkaJS.
+ */
+class BatchReader {
+  constructor({ topics, entries, data }) {
+    this.topics = topics
+    this.view = new DataView(entries.buffer, entries.byteOffset, entries.byteLength)
+    this.data = data
+    this.count = entries.byteLength / PACKED_ENTRY_BYTES
+    /** Index of the next message to hand out. */
+    this.index = 0
+    /** Where that message's bytes start in `data`. */
+    this.pos = 0
+    /** That message, once built by `peek`, and where the one after it starts. */
+    this.current = null
+    this.nextPos = 0
   }
-  return {
-    topic: r.topic,
-    partition: r.partition,
-    offset: r.offset,
-    timestamp: r.timestamp,
-    key: r.key ?? null,
-    value: r.value ?? null,
-    headers,
+
+  /** Whether a message is left to hand out. */
+  hasNext() {
+    return this.index < this.count
+  }
+
+  /** The next message, without moving past it (the same object until `advance`). */
+  peek() {
+    if (this.current !== null) return this.current
+    const { view, data } = this
+    const e = this.index * PACKED_ENTRY_BYTES
+    let pos = this.pos
+    let key = null
+    const keyLen = view.getInt32(e + 24, true)
+    if (keyLen >= 0) {
+      key = data.subarray(pos, pos + keyLen)
+      pos += keyLen
+    }
+    let value = null
+    const valueLen = view.getInt32(e + 28, true)
+    if (valueLen >= 0) {
+      value = data.subarray(pos, pos + valueLen)
+      pos += valueLen
+    }
+    const headers = {}
+    for (let h = view.getUint32(e + 32, true); h > 0; h--) {
+      const nameLen = data.readUInt32LE(pos)
+      const name = data.toString('utf8', pos + 4, pos + 4 + nameLen)
+      pos += 4 + nameLen
+      const len = data.readUInt32LE(pos)
+      const headerValue = data.subarray(pos + 4, pos + 4 + len)
+      pos += 4 + len
+      const prev = headers[name]
+      if (prev === undefined) headers[name] = headerValue
+      else if (Array.isArray(prev)) prev.push(headerValue)
+      else headers[name] = [prev, headerValue]
+    }
+    this.nextPos = pos
+    this.current = {
+      topic: this.topics[view.getUint32(e, true)],
+      partition: view.getUint32(e + 4, true),
+      offset: view.getBigUint64(e + 8, true),
+      timestamp: view.getBigInt64(e + 16, true),
+      key,
+      value,
+      headers,
+    }
+    return this.current
+  }
+
+  /** Moves past the message `peek` returned. */
+  advance() {
+    this.peek()
+    this.index++
+    this.pos = this.nextPos
+    this.current = null
+  }
+
+  /** The next message, moving past it. */
+  next() {
+    const message = this.peek()
+    this.advance()
+    return message
+  }
+
+  /**
+   * `[{ topic, partition, offset }]` to commit after messages `from..to` (indexes) were handled:
+   * per partition, the offset after its last handled message (offsets rise within a batch, so
+   * the first one met scanning back is the highest).
+   */
+  nextOffsets(from, to) {
+    const { view, topics } = this
+    const seen = new Map()
+    const out = []
+    for (let i = to - 1; i >= from; i--) {
+      const e = i * PACKED_ENTRY_BYTES
+      const topic = topics[view.getUint32(e, true)]
+      const partition = view.getUint32(e + 4, true)
+      let partitions = seen.get(topic)
+      if (partitions === undefined) {
+        partitions = new Set()
+        seen.set(topic, partitions)
+      }
+      if (!partitions.has(partition)) {
+        partitions.add(partition)
+        out.push({ topic, partition, offset: view.getBigUint64(e + 8, true) + 1n })
+      }
+    }
+    return out
   }
 }
 
-module.exports = { packMessages, unpackResults, toOffset, toMessage, RESULT_ENTRY_BYTES }
+/** An exhausted reader: what a consumer holds before its first poll. */
+const EMPTY_BATCH = new BatchReader({ topics: [], entries: Buffer.alloc(0), data: Buffer.alloc(0) })
+
+module.exports = {
+  packMessages,
+  unpackResults,
+  toOffset,
+  BatchReader,
+  EMPTY_BATCH,
+  RESULT_ENTRY_BYTES,
+  PACKED_ENTRY_BYTES,
+}

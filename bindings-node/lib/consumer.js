@@ -6,12 +6,12 @@
 const { EventEmitter } = require('node:events')
 const { AsyncLocalStorage } = require('node:async_hooks')
 const { call, fromNative, invalidArgument, ErrorCode } = require('./errors.js')
-const { toMessage, toOffset } = require('./codec.js')
+const { BatchReader, EMPTY_BATCH, toOffset } = require('./codec.js')
 
 /** Longest a single native poll waits for data; bounds how long stop() takes. */
 const POLL_WAIT_MS = 100
 /** Most messages one native poll returns. */
-const POLL_MESSAGES_MAX = 1000
+const POLL_MESSAGES_MAX = 10000
 
 const EVENTS = Object.freeze({ CRASH: 'consumer.crash', STOP: 'consumer.stop' })
 
@@ -28,9 +28,8 @@ class HandlerFailure {
 
 class Consumer extends EventEmitter {
   #native
-  /** Messages polled but not yet handed to the user (kept across stop/run so none is skipped). */
-  #pending = []
-  #pendingHead = 0
+  /** The polled batch; what it has not handed out yet is kept across stop/run so none is skipped. */
+  #batch = EMPTY_BATCH
   #loop = null
   #stopRequested = false
   #disconnected = false
@@ -75,34 +74,31 @@ class Consumer extends EventEmitter {
     if (this.#loop !== null) throw invalidArgument('the consumer is already running')
     if (!this.#subscribed) throw invalidArgument('call subscribe({ topics }) before run()')
     this.#stopRequested = false
-    this.#loop = this.#runLoop(eachMessage, Boolean(autoCommit))
+    // The whole loop runs in this consumer's context (entered once, not per message: that cost
+    // more than the rest of the per-message work), so `stop()` from inside `eachMessage` knows.
+    this.#loop = insideHandler.run(this, () => this.#runLoop(eachMessage, Boolean(autoCommit)))
   }
 
   async #runLoop(eachMessage, autoCommit) {
     try {
       while (await this.#fill()) {
-        const done = new Map()
+        const batch = this.#batch
+        const first = batch.index
         try {
-          while (this.#pendingHead < this.#pending.length && !this.#stopRequested) {
-            const message = this.#pending[this.#pendingHead]
+          while (batch.hasNext() && !this.#stopRequested) {
+            const message = batch.peek()
             try {
-              await insideHandler.run(this, () =>
-                eachMessage({ topic: message.topic, partition: message.partition, message }),
-              )
+              await eachMessage({ topic: message.topic, partition: message.partition, message })
             } catch (err) {
               throw new HandlerFailure(err)
             }
             // Only a handled message counts as consumed: a rejected one stays pending.
-            this.#pendingHead++
-            done.set(`${message.partition}\u0000${message.topic}`, {
-              topic: message.topic,
-              partition: message.partition,
-              offset: message.offset + 1n,
-            })
+            batch.advance()
           }
         } finally {
-          if (autoCommit && done.size > 0 && !this.#disconnected) {
-            await call(() => this.#native.commit([...done.values()]))
+          if (autoCommit && batch.index > first && !this.#disconnected) {
+            const handled = batch.nextOffsets(first, batch.index)
+            await call(() => this.#native.commit(handled))
           }
         }
       }
@@ -121,7 +117,7 @@ class Consumer extends EventEmitter {
    */
   async #fill() {
     while (!this.#stopRequested && !this.#disconnected) {
-      if (this.#pendingHead < this.#pending.length) return true
+      if (this.#batch.hasNext()) return true
       let polled
       try {
         polled = await this.#native.poll(POLL_MESSAGES_MAX, POLL_WAIT_MS)
@@ -129,8 +125,7 @@ class Consumer extends EventEmitter {
         if (this.#disconnected) return false
         throw err
       }
-      this.#pending = polled.map(toMessage)
-      this.#pendingHead = 0
+      this.#batch = new BatchReader(polled)
     }
     return false
   }
@@ -148,7 +143,7 @@ class Consumer extends EventEmitter {
   [Symbol.asyncIterator]() {
     if (this.#loop !== null) throw invalidArgument('the consumer is already running')
     this.#stopRequested = false
-    const next = async () => {
+    const poll = async () => {
       let more
       try {
         more = await this.#fill()
@@ -156,8 +151,13 @@ class Consumer extends EventEmitter {
         throw fromNative(err)
       }
       if (!more) return { done: true, value: undefined }
-      return { done: false, value: this.#pending[this.#pendingHead++] }
+      return { done: false, value: this.#batch.next() }
     }
+    // A message already polled is handed out without going through the async #fill.
+    const next = () =>
+      this.#batch.hasNext() && !this.#stopRequested && !this.#disconnected
+        ? Promise.resolve({ done: false, value: this.#batch.next() })
+        : poll()
     return {
       next,
       return: async () => ({ done: true, value: undefined }),
