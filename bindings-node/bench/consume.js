@@ -12,54 +12,29 @@
 // filled by `rustlog bench --mode produce`.
 // Without --brokers it starts an embedded broker in a temp dir (same process).
 
-const fs = require('node:fs')
-const os = require('node:os')
-const path = require('node:path')
-const { RustLog } = require('..')
+const { parseArgs, withClient, createTopic, sendAll, run } = require('./common.js')
 
-function parseArgs(argv) {
-  const opts = {
-    brokers: null,
-    count: 1_000_000,
-    partitions: 4,
-    messageSize: 100,
-    mode: 'both',
-    fill: 'yes',
-    topic: `node-consume-bench-${process.pid}`,
-  }
-  for (let i = 0; i < argv.length; i += 2) {
-    const key = argv[i].replace(/^--/, '').replace(/-([a-z])/g, (_, c) => c.toUpperCase())
-    if (!(key in opts)) throw new Error(`unknown option ${argv[i]}`)
-    const v = argv[i + 1]
-    opts[key] = typeof opts[key] === 'number' ? Number(v) : v
-  }
-  if (!['each', 'iterator', 'both'].includes(opts.mode)) throw new Error(`unknown --mode ${opts.mode}`)
-  if (!['yes', 'no'].includes(opts.fill)) throw new Error(`--fill takes yes or no, not ${opts.fill}`)
-  return opts
+const DEFAULTS = {
+  brokers: null,
+  count: 1_000_000,
+  partitions: 4,
+  messageSize: 100,
+  mode: 'both',
+  fill: 'yes',
+  topic: `node-consume-bench-${process.pid}`,
 }
 
-async function fill(client, opts) {
-  const producer = client.producer({ lingerMs: 5 })
-  await producer.connect()
-  const value = Buffer.alloc(opts.messageSize, 0x61)
-  const batch = Array.from({ length: 1000 }, () => ({ value }))
-  let sent = 0
-  async function worker() {
-    while (sent < opts.count) {
-      const n = Math.min(batch.length, opts.count - sent)
-      sent += n
-      await producer.send({ topic: opts.topic, messages: n === batch.length ? batch : batch.slice(0, n) })
-    }
-  }
-  await Promise.all(Array.from({ length: 8 }, worker))
-  await producer.disconnect()
-}
-
-/** Reads `count` messages with `eachMessage`; returns [messages, seconds, valueBytes]. */
-async function consumeEach(client, opts) {
-  const consumer = client.consumer({ groupId: `each-${process.pid}-${Date.now()}` })
+/** A connected consumer in a fresh group, subscribed from the beginning. */
+async function freshConsumer(client, opts, name) {
+  const consumer = client.consumer({ groupId: `${name}-${process.pid}-${Date.now()}` })
   await consumer.connect()
   await consumer.subscribe({ topics: [opts.topic], fromBeginning: true })
+  return consumer
+}
+
+/** Reads `count` messages with `eachMessage`; returns [messages timed, seconds, valueBytes]. */
+async function consumeEach(client, opts) {
+  const consumer = await freshConsumer(client, opts, 'each')
   let got = 0
   let bytes = 0
   let started = 0n
@@ -81,11 +56,9 @@ async function consumeEach(client, opts) {
   return [got - 1, Number(ended - started) / 1e9, bytes]
 }
 
-/** Reads `count` messages with the async iterator; returns [messages, seconds, valueBytes]. */
+/** Reads `count` messages with the async iterator; returns [messages timed, seconds, valueBytes]. */
 async function consumeIterator(client, opts) {
-  const consumer = client.consumer({ groupId: `iter-${process.pid}-${Date.now()}` })
-  await consumer.connect()
-  await consumer.subscribe({ topics: [opts.topic], fromBeginning: true })
+  const consumer = await freshConsumer(client, opts, 'iter')
   let got = 0
   let bytes = 0
   let started = 0n
@@ -101,24 +74,18 @@ async function consumeIterator(client, opts) {
 }
 
 async function main() {
-  const opts = parseArgs(process.argv.slice(2))
-  let broker = null
-  let dataDir = null
-  if (opts.brokers === null) {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rustlog-node-bench-'))
-    broker = await RustLog.startEmbeddedBroker({ dataDir, port: 0 })
-  }
-  const brokers = broker ? broker.brokers : opts.brokers.split(',')
-  const client = new RustLog({ brokers, clientId: 'node-consume-bench' })
-  try {
+  const opts = parseArgs(DEFAULTS, process.argv.slice(2))
+  if (!['each', 'iterator', 'both'].includes(opts.mode)) throw new Error(`unknown --mode ${opts.mode}`)
+  if (!['yes', 'no'].includes(opts.fill)) throw new Error(`--fill takes yes or no, not ${opts.fill}`)
+  await withClient(opts, 'node-consume-bench', async (client, broker) => {
     if (opts.fill === 'yes') {
-      const admin = client.admin()
-      await admin.connect()
-      await admin.createTopics({ topics: [{ topic: opts.topic, numPartitions: opts.partitions }] })
-      await admin.disconnect()
-      await fill(client, opts)
+      await createTopic(client, opts.topic, opts.partitions)
+      const producer = client.producer({ lingerMs: 5 })
+      await producer.connect()
+      const value = Buffer.alloc(opts.messageSize, 0x61)
+      await sendAll(producer, { topic: opts.topic, value, count: opts.count, batch: 1000, inFlight: 8 })
+      await producer.disconnect()
     }
-
     const runs = []
     if (opts.mode !== 'iterator') runs.push(['eachMessage', consumeEach])
     if (opts.mode !== 'each') runs.push(['asyncIterator', consumeIterator])
@@ -128,29 +95,18 @@ async function main() {
       if (bytes !== opts.count * opts.messageSize) throw new Error(`${name}: read ${bytes} value bytes`)
       results[name] = { messages, seconds: Number(seconds.toFixed(3)), msgsPerSec: Math.round(messages / seconds) }
     }
-    console.log(
-      JSON.stringify(
-        {
-          mode: 'consume',
-          runtime: `node ${process.version}`,
-          broker: broker ? 'embedded (same process)' : brokers.join(','),
-          topic: opts.topic,
-          count: opts.count,
-          partitions: opts.partitions,
-          messageSize: opts.messageSize,
-          ...results,
-        },
-        null,
-        2,
-      ),
-    )
-  } finally {
-    if (broker) await broker.stop()
-    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true })
-  }
+    const summary = {
+      mode: 'consume',
+      runtime: `node ${process.version}`,
+      broker,
+      topic: opts.topic,
+      count: opts.count,
+      partitions: opts.partitions,
+      messageSize: opts.messageSize,
+      ...results,
+    }
+    console.log(JSON.stringify(summary, null, 2))
+  })
 }
 
-main().catch((err) => {
-  console.error(err)
-  process.exitCode = 1
-})
+run(main)

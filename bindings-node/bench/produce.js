@@ -8,65 +8,29 @@
 //
 // Without --brokers it starts an embedded broker in a temp dir (same process).
 
-const fs = require('node:fs')
-const os = require('node:os')
-const path = require('node:path')
-const { RustLog } = require('..')
+const { parseArgs, withClient, createTopic, sendAll, run } = require('./common.js')
 
-function parseArgs(argv) {
-  const opts = {
-    brokers: null,
-    count: 1_000_000,
-    batch: 1000,
-    inFlight: 8,
-    partitions: 4,
-    messageSize: 100,
-    lingerMs: 5,
-    acks: 'leader',
-    topic: `node-bench-${process.pid}`,
-  }
-  for (let i = 0; i < argv.length; i += 2) {
-    const key = argv[i].replace(/^--/, '').replace(/-([a-z])/g, (_, c) => c.toUpperCase())
-    if (!(key in opts)) throw new Error(`unknown option ${argv[i]}`)
-    const v = argv[i + 1]
-    opts[key] = typeof opts[key] === 'number' ? Number(v) : v
-  }
-  return opts
+const DEFAULTS = {
+  brokers: null,
+  count: 1_000_000,
+  batch: 1000,
+  inFlight: 8,
+  partitions: 4,
+  messageSize: 100,
+  lingerMs: 5,
+  acks: 'leader',
+  topic: `node-bench-${process.pid}`,
 }
 
 async function main() {
-  const opts = parseArgs(process.argv.slice(2))
-  let broker = null
-  let dataDir = null
-  if (opts.brokers === null) {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rustlog-node-bench-'))
-    broker = await RustLog.startEmbeddedBroker({ dataDir, port: 0 })
-  }
-  const brokers = broker ? broker.brokers : opts.brokers.split(',')
-  const client = new RustLog({ brokers, clientId: 'node-bench' })
-  try {
-    const admin = client.admin()
-    await admin.connect()
-    await admin.createTopics({ topics: [{ topic: opts.topic, numPartitions: opts.partitions }] })
-    await admin.disconnect()
-
+  const opts = parseArgs(DEFAULTS, process.argv.slice(2))
+  await withClient(opts, 'node-bench', async (client, broker) => {
+    await createTopic(client, opts.topic, opts.partitions)
     const producer = client.producer({ lingerMs: opts.lingerMs, acks: opts.acks })
     await producer.connect()
     const value = Buffer.alloc(opts.messageSize, 0x61)
-    const messages = Array.from({ length: opts.batch }, () => ({ value }))
-
-    let sent = 0
-    let acked = 0
     const started = process.hrtime.bigint()
-    async function worker() {
-      while (sent < opts.count) {
-        const n = Math.min(opts.batch, opts.count - sent)
-        sent += n
-        const results = await producer.send({ topic: opts.topic, messages: n === opts.batch ? messages : messages.slice(0, n) })
-        acked += results.length
-      }
-    }
-    await Promise.all(Array.from({ length: opts.inFlight }, worker))
+    const acked = await sendAll(producer, { topic: opts.topic, value, count: opts.count, batch: opts.batch, inFlight: opts.inFlight })
     await producer.flush()
     const seconds = Number(process.hrtime.bigint() - started) / 1e9
     await producer.disconnect()
@@ -74,7 +38,7 @@ async function main() {
     const summary = {
       mode: 'produce',
       runtime: `node ${process.version}`,
-      broker: broker ? 'embedded (same process)' : brokers.join(','),
+      broker,
       messages: acked,
       messageSize: opts.messageSize,
       batch: opts.batch,
@@ -87,13 +51,7 @@ async function main() {
       mbPerSec: Number(((acked * opts.messageSize) / seconds / 1e6).toFixed(1)),
     }
     console.log(JSON.stringify(summary, null, 2))
-  } finally {
-    if (broker) await broker.stop()
-    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true })
-  }
+  })
 }
 
-main().catch((err) => {
-  console.error(err)
-  process.exitCode = 1
-})
+run(main)

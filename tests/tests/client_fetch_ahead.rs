@@ -32,6 +32,15 @@ fn broker_with_records(dir: &std::path::Path, topic: &str) -> BrokerProcess {
     broker
 }
 
+/// A group consumer of topic "ahead" from the start, fetching `FETCH_BYTES` at a time.
+fn small_fetches(group: &str) -> ConsumerConfig {
+    let mut config = ConsumerConfig::new(group).topic("ahead");
+    config.auto_offset_reset = AutoOffsetReset::Earliest;
+    config.fetch_max_bytes = FETCH_BYTES;
+    config.partition_fetch_bytes = FETCH_BYTES;
+    config
+}
+
 fn assert_contiguous(messages: &[Message], first: u64) {
     for (i, m) in messages.iter().enumerate() {
         let offset = first + i as u64;
@@ -54,11 +63,7 @@ async fn a_group_consumer_seek_discards_what_was_fetched_ahead() {
     let dir = tempfile::tempdir().unwrap();
     let broker = broker_with_records(dir.path(), "ahead");
     let client = client(&broker.addr().to_string()).await;
-    let mut config = ConsumerConfig::new("seekers").topic("ahead");
-    config.auto_offset_reset = AutoOffsetReset::Earliest;
-    config.fetch_max_bytes = FETCH_BYTES;
-    config.partition_fetch_bytes = FETCH_BYTES;
-    let consumer = client.consumer(config).unwrap();
+    let consumer = client.consumer(small_fetches("seekers")).unwrap();
 
     let first = consumer
         .poll_batch(10, Duration::from_secs(10))
@@ -133,10 +138,7 @@ async fn a_consumer_that_stops_polling_stops_fetching_and_close_ends_it() {
     let dir = tempfile::tempdir().unwrap();
     let broker = broker_with_records(dir.path(), "ahead");
     let client = client(&broker.addr().to_string()).await;
-    let mut config = ConsumerConfig::new("idle").topic("ahead");
-    config.auto_offset_reset = AutoOffsetReset::Earliest;
-    config.fetch_max_bytes = FETCH_BYTES;
-    config.partition_fetch_bytes = FETCH_BYTES;
+    let mut config = small_fetches("idle");
     config.fetch_max_wait_ms = 100;
     let consumer = client.consumer(config).unwrap();
     assert!(!consumer
