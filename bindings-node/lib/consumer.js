@@ -15,10 +15,6 @@ const POLL_MESSAGES_MAX = 10000
 
 const EVENTS = Object.freeze({ CRASH: 'consumer.crash', STOP: 'consumer.stop' })
 
-/** Which consumer's `eachMessage` is running, so `stop()` called from inside it does not wait
- * for the loop that is waiting for it. */
-const insideHandler = new AsyncLocalStorage()
-
 /** Carries an error thrown by the user's `eachMessage` out of the loop untouched. */
 class HandlerFailure {
   constructor(error) {
@@ -31,6 +27,13 @@ class Consumer extends EventEmitter {
   /** The polled batch; what it has not handed out yet is kept across stop/run so none is skipped. */
   #batch = EMPTY_BATCH
   #loop = null
+  /**
+   * Set inside `run`'s loop (entered once for the whole loop), so that `stop()` called from
+   * `eachMessage` does not wait for the loop that waits for it. One per consumer and disabled
+   * when the loop ends: while any AsyncLocalStorage is enabled, Node 20 runs a hook on every
+   * promise of the process.
+   */
+  #inLoop = new AsyncLocalStorage()
   #stopRequested = false
   #disconnected = false
   #subscribed = false
@@ -76,7 +79,7 @@ class Consumer extends EventEmitter {
     this.#stopRequested = false
     // The whole loop runs in this consumer's context (entered once, not per message: that cost
     // more than the rest of the per-message work), so `stop()` from inside `eachMessage` knows.
-    this.#loop = insideHandler.run(this, () => this.#runLoop(eachMessage, Boolean(autoCommit)))
+    this.#loop = this.#inLoop.run(true, () => this.#runLoop(eachMessage, Boolean(autoCommit)))
   }
 
   async #runLoop(eachMessage, autoCommit) {
@@ -107,6 +110,7 @@ class Consumer extends EventEmitter {
       else if (!this.#disconnected) this.#crash(fromNative(err))
     } finally {
       this.#loop = null
+      this.#inLoop.disable()
       this.emit(EVENTS.STOP, { type: EVENTS.STOP, payload: {} })
     }
   }
@@ -193,7 +197,7 @@ class Consumer extends EventEmitter {
    */
   async stop() {
     this.#stopRequested = true
-    if (this.#loop !== null && insideHandler.getStore() !== this) await this.#loop
+    if (this.#loop !== null && this.#inLoop.getStore() !== true) await this.#loop
   }
 
   /** Stops, leaves the group and closes the connection. */
@@ -202,7 +206,7 @@ class Consumer extends EventEmitter {
     this.#disconnected = true
     this.#subscribed = false
     const closing = call(() => this.#native.disconnect())
-    if (this.#loop !== null && insideHandler.getStore() !== this) await this.#loop
+    if (this.#loop !== null && this.#inLoop.getStore() !== true) await this.#loop
     await closing
   }
 }
