@@ -19,8 +19,8 @@ use bytes::Bytes;
 use futures::StreamExt;
 
 use crate::cli::Tier;
-use crate::process::{first_line_of, Scratch, ServerGuard, ServerSpec};
-use crate::trial::{check_count, finish, rate, with_timeout, TrialConfig, TrialOutcome};
+use crate::process::{first_line_of, Scratch, ServerSpec};
+use crate::trial::{self, check_count, rate, TrialConfig, TrialOutcome};
 
 const STREAM: &str = "BENCH";
 const SUBJECT: &str = "bench";
@@ -150,30 +150,13 @@ impl Nats {
             ready_timeout: cfg.startup_timeout,
             args: &args,
         };
-        let mut server = match ServerGuard::start(&spec).await {
-            Ok(server) => server,
-            Err(e) => return TrialOutcome::failed(&e),
-        };
-        let addr = server.addr().to_string();
-        let produce = with_timeout(
-            cfg.workload_timeout,
-            "nats produce",
-            self.produce(&addr, cfg),
+        trial::run(
+            &spec,
+            cfg,
+            |addr| async move { self.produce(&addr, cfg).await },
+            |addr| async move { self.consume(&addr, cfg).await },
         )
         .await
-        .and_then(|rate| server.check_alive().map(|()| rate));
-        let consume = match &produce {
-            Ok(_) => with_timeout(
-                cfg.workload_timeout,
-                "nats consume",
-                self.consume(&addr, cfg),
-            )
-            .await
-            .and_then(|rate| server.check_alive().map(|()| rate)),
-            Err(_) => Err(anyhow::anyhow!("not run: produce failed")),
-        };
-        let stopped = server.shutdown().await;
-        finish(produce, consume, stopped)
     }
 
     /// Connects with the publish-ack cap set above the window.

@@ -11,9 +11,9 @@ use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Value};
 
 use crate::cli::Tier;
-use crate::process::{first_line_of, Scratch, ServerGuard, ServerSpec};
+use crate::process::{first_line_of, Scratch, ServerSpec};
 use crate::resp::RespConnection;
-use crate::trial::{check_count, finish, rate, with_timeout, TrialConfig, TrialOutcome};
+use crate::trial::{self, check_count, rate, TrialConfig, TrialOutcome};
 
 const KEY: &str = "bench";
 const FIELD: &str = "v";
@@ -105,30 +105,13 @@ impl Redis {
             ready_timeout: cfg.startup_timeout,
             args: &args,
         };
-        let mut server = match ServerGuard::start(&spec).await {
-            Ok(server) => server,
-            Err(e) => return TrialOutcome::failed(&e),
-        };
-        let addr = server.addr();
-        let produce = with_timeout(
-            cfg.workload_timeout,
-            "redis produce",
-            self.produce(&addr.to_string(), cfg),
+        trial::run(
+            &spec,
+            cfg,
+            |addr| async move { self.produce(&addr, cfg).await },
+            |addr| async move { self.consume(&addr, cfg).await },
         )
         .await
-        .and_then(|rate| server.check_alive().map(|()| rate));
-        let consume = match &produce {
-            Ok(_) => with_timeout(
-                cfg.workload_timeout,
-                "redis consume",
-                self.consume(&addr.to_string(), cfg),
-            )
-            .await
-            .and_then(|rate| server.check_alive().map(|()| rate)),
-            Err(_) => Err(anyhow::anyhow!("not run: produce failed")),
-        };
-        let stopped = server.shutdown().await;
-        finish(produce, consume, stopped)
     }
 
     /// A `redis` crate connection, used for the produce side (where it keeps up with

@@ -11,8 +11,8 @@ use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 
 use crate::cli::Tier;
-use crate::process::{first_line_of, is_executable, Scratch, ServerGuard, ServerSpec};
-use crate::trial::{check_count, finish, with_timeout, TrialConfig, TrialOutcome};
+use crate::process::{first_line_of, is_executable, Scratch, ServerSpec};
+use crate::trial::{self, check_count, TrialConfig, TrialOutcome};
 
 const TOPIC: &str = "bench";
 
@@ -105,30 +105,16 @@ impl RustLog {
             ready_timeout: cfg.startup_timeout,
             args: &args,
         };
-        let mut server = match ServerGuard::start(&spec).await {
-            Ok(server) => server,
-            Err(e) => return TrialOutcome::failed(&e),
-        };
-        let addr = server.addr().to_string();
-        let produce = with_timeout(
-            cfg.workload_timeout,
-            "rustlog produce",
-            self.bench(&addr, "produce", Some(Self::acks(tier)), cfg),
+        trial::run(
+            &spec,
+            cfg,
+            |addr| async move {
+                self.bench(&addr, "produce", Some(Self::acks(tier)), cfg)
+                    .await
+            },
+            |addr| async move { self.bench(&addr, "consume", None, cfg).await },
         )
         .await
-        .and_then(|rate| server.check_alive().map(|()| rate));
-        let consume = match &produce {
-            Ok(_) => with_timeout(
-                cfg.workload_timeout,
-                "rustlog consume",
-                self.bench(&addr, "consume", None, cfg),
-            )
-            .await
-            .and_then(|rate| server.check_alive().map(|()| rate)),
-            Err(_) => Err(anyhow::anyhow!("not run: produce failed")),
-        };
-        let stopped = server.shutdown().await;
-        finish(produce, consume, stopped)
     }
 
     /// Runs one `rustlog bench` and returns its msgs/s after checking every message moved.

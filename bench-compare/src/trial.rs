@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
+use crate::process::{ServerGuard, ServerSpec};
+
 /// Settings shared by every system's trial.
 #[derive(Debug, Clone)]
 pub struct TrialConfig {
@@ -72,9 +74,51 @@ pub fn check_count(what: &str, moved: u64, expected: u64) -> Result<()> {
     Ok(())
 }
 
+/// The shape of every system's trial: start the server, produce, then (if that worked)
+/// consume, each under the workload time limit and followed by a check that the server is
+/// still alive, then stop the server. `produce` and `consume` get the server's address.
+pub async fn run<P, PF, C, CF>(
+    spec: &ServerSpec<'_>,
+    cfg: &TrialConfig,
+    produce: P,
+    consume: C,
+) -> TrialOutcome
+where
+    P: FnOnce(String) -> PF,
+    PF: Future<Output = Result<f64>>,
+    C: FnOnce(String) -> CF,
+    CF: Future<Output = Result<f64>>,
+{
+    let mut server = match ServerGuard::start(spec).await {
+        Ok(server) => server,
+        Err(e) => return TrialOutcome::failed(&e),
+    };
+    let addr = server.addr().to_string();
+    let name = spec.name;
+    let produced = with_timeout(
+        cfg.workload_timeout,
+        &format!("{name} produce"),
+        produce(addr.clone()),
+    )
+    .await
+    .and_then(|rate| server.check_alive().map(|()| rate));
+    let consumed = match &produced {
+        Ok(_) => with_timeout(
+            cfg.workload_timeout,
+            &format!("{name} consume"),
+            consume(addr),
+        )
+        .await
+        .and_then(|rate| server.check_alive().map(|()| rate)),
+        Err(_) => Err(anyhow::anyhow!("not run: produce failed")),
+    };
+    let stopped = server.shutdown().await;
+    finish(produced, consumed, stopped)
+}
+
 /// Turns the workload results and the server's exit into the trial outcome; a failed stop is
 /// reported on the consume cell so it is visible without hiding a valid produce figure.
-pub fn finish(
+fn finish(
     produce: Result<f64>,
     consume: Result<f64>,
     stopped: Result<std::process::ExitStatus>,
