@@ -19,7 +19,7 @@ use bytes::Bytes;
 use futures::StreamExt;
 
 use crate::cli::Tier;
-use crate::process::{first_line_of, Scratch, ServerSpec};
+use crate::process::{first_line_of, Scratch};
 use crate::trial::{self, check_count, rate, TrialConfig, TrialOutcome};
 
 const STREAM: &str = "BENCH";
@@ -143,13 +143,7 @@ impl Nats {
                 &config.to_string_lossy(),
             ))
         };
-        let spec = ServerSpec {
-            name: "nats",
-            program: &self.program,
-            work_dir: &cfg.work_dir,
-            ready_timeout: cfg.startup_timeout,
-            args: &args,
-        };
+        let spec = trial::spec("nats", &self.program, cfg, &args);
         trial::run(
             &spec,
             cfg,

@@ -11,7 +11,7 @@ use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Value};
 
 use crate::cli::Tier;
-use crate::process::{first_line_of, Scratch, ServerSpec};
+use crate::process::{first_line_of, Scratch};
 use crate::resp::RespConnection;
 use crate::trial::{self, check_count, rate, TrialConfig, TrialOutcome};
 
@@ -98,13 +98,7 @@ impl Redis {
                 &scratch.data.to_string_lossy(),
             ))
         };
-        let spec = ServerSpec {
-            name: "redis",
-            program: &self.program,
-            work_dir: &cfg.work_dir,
-            ready_timeout: cfg.startup_timeout,
-            args: &args,
-        };
+        let spec = trial::spec("redis", &self.program, cfg, &args);
         trial::run(
             &spec,
             cfg,

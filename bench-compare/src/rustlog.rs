@@ -11,7 +11,7 @@ use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 
 use crate::cli::Tier;
-use crate::process::{first_line_of, is_executable, Scratch, ServerSpec};
+use crate::process::{first_line_of, is_executable, Scratch};
 use crate::trial::{self, check_count, TrialConfig, TrialOutcome};
 
 const TOPIC: &str = "bench";
@@ -98,13 +98,7 @@ impl RustLog {
                 &scratch.data.to_string_lossy(),
             ))
         };
-        let spec = ServerSpec {
-            name: "rustlog",
-            program: &self.broker,
-            work_dir: &cfg.work_dir,
-            ready_timeout: cfg.startup_timeout,
-            args: &args,
-        };
+        let spec = trial::spec("rustlog", &self.broker, cfg, &args);
         trial::run(
             &spec,
             cfg,

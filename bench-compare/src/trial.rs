@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-use crate::process::{ServerGuard, ServerSpec};
+use crate::process::{Scratch, ServerGuard, ServerSpec};
 
 /// Settings shared by every system's trial.
 #[derive(Debug, Clone)]
@@ -72,6 +72,22 @@ pub fn check_count(what: &str, moved: u64, expected: u64) -> Result<()> {
         anyhow::bail!("{what} moved {moved} messages, expected {expected}");
     }
     Ok(())
+}
+
+/// The server to start for a trial of `name`: `program` with the arguments `args` builds.
+pub fn spec<'a>(
+    name: &'static str,
+    program: &'a std::path::Path,
+    cfg: &'a TrialConfig,
+    args: &'a dyn Fn(u16, &Scratch) -> Result<Vec<String>>,
+) -> ServerSpec<'a> {
+    ServerSpec {
+        name,
+        program,
+        work_dir: &cfg.work_dir,
+        ready_timeout: cfg.startup_timeout,
+        args,
+    }
 }
 
 /// The shape of every system's trial: start the server, produce, then (if that worked)
