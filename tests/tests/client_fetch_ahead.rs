@@ -16,6 +16,8 @@ use rustlog_tests::{http_get, metric_value, BrokerProcess};
 const RECORDS: u64 = 20_000;
 /// Small fetches, so that many responses are needed and some wait ahead at every moment.
 const FETCH_BYTES: u32 = 16 * 1024;
+/// How long a poll may wait for its first message.
+const POLL_WAIT: Duration = Duration::from_secs(10);
 
 /// One partition holding `RECORDS` records of about 100 bytes, in 40 batches.
 fn broker_with_records(dir: &std::path::Path, topic: &str) -> BrokerProcess {
@@ -52,6 +54,29 @@ fn assert_contiguous(messages: &[Message], first: u64) {
     }
 }
 
+/// Checks a first poll of ten messages from `first`, then gives the background task time to
+/// decode and queue the next responses.
+async fn read_ten_then_let_it_fetch_ahead(
+    poll: impl std::future::Future<Output = rustlog::Result<Vec<Message>>>,
+    first: u64,
+) {
+    let got = poll.await.unwrap();
+    assert_eq!(got.len(), 10);
+    assert_contiguous(&got, first);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+}
+
+/// Checks that a poll after a seek to `target` starts exactly there.
+async fn read_from(
+    poll: impl std::future::Future<Output = rustlog::Result<Vec<Message>>>,
+    target: u64,
+) -> Vec<Message> {
+    let got = poll.await.unwrap();
+    assert!(!got.is_empty(), "nothing after a seek to {target}");
+    assert_contiguous(&got, target);
+    got
+}
+
 fn fetch_requests(broker: &BrokerProcess) -> f64 {
     let (status, text) = http_get(broker.metrics_addr().unwrap(), "/metrics").unwrap();
     assert_eq!(status, 200);
@@ -65,23 +90,10 @@ async fn a_group_consumer_seek_discards_what_was_fetched_ahead() {
     let client = client(&broker.addr().to_string()).await;
     let consumer = client.consumer(small_fetches("seekers")).unwrap();
 
-    let first = consumer
-        .poll_batch(10, Duration::from_secs(10))
-        .await
-        .unwrap();
-    assert_eq!(first.len(), 10);
-    assert_contiguous(&first, 0);
-    // Let the background task decode and queue the next responses.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-
+    read_ten_then_let_it_fetch_ahead(consumer.poll_batch(10, POLL_WAIT), 0).await;
     for target in [15_000, 100, 19_999] {
         consumer.seek("ahead", 0, target).unwrap();
-        let got = consumer
-            .poll_batch(50, Duration::from_secs(10))
-            .await
-            .unwrap();
-        assert!(!got.is_empty(), "nothing after a seek to {target}");
-        assert_contiguous(&got, target);
+        let got = read_from(consumer.poll_batch(50, POLL_WAIT), target).await;
         assert_eq!(
             consumer.position("ahead", 0),
             Some(target + got.len() as u64)
@@ -113,21 +125,10 @@ async fn a_partition_consumer_seek_discards_what_was_fetched_ahead() {
         .with_fetch_settings(500, FETCH_BYTES)
         .unwrap();
 
-    let first = consumer
-        .poll_batch(10, Duration::from_secs(10))
-        .await
-        .unwrap();
-    assert_eq!(first.len(), 10);
-    assert_contiguous(&first, 5);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    read_ten_then_let_it_fetch_ahead(consumer.poll_batch(10, POLL_WAIT), 5).await;
     for target in [12_345, 7] {
         consumer.seek(target).await;
-        let got = consumer
-            .poll_batch(50, Duration::from_secs(10))
-            .await
-            .unwrap();
-        assert!(!got.is_empty(), "nothing after a seek to {target}");
-        assert_contiguous(&got, target);
+        read_from(consumer.poll_batch(50, POLL_WAIT), target).await;
     }
     assert_eq!(consumer.high_watermark().await, Some(RECORDS));
     consumer.close();
