@@ -141,3 +141,30 @@ test('a loop stopped mid-batch commits what it handled; the group resumes right 
       offsets.forEach((o, i) => assert.equal(o, BigInt(i)))
     }
   }))
+
+test('run() again after a stop from inside eachMessage still stops from inside', { timeout: TEST_TIMEOUT_MS }, () =>
+  withBroker(async ({ client }) => {
+    await createTopic(client, 'again')
+    const producer = client.producer()
+    await producer.connect()
+    await producer.send({ topic: 'again', messages: ['a', 'b', 'c'].map((value) => ({ value })) })
+    await producer.disconnect()
+    const consumer = client.consumer({ groupId: 'again' })
+    await consumer.connect()
+    await consumer.subscribe({ topics: ['again'], fromBeginning: true })
+    const seen = []
+    // Each round handles one message and stops from inside its handler (the loop's context is
+    // switched off when a loop ends and must be on again for the next one).
+    for (let round = 0; round < 3; round++) {
+      const stopped = new Promise((resolve) => consumer.once(consumer.events.STOP, resolve))
+      await consumer.run({
+        eachMessage: async ({ message }) => {
+          seen.push(message.value.toString())
+          await consumer.stop()
+        },
+      })
+      await stopped
+    }
+    assert.deepEqual(seen, ['a', 'b', 'c'])
+    await consumer.disconnect()
+  }))
