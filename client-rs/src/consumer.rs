@@ -399,7 +399,7 @@ impl Consumer {
     /// out-of-range partitions; reports a partition's failure after keeping what the others
     /// brought.
     async fn apply_fetched(&self, state: &mut FetchState, fetched: Fetched) -> Result<()> {
-        if fetched.asked != Self::targets(state) {
+        if !fetched.fetched_from(&Self::targets(state)) {
             // Fetched from positions that moved since (a seek, a new assignment).
             state.ahead = None;
             return Ok(());

@@ -27,7 +27,7 @@ pub(crate) const FETCH_AHEAD_RESPONSES: usize = 1;
 const FETCH_RETRY_BACKOFF: Duration = Duration::from_millis(100);
 
 /// What one fetch asks of a partition.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub(crate) struct FetchTarget {
     pub topic: Arc<str>,
     pub partition: u32,
@@ -60,16 +60,22 @@ pub(crate) struct FetchedPartition {
 /// One decoded fetch response.
 #[derive(Debug)]
 pub(crate) struct Fetched {
-    /// The positions it was fetched from. It applies only while the caller's fetch positions
-    /// are exactly these; after a seek or a rebalance it is stale and must be dropped.
-    pub asked: Vec<FetchTarget>,
-    /// One entry per target of `asked`, in the same order.
+    /// One entry per partition asked for, in the order asked.
     pub partitions: Vec<FetchedPartition>,
     /// Records at or after the positions asked, partition by partition.
     pub messages: Vec<Message>,
 }
 
 impl Fetched {
+    /// Whether it was fetched from exactly these positions. Only then does it apply: after a
+    /// seek or a rebalance it is stale and must be dropped.
+    pub(crate) fn fetched_from(&self, targets: &[FetchTarget]) -> bool {
+        self.partitions.len() == targets.len()
+            && self.partitions.iter().zip(targets).all(|(p, t)| {
+                p.partition == t.partition && p.from_offset == t.offset && p.topic == t.topic
+            })
+    }
+
     /// The targets of the fetch after this one.
     fn next_targets(&self) -> Vec<FetchTarget> {
         self.partitions
@@ -140,7 +146,7 @@ impl FetchAhead {
                     settings.partition_bytes,
                 );
                 let fetched = match fetch(&slot, &request).await {
-                    Ok(response) => decode_response(targets, response),
+                    Ok(response) => decode_response(&targets, response),
                     Err(e) => Err(e),
                 };
                 let fetched = match fetched {
@@ -211,10 +217,10 @@ pub(crate) fn take_buffered(buffer: &mut VecDeque<Message>, max_messages: usize)
 
 /// Decodes a response to a fetch of `asked`: one [`FetchedPartition`] per target, records at or
 /// after each target's offset. A corrupt batch fails the whole response.
-pub(crate) fn decode_response(asked: Vec<FetchTarget>, response: FetchResponse) -> Result<Fetched> {
+pub(crate) fn decode_response(asked: &[FetchTarget], response: FetchResponse) -> Result<Fetched> {
     let mut partitions = Vec::with_capacity(asked.len());
     let mut messages = Vec::new();
-    for target in &asked {
+    for target in asked {
         let answer = response
             .partitions
             .iter()
@@ -243,7 +249,6 @@ pub(crate) fn decode_response(asked: Vec<FetchTarget>, response: FetchResponse) 
         partitions.push(fetched);
     }
     Ok(Fetched {
-        asked,
         partitions,
         messages,
     })

@@ -163,11 +163,10 @@ impl PartitionConsumer {
                     return Err(e);
                 }
             };
-            let (Some(asked), Some(part)) = (fetched.asked.first(), fetched.partitions.first())
-            else {
+            let Some(part) = fetched.partitions.first() else {
                 return Err(Error::violation("a fetch result lacks the partition"));
             };
-            if asked.offset != state.fetch_offset {
+            if part.from_offset != state.fetch_offset {
                 // Fetched before a seek: fetch again from the new position.
                 state.ahead = None;
                 continue;
