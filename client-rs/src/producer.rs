@@ -294,7 +294,9 @@ impl Producer {
         let client = &self.inner.shared.client;
         let count = match client.cached_partitions(&record.topic) {
             Some(count) => count,
-            None => client.partition_count(&record.topic).await?,
+            // Boxed: the lookup's state is large, and inline it would be copied along with
+            // every send's future, which nearly always takes the cached branch.
+            None => Box::pin(client.partition_count(&record.topic)).await?,
         };
         pick_partition(record, count, &self.inner.shared.round_robin)
     }
@@ -498,7 +500,8 @@ async fn reserve(shared: &Shared, bytes: usize) -> Result<()> {
         return Ok(());
     }
     let timeout = Duration::from_millis(shared.config.delivery_timeout_ms);
-    match tokio::time::timeout(timeout, shared.buffer.acquire_many(bytes)).await {
+    // Boxed for the same reason as the partition lookup: waiting for space is the rare case.
+    match Box::pin(tokio::time::timeout(timeout, shared.buffer.acquire_many(bytes))).await {
         Ok(Ok(permit)) => {
             permit.forget();
             Ok(())
