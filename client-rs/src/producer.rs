@@ -501,7 +501,12 @@ async fn reserve(shared: &Shared, bytes: usize) -> Result<()> {
     }
     let timeout = Duration::from_millis(shared.config.delivery_timeout_ms);
     // Boxed for the same reason as the partition lookup: waiting for space is the rare case.
-    match Box::pin(tokio::time::timeout(timeout, shared.buffer.acquire_many(bytes))).await {
+    match Box::pin(tokio::time::timeout(
+        timeout,
+        shared.buffer.acquire_many(bytes),
+    ))
+    .await
+    {
         Ok(Ok(permit)) => {
             permit.forget();
             Ok(())
