@@ -159,7 +159,8 @@ impl FetchAhead {
                 let stop = fetched.needs_caller();
                 let back_off = fetched.only_retriable_errors();
                 targets = fetched.next_targets();
-                if stop || sender.send(Ok(fetched)).await.is_err() {
+                // The caller must see the response that stops the task: it acts on it.
+                if sender.send(Ok(fetched)).await.is_err() || stop {
                     return;
                 }
                 if back_off {

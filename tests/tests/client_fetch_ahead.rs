@@ -205,3 +205,28 @@ async fn a_dropped_consumer_stops_fetching_even_at_the_end_of_the_log() {
         "a dropped consumer kept fetching"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_position_past_the_end_is_reset_by_the_offset_reset_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = broker_with_records(dir.path(), "ahead");
+    let client = client(&broker.addr().to_string()).await;
+
+    // The broker answers OffsetOutOfRange; the group consumer resets to earliest.
+    let consumer = client.consumer(small_fetches("resetters")).unwrap();
+    read_ten_then_let_it_fetch_ahead(consumer.poll_batch(10, POLL_WAIT), 0).await;
+    consumer.seek("ahead", 0, RECORDS + 1_000).unwrap();
+    read_from(consumer.poll_batch(50, POLL_WAIT), 0).await;
+    consumer.close().await.unwrap();
+
+    // So does a partition consumer that started from the earliest offset.
+    let partition = client
+        .partition_consumer("ahead", 0, StartOffset::Earliest)
+        .unwrap()
+        .with_fetch_settings(500, FETCH_BYTES)
+        .unwrap();
+    read_ten_then_let_it_fetch_ahead(partition.poll_batch(10, POLL_WAIT), 0).await;
+    partition.seek(RECORDS + 1_000).await;
+    read_from(partition.poll_batch(50, POLL_WAIT), 0).await;
+    partition.close();
+}
