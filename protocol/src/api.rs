@@ -23,6 +23,7 @@ pub enum ApiKey {
     MetricsFetch = 15,
     ListGroups = 16,
     DescribeGroup = 17,
+    InitProducer = 18,
 }
 
 impl ApiKey {
@@ -46,6 +47,7 @@ impl ApiKey {
         ApiKey::MetricsFetch,
         ApiKey::ListGroups,
         ApiKey::DescribeGroup,
+        ApiKey::InitProducer,
     ];
 
     /// The wire number.
@@ -79,6 +81,7 @@ impl ApiKey {
             ApiKey::MetricsFetch => "MetricsFetch",
             ApiKey::ListGroups => "ListGroups",
             ApiKey::DescribeGroup => "DescribeGroup",
+            ApiKey::InitProducer => "InitProducer",
         }
     }
 

@@ -1,64 +1,93 @@
-//! Record batches: the unit a producer sends, the broker stores and a consumer fetches. The bytes
-//! are identical on the wire and on disk, so the broker appends and serves them without
-//! re-encoding.
+//! Record batches: Apache Kafka's RecordBatch v2 (magic 2), exactly as Kafka defines it
+//! (<https://kafka.apache.org/documentation/#recordbatch>). The bytes a producer sends are the
+//! bytes on disk are the bytes every consumer fetches, through either protocol.
 //!
-//! Layout (all integers big-endian; byte tables in `protocol-spec/SPEC.md`):
+//! Header (all integers big-endian; byte tables in `protocol-spec/SPEC.md` §8):
 //!
 //! ```text
 //! offset size field
-//!  0     8   base_offset        offset of the first record, stamped by the broker
-//!  8     4   batch_length       bytes after this field (total length - 12)
-//! 12     1   magic              format version, 1
-//! 13     4   crc                CRC-32 (IEEE, crc32fast) of bytes 17..end
-//! 17     2   attributes         bits 0-2 compression codec (0 = none); other bits 0
-//! 19     4   last_offset_delta  offset of the last record minus base_offset
-//! 23     8   first_timestamp    ms since the Unix epoch, of the first record
-//! 31     8   max_timestamp      largest record timestamp in the batch
-//! 39     4   record_count       number of records that follow
-//! 43     ..  records
+//!  0     8   baseOffset            offset of the first record, stamped by the broker
+//!  8     4   batchLength           bytes after this field (total length - 12)
+//! 12     4   partitionLeaderEpoch  stamped by the broker (0 on a single node)
+//! 16     1   magic                 2
+//! 17     4   crc                   CRC-32C (Castagnoli) of bytes 21..end
+//! 21     2   attributes            bits 0-2 codec, 3 timestamp type, 4 transactional, 5 control
+//! 23     4   lastOffsetDelta       offset of the last record minus baseOffset
+//! 27     8   baseTimestamp         timestamp of the first record (ms since the Unix epoch)
+//! 35     8   maxTimestamp          largest timestamp (the append time under LogAppendTime)
+//! 43     8   producerId            -1 without an idempotent producer
+//! 51     2   producerEpoch         -1 without an idempotent producer
+//! 53     4   baseSequence          sequence of the first record, -1 without a producer
+//! 57     4   recordCount           number of records
+//! 61     ..  records               compressed as one stream when the codec is not none
 //! ```
 //!
-//! `base_offset` and `batch_length` sit before the CRC span, so the broker stamps the offset
-//! without recomputing the checksum.
+//! A record: `length varint | attributes i8 | timestampDelta varlong | offsetDelta varint |
+//! keyLength varint | key | valueLength varint | value | headerCount varint | headers`, a header:
+//! `keyLength varint | key (UTF-8) | valueLength varint | value`. Varints are zig-zag encoded
+//! (protobuf's sint32 / sint64); a length of -1 is null (keys, values, header values).
+//!
+//! `baseOffset`, `batchLength` and `partitionLeaderEpoch` sit before the CRC span, so the broker
+//! stamps an offset without recomputing the checksum. Nobody outside this module reads these
+//! bytes by hand: storage, broker, clients and bindings call [`BatchHeader::decode`],
+//! [`RecordBatchView`] and [`RecordBatchBuilder`].
 
+use std::borrow::Cow;
+
+use crate::compression::Compression;
 use crate::error::ProtocolError;
 use crate::limits::{
-    BATCH_BYTES_MAX, HEADERS_PER_RECORD_MAX, HEADER_KEY_BYTES_MAX, HEADER_VALUE_BYTES_MAX,
-    KEY_BYTES_MAX, RECORDS_PER_BATCH_MAX, VALUE_BYTES_MAX,
+    BATCH_BYTES_MAX, BATCH_DECOMPRESSED_BYTES_MAX, HEADERS_PER_RECORD_MAX, HEADER_KEY_BYTES_MAX,
+    HEADER_VALUE_BYTES_MAX, KEY_BYTES_MAX, RECORDS_PER_BATCH_MAX, VALUE_BYTES_MAX,
 };
 
 /// Format version written in every batch.
-pub const MAGIC: u8 = 1;
+pub const MAGIC: u8 = 2;
 /// Bytes before the records.
-pub const BATCH_HEADER_BYTES: usize = 43;
-/// Bytes of `base_offset` + `batch_length`: the prefix that announces a batch's size.
+pub const BATCH_HEADER_BYTES: usize = 61;
+/// Bytes of `baseOffset` + `batchLength`: the prefix that announces a batch's size.
 pub const BATCH_LENGTH_PREFIX_BYTES: usize = 12;
-/// Where the CRC field starts.
-pub const CRC_OFFSET: usize = 13;
-/// Where the CRC span starts (the byte after the CRC field).
-pub const CRC_SPAN_START: usize = 17;
-/// Attribute bits that select a compression codec.
-pub const ATTRIBUTES_CODEC_MASK: u16 = 0b111;
-/// Fixed bytes of a record besides its key, value and headers.
-pub const RECORD_OVERHEAD_BYTES: usize = 4 + 1 + 8 + 4 + 4 + 4 + 4;
+/// Most bytes one record adds besides its key, value and headers (every varint at its widest).
+pub const RECORD_OVERHEAD_BYTES: usize = 5 + 1 + 10 + 5 + 5 + 5 + 5;
+/// Most bytes one header adds besides its key and value.
+pub const HEADER_OVERHEAD_BYTES: usize = 5 + 5;
+/// `producerId` of a batch without an idempotent producer.
+pub const NO_PRODUCER_ID: i64 = -1;
+/// `producerEpoch` of a batch without an idempotent producer.
+pub const NO_PRODUCER_EPOCH: i16 = -1;
+/// `baseSequence` of a batch without an idempotent producer.
+pub const NO_SEQUENCE: i32 = -1;
 
-const OFF_MAGIC: usize = 12;
-const OFF_ATTRIBUTES: usize = 17;
-const OFF_LAST_OFFSET_DELTA: usize = 19;
-const OFF_FIRST_TIMESTAMP: usize = 23;
-const OFF_MAX_TIMESTAMP: usize = 31;
-const OFF_RECORD_COUNT: usize = 39;
+/// Attribute bits 0-2: the compression codec.
+pub const ATTR_CODEC_MASK: u16 = 0b111;
+/// Attribute bit 3: timestamps are the broker's append time.
+pub const ATTR_LOG_APPEND_TIME: u16 = 1 << 3;
+/// Attribute bit 4: part of a transaction.
+pub const ATTR_TRANSACTIONAL: u16 = 1 << 4;
+/// Attribute bit 5: a control batch (transaction markers).
+pub const ATTR_CONTROL: u16 = 1 << 5;
 
-fn be_u32(buf: &[u8], at: usize) -> u32 {
-    let mut raw = [0u8; 4];
-    raw.copy_from_slice(&buf[at..at + 4]);
-    u32::from_be_bytes(raw)
+const OFF_LEADER_EPOCH: usize = 12;
+const OFF_MAGIC: usize = 16;
+const OFF_CRC: usize = 17;
+const CRC_SPAN_START: usize = 21;
+const OFF_ATTRIBUTES: usize = 21;
+const OFF_LAST_OFFSET_DELTA: usize = 23;
+const OFF_BASE_TIMESTAMP: usize = 27;
+const OFF_MAX_TIMESTAMP: usize = 35;
+const OFF_PRODUCER_ID: usize = 43;
+const OFF_PRODUCER_EPOCH: usize = 51;
+const OFF_BASE_SEQUENCE: usize = 53;
+const OFF_RECORD_COUNT: usize = 57;
+
+fn be<const N: usize>(buf: &[u8], at: usize) -> [u8; N] {
+    let mut raw = [0u8; N];
+    raw.copy_from_slice(&buf[at..at + N]);
+    raw
 }
 
-fn be_u64(buf: &[u8], at: usize) -> u64 {
-    let mut raw = [0u8; 8];
-    raw.copy_from_slice(&buf[at..at + 8]);
-    u64::from_be_bytes(raw)
+fn invalid(reason: String) -> ProtocolError {
+    ProtocolError::InvalidBatch { reason }
 }
 
 /// Reads the total length of the batch starting at `buf[0]` from its 12-byte prefix.
@@ -69,48 +98,158 @@ pub fn batch_total_len(buf: &[u8]) -> Result<Option<usize>, ProtocolError> {
     if buf.len() < BATCH_LENGTH_PREFIX_BYTES {
         return Ok(None);
     }
-    let batch_length = u64::from(be_u32(buf, 8));
-    let total = batch_length + BATCH_LENGTH_PREFIX_BYTES as u64;
-    if total < BATCH_HEADER_BYTES as u64 {
-        return Err(ProtocolError::InvalidBatch {
-            reason: format!("batch_length {batch_length} is shorter than the batch header"),
-        });
+    let batch_length = i64::from(i32::from_be_bytes(be(buf, 8)));
+    let total = batch_length + BATCH_LENGTH_PREFIX_BYTES as i64;
+    if total < BATCH_HEADER_BYTES as i64 {
+        return Err(invalid(format!(
+            "batchLength {batch_length} is shorter than the batch header"
+        )));
     }
-    if total > u64::from(BATCH_BYTES_MAX) {
+    if total > i64::from(BATCH_BYTES_MAX) {
         return Err(ProtocolError::LimitExceeded {
             what: "record batch bytes",
-            value: total,
+            value: total as u64,
             max: u64::from(BATCH_BYTES_MAX),
         });
     }
     Ok(Some(total as usize))
 }
 
-/// Overwrites the base offset of an encoded batch. The CRC stays valid.
-///
-/// # Panics
-/// Never on a buffer of at least 8 bytes; callers pass batches that were already parsed.
+/// Overwrites the base offset of an encoded batch. The CRC stays valid (it does not cover it).
 pub fn set_base_offset(batch: &mut [u8], base_offset: u64) {
-    if batch.len() >= 8 {
-        batch[..8].copy_from_slice(&base_offset.to_be_bytes());
+    if let Some(field) = batch.get_mut(..8) {
+        field.copy_from_slice(&base_offset.to_be_bytes());
     }
 }
 
-/// The fixed header of a batch, decoded.
+/// Overwrites the partition leader epoch. The CRC stays valid (it does not cover it).
+pub fn set_partition_leader_epoch(batch: &mut [u8], epoch: i32) {
+    if let Some(field) = batch.get_mut(OFF_LEADER_EPOCH..OFF_LEADER_EPOCH + 4) {
+        field.copy_from_slice(&epoch.to_be_bytes());
+    }
+}
+
+/// Marks a batch's timestamps as the broker's append time: sets attribute bit 3, writes
+/// `now_ms` as maxTimestamp and recomputes the CRC (both fields are inside it). Consumers then
+/// read every record's timestamp as `now_ms`, as in Kafka.
+pub fn stamp_log_append_time(batch: &mut [u8], now_ms: i64) -> Result<(), ProtocolError> {
+    let header = BatchHeader::decode(batch)?;
+    let attributes = header.attributes | ATTR_LOG_APPEND_TIME;
+    batch[OFF_ATTRIBUTES..OFF_ATTRIBUTES + 2].copy_from_slice(&attributes.to_be_bytes());
+    batch[OFF_MAX_TIMESTAMP..OFF_MAX_TIMESTAMP + 8].copy_from_slice(&now_ms.to_be_bytes());
+    write_crc(&mut batch[..header.total_len()]);
+    Ok(())
+}
+
+/// The idempotent-producer fields of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ProducerStamp {
+    pub producer_id: i64,
+    pub producer_epoch: i16,
+    pub base_sequence: i32,
+}
+
+impl ProducerStamp {
+    /// The fields of a batch sent without an idempotent producer.
+    pub const NONE: ProducerStamp = ProducerStamp {
+        producer_id: NO_PRODUCER_ID,
+        producer_epoch: NO_PRODUCER_EPOCH,
+        base_sequence: NO_SEQUENCE,
+    };
+}
+
+/// Rewrites the producer fields of an encoded batch and its CRC (a client restamping a batch
+/// under a new producer id or epoch).
+pub fn set_producer(batch: &mut [u8], stamp: ProducerStamp) -> Result<(), ProtocolError> {
+    let header = BatchHeader::decode(batch)?;
+    write_producer(batch, stamp);
+    write_crc(&mut batch[..header.total_len()]);
+    Ok(())
+}
+
+fn write_producer(batch: &mut [u8], stamp: ProducerStamp) {
+    batch[OFF_PRODUCER_ID..OFF_PRODUCER_ID + 8].copy_from_slice(&stamp.producer_id.to_be_bytes());
+    batch[OFF_PRODUCER_EPOCH..OFF_PRODUCER_EPOCH + 2]
+        .copy_from_slice(&stamp.producer_epoch.to_be_bytes());
+    batch[OFF_BASE_SEQUENCE..OFF_BASE_SEQUENCE + 4]
+        .copy_from_slice(&stamp.base_sequence.to_be_bytes());
+}
+
+fn write_crc(batch: &mut [u8]) {
+    let crc = crc32c::crc32c(&batch[CRC_SPAN_START..]);
+    batch[OFF_CRC..OFF_CRC + 4].copy_from_slice(&crc.to_be_bytes());
+}
+
+/// Where record timestamps come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum TimestampType {
+    /// Set by the producer (Kafka's default).
+    #[default]
+    CreateTime,
+    /// Set by the broker on append.
+    LogAppendTime,
+}
+
+/// The fixed 61-byte header of a batch, decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BatchHeader {
     pub base_offset: u64,
     pub batch_length: u32,
+    pub partition_leader_epoch: i32,
     pub magic: u8,
     pub crc: u32,
     pub attributes: u16,
     pub last_offset_delta: u32,
-    pub first_timestamp: i64,
+    pub base_timestamp: i64,
     pub max_timestamp: i64,
+    pub producer_id: i64,
+    pub producer_epoch: i16,
+    pub base_sequence: i32,
     pub record_count: u32,
 }
 
 impl BatchHeader {
+    /// Decodes the header at the start of `buf` (at least 61 bytes) without reading the records
+    /// or checking the CRC: the length, magic and signed counts are checked.
+    pub fn decode(buf: &[u8]) -> Result<BatchHeader, ProtocolError> {
+        if buf.len() < BATCH_HEADER_BYTES {
+            return Err(ProtocolError::Truncated {
+                what: "record batch header",
+                needed: BATCH_HEADER_BYTES,
+                available: buf.len(),
+            });
+        }
+        batch_total_len(buf)?;
+        let magic = buf[OFF_MAGIC];
+        if magic != MAGIC {
+            return Err(invalid(format!(
+                "magic {magic} is not supported (only RecordBatch v2, magic 2)"
+            )));
+        }
+        let last_offset_delta = i32::from_be_bytes(be(buf, OFF_LAST_OFFSET_DELTA));
+        let record_count = i32::from_be_bytes(be(buf, OFF_RECORD_COUNT));
+        if last_offset_delta < 0 || record_count < 0 {
+            return Err(invalid(format!(
+                "negative lastOffsetDelta {last_offset_delta} or recordCount {record_count}"
+            )));
+        }
+        Ok(BatchHeader {
+            base_offset: u64::from_be_bytes(be(buf, 0)),
+            batch_length: u32::from_be_bytes(be(buf, 8)),
+            partition_leader_epoch: i32::from_be_bytes(be(buf, OFF_LEADER_EPOCH)),
+            magic,
+            crc: u32::from_be_bytes(be(buf, OFF_CRC)),
+            attributes: u16::from_be_bytes(be(buf, OFF_ATTRIBUTES)),
+            last_offset_delta: last_offset_delta as u32,
+            base_timestamp: i64::from_be_bytes(be(buf, OFF_BASE_TIMESTAMP)),
+            max_timestamp: i64::from_be_bytes(be(buf, OFF_MAX_TIMESTAMP)),
+            producer_id: i64::from_be_bytes(be(buf, OFF_PRODUCER_ID)),
+            producer_epoch: i16::from_be_bytes(be(buf, OFF_PRODUCER_EPOCH)),
+            base_sequence: i32::from_be_bytes(be(buf, OFF_BASE_SEQUENCE)),
+            record_count: record_count as u32,
+        })
+    }
+
     /// Total encoded bytes of the batch.
     pub fn total_len(&self) -> usize {
         self.batch_length as usize + BATCH_LENGTH_PREFIX_BYTES
@@ -124,6 +263,48 @@ impl BatchHeader {
     pub fn next_offset(&self) -> u64 {
         self.last_offset().saturating_add(1)
     }
+    /// The codec of attribute bits 0-2 (errors for 5, 6 and 7).
+    pub fn compression(&self) -> Result<Compression, ProtocolError> {
+        Compression::from_id((self.attributes & ATTR_CODEC_MASK) as u8)
+    }
+    /// Attribute bit 3.
+    pub fn timestamp_type(&self) -> TimestampType {
+        if self.attributes & ATTR_LOG_APPEND_TIME != 0 {
+            TimestampType::LogAppendTime
+        } else {
+            TimestampType::CreateTime
+        }
+    }
+    /// Attribute bit 4.
+    pub fn is_transactional(&self) -> bool {
+        self.attributes & ATTR_TRANSACTIONAL != 0
+    }
+    /// Attribute bit 5.
+    pub fn is_control(&self) -> bool {
+        self.attributes & ATTR_CONTROL != 0
+    }
+    /// The producer fields.
+    pub fn producer(&self) -> ProducerStamp {
+        ProducerStamp {
+            producer_id: self.producer_id,
+            producer_epoch: self.producer_epoch,
+            base_sequence: self.base_sequence,
+        }
+    }
+    /// True when an idempotent producer wrote the batch.
+    pub fn has_producer_id(&self) -> bool {
+        self.producer_id >= 0
+    }
+    /// Sequence of the last record (Kafka's rule: base + lastOffsetDelta, wrapping at i32::MAX).
+    pub fn last_sequence(&self) -> i32 {
+        increment_sequence(self.base_sequence, self.last_offset_delta)
+    }
+}
+
+/// `sequence + by`, wrapping from `i32::MAX` to 0 as Kafka's sequences do.
+pub fn increment_sequence(sequence: i32, by: u32) -> i32 {
+    let next = i64::from(sequence) + i64::from(by);
+    (next % (i64::from(i32::MAX) + 1)) as i32
 }
 
 /// A borrowed, zero-copy view of one encoded batch.
@@ -137,15 +318,12 @@ impl<'a> RecordBatchView<'a> {
     /// Parses the header of the batch at the start of `buf` and bounds the view to its length.
     /// Checks sizes and the magic byte; does not verify the CRC (see [`Self::verify_crc`]).
     pub fn parse(buf: &'a [u8]) -> Result<Self, ProtocolError> {
-        let total = match batch_total_len(buf)? {
-            Some(total) => total,
-            None => {
-                return Err(ProtocolError::Truncated {
-                    what: "record batch length prefix",
-                    needed: BATCH_LENGTH_PREFIX_BYTES,
-                    available: buf.len(),
-                })
-            }
+        let Some(total) = batch_total_len(buf)? else {
+            return Err(ProtocolError::Truncated {
+                what: "record batch length prefix",
+                needed: BATCH_LENGTH_PREFIX_BYTES,
+                available: buf.len(),
+            });
         };
         if buf.len() < total {
             return Err(ProtocolError::Truncated {
@@ -155,23 +333,7 @@ impl<'a> RecordBatchView<'a> {
             });
         }
         let bytes = &buf[..total];
-        let magic = bytes[OFF_MAGIC];
-        if magic != MAGIC {
-            return Err(ProtocolError::InvalidBatch {
-                reason: format!("unknown magic {magic}"),
-            });
-        }
-        let header = BatchHeader {
-            base_offset: be_u64(bytes, 0),
-            batch_length: be_u32(bytes, 8),
-            magic,
-            crc: be_u32(bytes, CRC_OFFSET),
-            attributes: u16::from_be_bytes([bytes[OFF_ATTRIBUTES], bytes[OFF_ATTRIBUTES + 1]]),
-            last_offset_delta: be_u32(bytes, OFF_LAST_OFFSET_DELTA),
-            first_timestamp: be_u64(bytes, OFF_FIRST_TIMESTAMP) as i64,
-            max_timestamp: be_u64(bytes, OFF_MAX_TIMESTAMP) as i64,
-            record_count: be_u32(bytes, OFF_RECORD_COUNT),
-        };
+        let header = BatchHeader::decode(bytes)?;
         Ok(RecordBatchView { bytes, header })
     }
 
@@ -185,9 +347,14 @@ impl<'a> RecordBatchView<'a> {
         self.bytes
     }
 
-    /// Recomputes the CRC over bytes 17..end and compares it with the stored one.
+    /// The records section as stored (compressed when the codec is not none).
+    pub fn raw_records(&self) -> &'a [u8] {
+        &self.bytes[BATCH_HEADER_BYTES..]
+    }
+
+    /// Recomputes the CRC-32C over bytes 21..end and compares it with the stored one.
     pub fn verify_crc(&self) -> Result<(), ProtocolError> {
-        let computed = crc32fast::hash(&self.bytes[CRC_SPAN_START..]);
+        let computed = crc32c::crc32c(&self.bytes[CRC_SPAN_START..]);
         if computed != self.header.crc {
             return Err(ProtocolError::CrcMismatch {
                 stored: self.header.crc,
@@ -197,24 +364,67 @@ impl<'a> RecordBatchView<'a> {
         Ok(())
     }
 
-    /// Full check: CRC, codec, record count, every record's bounds and limits, offset deltas
-    /// strictly increasing and at most `last_offset_delta`, no timestamp above `max_timestamp`.
+    /// The records section uncompressed: borrowed for codec none, decompressed (at most
+    /// [`BATCH_DECOMPRESSED_BYTES_MAX`] bytes) otherwise.
+    pub fn decompressed_records(&self) -> Result<Cow<'a, [u8]>, ProtocolError> {
+        match self.header.compression()? {
+            Compression::None => Ok(Cow::Borrowed(self.raw_records())),
+            codec => codec
+                .decompress(self.raw_records(), BATCH_DECOMPRESSED_BYTES_MAX as usize)
+                .map(Cow::Owned),
+        }
+    }
+
+    /// The records, decompressed when needed; iterate them with [`Records::iter`].
+    pub fn records(&self) -> Result<Records<'a>, ProtocolError> {
+        Ok(Records {
+            section: self.decompressed_records()?,
+            header: self.header,
+        })
+    }
+
+    /// Full check: CRC, codec, counts, every record's bounds and limits, offset deltas strictly
+    /// increasing and at most `lastOffsetDelta`, CreateTime timestamps at most `maxTimestamp`.
     /// A batch that passes can be iterated without errors.
     pub fn validate(&self) -> Result<(), ProtocolError> {
+        self.check_records(false)
+    }
+
+    /// [`Self::validate`] plus the rules for a batch fresh from a producer: not transactional,
+    /// not control, offset deltas exactly 0, 1, .., recordCount - 1, and producer fields either
+    /// all unset or a valid id, epoch and sequence.
+    pub fn validate_for_append(&self) -> Result<(), ProtocolError> {
+        let h = &self.header;
+        if h.is_control() {
+            return Err(ProtocolError::Unsupported {
+                what: "control batches from a producer (RustLog has no transactions)",
+            });
+        }
+        if h.is_transactional() {
+            return Err(ProtocolError::Unsupported {
+                what: "transactional batches (RustLog has no transactions)",
+            });
+        }
+        if h.record_count == 0 || h.last_offset_delta != h.record_count - 1 {
+            return Err(invalid(format!(
+                "recordCount {} but lastOffsetDelta {}; a produced batch holds recordCount = \
+                 lastOffsetDelta + 1 records",
+                h.record_count, h.last_offset_delta
+            )));
+        }
+        if h.has_producer_id() && (h.producer_epoch < 0 || h.base_sequence < 0) {
+            return Err(invalid(format!(
+                "producerId {} with producerEpoch {} and baseSequence {}",
+                h.producer_id, h.producer_epoch, h.base_sequence
+            )));
+        }
+        self.check_records(true)
+    }
+
+    fn check_records(&self, dense: bool) -> Result<(), ProtocolError> {
         self.verify_crc()?;
         let h = &self.header;
-        if h.attributes & !ATTRIBUTES_CODEC_MASK != 0 {
-            return Err(invalid(format!(
-                "reserved attribute bits set: {:#06x}",
-                h.attributes
-            )));
-        }
-        if h.attributes & ATTRIBUTES_CODEC_MASK != 0 {
-            return Err(invalid(format!(
-                "compression codec {} is not supported",
-                h.attributes & ATTRIBUTES_CODEC_MASK
-            )));
-        }
+        h.compression()?;
         if h.record_count == 0 {
             return Err(invalid("batch holds no records".to_string()));
         }
@@ -225,75 +435,41 @@ impl<'a> RecordBatchView<'a> {
                 max: u64::from(RECORDS_PER_BATCH_MAX),
             });
         }
-        if h.max_timestamp < h.first_timestamp {
-            return Err(invalid(
-                "max_timestamp is before first_timestamp".to_string(),
-            ));
-        }
-        let mut previous_delta: Option<u32> = None;
-        let mut seen = 0u32;
-        for record in self.records() {
-            let record = record?;
-            let delta = record.offset_delta;
-            if previous_delta.is_some_and(|prev| delta <= prev) {
-                return Err(invalid(format!("offset delta {delta} does not increase")));
-            }
-            if delta > h.last_offset_delta {
-                return Err(invalid(format!(
-                    "offset delta {delta} exceeds last_offset_delta {}",
-                    h.last_offset_delta
-                )));
-            }
-            if record.timestamp_ms > h.max_timestamp {
-                return Err(invalid(format!(
-                    "record timestamp {} above max_timestamp {}",
-                    record.timestamp_ms, h.max_timestamp
-                )));
-            }
-            for header in record.headers() {
-                header?;
-            }
-            previous_delta = Some(delta);
-            seen += 1;
-        }
-        if seen != h.record_count {
+        if h.last_offset_delta < h.record_count - 1 {
             return Err(invalid(format!(
-                "record_count {} but {seen} records",
-                h.record_count
-            )));
-        }
-        Ok(())
-    }
-
-    /// [`Self::validate`] plus the rules for a batch fresh from a producer: offset deltas are
-    /// exactly 0, 1, .., record_count - 1.
-    pub fn validate_for_append(&self) -> Result<(), ProtocolError> {
-        self.validate()?;
-        let h = &self.header;
-        if h.last_offset_delta != h.record_count - 1 {
-            return Err(invalid(format!(
-                "last_offset_delta {} but {} records; produced batches must be dense",
+                "lastOffsetDelta {} is below recordCount {} - 1",
                 h.last_offset_delta, h.record_count
             )));
         }
+        let records = self.records()?;
+        let mut previous: Option<u32> = None;
+        for record in records.iter() {
+            let record = record?;
+            let delta = record.offset_delta;
+            let expected_ok = match previous {
+                None if dense => delta == 0,
+                None => true,
+                Some(prev) if dense => delta == prev + 1,
+                Some(prev) => delta > prev,
+            };
+            if !expected_ok || delta > h.last_offset_delta {
+                return Err(invalid(format!(
+                    "offset delta {delta} out of order (previous {previous:?}, lastOffsetDelta {})",
+                    h.last_offset_delta
+                )));
+            }
+            if h.timestamp_type() == TimestampType::CreateTime
+                && record.timestamp_ms > h.max_timestamp
+            {
+                return Err(invalid(format!(
+                    "record timestamp {} above maxTimestamp {}",
+                    record.timestamp_ms, h.max_timestamp
+                )));
+            }
+            previous = Some(delta);
+        }
         Ok(())
     }
-
-    /// Iterates the records. Each item is checked for bounds; call [`Self::validate`] first to
-    /// rule out errors altogether.
-    pub fn records(&self) -> RecordIter<'a> {
-        RecordIter {
-            buf: &self.bytes[BATCH_HEADER_BYTES..],
-            pos: 0,
-            left: self.header.record_count,
-            base_offset: self.header.base_offset,
-            first_timestamp: self.header.first_timestamp,
-        }
-    }
-}
-
-fn invalid(reason: String) -> ProtocolError {
-    ProtocolError::InvalidBatch { reason }
 }
 
 /// Iterates over consecutive whole batches in `buf` (a fetch response's records, a segment).
@@ -327,14 +503,38 @@ impl<'a> Iterator for BatchIter<'a> {
     }
 }
 
-/// One record, borrowed from its batch.
+/// The uncompressed records of one batch: borrowed from the batch, or owned after
+/// decompression.
+#[derive(Debug, Clone)]
+pub struct Records<'a> {
+    section: Cow<'a, [u8]>,
+    header: BatchHeader,
+}
+
+impl<'a> Records<'a> {
+    /// Iterates the records.
+    pub fn iter(&self) -> RecordIter<'_> {
+        RecordIter::new(&self.section, &self.header)
+    }
+    /// The uncompressed records section.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.section
+    }
+    /// The section itself, for callers that keep it (owned when it was decompressed).
+    pub fn into_section(self) -> Cow<'a, [u8]> {
+        self.section
+    }
+}
+
+/// One record, borrowed from its (uncompressed) records section.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecordView<'a> {
-    /// Absolute offset (base_offset + offset_delta).
+    /// Absolute offset (baseOffset + offsetDelta).
     pub offset: u64,
     /// Offset relative to the batch's base offset.
     pub offset_delta: u32,
-    /// Absolute timestamp in ms since the Unix epoch.
+    /// Absolute timestamp in ms since the Unix epoch (the batch's maxTimestamp under
+    /// LogAppendTime).
     pub timestamp_ms: i64,
     /// `None` for a null key.
     pub key: Option<&'a [u8]>,
@@ -349,7 +549,8 @@ impl<'a> RecordView<'a> {
     pub fn header_count(&self) -> u32 {
         self.header_count
     }
-    /// Iterates `(key, value)` header pairs.
+    /// Iterates `(key, value)` header pairs in order; duplicate keys are kept, a null value is
+    /// `None`.
     pub fn headers(&self) -> HeaderIter<'a> {
         HeaderIter {
             buf: self.headers_raw,
@@ -359,6 +560,7 @@ impl<'a> RecordView<'a> {
     }
 }
 
+/// A bounds-checked reader of zig-zag varints and byte runs.
 struct Cursor<'a> {
     buf: &'a [u8],
     pos: usize,
@@ -378,29 +580,48 @@ impl<'a> Cursor<'a> {
         self.pos += len;
         Ok(out)
     }
-    fn u8(&mut self, what: &'static str) -> Result<u8, ProtocolError> {
-        Ok(self.take(1, what)?[0])
+
+    /// An unsigned LEB128 of at most `max_bytes` bytes.
+    fn uvarint(&mut self, max_bytes: usize, what: &'static str) -> Result<u64, ProtocolError> {
+        let mut value = 0u64;
+        for i in 0..max_bytes {
+            let byte = self.take(1, what)?[0];
+            value |= u64::from(byte & 0x7f) << (7 * i);
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err(invalid(format!(
+            "{what}: varint longer than {max_bytes} bytes"
+        )))
     }
-    fn u16(&mut self, what: &'static str) -> Result<u16, ProtocolError> {
-        let raw = self.take(2, what)?;
-        Ok(u16::from_be_bytes([raw[0], raw[1]]))
+
+    fn varint(&mut self, what: &'static str) -> Result<i32, ProtocolError> {
+        let raw = self.uvarint(5, what)?;
+        let raw =
+            u32::try_from(raw).map_err(|_| invalid(format!("{what}: varint overflows i32")))?;
+        Ok(((raw >> 1) as i32) ^ -((raw & 1) as i32))
     }
-    fn u32(&mut self, what: &'static str) -> Result<u32, ProtocolError> {
-        Ok(be_u32(self.take(4, what)?, 0))
+
+    fn varlong(&mut self, what: &'static str) -> Result<i64, ProtocolError> {
+        let raw = self.uvarint(10, what)?;
+        Ok(((raw >> 1) as i64) ^ -((raw & 1) as i64))
     }
-    fn i64(&mut self, what: &'static str) -> Result<i64, ProtocolError> {
-        Ok(be_u64(self.take(8, what)?, 0) as i64)
-    }
-    /// An `i32` length where -1 means null, checked against `max`.
+
+    /// A varint length where -1 means null, checked against `max`.
     fn nullable(
         &mut self,
         what: &'static str,
         max: u32,
     ) -> Result<Option<&'a [u8]>, ProtocolError> {
-        let len = self.u32(what)? as i32;
+        let len = self.varint(what)?;
         if len == -1 {
             return Ok(None);
         }
+        Ok(Some(self.sized(len, what, max)?))
+    }
+
+    fn sized(&mut self, len: i32, what: &'static str, max: u32) -> Result<&'a [u8], ProtocolError> {
         if len < 0 {
             return Err(invalid(format!("{what} length {len} is negative")));
         }
@@ -412,41 +633,57 @@ impl<'a> Cursor<'a> {
                 max: u64::from(max),
             });
         }
-        Ok(Some(self.take(len as usize, what)?))
+        self.take(len as usize, what)
     }
 }
 
-/// See [`RecordBatchView::records`].
+/// See [`Records::iter`].
 #[derive(Debug, Clone)]
 pub struct RecordIter<'a> {
     buf: &'a [u8],
     pos: usize,
     left: u32,
     base_offset: u64,
-    first_timestamp: i64,
+    base_timestamp: i64,
+    /// `Some(maxTimestamp)` under LogAppendTime: every record reads as that.
+    append_time: Option<i64>,
 }
 
 impl<'a> RecordIter<'a> {
+    /// Iterates the records of an uncompressed records `section` of the batch with `header`
+    /// (for callers that hold the section themselves, such as a client slicing shared bytes).
+    pub fn new(section: &'a [u8], header: &BatchHeader) -> RecordIter<'a> {
+        RecordIter {
+            buf: section,
+            pos: 0,
+            left: header.record_count,
+            base_offset: header.base_offset,
+            base_timestamp: header.base_timestamp,
+            append_time: (header.timestamp_type() == TimestampType::LogAppendTime)
+                .then_some(header.max_timestamp),
+        }
+    }
+
     fn read_one(&mut self) -> Result<RecordView<'a>, ProtocolError> {
         let mut outer = Cursor {
             buf: self.buf,
             pos: self.pos,
         };
-        let length = outer.u32("record length")? as usize;
-        let body = outer.take(length, "record")?;
+        let length = outer.varint("record length")?;
+        let body = outer.sized(length, "record", BATCH_DECOMPRESSED_BYTES_MAX)?;
         self.pos = outer.pos;
         let mut c = Cursor { buf: body, pos: 0 };
-        let attributes = c.u8("record attributes")?;
-        if attributes != 0 {
-            return Err(invalid(format!(
-                "reserved record attributes set: {attributes:#04x}"
-            )));
-        }
-        let timestamp_delta = c.i64("record timestamp delta")?;
-        let offset_delta = c.u32("record offset delta")?;
+        // Record attributes are unused in v2 (Kafka ignores them too).
+        c.take(1, "record attributes")?;
+        let timestamp_delta = c.varlong("record timestampDelta")?;
+        let offset_delta = c.varint("record offsetDelta")?;
+        let offset_delta = u32::try_from(offset_delta)
+            .map_err(|_| invalid(format!("negative record offsetDelta {offset_delta}")))?;
         let key = c.nullable("record key", KEY_BYTES_MAX)?;
         let value = c.nullable("record value", VALUE_BYTES_MAX)?;
-        let header_count = c.u32("record header count")?;
+        let header_count = c.varint("record header count")?;
+        let header_count = u32::try_from(header_count)
+            .map_err(|_| invalid(format!("negative header count {header_count}")))?;
         if header_count > HEADERS_PER_RECORD_MAX {
             return Err(ProtocolError::LimitExceeded {
                 what: "headers per record",
@@ -473,7 +710,9 @@ impl<'a> RecordIter<'a> {
         Ok(RecordView {
             offset: self.base_offset.saturating_add(u64::from(offset_delta)),
             offset_delta,
-            timestamp_ms: self.first_timestamp.wrapping_add(timestamp_delta),
+            timestamp_ms: self
+                .append_time
+                .unwrap_or_else(|| self.base_timestamp.wrapping_add(timestamp_delta)),
             key,
             value,
             header_count,
@@ -514,61 +753,51 @@ pub struct HeaderIter<'a> {
     left: u32,
 }
 
+impl<'a> HeaderIter<'a> {
+    fn read_one(&mut self) -> Result<(&'a str, Option<&'a [u8]>), ProtocolError> {
+        let mut c = Cursor {
+            buf: self.buf,
+            pos: self.pos,
+        };
+        let key_len = c.varint("header key length")?;
+        let key = c.sized(key_len, "header key bytes", HEADER_KEY_BYTES_MAX)?;
+        let key = std::str::from_utf8(key)
+            .map_err(|_| ProtocolError::InvalidUtf8 { what: "header key" })?;
+        let value = c.nullable("header value bytes", HEADER_VALUE_BYTES_MAX)?;
+        self.pos = c.pos;
+        Ok((key, value))
+    }
+}
+
 impl<'a> Iterator for HeaderIter<'a> {
-    type Item = Result<(&'a str, &'a [u8]), ProtocolError>;
+    type Item = Result<(&'a str, Option<&'a [u8]>), ProtocolError>;
     fn next(&mut self) -> Option<Self::Item> {
         if self.left == 0 {
             return None;
         }
         self.left -= 1;
-        let mut c = Cursor {
-            buf: self.buf,
-            pos: self.pos,
-        };
-        let item = (|| {
-            let key_len = c.u16("header key length")?;
-            if u32::from(key_len) > HEADER_KEY_BYTES_MAX {
-                return Err(ProtocolError::LimitExceeded {
-                    what: "header key bytes",
-                    value: u64::from(key_len),
-                    max: u64::from(HEADER_KEY_BYTES_MAX),
-                });
-            }
-            let key = c.take(usize::from(key_len), "header key")?;
-            let key = std::str::from_utf8(key)
-                .map_err(|_| ProtocolError::InvalidUtf8 { what: "header key" })?;
-            let value_len = c.u32("header value length")?;
-            if value_len > HEADER_VALUE_BYTES_MAX {
-                return Err(ProtocolError::LimitExceeded {
-                    what: "header value bytes",
-                    value: u64::from(value_len),
-                    max: u64::from(HEADER_VALUE_BYTES_MAX),
-                });
-            }
-            let value = c.take(value_len as usize, "header value")?;
-            Ok((key, value))
-        })();
-        match item {
-            Ok(pair) => {
-                self.pos = c.pos;
-                Some(Ok(pair))
-            }
-            Err(err) => {
-                self.left = 0;
-                Some(Err(err))
-            }
+        let item = self.read_one();
+        if item.is_err() {
+            self.left = 0;
         }
+        Some(item)
     }
 }
 
-/// Writes a batch record by record. Checks every limit as records are pushed, so `finish`
-/// cannot fail.
+/// One header to write: a key and a nullable value.
+pub type HeaderRef<'a> = (&'a str, Option<&'a [u8]>);
+
+/// Writes a batch record by record. Checks every limit as records are pushed; `finish` can only
+/// fail when compression makes the batch larger than [`BATCH_BYTES_MAX`].
 #[derive(Debug, Clone)]
 pub struct RecordBatchBuilder {
     buf: Vec<u8>,
     record_count: u32,
-    first_timestamp: i64,
+    base_timestamp: i64,
     max_timestamp: i64,
+    compression: Compression,
+    compression_level: Option<i32>,
+    producer: ProducerStamp,
 }
 
 impl Default for RecordBatchBuilder {
@@ -578,7 +807,7 @@ impl Default for RecordBatchBuilder {
 }
 
 impl RecordBatchBuilder {
-    /// An empty builder.
+    /// An empty, uncompressed builder without producer fields.
     pub fn new() -> Self {
         Self::with_capacity(0)
     }
@@ -590,9 +819,32 @@ impl RecordBatchBuilder {
         RecordBatchBuilder {
             buf,
             record_count: 0,
-            first_timestamp: 0,
+            base_timestamp: 0,
             max_timestamp: 0,
+            compression: Compression::None,
+            compression_level: None,
+            producer: ProducerStamp::NONE,
         }
+    }
+
+    /// Compresses the records with `codec` at `level` (the codec's default when `None`) on
+    /// `finish`. Fails for a level the codec does not take.
+    pub fn compression(
+        mut self,
+        codec: Compression,
+        level: Option<i32>,
+    ) -> Result<Self, ProtocolError> {
+        codec.check_level(level)?;
+        self.compression = codec;
+        self.compression_level = level;
+        Ok(self)
+    }
+
+    /// Writes these producer fields (an idempotent producer's id, epoch and base sequence).
+    #[must_use]
+    pub fn producer(mut self, stamp: ProducerStamp) -> Self {
+        self.producer = stamp;
+        self
     }
 
     /// Records pushed so far.
@@ -605,23 +857,23 @@ impl RecordBatchBuilder {
         self.record_count == 0
     }
 
-    /// Bytes the batch would have if finished now.
+    /// Bytes the batch would have if finished now without compression.
     pub fn encoded_len(&self) -> usize {
         self.buf.len()
     }
 
-    /// Bytes one record with these fields adds to a batch.
+    /// Most bytes one record with these fields adds to a batch (its varints at their widest).
     pub fn record_encoded_len(
         key: Option<&[u8]>,
         value: Option<&[u8]>,
-        headers: &[(&str, &[u8])],
+        headers: &[HeaderRef<'_>],
     ) -> usize {
         RECORD_OVERHEAD_BYTES
             + key.map_or(0, <[u8]>::len)
             + value.map_or(0, <[u8]>::len)
             + headers
                 .iter()
-                .map(|(k, v)| 2 + k.len() + 4 + v.len())
+                .map(|(k, v)| HEADER_OVERHEAD_BYTES + k.len() + v.map_or(0, <[u8]>::len))
                 .sum::<usize>()
     }
 
@@ -629,7 +881,7 @@ impl RecordBatchBuilder {
     pub fn check_record(
         key: Option<&[u8]>,
         value: Option<&[u8]>,
-        headers: &[(&str, &[u8])],
+        headers: &[HeaderRef<'_>],
     ) -> Result<(), ProtocolError> {
         check_len("record key", key.map_or(0, <[u8]>::len), KEY_BYTES_MAX)?;
         check_len(
@@ -640,7 +892,11 @@ impl RecordBatchBuilder {
         check_len("headers per record", headers.len(), HEADERS_PER_RECORD_MAX)?;
         for (k, v) in headers {
             check_len("header key bytes", k.len(), HEADER_KEY_BYTES_MAX)?;
-            check_len("header value bytes", v.len(), HEADER_VALUE_BYTES_MAX)?;
+            check_len(
+                "header value bytes",
+                v.map_or(0, <[u8]>::len),
+                HEADER_VALUE_BYTES_MAX,
+            )?;
         }
         let batch_len = BATCH_HEADER_BYTES + Self::record_encoded_len(key, value, headers);
         check_len("record batch bytes", batch_len, BATCH_BYTES_MAX)
@@ -653,7 +909,7 @@ impl RecordBatchBuilder {
         timestamp_ms: i64,
         key: Option<&[u8]>,
         value: Option<&[u8]>,
-        headers: &[(&str, &[u8])],
+        headers: &[HeaderRef<'_>],
     ) -> Result<(), ProtocolError> {
         Self::check_record(key, value, headers)?;
         check_len(
@@ -661,47 +917,87 @@ impl RecordBatchBuilder {
             self.record_count as usize + 1,
             RECORDS_PER_BATCH_MAX,
         )?;
-        let record_len = Self::record_encoded_len(key, value, headers);
         check_len(
             "record batch bytes",
-            self.buf.len() + record_len,
+            self.buf.len() + Self::record_encoded_len(key, value, headers),
             BATCH_BYTES_MAX,
         )?;
         if self.record_count == 0 {
-            self.first_timestamp = timestamp_ms;
+            self.base_timestamp = timestamp_ms;
             self.max_timestamp = timestamp_ms;
         }
         self.max_timestamp = self.max_timestamp.max(timestamp_ms);
-        let timestamp_delta = timestamp_ms.wrapping_sub(self.first_timestamp);
-        put_record(
-            &mut self.buf,
-            timestamp_delta,
-            self.record_count,
+        let record = RecordFields {
+            timestamp_delta: timestamp_ms.wrapping_sub(self.base_timestamp),
+            offset_delta: self.record_count,
             key,
             value,
             headers,
-        );
+        };
+        put_record(&mut self.buf, &record);
         self.record_count += 1;
         Ok(())
     }
 
-    /// Writes the header and CRC and returns the encoded batch. `base_offset` is usually 0 from
-    /// a producer; the broker stamps the real one.
-    pub fn finish(mut self, base_offset: u64) -> Vec<u8> {
-        let header = BatchHeader {
+    /// Compresses the records if asked, writes the header and CRC and returns the batch.
+    /// `base_offset` is 0 from a producer; the broker stamps the real one.
+    pub fn finish(self, base_offset: u64) -> Result<Vec<u8>, ProtocolError> {
+        let header = HeaderFields {
             base_offset,
-            batch_length: (self.buf.len() - BATCH_LENGTH_PREFIX_BYTES) as u32,
-            magic: MAGIC,
-            crc: 0,
-            attributes: 0,
+            attributes: u16::from(self.compression.id()),
             last_offset_delta: self.record_count.saturating_sub(1),
-            first_timestamp: self.first_timestamp,
+            base_timestamp: self.base_timestamp,
             max_timestamp: self.max_timestamp,
+            producer: self.producer,
             record_count: self.record_count,
         };
-        write_header(&mut self.buf, &header);
-        self.buf
+        seal(self.buf, self.compression, self.compression_level, &header)
     }
+}
+
+/// The header fields a writer chooses; the rest (length, epoch, magic, CRC) follow from them.
+struct HeaderFields {
+    base_offset: u64,
+    attributes: u16,
+    last_offset_delta: u32,
+    base_timestamp: i64,
+    max_timestamp: i64,
+    producer: ProducerStamp,
+    record_count: u32,
+}
+
+/// Compresses `buf[61..]` with `codec` when it is not none, then writes the header and CRC.
+fn seal(
+    buf: Vec<u8>,
+    codec: Compression,
+    level: Option<i32>,
+    h: &HeaderFields,
+) -> Result<Vec<u8>, ProtocolError> {
+    let mut buf = match codec {
+        Compression::None => buf,
+        codec => {
+            let mut packed = Vec::with_capacity(BATCH_HEADER_BYTES + buf.len() / 2);
+            packed.resize(BATCH_HEADER_BYTES, 0);
+            codec.compress(level, &buf[BATCH_HEADER_BYTES..], &mut packed)?;
+            packed
+        }
+    };
+    check_len("record batch bytes", buf.len(), BATCH_BYTES_MAX)?;
+    buf[0..8].copy_from_slice(&h.base_offset.to_be_bytes());
+    let batch_length = (buf.len() - BATCH_LENGTH_PREFIX_BYTES) as u32;
+    buf[8..12].copy_from_slice(&batch_length.to_be_bytes());
+    buf[OFF_LEADER_EPOCH..OFF_LEADER_EPOCH + 4].copy_from_slice(&0i32.to_be_bytes());
+    buf[OFF_MAGIC] = MAGIC;
+    buf[OFF_ATTRIBUTES..OFF_ATTRIBUTES + 2].copy_from_slice(&h.attributes.to_be_bytes());
+    buf[OFF_LAST_OFFSET_DELTA..OFF_LAST_OFFSET_DELTA + 4]
+        .copy_from_slice(&h.last_offset_delta.to_be_bytes());
+    buf[OFF_BASE_TIMESTAMP..OFF_BASE_TIMESTAMP + 8]
+        .copy_from_slice(&h.base_timestamp.to_be_bytes());
+    buf[OFF_MAX_TIMESTAMP..OFF_MAX_TIMESTAMP + 8].copy_from_slice(&h.max_timestamp.to_be_bytes());
+    write_producer(&mut buf, h.producer);
+    buf[OFF_RECORD_COUNT..OFF_RECORD_COUNT + 4].copy_from_slice(&h.record_count.to_be_bytes());
+    write_crc(&mut buf);
+    Ok(buf)
 }
 
 fn check_len(what: &'static str, value: usize, max: u32) -> Result<(), ProtocolError> {
@@ -715,24 +1011,16 @@ fn check_len(what: &'static str, value: usize, max: u32) -> Result<(), ProtocolE
     Ok(())
 }
 
-fn put_nullable(buf: &mut Vec<u8>, field: Option<&[u8]>) {
-    match field {
-        None => buf.extend_from_slice(&(-1i32).to_be_bytes()),
-        Some(bytes) => {
-            buf.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
-            buf.extend_from_slice(bytes);
-        }
-    }
-}
-
 /// Re-encodes a subset of a batch's records (compaction), keeping each record's absolute offset
-/// and the original `last_offset_delta` span, so offsets are preserved with gaps.
+/// and timestamp, the source batch's codec, timestamp type and producer id and epoch.
 ///
 /// `base_offset` must be at most the first kept record's offset; `last_offset` is the offset the
 /// batch must still claim to end at (the source batch's last offset), so the next offset of the
-/// log is unchanged.
+/// log is unchanged. The base sequence is moved with the base offset so the batch's last
+/// sequence stays the source's (what producer-state recovery reads).
 pub fn rebuild_batch<'a>(
     records: impl IntoIterator<Item = RecordView<'a>>,
+    source: &BatchHeader,
     base_offset: u64,
     last_offset: u64,
 ) -> Result<Option<Vec<u8>>, ProtocolError> {
@@ -740,88 +1028,130 @@ pub fn rebuild_batch<'a>(
     let Some(first) = kept.first() else {
         return Ok(None);
     };
-    let first_timestamp = first.timestamp_ms;
-    let max_timestamp = kept
-        .iter()
-        .map(|r| r.timestamp_ms)
-        .fold(first_timestamp, i64::max);
     let delta_of = |offset: u64, what: &str| {
         offset
             .checked_sub(base_offset)
             .and_then(|d| u32::try_from(d).ok())
+            .filter(|d| *d <= i32::MAX as u32)
             .ok_or_else(|| {
                 invalid(format!(
-                    "{what} {offset} not within u32 of base {base_offset}"
+                    "{what} {offset} not within i32 of base {base_offset}"
                 ))
             })
     };
+    let base_timestamp = first.timestamp_ms;
+    let mut max_timestamp = base_timestamp;
     let mut buf = vec![0u8; BATCH_HEADER_BYTES];
     for record in &kept {
-        let headers: Vec<(&str, &[u8])> = record.headers().collect::<Result<_, _>>()?;
-        let offset_delta = delta_of(record.offset, "record offset")?;
-        let timestamp_delta = record.timestamp_ms.wrapping_sub(first_timestamp);
-        put_record(
-            &mut buf,
-            timestamp_delta,
-            offset_delta,
-            record.key,
-            record.value,
-            &headers,
-        );
+        let headers: Vec<HeaderRef<'_>> = record.headers().collect::<Result<_, _>>()?;
+        max_timestamp = max_timestamp.max(record.timestamp_ms);
+        let fields = RecordFields {
+            timestamp_delta: record.timestamp_ms.wrapping_sub(base_timestamp),
+            offset_delta: delta_of(record.offset, "record offset")?,
+            key: record.key,
+            value: record.value,
+            headers: &headers,
+        };
+        put_record(&mut buf, &fields);
     }
-    let header = BatchHeader {
+    if source.timestamp_type() == TimestampType::LogAppendTime {
+        max_timestamp = source.max_timestamp;
+    }
+    let mut producer = source.producer();
+    if source.has_producer_id() {
+        let last_sequence = source.last_sequence();
+        let span = delta_of(last_offset, "last offset")?;
+        producer.base_sequence = ((i64::from(last_sequence) - i64::from(span))
+            .rem_euclid(i64::from(i32::MAX) + 1)) as i32;
+    }
+    let header = HeaderFields {
         base_offset,
-        batch_length: (buf.len() - BATCH_LENGTH_PREFIX_BYTES) as u32,
-        magic: MAGIC,
-        crc: 0,
-        attributes: 0,
+        attributes: source.attributes,
         last_offset_delta: delta_of(last_offset, "last offset")?,
-        first_timestamp,
+        base_timestamp,
         max_timestamp,
+        producer,
         record_count: kept.len() as u32,
     };
-    write_header(&mut buf, &header);
-    Ok(Some(buf))
+    seal(buf, source.compression()?, None, &header).map(Some)
 }
 
-/// Writes every header field but the CRC, then computes and writes the CRC.
-fn write_header(buf: &mut [u8], h: &BatchHeader) {
-    buf[0..8].copy_from_slice(&h.base_offset.to_be_bytes());
-    buf[8..12].copy_from_slice(&h.batch_length.to_be_bytes());
-    buf[OFF_MAGIC] = h.magic;
-    buf[OFF_ATTRIBUTES..OFF_ATTRIBUTES + 2].copy_from_slice(&h.attributes.to_be_bytes());
-    buf[OFF_LAST_OFFSET_DELTA..OFF_LAST_OFFSET_DELTA + 4]
-        .copy_from_slice(&h.last_offset_delta.to_be_bytes());
-    buf[OFF_FIRST_TIMESTAMP..OFF_FIRST_TIMESTAMP + 8]
-        .copy_from_slice(&h.first_timestamp.to_be_bytes());
-    buf[OFF_MAX_TIMESTAMP..OFF_MAX_TIMESTAMP + 8].copy_from_slice(&h.max_timestamp.to_be_bytes());
-    buf[OFF_RECORD_COUNT..OFF_RECORD_COUNT + 4].copy_from_slice(&h.record_count.to_be_bytes());
-    let crc = crc32fast::hash(&buf[CRC_SPAN_START..]);
-    buf[CRC_OFFSET..CRC_OFFSET + 4].copy_from_slice(&crc.to_be_bytes());
-}
-
-/// Appends one encoded record.
-fn put_record(
-    buf: &mut Vec<u8>,
+/// The fields of one record to encode.
+struct RecordFields<'a, 'h> {
     timestamp_delta: i64,
     offset_delta: u32,
-    key: Option<&[u8]>,
-    value: Option<&[u8]>,
-    headers: &[(&str, &[u8])],
-) {
-    let record_len = RecordBatchBuilder::record_encoded_len(key, value, headers);
-    buf.extend_from_slice(&((record_len - 4) as u32).to_be_bytes());
+    key: Option<&'a [u8]>,
+    value: Option<&'a [u8]>,
+    headers: &'h [HeaderRef<'a>],
+}
+
+fn put_uvarint(buf: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        buf.push((value as u8) | 0x80);
+        value >>= 7;
+    }
+    buf.push(value as u8);
+}
+
+fn put_varint(buf: &mut Vec<u8>, value: i32) {
+    put_uvarint(buf, u64::from(((value << 1) ^ (value >> 31)) as u32));
+}
+
+fn put_varlong(buf: &mut Vec<u8>, value: i64) {
+    put_uvarint(buf, ((value << 1) ^ (value >> 63)) as u64);
+}
+
+fn uvarint_len(mut value: u64) -> usize {
+    let mut len = 1;
+    while value >= 0x80 {
+        value >>= 7;
+        len += 1;
+    }
+    len
+}
+
+fn varint_len(value: i32) -> usize {
+    uvarint_len(u64::from(((value << 1) ^ (value >> 31)) as u32))
+}
+
+fn put_nullable(buf: &mut Vec<u8>, field: Option<&[u8]>) {
+    match field {
+        None => put_varint(buf, -1),
+        Some(bytes) => {
+            put_varint(buf, bytes.len() as i32);
+            buf.extend_from_slice(bytes);
+        }
+    }
+}
+
+fn nullable_len(field: Option<&[u8]>) -> usize {
+    field.map_or(1, |b| varint_len(b.len() as i32) + b.len())
+}
+
+/// Appends one encoded record (limits were checked by the caller, so lengths fit i32).
+fn put_record(buf: &mut Vec<u8>, r: &RecordFields<'_, '_>) {
+    let timestamp_zigzag = ((r.timestamp_delta << 1) ^ (r.timestamp_delta >> 63)) as u64;
+    let mut body_len = 1
+        + uvarint_len(timestamp_zigzag)
+        + varint_len(r.offset_delta as i32)
+        + nullable_len(r.key)
+        + nullable_len(r.value)
+        + varint_len(r.headers.len() as i32);
+    for (k, v) in r.headers {
+        body_len += varint_len(k.len() as i32) + k.len() + nullable_len(*v);
+    }
+    buf.reserve(5 + body_len);
+    put_varint(buf, body_len as i32);
     buf.push(0);
-    buf.extend_from_slice(&timestamp_delta.to_be_bytes());
-    buf.extend_from_slice(&offset_delta.to_be_bytes());
-    put_nullable(buf, key);
-    put_nullable(buf, value);
-    buf.extend_from_slice(&(headers.len() as u32).to_be_bytes());
-    for (k, v) in headers {
-        buf.extend_from_slice(&(k.len() as u16).to_be_bytes());
+    put_varlong(buf, r.timestamp_delta);
+    put_varint(buf, r.offset_delta as i32);
+    put_nullable(buf, r.key);
+    put_nullable(buf, r.value);
+    put_varint(buf, r.headers.len() as i32);
+    for (k, v) in r.headers {
+        put_varint(buf, k.len() as i32);
         buf.extend_from_slice(k.as_bytes());
-        buf.extend_from_slice(&(v.len() as u32).to_be_bytes());
-        buf.extend_from_slice(v);
+        put_nullable(buf, *v);
     }
 }
 
@@ -832,21 +1162,25 @@ mod tests {
     #[test]
     fn build_read_and_stamp() {
         let mut b = RecordBatchBuilder::new();
-        b.push(1_000, Some(b"k1"), Some(b"v1"), &[("h", b"x")])
-            .unwrap();
+        b.push(
+            1_000,
+            Some(b"k1"),
+            Some(b"v1"),
+            &[("h", Some(b"x")), ("h", None)],
+        )
+        .unwrap();
         b.push(1_005, None, None, &[]).unwrap();
-        let mut bytes = b.finish(0);
+        let mut bytes = b.finish(0).unwrap();
         set_base_offset(&mut bytes, 42);
         let view = RecordBatchView::parse(&bytes).unwrap();
         view.validate_for_append().unwrap();
         assert_eq!(view.header().next_offset(), 44);
-        let records: Vec<_> = view.records().map(Result::unwrap).collect();
+        let records = view.records().unwrap();
+        let records: Vec<_> = records.iter().map(Result::unwrap).collect();
         assert_eq!(records[0].offset, 42);
         assert_eq!(records[0].key, Some(&b"k1"[..]));
-        assert_eq!(
-            records[0].headers().next().unwrap().unwrap(),
-            ("h", &b"x"[..])
-        );
+        let headers: Vec<_> = records[0].headers().map(Result::unwrap).collect();
+        assert_eq!(headers, vec![("h", Some(&b"x"[..])), ("h", None)]);
         assert_eq!(records[1].offset, 43);
         assert_eq!(records[1].timestamp_ms, 1_005);
         assert_eq!(records[1].value, None);
@@ -856,7 +1190,7 @@ mod tests {
     fn bit_flip_fails_crc() {
         let mut b = RecordBatchBuilder::new();
         b.push(1, Some(b"k"), Some(b"value"), &[]).unwrap();
-        let mut bytes = b.finish(0);
+        let mut bytes = b.finish(0).unwrap();
         let last = bytes.len() - 1;
         bytes[last] ^= 1;
         let err = RecordBatchView::parse(&bytes)
@@ -864,5 +1198,47 @@ mod tests {
             .validate()
             .unwrap_err();
         assert!(matches!(err, ProtocolError::CrcMismatch { .. }), "{err}");
+    }
+
+    #[test]
+    fn varints_round_trip_at_their_edges() {
+        for value in [0, 1, -1, 63, -64, 64, i32::MAX, i32::MIN] {
+            let mut buf = Vec::new();
+            put_varint(&mut buf, value);
+            assert_eq!(buf.len(), varint_len(value));
+            let mut c = Cursor { buf: &buf, pos: 0 };
+            assert_eq!(c.varint("v").unwrap(), value);
+        }
+        for value in [0i64, -1, i64::MAX, i64::MIN] {
+            let mut buf = Vec::new();
+            put_varlong(&mut buf, value);
+            let mut c = Cursor { buf: &buf, pos: 0 };
+            assert_eq!(c.varlong("v").unwrap(), value);
+        }
+        let mut c = Cursor {
+            buf: &[0xff; 6],
+            pos: 0,
+        };
+        assert!(c.varint("v").is_err());
+    }
+
+    #[test]
+    fn log_append_time_rewrites_the_timestamps_and_keeps_the_crc_valid() {
+        let mut b = RecordBatchBuilder::new();
+        b.push(5, None, Some(b"a"), &[]).unwrap();
+        b.push(7, None, Some(b"b"), &[]).unwrap();
+        let mut bytes = b.finish(0).unwrap();
+        stamp_log_append_time(&mut bytes, 99).unwrap();
+        let view = RecordBatchView::parse(&bytes).unwrap();
+        view.validate().unwrap();
+        assert_eq!(view.header().timestamp_type(), TimestampType::LogAppendTime);
+        let records = view.records().unwrap();
+        assert!(records.iter().all(|r| r.unwrap().timestamp_ms == 99));
+    }
+
+    #[test]
+    fn sequences_wrap_at_i32_max() {
+        assert_eq!(increment_sequence(i32::MAX, 1), 0);
+        assert_eq!(increment_sequence(5, 3), 8);
     }
 }

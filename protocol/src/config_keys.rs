@@ -20,6 +20,10 @@ pub const DELETE_RETENTION_MS: &str = "delete.retention.ms";
 /// Bytes of log between two sparse index entries.
 pub const INDEX_INTERVAL_BYTES: &str = "index.interval.bytes";
 
+/// `CreateTime` (the producer's timestamps, the default) or `LogAppendTime` (the broker stamps
+/// each batch with its clock on append).
+pub const MESSAGE_TIMESTAMP_TYPE: &str = "message.timestamp.type";
+
 /// Every key, for validation and `describe` output.
 pub const ALL: &[&str] = &[
     CLEANUP_POLICY,
@@ -31,4 +35,5 @@ pub const ALL: &[&str] = &[
     FSYNC_INTERVAL_MS,
     DELETE_RETENTION_MS,
     INDEX_INTERVAL_BYTES,
+    MESSAGE_TIMESTAMP_TYPE,
 ];

@@ -63,6 +63,24 @@ pub enum ProtocolError {
     /// An enum field holds a value outside its table.
     #[error("invalid {what} value {value}")]
     InvalidEnum { what: &'static str, value: u64 },
+    /// Attribute bits 0-2 name a codec that does not exist (5, 6 or 7).
+    #[error(
+        "compression codec {codec} is not supported (0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd)"
+    )]
+    UnsupportedCompression { codec: u8 },
+    /// Compressed records did not decompress.
+    #[error("{codec} data of a record batch is corrupt: {reason}")]
+    Decompression { codec: &'static str, reason: String },
+    /// A compression level outside what the codec takes.
+    #[error("compression level {level} is invalid for {codec}: {reason}")]
+    InvalidCompressionLevel {
+        codec: &'static str,
+        level: i32,
+        reason: String,
+    },
+    /// Valid Kafka bytes that RustLog does not support (transactions, control batches).
+    #[error("not supported: {what}")]
+    Unsupported { what: &'static str },
     /// A response carried an error code this codec does not know.
     #[error("unknown error code {0}")]
     UnknownErrorCode(u16),
@@ -78,7 +96,14 @@ impl ProtocolError {
             ProtocolError::UnknownApiKey(_) => ErrorCode::UnknownApiKey,
             ProtocolError::UnsupportedVersion { .. } => ErrorCode::UnsupportedVersion,
             ProtocolError::CrcMismatch { .. } => ErrorCode::CorruptRecord,
-            ProtocolError::InvalidBatch { .. } => ErrorCode::InvalidRecord,
+            ProtocolError::InvalidBatch { .. } | ProtocolError::Unsupported { .. } => {
+                ErrorCode::InvalidRecord
+            }
+            ProtocolError::Decompression { .. } => ErrorCode::CorruptRecord,
+            ProtocolError::UnsupportedCompression { .. }
+            | ProtocolError::InvalidCompressionLevel { .. } => {
+                ErrorCode::UnsupportedCompressionType
+            }
             ProtocolError::InvalidTopicName { .. } => ErrorCode::InvalidTopicName,
             ProtocolError::InvalidGroupId { .. } => ErrorCode::InvalidGroupId,
             _ => ErrorCode::InvalidRequest,

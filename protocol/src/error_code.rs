@@ -53,8 +53,8 @@ error_codes! {
     None = 0, false, "no error";
     /// An error the broker could not classify; the message says more.
     Unknown = 1, false, "unexpected server error";
-    /// A record batch failed its CRC32 check.
-    CorruptRecord = 2, false, "record batch CRC mismatch";
+    /// A record batch failed its CRC-32C check, or its compressed records did not decompress.
+    CorruptRecord = 2, false, "record batch is corrupt (CRC mismatch or bad compressed data)";
     /// The api key is known but this version of it is not supported.
     UnsupportedVersion = 3, false, "unsupported api version";
     /// The api key is not known to the broker.
@@ -103,6 +103,16 @@ error_codes! {
     InvalidSessionTimeout = 25, false, "invalid session timeout";
     /// The connection has too many requests or response bytes queued.
     Throttled = 26, true, "too many in-flight requests on this connection";
+    /// An idempotent producer's batch does not follow the last sequence the broker has for its
+    /// producer id and partition (a gap, or a sequence older than the last five batches).
+    OutOfOrderSequenceNumber = 45, false, "out-of-order sequence number";
+    /// The producer epoch is older than the one the broker has seen for this producer id.
+    InvalidProducerEpoch = 47, false, "producer epoch is fenced by a newer one";
+    /// The broker has no state for this producer id (it expired or never existed) and the
+    /// batch does not start a new sequence.
+    UnknownProducerId = 59, false, "unknown producer id";
+    /// The batch's compression codec (or level) is not one of none, gzip, snappy, lz4, zstd.
+    UnsupportedCompressionType = 76, false, "unsupported compression type";
     /// Client-side: the connection to the broker failed or was closed.
     Disconnected = 1000, true, "not connected to the broker";
     /// Client-side: the call did not finish within its timeout.

@@ -7,8 +7,9 @@
 //! - [`api`]: [`ApiKey`], the request kinds and their versions.
 //! - [`frame`]: length-prefixed frames and their request/response headers.
 //! - [`messages`]: one file per request kind; [`Request`] / [`Response`] dispatch by api key.
-//! - [`batch`]: record batches, the bytes stored on disk and sent on the wire; builder and
-//!   zero-copy reader with CRC checks.
+//! - [`batch`]: Kafka's RecordBatch v2, the bytes stored on disk and sent on the wire; builder,
+//!   header-only decoder and zero-copy reader with CRC-32C checks.
+//! - [`compression`]: the batch codecs (gzip, snappy, lz4, zstd) with bounded decompression.
 //! - [`names`]: topic name and group id rules.
 //! - [`config_keys`]: topic config key names.
 //! - [`partitioner`]: the key → partition hash every client shares.
@@ -19,6 +20,7 @@
 
 pub mod api;
 pub mod batch;
+pub mod compression;
 pub mod config_keys;
 pub mod error;
 pub mod error_code;
@@ -30,7 +32,8 @@ pub mod partitioner;
 pub mod wire;
 
 pub use api::ApiKey;
-pub use batch::{RecordBatchBuilder, RecordBatchView, RecordView};
+pub use batch::{BatchHeader, ProducerStamp, RecordBatchBuilder, RecordBatchView, RecordView};
+pub use compression::Compression;
 pub use error::ProtocolError;
 pub use error_code::ErrorCode;
 pub use frame::{RequestFrame, RequestHeader, ResponseFrame, ResponseHeader};

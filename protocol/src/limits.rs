@@ -16,6 +16,10 @@ pub const FRAME_LENGTH_BYTES: usize = 4;
 /// Largest encoded record batch (header included).
 pub const BATCH_BYTES_MAX: u32 = 8 * 1024 * 1024;
 
+/// Largest records section of one batch after decompression. A compressed batch that expands
+/// past it is refused before more is allocated (a zip bomb costs at most this much memory).
+pub const BATCH_DECOMPRESSED_BYTES_MAX: u32 = 32 * 1024 * 1024;
+
 /// Most records in one batch.
 pub const RECORDS_PER_BATCH_MAX: u32 = 262_144;
 

@@ -13,6 +13,7 @@ pub mod describe_partition;
 pub mod describe_topic;
 pub mod fetch;
 pub mod heartbeat;
+pub mod init_producer;
 pub mod join_group;
 pub mod leave_group;
 pub mod list_groups;
@@ -157,6 +158,7 @@ messages! {
         MetricsFetch => metrics_fetch::MetricsFetchRequest, metrics_fetch::MetricsFetchResponse;
         ListGroups => list_groups::ListGroupsRequest, list_groups::ListGroupsResponse;
         DescribeGroup => describe_group::DescribeGroupRequest, describe_group::DescribeGroupResponse;
+        InitProducer => init_producer::InitProducerRequest, init_producer::InitProducerResponse;
     }
     binary {
         Produce => produce::ProduceRequest, produce::ProduceResponse;
