@@ -295,8 +295,12 @@ impl BatchHeader {
     pub fn has_producer_id(&self) -> bool {
         self.producer_id >= 0
     }
-    /// Sequence of the last record (Kafka's rule: base + lastOffsetDelta, wrapping at i32::MAX).
+    /// Sequence of the last record (Kafka's rule: base + lastOffsetDelta, wrapping at i32::MAX);
+    /// [`NO_SEQUENCE`] when the batch has no base sequence, as in Kafka.
     pub fn last_sequence(&self) -> i32 {
+        if self.base_sequence == NO_SEQUENCE {
+            return NO_SEQUENCE;
+        }
         increment_sequence(self.base_sequence, self.last_offset_delta)
     }
 }
