@@ -529,6 +529,31 @@ fn every_decode_error_maps_to_its_wire_code() {
             ErrorCode::InvalidRequest,
         ),
         (decode_json(ApiKey::Ping, b"{"), ErrorCode::InvalidRequest),
+        (
+            ProtocolError::UnsupportedCompression { codec: 5 },
+            ErrorCode::UnsupportedCompressionType,
+        ),
+        (
+            ProtocolError::InvalidCompressionLevel {
+                codec: "gzip",
+                level: 10,
+                reason: "x".into(),
+            },
+            ErrorCode::UnsupportedCompressionType,
+        ),
+        (
+            ProtocolError::Decompression {
+                codec: "zstd",
+                reason: "x".into(),
+            },
+            ErrorCode::CorruptRecord,
+        ),
+        (
+            ProtocolError::Unsupported {
+                what: "transactional batches",
+            },
+            ErrorCode::InvalidRecord,
+        ),
     ];
     for (err, code) in cases {
         assert_eq!(err.code(), code, "{err}");
@@ -579,5 +604,21 @@ fn every_truncation_of_every_sample_body_is_an_error_not_a_panic() {
             }
             assert_eq!(err.code(), ErrorCode::InvalidRequest);
         }
+    }
+}
+
+#[test]
+fn errors_kafka_also_has_carry_kafkas_numbers() {
+    for (code, number, retriable) in [
+        (ErrorCode::CorruptRecord, 2, false),
+        (ErrorCode::OutOfOrderSequenceNumber, 45, false),
+        (ErrorCode::InvalidProducerEpoch, 47, false),
+        (ErrorCode::UnknownProducerId, 59, false),
+        (ErrorCode::UnsupportedCompressionType, 76, false),
+    ] {
+        assert_eq!(code.code(), number, "{code}");
+        assert_eq!(ErrorCode::from_code(number), Some(code));
+        assert_eq!(code.is_retriable(), retriable, "{code}");
+        assert!(code.is_wire());
     }
 }

@@ -1,5 +1,7 @@
-//! Hostile input: decoding arbitrary bytes, and valid frames and batches with flipped bits,
-//! truncations and insertions, returns `Ok` or a `ProtocolError`, never panics.
+//! Hostile input: decoding arbitrary bytes, and valid frames and batches (every codec, producer
+//! fields, LogAppendTime) with flipped bits, truncations and insertions, returns `Ok` or a
+//! `ProtocolError`, never panics, and never allocates more than the decompression bound: no
+//! length or count read from the input sizes an allocation.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -7,10 +9,18 @@ mod common;
 use bytes::{Bytes, BytesMut};
 use proptest::collection::vec;
 use proptest::prelude::*;
-use rustlog_protocol::batch::{batches, CRC_OFFSET, CRC_SPAN_START};
+use common::alloc_meter::{peak_bytes, Meter};
+use rustlog_protocol::batch::{batches, BatchHeader};
 use rustlog_protocol::frame::{decode_request_frame, decode_response_frame};
-use rustlog_protocol::limits::FRAME_BYTES_MAX;
+use rustlog_protocol::limits::{BATCH_DECOMPRESSED_BYTES_MAX, FRAME_BYTES_MAX};
 use rustlog_protocol::{ApiKey, RecordBatchView, Request, Response};
+
+#[global_allocator]
+static METER: Meter = Meter;
+
+/// The most one decode of a hostile input may allocate: one decompressed records section at
+/// its bound, plus a little for the decoder's own state.
+const ALLOCATION_BOUND: usize = BATCH_DECOMPRESSED_BYTES_MAX as usize + (1 << 20);
 
 /// Runs every request decoder over `bytes`.
 fn decode_as_requests(bytes: &[u8]) {
@@ -38,21 +48,28 @@ fn decode_as_responses(bytes: &[u8]) {
 
 /// Parses, validates and walks every record and header of every batch in `bytes`.
 fn decode_as_batches(bytes: &[u8]) {
+    let _ = BatchHeader::decode(bytes);
     if let Ok(view) = RecordBatchView::parse(bytes) {
         let _ = view.verify_crc();
+        let _ = view.header().compression();
         let validated = view.validate();
         let _ = view.validate_for_append();
         let mut failed = false;
-        for record in view.records() {
-            match record {
-                Ok(r) => {
-                    let _ = (r.key, r.value, r.offset, r.timestamp_ms, r.header_count());
-                    for header in r.headers() {
-                        failed |= header.is_err();
+        match view.records() {
+            Ok(records) => {
+                for record in records.iter() {
+                    match record {
+                        Ok(r) => {
+                            let _ = (r.key, r.value, r.offset, r.timestamp_ms, r.header_count());
+                            for header in r.headers() {
+                                failed |= header.is_err();
+                            }
+                        }
+                        Err(_) => failed = true,
                     }
                 }
-                Err(_) => failed = true,
             }
+            Err(_) => failed = true,
         }
         // A batch that validates iterates without errors.
         if validated.is_ok() {
@@ -65,9 +82,20 @@ fn decode_as_batches(bytes: &[u8]) {
 }
 
 fn decode_everything(bytes: &[u8]) {
-    decode_as_requests(bytes);
-    decode_as_responses(bytes);
-    decode_as_batches(bytes);
+    bounded(|| {
+        decode_as_requests(bytes);
+        decode_as_responses(bytes);
+        decode_as_batches(bytes);
+    });
+}
+
+/// Runs `decode` and checks it stayed within [`ALLOCATION_BOUND`].
+fn bounded(decode: impl FnOnce()) {
+    let ((), peak) = peak_bytes(decode);
+    assert!(
+        peak <= ALLOCATION_BOUND,
+        "decoding allocated {peak} bytes at once"
+    );
 }
 
 /// Every valid sample: request, response and error frames, and batches.
@@ -135,15 +163,6 @@ fn apply(m: &Mutation, samples: &[Vec<u8>]) -> Vec<u8> {
     bytes
 }
 
-/// Recomputes a batch's CRC so the mutation reaches the record parser instead of stopping at
-/// the checksum.
-fn fix_crc(bytes: &mut [u8]) {
-    if bytes.len() > CRC_SPAN_START {
-        let crc = crc32fast::hash(&bytes[CRC_SPAN_START..]);
-        bytes[CRC_OFFSET..CRC_OFFSET + 4].copy_from_slice(&crc.to_be_bytes());
-    }
-}
-
 proptest! {
     #![proptest_config(common::proptest_config(256))]
 
@@ -154,7 +173,7 @@ proptest! {
 
     #[test]
     fn arbitrary_bodies_in_well_formed_frames_never_panic(
-        api_key in 0u16..20,
+        api_key in 0u16..21,
         api_version in 0u16..2,
         body in vec(any::<u8>(), 0..256),
     ) {
@@ -164,13 +183,13 @@ proptest! {
         request.extend_from_slice(&api_version.to_be_bytes());
         request.extend_from_slice(&1u32.to_be_bytes());
         request.extend_from_slice(&body);
-        decode_as_requests(&request);
+        bounded(|| decode_as_requests(&request));
         let mut response = Vec::new();
         response.extend_from_slice(&(6 + body.len() as u32).to_be_bytes());
         response.extend_from_slice(&1u32.to_be_bytes());
         response.extend_from_slice(&(api_key % 30).to_be_bytes());
         response.extend_from_slice(&body);
-        decode_as_responses(&response);
+        bounded(|| decode_as_responses(&response));
     }
 
     #[test]
@@ -185,7 +204,17 @@ proptest! {
         let batches: Vec<Vec<u8>> =
             common::sample_batches().into_iter().map(|(_, _, b)| b).collect();
         let mut bytes = apply(&m, &batches);
-        fix_crc(&mut bytes);
-        decode_as_batches(&bytes);
+        common::fix_crc(&mut bytes);
+        bounded(|| decode_as_batches(&bytes));
     }
+}
+
+/// The meter works: a decode that does allocate is seen (so the bounds above are not vacuous).
+#[test]
+fn the_allocation_meter_sees_a_decompression() {
+    let batch = common::batch_compressed(rustlog_protocol::Compression::Zstd);
+    let view = RecordBatchView::parse(&batch).unwrap();
+    let (records, peak) = peak_bytes(|| view.records().unwrap().as_bytes().len());
+    assert!(records > 0);
+    assert!(peak >= records, "{peak} < {records}");
 }

@@ -51,8 +51,10 @@ use rustlog_protocol::messages::ping::{PingRequest, PingResponse};
 use rustlog_protocol::messages::produce::{
     Acks, ProducePartition, ProducePartitionResponse, ProduceRequest, ProduceResponse,
 };
+use rustlog_protocol::batch::{HeaderRef, TimestampType};
+use rustlog_protocol::messages::init_producer::{InitProducerRequest, InitProducerResponse};
 use rustlog_protocol::{
-    encode_error_response, ErrorCode, RecordBatchBuilder, RecordBatchView, Request, Response,
+    encode_error_response, Compression, ErrorCode, ProducerStamp, RecordBatchBuilder, RecordBatchView, Request, Response,
     ResponseBody, TopicPartition, TopicPartitions,
 };
 
@@ -92,33 +94,77 @@ type RecordSpec = (
     i64,
     Option<Vec<u8>>,
     Option<Vec<u8>>,
-    Vec<(String, Vec<u8>)>,
+    Vec<(String, Option<Vec<u8>>)>,
 );
+
+/// Header keys come from a small set so duplicates are common.
+fn header_key() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => prop::sample::select(vec!["trace", "retry", "", "é"]).prop_map(String::from),
+        1 => ".{0,6}",
+    ]
+}
+
+/// Timestamps anywhere an i64 goes (deltas wrap), but mostly near each other.
+fn timestamp() -> impl Strategy<Value = i64> {
+    prop_oneof![
+        3 => common::T0_MS - 1_000..common::T0_MS + 1_000,
+        1 => any::<i64>(),
+    ]
+}
 
 fn record() -> impl Strategy<Value = RecordSpec> {
     (
-        any::<i64>(),
+        timestamp(),
         option::of(vec(any::<u8>(), 0..24)),
         option::of(vec(any::<u8>(), 0..48)),
-        vec((".{0,6}", vec(any::<u8>(), 0..8)), 0..4),
+        vec((header_key(), option::of(vec(any::<u8>(), 0..8))), 0..4),
     )
 }
 
-fn build(records: &[RecordSpec]) -> Vec<u8> {
-    let mut b = RecordBatchBuilder::new();
-    for (ts, key, value, headers) in records {
-        let headers: Vec<(&str, &[u8])> = headers
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_slice()))
-            .collect();
-        b.push(*ts, key.as_deref(), value.as_deref(), &headers)
+fn codec() -> impl Strategy<Value = Compression> {
+    prop::sample::select(Compression::ALL.to_vec())
+}
+
+/// Producer fields: none, or an id, epoch and base sequence (up to `i32::MAX`, which wraps).
+fn producer() -> impl Strategy<Value = Option<ProducerStamp>> {
+    option::of(
+        (0..=i64::MAX, 0..=i16::MAX, 0..=i32::MAX).prop_map(
+            |(producer_id, producer_epoch, base_sequence)| ProducerStamp {
+                producer_id,
+                producer_epoch,
+                base_sequence,
+            },
+        ),
+    )
+}
+
+fn headers_of(spec: &RecordSpec) -> Vec<HeaderRef<'_>> {
+    spec.3
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_deref()))
+        .collect()
+}
+
+fn build_with(records: &[RecordSpec], codec: Compression, producer: Option<ProducerStamp>) -> Vec<u8> {
+    let mut b = RecordBatchBuilder::new().compression(codec, None).unwrap();
+    if let Some(stamp) = producer {
+        b = b.producer(stamp);
+    }
+    for spec in records {
+        b.push(spec.0, spec.1.as_deref(), spec.2.as_deref(), &headers_of(spec))
             .unwrap();
     }
-    b.finish(0)
+    b.finish(0).unwrap()
+}
+
+fn build(records: &[RecordSpec]) -> Vec<u8> {
+    build_with(records, Compression::None, None)
 }
 
 fn batch() -> impl Strategy<Value = Bytes> {
-    vec(record(), 1..5).prop_map(|records| Bytes::from(build(&records)))
+    (vec(record(), 1..5), codec(), producer())
+        .prop_map(|(records, codec, producer)| Bytes::from(build_with(&records, codec, producer)))
 }
 
 // ---- one strategy per request kind ----
@@ -283,6 +329,13 @@ fn request() -> impl Strategy<Value = Request> {
         Just(MetricsFetchRequest {}.into()),
         Just(ListGroupsRequest {}.into()),
         text().prop_map(|group_id| DescribeGroupRequest { group_id }.into()),
+        (any::<i64>(), any::<i16>()).prop_map(|(producer_id, producer_epoch)| {
+            InitProducerRequest {
+                producer_id,
+                producer_epoch,
+            }
+            .into()
+        }),
     ]
 }
 
@@ -636,6 +689,13 @@ fn response() -> impl Strategy<Value = Response> {
                     .into()
                 }
             ),
+        (any::<i64>(), any::<i16>()).prop_map(|(producer_id, producer_epoch)| {
+            InitProducerResponse {
+                producer_id,
+                producer_epoch,
+            }
+            .into()
+        }),
     ]
 }
 
@@ -693,39 +753,89 @@ proptest! {
     }
 
     #[test]
-    fn record_batches_round_trip(records in vec(record(), 1..12), base_offset in any::<u64>()) {
-        let mut bytes = build(&records);
+    fn record_batches_round_trip(
+        records in vec(record(), 1..12),
+        codec in codec(),
+        producer in producer(),
+        base_offset in any::<u64>(),
+        leader_epoch in any::<i32>(),
+    ) {
+        let mut bytes = build_with(&records, codec, producer);
         rustlog_protocol::batch::set_base_offset(&mut bytes, base_offset);
+        rustlog_protocol::batch::set_partition_leader_epoch(&mut bytes, leader_epoch);
         let view = RecordBatchView::parse(&bytes).unwrap();
         view.validate_for_append().unwrap();
         let h = view.header();
         prop_assert_eq!(h.base_offset, base_offset);
+        prop_assert_eq!(h.partition_leader_epoch, leader_epoch);
+        prop_assert_eq!(h.compression().unwrap(), codec);
+        prop_assert_eq!(h.timestamp_type(), TimestampType::CreateTime);
+        prop_assert_eq!(h.producer(), producer.unwrap_or(ProducerStamp::NONE));
+        prop_assert_eq!(h.has_producer_id(), producer.is_some());
+        if let Some(p) = producer {
+            let last = (i64::from(p.base_sequence) + records.len() as i64 - 1)
+                % (i64::from(i32::MAX) + 1);
+            prop_assert_eq!(i64::from(h.last_sequence()), last);
+        }
         prop_assert_eq!(h.record_count as usize, records.len());
+        prop_assert_eq!(h.last_offset_delta as usize, records.len() - 1);
         prop_assert_eq!(h.total_len(), bytes.len());
-        prop_assert_eq!(h.first_timestamp, records[0].0);
+        prop_assert_eq!(h.base_timestamp, records[0].0);
         prop_assert_eq!(h.max_timestamp, records.iter().map(|r| r.0).max().unwrap());
-        let mut rebuilt = RecordBatchBuilder::new();
-        for (i, (record, spec)) in view.records().zip(&records).enumerate() {
+        let decoded = view.records().unwrap();
+        let mut rebuilt = RecordBatchBuilder::new().compression(codec, None).unwrap();
+        if let Some(stamp) = producer {
+            rebuilt = rebuilt.producer(stamp);
+        }
+        let mut count = 0;
+        for (i, (record, spec)) in decoded.iter().zip(&records).enumerate() {
             let record = record.unwrap();
             prop_assert_eq!(record.offset_delta as usize, i);
             prop_assert_eq!(record.offset, base_offset.saturating_add(i as u64));
             prop_assert_eq!(record.timestamp_ms, spec.0);
             prop_assert_eq!(record.key, spec.1.as_deref());
             prop_assert_eq!(record.value, spec.2.as_deref());
-            let headers: Vec<(&str, &[u8])> = record.headers().map(Result::unwrap).collect();
-            let expected: Vec<(&str, &[u8])> =
-                spec.3.iter().map(|(k, v)| (k.as_str(), v.as_slice())).collect();
-            prop_assert_eq!(&headers, &expected);
-            prop_assert_eq!(record.header_count() as usize, expected.len());
+            // Every header in order: null values stay null, duplicate keys stay.
+            let headers: Vec<HeaderRef<'_>> = record.headers().map(Result::unwrap).collect();
+            prop_assert_eq!(&headers, &headers_of(spec));
+            prop_assert_eq!(record.header_count() as usize, spec.3.len());
             rebuilt.push(record.timestamp_ms, record.key, record.value, &headers).unwrap();
+            count += 1;
         }
-        // Re-encoding the decoded records gives the same bytes.
-        prop_assert_eq!(rebuilt.finish(base_offset), bytes);
+        prop_assert_eq!(count, records.len());
+        // Re-encoding the decoded records gives the same bytes (same codec, default level).
+        let mut again = rebuilt.finish(0).unwrap();
+        rustlog_protocol::batch::set_base_offset(&mut again, base_offset);
+        rustlog_protocol::batch::set_partition_leader_epoch(&mut again, leader_epoch);
+        prop_assert_eq!(again, bytes);
+    }
+
+    #[test]
+    fn log_append_time_overrides_every_record_timestamp(
+        records in vec(record(), 1..6),
+        codec in codec(),
+        now in any::<i64>(),
+    ) {
+        let mut bytes = build_with(&records, codec, None);
+        rustlog_protocol::batch::stamp_log_append_time(&mut bytes, now).unwrap();
+        let view = RecordBatchView::parse(&bytes).unwrap();
+        view.validate_for_append().unwrap();
+        prop_assert_eq!(view.header().timestamp_type(), TimestampType::LogAppendTime);
+        prop_assert_eq!(view.header().max_timestamp, now);
+        prop_assert_eq!(view.header().base_timestamp, records[0].0);
+        let decoded = view.records().unwrap();
+        for (record, spec) in decoded.iter().zip(&records) {
+            let record = record.unwrap();
+            prop_assert_eq!(record.timestamp_ms, now);
+            prop_assert_eq!(record.value, spec.2.as_deref());
+        }
     }
 
     #[test]
     fn concatenated_batches_iterate_in_order(batches in vec(vec(record(), 1..4), 1..5)) {
         let encoded: Vec<Vec<u8>> = batches.iter().map(|b| build(b)).collect();
+        let compressed = build_with(&batches[0], Compression::Zstd, None);
+        let encoded = [encoded, vec![compressed]].concat();
         let joined = encoded.concat();
         let views: Vec<_> = rustlog_protocol::batch::batches(&joined)
             .map(Result::unwrap)

@@ -2,9 +2,13 @@
 //! sample record batches, a hex dump, and the proptest configuration.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod alloc_meter;
+
 use bytes::Bytes;
 use proptest::test_runner::Config;
-use rustlog_protocol::batch::set_base_offset;
+use rustlog_protocol::batch::{
+    set_base_offset, stamp_log_append_time, HeaderRef, ProducerStamp,
+};
 use rustlog_protocol::messages::api_versions::{ApiVersionsRequest, ApiVersionsResponse};
 use rustlog_protocol::messages::create_topic::{CreateTopicRequest, CreateTopicResponse};
 use rustlog_protocol::messages::delete_topic::{DeleteTopicRequest, DeleteTopicResponse};
@@ -44,8 +48,9 @@ use rustlog_protocol::messages::ping::{PingRequest, PingResponse};
 use rustlog_protocol::messages::produce::{
     Acks, ProducePartition, ProducePartitionResponse, ProduceRequest, ProduceResponse,
 };
+use rustlog_protocol::messages::init_producer::{InitProducerRequest, InitProducerResponse};
 use rustlog_protocol::{
-    ApiKey, ErrorCode, RecordBatchBuilder, Request, Response, TopicPartition, TopicPartitions,
+    ApiKey, Compression, ErrorCode, RecordBatchBuilder, Request, Response, TopicPartition, TopicPartitions,
 };
 use std::collections::BTreeMap;
 
@@ -65,19 +70,68 @@ pub fn proptest_config(default_cases: u32) -> Config {
 /// A fixed timestamp (2023-11-14T22:13:20Z) so vectors never depend on the clock.
 pub const T0_MS: i64 = 1_700_000_000_000;
 
-type Rec<'a> = (
+/// Byte offset of the CRC-32C field, as SPEC.md §8.1 states it (the crate keeps it private).
+pub const CRC_OFFSET: usize = 17;
+/// First byte the CRC covers (attributes), as SPEC.md §8.1 states it.
+pub const CRC_SPAN_START: usize = 21;
+
+/// Rewrites a batch's CRC-32C after a test edited its bytes, so the edit reaches the check it
+/// targets instead of stopping at the checksum.
+pub fn fix_crc(batch: &mut [u8]) {
+    if batch.len() > CRC_SPAN_START {
+        let crc = crc32c::crc32c(&batch[CRC_SPAN_START..]);
+        batch[CRC_OFFSET..CRC_OFFSET + 4].copy_from_slice(&crc.to_be_bytes());
+    }
+}
+
+/// One record to build: timestamp, key, value, headers (null header values allowed).
+pub type Rec<'a> = (
     i64,
     Option<&'a [u8]>,
     Option<&'a [u8]>,
-    Vec<(&'a str, &'a [u8])>,
+    Vec<HeaderRef<'a>>,
 );
 
-fn build(records: &[Rec<'_>], base_offset: u64) -> Vec<u8> {
-    let mut b = RecordBatchBuilder::new();
+/// How a sample batch is written besides its records.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    pub codec: Compression,
+    pub level: Option<i32>,
+    pub producer: Option<ProducerStamp>,
+    /// Stamp LogAppendTime with this broker clock after building (as the broker does).
+    pub log_append_time: Option<i64>,
+    /// The base offset the broker stamped (0: as a producer sends it).
+    pub base_offset: u64,
+}
+
+/// Builds a batch from `records` with `options`.
+pub fn build_with(records: &[Rec<'_>], options: Options) -> Vec<u8> {
+    let mut b = RecordBatchBuilder::new()
+        .compression(options.codec, options.level)
+        .unwrap();
+    if let Some(stamp) = options.producer {
+        b = b.producer(stamp);
+    }
     for (ts, key, value, headers) in records {
         b.push(*ts, *key, *value, headers).unwrap();
     }
-    b.finish(base_offset)
+    let mut bytes = b.finish(0).unwrap();
+    set_base_offset(&mut bytes, options.base_offset);
+    if let Some(now) = options.log_append_time {
+        stamp_log_append_time(&mut bytes, now).unwrap();
+    }
+    bytes
+}
+
+/// Builds an uncompressed batch without producer fields.
+pub fn build(records: &[Rec<'_>], base_offset: u64) -> Vec<u8> {
+    build_with(
+        records,
+        Options {
+            base_offset,
+            ..Options::default()
+        },
+    )
 }
 
 /// Two keyed records, no headers, base offset 0 (as a producer sends it).
@@ -109,7 +163,7 @@ pub fn batch_headers() -> Vec<u8> {
             T0_MS,
             Some(b"order-17"),
             Some(b"paid"),
-            vec![("trace-id", b"abc123"), ("source", b"")],
+            vec![("trace-id", Some(b"abc123")), ("source", Some(b""))],
         )],
         0,
     )
@@ -125,38 +179,132 @@ pub fn batch_empty_fields() -> Vec<u8> {
     build(&[(T0_MS, Some(b""), Some(b""), vec![])], 0)
 }
 
-/// Five records mixing keys, null fields and headers; one timestamp is earlier than the first
-/// (a negative timestamp delta).
+/// The records of [`batch_multi`]: keys, null fields and headers mixed; one timestamp is
+/// earlier than the first (a negative timestamp delta).
+pub fn multi_records() -> Vec<Rec<'static>> {
+    vec![
+        (T0_MS, Some(b"a"), Some(b"1"), vec![]),
+        (T0_MS + 10, None, Some(b"2"), vec![("h", Some(b"x"))]),
+        (T0_MS - 3, Some(b"c"), None, vec![]),
+        (
+            T0_MS + 250,
+            Some(b"d"),
+            Some(b"4"),
+            vec![("k1", Some(b"v1")), ("k2", Some(b"v2"))],
+        ),
+        (T0_MS + 20, None, None, vec![]),
+    ]
+}
+
+/// Five records mixing keys, null fields and headers, with a negative timestamp delta.
 pub fn batch_multi() -> Vec<u8> {
-    build(
-        &[
-            (T0_MS, Some(b"a"), Some(b"1"), vec![]),
-            (T0_MS + 10, None, Some(b"2"), vec![("h", b"x")]),
-            (T0_MS - 3, Some(b"c"), None, vec![]),
-            (
-                T0_MS + 250,
-                Some(b"d"),
-                Some(b"4"),
-                vec![("k1", b"v1"), ("k2", b"v2")],
-            ),
-            (T0_MS + 20, None, None, vec![]),
-        ],
-        0,
-    )
+    build(&multi_records(), 0)
 }
 
 /// Three records stamped by the broker with base offset 42 (how they sit on disk and in a fetch).
 pub fn batch_stamped() -> Vec<u8> {
-    let mut bytes = build(
+    build(
         &[
             (T0_MS, Some(b"k"), Some(b"v0"), vec![]),
             (T0_MS + 1, Some(b"k"), Some(b"v1"), vec![]),
             (T0_MS + 2, Some(b"k"), Some(b"v2"), vec![]),
         ],
+        42,
+    )
+}
+
+/// Four records with repetitive JSON values, so every codec has something to squeeze.
+pub fn compressible_records() -> Vec<Rec<'static>> {
+    const VALUE: &[u8] = b"{\"event\":\"page_view\",\"path\":\"/products/42\",\"referrer\":\"/home\"}";
+    vec![
+        (T0_MS, Some(b"user-1"), Some(VALUE), vec![("source", Some(b"web"))]),
+        (T0_MS + 1, Some(b"user-2"), Some(VALUE), vec![("source", Some(b"web"))]),
+        (T0_MS + 2, Some(b"user-1"), Some(VALUE), vec![("source", Some(b"app"))]),
+        (T0_MS + 3, Some(b"user-3"), Some(VALUE), vec![("source", Some(b"web"))]),
+    ]
+}
+
+/// The fixed level each codec's vector uses (`None` for codecs without levels).
+pub fn vector_level(codec: Compression) -> Option<i32> {
+    match codec {
+        Compression::Gzip => Some(6),
+        Compression::Zstd => Some(3),
+        _ => None,
+    }
+}
+
+/// [`compressible_records`] compressed with `codec` at its vector level.
+pub fn batch_compressed(codec: Compression) -> Vec<u8> {
+    build_with(
+        &compressible_records(),
+        Options {
+            codec,
+            level: vector_level(codec),
+            ..Options::default()
+        },
+    )
+}
+
+/// The producer fields of the idempotent sample: producer id 7001, epoch 3, base sequence 40.
+pub const SAMPLE_PRODUCER: ProducerStamp = ProducerStamp {
+    producer_id: 7001,
+    producer_epoch: 3,
+    base_sequence: 40,
+};
+
+/// Three records of an idempotent producer (sequences 40, 41, 42).
+pub fn batch_idempotent() -> Vec<u8> {
+    build_with(
+        &[
+            (T0_MS, Some(b"order-1"), Some(b"created"), vec![]),
+            (T0_MS + 1, Some(b"order-1"), Some(b"paid"), vec![]),
+            (T0_MS + 2, Some(b"order-2"), Some(b"created"), vec![]),
+        ],
+        Options {
+            producer: Some(SAMPLE_PRODUCER),
+            ..Options::default()
+        },
+    )
+}
+
+/// Headers Kafka allows and a map would lose: null values and the same key twice, in order.
+pub fn batch_header_nulls() -> Vec<u8> {
+    build(
+        &[
+            (
+                T0_MS,
+                Some(b"k"),
+                Some(b"v"),
+                vec![
+                    ("retry", Some(b"1")),
+                    ("trace", None),
+                    ("retry", Some(b"2")),
+                    ("retry", None),
+                ],
+            ),
+            (T0_MS + 1, None, Some(b"w"), vec![("", None)]),
+        ],
         0,
-    );
-    set_base_offset(&mut bytes, 42);
-    bytes
+    )
+}
+
+/// The broker clock of the LogAppendTime sample (T0 + 1 s).
+pub const APPEND_TIME_MS: i64 = T0_MS + 1_000;
+
+/// Two records whose batch the broker stamped with LogAppendTime at base offset 7: consumers
+/// read every record's timestamp as the append time.
+pub fn batch_log_append_time() -> Vec<u8> {
+    build_with(
+        &[
+            (T0_MS, Some(b"k"), Some(b"first"), vec![]),
+            (T0_MS + 3, Some(b"k"), Some(b"second"), vec![]),
+        ],
+        Options {
+            log_append_time: Some(APPEND_TIME_MS),
+            base_offset: 7,
+            ..Options::default()
+        },
+    )
 }
 
 /// Every sample batch: (file stem, description, bytes).
@@ -196,6 +344,41 @@ pub fn sample_batches() -> Vec<(&'static str, &'static str, Vec<u8>)> {
             "batch_stamped",
             "three records after the broker stamped base offset 42 (CRC unchanged)",
             batch_stamped(),
+        ),
+        (
+            "batch_gzip",
+            "four records compressed with gzip (level 6)",
+            batch_compressed(Compression::Gzip),
+        ),
+        (
+            "batch_snappy",
+            "four records compressed with snappy in xerial framing",
+            batch_compressed(Compression::Snappy),
+        ),
+        (
+            "batch_lz4",
+            "four records compressed as one LZ4 frame",
+            batch_compressed(Compression::Lz4),
+        ),
+        (
+            "batch_zstd",
+            "four records compressed with zstd (level 3)",
+            batch_compressed(Compression::Zstd),
+        ),
+        (
+            "batch_idempotent",
+            "three records of an idempotent producer: id 7001, epoch 3, base sequence 40",
+            batch_idempotent(),
+        ),
+        (
+            "batch_header_nulls",
+            "headers with null values and a key repeated three times, order kept",
+            batch_header_nulls(),
+        ),
+        (
+            "batch_log_append_time",
+            "two records stamped LogAppendTime by the broker at base offset 7",
+            batch_log_append_time(),
         ),
     ]
 }
@@ -410,6 +593,10 @@ pub fn sample_requests() -> Vec<(&'static str, Request)> {
             }
             .into(),
         ),
+        (
+            "an idempotent producer asks for a new producer id",
+            InitProducerRequest::default().into(),
+        ),
     ]
 }
 
@@ -505,6 +692,7 @@ pub fn sample_responses() -> Vec<(&'static str, Response)> {
                 PartitionLag { topic: "orders".into(), partition: 2, committed_offset: None, high_watermark: 12, lag: 12 },
             ],
         }.into()),
+        ("a new producer id at epoch 0", InitProducerResponse { producer_id: 7001, producer_epoch: 0 }.into()),
     ]
 }
 
@@ -559,8 +747,25 @@ pub fn describe_batch(bytes: &[u8]) -> String {
     use rustlog_protocol::RecordBatchView;
     let view = RecordBatchView::parse(bytes).unwrap();
     view.validate().unwrap();
-    let mut out = format!("{:#?}\n", view.header());
-    for record in view.records() {
+    let h = view.header();
+    let mut out = format!("{h:#?}\n");
+    out.push_str(&format!(
+        "codec={} timestamp_type={:?} transactional={} control={} last_sequence={}\n",
+        h.compression().unwrap(),
+        h.timestamp_type(),
+        h.is_transactional(),
+        h.is_control(),
+        h.last_sequence()
+    ));
+    let records = view.records().unwrap();
+    if h.compression().unwrap() != Compression::None {
+        out.push_str(&format!(
+            "records section: {} bytes stored, {} bytes decompressed\n",
+            view.raw_records().len(),
+            records.as_bytes().len()
+        ));
+    }
+    for record in records.iter() {
         let r = record.unwrap();
         out.push_str(&format!(
             "record offset={} offset_delta={} timestamp_ms={} key={} value={}\n",
@@ -572,7 +777,7 @@ pub fn describe_batch(bytes: &[u8]) -> String {
         ));
         for header in r.headers() {
             let (k, v) = header.unwrap();
-            out.push_str(&format!("  header {k:?} = {}\n", show(Some(v))));
+            out.push_str(&format!("  header {k:?} = {}\n", show(v)));
         }
     }
     out
@@ -583,4 +788,36 @@ fn show(field: Option<&[u8]>) -> String {
         None => "null".to_string(),
         Some(bytes) => format!("{:?}", String::from_utf8_lossy(bytes)),
     }
+}
+
+/// Rebuilds a batch from what a reader decodes of it: its records (timestamps, keys, values,
+/// headers, in order), codec (at the vectors' level), producer fields and base offset; under
+/// LogAppendTime, the records' own create times, then the broker's stamp again. For a batch this
+/// crate wrote, the result is the same bytes.
+pub fn reencode(bytes: &[u8]) -> Vec<u8> {
+    use rustlog_protocol::batch::{RecordIter, TimestampType, ATTR_LOG_APPEND_TIME};
+    use rustlog_protocol::RecordBatchView;
+    let view = RecordBatchView::parse(bytes).unwrap();
+    let h = *view.header();
+    let codec = h.compression().unwrap();
+    let records = view.records().unwrap();
+    // Under LogAppendTime readers see the append time; the create times are still in the
+    // records, read with the bit cleared.
+    let mut create_time = h;
+    create_time.attributes &= !ATTR_LOG_APPEND_TIME;
+    let mut b = RecordBatchBuilder::new()
+        .compression(codec, vector_level(codec))
+        .unwrap()
+        .producer(h.producer());
+    for record in RecordIter::new(records.as_bytes(), &create_time) {
+        let r = record.unwrap();
+        let headers: Vec<HeaderRef<'_>> = r.headers().map(Result::unwrap).collect();
+        b.push(r.timestamp_ms, r.key, r.value, &headers).unwrap();
+    }
+    let mut again = b.finish(0).unwrap();
+    set_base_offset(&mut again, h.base_offset);
+    if h.timestamp_type() == TimestampType::LogAppendTime {
+        stamp_log_append_time(&mut again, h.max_timestamp).unwrap();
+    }
+    again
 }
