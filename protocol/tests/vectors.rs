@@ -9,7 +9,6 @@
 mod common;
 
 use bytes::BytesMut;
-use rustlog_protocol::batch::RecordBatchBuilder;
 use rustlog_protocol::frame::{decode_request_frame, decode_response_frame};
 use rustlog_protocol::limits::FRAME_BYTES_MAX;
 use rustlog_protocol::{
@@ -183,16 +182,7 @@ fn decode_and_reencode(kind: &Kind, bytes: &[u8]) -> (Vec<u8>, String) {
             let view = RecordBatchView::parse(bytes).unwrap();
             assert_eq!(view.as_bytes().len(), bytes.len(), "one batch per file");
             view.validate_for_append().unwrap();
-            let mut builder = RecordBatchBuilder::new();
-            for record in view.records() {
-                let r = record.unwrap();
-                let headers: Vec<(&str, &[u8])> = r.headers().map(Result::unwrap).collect();
-                builder
-                    .push(r.timestamp_ms, r.key, r.value, &headers)
-                    .unwrap();
-            }
-            let again = builder.finish(view.header().base_offset);
-            (again, common::describe_batch(bytes))
+            (common::reencode(bytes), common::describe_batch(bytes))
         }
     }
 }
