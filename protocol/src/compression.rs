@@ -183,20 +183,37 @@ fn check_decompressed(len: usize, max_bytes: usize) -> Result<(), ProtocolError>
     Ok(())
 }
 
-/// Reads `reader` to its end, failing as soon as it yields more than `max_bytes`.
+/// Reads `reader` to its end, failing as soon as it yields more than `max_bytes`. The output's
+/// capacity never exceeds `max_bytes` (`read_to_end` would double it past the bound).
 fn read_bounded(
     codec: Compression,
-    reader: impl Read,
+    mut reader: impl Read,
     max_bytes: usize,
 ) -> Result<Vec<u8>, ProtocolError> {
     let mut out = Vec::new();
-    let limit = (max_bytes as u64).saturating_add(1);
-    reader
-        .take(limit)
-        .read_to_end(&mut out)
-        .map_err(|e| codec.failure(e.to_string()))?;
-    check_decompressed(out.len(), max_bytes)?;
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        let n = match reader.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(codec.failure(e.to_string())),
+        };
+        check_decompressed(out.len().saturating_add(n), max_bytes)?;
+        reserve_within(&mut out, n, max_bytes);
+        out.extend_from_slice(&chunk[..n]);
+    }
     Ok(out)
+}
+
+/// Makes room for `additional` more bytes in `out`, growing geometrically but never past
+/// `max_bytes` of capacity (the caller checked `out.len() + additional <= max_bytes`).
+fn reserve_within(out: &mut Vec<u8>, additional: usize, max_bytes: usize) {
+    let needed = out.len() + additional;
+    if needed > out.capacity() {
+        let target = out.capacity().saturating_mul(2).max(needed).min(max_bytes);
+        out.reserve_exact(target.max(needed) - out.len());
+    }
 }
 
 fn snappy_xerial_compress(input: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
@@ -249,6 +266,7 @@ fn snappy_raw_block(
     let codec = Compression::Snappy;
     let len = snap::raw::decompress_len(block).map_err(|e| codec.failure(e.to_string()))?;
     check_decompressed(out.len().saturating_add(len), max_bytes)?;
+    reserve_within(out, len, max_bytes);
     let at = out.len();
     out.resize(at + len, 0);
     let written = snap::raw::Decoder::new()
