@@ -821,3 +821,16 @@ pub fn reencode(bytes: &[u8]) -> Vec<u8> {
     }
     again
 }
+
+/// `batch` with its attributes and records section replaced (length and CRC fixed): for
+/// compressed sections a test made by hand.
+pub fn with_section(batch: &[u8], attributes: u16, section: &[u8]) -> Vec<u8> {
+    use rustlog_protocol::batch::BATCH_HEADER_BYTES;
+    let mut out = batch[..BATCH_HEADER_BYTES].to_vec();
+    out.extend_from_slice(section);
+    let batch_length = (out.len() - 12) as u32;
+    out[8..12].copy_from_slice(&batch_length.to_be_bytes());
+    out[21..23].copy_from_slice(&attributes.to_be_bytes());
+    fix_crc(&mut out);
+    out
+}
