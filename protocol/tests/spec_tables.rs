@@ -1,12 +1,12 @@
 //! `protocol-spec/SPEC.md` holds tables generated from the code (error codes, api keys, limits,
-//! config keys, partitioner examples). These tests render each table and require SPEC.md to
+//! config keys, codecs, partitioner examples). These tests render each table and require SPEC.md to
 //! contain it verbatim, so the document cannot drift from the crate. On failure the expected
 //! table is printed; paste it into SPEC.md.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use rustlog_protocol::limits::*;
 use rustlog_protocol::partitioner::{murmur2, partition_for_key};
-use rustlog_protocol::{config_keys, ApiKey, ErrorCode};
+use rustlog_protocol::{config_keys, ApiKey, Compression, ErrorCode};
 
 fn spec() -> String {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../protocol-spec/SPEC.md");
@@ -71,6 +71,11 @@ fn limits_table() {
             "BATCH_BYTES_MAX",
             BATCH_BYTES_MAX.into(),
             "largest record batch, header included",
+        ),
+        (
+            "BATCH_DECOMPRESSED_BYTES_MAX",
+            BATCH_DECOMPRESSED_BYTES_MAX.into(),
+            "largest records section of one batch after decompression",
         ),
         (
             "RECORDS_PER_BATCH_MAX",
@@ -236,11 +241,33 @@ fn canonical_json_form() {
     );
 }
 
-/// The byte offsets SPEC.md states for headers and batches are the crate's constants.
+#[test]
+fn codec_table() {
+    let mut t = String::from(
+        "| bits 0-2 | codec | `compression.type` | levels |\n| ---: | --- | --- | --- |\n",
+    );
+    for codec in Compression::ALL {
+        let levels = match codec.level_range() {
+            Some((low, high)) => format!("{low}..={high}"),
+            None => "none".to_string(),
+        };
+        t.push_str(&format!(
+            "| {} | {} | `{}` | {levels} |\n",
+            codec.id(),
+            codec,
+            codec.name()
+        ));
+    }
+    assert_in_spec(&t);
+}
+
+/// The byte offsets SPEC.md states for headers and batches are the crate's constants (and,
+/// for the CRC, what the builder writes).
 #[test]
 fn documented_offsets_match_the_constants() {
     use rustlog_protocol::batch::{
-        BATCH_HEADER_BYTES, BATCH_LENGTH_PREFIX_BYTES, CRC_OFFSET, CRC_SPAN_START, MAGIC,
+        ATTR_CODEC_MASK, ATTR_CONTROL, ATTR_LOG_APPEND_TIME, ATTR_TRANSACTIONAL,
+        BATCH_HEADER_BYTES, BATCH_LENGTH_PREFIX_BYTES, HEADER_OVERHEAD_BYTES, MAGIC,
         RECORD_OVERHEAD_BYTES,
     };
     use rustlog_protocol::frame::{REQUEST_HEADER_BYTES, RESPONSE_HEADER_BYTES};
@@ -253,16 +280,32 @@ fn documented_offsets_match_the_constants() {
     assert!(
         spec.contains("| 0 | `u32` | `length` | bytes that follow this field: 6 + body length |")
     );
-    assert_eq!(BATCH_HEADER_BYTES, 43);
-    assert!(spec.contains("### 8.1 Batch header (43 bytes)"));
+    assert_eq!(BATCH_HEADER_BYTES, 61);
+    assert!(spec.contains("### 8.1 Batch header (61 bytes)"));
     assert_eq!(BATCH_LENGTH_PREFIX_BYTES, 12);
     assert!(spec.contains(
-        "| 8 | 4 | `u32` | `batch_length` | bytes after this field: total batch size - 12 |"
+        "| 8 | 4 | `i32` | `batchLength` | bytes after this field: total batch size - 12 |"
     ));
-    assert_eq!(MAGIC, 1);
-    assert_eq!(CRC_OFFSET, 13);
-    assert_eq!(CRC_SPAN_START, 17);
-    assert!(spec.contains("| 13 | 4 | `u32` | `crc` | CRC-32 of bytes 17..end of batch (below) |"));
-    assert_eq!(RECORD_OVERHEAD_BYTES, 29);
-    assert!(spec.contains("A record without headers takes\n29 + k + v bytes."));
+    assert_eq!(MAGIC, 2);
+    assert!(spec.contains("| 16 | 1 | `i8` | `magic` | format version, **2** |"));
+    assert!(spec.contains(
+        "| 17 | 4 | `u32` | `crc` | CRC-32C (Castagnoli) of bytes 21..end of batch (below) |"
+    ));
+    let mut b = rustlog_protocol::RecordBatchBuilder::new();
+    b.push(1, Some(b"k"), Some(b"v"), &[]).unwrap();
+    let batch = b.finish(0).unwrap();
+    assert_eq!(
+        batch[17..21],
+        crc32c::crc32c(&batch[21..]).to_be_bytes(),
+        "the CRC field is at 17 and covers 21..end"
+    );
+    assert_eq!(
+        (ATTR_CODEC_MASK, ATTR_LOG_APPEND_TIME, ATTR_TRANSACTIONAL, ATTR_CONTROL),
+        (0b111, 1 << 3, 1 << 4, 1 << 5)
+    );
+    assert_eq!(RECORD_OVERHEAD_BYTES, 36);
+    assert_eq!(HEADER_OVERHEAD_BYTES, 10);
+    assert!(spec.contains(
+        "a record takes at most 36 bytes besides its key, value and headers, and a header at\nmost 10 besides its key and value"
+    ));
 }
