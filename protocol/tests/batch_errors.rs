@@ -249,7 +249,11 @@ fn stamping_the_base_offset_or_leader_epoch_keeps_the_crc_valid() {
     let mut stamped = original.clone();
     set_base_offset(&mut stamped, 9_000_000_000);
     set_partition_leader_epoch(&mut stamped, 12);
-    assert_eq!(&stamped[16..], &original[16..], "only bytes 0..8 and 12..16 change");
+    assert_eq!(
+        &stamped[16..],
+        &original[16..],
+        "only bytes 0..8 and 12..16 change"
+    );
     assert_eq!(&stamped[8..12], &original[8..12]);
     let view = RecordBatchView::parse(&stamped).unwrap();
     view.validate_for_append().unwrap();
@@ -508,7 +512,10 @@ fn record_count_must_be_last_offset_delta_plus_one_for_append() {
         &two,
     );
     assert_invalid(validate(&short), "lastOffsetDelta 0 is below recordCount 2");
-    assert_invalid(validate_for_append(&short), "recordCount 2 but lastOffsetDelta 0");
+    assert_invalid(
+        validate_for_append(&short),
+        "recordCount 2 but lastOffsetDelta 0",
+    );
 }
 
 #[test]
@@ -596,7 +603,10 @@ fn offset_deltas_must_increase_and_stay_within_last_offset_delta() {
         ..GOOD
     };
     let same = [REC.encode(), REC.encode()].concat();
-    assert_invalid(validate(&raw_batch(h, &same)), "offset delta 0 out of order");
+    assert_invalid(
+        validate(&raw_batch(h, &same)),
+        "offset delta 0 out of order",
+    );
     let beyond = RawRecord {
         offset_delta: 5,
         ..REC
@@ -634,7 +644,10 @@ fn offset_deltas_must_increase_and_stay_within_last_offset_delta() {
         &gap,
     );
     validate(&batch).unwrap();
-    assert_invalid(validate_for_append(&batch), "recordCount 2 but lastOffsetDelta 3");
+    assert_invalid(
+        validate_for_append(&batch),
+        "recordCount 2 but lastOffsetDelta 3",
+    );
 }
 
 #[test]
@@ -775,7 +788,10 @@ fn a_record_shorter_than_its_fields_is_truncated() {
     }
     .encode();
     let err = validate(&raw_batch(GOOD, &short));
-    assert!(matches!(err, Err(ProtocolError::Truncated { .. })), "{err:?}");
+    assert!(
+        matches!(err, Err(ProtocolError::Truncated { .. })),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -904,7 +920,10 @@ fn header_counts_and_sizes_above_their_limits_are_refused() {
         headers: &h,
         ..REC
     };
-    assert_limit(validate(&raw_batch(GOOD, &rec.encode())), "header key bytes");
+    assert_limit(
+        validate(&raw_batch(GOOD, &rec.encode())),
+        "header key bytes",
+    );
     let h = header_bytes(1, b"h", HEADER_VALUE_BYTES_MAX as i32 + 1, b"");
     let rec = RawRecord {
         header_count: 1,

@@ -9,7 +9,9 @@ use rustlog_protocol::limits::{
     BATCH_BYTES_MAX, HEADERS_PER_RECORD_MAX, HEADER_KEY_BYTES_MAX, HEADER_VALUE_BYTES_MAX,
     KEY_BYTES_MAX, RECORDS_PER_BATCH_MAX, VALUE_BYTES_MAX,
 };
-use rustlog_protocol::{Compression, ErrorCode, ProtocolError, RecordBatchBuilder, RecordBatchView};
+use rustlog_protocol::{
+    Compression, ErrorCode, ProtocolError, RecordBatchBuilder, RecordBatchView,
+};
 
 fn assert_limit(result: Result<(), ProtocolError>, expected_what: &str) {
     match result {
@@ -67,9 +69,7 @@ fn records_over_a_limit_are_refused_and_leave_the_builder_unchanged() {
     refused(&mut b, Some(&big_key), None, &[], "record key");
     let big_value = vec![0u8; VALUE_BYTES_MAX as usize + 1];
     refused(&mut b, None, Some(&big_value), &[], "record value");
-    let many: Vec<HeaderRef<'_>> = (0..=HEADERS_PER_RECORD_MAX)
-        .map(|_| ("x", None))
-        .collect();
+    let many: Vec<HeaderRef<'_>> = (0..=HEADERS_PER_RECORD_MAX).map(|_| ("x", None)).collect();
     refused(&mut b, None, None, &many, "headers per record");
     let long_key = "h".repeat(HEADER_KEY_BYTES_MAX as usize + 1);
     refused(&mut b, None, None, &[(&long_key, None)], "header key bytes");

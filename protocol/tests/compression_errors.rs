@@ -46,7 +46,10 @@ fn section(batch: &[u8]) -> &[u8] {
 fn every_codec_writes_its_standard_stream_format() {
     let expected_magic: [(Compression, &[u8]); 4] = [
         (Compression::Gzip, &[0x1f, 0x8b]),
-        (Compression::Snappy, b"\x82SNAPPY\x00\x00\x00\x00\x01\x00\x00\x00\x01"),
+        (
+            Compression::Snappy,
+            b"\x82SNAPPY\x00\x00\x00\x00\x01\x00\x00\x00\x01",
+        ),
         (Compression::Lz4, &[0x04, 0x22, 0x4d, 0x18]),
         (Compression::Zstd, &[0x28, 0xb5, 0x2f, 0xfd]),
     ];
@@ -69,7 +72,11 @@ fn every_codec_writes_its_standard_stream_format() {
                 let mut rest = &packed[16..];
                 while !rest.is_empty() {
                     let len = u32::from_be_bytes(rest[..4].try_into().unwrap()) as usize;
-                    out.extend(snap::raw::Decoder::new().decompress_vec(&rest[4..4 + len]).unwrap());
+                    out.extend(
+                        snap::raw::Decoder::new()
+                            .decompress_vec(&rest[4..4 + len])
+                            .unwrap(),
+                    );
                     rest = &rest[4 + len..];
                 }
             }
@@ -120,7 +127,10 @@ fn corrupt_compressed_data_is_a_decompression_error_for_every_codec() {
         let cut = common::with_section(&good, attributes, &packed[..packed.len() - 5]);
         let err = decode(&cut).expect_err(codec.name());
         assert!(
-            matches!(err, ProtocolError::Decompression { .. } | ProtocolError::Truncated { .. }),
+            matches!(
+                err,
+                ProtocolError::Decompression { .. } | ProtocolError::Truncated { .. }
+            ),
             "{codec}: {err}"
         );
         // Damage inside the stream is the batch CRC's to catch: snappy, and lz4 and zstd
@@ -210,7 +220,11 @@ fn forty_mib_of_zeros_is_refused_by_the_bound_for_every_codec() {
     for codec in &Compression::ALL[1..] {
         let packed = bomb(*codec);
         let batch = common::with_section(&plain, codec.id().into(), &packed);
-        assert!(batch.len() < 4 * 1024 * 1024, "{codec}: {} bytes", batch.len());
+        assert!(
+            batch.len() < 4 * 1024 * 1024,
+            "{codec}: {} bytes",
+            batch.len()
+        );
         assert_refused_within_bounds(&batch, codec.name());
     }
 }

@@ -387,17 +387,19 @@ fn batch_strategy() -> impl Strategy<Value = Batch> {
         0..(1i64 << 40),
         0..=i32::MAX,
     )
-        .prop_map(|(records, codec, producer, base_offset, leader_epoch)| Batch {
-            records,
-            codec,
-            producer: producer.map_or(ProducerStamp::NONE, |(id, epoch, seq)| ProducerStamp {
-                producer_id: id,
-                producer_epoch: epoch,
-                base_sequence: seq,
-            }),
-            base_offset,
-            leader_epoch,
-        })
+        .prop_map(
+            |(records, codec, producer, base_offset, leader_epoch)| Batch {
+                records,
+                codec,
+                producer: producer.map_or(ProducerStamp::NONE, |(id, epoch, seq)| ProducerStamp {
+                    producer_id: id,
+                    producer_epoch: epoch,
+                    base_sequence: seq,
+                }),
+                base_offset,
+                leader_epoch,
+            },
+        )
 }
 
 /// What kafka-protocol can write of `batch`: unique header keys, the earliest record first.

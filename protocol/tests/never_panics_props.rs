@@ -7,9 +7,9 @@
 mod common;
 
 use bytes::{Bytes, BytesMut};
+use common::alloc_meter::{peak_bytes, Meter};
 use proptest::collection::vec;
 use proptest::prelude::*;
-use common::alloc_meter::{peak_bytes, Meter};
 use rustlog_protocol::batch::{batches, BatchHeader};
 use rustlog_protocol::frame::{decode_request_frame, decode_response_frame};
 use rustlog_protocol::limits::{BATCH_DECOMPRESSED_BYTES_MAX, FRAME_BYTES_MAX};

@@ -8,6 +8,7 @@ use bytes::{Bytes, BytesMut};
 use proptest::collection::{btree_map, vec};
 use proptest::option;
 use proptest::prelude::*;
+use rustlog_protocol::batch::{HeaderRef, TimestampType};
 use rustlog_protocol::frame::{decode_request_frame, decode_response_frame};
 use rustlog_protocol::limits::FRAME_BYTES_MAX;
 use rustlog_protocol::messages::api_versions::{
@@ -28,6 +29,7 @@ use rustlog_protocol::messages::fetch::{
     FetchPartition, FetchPartitionResponse, FetchRequest, FetchResponse,
 };
 use rustlog_protocol::messages::heartbeat::{HeartbeatRequest, HeartbeatResponse};
+use rustlog_protocol::messages::init_producer::{InitProducerRequest, InitProducerResponse};
 use rustlog_protocol::messages::join_group::{Assignor, JoinGroupRequest, JoinGroupResponse};
 use rustlog_protocol::messages::leave_group::{LeaveGroupRequest, LeaveGroupResponse};
 use rustlog_protocol::messages::list_groups::{
@@ -51,11 +53,9 @@ use rustlog_protocol::messages::ping::{PingRequest, PingResponse};
 use rustlog_protocol::messages::produce::{
     Acks, ProducePartition, ProducePartitionResponse, ProduceRequest, ProduceResponse,
 };
-use rustlog_protocol::batch::{HeaderRef, TimestampType};
-use rustlog_protocol::messages::init_producer::{InitProducerRequest, InitProducerResponse};
 use rustlog_protocol::{
-    encode_error_response, Compression, ErrorCode, ProducerStamp, RecordBatchBuilder, RecordBatchView, Request, Response,
-    ResponseBody, TopicPartition, TopicPartitions,
+    encode_error_response, Compression, ErrorCode, ProducerStamp, RecordBatchBuilder,
+    RecordBatchView, Request, Response, ResponseBody, TopicPartition, TopicPartitions,
 };
 
 // ---- leaf strategies ----
@@ -128,15 +128,13 @@ fn codec() -> impl Strategy<Value = Compression> {
 
 /// Producer fields: none, or an id, epoch and base sequence (up to `i32::MAX`, which wraps).
 fn producer() -> impl Strategy<Value = Option<ProducerStamp>> {
-    option::of(
-        (0..=i64::MAX, 0..=i16::MAX, 0..=i32::MAX).prop_map(
-            |(producer_id, producer_epoch, base_sequence)| ProducerStamp {
-                producer_id,
-                producer_epoch,
-                base_sequence,
-            },
-        ),
-    )
+    option::of((0..=i64::MAX, 0..=i16::MAX, 0..=i32::MAX).prop_map(
+        |(producer_id, producer_epoch, base_sequence)| ProducerStamp {
+            producer_id,
+            producer_epoch,
+            base_sequence,
+        },
+    ))
 }
 
 fn headers_of(spec: &RecordSpec) -> Vec<HeaderRef<'_>> {
@@ -146,14 +144,23 @@ fn headers_of(spec: &RecordSpec) -> Vec<HeaderRef<'_>> {
         .collect()
 }
 
-fn build_with(records: &[RecordSpec], codec: Compression, producer: Option<ProducerStamp>) -> Vec<u8> {
+fn build_with(
+    records: &[RecordSpec],
+    codec: Compression,
+    producer: Option<ProducerStamp>,
+) -> Vec<u8> {
     let mut b = RecordBatchBuilder::new().compression(codec, None).unwrap();
     if let Some(stamp) = producer {
         b = b.producer(stamp);
     }
     for spec in records {
-        b.push(spec.0, spec.1.as_deref(), spec.2.as_deref(), &headers_of(spec))
-            .unwrap();
+        b.push(
+            spec.0,
+            spec.1.as_deref(),
+            spec.2.as_deref(),
+            &headers_of(spec),
+        )
+        .unwrap();
     }
     b.finish(0).unwrap()
 }

@@ -300,7 +300,12 @@ fn documented_offsets_match_the_constants() {
         "the CRC field is at 17 and covers 21..end"
     );
     assert_eq!(
-        (ATTR_CODEC_MASK, ATTR_LOG_APPEND_TIME, ATTR_TRANSACTIONAL, ATTR_CONTROL),
+        (
+            ATTR_CODEC_MASK,
+            ATTR_LOG_APPEND_TIME,
+            ATTR_TRANSACTIONAL,
+            ATTR_CONTROL
+        ),
         (0b111, 1 << 3, 1 << 4, 1 << 5)
     );
     assert_eq!(RECORD_OVERHEAD_BYTES, 36);

@@ -6,9 +6,7 @@ pub mod alloc_meter;
 
 use bytes::Bytes;
 use proptest::test_runner::Config;
-use rustlog_protocol::batch::{
-    set_base_offset, stamp_log_append_time, HeaderRef, ProducerStamp,
-};
+use rustlog_protocol::batch::{set_base_offset, stamp_log_append_time, HeaderRef, ProducerStamp};
 use rustlog_protocol::messages::api_versions::{ApiVersionsRequest, ApiVersionsResponse};
 use rustlog_protocol::messages::create_topic::{CreateTopicRequest, CreateTopicResponse};
 use rustlog_protocol::messages::delete_topic::{DeleteTopicRequest, DeleteTopicResponse};
@@ -25,6 +23,7 @@ use rustlog_protocol::messages::fetch::{
     FetchPartition, FetchPartitionResponse, FetchRequest, FetchResponse,
 };
 use rustlog_protocol::messages::heartbeat::{HeartbeatRequest, HeartbeatResponse};
+use rustlog_protocol::messages::init_producer::{InitProducerRequest, InitProducerResponse};
 use rustlog_protocol::messages::join_group::{Assignor, JoinGroupRequest, JoinGroupResponse};
 use rustlog_protocol::messages::leave_group::{LeaveGroupRequest, LeaveGroupResponse};
 use rustlog_protocol::messages::list_groups::{
@@ -48,9 +47,9 @@ use rustlog_protocol::messages::ping::{PingRequest, PingResponse};
 use rustlog_protocol::messages::produce::{
     Acks, ProducePartition, ProducePartitionResponse, ProduceRequest, ProduceResponse,
 };
-use rustlog_protocol::messages::init_producer::{InitProducerRequest, InitProducerResponse};
 use rustlog_protocol::{
-    ApiKey, Compression, ErrorCode, RecordBatchBuilder, Request, Response, TopicPartition, TopicPartitions,
+    ApiKey, Compression, ErrorCode, RecordBatchBuilder, Request, Response, TopicPartition,
+    TopicPartitions,
 };
 use std::collections::BTreeMap;
 
@@ -85,12 +84,7 @@ pub fn fix_crc(batch: &mut [u8]) {
 }
 
 /// One record to build: timestamp, key, value, headers (null header values allowed).
-pub type Rec<'a> = (
-    i64,
-    Option<&'a [u8]>,
-    Option<&'a [u8]>,
-    Vec<HeaderRef<'a>>,
-);
+pub type Rec<'a> = (i64, Option<&'a [u8]>, Option<&'a [u8]>, Vec<HeaderRef<'a>>);
 
 /// How a sample batch is written besides its records.
 #[derive(Debug, Clone, Copy, Default)]
@@ -215,12 +209,33 @@ pub fn batch_stamped() -> Vec<u8> {
 
 /// Four records with repetitive JSON values, so every codec has something to squeeze.
 pub fn compressible_records() -> Vec<Rec<'static>> {
-    const VALUE: &[u8] = b"{\"event\":\"page_view\",\"path\":\"/products/42\",\"referrer\":\"/home\"}";
+    const VALUE: &[u8] =
+        b"{\"event\":\"page_view\",\"path\":\"/products/42\",\"referrer\":\"/home\"}";
     vec![
-        (T0_MS, Some(b"user-1"), Some(VALUE), vec![("source", Some(b"web"))]),
-        (T0_MS + 1, Some(b"user-2"), Some(VALUE), vec![("source", Some(b"web"))]),
-        (T0_MS + 2, Some(b"user-1"), Some(VALUE), vec![("source", Some(b"app"))]),
-        (T0_MS + 3, Some(b"user-3"), Some(VALUE), vec![("source", Some(b"web"))]),
+        (
+            T0_MS,
+            Some(b"user-1"),
+            Some(VALUE),
+            vec![("source", Some(b"web"))],
+        ),
+        (
+            T0_MS + 1,
+            Some(b"user-2"),
+            Some(VALUE),
+            vec![("source", Some(b"web"))],
+        ),
+        (
+            T0_MS + 2,
+            Some(b"user-1"),
+            Some(VALUE),
+            vec![("source", Some(b"app"))],
+        ),
+        (
+            T0_MS + 3,
+            Some(b"user-3"),
+            Some(VALUE),
+            vec![("source", Some(b"web"))],
+        ),
     ]
 }
 
