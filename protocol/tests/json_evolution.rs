@@ -101,6 +101,17 @@ fn absent_optional_fields_take_their_defaults() {
     );
     let request = Request::decode_body(ApiKey::ApiVersions, Bytes::from_static(b"{}")).unwrap();
     assert_eq!(request, Request::ApiVersions(Default::default()));
+    // An empty InitProducer asks for a new producer id (-1, -1).
+    let request = Request::decode_body(ApiKey::InitProducer, Bytes::from_static(b"{}")).unwrap();
+    assert_eq!(
+        request,
+        Request::InitProducer(
+            rustlog_protocol::messages::init_producer::InitProducerRequest {
+                producer_id: -1,
+                producer_epoch: -1,
+            }
+        )
+    );
 }
 
 #[test]
@@ -124,6 +135,7 @@ fn missing_required_fields_and_unknown_enum_values_are_invalid_json() {
         (ApiKey::ListOffsets, br#"{"partitions":[{"topic":"t","partition":0,"spec":{"type":"timestamp"}}]}"#),
         (ApiKey::CreateTopic, br#"{"name":"t","partitions":1,"config":{"retention.ms":5}}"#),
         (ApiKey::OffsetCommit, br#"{"group_id":"g","offsets":[{"topic":"t","partition":0,"offset":1.5}]}"#),
+        (ApiKey::InitProducer, br#"{"producer_id":1,"producer_epoch":40000}"#),
     ] {
         let err = Request::decode_body(api, Bytes::from_static(body)).unwrap_err();
         assert!(
