@@ -415,3 +415,27 @@ fn crc32c(bytes: &[u8]) -> u32 {
     }
     !crc
 }
+
+#[test]
+fn a_fence_from_init_producer_refuses_the_old_epoch_at_once_and_survives_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let log = open(dir.path(), config());
+        log.append(&pbatch(PID, 0, 0, 2)).unwrap();
+        assert!(log.fence_producer(PID, 1).unwrap());
+        assert!(
+            !log.fence_producer(99, 1).unwrap(),
+            "unknown here: nothing to fence"
+        );
+        refused(&log, &pbatch(PID, 0, 2, 1), ErrorCode::InvalidProducerEpoch);
+        log.flush().unwrap();
+    }
+    let log = open(dir.path(), config());
+    refused(&log, &pbatch(PID, 0, 2, 1), ErrorCode::InvalidProducerEpoch);
+    refused(
+        &log,
+        &pbatch(PID, 1, 1, 1),
+        ErrorCode::OutOfOrderSequenceNumber,
+    );
+    assert_eq!(log.append(&pbatch(PID, 1, 0, 1)).unwrap().base_offset, 2);
+}

@@ -600,6 +600,26 @@ pub fn idempotent_batch_of(
     builder.finish(0).expect("batch fits")
 }
 
+/// Byte offset of a batch's CRC field (Kafka RecordBatch v2); the CRC covers bytes 21..end.
+pub const BATCH_CRC_AT: usize = 17;
+
+/// Recomputes the CRC-32C of a batch whose bytes a test changed on purpose, so the broker judges
+/// the change itself and not a checksum mismatch. Bitwise and independent of the code under test.
+pub fn reseal_crc32c(batch: &mut [u8]) {
+    let mut crc = !0u32;
+    for &byte in &batch[BATCH_CRC_AT + 4..] {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0x82F6_3B78
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    batch[BATCH_CRC_AT..BATCH_CRC_AT + 4].copy_from_slice(&(!crc).to_be_bytes());
+}
+
 /// Every record in `records` (whole stored batches) as `(offset, key, value)`.
 pub fn records_of(records: &[u8]) -> Vec<OwnedRecord> {
     let mut out = Vec::new();

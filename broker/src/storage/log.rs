@@ -532,6 +532,18 @@ impl PartitionLog {
         lock(&self.append_lock).get(producer_id).cloned()
     }
 
+    /// Fences every epoch of `producer_id` older than `epoch` (InitProducer bumped it) and
+    /// persists that in the snapshot; returns whether this partition knew the id.
+    pub fn fence_producer(&self, producer_id: i64, epoch: i16) -> Result<bool, StorageError> {
+        let fenced = lock(&self.append_lock).fence(producer_id, epoch);
+        if fenced {
+            // A snapshot ahead of the durable log is ignored after a crash, so this is safe
+            // without a flush; it only keeps the fence across a clean restart.
+            self.write_producer_snapshot()?;
+        }
+        Ok(fenced)
+    }
+
     /// Drops producer ids idle for longer than `expiration_ms` as of `now_ms`; returns how many.
     pub fn expire_producers(&self, now_ms: i64, expiration_ms: i64) -> usize {
         let dropped = lock(&self.append_lock).expire(now_ms, expiration_ms);

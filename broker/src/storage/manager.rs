@@ -377,13 +377,23 @@ impl LogManager {
         } else {
             None
         };
-        self.producer_ids.init(
+        let granted = self.producer_ids.init(
             self.io.as_ref(),
             producer_id,
             producer_epoch,
             log_epoch,
             now_ms(),
-        )
+        )?;
+        if granted.producer_id == producer_id {
+            for (topic, partition, log) in self.all_partitions() {
+                if let Err(e) = log.fence_producer(producer_id, granted.producer_epoch) {
+                    // The fence holds in memory; only a restart before the new epoch's first
+                    // batch would forget it.
+                    tracing::warn!(topic, partition, error = %e, "could not persist a producer fence");
+                }
+            }
+        }
+        Ok(granted)
     }
 
     /// fsyncs every partition and writes its producer snapshot (clean close); tries them all

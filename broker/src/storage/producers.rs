@@ -188,6 +188,20 @@ impl ProducerStates {
         entry.last_activity_ms = entry.last_activity_ms.max(activity_ms);
     }
 
+    /// Moves a known producer id to a newer `epoch` handed out by InitProducer, so batches of
+    /// the old epoch are fenced at once (not only after the new epoch's first batch). Returns
+    /// whether anything changed.
+    pub(crate) fn fence(&mut self, producer_id: i64, epoch: i16) -> bool {
+        match self.producers.get_mut(&producer_id) {
+            Some(entry) if entry.epoch < epoch => {
+                entry.epoch = epoch;
+                entry.batches.clear();
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Drops every producer id idle for longer than `expiration_ms`; returns how many.
     pub(crate) fn expire(&mut self, now_ms: i64, expiration_ms: i64) -> usize {
         let before = self.producers.len();
