@@ -439,3 +439,37 @@ fn a_fence_from_init_producer_refuses_the_old_epoch_at_once_and_survives_a_reope
     );
     assert_eq!(log.append(&pbatch(PID, 1, 0, 1)).unwrap().base_offset, 2);
 }
+
+#[test]
+fn concurrent_retries_of_one_batch_append_it_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = std::sync::Arc::new(open(dir.path(), config()));
+    for seq in 0..20 {
+        let batch = std::sync::Arc::new(pbatch(PID, 0, seq * 2, 2));
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let (log, batch) = (log.clone(), batch.clone());
+                std::thread::spawn(move || log.append(&batch).unwrap())
+            })
+            .collect();
+        let infos: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        assert_eq!(infos.iter().filter(|i| !i.duplicate).count(), 1);
+        assert!(infos
+            .iter()
+            .all(|i| i.base_offset == u64::from(seq as u32) * 2));
+    }
+    assert_eq!(log.high_watermark(), 40);
+}
+
+#[test]
+fn an_idle_partition_writes_no_snapshot_at_a_clean_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path(), config());
+    log.append(&simple_batch("plain", 2, 1)).unwrap();
+    log.flush().unwrap();
+    log.write_producer_snapshot().unwrap();
+    assert!(!dir.path().join(SNAPSHOT).exists());
+    log.append(&pbatch(PID, 0, 0, 1)).unwrap();
+    log.write_producer_snapshot().unwrap();
+    assert!(dir.path().join(SNAPSHOT).exists());
+}

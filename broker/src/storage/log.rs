@@ -165,6 +165,9 @@ pub struct PartitionLog {
     segments: RwLock<SegmentList>,
     /// The append lock, guarding the producer state with it.
     append_lock: Mutex<ProducerStates>,
+    /// The producer state changed since the snapshot was written (a clean close skips the
+    /// snapshot otherwise: thousands of idle partitions need not each fsync one).
+    producers_dirty: AtomicBool,
     high_watermark: AtomicU64,
     log_start_offset: AtomicU64,
     sync_state: Mutex<SyncState>,
@@ -275,13 +278,15 @@ impl PartitionLog {
         let log_start_offset = checkpoint
             .log_start_offset
             .clamp(first_base, high_watermark.max(first_base));
-        let producer_states = recover_producers(io.as_ref(), dir, &segments, high_watermark, now)?;
+        let (producer_states, producers_dirty) =
+            recover_producers(io.as_ref(), dir, &segments, high_watermark, now)?;
         Ok(PartitionLog {
             dir: dir.to_path_buf(),
             io,
             config: RwLock::new(config),
             segments: RwLock::new(segments),
             append_lock: Mutex::new(producer_states),
+            producers_dirty: AtomicBool::new(producers_dirty),
             high_watermark: AtomicU64::new(high_watermark),
             log_start_offset: AtomicU64::new(log_start_offset),
             sync_state: Mutex::new(SyncState {
@@ -474,7 +479,10 @@ impl PartitionLog {
         active
             .append(&stamped, &header, config.index_interval_bytes)
             .map_err(|e| self.fail(e))?;
-        producers.record(&header.batch, now);
+        if header.batch.has_producer_id() {
+            producers.record(&header.batch, now);
+            self.producers_dirty.store(true, Ordering::Release);
+        }
         self.high_watermark
             .store(header.last_offset + 1, Ordering::Release);
         Ok(AppendInfo {
@@ -508,8 +516,13 @@ impl PartitionLog {
         tracing::debug!(dir = %self.dir.display(), base, "rolled segment");
         // Everything below `base` is fsynced now, so a snapshot as of `base` never runs ahead of
         // what survives a crash. A failed snapshot costs only a longer replay on the next open.
-        if let Err(e) = producers::store_snapshot(self.io.as_ref(), &self.dir, producers, base) {
-            tracing::warn!(dir = %self.dir.display(), error = %e, "could not write the producer snapshot");
+        // Written even when unchanged: it moves the replay start to `base`, so an open replays
+        // the headers of the active segment only.
+        match producers::store_snapshot(self.io.as_ref(), &self.dir, producers, base) {
+            Ok(()) => self.producers_dirty.store(false, Ordering::Release),
+            Err(e) => {
+                tracing::warn!(dir = %self.dir.display(), error = %e, "could not write the producer snapshot");
+            }
         }
         Ok(next)
     }
@@ -537,6 +550,7 @@ impl PartitionLog {
     pub fn fence_producer(&self, producer_id: i64, epoch: i16) -> Result<bool, StorageError> {
         let fenced = lock(&self.append_lock).fence(producer_id, epoch);
         if fenced {
+            self.producers_dirty.store(true, Ordering::Release);
             // A snapshot ahead of the durable log is ignored after a crash, so this is safe
             // without a flush; it only keeps the fence across a clean restart.
             self.write_producer_snapshot()?;
@@ -548,25 +562,34 @@ impl PartitionLog {
     pub fn expire_producers(&self, now_ms: i64, expiration_ms: i64) -> usize {
         let dropped = lock(&self.append_lock).expire(now_ms, expiration_ms);
         if dropped > 0 {
+            self.producers_dirty.store(true, Ordering::Release);
             tracing::debug!(dir = %self.dir.display(), dropped, "expired idle producer ids");
         }
         dropped
     }
 
-    /// Writes the producer-state snapshot as of the high watermark (clean close: call after
-    /// [`Self::flush`], so the snapshot is not ahead of the durable log).
+    /// Writes the producer-state snapshot as of the high watermark if the state changed since
+    /// the last one (clean close: call after [`Self::flush`], so the snapshot is not ahead of
+    /// the durable log).
     pub fn write_producer_snapshot(&self) -> Result<(), StorageError> {
         let mut producers = lock(&self.append_lock);
         if self.closed.load(Ordering::Acquire) {
             return Ok(());
         }
         producers.expire(now_ms(), PRODUCER_ID_EXPIRATION_MS);
-        producers::store_snapshot(
+        if !self.producers_dirty.swap(false, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let stored = producers::store_snapshot(
             self.io.as_ref(),
             &self.dir,
             &producers,
             self.high_watermark(),
-        )
+        );
+        if stored.is_err() {
+            self.producers_dirty.store(true, Ordering::Release);
+        }
+        stored
     }
 
     /// Blocks until every record up to and including `offset` (clamped to what was appended)
@@ -871,26 +894,30 @@ impl PartitionLog {
 }
 
 /// Rebuilds the producer state: the snapshot (when valid and not ahead of the log), then the
-/// headers of every batch after its offset; without a snapshot, every batch's header.
+/// headers of every batch after its offset; without a snapshot, every batch's header. Also
+/// says whether a new snapshot is worth writing (the state or its replay start moved).
 fn recover_producers(
     io: &dyn Io,
     dir: &Path,
     segments: &SegmentList,
     high_watermark: u64,
     now: i64,
-) -> Result<ProducerStates, StorageError> {
-    let (from, mut states) = producers::load_snapshot(io, dir, high_watermark)?.unwrap_or_default();
+) -> Result<(ProducerStates, bool), StorageError> {
+    let snapshot = producers::load_snapshot(io, dir, high_watermark)?;
+    let mut dirty = snapshot.is_none() && high_watermark > 0;
+    let (from, mut states) = snapshot.unwrap_or_default();
     for segment in segments.all() {
         if segment.next_offset() <= from {
             continue;
         }
         segment.for_each_header_from(from, |h| {
-            if h.last_offset >= from {
+            if h.last_offset >= from && h.batch.has_producer_id() {
                 states.record(&h.batch, now);
+                dirty = true;
             }
         })?;
     }
-    Ok(states)
+    Ok((states, dirty))
 }
 
 fn needs_roll(
