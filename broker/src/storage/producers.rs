@@ -176,8 +176,11 @@ impl ProducerStates {
                 batches: VecDeque::with_capacity(BATCHES_PER_PRODUCER),
                 last_activity_ms: activity_ms,
             });
-        if h.producer_epoch != entry.epoch {
-            // A newer epoch (or, in a replay, whatever the log says): its sequences restart.
+        // A newer epoch (or, in a replay, whatever the log says) restarts the sequences; so does
+        // an expired entry, which `check` treated as absent.
+        if h.producer_epoch != entry.epoch
+            || is_expired(entry, activity_ms, PRODUCER_ID_EXPIRATION_MS)
+        {
             entry.epoch = h.producer_epoch;
             entry.batches.clear();
         }
@@ -386,6 +389,27 @@ mod tests {
         bad[last] ^= 1;
         assert!(decode_snapshot(&bad).unwrap_err().contains("checksum"));
         assert!(decode_snapshot(&bytes[..bytes.len() - 3]).is_err());
+    }
+
+    #[test]
+    fn an_expired_entry_is_absent_and_restarts_when_recorded() {
+        let mut states = ProducerStates::default();
+        states.record(&header(3, 0, 0, 3, 0), 0);
+        let later = PRODUCER_ID_EXPIRATION_MS + 1;
+        let restart = header(3, 0, 0, 1, 3);
+        assert_eq!(states.check(&restart, later).unwrap(), Verdict::Append);
+        let gap = header(3, 0, 5, 1, 3);
+        assert!(matches!(
+            states.check(&gap, later),
+            Err(StorageError::UnknownProducerId { .. })
+        ));
+        states.record(&restart, later);
+        // The old (0, 2) batch is gone, not a duplicate candidate next to the new (0, 0).
+        assert_eq!(states.get(3).unwrap().batches.len(), 1);
+        assert!(matches!(
+            states.check(&header(3, 0, 0, 3, 4), later),
+            Err(StorageError::OutOfOrderSequence { .. })
+        ));
     }
 
     #[test]
