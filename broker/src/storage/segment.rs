@@ -360,20 +360,20 @@ fn find_valid_batch_after(
 ) -> Result<Option<u64>, StorageError> {
     let mut at = pos + 1;
     while at + BATCH_HEADER_BYTES as u64 <= reader.file_len {
-        let plausible = match reader.get(at, BATCH_HEADER_BYTES)? {
-            Some(head) => Header::decode(head).is_ok_and(|h| {
-                h.base_offset >= next
-                    && h.base_offset - next <= u64::from(u32::MAX)
-                    && at + h.total_len <= reader.file_len
-            }),
-            None => false,
+        let plausible_base = match reader.get(at, BATCH_HEADER_BYTES)? {
+            Some(head) => Header::decode(head)
+                .ok()
+                .filter(|h| {
+                    h.base_offset >= next
+                        && h.base_offset - next <= u64::from(u32::MAX)
+                        && at + h.total_len <= reader.file_len
+                })
+                .map(|h| h.base_offset),
+            None => None,
         };
-        if plausible {
-            if let Some(head) = reader.get(at, BATCH_HEADER_BYTES)? {
-                let base = Header::decode(head).map_or(next, |h| h.base_offset);
-                if check_batch_at(reader, at, base)?.is_ok() {
-                    return Ok(Some(at));
-                }
+        if let Some(base) = plausible_base {
+            if check_batch_at(reader, at, base)?.is_ok() {
+                return Ok(Some(at));
             }
         }
         at += 1;
