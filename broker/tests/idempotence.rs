@@ -10,7 +10,8 @@ use std::path::Path;
 
 use common::*;
 use rustlog_broker::storage::{
-    CleanupPolicy, LogConfig, PartitionLog, StorageError, PRODUCER_ID_EXPIRATION_MS,
+    CleanupPolicy, FaultyIo, Io, LogConfig, PartitionLog, StorageError, WriteFault,
+    PRODUCER_ID_EXPIRATION_MS,
 };
 use rustlog_protocol::batch::{batches, TimestampType, ATTR_CONTROL, ATTR_TRANSACTIONAL};
 use rustlog_protocol::{Compression, ErrorCode, ProducerStamp, RecordBatchBuilder};
@@ -472,4 +473,30 @@ fn an_idle_partition_writes_no_snapshot_at_a_clean_close() {
     log.append(&pbatch(PID, 0, 0, 1)).unwrap();
     log.write_producer_snapshot().unwrap();
     assert!(dir.path().join(SNAPSHOT).exists());
+}
+
+#[test]
+fn a_failed_snapshot_write_at_a_roll_loses_no_append_and_the_replay_covers_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let faulty = FaultyIo::new();
+    faulty.only_paths_ending_with(Some("producer.snapshot.tmp"));
+    faulty.set_sticky(true);
+    faulty.fail_nth_write(1, WriteFault::Error);
+    let io: std::sync::Arc<dyn Io> = std::sync::Arc::new(faulty);
+    let offsets = {
+        let log = PartitionLog::open(dir.path(), config(), io).unwrap();
+        let a = log.append(&pbatch(PID, 0, 0, 2)).unwrap().base_offset;
+        log.roll().unwrap();
+        assert!(
+            !log.is_read_only(),
+            "the snapshot is an optimisation, not data"
+        );
+        log.append(&simple_batch("plain", 1, 1)).unwrap();
+        let b = log.append(&pbatch(PID, 0, 2, 3)).unwrap().base_offset;
+        log.flush().unwrap();
+        assert!(log.write_producer_snapshot().is_err());
+        (a, b)
+    };
+    assert!(!dir.path().join(SNAPSHOT).exists());
+    assert_dedup_survived(dir.path(), offsets);
 }
