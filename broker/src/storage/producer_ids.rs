@@ -14,6 +14,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
+use rustlog_protocol::batch::NO_PRODUCER_ID;
+
 use crate::storage::error::StorageError;
 use crate::storage::fsutil::{read_file, write_file_atomic};
 use crate::storage::io::Io;
@@ -124,7 +126,10 @@ impl ProducerIds {
 
     /// InitProducer. `producer_id` -1: a new id at epoch 0. An id this broker issued with its
     /// current `epoch`: the same id at epoch + 1 (a new id when that would overflow i16).
-    /// `log_epoch` is the newest epoch the partitions have seen for that id.
+    /// `log_epoch` is the newest epoch the partitions have seen for that id. "Issued" means below
+    /// the allocation cursor: after a restart the skipped rest of the old block counts too (the
+    /// file keeps only the block end), and an id whose epoch nobody knows any more is trusted
+    /// at the epoch the producer names.
     pub fn init(
         &self,
         io: &dyn Io,
@@ -138,10 +143,10 @@ impl ProducerIds {
         a.epochs.retain(|_, (_, at)| {
             i128::from(now_ms) - i128::from(*at) <= i128::from(PRODUCER_ID_EXPIRATION_MS)
         });
-        if producer_id < 0 {
+        if producer_id == NO_PRODUCER_ID {
             return self.allocate(io, &mut a, now_ms);
         }
-        if producer_id >= a.next_id {
+        if producer_id < 0 || producer_id >= a.next_id {
             return Err(StorageError::UnknownProducerId {
                 producer_id,
                 reason: format!(
