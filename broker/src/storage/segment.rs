@@ -796,13 +796,53 @@ impl Segment {
         };
         let len = self.len();
         let mut expected = first.base_offset;
+        // The active segment is not mapped: read it in large chunks, not one pread per header.
+        let mut reader = ChunkReader {
+            file: self.file.as_ref(),
+            path: &self.files.log,
+            file_len: len,
+            buf: Vec::new(),
+            buf_start: 0,
+        };
         while pos < len {
-            let h = self.header_at(pos, expected)?;
+            let h = match self.mapped() {
+                Some(_) => self.header_at(pos, expected)?,
+                None => self.chunked_header_at(&mut reader, pos, expected)?,
+            };
             f(&h);
             pos += h.total_len;
             expected = h.last_offset + 1;
         }
         Ok(())
+    }
+
+    /// [`Self::header_at`] through a chunked reader.
+    fn chunked_header_at(
+        &self,
+        reader: &mut ChunkReader<'_>,
+        pos: u64,
+        expected_base: u64,
+    ) -> Result<Header, StorageError> {
+        let head = reader.get(pos, BATCH_HEADER_BYTES)?.ok_or_else(|| {
+            StorageError::corrupt(
+                &self.files.log,
+                pos,
+                "batch header runs past the end of the segment",
+            )
+        })?;
+        let h = Header::decode(head)
+            .map_err(|reason| StorageError::corrupt(&self.files.log, pos, reason))?;
+        if h.base_offset != expected_base || pos + h.total_len > reader.file_len {
+            return Err(StorageError::corrupt(
+                &self.files.log,
+                pos,
+                format!(
+                    "batch at base offset {} ({} bytes) where base offset {expected_base} was expected",
+                    h.base_offset, h.total_len
+                ),
+            ));
+        }
+        Ok(h)
     }
 
     /// Calls `f` with every batch of the segment, in order, each CRC-checked.
