@@ -26,7 +26,7 @@ use crate::storage::error::StorageError;
 use crate::storage::fsutil::{remove_if_exists, sync_dir, TEMP_SUFFIX};
 use crate::storage::io::Io;
 use crate::storage::producers::{
-    self, ProducerEntry, ProducerStates, Verdict, PRODUCER_ID_EXPIRATION_MS,
+    self, BatchMeta, ProducerEntry, ProducerStates, Verdict, PRODUCER_ID_EXPIRATION_MS,
 };
 use crate::storage::segment::{
     Header, OpenMode, Segment, SegmentFiles, LOG_SUFFIX, PARTITION_LEADER_EPOCH,
@@ -49,6 +49,30 @@ pub struct AppendInfo {
     /// True when the batch was an idempotent producer's retry of a batch already in the log:
     /// nothing was appended and the offsets are the original batch's.
     pub duplicate: bool,
+}
+
+impl AppendInfo {
+    /// The answer to a retried batch: the original batch's offsets, nothing appended.
+    fn duplicate_of(
+        original: &BatchMeta,
+        record_count: u32,
+        timestamp_type: TimestampType,
+        now_ms: i64,
+    ) -> AppendInfo {
+        // Under LogAppendTime the original's maxTimestamp is its append time.
+        let log_append_time_ms = match timestamp_type {
+            TimestampType::LogAppendTime => original.max_timestamp_ms,
+            TimestampType::CreateTime => now_ms,
+        };
+        AppendInfo {
+            base_offset: original.base_offset,
+            last_offset: original.last_offset,
+            record_count,
+            max_timestamp_ms: original.max_timestamp_ms,
+            log_append_time_ms,
+            duplicate: true,
+        }
+    }
 }
 
 /// Result of a read.
@@ -444,18 +468,12 @@ impl PartitionLog {
         let config = self.config();
         let now = now_ms();
         if let Verdict::Duplicate(original) = producers.check(view.header(), now)? {
-            let log_append_time_ms = match config.timestamp_type {
-                TimestampType::LogAppendTime => original.max_timestamp_ms,
-                TimestampType::CreateTime => now,
-            };
-            return Ok(AppendInfo {
-                base_offset: original.base_offset,
-                last_offset: original.last_offset,
+            return Ok(AppendInfo::duplicate_of(
+                &original,
                 record_count,
-                max_timestamp_ms: original.max_timestamp_ms,
-                log_append_time_ms,
-                duplicate: true,
-            });
+                config.timestamp_type,
+                now,
+            ));
         }
         let base_offset = self.high_watermark();
         set_base_offset(&mut stamped, base_offset);
