@@ -25,7 +25,7 @@ fn batch() -> Vec<u8> {
         b.push(1_700_000_000_000, Some(key.as_bytes()), Some(&value), &[])
             .unwrap();
     }
-    b.finish(0)
+    b.finish(0).unwrap()
 }
 
 fn log_config(fsync: FsyncPolicy) -> LogConfig {

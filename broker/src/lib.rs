@@ -1,9 +1,11 @@
 //! `rustlog-broker`: the RustLog broker.
 //!
 //! Module map:
-//! - [`storage`]: the storage engine — segmented, checksummed, crash-safe partition logs with
-//!   retention and key compaction, and the [`storage::LogManager`] that owns every topic's logs
-//!   under one data directory. Synchronous (std threads), no networking.
+//! - [`storage`]: the storage engine — segmented, checksummed, crash-safe partition logs of
+//!   Kafka RecordBatch v2 with retention, key compaction and idempotent-producer deduplication
+//!   (`storage::producers`), the broker-wide producer id allocator (`storage::producer_ids`), and
+//!   the [`storage::LogManager`] that owns every topic's logs under one data directory.
+//!   Synchronous (std threads), no networking.
 //! - [`config`]: [`BrokerConfig`], the TOML file format and every server limit by name.
 //! - [`error`]: [`BrokerError`] (start-up, config) and [`HandlerError`] (one request's wire error).
 //! - [`server`]: [`Broker::start`] and [`BrokerHandle`] — listeners, accept loop with the

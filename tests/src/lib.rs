@@ -7,7 +7,7 @@
 //!   addresses from the `rustlog-broker listening on ...` line; SIGKILL / SIGTERM / restart.
 //! - [`RawClient`]: a tiny blocking protocol client over `std::net::TcpStream` built only on
 //!   `rustlog-protocol` (send typed requests or raw bytes, read typed responses).
-//! - batch helpers: [`batch_of`], [`records_of`].
+//! - batch helpers: [`batch_of`], [`idempotent_batch_of`], [`records_of`].
 //! - [`start_in_process`]: the in-process variant, `rustlog_broker::Broker::start` on free ports.
 //!
 //! Tests live under `tests/tests/`, one scenario family per file.
@@ -19,9 +19,12 @@ use bytes::{Buf, BytesMut};
 use rustlog_protocol::frame::decode_response_frame;
 use rustlog_protocol::limits::FRAME_BYTES_MAX;
 use rustlog_protocol::messages::fetch::{FetchPartition, FetchPartitionResponse, FetchRequest};
-use rustlog_protocol::messages::produce::{Acks, ProducePartition, ProduceRequest};
+use rustlog_protocol::messages::produce::{
+    Acks, ProducePartition, ProducePartitionResponse, ProduceRequest,
+};
 use rustlog_protocol::{
-    ApiKey, ErrorCode, RecordBatchBuilder, Request, Response, ResponseBody, ResponseFrame,
+    ApiKey, ErrorCode, ProducerStamp, RecordBatchBuilder, Request, Response, ResponseBody,
+    ResponseFrame,
 };
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -406,6 +409,56 @@ impl RawClient {
         p.base_offset
     }
 
+    /// Produces one encoded batch to one partition and returns the partition answer, whether it
+    /// succeeded or not (the frame itself must succeed).
+    pub fn produce_batch(
+        &mut self,
+        topic: &str,
+        partition: u32,
+        acks: Acks,
+        batch: &[u8],
+    ) -> ProducePartitionResponse {
+        let response = self.call_ok(ProduceRequest {
+            acks,
+            timeout_ms: 30_000,
+            partitions: vec![ProducePartition {
+                topic: topic.to_string(),
+                partition,
+                batch: bytes::Bytes::copy_from_slice(batch),
+            }],
+        });
+        let Response::Produce(mut response) = response else {
+            panic!("not a produce response: {response:?}")
+        };
+        response.partitions.pop().expect("one partition answer")
+    }
+
+    /// InitProducer: `(-1, -1)` for a new id; returns the granted `(id, epoch)`.
+    pub fn init_producer(&mut self, producer_id: i64, producer_epoch: i16) -> (i64, i16) {
+        use rustlog_protocol::messages::init_producer::InitProducerRequest;
+        let response = self.call_ok(InitProducerRequest {
+            producer_id,
+            producer_epoch,
+        });
+        let Response::InitProducer(granted) = response else {
+            panic!("not an InitProducer response: {response:?}")
+        };
+        (granted.producer_id, granted.producer_epoch)
+    }
+
+    /// The partition's high watermark and size in bytes (DescribePartition).
+    pub fn partition_end(&mut self, topic: &str, partition: u32) -> (u64, u64) {
+        use rustlog_protocol::messages::describe_partition::DescribePartitionRequest;
+        let response = self.call_ok(DescribePartitionRequest {
+            topic: topic.to_string(),
+            partition,
+        });
+        let Response::DescribePartition(p) = response else {
+            panic!("not a DescribePartition response: {response:?}")
+        };
+        (p.high_watermark, p.size_bytes)
+    }
+
     /// Fetches one partition from `offset` (no waiting) and returns the partition answer.
     pub fn fetch(&mut self, topic: &str, partition: u32, offset: u64) -> FetchPartitionResponse {
         self.fetch_wait(topic, partition, offset, 0, 1)
@@ -515,7 +568,56 @@ pub fn batch_of_keyed(records: &[KeyValue<'_>]) -> Vec<u8> {
             .push(now_ms, *key, *value, &[])
             .expect("record fits");
     }
-    builder.finish(0)
+    builder.finish(0).expect("batch fits")
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Encodes one batch of `values` (null keys, timestamp now) from an idempotent producer.
+pub fn idempotent_batch_of(
+    producer_id: i64,
+    producer_epoch: i16,
+    base_sequence: i32,
+    values: &[&[u8]],
+) -> Vec<u8> {
+    let mut builder = RecordBatchBuilder::new().producer(ProducerStamp {
+        producer_id,
+        producer_epoch,
+        base_sequence,
+    });
+    let now_ms = now_ms();
+    for value in values {
+        builder
+            .push(now_ms, None, Some(value), &[])
+            .expect("record fits");
+    }
+    builder.finish(0).expect("batch fits")
+}
+
+/// Byte offset of a batch's CRC field (Kafka RecordBatch v2); the CRC covers bytes 21..end.
+pub const BATCH_CRC_AT: usize = 17;
+
+/// Recomputes the CRC-32C of a batch whose bytes a test changed on purpose, so the broker judges
+/// the change itself and not a checksum mismatch. Bitwise and independent of the code under test.
+pub fn reseal_crc32c(batch: &mut [u8]) {
+    let mut crc = !0u32;
+    for &byte in &batch[BATCH_CRC_AT + 4..] {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0x82F6_3B78
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    batch[BATCH_CRC_AT..BATCH_CRC_AT + 4].copy_from_slice(&(!crc).to_be_bytes());
 }
 
 /// Every record in `records` (whole stored batches) as `(offset, key, value)`.
@@ -524,7 +626,8 @@ pub fn records_of(records: &[u8]) -> Vec<OwnedRecord> {
     for batch in rustlog_protocol::batch::batches(records) {
         let batch = batch.expect("valid batch in fetch response");
         batch.verify_crc().expect("batch CRC");
-        for record in batch.records() {
+        let section = batch.records().expect("decompressible records");
+        for record in section.iter() {
             let record = record.expect("valid record");
             out.push((
                 record.offset,

@@ -11,6 +11,7 @@ pub mod describe_partition;
 pub mod describe_topic;
 pub mod fetch;
 pub mod heartbeat;
+pub mod init_producer;
 pub mod join_group;
 pub mod leave_group;
 pub mod list_groups;
@@ -90,6 +91,7 @@ async fn dispatch(state: &Arc<BrokerState>, request: Request) -> Result<Response
         Request::MetricsFetch(r) => metrics_fetch::handle(state, r).into(),
         Request::ListGroups(r) => list_groups::handle(state, r)?.into(),
         Request::DescribeGroup(r) => describe_group::handle(state, r)?.into(),
+        Request::InitProducer(r) => init_producer::handle(state, r).await?.into(),
         other => {
             return Err(HandlerError::new(
                 ErrorCode::UnknownApiKey,

@@ -2,6 +2,8 @@
 //! `none` and `leader` after the append, `durable` after `PartitionLog::sync_to` (group commit:
 //! concurrent durable producers share one fsync) ran on the blocking pool. A topic with
 //! `fsync.policy=always` is fsynced before every answer whatever the acks level.
+//! An idempotent producer's retry of a batch already in the log is answered with the original
+//! base offset; it appended nothing, so it counts no records and wakes no fetch.
 
 use crate::error::HandlerError;
 use crate::metrics::Metrics;
@@ -75,6 +77,15 @@ fn append(
 ) -> Result<(Arc<PartitionLog>, crate::storage::AppendInfo), HandlerError> {
     let log = state.logs.partition(topic, partition)?;
     let info = log.append(batch)?;
+    if info.duplicate {
+        tracing::debug!(
+            topic,
+            partition,
+            base_offset = info.base_offset,
+            "duplicate batch from an idempotent producer"
+        );
+        return Ok((log, info));
+    }
     Metrics::add(&state.metrics.records_in, u64::from(info.record_count));
     // Wake long-polling fetches of this partition.
     state

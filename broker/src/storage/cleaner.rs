@@ -29,7 +29,7 @@ use crate::storage::index;
 use crate::storage::io::Io;
 use crate::storage::log::CompactionStats;
 use crate::storage::segment::{
-    decode_header, segment_path, Indexer, Segment, INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX,
+    segment_path, Header, Indexer, Segment, INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX,
 };
 
 /// Suffix of a rewritten file waiting to be swapped in.
@@ -144,7 +144,8 @@ fn latest_offsets(plan: &Plan<'_>) -> Result<HashMap<Vec<u8>, u64>, StorageError
     let mut latest: HashMap<Vec<u8>, u64> = HashMap::new();
     for segment in plan.sealed.iter().chain(std::iter::once(plan.active)) {
         segment.for_each_batch(|view| {
-            for record in view.records() {
+            let records = view.records().map_err(|e| corrupt_record(segment, e))?;
+            for record in records.iter() {
                 let record = record.map_err(|e| corrupt_record(segment, e))?;
                 if let Some(key) = record.key {
                     match latest.get_mut(key) {
@@ -209,7 +210,8 @@ pub(crate) fn write_cleaned(plan: &Plan<'_>) -> Result<Output, StorageError> {
         let mut kept_per_batch: Vec<(u32, u32)> = Vec::new();
         segment.for_each_batch(|view| {
             let mut kept = 0u32;
-            for record in view.records() {
+            let records = view.records().map_err(|e| corrupt_record(segment, e))?;
+            for record in records.iter() {
                 let record = record.map_err(|e| corrupt_record(segment, e))?;
                 kept += u32::from(decider.keep(&record));
             }
@@ -293,21 +295,24 @@ fn rewrite_segment(
                 view.as_bytes().to_vec()
             } else {
                 let mut records = Vec::with_capacity(kept as usize);
-                for record in view.records() {
+                // Decompresses a compressed batch; `rebuild_batch` compresses the kept records
+                // again with the same codec.
+                let section = view.records().map_err(|e| corrupt_record(segment, e))?;
+                for record in section.iter() {
                     let record = record.map_err(|e| corrupt_record(segment, e))?;
                     // Same decision as pass 1 (the decider is deterministic per record).
                     if protected == Some(this) || keep_again(decider, &record) {
                         records.push(record);
                     }
                 }
-                rebuild_batch(records, span_start, span_end)
+                rebuild_batch(records, h, span_start, span_end)
                     .map_err(|e| corrupt_record(segment, e))?
                     .unwrap_or_default()
             };
         if bytes.is_empty() {
             return Ok(());
         }
-        let header = decode_header(&bytes)
+        let header = Header::decode(&bytes)
             .map_err(|reason| StorageError::corrupt(&log_path, position, reason))?;
         write_all_at(file.as_ref(), &bytes, position)
             .map_err(|e| StorageError::io("write", &log_path, e))?;

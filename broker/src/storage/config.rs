@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use rustlog_protocol::batch::TimestampType;
 use rustlog_protocol::config_keys as keys;
 
 use crate::storage::error::StorageError;
@@ -70,6 +71,9 @@ pub struct LogConfig {
     pub delete_retention_ms: u64,
     /// Bytes of log between two sparse index entries.
     pub index_interval_bytes: u32,
+    /// Whose clock the record timestamps are (`message.timestamp.type`): the producer's
+    /// (`CreateTime`, the default) or the broker's at append (`LogAppendTime`).
+    pub timestamp_type: TimestampType,
 }
 
 impl Default for LogConfig {
@@ -85,6 +89,7 @@ impl Default for LogConfig {
             },
             delete_retention_ms: DELETE_RETENTION_MS_DEFAULT,
             index_interval_bytes: INDEX_INTERVAL_BYTES_DEFAULT,
+            timestamp_type: TimestampType::CreateTime,
         }
     }
 }
@@ -122,6 +127,25 @@ fn parse_optional(key: &str, value: &str) -> Result<Option<u64>, StorageError> {
             format!("{value:?} is neither -1 nor a non-negative integer"),
         )
     })
+}
+
+/// Kafka's spelling of the two timestamp types.
+fn parse_timestamp_type(key: &str, value: &str) -> Result<TimestampType, StorageError> {
+    match value.trim() {
+        "CreateTime" => Ok(TimestampType::CreateTime),
+        "LogAppendTime" => Ok(TimestampType::LogAppendTime),
+        other => Err(bad(
+            key,
+            format!("{other:?} is not one of CreateTime, LogAppendTime"),
+        )),
+    }
+}
+
+fn timestamp_type_name(timestamp_type: TimestampType) -> &'static str {
+    match timestamp_type {
+        TimestampType::CreateTime => "CreateTime",
+        TimestampType::LogAppendTime => "LogAppendTime",
+    }
 }
 
 fn optional_to_string(value: Option<u64>) -> String {
@@ -181,6 +205,9 @@ impl LogConfig {
                         u64::from(INDEX_INTERVAL_BYTES_MAX),
                     )? as u32;
                 }
+                keys::MESSAGE_TIMESTAMP_TYPE => {
+                    out.timestamp_type = parse_timestamp_type(key, value)?
+                }
                 other => return Err(bad(other, "unknown config key")),
             }
         }
@@ -234,6 +261,10 @@ impl LogConfig {
                 keys::INDEX_INTERVAL_BYTES,
                 self.index_interval_bytes.to_string(),
             ),
+            (
+                keys::MESSAGE_TIMESTAMP_TYPE,
+                timestamp_type_name(self.timestamp_type).to_string(),
+            ),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
@@ -263,8 +294,10 @@ mod tests {
                 ("fsync.interval.ms", "7"),
                 ("fsync.policy", "interval"),
                 ("index.interval.bytes", "1"),
+                ("message.timestamp.type", "LogAppendTime"),
             ]))
             .unwrap();
+        assert_eq!(cfg.timestamp_type, TimestampType::LogAppendTime);
         assert_eq!(cfg.segment_bytes, 1024);
         assert_eq!(cfg.retention_ms, None);
         assert_eq!(cfg.retention_bytes, Some(5000));
@@ -291,6 +324,8 @@ mod tests {
             ("fsync.policy", "sometimes"),
             ("fsync.interval.ms", "0"),
             ("index.interval.bytes", "0"),
+            ("message.timestamp.type", "BrokerTime"),
+            ("message.timestamp.type", "createtime"),
             ("no.such.key", "1"),
         ] {
             match LogConfig::default().with_overrides(&map(&[(key, value)])) {

@@ -64,6 +64,31 @@ pub enum StorageError {
     /// A test hook stopped an operation between two of its steps, as a crash would.
     #[error("simulated crash at {point:?}")]
     SimulatedCrash { point: crate::storage::CrashPoint },
+    /// An idempotent producer's batch does not continue its sequence (a gap, a reordering, or a
+    /// new epoch not starting at 0).
+    #[error(
+        "out-of-order sequence for producer {producer_id} epoch {epoch}: expected base sequence \
+         {expected}, got {got} ({reason})"
+    )]
+    OutOfOrderSequence {
+        producer_id: i64,
+        epoch: i16,
+        expected: i32,
+        got: i32,
+        reason: &'static str,
+    },
+    /// The batch's producer epoch is older than the newest one seen for its producer id.
+    #[error(
+        "producer {producer_id} epoch {epoch} is fenced: the current epoch is {current_epoch}"
+    )]
+    InvalidProducerEpoch {
+        producer_id: i64,
+        epoch: i16,
+        current_epoch: i16,
+    },
+    /// No state for this producer id (expired, never seen, or never issued by this broker).
+    #[error("unknown producer id {producer_id}: {reason}")]
+    UnknownProducerId { producer_id: i64, reason: String },
     /// Another broker (or another `LogManager` in this process) holds the data directory.
     #[error("data directory is in use by another broker: {path} is locked")]
     DataDirLocked { path: PathBuf },
@@ -79,7 +104,15 @@ impl StorageError {
             | StorageError::DataDirLocked { .. } => ErrorCode::StorageError,
             StorageError::DiskFull { .. } => ErrorCode::DiskFull,
             StorageError::Corrupt { .. } => ErrorCode::CorruptRecord,
+            // A record that runs past its batch, or bytes left over in it, is a bad batch (not a
+            // malformed request frame, which is what these two mean elsewhere).
+            StorageError::InvalidBatch(
+                ProtocolError::Truncated { .. } | ProtocolError::TrailingBytes { .. },
+            ) => ErrorCode::InvalidRecord,
             StorageError::InvalidBatch(e) => e.code(),
+            StorageError::OutOfOrderSequence { .. } => ErrorCode::OutOfOrderSequenceNumber,
+            StorageError::InvalidProducerEpoch { .. } => ErrorCode::InvalidProducerEpoch,
+            StorageError::UnknownProducerId { .. } => ErrorCode::UnknownProducerId,
             StorageError::OffsetOutOfRange { .. } => ErrorCode::OffsetOutOfRange,
             StorageError::TopicNotFound { .. } => ErrorCode::TopicNotFound,
             StorageError::PartitionNotFound { .. } => ErrorCode::PartitionNotFound,

@@ -5,6 +5,8 @@
 //! compaction are serialised by the maintenance lock and swap segments in the list, so a reader
 //! holding an old segment keeps reading its (still mapped, never truncated) bytes.
 //! `sync_to` is a group commit: one caller (the leader) fsyncs on behalf of everyone waiting.
+//! The append lock also guards the idempotent-producer state ([`crate::storage::producers`]),
+//! so a batch's sequence check, its append and the state update are one atomic step.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -12,7 +14,10 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use rustlog_protocol::batch::{set_base_offset, RecordBatchView};
+use rustlog_protocol::batch::{
+    set_base_offset, set_partition_leader_epoch, stamp_log_append_time, RecordBatchView,
+    TimestampType,
+};
 
 use crate::storage::checkpoint::{self, Checkpoint};
 use crate::storage::cleaner;
@@ -20,7 +25,12 @@ use crate::storage::config::{CleanupPolicy, FsyncPolicy, LogConfig};
 use crate::storage::error::StorageError;
 use crate::storage::fsutil::{remove_if_exists, sync_dir, TEMP_SUFFIX};
 use crate::storage::io::Io;
-use crate::storage::segment::{decode_header, OpenMode, Segment, SegmentFiles, LOG_SUFFIX};
+use crate::storage::producers::{
+    self, BatchMeta, ProducerEntry, ProducerStates, Verdict, PRODUCER_ID_EXPIRATION_MS,
+};
+use crate::storage::segment::{
+    Header, OpenMode, Segment, SegmentFiles, LOG_SUFFIX, PARTITION_LEADER_EPOCH,
+};
 
 /// Result of an append.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,8 +43,36 @@ pub struct AppendInfo {
     pub record_count: u32,
     /// Largest record timestamp in the batch.
     pub max_timestamp_ms: i64,
-    /// Broker wall-clock time of the append.
+    /// Broker wall-clock time of the append (of the original append for a duplicate under
+    /// LogAppendTime).
     pub log_append_time_ms: i64,
+    /// True when the batch was an idempotent producer's retry of a batch already in the log:
+    /// nothing was appended and the offsets are the original batch's.
+    pub duplicate: bool,
+}
+
+impl AppendInfo {
+    /// The answer to a retried batch: the original batch's offsets, nothing appended.
+    fn duplicate_of(
+        original: &BatchMeta,
+        record_count: u32,
+        timestamp_type: TimestampType,
+        now_ms: i64,
+    ) -> AppendInfo {
+        // Under LogAppendTime the original's maxTimestamp is its append time.
+        let log_append_time_ms = match timestamp_type {
+            TimestampType::LogAppendTime => original.max_timestamp_ms,
+            TimestampType::CreateTime => now_ms,
+        };
+        AppendInfo {
+            base_offset: original.base_offset,
+            last_offset: original.last_offset,
+            record_count,
+            max_timestamp_ms: original.max_timestamp_ms,
+            log_append_time_ms,
+            duplicate: true,
+        }
+    }
 }
 
 /// Result of a read.
@@ -149,7 +187,11 @@ pub struct PartitionLog {
     io: Arc<dyn Io>,
     config: RwLock<LogConfig>,
     segments: RwLock<SegmentList>,
-    append_lock: Mutex<()>,
+    /// The append lock, guarding the producer state with it.
+    append_lock: Mutex<ProducerStates>,
+    /// The producer state changed since the snapshot was written (a clean close skips the
+    /// snapshot otherwise: thousands of idle partitions need not each fsync one).
+    producers_dirty: AtomicBool,
     high_watermark: AtomicU64,
     log_start_offset: AtomicU64,
     sync_state: Mutex<SyncState>,
@@ -260,12 +302,15 @@ impl PartitionLog {
         let log_start_offset = checkpoint
             .log_start_offset
             .clamp(first_base, high_watermark.max(first_base));
+        let (producer_states, producers_dirty) =
+            recover_producers(io.as_ref(), dir, &segments, high_watermark, now)?;
         Ok(PartitionLog {
             dir: dir.to_path_buf(),
             io,
             config: RwLock::new(config),
             segments: RwLock::new(segments),
-            append_lock: Mutex::new(()),
+            append_lock: Mutex::new(producer_states),
+            producers_dirty: AtomicBool::new(producers_dirty),
             high_watermark: AtomicU64::new(high_watermark),
             log_start_offset: AtomicU64::new(log_start_offset),
             sync_state: Mutex::new(SyncState {
@@ -414,18 +459,29 @@ impl PartitionLog {
         view.validate_for_append()
             .map_err(StorageError::InvalidBatch)?;
         let record_count = view.header().record_count;
-        let max_timestamp_ms = view.header().max_timestamp;
         let mut stamped = batch.to_vec();
 
-        let _writer = lock(&self.append_lock);
+        let mut producers = lock(&self.append_lock);
         if self.is_read_only() {
             return Err(self.refusal());
         }
         let config = self.config();
         let now = now_ms();
+        if let Verdict::Duplicate(original) = producers.check(view.header(), now)? {
+            return Ok(AppendInfo::duplicate_of(
+                &original,
+                record_count,
+                config.timestamp_type,
+                now,
+            ));
+        }
         let base_offset = self.high_watermark();
         set_base_offset(&mut stamped, base_offset);
-        let header = decode_header(&stamped).map_err(|reason| {
+        set_partition_leader_epoch(&mut stamped, PARTITION_LEADER_EPOCH);
+        if config.timestamp_type == TimestampType::LogAppendTime {
+            stamp_log_append_time(&mut stamped, now).map_err(StorageError::InvalidBatch)?;
+        }
+        let header = Header::decode(&stamped).map_err(|reason| {
             StorageError::InvalidBatch(rustlog_protocol::ProtocolError::InvalidBatch { reason })
         })?;
         let mut active = self.active();
@@ -436,24 +492,34 @@ impl PartitionLog {
             header.last_offset,
             now,
         ) {
-            active = self.roll_locked(&active, now)?;
+            active = self.roll_locked(&producers, &active, now)?;
         }
         active
             .append(&stamped, &header, config.index_interval_bytes)
             .map_err(|e| self.fail(e))?;
+        if header.batch.has_producer_id() {
+            producers.record(&header.batch, now);
+            self.producers_dirty.store(true, Ordering::Release);
+        }
         self.high_watermark
             .store(header.last_offset + 1, Ordering::Release);
         Ok(AppendInfo {
             base_offset,
             last_offset: header.last_offset,
             record_count,
-            max_timestamp_ms,
+            max_timestamp_ms: header.max_timestamp_ms,
             log_append_time_ms: now,
+            duplicate: false,
         })
     }
 
     /// Seals `active` and starts a new segment at the high watermark. Append lock held.
-    fn roll_locked(&self, active: &Arc<Segment>, now: i64) -> Result<Arc<Segment>, StorageError> {
+    fn roll_locked(
+        &self,
+        producers: &ProducerStates,
+        active: &Arc<Segment>,
+        now: i64,
+    ) -> Result<Arc<Segment>, StorageError> {
         active.seal().map_err(|e| self.fail(e))?;
         let base = self.high_watermark();
         let next =
@@ -466,6 +532,16 @@ impl PartitionLog {
             list.sealed.push(previous);
         }
         tracing::debug!(dir = %self.dir.display(), base, "rolled segment");
+        // Everything below `base` is fsynced now, so a snapshot as of `base` never runs ahead of
+        // what survives a crash. A failed snapshot costs only a longer replay on the next open.
+        // Written even when unchanged: it moves the replay start to `base`, so an open replays
+        // the headers of the active segment only.
+        match producers::store_snapshot(self.io.as_ref(), &self.dir, producers, base) {
+            Ok(()) => self.producers_dirty.store(false, Ordering::Release),
+            Err(e) => {
+                tracing::warn!(dir = %self.dir.display(), error = %e, "could not write the producer snapshot");
+            }
+        }
         Ok(next)
     }
 
@@ -474,12 +550,64 @@ impl PartitionLog {
         if self.is_read_only() {
             return Err(self.refusal());
         }
-        let _writer = lock(&self.append_lock);
+        let producers = lock(&self.append_lock);
         let active = self.active();
         if !active.is_empty() {
-            self.roll_locked(&active, now_ms())?;
+            self.roll_locked(&producers, &active, now_ms())?;
         }
         Ok(())
+    }
+
+    /// The idempotent-producer state of `producer_id` on this partition.
+    pub fn producer_state(&self, producer_id: i64) -> Option<ProducerEntry> {
+        lock(&self.append_lock).get(producer_id).cloned()
+    }
+
+    /// Fences every epoch of `producer_id` older than `epoch` (InitProducer bumped it) and
+    /// persists that in the snapshot; returns whether this partition knew the id.
+    pub fn fence_producer(&self, producer_id: i64, epoch: i16) -> Result<bool, StorageError> {
+        let fenced = lock(&self.append_lock).fence(producer_id, epoch);
+        if fenced {
+            self.producers_dirty.store(true, Ordering::Release);
+            // A snapshot ahead of the durable log is ignored after a crash, so this is safe
+            // without a flush; it only keeps the fence across a clean restart.
+            self.write_producer_snapshot()?;
+        }
+        Ok(fenced)
+    }
+
+    /// Drops producer ids idle for longer than `expiration_ms` as of `now_ms`; returns how many.
+    pub fn expire_producers(&self, now_ms: i64, expiration_ms: i64) -> usize {
+        let dropped = lock(&self.append_lock).expire(now_ms, expiration_ms);
+        if dropped > 0 {
+            self.producers_dirty.store(true, Ordering::Release);
+            tracing::debug!(dir = %self.dir.display(), dropped, "expired idle producer ids");
+        }
+        dropped
+    }
+
+    /// Writes the producer-state snapshot as of the high watermark if the state changed since
+    /// the last one (clean close: call after [`Self::flush`], so the snapshot is not ahead of
+    /// the durable log).
+    pub fn write_producer_snapshot(&self) -> Result<(), StorageError> {
+        let mut producers = lock(&self.append_lock);
+        if self.closed.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        producers.expire(now_ms(), PRODUCER_ID_EXPIRATION_MS);
+        if !self.producers_dirty.swap(false, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let stored = producers::store_snapshot(
+            self.io.as_ref(),
+            &self.dir,
+            &producers,
+            self.high_watermark(),
+        );
+        if stored.is_err() {
+            self.producers_dirty.store(true, Ordering::Release);
+        }
+        stored
     }
 
     /// Blocks until every record up to and including `offset` (clamped to what was appended)
@@ -616,6 +744,7 @@ impl PartitionLog {
         {
             self.roll()?;
         }
+        self.expire_producers(now_ms, PRODUCER_ID_EXPIRATION_MS);
         if let FsyncPolicy::Interval { interval_ms } = config.fsync {
             let due = {
                 let m = lock(&self.maintenance);
@@ -780,6 +909,33 @@ impl PartitionLog {
         checkpoint::store(self.io.as_ref(), &self.dir, &maintenance.checkpoint)?;
         Ok(output.stats)
     }
+}
+
+/// Rebuilds the producer state: the snapshot (when valid and not ahead of the log), then the
+/// headers of every batch after its offset; without a snapshot, every batch's header. Also
+/// says whether a new snapshot is worth writing (the state or its replay start moved).
+fn recover_producers(
+    io: &dyn Io,
+    dir: &Path,
+    segments: &SegmentList,
+    high_watermark: u64,
+    now: i64,
+) -> Result<(ProducerStates, bool), StorageError> {
+    let snapshot = producers::load_snapshot(io, dir, high_watermark)?;
+    let mut dirty = snapshot.is_none() && high_watermark > 0;
+    let (from, mut states) = snapshot.unwrap_or_default();
+    for segment in segments.all() {
+        if segment.next_offset() <= from {
+            continue;
+        }
+        segment.for_each_header_from(from, |h| {
+            if h.last_offset >= from && h.batch.has_producer_id() {
+                states.record(&h.batch, now);
+                dirty = true;
+            }
+        })?;
+    }
+    Ok((states, dirty))
 }
 
 fn needs_roll(

@@ -19,7 +19,8 @@ use crate::storage::config::LogConfig;
 use crate::storage::error::StorageError;
 use crate::storage::fsutil::{read_file, sync_dir, write_file_atomic};
 use crate::storage::io::Io;
-use crate::storage::log::PartitionLog;
+use crate::storage::log::{now_ms, PartitionLog};
+use crate::storage::producer_ids::{ProducerIdAndEpoch, ProducerIds};
 
 /// Directory of the topics under the data dir.
 pub const TOPICS_DIR: &str = "topics";
@@ -63,6 +64,8 @@ pub struct LogManager {
     /// Serialises create and delete (they touch the disk and the map together).
     admin: Mutex<()>,
     deleted_seq: AtomicU64,
+    /// Broker-wide producer id allocation (InitProducer).
+    producer_ids: ProducerIds,
     /// Exclusive OS lock on `<data_dir>/.lock`, held for the manager's life: two brokers on one
     /// data directory would interleave appends and corrupt it. Released when the file closes.
     _dir_lock: std::fs::File,
@@ -108,6 +111,7 @@ impl LogManager {
                 .map_err(|e| StorageError::io("create directory", dir, e))?;
         }
         let dir_lock = lock_data_dir(data_dir)?;
+        let producer_ids = ProducerIds::open(io.as_ref(), data_dir)?;
         for leftover in io
             .list_dir(&deleted_dir)
             .map_err(|e| StorageError::io("list", &deleted_dir, e))?
@@ -166,6 +170,7 @@ impl LogManager {
             topics: RwLock::new(topics),
             admin: Mutex::new(()),
             deleted_seq: AtomicU64::new(0),
+            producer_ids,
             _dir_lock: dir_lock,
         })
     }
@@ -356,11 +361,47 @@ impl LogManager {
         }
     }
 
-    /// fsyncs every partition; tries them all and returns the first error.
+    /// InitProducer: a new producer id at epoch 0 (`producer_id` -1), or an id this broker
+    /// issued bumped to its next epoch (see [`ProducerIds::init`]). The current epoch of an id
+    /// is the newest one handed out since start or seen by any partition.
+    pub fn init_producer(
+        &self,
+        producer_id: i64,
+        producer_epoch: i16,
+    ) -> Result<ProducerIdAndEpoch, StorageError> {
+        let log_epoch = if producer_id >= 0 {
+            self.all_partitions()
+                .iter()
+                .filter_map(|(_, _, log)| log.producer_state(producer_id).map(|e| e.epoch))
+                .max()
+        } else {
+            None
+        };
+        let granted = self.producer_ids.init(
+            self.io.as_ref(),
+            producer_id,
+            producer_epoch,
+            log_epoch,
+            now_ms(),
+        )?;
+        if granted.producer_id == producer_id {
+            for (topic, partition, log) in self.all_partitions() {
+                if let Err(e) = log.fence_producer(producer_id, granted.producer_epoch) {
+                    // The fence holds in memory; only a restart before the new epoch's first
+                    // batch would forget it.
+                    tracing::warn!(topic, partition, error = %e, "could not persist a producer fence");
+                }
+            }
+        }
+        Ok(granted)
+    }
+
+    /// fsyncs every partition and writes its producer snapshot (clean close); tries them all
+    /// and returns the first error.
     pub fn flush_all(&self) -> Result<(), StorageError> {
         let mut first_error = None;
         for (topic, partition, log) in self.all_partitions() {
-            if let Err(e) = log.flush() {
+            if let Err(e) = log.flush().and_then(|()| log.write_producer_snapshot()) {
                 tracing::warn!(topic, partition, error = %e, "flush failed");
                 first_error.get_or_insert(e);
             }

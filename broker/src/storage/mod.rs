@@ -12,11 +12,15 @@
 //! - [`log`]: [`PartitionLog`] — segments, rolls, group-commit fsync, retention, compaction.
 //! - `cleaner`: key compaction and its crash-safe swap.
 //! - `checkpoint`: the per-partition checkpoint (log start offset, cleaner progress).
+//! - [`producers`]: idempotent-producer state per partition (epochs, the last five batches'
+//!   sequences and offsets), its checksummed snapshot and its replay from batch headers.
+//! - [`producer_ids`]: [`ProducerIds`], the broker-wide producer id allocator (InitProducer).
 //! - [`manager`]: [`LogManager`] — every topic's partitions under one data directory.
 //!
 //! On-disk layout: `<data_dir>/topics/<topic>/topic.json` and
 //! `<data_dir>/topics/<topic>/<partition>/{base:020}.log|.index|.timeindex`, plus
-//! `checkpoint.json` (and, during a compaction swap, `cleaner-swap.json`) per partition.
+//! `checkpoint.json`, `producer.snapshot` (and, during a compaction swap, `cleaner-swap.json`) per
+//! partition; `<data_dir>/producer_ids` holds the producer id allocator's high-water mark.
 
 mod checkpoint;
 mod cleaner;
@@ -28,6 +32,8 @@ pub mod io;
 pub mod log;
 pub mod manager;
 mod mmap;
+pub mod producer_ids;
+pub mod producers;
 mod segment;
 
 pub use config::{CleanupPolicy, FsyncPolicy, LogConfig};
@@ -39,3 +45,5 @@ pub use log::{
     SegmentSummary,
 };
 pub use manager::{LogManager, TopicMeta};
+pub use producer_ids::{ProducerIdAndEpoch, ProducerIds};
+pub use producers::{BatchMeta, ProducerEntry, PRODUCER_ID_EXPIRATION_MS};

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use bytes::Bytes;
-use rustlog_protocol::batch::{batch_total_len, RecordBatchView, BATCH_HEADER_BYTES, MAGIC};
+use rustlog_protocol::batch::{BatchHeader, RecordBatchView, BATCH_HEADER_BYTES};
 
 use crate::storage::error::StorageError;
 use crate::storage::fsutil::{read_exact_at, read_file, remove_if_exists, write_all_at};
@@ -31,59 +31,53 @@ pub const INDEX_SUFFIX: &str = "index";
 pub const TIME_INDEX_SUFFIX: &str = "timeindex";
 /// Bytes read at once while scanning a log during recovery.
 const SCAN_CHUNK_BYTES: usize = 1024 * 1024;
+/// The partition leader epoch stamped into every stored batch: a single node never changes
+/// leader.
+pub(crate) const PARTITION_LEADER_EPOCH: i32 = 0;
 /// Sentinel for "no timestamp yet".
 const NO_TIMESTAMP: i64 = i64::MIN;
-
-// Field positions of the batch header (see `rustlog_protocol::batch`'s layout table).
-const HDR_MAGIC: usize = 12;
-const HDR_LAST_OFFSET_DELTA: usize = 19;
-const HDR_MAX_TIMESTAMP: usize = 31;
 
 /// `{base:020}.{suffix}` in `dir`.
 pub(crate) fn segment_path(dir: &Path, base_offset: u64, suffix: &str) -> PathBuf {
     dir.join(format!("{base_offset:020}.{suffix}"))
 }
 
-/// The fields of a batch header the storage engine needs, read from its first 43 bytes.
+/// What the storage engine needs of a batch header, built from the protocol's
+/// [`BatchHeader::decode`] (the only decoder of those bytes) plus the checked absolute offsets.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Header {
     pub base_offset: u64,
     pub total_len: u64,
     pub last_offset: u64,
     pub max_timestamp_ms: i64,
+    /// The whole decoded header (producer fields for the producer state).
+    pub batch: BatchHeader,
 }
 
-fn be_u64(buf: &[u8], at: usize) -> u64 {
-    let mut raw = [0u8; 8];
-    raw.copy_from_slice(&buf[at..at + 8]);
-    u64::from_be_bytes(raw)
-}
-
-/// Decodes a header from at least [`BATCH_HEADER_BYTES`] bytes.
-pub(crate) fn decode_header(buf: &[u8]) -> Result<Header, String> {
-    if buf.len() < BATCH_HEADER_BYTES {
-        return Err(format!("only {} bytes of batch header", buf.len()));
+impl Header {
+    /// Decodes the header at the start of `buf` (at least [`BATCH_HEADER_BYTES`] bytes).
+    pub(crate) fn decode(buf: &[u8]) -> Result<Header, String> {
+        let batch = BatchHeader::decode(buf).map_err(|e| e.to_string())?;
+        // The field sits outside the CRC; the broker always stamps it, so any other value is
+        // damage the CRC cannot see.
+        if batch.partition_leader_epoch != PARTITION_LEADER_EPOCH {
+            return Err(format!(
+                "partition leader epoch {} where {PARTITION_LEADER_EPOCH} is stamped",
+                batch.partition_leader_epoch
+            ));
+        }
+        let last_offset = batch
+            .base_offset
+            .checked_add(u64::from(batch.last_offset_delta))
+            .ok_or_else(|| "last offset overflows".to_string())?;
+        Ok(Header {
+            base_offset: batch.base_offset,
+            total_len: batch.total_len() as u64,
+            last_offset,
+            max_timestamp_ms: batch.max_timestamp,
+            batch,
+        })
     }
-    let total = match batch_total_len(buf) {
-        Ok(Some(total)) => total,
-        Ok(None) => return Err("truncated batch length".to_string()),
-        Err(e) => return Err(e.to_string()),
-    };
-    if buf[HDR_MAGIC] != MAGIC {
-        return Err(format!("unknown magic {}", buf[HDR_MAGIC]));
-    }
-    let base_offset = be_u64(buf, 0);
-    let mut delta = [0u8; 4];
-    delta.copy_from_slice(&buf[HDR_LAST_OFFSET_DELTA..HDR_LAST_OFFSET_DELTA + 4]);
-    let last_offset = base_offset
-        .checked_add(u64::from(u32::from_be_bytes(delta)))
-        .ok_or_else(|| "last offset overflows".to_string())?;
-    Ok(Header {
-        base_offset,
-        total_len: total as u64,
-        last_offset,
-        max_timestamp_ms: be_u64(buf, HDR_MAX_TIMESTAMP) as i64,
-    })
 }
 
 /// Builds the sparse indexes batch by batch (used by appends, recovery and compaction alike,
@@ -284,7 +278,7 @@ fn check_batch_at(
     let Some(head) = reader.get(pos, BATCH_HEADER_BYTES)? else {
         return Ok(Err("truncated batch header".to_string()));
     };
-    let h = match decode_header(head) {
+    let h = match Header::decode(head) {
         Ok(h) => h,
         Err(reason) => return Ok(Err(reason)),
     };
@@ -366,20 +360,20 @@ fn find_valid_batch_after(
 ) -> Result<Option<u64>, StorageError> {
     let mut at = pos + 1;
     while at + BATCH_HEADER_BYTES as u64 <= reader.file_len {
-        let plausible = match reader.get(at, BATCH_HEADER_BYTES)? {
-            Some(head) => decode_header(head).is_ok_and(|h| {
-                h.base_offset >= next
-                    && h.base_offset - next <= u64::from(u32::MAX)
-                    && at + h.total_len <= reader.file_len
-            }),
-            None => false,
+        let plausible_base = match reader.get(at, BATCH_HEADER_BYTES)? {
+            Some(head) => Header::decode(head)
+                .ok()
+                .filter(|h| {
+                    h.base_offset >= next
+                        && h.base_offset - next <= u64::from(u32::MAX)
+                        && at + h.total_len <= reader.file_len
+                })
+                .map(|h| h.base_offset),
+            None => None,
         };
-        if plausible {
-            if let Some(head) = reader.get(at, BATCH_HEADER_BYTES)? {
-                let base = be_u64(head, 0);
-                if check_batch_at(reader, at, base)?.is_ok() {
-                    return Ok(Some(at));
-                }
+        if let Some(base) = plausible_base {
+            if check_batch_at(reader, at, base)?.is_ok() {
+                return Ok(Some(at));
             }
         }
         at += 1;
@@ -633,12 +627,12 @@ impl Segment {
         }
         let h = if let Some(map) = self.mapped() {
             let start = pos as usize;
-            decode_header(&(**map).as_ref()[start..start + BATCH_HEADER_BYTES])
+            Header::decode(&(**map).as_ref()[start..start + BATCH_HEADER_BYTES])
         } else {
             let mut head = [0u8; BATCH_HEADER_BYTES];
             read_exact_at(self.file.as_ref(), &mut head, pos)
                 .map_err(|e| StorageError::io("read", &self.files.log, e))?;
-            decode_header(&head)
+            Header::decode(&head)
         }
         .map_err(|reason| StorageError::corrupt(&self.files.log, pos, reason))?;
         if h.base_offset != expected_base || pos + h.total_len > len {
@@ -735,7 +729,8 @@ impl Segment {
                 .map_err(|e| StorageError::corrupt(&self.files.log, pos, e.to_string()))?;
             view.verify_crc()
                 .map_err(|e| StorageError::corrupt(&self.files.log, pos, e.to_string()))?;
-            let h = view.header();
+            let h = Header::decode(view.as_bytes())
+                .map_err(|reason| StorageError::corrupt(&self.files.log, pos, reason))?;
             if h.base_offset != expected {
                 return Err(StorageError::corrupt(
                     &self.files.log,
@@ -746,7 +741,7 @@ impl Segment {
                     ),
                 ));
             }
-            expected = h.last_offset() + 1;
+            expected = h.last_offset + 1;
             at += view.as_bytes().len();
         }
         Ok(())
@@ -773,9 +768,12 @@ impl Segment {
                 self.verify(&bytes, pos, h.base_offset)?;
                 let view = RecordBatchView::parse(&bytes)
                     .map_err(|e| StorageError::corrupt(&self.files.log, pos, e.to_string()))?;
-                for record in view.records() {
-                    let record = record
-                        .map_err(|e| StorageError::corrupt(&self.files.log, pos, e.to_string()))?;
+                let corrupt = |e: rustlog_protocol::ProtocolError| {
+                    StorageError::corrupt(&self.files.log, pos, e.to_string())
+                };
+                let records = view.records().map_err(corrupt)?;
+                for record in records.iter() {
+                    let record = record.map_err(corrupt)?;
                     if record.offset >= offset && record.timestamp_ms >= timestamp_ms {
                         return Ok(Some((record.offset, record.timestamp_ms)));
                     }
@@ -784,6 +782,67 @@ impl Segment {
             offset = h.last_offset + 1;
         }
         Ok(None)
+    }
+
+    /// Calls `f` with the header of every batch from the one holding `offset` on, reading
+    /// headers only (producer-state recovery).
+    pub(crate) fn for_each_header_from(
+        &self,
+        offset: u64,
+        mut f: impl FnMut(&Header),
+    ) -> Result<(), StorageError> {
+        let Some((mut pos, first)) = self.locate(offset)? else {
+            return Ok(());
+        };
+        let len = self.len();
+        let mut expected = first.base_offset;
+        // The active segment is not mapped: read it in large chunks, not one pread per header.
+        let mut reader = ChunkReader {
+            file: self.file.as_ref(),
+            path: &self.files.log,
+            file_len: len,
+            buf: Vec::new(),
+            buf_start: 0,
+        };
+        while pos < len {
+            let h = match self.mapped() {
+                Some(_) => self.header_at(pos, expected)?,
+                None => self.chunked_header_at(&mut reader, pos, expected)?,
+            };
+            f(&h);
+            pos += h.total_len;
+            expected = h.last_offset + 1;
+        }
+        Ok(())
+    }
+
+    /// [`Self::header_at`] through a chunked reader.
+    fn chunked_header_at(
+        &self,
+        reader: &mut ChunkReader<'_>,
+        pos: u64,
+        expected_base: u64,
+    ) -> Result<Header, StorageError> {
+        let head = reader.get(pos, BATCH_HEADER_BYTES)?.ok_or_else(|| {
+            StorageError::corrupt(
+                &self.files.log,
+                pos,
+                "batch header runs past the end of the segment",
+            )
+        })?;
+        let h = Header::decode(head)
+            .map_err(|reason| StorageError::corrupt(&self.files.log, pos, reason))?;
+        if h.base_offset != expected_base || pos + h.total_len > reader.file_len {
+            return Err(StorageError::corrupt(
+                &self.files.log,
+                pos,
+                format!(
+                    "batch at base offset {} ({} bytes) where base offset {expected_base} was expected",
+                    h.base_offset, h.total_len
+                ),
+            ));
+        }
+        Ok(h)
     }
 
     /// Calls `f` with every batch of the segment, in order, each CRC-checked.
@@ -860,7 +919,7 @@ fn load_indexes(
         let Some(head) = reader.get(pos, BATCH_HEADER_BYTES)? else {
             return Ok(None);
         };
-        let Ok(h) = decode_header(head) else {
+        let Ok(h) = Header::decode(head) else {
             return Ok(None);
         };
         if h.base_offset != expected

@@ -25,7 +25,7 @@ pub fn batch(records: &[NewRec]) -> Vec<u8> {
     for (ts, k, v) in records {
         b.push(*ts, k.as_deref(), v.as_deref(), &[]).unwrap();
     }
-    b.finish(0)
+    b.finish(0).unwrap()
 }
 
 /// A batch of `n` records with values `"{tag}-{i}"` and keys `"k{i % keys}"`.
@@ -48,7 +48,8 @@ pub fn decode(bytes: &[u8]) -> Vec<Rec> {
     for view in batches(bytes) {
         let view = view.unwrap();
         view.validate().unwrap();
-        for r in view.records() {
+        let records = view.records().unwrap();
+        for r in records.iter() {
             let r = r.unwrap();
             out.push(Rec {
                 offset: r.offset,
