@@ -56,7 +56,7 @@ pub use partition_consumer::{PartitionConsumer, StartOffset};
 pub use producer::{DeliveryHandle, Producer};
 pub use record::{Message, Record, RecordMetadata};
 pub use rustlog_protocol::messages::list_offsets::OffsetSpec;
-pub use rustlog_protocol::{ErrorCode, TopicPartition};
+pub use rustlog_protocol::{Compression, ErrorCode, TopicPartition};
 
 #[cfg(test)]
 mod mock_broker;

@@ -90,7 +90,7 @@ impl MockBroker {
         let mut out = Vec::new();
         for batch in batches {
             let view = RecordBatchView::parse(batch).unwrap();
-            for r in view.records() {
+            for r in view.records().unwrap().iter() {
                 let r = r.unwrap();
                 out.push((
                     r.offset,

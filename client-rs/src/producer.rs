@@ -137,6 +137,8 @@ struct OpenBatch {
 /// A finished batch waiting to be sent (or retried).
 struct SealedBatch {
     bytes: Bytes,
+    /// Why the batch could not be encoded; it fails instead of being sent.
+    failed: Option<Error>,
     state: Arc<BatchState>,
     /// Fail instead of retrying after this.
     deadline: Instant,
@@ -306,11 +308,7 @@ impl Producer {
         let record_bytes = record.encoded_len().max(1);
         reserve(shared, record_bytes).await?;
         let timestamp = record.timestamp_ms.unwrap_or_else(now_ms);
-        let headers: Vec<(&str, &[u8])> = record
-            .headers
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_ref()))
-            .collect();
+        let headers = record.header_refs();
         let mut wake = false;
         let handle = {
             let mut acc = shared.acc();
@@ -352,10 +350,15 @@ impl Producer {
             let mut pushed = None;
             for _ in 0..2 {
                 if queue.open.is_none() {
+                    let builder = match new_builder(&shared.config, batch_bytes, record_bytes) {
+                        Ok(builder) => builder,
+                        Err(e) => {
+                            shared.release(record_bytes);
+                            return Err(e);
+                        }
+                    };
                     queue.open = Some(OpenBatch {
-                        builder: RecordBatchBuilder::with_capacity(
-                            batch_bytes.min(record_bytes * 2),
-                        ),
+                        builder,
                         state: Arc::new(BatchState::new(topic_name.clone(), partition)),
                         created: Instant::now(),
                         reserved_bytes: 0,
@@ -461,11 +464,7 @@ impl Producer {
 /// Checks a record against the protocol limits and naming rules before anything is queued.
 fn check_record(record: &Record) -> Result<()> {
     rustlog_protocol::names::validate_topic_name(&record.topic).map_err(|e| Error::rejected(&e))?;
-    let headers: Vec<(&str, &[u8])> = record
-        .headers
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_ref()))
-        .collect();
+    let headers = record.header_refs();
     RecordBatchBuilder::check_record(record.key.as_deref(), record.value.as_deref(), &headers)
         .map_err(|e| Error::rejected(&e))
 }
@@ -519,14 +518,32 @@ async fn reserve(shared: &Shared, bytes: usize) -> Result<()> {
     }
 }
 
-/// Moves the open batch of `queue` to the back of its ready queue.
+/// An empty batch builder with the producer's codec, sized for about two records like this one.
+fn new_builder(
+    config: &ProducerConfig,
+    batch_bytes: usize,
+    record_bytes: usize,
+) -> Result<RecordBatchBuilder> {
+    RecordBatchBuilder::with_capacity(batch_bytes.min(record_bytes * 2))
+        .compression(config.compression, config.compression_level)
+        .map_err(|e| Error::invalid(format!("compression_level: {e}")))
+}
+
+/// Moves the open batch of `queue` to the back of its ready queue, compressing it. A batch that
+/// does not finish (compressed past the batch limit) is queued with its error, so it fails in
+/// its turn and every cleanup path (flush, close, release of its bytes) still sees it.
 fn seal(queue: &mut PartitionQueue, config: &ProducerConfig) {
     if let Some(open) = queue.open.take() {
         if open.builder.is_empty() {
             return;
         }
+        let (bytes, failed) = match open.builder.finish(0) {
+            Ok(bytes) => (Bytes::from(bytes), None),
+            Err(e) => (Bytes::new(), Some(Error::rejected(&e))),
+        };
         queue.ready.push_back(SealedBatch {
-            bytes: Bytes::from(open.builder.finish(0)),
+            bytes,
+            failed,
             state: open.state,
             deadline: open.created + Duration::from_millis(config.delivery_timeout_ms),
             reserved_bytes: open.reserved_bytes,
@@ -562,7 +579,7 @@ struct Outgoing {
 
 /// Collects sendable batches (one per partition, none for a partition with one in flight) into
 /// requests; returns them and when to look again for lingering or backing-off batches.
-fn collect(shared: &Shared) -> (Vec<Vec<Outgoing>>, Option<Instant>, bool) {
+fn collect(shared: &Shared) -> Collected {
     let now = Instant::now();
     let linger = Duration::from_millis(shared.config.linger_ms);
     let closing = shared.closing.load(Ordering::Acquire);
@@ -572,6 +589,7 @@ fn collect(shared: &Shared) -> (Vec<Vec<Outgoing>>, Option<Instant>, bool) {
     let mut current_bytes = 0usize;
     let mut next_wake: Option<Instant> = None;
     let mut idle = true;
+    let mut unsendable = Vec::new();
     let mut acc = shared.acc();
     for topic in acc.topics.values_mut() {
         for (index, queue) in topic.partitions.iter_mut().enumerate() {
@@ -599,7 +617,7 @@ fn collect(shared: &Shared) -> (Vec<Vec<Outgoing>>, Option<Instant>, bool) {
                 }
                 queue.retry_at = None;
             }
-            let Some(batch) = queue.ready.pop_front() else {
+            let Some(batch) = pop_sendable(&mut queue.ready, &mut unsendable) else {
                 continue;
             };
             queue.in_flight = Some(batch.state.clone());
@@ -622,12 +640,61 @@ fn collect(shared: &Shared) -> (Vec<Vec<Outgoing>>, Option<Instant>, bool) {
     if !current.is_empty() {
         requests.push(current);
     }
-    (requests, next_wake, idle)
+    Collected {
+        requests,
+        next_wake,
+        idle,
+        unsendable,
+    }
+}
+
+/// What one pass over the queues found.
+struct Collected {
+    /// Produce requests to send now.
+    requests: Vec<Vec<Outgoing>>,
+    /// When to look again for lingering or backing-off batches.
+    next_wake: Option<Instant>,
+    /// Nothing is buffered or in flight.
+    idle: bool,
+    /// Batches that could not be encoded, to fail now.
+    unsendable: Vec<SealedBatch>,
+}
+
+/// The front batch of a ready queue that can be sent; batches in front of it that failed to
+/// encode are moved to `unsendable`.
+fn pop_sendable(
+    ready: &mut VecDeque<SealedBatch>,
+    unsendable: &mut Vec<SealedBatch>,
+) -> Option<SealedBatch> {
+    while let Some(batch) = ready.pop_front() {
+        if batch.failed.is_none() {
+            return Some(batch);
+        }
+        unsendable.push(batch);
+    }
+    None
+}
+
+/// Fails the batches that could not be encoded.
+fn fail_unsendable(shared: &Shared, batches: Vec<SealedBatch>) {
+    for batch in batches {
+        shared.release(batch.reserved_bytes);
+        let error = batch
+            .failed
+            .unwrap_or_else(|| Error::violation("batch marked unsendable without a reason"));
+        batch.state.complete(Err(error));
+    }
 }
 
 async fn sender_loop(shared: Arc<Shared>) {
     loop {
-        let (requests, next_wake, idle) = collect(&shared);
+        let Collected {
+            requests,
+            next_wake,
+            idle,
+            unsendable,
+        } = collect(&shared);
+        fail_unsendable(&shared, unsendable);
         if idle && requests.is_empty() && shared.closing.load(Ordering::Acquire) {
             return;
         }

@@ -197,7 +197,7 @@ async fn a_partition_consumer_reads_back_keys_headers_and_nulls_from_an_offset()
     assert_eq!(offsets, (3..10).collect::<Vec<_>>());
     assert_eq!(got[1].value, None, "null value of record 4");
     assert_eq!(got[0].key_str(), Some("k3"));
-    assert_eq!(got[0].header("n").unwrap().as_ref(), b"3");
+    assert_eq!(got[0].header("n").unwrap().unwrap().as_ref(), b"3");
     assert_eq!(consumer.position().await, Some(10));
     // Nothing new: an empty poll after the wait.
     let none = consumer.poll(Duration::from_millis(50)).await.unwrap();
