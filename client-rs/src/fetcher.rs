@@ -465,6 +465,46 @@ mod tests {
     }
 
     #[test]
+    fn compressed_batches_decode_into_one_buffer_and_control_batches_are_skipped() {
+        use rustlog_protocol::batch::{set_producer, ATTR_CONTROL};
+        use rustlog_protocol::{Compression, ProducerStamp};
+        let mut b = RecordBatchBuilder::new()
+            .compression(Compression::Zstd, None)
+            .unwrap();
+        b.push(
+            1,
+            Some(b"k"),
+            Some(b"hello"),
+            &[("n", None), ("n", Some(b"1"))],
+        )
+        .unwrap();
+        b.push(2, None, Some(b"world"), &[]).unwrap();
+        let mut bytes = b.finish(0).unwrap();
+        let mut control = batch(2, &["marker"]);
+        // Set the control bit; set_producer rewrites the CRC over it.
+        control[22] |= ATTR_CONTROL as u8;
+        set_producer(&mut control, ProducerStamp::NONE).unwrap();
+        bytes.extend(control);
+        bytes.extend(batch(3, &["after"]));
+        let mut out = Vec::new();
+        let next = decode_records(&Arc::from("t"), 0, &Bytes::from(bytes), 0, &mut out).unwrap();
+        assert_eq!(next, 4, "the control batch's offset is passed over");
+        let got: Vec<(u64, &str)> = out
+            .iter()
+            .map(|m| (m.offset, m.value_str().unwrap()))
+            .collect();
+        assert_eq!(got, vec![(0, "hello"), (1, "world"), (3, "after")]);
+        assert_eq!(
+            out[0].headers,
+            vec![
+                ("n".to_string(), None),
+                ("n".to_string(), Some(Bytes::from_static(b"1")))
+            ]
+        );
+        assert_eq!(out[0].header("n"), Some(None), "the first value is null");
+    }
+
+    #[test]
     fn a_trailing_partial_batch_waits_for_the_next_fetch() {
         let mut bytes = batch(0, &["a"]);
         let second = batch(1, &["b"]);

@@ -11,18 +11,31 @@
 //! - Ordering: each partition has at most one batch in flight. A batch that fails with a
 //!   retriable error goes back to the *front* of its partition's queue and is retried (after
 //!   `retry_backoff_ms`) before any later batch of that partition, until `delivery_timeout_ms`.
-//!   Delivery is at-least-once: a retry after a lost response may store a batch twice.
+//! - Compression: a batch is compressed with the configured codec when it is sealed; the
+//!   `batch_bytes` target and the buffer budget count uncompressed bytes.
+//! - Idempotence (`idempotence`, on by default, off with acks none): before its first produce
+//!   the sender task asks the broker for a producer id (InitProducer). Each batch is stamped
+//!   with the id, epoch and the partition's next sequence when it is first sent, and the
+//!   sequence advances by its record count. A retry resends the very same bytes, so a batch
+//!   whose response was lost is stored once and its records get their original offsets.
+//!   When a stamped batch fails for good (OutOfOrderSequenceNumber, UnknownProducerId,
+//!   InvalidProducerEpoch, which are never retried, or any other final error, after which the
+//!   broker's sequence is unknown) its records fail with that error, and the producer asks for
+//!   the next epoch and numbers later batches from 0. Without idempotence delivery is
+//!   at-least-once: a retry after a lost response may store a batch twice.
 
 use crate::client::Client;
 use crate::config::ProducerConfig;
 use crate::connection::{encode_request, ConnSlot};
 use crate::error::{Error, Result};
 use crate::record::{now_ms, Record, RecordMetadata};
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
+use rustlog_protocol::batch::{increment_sequence, set_producer};
 use rustlog_protocol::limits::{FRAME_BYTES_MAX, PARTITIONS_PER_REQUEST_MAX};
+use rustlog_protocol::messages::init_producer::{InitProducerRequest, NEW_PRODUCER};
 use rustlog_protocol::messages::produce::{ProducePartition, ProduceRequest};
 use rustlog_protocol::partitioner::partition_for_key;
-use rustlog_protocol::{ErrorCode, RecordBatchBuilder, Request};
+use rustlog_protocol::{ErrorCode, ProducerStamp, RecordBatchBuilder, Request};
 use std::collections::{HashMap, VecDeque};
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
@@ -144,6 +157,10 @@ struct SealedBatch {
     deadline: Instant,
     reserved_bytes: usize,
     attempts: u32,
+    record_count: u32,
+    /// The producer fields written into `bytes` when it was first sent; a retry resends the
+    /// same bytes so the broker can recognise a batch it already stored.
+    stamp: Option<ProducerStamp>,
 }
 
 #[derive(Default)]
@@ -153,6 +170,45 @@ struct PartitionQueue {
     in_flight: Option<Arc<BatchState>>,
     /// Earliest time the front ready batch may be (re)sent.
     retry_at: Option<Instant>,
+    /// Sequence of the next batch stamped for `sequence_owner`.
+    next_sequence: i32,
+    /// The producer id and epoch `next_sequence` counts for; another one starts at 0.
+    sequence_owner: Option<ProducerId>,
+}
+
+/// A producer id and epoch issued by the broker's InitProducer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ProducerId {
+    id: i64,
+    epoch: i16,
+}
+
+/// The idempotent producer's standing with the broker.
+#[derive(Debug, Default)]
+struct Identity {
+    /// `None` until InitProducer answered.
+    current: Option<ProducerId>,
+    /// A batch of `current` ended without a known outcome or was refused, so the broker's
+    /// sequence for it is unknown: ask for the next epoch before stamping more batches.
+    bump: bool,
+}
+
+impl Identity {
+    /// The id new batches may be stamped with now.
+    fn ready(&self) -> Option<ProducerId> {
+        self.current.filter(|_| !self.bump)
+    }
+
+    /// The InitProducer request that makes the identity ready.
+    fn request(&self) -> InitProducerRequest {
+        match self.current {
+            Some(current) if self.bump => InitProducerRequest {
+                producer_id: current.id,
+                producer_epoch: current.epoch,
+            },
+            _ => InitProducerRequest::default(),
+        }
+    }
 }
 
 struct TopicQueues {
@@ -163,6 +219,8 @@ struct TopicQueues {
 #[derive(Default)]
 struct Accumulator {
     topics: HashMap<String, TopicQueues>,
+    /// Producer id and epoch (idempotent producers only).
+    identity: Identity,
 }
 
 struct Shared {
@@ -337,7 +395,7 @@ impl Producer {
                 shared.release(record_bytes);
                 return Err(Error::invalid("partition index out of range"));
             };
-            let batch_bytes = shared.config.batch_bytes;
+            let batch_bytes = batch_bytes_target(&shared.config);
             // Seal a batch this record would push past the target size.
             if let Some(open) = &queue.open {
                 if !open.builder.is_empty()
@@ -518,6 +576,19 @@ async fn reserve(shared: &Shared, bytes: usize) -> Result<()> {
     }
 }
 
+/// Uncompressed bytes at which an open batch is sealed. Incompressible records grow a little
+/// under every codec (block and frame headers), so a compressed batch stops short of the
+/// protocol limit and its compressed form still fits.
+fn batch_bytes_target(config: &ProducerConfig) -> usize {
+    const BATCH_BYTES_MAX: usize = rustlog_protocol::limits::BATCH_BYTES_MAX as usize;
+    match config.compression {
+        rustlog_protocol::Compression::None => config.batch_bytes,
+        _ => config
+            .batch_bytes
+            .min(BATCH_BYTES_MAX - BATCH_BYTES_MAX / 64),
+    }
+}
+
 /// An empty batch builder with the producer's codec, sized for about two records like this one.
 fn new_builder(
     config: &ProducerConfig,
@@ -537,6 +608,7 @@ fn seal(queue: &mut PartitionQueue, config: &ProducerConfig) {
         if open.builder.is_empty() {
             return;
         }
+        let record_count = open.builder.record_count();
         let (bytes, failed) = match open.builder.finish(0) {
             Ok(bytes) => (Bytes::from(bytes), None),
             Err(e) => (Bytes::new(), Some(Error::rejected(&e))),
@@ -548,6 +620,8 @@ fn seal(queue: &mut PartitionQueue, config: &ProducerConfig) {
             deadline: open.created + Duration::from_millis(config.delivery_timeout_ms),
             reserved_bytes: open.reserved_bytes,
             attempts: 0,
+            record_count,
+            stamp: None,
         });
     }
 }
@@ -590,8 +664,12 @@ fn collect(shared: &Shared) -> Collected {
     let mut next_wake: Option<Instant> = None;
     let mut idle = true;
     let mut unsendable = Vec::new();
+    let mut needs_identity = false;
+    let idempotent = shared.config.uses_idempotence();
     let mut acc = shared.acc();
-    for topic in acc.topics.values_mut() {
+    let Accumulator { topics, identity } = &mut *acc;
+    let owner = identity.ready();
+    for topic in topics.values_mut() {
         for (index, queue) in topic.partitions.iter_mut().enumerate() {
             if queue.open.is_some() || !queue.ready.is_empty() || queue.in_flight.is_some() {
                 idle = false;
@@ -617,9 +695,27 @@ fn collect(shared: &Shared) -> Collected {
                 }
                 queue.retry_at = None;
             }
-            let Some(batch) = pop_sendable(&mut queue.ready, &mut unsendable) else {
+            skip_unsendable(&mut queue.ready, &mut unsendable);
+            let unstamped = queue.ready.front().is_some_and(|b| b.stamp.is_none());
+            let owner = match owner {
+                Some(owner) if idempotent && unstamped => Some(owner),
+                // Sequences are only handed out once the broker has issued an id.
+                None if idempotent && unstamped => {
+                    needs_identity = true;
+                    continue;
+                }
+                _ => None,
+            };
+            let Some(mut batch) = queue.ready.pop_front() else {
                 continue;
             };
+            if let Some(owner) = owner {
+                if let Err(e) = stamp(queue, &mut batch, owner) {
+                    batch.failed = Some(Error::violation(format!("stamping a batch: {e}")));
+                    unsendable.push(batch);
+                    continue;
+                }
+            }
             queue.in_flight = Some(batch.state.clone());
             let size = batch.bytes.len() + topic.topic.len() + 16;
             if !current.is_empty()
@@ -645,6 +741,7 @@ fn collect(shared: &Shared) -> Collected {
         next_wake,
         idle,
         unsendable,
+        needs_identity,
     }
 }
 
@@ -658,21 +755,42 @@ struct Collected {
     idle: bool,
     /// Batches that could not be encoded, to fail now.
     unsendable: Vec<SealedBatch>,
+    /// A batch waits for a producer id or a new epoch.
+    needs_identity: bool,
 }
 
-/// The front batch of a ready queue that can be sent; batches in front of it that failed to
-/// encode are moved to `unsendable`.
-fn pop_sendable(
-    ready: &mut VecDeque<SealedBatch>,
-    unsendable: &mut Vec<SealedBatch>,
-) -> Option<SealedBatch> {
-    while let Some(batch) = ready.pop_front() {
-        if batch.failed.is_none() {
-            return Some(batch);
-        }
-        unsendable.push(batch);
+/// Moves batches that failed to encode off the front of a ready queue into `unsendable`.
+fn skip_unsendable(ready: &mut VecDeque<SealedBatch>, unsendable: &mut Vec<SealedBatch>) {
+    while ready.front().is_some_and(|b| b.failed.is_some()) {
+        unsendable.extend(ready.pop_front());
     }
-    None
+}
+
+/// Writes the partition's next sequence under `owner` into a batch sent for the first time and
+/// advances the sequence by its record count. Stamping at the first send, not at sealing, keeps
+/// sequences in send order across an epoch bump: batches sealed before the bump but not yet
+/// sent are numbered from 0 under the new epoch.
+fn stamp(
+    queue: &mut PartitionQueue,
+    batch: &mut SealedBatch,
+    owner: ProducerId,
+) -> std::result::Result<(), rustlog_protocol::ProtocolError> {
+    if queue.sequence_owner != Some(owner) {
+        queue.sequence_owner = Some(owner);
+        queue.next_sequence = 0;
+    }
+    let stamp = ProducerStamp {
+        producer_id: owner.id,
+        producer_epoch: owner.epoch,
+        base_sequence: queue.next_sequence,
+    };
+    // The sealed bytes are not shared yet, so this takes them back without copying.
+    let mut bytes = BytesMut::from(std::mem::take(&mut batch.bytes));
+    set_producer(&mut bytes, stamp)?;
+    batch.bytes = bytes.freeze();
+    batch.stamp = Some(stamp);
+    queue.next_sequence = increment_sequence(queue.next_sequence, batch.record_count);
+    Ok(())
 }
 
 /// Fails the batches that could not be encoded.
@@ -693,6 +811,7 @@ async fn sender_loop(shared: Arc<Shared>) {
             next_wake,
             idle,
             unsendable,
+            needs_identity,
         } = collect(&shared);
         fail_unsendable(&shared, unsendable);
         if idle && requests.is_empty() && shared.closing.load(Ordering::Acquire) {
@@ -708,6 +827,10 @@ async fn sender_loop(shared: Arc<Shared>) {
                 drop(permit);
                 shared.wake.notify_one();
             });
+        }
+        if needs_identity {
+            refresh_identity(&shared).await;
+            continue;
         }
         match next_wake {
             Some(at) => {
@@ -800,8 +923,11 @@ fn settle(shared: &Shared, out: Outgoing, result: Result<u64>) {
         shared.client.forget_topic(&out.topic);
     }
     let mut acc = shared.acc();
-    let queue = acc
-        .topics
+    let Accumulator { topics, identity } = &mut *acc;
+    if !retry && result.is_err() {
+        note_unsequenced(identity, out.batch.stamp);
+    }
+    let queue = topics
         .get_mut(&*out.topic)
         .and_then(|t| t.partitions.get_mut(out.partition as usize));
     let Some(queue) = queue else {
@@ -825,6 +951,116 @@ fn settle(shared: &Shared, out: Outgoing, result: Result<u64>) {
     drop(acc);
     shared.release(out.batch.reserved_bytes);
     out.batch.state.complete(result);
+}
+
+/// A stamped batch failed for good, so whether the broker holds its sequence is unknown (a
+/// timeout) or the broker refused the producer's numbering (OutOfOrderSequenceNumber,
+/// UnknownProducerId, InvalidProducerEpoch). Later batches must not continue that numbering:
+/// ask for the next epoch, under which every partition starts again at sequence 0. A batch of
+/// an older epoch changes nothing, so one failure does not bump twice.
+fn note_unsequenced(identity: &mut Identity, stamp: Option<ProducerStamp>) {
+    let Some(stamp) = stamp else { return };
+    let current = identity.current.map(|c| (c.id, c.epoch));
+    if current == Some((stamp.producer_id, stamp.producer_epoch)) {
+        identity.bump = true;
+    }
+}
+
+/// Gets a producer id from the broker (or the next epoch of the current one) for batches that
+/// wait to be stamped. It runs on the sender task, so nothing is stamped meanwhile; the call
+/// retries like any other request, until the earliest waiting batch's delivery deadline.
+async fn refresh_identity(shared: &Shared) {
+    let request = shared.acc().identity.request();
+    let bumping = request.producer_id != NEW_PRODUCER;
+    let deadline = earliest_deadline(shared).unwrap_or_else(|| shared.client.deadline());
+    match init_producer(shared, request, deadline).await {
+        Ok(issued) => {
+            tracing::debug!(
+                producer_id = issued.id,
+                epoch = issued.epoch,
+                "producer id issued"
+            );
+            shared.acc().identity = Identity {
+                current: Some(issued),
+                bump: false,
+            };
+        }
+        // The broker no longer knows the id (it lost its producer state): start over with a
+        // new one; sequences restart at 0 either way.
+        Err(e) if bumping && !e.is_retriable() => {
+            tracing::debug!(error = %e, "epoch bump refused; asking for a new producer id");
+            shared.acc().identity = Identity::default();
+        }
+        Err(e) => {
+            fail_unstamped(shared, &e, !e.is_retriable());
+            tokio::time::sleep(Duration::from_millis(shared.config.retry_backoff_ms)).await;
+        }
+    }
+}
+
+/// Sends one InitProducer and checks the answer.
+async fn init_producer(
+    shared: &Shared,
+    request: InitProducerRequest,
+    deadline: Instant,
+) -> Result<ProducerId> {
+    let response = shared
+        .slot
+        .call(&Request::InitProducer(request), deadline)
+        .await
+        .map_err(|e| match e {
+            Error::Broker { code, message } => Error::Broker {
+                code,
+                message: format!(
+                    "getting a producer id for idempotence (idempotence=false sends without \
+                     one): {message}"
+                ),
+            },
+            other => other,
+        })?;
+    let body = crate::client::expect_response!(response, InitProducer)?;
+    if body.producer_id < 0 || body.producer_epoch < 0 {
+        return Err(Error::violation(format!(
+            "InitProducer issued producer id {} epoch {}",
+            body.producer_id, body.producer_epoch
+        )));
+    }
+    Ok(ProducerId {
+        id: body.producer_id,
+        epoch: body.producer_epoch,
+    })
+}
+
+/// The earliest delivery deadline of a batch waiting to be sent.
+fn earliest_deadline(shared: &Shared) -> Option<Instant> {
+    let acc = shared.acc();
+    acc.topics
+        .values()
+        .flat_map(|t| &t.partitions)
+        .flat_map(|q| q.ready.iter().map(|b| b.deadline))
+        .min()
+}
+
+/// Fails batches that wait for a producer id: all of them (`all`, the broker refused for good)
+/// or those past their delivery deadline.
+fn fail_unstamped(shared: &Shared, error: &Error, all: bool) {
+    let now = Instant::now();
+    let mut failed = Vec::new();
+    {
+        let mut acc = shared.acc();
+        for queue in acc.topics.values_mut().flat_map(|t| &mut t.partitions) {
+            let (fail, keep): (VecDeque<_>, VecDeque<_>) = queue
+                .ready
+                .drain(..)
+                .partition(|b| b.stamp.is_none() && (all || b.deadline <= now));
+            queue.ready = keep;
+            failed.extend(fail);
+        }
+    }
+    for batch in failed {
+        shared.release(batch.reserved_bytes);
+        batch.state.complete(Err(error.clone()));
+    }
 }
 
 #[cfg(test)]
