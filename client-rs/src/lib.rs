@@ -53,7 +53,7 @@ pub use config::{
 pub use consumer::Consumer;
 pub use error::{Error, Result};
 pub use partition_consumer::{PartitionConsumer, StartOffset};
-pub use producer::{DeliveryHandle, Producer};
+pub use producer::{DeliveryHandle, Producer, ProducerStats};
 pub use record::{Message, Record, RecordMetadata};
 pub use rustlog_protocol::messages::list_offsets::OffsetSpec;
 pub use rustlog_protocol::{Compression, ErrorCode, TopicPartition};

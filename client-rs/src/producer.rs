@@ -39,7 +39,7 @@ use rustlog_protocol::{ErrorCode, ProducerStamp, RecordBatchBuilder, Request};
 use std::collections::{HashMap, VecDeque};
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 use tokio::sync::{Notify, Semaphore};
@@ -158,6 +158,8 @@ struct SealedBatch {
     reserved_bytes: usize,
     attempts: u32,
     record_count: u32,
+    /// Encoded size before compression.
+    uncompressed_bytes: usize,
     /// The producer fields written into `bytes` when it was first sent; a retry resends the
     /// same bytes so the broker can recognise a batch it already stored.
     stamp: Option<ProducerStamp>,
@@ -239,6 +241,61 @@ struct Shared {
     /// Deliver what is left without lingering, then stop the sender task.
     closing: AtomicBool,
     round_robin: AtomicU32,
+    stats: StatsCounters,
+}
+
+/// Running totals behind [`ProducerStats`].
+#[derive(Debug, Default)]
+struct StatsCounters {
+    batches: AtomicU64,
+    records: AtomicU64,
+    uncompressed_bytes: AtomicU64,
+    sent_bytes: AtomicU64,
+}
+
+impl StatsCounters {
+    fn count(&self, batch: &SealedBatch) {
+        self.batches.fetch_add(1, Ordering::Relaxed);
+        self.records
+            .fetch_add(u64::from(batch.record_count), Ordering::Relaxed);
+        self.uncompressed_bytes
+            .fetch_add(batch.uncompressed_bytes as u64, Ordering::Relaxed);
+        self.sent_bytes
+            .fetch_add(batch.bytes.len() as u64, Ordering::Relaxed);
+    }
+
+    fn snapshot(&self) -> ProducerStats {
+        ProducerStats {
+            batches: self.batches.load(Ordering::Relaxed),
+            records: self.records.load(Ordering::Relaxed),
+            uncompressed_bytes: self.uncompressed_bytes.load(Ordering::Relaxed),
+            sent_bytes: self.sent_bytes.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Totals over the batches a producer has had acknowledged (each batch counted once, however
+/// often it was retried).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProducerStats {
+    /// Batches acknowledged.
+    pub batches: u64,
+    /// Records in them.
+    pub records: u64,
+    /// Their encoded size without compression, 61-byte batch headers included.
+    pub uncompressed_bytes: u64,
+    /// Their size as sent and stored (compressed when the producer has a codec).
+    pub sent_bytes: u64,
+}
+
+impl ProducerStats {
+    /// `uncompressed_bytes / sent_bytes` (1.0 without compression; 0.0 before any batch).
+    pub fn compression_ratio(&self) -> f64 {
+        if self.sent_bytes == 0 {
+            return 0.0;
+        }
+        self.uncompressed_bytes as f64 / self.sent_bytes as f64
+    }
 }
 
 impl Shared {
@@ -291,6 +348,7 @@ impl Producer {
             closed: AtomicBool::new(false),
             closing: AtomicBool::new(false),
             round_robin: AtomicU32::new(0),
+            stats: StatsCounters::default(),
         });
         // The sender task needs a runtime; without one, fail instead of panicking.
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
@@ -307,6 +365,11 @@ impl Producer {
     /// The settings of this producer.
     pub fn config(&self) -> &ProducerConfig {
         &self.inner.shared.config
+    }
+
+    /// Batch, record and byte totals of what was acknowledged so far.
+    pub fn stats(&self) -> ProducerStats {
+        self.inner.shared.stats.snapshot()
     }
 
     /// Queues `record` and returns a handle that resolves to its metadata.
@@ -609,6 +672,7 @@ fn seal(queue: &mut PartitionQueue, config: &ProducerConfig) {
             return;
         }
         let record_count = open.builder.record_count();
+        let uncompressed_bytes = open.builder.encoded_len();
         let (bytes, failed) = match open.builder.finish(0) {
             Ok(bytes) => (Bytes::from(bytes), None),
             Err(e) => (Bytes::new(), Some(Error::rejected(&e))),
@@ -621,6 +685,7 @@ fn seal(queue: &mut PartitionQueue, config: &ProducerConfig) {
             reserved_bytes: open.reserved_bytes,
             attempts: 0,
             record_count,
+            uncompressed_bytes,
             stamp: None,
         });
     }
@@ -949,6 +1014,9 @@ fn settle(shared: &Shared, out: Outgoing, result: Result<u64>) {
         return;
     }
     drop(acc);
+    if result.is_ok() {
+        shared.stats.count(&out.batch);
+    }
     shared.release(out.batch.reserved_bytes);
     out.batch.state.complete(result);
 }
