@@ -11,12 +11,14 @@
 //! - Ordering: each partition has at most one batch in flight. A batch that fails with a
 //!   retriable error goes back to the *front* of its partition's queue and is retried (after
 //!   `retry_backoff_ms`) before any later batch of that partition, until `delivery_timeout_ms`.
-//! - Compression: a batch is compressed with the configured codec when it is sealed; the
-//!   `batch_bytes` target and the buffer budget count uncompressed bytes.
+//! - Compression: a sealed batch keeps its builder until it is first sent; the request task
+//!   that sends it then finishes it (compressing with the configured codec), outside the
+//!   producer's lock and in parallel with other requests. The `batch_bytes` target and the
+//!   buffer budget count uncompressed bytes.
 //! - Idempotence (`idempotence`, on by default, off with acks none): before its first produce
-//!   the sender task asks the broker for a producer id (InitProducer). Each batch is stamped
-//!   with the id, epoch and the partition's next sequence when it is first sent, and the
-//!   sequence advances by its record count. A retry resends the very same bytes, so a batch
+//!   the sender task asks the broker for a producer id (InitProducer). Each batch gets the id,
+//!   epoch and the partition's next sequence when it is first sent (before it is encoded, so
+//!   its CRC is computed once), and the sequence advances by its record count. A retry resends the very same bytes, so a batch
 //!   whose response was lost is stored once and its records get their original offsets.
 //!   When a stamped batch fails for good (OutOfOrderSequenceNumber, UnknownProducerId,
 //!   InvalidProducerEpoch, which are never retried, or any other final error, after which the
@@ -29,8 +31,8 @@ use crate::config::ProducerConfig;
 use crate::connection::{encode_request, ConnSlot};
 use crate::error::{Error, Result};
 use crate::record::{now_ms, Record, RecordMetadata};
-use bytes::{Bytes, BytesMut};
-use rustlog_protocol::batch::{increment_sequence, set_producer};
+use bytes::Bytes;
+use rustlog_protocol::batch::increment_sequence;
 use rustlog_protocol::limits::{FRAME_BYTES_MAX, PARTITIONS_PER_REQUEST_MAX};
 use rustlog_protocol::messages::init_producer::{InitProducerRequest, NEW_PRODUCER};
 use rustlog_protocol::messages::produce::{ProducePartition, ProduceRequest};
@@ -147,11 +149,9 @@ struct OpenBatch {
     reserved_bytes: usize,
 }
 
-/// A finished batch waiting to be sent (or retried).
+/// A sealed batch waiting to be sent (or retried).
 struct SealedBatch {
-    bytes: Bytes,
-    /// Why the batch could not be encoded; it fails instead of being sent.
-    failed: Option<Error>,
+    body: Body,
     state: Arc<BatchState>,
     /// Fail instead of retrying after this.
     deadline: Instant,
@@ -160,9 +160,48 @@ struct SealedBatch {
     record_count: u32,
     /// Encoded size before compression.
     uncompressed_bytes: usize,
-    /// The producer fields written into `bytes` when it was first sent; a retry resends the
-    /// same bytes so the broker can recognise a batch it already stored.
+    /// The producer fields written when it was first sent; a retry resends the same bytes so
+    /// the broker can recognise a batch it already stored.
     stamp: Option<ProducerStamp>,
+}
+
+/// A sealed batch's records.
+enum Body {
+    /// Not encoded yet: the request task that first sends the batch finishes (compresses) it,
+    /// outside the producer's lock and in parallel with other requests, after its producer
+    /// fields are set, so the CRC is computed once.
+    Unfinished(RecordBatchBuilder),
+    /// The bytes sent, kept for retries.
+    Encoded(Bytes),
+}
+
+impl SealedBatch {
+    /// Bytes the batch takes in a request at most (the uncompressed size until encoded).
+    fn request_len(&self) -> usize {
+        match &self.body {
+            Body::Unfinished(_) => self.uncompressed_bytes,
+            Body::Encoded(bytes) => bytes.len(),
+        }
+    }
+
+    /// Encodes the batch if it is not yet.
+    fn encode(&mut self) -> std::result::Result<Bytes, rustlog_protocol::ProtocolError> {
+        let body = std::mem::replace(&mut self.body, Body::Encoded(Bytes::new()));
+        let bytes = match body {
+            Body::Unfinished(builder) => Bytes::from(builder.finish(0)?),
+            Body::Encoded(bytes) => bytes,
+        };
+        self.body = Body::Encoded(bytes.clone());
+        Ok(bytes)
+    }
+
+    /// Bytes sent (0 before the batch was encoded).
+    fn sent_len(&self) -> usize {
+        match &self.body {
+            Body::Unfinished(_) => 0,
+            Body::Encoded(bytes) => bytes.len(),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -261,7 +300,7 @@ impl StatsCounters {
         self.uncompressed_bytes
             .fetch_add(batch.uncompressed_bytes as u64, Ordering::Relaxed);
         self.sent_bytes
-            .fetch_add(batch.bytes.len() as u64, Ordering::Relaxed);
+            .fetch_add(batch.sent_len() as u64, Ordering::Relaxed);
     }
 
     fn snapshot(&self) -> ProducerStats {
@@ -663,29 +702,20 @@ fn new_builder(
         .map_err(|e| Error::invalid(format!("compression_level: {e}")))
 }
 
-/// Moves the open batch of `queue` to the back of its ready queue, compressing it. A batch that
-/// does not finish (compressed past the batch limit) is queued with its error, so it fails in
-/// its turn and every cleanup path (flush, close, release of its bytes) still sees it.
+/// Moves the open batch of `queue` to the back of its ready queue (encoded when first sent).
 fn seal(queue: &mut PartitionQueue, config: &ProducerConfig) {
     if let Some(open) = queue.open.take() {
         if open.builder.is_empty() {
             return;
         }
-        let record_count = open.builder.record_count();
-        let uncompressed_bytes = open.builder.encoded_len();
-        let (bytes, failed) = match open.builder.finish(0) {
-            Ok(bytes) => (Bytes::from(bytes), None),
-            Err(e) => (Bytes::new(), Some(Error::rejected(&e))),
-        };
         queue.ready.push_back(SealedBatch {
-            bytes,
-            failed,
+            record_count: open.builder.record_count(),
+            uncompressed_bytes: open.builder.encoded_len(),
+            body: Body::Unfinished(open.builder),
             state: open.state,
             deadline: open.created + Duration::from_millis(config.delivery_timeout_ms),
             reserved_bytes: open.reserved_bytes,
             attempts: 0,
-            record_count,
-            uncompressed_bytes,
             stamp: None,
         });
     }
@@ -728,7 +758,6 @@ fn collect(shared: &Shared) -> Collected {
     let mut current_bytes = 0usize;
     let mut next_wake: Option<Instant> = None;
     let mut idle = true;
-    let mut unsendable = Vec::new();
     let mut needs_identity = false;
     let idempotent = shared.config.uses_idempotence();
     let mut acc = shared.acc();
@@ -760,7 +789,6 @@ fn collect(shared: &Shared) -> Collected {
                 }
                 queue.retry_at = None;
             }
-            skip_unsendable(&mut queue.ready, &mut unsendable);
             let unstamped = queue.ready.front().is_some_and(|b| b.stamp.is_none());
             let owner = match owner {
                 Some(owner) if idempotent && unstamped => Some(owner),
@@ -775,14 +803,10 @@ fn collect(shared: &Shared) -> Collected {
                 continue;
             };
             if let Some(owner) = owner {
-                if let Err(e) = stamp(queue, &mut batch, owner) {
-                    batch.failed = Some(Error::violation(format!("stamping a batch: {e}")));
-                    unsendable.push(batch);
-                    continue;
-                }
+                stamp(queue, &mut batch, owner);
             }
             queue.in_flight = Some(batch.state.clone());
-            let size = batch.bytes.len() + topic.topic.len() + 16;
+            let size = batch.request_len() + topic.topic.len() + 16;
             if !current.is_empty()
                 && (current_bytes + size > request_bytes_max
                     || current.len() >= PARTITIONS_PER_REQUEST_MAX as usize)
@@ -805,7 +829,6 @@ fn collect(shared: &Shared) -> Collected {
         requests,
         next_wake,
         idle,
-        unsendable,
         needs_identity,
     }
 }
@@ -818,28 +841,20 @@ struct Collected {
     next_wake: Option<Instant>,
     /// Nothing is buffered or in flight.
     idle: bool,
-    /// Batches that could not be encoded, to fail now.
-    unsendable: Vec<SealedBatch>,
     /// A batch waits for a producer id or a new epoch.
     needs_identity: bool,
 }
 
-/// Moves batches that failed to encode off the front of a ready queue into `unsendable`.
-fn skip_unsendable(ready: &mut VecDeque<SealedBatch>, unsendable: &mut Vec<SealedBatch>) {
-    while ready.front().is_some_and(|b| b.failed.is_some()) {
-        unsendable.extend(ready.pop_front());
-    }
-}
-
-/// Writes the partition's next sequence under `owner` into a batch sent for the first time and
-/// advances the sequence by its record count. Stamping at the first send, not at sealing, keeps
-/// sequences in send order across an epoch bump: batches sealed before the bump but not yet
-/// sent are numbered from 0 under the new epoch.
-fn stamp(
-    queue: &mut PartitionQueue,
-    batch: &mut SealedBatch,
-    owner: ProducerId,
-) -> std::result::Result<(), rustlog_protocol::ProtocolError> {
+/// Sets the partition's next sequence under `owner` on a batch about to be sent for the first
+/// time and advances the sequence by its record count. Stamping at the first send, not at
+/// sealing, keeps sequences in send order across an epoch bump: batches sealed before the bump
+/// but not yet sent are numbered from 0 under the new epoch.
+fn stamp(queue: &mut PartitionQueue, batch: &mut SealedBatch, owner: ProducerId) {
+    let Body::Unfinished(builder) = std::mem::replace(&mut batch.body, Body::Encoded(Bytes::new()))
+    else {
+        // Unreachable: a batch is encoded only when first sent, and stamped before that.
+        return;
+    };
     if queue.sequence_owner != Some(owner) {
         queue.sequence_owner = Some(owner);
         queue.next_sequence = 0;
@@ -849,24 +864,9 @@ fn stamp(
         producer_epoch: owner.epoch,
         base_sequence: queue.next_sequence,
     };
-    // The sealed bytes are not shared yet, so this takes them back without copying.
-    let mut bytes = BytesMut::from(std::mem::take(&mut batch.bytes));
-    set_producer(&mut bytes, stamp)?;
-    batch.bytes = bytes.freeze();
+    batch.body = Body::Unfinished(builder.producer(stamp));
     batch.stamp = Some(stamp);
     queue.next_sequence = increment_sequence(queue.next_sequence, batch.record_count);
-    Ok(())
-}
-
-/// Fails the batches that could not be encoded.
-fn fail_unsendable(shared: &Shared, batches: Vec<SealedBatch>) {
-    for batch in batches {
-        shared.release(batch.reserved_bytes);
-        let error = batch
-            .failed
-            .unwrap_or_else(|| Error::violation("batch marked unsendable without a reason"));
-        batch.state.complete(Err(error));
-    }
 }
 
 async fn sender_loop(shared: Arc<Shared>) {
@@ -875,10 +875,8 @@ async fn sender_loop(shared: Arc<Shared>) {
             requests,
             next_wake,
             idle,
-            unsendable,
             needs_identity,
         } = collect(&shared);
-        fail_unsendable(&shared, unsendable);
         if idle && requests.is_empty() && shared.closing.load(Ordering::Acquire) {
             return;
         }
@@ -914,17 +912,14 @@ async fn sender_loop(shared: Arc<Shared>) {
 async fn send_request(shared: &Shared, batches: Vec<Outgoing>) {
     let config = &shared.config;
     let request_timeout = shared.client.config().request_timeout;
+    let (batches, partitions) = encode_batches(shared, batches);
+    if batches.is_empty() {
+        return;
+    }
     let request = Request::Produce(ProduceRequest {
         acks: config.acks.wire(),
         timeout_ms: u32::try_from(request_timeout.as_millis()).unwrap_or(u32::MAX),
-        partitions: batches
-            .iter()
-            .map(|b| ProducePartition {
-                topic: b.topic.to_string(),
-                partition: b.partition,
-                batch: b.batch.bytes.clone(),
-            })
-            .collect(),
+        partitions,
     });
     let deadline = batches
         .iter()
@@ -974,10 +969,38 @@ async fn send_request(shared: &Shared, batches: Vec<Outgoing>) {
     }
 }
 
+/// Encodes (compresses) the batches of a request that are sent for the first time. A batch
+/// that does not encode (compressed past the batch limit) fails here; the others and their
+/// request entries are returned.
+fn encode_batches(
+    shared: &Shared,
+    batches: Vec<Outgoing>,
+) -> (Vec<Outgoing>, Vec<ProducePartition>) {
+    let mut kept = Vec::with_capacity(batches.len());
+    let mut partitions = Vec::with_capacity(batches.len());
+    for mut out in batches {
+        match out.batch.encode() {
+            Ok(bytes) => {
+                partitions.push(ProducePartition {
+                    topic: out.topic.to_string(),
+                    partition: out.partition,
+                    batch: bytes,
+                });
+                kept.push(out);
+            }
+            Err(e) => settle(shared, out, Err(Error::rejected(&e))),
+        }
+    }
+    (kept, partitions)
+}
+
 /// Completes a batch, or requeues it at the front of its partition for a retry.
 fn settle(shared: &Shared, out: Outgoing, result: Result<u64>) {
+    // A batch that failed to encode has no bytes to resend, whatever its error says.
     let retry = match &result {
-        Err(e) => e.is_retriable() && Instant::now() < out.batch.deadline,
+        Err(e) => {
+            e.is_retriable() && Instant::now() < out.batch.deadline && out.batch.sent_len() > 0
+        }
         Ok(_) => false,
     };
     if let Err(Error::Broker {
@@ -1204,13 +1227,33 @@ mod tests {
     #[test]
     fn sealing_produces_a_valid_batch_with_every_record() {
         let config = ProducerConfig::default();
-        let queue = queue_with_open(5, &config);
+        let mut queue = queue_with_open(5, &config);
         assert!(queue.open.is_none());
-        let sealed = queue.ready.front().unwrap();
-        let view = rustlog_protocol::RecordBatchView::parse(&sealed.bytes).unwrap();
+        let mut sealed = queue.ready.pop_front().unwrap();
+        let bytes = sealed.encode().unwrap();
+        let view = rustlog_protocol::RecordBatchView::parse(&bytes).unwrap();
         view.verify_crc().unwrap();
         assert_eq!(view.header().record_count, 5);
         assert_eq!(sealed.reserved_bytes, 50);
+    }
+
+    #[test]
+    fn stamps_follow_the_partition_sequence_and_restart_under_a_new_epoch() {
+        let config = ProducerConfig::default();
+        let mut queue = PartitionQueue::default();
+        let first = ProducerId { id: 7, epoch: 0 };
+        let bumped = ProducerId { id: 7, epoch: 1 };
+        let mut seen = Vec::new();
+        for (owner, records) in [(first, 5), (first, 3), (bumped, 2), (bumped, 1)] {
+            let mut sealed = queue_with_open(records, &config).ready.pop_front().unwrap();
+            stamp(&mut queue, &mut sealed, owner);
+            let bytes = sealed.encode().unwrap();
+            let view = rustlog_protocol::RecordBatchView::parse(&bytes).unwrap();
+            view.validate_for_append().unwrap();
+            assert_eq!(Some(view.header().producer()), sealed.stamp);
+            seen.push((view.header().producer_epoch, view.header().base_sequence));
+        }
+        assert_eq!(seen, vec![(0, 0), (0, 5), (1, 0), (1, 2)]);
     }
 
     #[tokio::test]
