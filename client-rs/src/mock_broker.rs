@@ -2,8 +2,8 @@
 //! DescribeTopic, ListOffsets, InitProducer, Produce, Fetch) to exercise batching, retries,
 //! ordering, idempotent sequences and fetch decoding, with injectable faults. Its producer
 //! dedup follows the broker's rules: a batch must continue its producer's sequence, a retried
-//! one of the last 5 batches is answered with its original base offset. End-to-end tests against the real broker live in
-//! the workspace's `tests/` crate.
+//! one of the last 5 batches is answered with its original base offset. End-to-end tests
+//! against the real broker live in the workspace's `tests/` crate.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -18,8 +18,9 @@
 //! - Idempotence (`idempotence`, on by default, off with acks none): before its first produce
 //!   the sender task asks the broker for a producer id (InitProducer). Each batch gets the id,
 //!   epoch and the partition's next sequence when it is first sent (before it is encoded, so
-//!   its CRC is computed once), and the sequence advances by its record count. A retry resends the very same bytes, so a batch
-//!   whose response was lost is stored once and its records get their original offsets.
+//!   its CRC is computed once), and the sequence advances by its record count. A retry
+//!   resends the very same bytes, so a batch whose response was lost is stored once and its
+//!   records get their original offsets.
 //!   When a stamped batch fails for good (OutOfOrderSequenceNumber, UnknownProducerId,
 //!   InvalidProducerEpoch, which are never retried, or any other final error, after which the
 //!   broker's sequence is unknown) its records fail with that error, and the producer asks for
