@@ -64,6 +64,8 @@ pub struct State {
     /// Current epoch per issued producer id.
     pub producers: BTreeMap<i64, i16>,
     pub init_producer_requests: usize,
+    /// Answer InitProducer with this code (a broker without idempotence, say).
+    pub refuse_init_producer: Option<ErrorCode>,
     /// Producer state per (topic, partition, producer id).
     pub sequences: BTreeMap<(String, u32, i64), ProducerLog>,
 }
@@ -234,6 +236,9 @@ async fn handle(
         Request::InitProducer(r) => {
             let mut st = state.lock().unwrap();
             st.init_producer_requests += 1;
+            if let Some(code) = st.refuse_init_producer {
+                return Err((code, format!("injected {}", code.name())));
+            }
             if r.producer_id < 0 {
                 let id = st.producers.len() as i64 + 1000;
                 st.producers.insert(id, 0);

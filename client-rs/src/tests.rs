@@ -473,3 +473,29 @@ async fn a_bad_compression_level_fails_when_the_producer_is_created() {
     }
     assert_eq!(mock.produce_requests(), 0);
 }
+
+#[tokio::test]
+async fn a_broker_refusing_producer_ids_fails_idempotent_sends_with_a_hint() {
+    let mock = MockBroker::start(&[("t", 1)]).await;
+    mock.state.lock().unwrap().refuse_init_producer = Some(ErrorCode::UnknownApiKey);
+    let client = client(&mock).await;
+    let producer = client
+        .producer(ProducerConfig::default().linger_ms(0))
+        .unwrap();
+    let err = send_one_by_one(&producer, "t", &["a"])
+        .await
+        .remove(0)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorCode::UnknownApiKey);
+    assert!(err.message().contains("idempotence=false"), "{err}");
+    assert_eq!(mock.produce_requests(), 0, "nothing was sent without an id");
+    let plain = client
+        .producer(ProducerConfig::default().linger_ms(0).idempotence(false))
+        .unwrap();
+    assert_eq!(
+        send_one_by_one(&plain, "t", &["b"]).await[0]
+            .as_ref()
+            .unwrap(),
+        &0
+    );
+}
