@@ -246,8 +246,9 @@ async fn send_one_by_one(producer: &Producer, topic: &str, values: &[&str]) -> V
 async fn idempotent_batches_carry_a_lazily_issued_id_and_sequences_advanced_by_record_count() {
     let mock = MockBroker::start(&[("t", 2)]).await;
     let client = client(&mock).await;
+    // A long linger and a flush per round: each round is exactly one batch per partition.
     let producer = client
-        .producer(ProducerConfig::default().linger_ms(20))
+        .producer(ProducerConfig::default().linger_ms(10_000))
         .unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(
@@ -272,6 +273,7 @@ async fn idempotent_batches_carry_a_lazily_issued_id_and_sequences_advanced_by_r
                 .await
                 .unwrap(),
         );
+        producer.flush(Duration::from_secs(5)).await.unwrap();
         for h in handles {
             h.await.unwrap();
         }

@@ -55,11 +55,13 @@ async fn lose_the_first_produce_response(idempotence: bool) -> Outcome {
 }
 
 /// The first batch (all records queued before it is sent), then `LATER` single-record batches.
+/// The linger is long and each batch is sent by a flush, so batch boundaries do not depend on
+/// timing.
 async fn produce(client: &Client, idempotence: bool) -> Vec<u64> {
     let producer = client
         .producer(
             ProducerConfig::default()
-                .linger_ms(50)
+                .linger_ms(10_000)
                 .retry_backoff_ms(10)
                 .idempotence(idempotence),
         )
@@ -69,6 +71,7 @@ async fn produce(client: &Client, idempotence: bool) -> Vec<u64> {
         let record = Record::new("idem").partition(0).value(format!("first-{i}"));
         handles.push(producer.send(record).await.unwrap());
     }
+    producer.flush(Duration::from_secs(20)).await.unwrap();
     let mut acked = Vec::new();
     for handle in handles {
         acked.push(handle.await.unwrap().offset);
