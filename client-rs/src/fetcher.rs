@@ -336,6 +336,10 @@ pub(crate) fn decode_records(
     Ok(next)
 }
 
+/// Fewest bytes one encoded record takes (length, attributes, timestamp delta, offset delta,
+/// key length, value length and header count, one byte each).
+const RECORD_BYTES_MIN: usize = 7;
+
 /// One batch's uncompressed records section and where it came from.
 struct BatchSource<'a> {
     topic: &'a Arc<str>,
@@ -348,7 +352,9 @@ impl BatchSource<'_> {
     /// Appends the batch's records at or after `from_offset` to `out`, slicing the section.
     fn decode_into(&self, from_offset: u64, out: &mut Vec<Message>) -> Result<(), ProtocolError> {
         let section = self.section;
-        out.reserve(self.header.record_count as usize);
+        // The count comes from the broker: reserve no more than the section can hold.
+        let fit = section.len() / RECORD_BYTES_MIN + 1;
+        out.reserve((self.header.record_count as usize).min(fit));
         for record in RecordIter::new(section, self.header) {
             let record = record?;
             if record.offset < from_offset {
