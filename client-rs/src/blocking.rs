@@ -219,6 +219,11 @@ impl Producer {
         self.rt.block(self.inner.close(timeout))
     }
 
+    /// Batch, record and byte totals of what was acknowledged so far.
+    pub fn stats(&self) -> crate::ProducerStats {
+        self.inner.stats()
+    }
+
     /// The async producer underneath.
     pub fn async_producer(&self) -> &crate::Producer {
         &self.inner

@@ -3,6 +3,7 @@
 //! name, so `ProducerConfig::default().linger_ms(5).acks(Acks::Durable)` reads like a builder.
 
 use crate::error::{Error, Result};
+use rustlog_protocol::Compression;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -234,6 +235,18 @@ pub struct ProducerConfig {
     pub delivery_timeout_ms: u64,
     /// Pause before a batch that failed with a retriable error is sent again.
     pub retry_backoff_ms: u64,
+    /// Codec of every batch this producer sends (Kafka's `compression.type`). The broker stores
+    /// a batch as sent and consumers decompress it; `batch_bytes` counts uncompressed bytes.
+    pub compression: Compression,
+    /// Codec level; `None` takes the codec's default. gzip takes 0..=9, zstd -7..=22, and none,
+    /// snappy and lz4 take no level (creating the producer fails with `InvalidArgument`).
+    pub compression_level: Option<i32>,
+    /// Idempotent delivery (Kafka's `enable.idempotence`, on by default as in Kafka 3): the
+    /// producer gets a producer id from the broker and numbers its batches per partition, so a
+    /// batch retried after a lost response is stored once. It applies only when `acks` is not
+    /// [`Acks::None`]: with acks none the producer never learns the outcome, so, as in Kafka,
+    /// batches go out without a producer id.
+    pub idempotence: bool,
 }
 
 impl Default for ProducerConfig {
@@ -246,6 +259,9 @@ impl Default for ProducerConfig {
             buffer_bytes_max: DEFAULT_BUFFER_BYTES_MAX,
             delivery_timeout_ms: DEFAULT_DELIVERY_TIMEOUT_MS,
             retry_backoff_ms: DEFAULT_RETRY_BACKOFF_MS,
+            compression: Compression::None,
+            compression_level: None,
+            idempotence: true,
         }
     }
 }
@@ -265,6 +281,12 @@ setters!(ProducerConfig {
     delivery_timeout_ms: u64,
     /// See the field.
     retry_backoff_ms: u64,
+    /// See the field.
+    compression: Compression,
+    /// See the field.
+    compression_level: Option<i32>,
+    /// See the field.
+    idempotence: bool,
 });
 
 /// Longest accepted linger.
@@ -305,7 +327,14 @@ impl ProducerConfig {
         if self.delivery_timeout_ms == 0 {
             return Err(Error::invalid("delivery_timeout_ms must be above zero"));
         }
-        Ok(())
+        self.compression
+            .check_level(self.compression_level)
+            .map_err(|e| Error::invalid(format!("compression_level: {e}")))
+    }
+
+    /// Whether batches carry a producer id and sequences: `idempotence` and acks not none.
+    pub fn uses_idempotence(&self) -> bool {
+        self.idempotence && self.acks != Acks::None
     }
 }
 
@@ -512,6 +541,24 @@ mod tests {
             .validate()
             .unwrap_err();
         assert!(err.to_string().contains("batch_bytes"));
+        let err = ProducerConfig::default()
+            .compression(Compression::Gzip)
+            .compression_level(Some(10))
+            .validate()
+            .unwrap_err();
+        assert_eq!(err.kind(), rustlog_protocol::ErrorCode::InvalidArgument);
+        assert!(err.to_string().contains("compression_level"), "{err}");
+        let err = ProducerConfig::default()
+            .compression(Compression::Snappy)
+            .compression_level(Some(1))
+            .validate()
+            .unwrap_err();
+        assert!(err.to_string().contains("snappy"), "{err}");
+        ProducerConfig::default()
+            .compression(Compression::Zstd)
+            .compression_level(Some(-3))
+            .validate()
+            .unwrap();
         let err = ConsumerConfig::new("").validate().unwrap_err();
         assert_eq!(err.kind(), rustlog_protocol::ErrorCode::InvalidGroupId);
         let err = ConsumerConfig::new("g")

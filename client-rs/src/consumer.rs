@@ -7,7 +7,7 @@
 //! - Start positions come from the group's committed offsets (OffsetFetch), else from
 //!   `auto_offset_reset` (ListOffsets earliest/latest).
 //! - One Fetch covers every assigned partition; records below the position are skipped. A
-//!   background task ([`FetchAhead`]) fetches and decodes the next response while the caller
+//!   background task (`FetchAhead`) fetches and decodes the next response while the caller
 //!   works through the last; a seek or a rebalance stops it and it restarts from the new
 //!   positions.
 //! - Commits are manual by default (`commit`, `commit_offsets`, `commit_consumed`). Auto-commit

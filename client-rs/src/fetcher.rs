@@ -8,9 +8,12 @@ use crate::connection::ConnSlot;
 use crate::error::{Error, Result};
 use crate::record::Message;
 use bytes::Bytes;
-use rustlog_protocol::batch::{batch_total_len, RecordBatchView};
+use rustlog_protocol::batch::{
+    batch_total_len, BatchHeader, RecordBatchView, RecordIter, BATCH_HEADER_BYTES,
+};
 use rustlog_protocol::messages::fetch::{FetchPartition, FetchRequest, FetchResponse};
-use rustlog_protocol::ErrorCode;
+use rustlog_protocol::{ErrorCode, ProtocolError};
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
@@ -280,6 +283,11 @@ pub(crate) fn fetch_request(
 /// Decodes the batches of one partition's fetch result into `out`, keeping records at or after
 /// `from_offset`. Returns the offset to fetch next (after the last complete batch), which is
 /// `from_offset` when nothing complete was returned.
+///
+/// Every batch's CRC-32C is checked before anything in it is read. Control batches (Kafka's
+/// transaction markers) are skipped, as Kafka consumers do. Messages slice shared bytes: the
+/// fetched buffer for uncompressed batches, one decompressed buffer per compressed batch, so
+/// there is at most one copy per batch and none per message.
 pub(crate) fn decode_records(
     topic: &Arc<str>,
     partition: u32,
@@ -301,42 +309,77 @@ pub(crate) fn decode_records(
         view.verify_crc()
             .map_err(|e| corrupt(topic, partition, next, &e))?;
         let header = *view.header();
+        let start = pos;
         pos += view.as_bytes().len();
-        if header.next_offset() <= from_offset {
+        if header.next_offset() <= from_offset || header.is_control() {
+            next = next.max(header.next_offset());
             continue;
         }
-        out.reserve(header.record_count as usize);
-        for record in view.records() {
-            let record = record.map_err(|e| corrupt(topic, partition, next, &e))?;
-            if record.offset < from_offset {
-                continue;
-            }
-            let mut headers = Vec::with_capacity(record.header_count() as usize);
-            for pair in record.headers() {
-                let (k, v) = pair.map_err(|e| corrupt(topic, partition, next, &e))?;
-                headers.push((k.to_string(), records.slice_ref(v)));
-            }
-            out.push(Message {
-                topic: topic.clone(),
-                partition,
-                offset: record.offset,
-                timestamp: record.timestamp_ms,
-                key: record.key.map(|k| records.slice_ref(k)),
-                value: record.value.map(|v| records.slice_ref(v)),
-                headers,
-            });
-        }
+        let section = match view
+            .decompressed_records()
+            .map_err(|e| corrupt(topic, partition, next, &e))?
+        {
+            Cow::Borrowed(_) => records.slice(start + BATCH_HEADER_BYTES..pos),
+            Cow::Owned(decompressed) => Bytes::from(decompressed),
+        };
+        let batch = BatchSource {
+            topic,
+            partition,
+            header: &header,
+            section: &section,
+        };
+        batch
+            .decode_into(from_offset, out)
+            .map_err(|e| corrupt(topic, partition, next, &e))?;
         next = next.max(header.next_offset());
     }
     Ok(next)
 }
 
-fn corrupt(
-    topic: &str,
+/// Fewest bytes one encoded record takes (length, attributes, timestamp delta, offset delta,
+/// key length, value length and header count, one byte each).
+const RECORD_BYTES_MIN: usize = 7;
+
+/// One batch's uncompressed records section and where it came from.
+struct BatchSource<'a> {
+    topic: &'a Arc<str>,
     partition: u32,
-    offset: u64,
-    err: &rustlog_protocol::ProtocolError,
-) -> Error {
+    header: &'a BatchHeader,
+    section: &'a Bytes,
+}
+
+impl BatchSource<'_> {
+    /// Appends the batch's records at or after `from_offset` to `out`, slicing the section.
+    fn decode_into(&self, from_offset: u64, out: &mut Vec<Message>) -> Result<(), ProtocolError> {
+        let section = self.section;
+        // The count comes from the broker: reserve no more than the section can hold.
+        let fit = section.len() / RECORD_BYTES_MIN + 1;
+        out.reserve((self.header.record_count as usize).min(fit));
+        for record in RecordIter::new(section, self.header) {
+            let record = record?;
+            if record.offset < from_offset {
+                continue;
+            }
+            let mut headers = Vec::with_capacity(record.header_count() as usize);
+            for pair in record.headers() {
+                let (k, v) = pair?;
+                headers.push((k.to_string(), v.map(|v| section.slice_ref(v))));
+            }
+            out.push(Message {
+                topic: self.topic.clone(),
+                partition: self.partition,
+                offset: record.offset,
+                timestamp: record.timestamp_ms,
+                key: record.key.map(|k| section.slice_ref(k)),
+                value: record.value.map(|v| section.slice_ref(v)),
+                headers,
+            });
+        }
+        Ok(())
+    }
+}
+
+fn corrupt(topic: &str, partition: u32, offset: u64, err: &ProtocolError) -> Error {
     Error::violation(format!(
         "fetched batch of {topic}/{partition} near offset {offset} is invalid: {err}"
     ))
@@ -402,11 +445,11 @@ mod tests {
                 1_000 + i as i64,
                 Some(key.as_bytes()),
                 Some(v.as_bytes()),
-                &[("h", b"x".as_slice())],
+                &[("h", Some(b"x".as_slice()))],
             )
             .unwrap();
         }
-        b.finish(base)
+        b.finish(base).unwrap()
     }
 
     #[test]
@@ -423,8 +466,48 @@ mod tests {
             .map(|m| (m.offset, m.value_str().unwrap()))
             .collect();
         assert_eq!(got, vec![(12, "c"), (13, "d"), (14, "e")]);
-        assert_eq!(out[0].header("h").unwrap().as_ref(), b"x");
+        assert_eq!(out[0].header("h"), Some(Some(&Bytes::from_static(b"x"))));
         assert_eq!(out[0].key_str(), Some("k2"));
+    }
+
+    #[test]
+    fn compressed_batches_decode_into_one_buffer_and_control_batches_are_skipped() {
+        use rustlog_protocol::batch::{set_producer, ATTR_CONTROL};
+        use rustlog_protocol::{Compression, ProducerStamp};
+        let mut b = RecordBatchBuilder::new()
+            .compression(Compression::Zstd, None)
+            .unwrap();
+        b.push(
+            1,
+            Some(b"k"),
+            Some(b"hello"),
+            &[("n", None), ("n", Some(b"1"))],
+        )
+        .unwrap();
+        b.push(2, None, Some(b"world"), &[]).unwrap();
+        let mut bytes = b.finish(0).unwrap();
+        let mut control = batch(2, &["marker"]);
+        // Set the control bit; set_producer rewrites the CRC over it.
+        control[22] |= ATTR_CONTROL as u8;
+        set_producer(&mut control, ProducerStamp::NONE).unwrap();
+        bytes.extend(control);
+        bytes.extend(batch(3, &["after"]));
+        let mut out = Vec::new();
+        let next = decode_records(&Arc::from("t"), 0, &Bytes::from(bytes), 0, &mut out).unwrap();
+        assert_eq!(next, 4, "the control batch's offset is passed over");
+        let got: Vec<(u64, &str)> = out
+            .iter()
+            .map(|m| (m.offset, m.value_str().unwrap()))
+            .collect();
+        assert_eq!(got, vec![(0, "hello"), (1, "world"), (3, "after")]);
+        assert_eq!(
+            out[0].headers,
+            vec![
+                ("n".to_string(), None),
+                ("n".to_string(), Some(Bytes::from_static(b"1")))
+            ]
+        );
+        assert_eq!(out[0].header("n"), Some(None), "the first value is null");
     }
 
     #[test]

@@ -7,20 +7,29 @@
 //!   [`Acks`], [`AutoOffsetReset`], and every default by name.
 //! - `connection` (private): one pipelined TCP connection (responses matched by correlation
 //!   id) and the reconnecting slot with backoff and retries.
-//! - [`producer`]: [`Producer`], per-partition batching, [`DeliveryHandle`].
+//! - [`producer`]: [`Producer`], per-partition batching, compression, idempotent sequences,
+//!   [`DeliveryHandle`], [`ProducerStats`].
 //! - [`consumer`]: [`Consumer`], group membership, heartbeats, commits.
 //! - [`partition_consumer`]: [`PartitionConsumer`], one partition without a group.
 //! - `fetcher` (private): fetch requests and batch decoding shared by both consumers.
 //! - [`admin`]: [`Admin`], topics and groups.
-//! - [`record`]: [`Record`], [`RecordMetadata`], [`Message`].
+//! - [`record`]: [`Record`], [`RecordMetadata`], [`Message`] (header values are nullable and
+//!   keys may repeat).
 //! - [`error`]: [`Error`], one type for every failure, with `kind()` in the shared code table.
 //! - [`blocking`]: the same API for non-async callers, owning its tokio runtime.
 //!
+//! Compression and idempotence: a producer compresses each batch with
+//! `ProducerConfig::compression` (gzip, snappy, lz4 or zstd, level in
+//! `ProducerConfig::compression_level`, checked when the producer is created); the broker
+//! stores the batch as sent and consumers decompress it. Producers are idempotent by default
+//! (`ProducerConfig::idempotence`, as in Kafka 3, off with [`Acks::None`]): a batch retried
+//! after a lost response is stored once, at the offsets first acknowledged.
+//!
 //! ```no_run
 //! # async fn demo() -> rustlog::Result<()> {
-//! use rustlog::{Client, ConsumerConfig, ProducerConfig, Record, AutoOffsetReset};
+//! use rustlog::{AutoOffsetReset, Client, Compression, ConsumerConfig, ProducerConfig, Record};
 //! let client = Client::connect("127.0.0.1:7400").await?;
-//! let producer = client.producer(ProducerConfig::default())?;
+//! let producer = client.producer(ProducerConfig::default().compression(Compression::Zstd))?;
 //! let meta = producer.send(Record::new("orders").key("u1").value("hello")).await?.await?;
 //! println!("stored at {}/{}", meta.partition, meta.offset);
 //! let consumer = client.consumer(
@@ -53,10 +62,10 @@ pub use config::{
 pub use consumer::Consumer;
 pub use error::{Error, Result};
 pub use partition_consumer::{PartitionConsumer, StartOffset};
-pub use producer::{DeliveryHandle, Producer};
+pub use producer::{DeliveryHandle, Producer, ProducerStats};
 pub use record::{Message, Record, RecordMetadata};
 pub use rustlog_protocol::messages::list_offsets::OffsetSpec;
-pub use rustlog_protocol::{ErrorCode, TopicPartition};
+pub use rustlog_protocol::{Compression, ErrorCode, TopicPartition};
 
 #[cfg(test)]
 mod mock_broker;

@@ -1,17 +1,20 @@
 //! An in-memory broker for the client's unit tests: enough of the protocol (ApiVersions,
-//! DescribeTopic, ListOffsets, Produce, Fetch) to exercise batching, retries, ordering and
-//! fetch decoding, with injectable faults. End-to-end tests against the real broker live in
-//! the workspace's `tests/` crate.
+//! DescribeTopic, ListOffsets, InitProducer, Produce, Fetch) to exercise batching, retries,
+//! ordering, idempotent sequences and fetch decoding, with injectable faults. Its producer
+//! dedup follows the broker's rules: a batch must continue its producer's sequence, a retried
+//! one of the last 5 batches is answered with its original base offset. End-to-end tests
+//! against the real broker live in the workspace's `tests/` crate.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use bytes::{Bytes, BytesMut};
-use rustlog_protocol::batch::{set_base_offset, RecordBatchView};
+use rustlog_protocol::batch::{increment_sequence, set_base_offset, BatchHeader, RecordBatchView};
 use rustlog_protocol::frame::decode_request_frame;
 use rustlog_protocol::limits::FRAME_BYTES_MAX;
 use rustlog_protocol::messages::api_versions::ApiVersionsResponse;
 use rustlog_protocol::messages::describe_topic::{DescribeTopicResponse, PartitionSummary};
 use rustlog_protocol::messages::fetch::{FetchPartitionResponse, FetchResponse};
+use rustlog_protocol::messages::init_producer::InitProducerResponse;
 use rustlog_protocol::messages::list_offsets::{
     ListOffsetsPartitionResponse, ListOffsetsResponse, OffsetSpec,
 };
@@ -33,6 +36,19 @@ pub enum Fault {
     Code(ErrorCode),
     /// Close the connection without appending or answering.
     Disconnect,
+    /// Append, then close the connection without answering (a lost response).
+    AppendThenDisconnect,
+}
+
+/// Batches per producer and partition the mock remembers for dedup (as Kafka does).
+const DEDUP_BATCHES: usize = 5;
+
+/// What the mock knows of one producer id in one partition.
+#[derive(Debug, Default)]
+pub struct ProducerLog {
+    pub epoch: i16,
+    /// (base sequence, last sequence, base offset) of the last batches.
+    pub recent: VecDeque<(i32, i32, u64)>,
 }
 
 #[derive(Debug, Default)]
@@ -43,6 +59,15 @@ pub struct State {
     /// Faults applied to the next produce requests, in order.
     pub faults: VecDeque<Fault>,
     pub produce_requests: usize,
+    /// Every batch received per partition, as sent (before dedup), in arrival order.
+    pub received: BTreeMap<(String, u32), Vec<Bytes>>,
+    /// Current epoch per issued producer id.
+    pub producers: BTreeMap<i64, i16>,
+    pub init_producer_requests: usize,
+    /// Answer InitProducer with this code (a broker without idempotence, say).
+    pub refuse_init_producer: Option<ErrorCode>,
+    /// Producer state per (topic, partition, producer id).
+    pub sequences: BTreeMap<(String, u32, i64), ProducerLog>,
 }
 
 #[derive(Debug, Clone)]
@@ -83,6 +108,26 @@ impl MockBroker {
             .extend(faults.iter().copied());
     }
 
+    /// Every batch received for a partition, as sent.
+    pub fn received(&self, topic: &str, partition: u32) -> Vec<Bytes> {
+        let state = self.state.lock().unwrap();
+        state
+            .received
+            .get(&(topic.to_string(), partition))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The stored batches of a partition.
+    pub fn batches(&self, topic: &str, partition: u32) -> Vec<Bytes> {
+        let state = self.state.lock().unwrap();
+        state.logs[&(topic.to_string(), partition)].0.clone()
+    }
+
+    pub fn init_producer_requests(&self) -> usize {
+        self.state.lock().unwrap().init_producer_requests
+    }
+
     /// Every stored record of a partition as (offset, key, value).
     pub fn records(&self, topic: &str, partition: u32) -> Vec<StoredRecord> {
         let state = self.state.lock().unwrap();
@@ -90,7 +135,7 @@ impl MockBroker {
         let mut out = Vec::new();
         for batch in batches {
             let view = RecordBatchView::parse(batch).unwrap();
-            for r in view.records() {
+            for r in view.records().unwrap().iter() {
                 let r = r.unwrap();
                 out.push((
                     r.offset,
@@ -188,6 +233,26 @@ async fn handle(
                 partitions,
             })))
         }
+        Request::InitProducer(r) => {
+            let mut st = state.lock().unwrap();
+            st.init_producer_requests += 1;
+            if let Some(code) = st.refuse_init_producer {
+                return Err((code, format!("injected {}", code.name())));
+            }
+            if r.producer_id < 0 {
+                let id = st.producers.len() as i64 + 1000;
+                st.producers.insert(id, 0);
+                return Ok(Some(init_producer_response(id, 0)));
+            }
+            match st.producers.get_mut(&r.producer_id) {
+                Some(epoch) if *epoch == r.producer_epoch => {
+                    *epoch += 1;
+                    Ok(Some(init_producer_response(r.producer_id, *epoch)))
+                }
+                Some(_) => Err((ErrorCode::InvalidProducerEpoch, "stale epoch".into())),
+                None => Err((ErrorCode::UnknownProducerId, "unknown id".into())),
+            }
+        }
         Request::Produce(r) => {
             let mut st = state.lock().unwrap();
             st.produce_requests += 1;
@@ -206,21 +271,26 @@ async fn handle(
                     log_start_offset: 0,
                     error_message: String::new(),
                 };
+                st.received
+                    .entry((p.topic.clone(), p.partition))
+                    .or_default()
+                    .push(p.batch.clone());
                 if let Some(Fault::Code(code)) = fault {
                     answer.error_code = code;
                     answer.error_message = format!("injected {}", code.name());
                 } else {
-                    let view = RecordBatchView::parse(&p.batch).unwrap();
-                    view.verify_crc().unwrap();
-                    let count = u64::from(view.header().record_count);
-                    let log = st.logs.get_mut(&(p.topic.clone(), p.partition)).unwrap();
-                    let mut stored = p.batch.to_vec();
-                    set_base_offset(&mut stored, log.1);
-                    answer.base_offset = log.1;
-                    log.1 += count;
-                    log.0.push(Bytes::from(stored));
+                    match append(&mut st, &p.topic, p.partition, &p.batch) {
+                        Ok(base) => answer.base_offset = base,
+                        Err(code) => {
+                            answer.error_code = code;
+                            answer.error_message = format!("mock {}", code.name());
+                        }
+                    }
                 }
                 answers.push(answer);
+            }
+            if fault == Some(Fault::AppendThenDisconnect) {
+                return Ok(None);
             }
             Ok(Some(Response::Produce(ProduceResponse {
                 partitions: answers,
@@ -275,4 +345,79 @@ async fn handle(
             format!("mock broker does not handle {}", other.api_key()),
         )),
     }
+}
+
+fn init_producer_response(producer_id: i64, producer_epoch: i16) -> Response {
+    Response::InitProducer(InitProducerResponse {
+        producer_id,
+        producer_epoch,
+    })
+}
+
+/// Appends a batch after the producer checks; returns its base offset (the original one for
+/// a duplicate) or the error code the broker would answer.
+fn append(st: &mut State, topic: &str, partition: u32, batch: &Bytes) -> Result<u64, ErrorCode> {
+    let view = RecordBatchView::parse(batch).unwrap();
+    view.validate_for_append().unwrap();
+    let h = *view.header();
+    let next = st.logs[&(topic.to_string(), partition)].1;
+    if h.has_producer_id() {
+        if let Some(original) = check_sequence(st, topic, partition, &h, next)? {
+            return Ok(original);
+        }
+    }
+    let log = st.logs.get_mut(&(topic.to_string(), partition)).unwrap();
+    let mut stored = batch.to_vec();
+    set_base_offset(&mut stored, log.1);
+    log.1 += u64::from(h.record_count);
+    log.0.push(Bytes::from(stored));
+    Ok(next)
+}
+
+/// The broker's dedup rules; `Some(offset)` for a duplicate of a recent batch.
+fn check_sequence(
+    st: &mut State,
+    topic: &str,
+    partition: u32,
+    h: &BatchHeader,
+    next_offset: u64,
+) -> Result<Option<u64>, ErrorCode> {
+    let Some(&current_epoch) = st.producers.get(&h.producer_id) else {
+        return Err(ErrorCode::UnknownProducerId);
+    };
+    if h.producer_epoch < current_epoch {
+        return Err(ErrorCode::InvalidProducerEpoch);
+    }
+    let log = st
+        .sequences
+        .entry((topic.to_string(), partition, h.producer_id))
+        .or_default();
+    if h.producer_epoch > log.epoch {
+        log.epoch = h.producer_epoch;
+        log.recent.clear();
+    }
+    if let Some(&(_, _, offset)) = log
+        .recent
+        .iter()
+        .find(|(base, _, _)| *base == h.base_sequence)
+    {
+        return Ok(Some(offset));
+    }
+    let expected = log
+        .recent
+        .back()
+        .map_or(0, |(_, last, _)| increment_sequence(*last, 1));
+    if h.base_sequence != expected {
+        return Err(if log.recent.is_empty() && h.base_sequence > 0 {
+            ErrorCode::UnknownProducerId
+        } else {
+            ErrorCode::OutOfOrderSequenceNumber
+        });
+    }
+    log.recent
+        .push_back((h.base_sequence, h.last_sequence(), next_offset));
+    if log.recent.len() > DEDUP_BATCHES {
+        log.recent.pop_front();
+    }
+    Ok(None)
 }

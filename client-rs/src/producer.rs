@@ -11,7 +11,21 @@
 //! - Ordering: each partition has at most one batch in flight. A batch that fails with a
 //!   retriable error goes back to the *front* of its partition's queue and is retried (after
 //!   `retry_backoff_ms`) before any later batch of that partition, until `delivery_timeout_ms`.
-//!   Delivery is at-least-once: a retry after a lost response may store a batch twice.
+//! - Compression: a sealed batch keeps its builder until it is first sent; the request task
+//!   that sends it then finishes it (compressing with the configured codec), outside the
+//!   producer's lock and in parallel with other requests. The `batch_bytes` target and the
+//!   buffer budget count uncompressed bytes.
+//! - Idempotence (`idempotence`, on by default, off with acks none): before its first produce
+//!   the sender task asks the broker for a producer id (InitProducer). Each batch gets the id,
+//!   epoch and the partition's next sequence when it is first sent (before it is encoded, so
+//!   its CRC is computed once), and the sequence advances by its record count. A retry
+//!   resends the very same bytes, so a batch whose response was lost is stored once and its
+//!   records get their original offsets.
+//!   When a stamped batch fails for good (OutOfOrderSequenceNumber, UnknownProducerId,
+//!   InvalidProducerEpoch, which are never retried, or any other final error, after which the
+//!   broker's sequence is unknown) its records fail with that error, and the producer asks for
+//!   the next epoch and numbers later batches from 0. Without idempotence delivery is
+//!   at-least-once: a retry after a lost response may store a batch twice.
 
 use crate::client::Client;
 use crate::config::ProducerConfig;
@@ -19,14 +33,16 @@ use crate::connection::{encode_request, ConnSlot};
 use crate::error::{Error, Result};
 use crate::record::{now_ms, Record, RecordMetadata};
 use bytes::Bytes;
+use rustlog_protocol::batch::increment_sequence;
 use rustlog_protocol::limits::{FRAME_BYTES_MAX, PARTITIONS_PER_REQUEST_MAX};
+use rustlog_protocol::messages::init_producer::{InitProducerRequest, NEW_PRODUCER};
 use rustlog_protocol::messages::produce::{ProducePartition, ProduceRequest};
 use rustlog_protocol::partitioner::partition_for_key;
-use rustlog_protocol::{ErrorCode, RecordBatchBuilder, Request};
+use rustlog_protocol::{ErrorCode, ProducerStamp, RecordBatchBuilder, Request};
 use std::collections::{HashMap, VecDeque};
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 use tokio::sync::{Notify, Semaphore};
@@ -134,14 +150,59 @@ struct OpenBatch {
     reserved_bytes: usize,
 }
 
-/// A finished batch waiting to be sent (or retried).
+/// A sealed batch waiting to be sent (or retried).
 struct SealedBatch {
-    bytes: Bytes,
+    body: Body,
     state: Arc<BatchState>,
     /// Fail instead of retrying after this.
     deadline: Instant,
     reserved_bytes: usize,
     attempts: u32,
+    record_count: u32,
+    /// Encoded size before compression.
+    uncompressed_bytes: usize,
+    /// The producer fields written when it was first sent; a retry resends the same bytes so
+    /// the broker can recognise a batch it already stored.
+    stamp: Option<ProducerStamp>,
+}
+
+/// A sealed batch's records.
+enum Body {
+    /// Not encoded yet: the request task that first sends the batch finishes (compresses) it,
+    /// outside the producer's lock and in parallel with other requests, after its producer
+    /// fields are set, so the CRC is computed once.
+    Unfinished(RecordBatchBuilder),
+    /// The bytes sent, kept for retries.
+    Encoded(Bytes),
+}
+
+impl SealedBatch {
+    /// Bytes the batch takes in a request at most (the uncompressed size until encoded).
+    fn request_len(&self) -> usize {
+        match &self.body {
+            Body::Unfinished(_) => self.uncompressed_bytes,
+            Body::Encoded(bytes) => bytes.len(),
+        }
+    }
+
+    /// Encodes the batch if it is not yet.
+    fn encode(&mut self) -> std::result::Result<Bytes, rustlog_protocol::ProtocolError> {
+        let body = std::mem::replace(&mut self.body, Body::Encoded(Bytes::new()));
+        let bytes = match body {
+            Body::Unfinished(builder) => Bytes::from(builder.finish(0)?),
+            Body::Encoded(bytes) => bytes,
+        };
+        self.body = Body::Encoded(bytes.clone());
+        Ok(bytes)
+    }
+
+    /// Bytes sent (0 before the batch was encoded).
+    fn sent_len(&self) -> usize {
+        match &self.body {
+            Body::Unfinished(_) => 0,
+            Body::Encoded(bytes) => bytes.len(),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -151,6 +212,45 @@ struct PartitionQueue {
     in_flight: Option<Arc<BatchState>>,
     /// Earliest time the front ready batch may be (re)sent.
     retry_at: Option<Instant>,
+    /// Sequence of the next batch stamped for `sequence_owner`.
+    next_sequence: i32,
+    /// The producer id and epoch `next_sequence` counts for; another one starts at 0.
+    sequence_owner: Option<ProducerId>,
+}
+
+/// A producer id and epoch issued by the broker's InitProducer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ProducerId {
+    id: i64,
+    epoch: i16,
+}
+
+/// The idempotent producer's standing with the broker.
+#[derive(Debug, Default)]
+struct Identity {
+    /// `None` until InitProducer answered.
+    current: Option<ProducerId>,
+    /// A batch of `current` ended without a known outcome or was refused, so the broker's
+    /// sequence for it is unknown: ask for the next epoch before stamping more batches.
+    bump: bool,
+}
+
+impl Identity {
+    /// The id new batches may be stamped with now.
+    fn ready(&self) -> Option<ProducerId> {
+        self.current.filter(|_| !self.bump)
+    }
+
+    /// The InitProducer request that makes the identity ready.
+    fn request(&self) -> InitProducerRequest {
+        match self.current {
+            Some(current) if self.bump => InitProducerRequest {
+                producer_id: current.id,
+                producer_epoch: current.epoch,
+            },
+            _ => InitProducerRequest::default(),
+        }
+    }
 }
 
 struct TopicQueues {
@@ -161,6 +261,8 @@ struct TopicQueues {
 #[derive(Default)]
 struct Accumulator {
     topics: HashMap<String, TopicQueues>,
+    /// Producer id and epoch (idempotent producers only).
+    identity: Identity,
 }
 
 struct Shared {
@@ -179,6 +281,61 @@ struct Shared {
     /// Deliver what is left without lingering, then stop the sender task.
     closing: AtomicBool,
     round_robin: AtomicU32,
+    stats: StatsCounters,
+}
+
+/// Running totals behind [`ProducerStats`].
+#[derive(Debug, Default)]
+struct StatsCounters {
+    batches: AtomicU64,
+    records: AtomicU64,
+    uncompressed_bytes: AtomicU64,
+    sent_bytes: AtomicU64,
+}
+
+impl StatsCounters {
+    fn count(&self, batch: &SealedBatch) {
+        self.batches.fetch_add(1, Ordering::Relaxed);
+        self.records
+            .fetch_add(u64::from(batch.record_count), Ordering::Relaxed);
+        self.uncompressed_bytes
+            .fetch_add(batch.uncompressed_bytes as u64, Ordering::Relaxed);
+        self.sent_bytes
+            .fetch_add(batch.sent_len() as u64, Ordering::Relaxed);
+    }
+
+    fn snapshot(&self) -> ProducerStats {
+        ProducerStats {
+            batches: self.batches.load(Ordering::Relaxed),
+            records: self.records.load(Ordering::Relaxed),
+            uncompressed_bytes: self.uncompressed_bytes.load(Ordering::Relaxed),
+            sent_bytes: self.sent_bytes.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Totals over the batches a producer has had acknowledged (each batch counted once, however
+/// often it was retried).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProducerStats {
+    /// Batches acknowledged.
+    pub batches: u64,
+    /// Records in them.
+    pub records: u64,
+    /// Their encoded size without compression, 61-byte batch headers included.
+    pub uncompressed_bytes: u64,
+    /// Their size as sent and stored (compressed when the producer has a codec).
+    pub sent_bytes: u64,
+}
+
+impl ProducerStats {
+    /// `uncompressed_bytes / sent_bytes` (1.0 without compression; 0.0 before any batch).
+    pub fn compression_ratio(&self) -> f64 {
+        if self.sent_bytes == 0 {
+            return 0.0;
+        }
+        self.uncompressed_bytes as f64 / self.sent_bytes as f64
+    }
 }
 
 impl Shared {
@@ -231,6 +388,7 @@ impl Producer {
             closed: AtomicBool::new(false),
             closing: AtomicBool::new(false),
             round_robin: AtomicU32::new(0),
+            stats: StatsCounters::default(),
         });
         // The sender task needs a runtime; without one, fail instead of panicking.
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
@@ -247,6 +405,11 @@ impl Producer {
     /// The settings of this producer.
     pub fn config(&self) -> &ProducerConfig {
         &self.inner.shared.config
+    }
+
+    /// Batch, record and byte totals of what was acknowledged so far.
+    pub fn stats(&self) -> ProducerStats {
+        self.inner.shared.stats.snapshot()
     }
 
     /// Queues `record` and returns a handle that resolves to its metadata.
@@ -306,11 +469,7 @@ impl Producer {
         let record_bytes = record.encoded_len().max(1);
         reserve(shared, record_bytes).await?;
         let timestamp = record.timestamp_ms.unwrap_or_else(now_ms);
-        let headers: Vec<(&str, &[u8])> = record
-            .headers
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_ref()))
-            .collect();
+        let headers = record.header_refs();
         let mut wake = false;
         let handle = {
             let mut acc = shared.acc();
@@ -339,7 +498,7 @@ impl Producer {
                 shared.release(record_bytes);
                 return Err(Error::invalid("partition index out of range"));
             };
-            let batch_bytes = shared.config.batch_bytes;
+            let batch_bytes = batch_bytes_target(&shared.config);
             // Seal a batch this record would push past the target size.
             if let Some(open) = &queue.open {
                 if !open.builder.is_empty()
@@ -352,10 +511,15 @@ impl Producer {
             let mut pushed = None;
             for _ in 0..2 {
                 if queue.open.is_none() {
+                    let builder = match new_builder(&shared.config, batch_bytes, record_bytes) {
+                        Ok(builder) => builder,
+                        Err(e) => {
+                            shared.release(record_bytes);
+                            return Err(e);
+                        }
+                    };
                     queue.open = Some(OpenBatch {
-                        builder: RecordBatchBuilder::with_capacity(
-                            batch_bytes.min(record_bytes * 2),
-                        ),
+                        builder,
                         state: Arc::new(BatchState::new(topic_name.clone(), partition)),
                         created: Instant::now(),
                         reserved_bytes: 0,
@@ -461,11 +625,7 @@ impl Producer {
 /// Checks a record against the protocol limits and naming rules before anything is queued.
 fn check_record(record: &Record) -> Result<()> {
     rustlog_protocol::names::validate_topic_name(&record.topic).map_err(|e| Error::rejected(&e))?;
-    let headers: Vec<(&str, &[u8])> = record
-        .headers
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_ref()))
-        .collect();
+    let headers = record.header_refs();
     RecordBatchBuilder::check_record(record.key.as_deref(), record.value.as_deref(), &headers)
         .map_err(|e| Error::rejected(&e))
 }
@@ -519,18 +679,45 @@ async fn reserve(shared: &Shared, bytes: usize) -> Result<()> {
     }
 }
 
-/// Moves the open batch of `queue` to the back of its ready queue.
+/// Uncompressed bytes at which an open batch is sealed. Incompressible records grow a little
+/// under every codec (block and frame headers), so a compressed batch stops short of the
+/// protocol limit and its compressed form still fits.
+fn batch_bytes_target(config: &ProducerConfig) -> usize {
+    const BATCH_BYTES_MAX: usize = rustlog_protocol::limits::BATCH_BYTES_MAX as usize;
+    match config.compression {
+        rustlog_protocol::Compression::None => config.batch_bytes,
+        _ => config
+            .batch_bytes
+            .min(BATCH_BYTES_MAX - BATCH_BYTES_MAX / 64),
+    }
+}
+
+/// An empty batch builder with the producer's codec, sized for about two records like this one.
+fn new_builder(
+    config: &ProducerConfig,
+    batch_bytes: usize,
+    record_bytes: usize,
+) -> Result<RecordBatchBuilder> {
+    RecordBatchBuilder::with_capacity(batch_bytes.min(record_bytes * 2))
+        .compression(config.compression, config.compression_level)
+        .map_err(|e| Error::invalid(format!("compression_level: {e}")))
+}
+
+/// Moves the open batch of `queue` to the back of its ready queue (encoded when first sent).
 fn seal(queue: &mut PartitionQueue, config: &ProducerConfig) {
     if let Some(open) = queue.open.take() {
         if open.builder.is_empty() {
             return;
         }
         queue.ready.push_back(SealedBatch {
-            bytes: Bytes::from(open.builder.finish(0)),
+            record_count: open.builder.record_count(),
+            uncompressed_bytes: open.builder.encoded_len(),
+            body: Body::Unfinished(open.builder),
             state: open.state,
             deadline: open.created + Duration::from_millis(config.delivery_timeout_ms),
             reserved_bytes: open.reserved_bytes,
             attempts: 0,
+            stamp: None,
         });
     }
 }
@@ -562,7 +749,7 @@ struct Outgoing {
 
 /// Collects sendable batches (one per partition, none for a partition with one in flight) into
 /// requests; returns them and when to look again for lingering or backing-off batches.
-fn collect(shared: &Shared) -> (Vec<Vec<Outgoing>>, Option<Instant>, bool) {
+fn collect(shared: &Shared) -> Collected {
     let now = Instant::now();
     let linger = Duration::from_millis(shared.config.linger_ms);
     let closing = shared.closing.load(Ordering::Acquire);
@@ -572,8 +759,12 @@ fn collect(shared: &Shared) -> (Vec<Vec<Outgoing>>, Option<Instant>, bool) {
     let mut current_bytes = 0usize;
     let mut next_wake: Option<Instant> = None;
     let mut idle = true;
+    let mut needs_identity = false;
+    let idempotent = shared.config.uses_idempotence();
     let mut acc = shared.acc();
-    for topic in acc.topics.values_mut() {
+    let Accumulator { topics, identity } = &mut *acc;
+    let owner = identity.ready();
+    for topic in topics.values_mut() {
         for (index, queue) in topic.partitions.iter_mut().enumerate() {
             if queue.open.is_some() || !queue.ready.is_empty() || queue.in_flight.is_some() {
                 idle = false;
@@ -599,11 +790,24 @@ fn collect(shared: &Shared) -> (Vec<Vec<Outgoing>>, Option<Instant>, bool) {
                 }
                 queue.retry_at = None;
             }
-            let Some(batch) = queue.ready.pop_front() else {
+            let unstamped = queue.ready.front().is_some_and(|b| b.stamp.is_none());
+            let owner = match owner {
+                Some(owner) if idempotent && unstamped => Some(owner),
+                // Sequences are only handed out once the broker has issued an id.
+                None if idempotent && unstamped => {
+                    needs_identity = true;
+                    continue;
+                }
+                _ => None,
+            };
+            let Some(mut batch) = queue.ready.pop_front() else {
                 continue;
             };
+            if let Some(owner) = owner {
+                stamp(queue, &mut batch, owner);
+            }
             queue.in_flight = Some(batch.state.clone());
-            let size = batch.bytes.len() + topic.topic.len() + 16;
+            let size = batch.request_len() + topic.topic.len() + 16;
             if !current.is_empty()
                 && (current_bytes + size > request_bytes_max
                     || current.len() >= PARTITIONS_PER_REQUEST_MAX as usize)
@@ -622,12 +826,58 @@ fn collect(shared: &Shared) -> (Vec<Vec<Outgoing>>, Option<Instant>, bool) {
     if !current.is_empty() {
         requests.push(current);
     }
-    (requests, next_wake, idle)
+    Collected {
+        requests,
+        next_wake,
+        idle,
+        needs_identity,
+    }
+}
+
+/// What one pass over the queues found.
+struct Collected {
+    /// Produce requests to send now.
+    requests: Vec<Vec<Outgoing>>,
+    /// When to look again for lingering or backing-off batches.
+    next_wake: Option<Instant>,
+    /// Nothing is buffered or in flight.
+    idle: bool,
+    /// A batch waits for a producer id or a new epoch.
+    needs_identity: bool,
+}
+
+/// Sets the partition's next sequence under `owner` on a batch about to be sent for the first
+/// time and advances the sequence by its record count. Stamping at the first send, not at
+/// sealing, keeps sequences in send order across an epoch bump: batches sealed before the bump
+/// but not yet sent are numbered from 0 under the new epoch.
+fn stamp(queue: &mut PartitionQueue, batch: &mut SealedBatch, owner: ProducerId) {
+    let Body::Unfinished(builder) = std::mem::replace(&mut batch.body, Body::Encoded(Bytes::new()))
+    else {
+        // Unreachable: a batch is encoded only when first sent, and stamped before that.
+        return;
+    };
+    if queue.sequence_owner != Some(owner) {
+        queue.sequence_owner = Some(owner);
+        queue.next_sequence = 0;
+    }
+    let stamp = ProducerStamp {
+        producer_id: owner.id,
+        producer_epoch: owner.epoch,
+        base_sequence: queue.next_sequence,
+    };
+    batch.body = Body::Unfinished(builder.producer(stamp));
+    batch.stamp = Some(stamp);
+    queue.next_sequence = increment_sequence(queue.next_sequence, batch.record_count);
 }
 
 async fn sender_loop(shared: Arc<Shared>) {
     loop {
-        let (requests, next_wake, idle) = collect(&shared);
+        let Collected {
+            requests,
+            next_wake,
+            idle,
+            needs_identity,
+        } = collect(&shared);
         if idle && requests.is_empty() && shared.closing.load(Ordering::Acquire) {
             return;
         }
@@ -641,6 +891,10 @@ async fn sender_loop(shared: Arc<Shared>) {
                 drop(permit);
                 shared.wake.notify_one();
             });
+        }
+        if needs_identity {
+            refresh_identity(&shared).await;
+            continue;
         }
         match next_wake {
             Some(at) => {
@@ -659,17 +913,14 @@ async fn sender_loop(shared: Arc<Shared>) {
 async fn send_request(shared: &Shared, batches: Vec<Outgoing>) {
     let config = &shared.config;
     let request_timeout = shared.client.config().request_timeout;
+    let (batches, partitions) = encode_batches(shared, batches);
+    if batches.is_empty() {
+        return;
+    }
     let request = Request::Produce(ProduceRequest {
         acks: config.acks.wire(),
         timeout_ms: u32::try_from(request_timeout.as_millis()).unwrap_or(u32::MAX),
-        partitions: batches
-            .iter()
-            .map(|b| ProducePartition {
-                topic: b.topic.to_string(),
-                partition: b.partition,
-                batch: b.batch.bytes.clone(),
-            })
-            .collect(),
+        partitions,
     });
     let deadline = batches
         .iter()
@@ -719,10 +970,38 @@ async fn send_request(shared: &Shared, batches: Vec<Outgoing>) {
     }
 }
 
+/// Encodes (compresses) the batches of a request that are sent for the first time. A batch
+/// that does not encode (compressed past the batch limit) fails here; the others and their
+/// request entries are returned.
+fn encode_batches(
+    shared: &Shared,
+    batches: Vec<Outgoing>,
+) -> (Vec<Outgoing>, Vec<ProducePartition>) {
+    let mut kept = Vec::with_capacity(batches.len());
+    let mut partitions = Vec::with_capacity(batches.len());
+    for mut out in batches {
+        match out.batch.encode() {
+            Ok(bytes) => {
+                partitions.push(ProducePartition {
+                    topic: out.topic.to_string(),
+                    partition: out.partition,
+                    batch: bytes,
+                });
+                kept.push(out);
+            }
+            Err(e) => settle(shared, out, Err(Error::rejected(&e))),
+        }
+    }
+    (kept, partitions)
+}
+
 /// Completes a batch, or requeues it at the front of its partition for a retry.
 fn settle(shared: &Shared, out: Outgoing, result: Result<u64>) {
+    // A batch that failed to encode has no bytes to resend, whatever its error says.
     let retry = match &result {
-        Err(e) => e.is_retriable() && Instant::now() < out.batch.deadline,
+        Err(e) => {
+            e.is_retriable() && Instant::now() < out.batch.deadline && out.batch.sent_len() > 0
+        }
         Ok(_) => false,
     };
     if let Err(Error::Broker {
@@ -733,8 +1012,11 @@ fn settle(shared: &Shared, out: Outgoing, result: Result<u64>) {
         shared.client.forget_topic(&out.topic);
     }
     let mut acc = shared.acc();
-    let queue = acc
-        .topics
+    let Accumulator { topics, identity } = &mut *acc;
+    if !retry && result.is_err() {
+        note_unsequenced(identity, out.batch.stamp);
+    }
+    let queue = topics
         .get_mut(&*out.topic)
         .and_then(|t| t.partitions.get_mut(out.partition as usize));
     let Some(queue) = queue else {
@@ -756,8 +1038,121 @@ fn settle(shared: &Shared, out: Outgoing, result: Result<u64>) {
         return;
     }
     drop(acc);
+    if result.is_ok() {
+        shared.stats.count(&out.batch);
+    }
     shared.release(out.batch.reserved_bytes);
     out.batch.state.complete(result);
+}
+
+/// A stamped batch failed for good, so whether the broker holds its sequence is unknown (a
+/// timeout) or the broker refused the producer's numbering (OutOfOrderSequenceNumber,
+/// UnknownProducerId, InvalidProducerEpoch). Later batches must not continue that numbering:
+/// ask for the next epoch, under which every partition starts again at sequence 0. A batch of
+/// an older epoch changes nothing, so one failure does not bump twice.
+fn note_unsequenced(identity: &mut Identity, stamp: Option<ProducerStamp>) {
+    let Some(stamp) = stamp else { return };
+    let current = identity.current.map(|c| (c.id, c.epoch));
+    if current == Some((stamp.producer_id, stamp.producer_epoch)) {
+        identity.bump = true;
+    }
+}
+
+/// Gets a producer id from the broker (or the next epoch of the current one) for batches that
+/// wait to be stamped. It runs on the sender task, so nothing is stamped meanwhile; the call
+/// retries like any other request, until the earliest waiting batch's delivery deadline.
+async fn refresh_identity(shared: &Shared) {
+    let request = shared.acc().identity.request();
+    let bumping = request.producer_id != NEW_PRODUCER;
+    let deadline = earliest_deadline(shared).unwrap_or_else(|| shared.client.deadline());
+    match init_producer(shared, request, deadline).await {
+        Ok(issued) => {
+            tracing::debug!(
+                producer_id = issued.id,
+                epoch = issued.epoch,
+                "producer id issued"
+            );
+            shared.acc().identity = Identity {
+                current: Some(issued),
+                bump: false,
+            };
+        }
+        // The broker no longer knows the id (it lost its producer state): start over with a
+        // new one; sequences restart at 0 either way.
+        Err(e) if bumping && !e.is_retriable() => {
+            tracing::debug!(error = %e, "epoch bump refused; asking for a new producer id");
+            shared.acc().identity = Identity::default();
+        }
+        Err(e) => {
+            fail_unstamped(shared, &e, !e.is_retriable());
+            tokio::time::sleep(Duration::from_millis(shared.config.retry_backoff_ms)).await;
+        }
+    }
+}
+
+/// Sends one InitProducer and checks the answer.
+async fn init_producer(
+    shared: &Shared,
+    request: InitProducerRequest,
+    deadline: Instant,
+) -> Result<ProducerId> {
+    let response = shared
+        .slot
+        .call(&Request::InitProducer(request), deadline)
+        .await
+        .map_err(|e| match e {
+            Error::Broker { code, message } => Error::Broker {
+                code,
+                message: format!(
+                    "getting a producer id for idempotence (idempotence=false sends without \
+                     one): {message}"
+                ),
+            },
+            other => other,
+        })?;
+    let body = crate::client::expect_response!(response, InitProducer)?;
+    if body.producer_id < 0 || body.producer_epoch < 0 {
+        return Err(Error::violation(format!(
+            "InitProducer issued producer id {} epoch {}",
+            body.producer_id, body.producer_epoch
+        )));
+    }
+    Ok(ProducerId {
+        id: body.producer_id,
+        epoch: body.producer_epoch,
+    })
+}
+
+/// The earliest delivery deadline of a batch waiting to be sent.
+fn earliest_deadline(shared: &Shared) -> Option<Instant> {
+    let acc = shared.acc();
+    acc.topics
+        .values()
+        .flat_map(|t| &t.partitions)
+        .flat_map(|q| q.ready.iter().map(|b| b.deadline))
+        .min()
+}
+
+/// Fails batches that wait for a producer id: all of them (`all`, the broker refused for good)
+/// or those past their delivery deadline.
+fn fail_unstamped(shared: &Shared, error: &Error, all: bool) {
+    let now = Instant::now();
+    let mut failed = Vec::new();
+    {
+        let mut acc = shared.acc();
+        for queue in acc.topics.values_mut().flat_map(|t| &mut t.partitions) {
+            let (fail, keep): (VecDeque<_>, VecDeque<_>) = queue
+                .ready
+                .drain(..)
+                .partition(|b| b.stamp.is_none() && (all || b.deadline <= now));
+            queue.ready = keep;
+            failed.extend(fail);
+        }
+    }
+    for batch in failed {
+        shared.release(batch.reserved_bytes);
+        batch.state.complete(Err(error.clone()));
+    }
 }
 
 #[cfg(test)]
@@ -833,13 +1228,33 @@ mod tests {
     #[test]
     fn sealing_produces_a_valid_batch_with_every_record() {
         let config = ProducerConfig::default();
-        let queue = queue_with_open(5, &config);
+        let mut queue = queue_with_open(5, &config);
         assert!(queue.open.is_none());
-        let sealed = queue.ready.front().unwrap();
-        let view = rustlog_protocol::RecordBatchView::parse(&sealed.bytes).unwrap();
+        let mut sealed = queue.ready.pop_front().unwrap();
+        let bytes = sealed.encode().unwrap();
+        let view = rustlog_protocol::RecordBatchView::parse(&bytes).unwrap();
         view.verify_crc().unwrap();
         assert_eq!(view.header().record_count, 5);
         assert_eq!(sealed.reserved_bytes, 50);
+    }
+
+    #[test]
+    fn stamps_follow_the_partition_sequence_and_restart_under_a_new_epoch() {
+        let config = ProducerConfig::default();
+        let mut queue = PartitionQueue::default();
+        let first = ProducerId { id: 7, epoch: 0 };
+        let bumped = ProducerId { id: 7, epoch: 1 };
+        let mut seen = Vec::new();
+        for (owner, records) in [(first, 5), (first, 3), (bumped, 2), (bumped, 1)] {
+            let mut sealed = queue_with_open(records, &config).ready.pop_front().unwrap();
+            stamp(&mut queue, &mut sealed, owner);
+            let bytes = sealed.encode().unwrap();
+            let view = rustlog_protocol::RecordBatchView::parse(&bytes).unwrap();
+            view.validate_for_append().unwrap();
+            assert_eq!(Some(view.header().producer()), sealed.stamp);
+            seen.push((view.header().producer_epoch, view.header().base_sequence));
+        }
+        assert_eq!(seen, vec![(0, 0), (0, 5), (1, 0), (1, 2)]);
     }
 
     #[tokio::test]

@@ -16,8 +16,9 @@ pub struct Record {
     pub key: Option<Bytes>,
     /// `None` is a null value (a tombstone under compaction).
     pub value: Option<Bytes>,
-    /// Header pairs, in order.
-    pub headers: Vec<(String, Bytes)>,
+    /// Header pairs in order; duplicate keys are kept and `None` is a null value (Kafka's
+    /// headers are nullable).
+    pub headers: Vec<(String, Option<Bytes>)>,
     /// Create time in ms since the Unix epoch; `None` uses the time of `send`.
     pub timestamp_ms: Option<i64>,
 }
@@ -49,10 +50,17 @@ impl Record {
         self
     }
 
-    /// Adds a header.
+    /// Adds a header with a value (after any earlier header with the same key).
     #[must_use]
     pub fn header(mut self, key: impl Into<String>, value: impl Into<Bytes>) -> Self {
-        self.headers.push((key.into(), value.into()));
+        self.headers.push((key.into(), Some(value.into())));
+        self
+    }
+
+    /// Adds a header with a null value (which Kafka tells apart from an empty one).
+    #[must_use]
+    pub fn header_null(mut self, key: impl Into<String>) -> Self {
+        self.headers.push((key.into(), None));
         self
     }
 
@@ -70,16 +78,25 @@ impl Record {
         self
     }
 
-    /// Bytes this record occupies in a batch.
+    /// Most bytes this record occupies in an uncompressed batch (varints at their widest).
     pub(crate) fn encoded_len(&self) -> usize {
-        rustlog_protocol::batch::RECORD_OVERHEAD_BYTES
+        use rustlog_protocol::batch::{HEADER_OVERHEAD_BYTES, RECORD_OVERHEAD_BYTES};
+        RECORD_OVERHEAD_BYTES
             + self.key.as_ref().map_or(0, Bytes::len)
             + self.value.as_ref().map_or(0, Bytes::len)
             + self
                 .headers
                 .iter()
-                .map(|(k, v)| 2 + k.len() + 4 + v.len())
+                .map(|(k, v)| HEADER_OVERHEAD_BYTES + k.len() + v.as_ref().map_or(0, Bytes::len))
                 .sum::<usize>()
+    }
+
+    /// The headers as the batch builder takes them.
+    pub(crate) fn header_refs(&self) -> Vec<rustlog_protocol::batch::HeaderRef<'_>> {
+        self.headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_deref()))
+            .collect()
     }
 }
 
@@ -111,8 +128,8 @@ pub struct Message {
     pub key: Option<Bytes>,
     /// `None` for a null value.
     pub value: Option<Bytes>,
-    /// Header pairs, in order.
-    pub headers: Vec<(String, Bytes)>,
+    /// Header pairs in the order produced; duplicate keys are kept and `None` is a null value.
+    pub headers: Vec<(String, Option<Bytes>)>,
 }
 
 impl Message {
@@ -132,9 +149,21 @@ impl Message {
             .as_deref()
             .and_then(|v| std::str::from_utf8(v).ok())
     }
-    /// The first header with this key.
-    pub fn header(&self, key: &str) -> Option<&Bytes> {
-        self.headers.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    /// The value of the first header with this key: `None` when there is no such header,
+    /// `Some(None)` when it is there with a null value, `Some(Some(bytes))` otherwise.
+    pub fn header(&self, key: &str) -> Option<Option<&Bytes>> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_ref())
+    }
+
+    /// The values of every header with this key, in order (`None` for a null value).
+    pub fn header_values<'a>(&'a self, key: &'a str) -> impl Iterator<Item = Option<&'a Bytes>> {
+        self.headers
+            .iter()
+            .filter(move |(k, _)| k == key)
+            .map(|(_, v)| v.as_ref())
     }
 }
 

@@ -1,11 +1,17 @@
 //! Producer and partition-consumer scenarios against the in-memory mock broker
 //! ([`crate::mock_broker`]): batching, ordering under injected retriable failures and
-//! disconnects, non-retriable failures, flush/close, and reading back what was written.
+//! disconnects, non-retriable failures, flush/close, reading back what was written, idempotent
+//! sequences (stamped, advanced, kept on retry, restarted after an epoch bump) and compression
+//! round trips per codec.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::mock_broker::{Fault, MockBroker};
-use crate::{Client, ClientBuilder, ErrorCode, ProducerConfig, Record, StartOffset};
+use crate::{
+    Acks, Client, ClientBuilder, Compression, ErrorCode, Producer, ProducerConfig, Record, Result,
+    StartOffset,
+};
+use rustlog_protocol::{ProducerStamp, RecordBatchView};
 use std::time::Duration;
 
 async fn client(mock: &MockBroker) -> Client {
@@ -197,7 +203,7 @@ async fn a_partition_consumer_reads_back_keys_headers_and_nulls_from_an_offset()
     assert_eq!(offsets, (3..10).collect::<Vec<_>>());
     assert_eq!(got[1].value, None, "null value of record 4");
     assert_eq!(got[0].key_str(), Some("k3"));
-    assert_eq!(got[0].header("n").unwrap().as_ref(), b"3");
+    assert_eq!(got[0].header("n").unwrap().unwrap().as_ref(), b"3");
     assert_eq!(consumer.position().await, Some(10));
     // Nothing new: an empty poll after the wait.
     let none = consumer.poll(Duration::from_millis(50)).await.unwrap();
@@ -211,5 +217,287 @@ async fn a_partition_consumer_reads_back_keys_headers_and_nulls_from_an_offset()
             .unwrap()
             .offset,
         8
+    );
+}
+
+/// The producer fields of every batch received for a partition, in arrival order.
+fn stamps(mock: &MockBroker, topic: &str, partition: u32) -> Vec<ProducerStamp> {
+    mock.received(topic, partition)
+        .iter()
+        .map(|b| RecordBatchView::parse(b).unwrap().header().producer())
+        .collect()
+}
+
+/// Sends `count` records to partition 0 of `topic` one batch at a time (linger 0, each send
+/// awaited), returning their offsets.
+async fn send_one_by_one(producer: &Producer, topic: &str, values: &[&str]) -> Vec<Result<u64>> {
+    let mut out = Vec::new();
+    for v in values {
+        let handle = producer
+            .send(Record::new(topic).partition(0).value(v.to_string()))
+            .await
+            .unwrap();
+        out.push(handle.await.map(|m| m.offset));
+    }
+    out
+}
+
+#[tokio::test]
+async fn idempotent_batches_carry_a_lazily_issued_id_and_sequences_advanced_by_record_count() {
+    let mock = MockBroker::start(&[("t", 2)]).await;
+    let client = client(&mock).await;
+    // A long linger and a flush per round: each round is exactly one batch per partition.
+    let producer = client
+        .producer(ProducerConfig::default().linger_ms(10_000))
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(
+        mock.init_producer_requests(),
+        0,
+        "no InitProducer before a send"
+    );
+    for round in 0..3u32 {
+        let mut handles = Vec::new();
+        // Round r puts r + 1 records in partition 0 and one in partition 1.
+        for i in 0..=round {
+            handles.push(
+                producer
+                    .send(Record::new("t").partition(0).value(format!("{i}")))
+                    .await
+                    .unwrap(),
+            );
+        }
+        handles.push(
+            producer
+                .send(Record::new("t").partition(1).value("x"))
+                .await
+                .unwrap(),
+        );
+        producer.flush(Duration::from_secs(5)).await.unwrap();
+        for h in handles {
+            h.await.unwrap();
+        }
+    }
+    assert_eq!(mock.init_producer_requests(), 1);
+    let p0 = stamps(&mock, "t", 0);
+    assert!(p0
+        .iter()
+        .all(|s| s.producer_id == 1000 && s.producer_epoch == 0));
+    let sequences: Vec<i32> = p0.iter().map(|s| s.base_sequence).collect();
+    assert_eq!(sequences, vec![0, 1, 3]);
+    let p1: Vec<i32> = stamps(&mock, "t", 1)
+        .iter()
+        .map(|s| s.base_sequence)
+        .collect();
+    assert_eq!(p1, vec![0, 1, 2], "each partition counts on its own");
+}
+
+#[tokio::test]
+async fn a_retry_after_a_lost_response_resends_the_same_bytes_and_is_stored_once() {
+    let mock = MockBroker::start(&[("t", 1)]).await;
+    let client = client(&mock).await;
+    let producer = client
+        .producer(ProducerConfig::default().linger_ms(0).retry_backoff_ms(5))
+        .unwrap();
+    send_one_by_one(&producer, "t", &["a"]).await;
+    mock.inject(&[Fault::AppendThenDisconnect]);
+    let offsets = send_one_by_one(&producer, "t", &["b", "c"]).await;
+    let offsets: Vec<u64> = offsets.into_iter().map(Result::unwrap).collect();
+    assert_eq!(
+        offsets,
+        vec![1, 2],
+        "the retried batch keeps its original offset"
+    );
+    let received = mock.received("t", 0);
+    assert_eq!(received.len(), 4, "a, b, b again, c");
+    assert_eq!(received[1], received[2], "the retry is the same bytes");
+    let values: Vec<Vec<u8>> = mock
+        .records("t", 0)
+        .into_iter()
+        .map(|r| r.2.unwrap())
+        .collect();
+    assert_eq!(values, vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]);
+}
+
+#[tokio::test]
+async fn without_idempotence_a_lost_response_stores_a_duplicate() {
+    let mock = MockBroker::start(&[("t", 1)]).await;
+    let client = client(&mock).await;
+    let producer = client
+        .producer(
+            ProducerConfig::default()
+                .linger_ms(0)
+                .retry_backoff_ms(5)
+                .idempotence(false),
+        )
+        .unwrap();
+    mock.inject(&[Fault::AppendThenDisconnect]);
+    let offsets = send_one_by_one(&producer, "t", &["a"]).await;
+    assert_eq!(
+        offsets[0].as_ref().unwrap(),
+        &1,
+        "the retry was stored again"
+    );
+    assert_eq!(mock.records("t", 0).len(), 2);
+    assert_eq!(mock.init_producer_requests(), 0);
+    assert!(stamps(&mock, "t", 0)
+        .iter()
+        .all(|s| *s == ProducerStamp::NONE));
+}
+
+#[tokio::test]
+async fn acks_none_turns_idempotence_off() {
+    let mock = MockBroker::start(&[("t", 1)]).await;
+    let client = client(&mock).await;
+    let producer = client
+        .producer(ProducerConfig::default().linger_ms(0).acks(Acks::None))
+        .unwrap();
+    assert!(!producer.config().uses_idempotence());
+    send_one_by_one(&producer, "t", &["a"]).await;
+    producer.flush(Duration::from_secs(2)).await.unwrap();
+    assert_eq!(mock.init_producer_requests(), 0);
+    assert!(stamps(&mock, "t", 0)
+        .iter()
+        .all(|s| *s == ProducerStamp::NONE));
+}
+
+#[tokio::test]
+async fn a_sequence_error_fails_its_batch_bumps_the_epoch_and_restarts_sequences() {
+    let mock = MockBroker::start(&[("t", 1)]).await;
+    let client = client(&mock).await;
+    let producer = client
+        .producer(ProducerConfig::default().linger_ms(0))
+        .unwrap();
+    send_one_by_one(&producer, "t", &["a", "b"]).await;
+    for code in [
+        ErrorCode::OutOfOrderSequenceNumber,
+        ErrorCode::UnknownProducerId,
+        ErrorCode::InvalidProducerEpoch,
+    ] {
+        mock.inject(&[Fault::Code(code)]);
+        let results = send_one_by_one(&producer, "t", &["lost", "after"]).await;
+        assert_eq!(results[0].as_ref().unwrap_err().kind(), code, "not retried");
+        assert!(results[1].is_ok(), "{code:?}: {:?}", results[1]);
+    }
+    let got: Vec<(i16, i32)> = stamps(&mock, "t", 0)
+        .iter()
+        .map(|s| (s.producer_epoch, s.base_sequence))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (0, 0),
+            (0, 1),
+            (0, 2),
+            (1, 0),
+            (1, 1),
+            (2, 0),
+            (2, 1),
+            (3, 0)
+        ]
+    );
+    assert_eq!(mock.init_producer_requests(), 4);
+    let values: Vec<Vec<u8>> = mock
+        .records("t", 0)
+        .into_iter()
+        .map(|r| r.2.unwrap())
+        .collect();
+    assert_eq!(values.len(), 5, "a, b and three 'after'");
+}
+
+#[tokio::test]
+async fn every_codec_round_trips_with_null_and_repeated_headers() {
+    let mock = MockBroker::start(&[("t", 1)]).await;
+    let client = client(&mock).await;
+    let mut offset = 0;
+    for codec in Compression::ALL {
+        let producer = client
+            .producer(ProducerConfig::default().linger_ms(50).compression(*codec))
+            .unwrap();
+        let mut sent = Vec::new();
+        for i in 0..50u32 {
+            let record = Record::new("t")
+                .partition(0)
+                .key(format!("key-{i}"))
+                .value(format!(
+                    "{{\"event\":\"click\",\"n\":{i},\"codec\":\"{codec}\"}}"
+                ))
+                .header("trace", "abc")
+                .header_null("absent")
+                .header("trace", "");
+            sent.push(record.clone());
+            producer.send(record).await.unwrap();
+        }
+        producer.flush(Duration::from_secs(5)).await.unwrap();
+        let batch = mock.batches("t", 0).pop().unwrap();
+        let header = *RecordBatchView::parse(&batch).unwrap().header();
+        assert_eq!(header.compression().unwrap(), *codec);
+        let consumer = client
+            .partition_consumer("t", 0, StartOffset::Offset(offset))
+            .unwrap();
+        let got = consumer
+            .poll_batch(100, Duration::from_secs(2))
+            .await
+            .unwrap();
+        assert_eq!(got.len(), sent.len(), "{codec}");
+        for (m, r) in got.iter().zip(&sent) {
+            assert_eq!(
+                (&m.key, &m.value, &m.headers),
+                (&r.key, &r.value, &r.headers),
+                "{codec}"
+            );
+        }
+        assert_eq!(got[0].header("absent"), Some(None));
+        assert_eq!(got[0].header("missing"), None);
+        assert_eq!(got[0].header_values("trace").count(), 2);
+        offset += sent.len() as u64;
+    }
+}
+
+#[tokio::test]
+async fn a_bad_compression_level_fails_when_the_producer_is_created() {
+    let mock = MockBroker::start(&[("t", 1)]).await;
+    let client = client(&mock).await;
+    for (codec, level) in [
+        (Compression::Gzip, 10),
+        (Compression::Lz4, 1),
+        (Compression::Zstd, 23),
+    ] {
+        let err = client
+            .producer(
+                ProducerConfig::default()
+                    .compression(codec)
+                    .compression_level(Some(level)),
+            )
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorCode::InvalidArgument, "{codec} {level}");
+        assert!(err.to_string().contains(codec.name()), "{err}");
+    }
+    assert_eq!(mock.produce_requests(), 0);
+}
+
+#[tokio::test]
+async fn a_broker_refusing_producer_ids_fails_idempotent_sends_with_a_hint() {
+    let mock = MockBroker::start(&[("t", 1)]).await;
+    mock.state.lock().unwrap().refuse_init_producer = Some(ErrorCode::UnknownApiKey);
+    let client = client(&mock).await;
+    let producer = client
+        .producer(ProducerConfig::default().linger_ms(0))
+        .unwrap();
+    let err = send_one_by_one(&producer, "t", &["a"])
+        .await
+        .remove(0)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorCode::UnknownApiKey);
+    assert!(err.message().contains("idempotence=false"), "{err}");
+    assert_eq!(mock.produce_requests(), 0, "nothing was sent without an id");
+    let plain = client
+        .producer(ProducerConfig::default().linger_ms(0).idempotence(false))
+        .unwrap();
+    assert_eq!(
+        send_one_by_one(&plain, "t", &["b"]).await[0]
+            .as_ref()
+            .unwrap(),
+        &0
     );
 }

@@ -72,6 +72,44 @@ fn bench_modes_report_counts_rates_and_latencies() {
 }
 
 #[test]
+fn bench_reports_the_compression_ratio_of_json_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = BrokerProcess::start(&dir.path().join("data"), &[]);
+    let plain = bench(
+        &broker,
+        &["--mode", "produce", "--count", "3000", "--payload", "json"],
+    );
+    assert_eq!(plain["compression"], "none");
+    assert_eq!(plain["idempotence"], true);
+    let ratio = plain["compression_ratio"].as_f64().unwrap();
+    assert!((0.99..=1.01).contains(&ratio), "uncompressed ratio {ratio}");
+    let packed = bench(
+        &broker,
+        &[
+            "--mode",
+            "produce",
+            "--count",
+            "3000",
+            "--payload",
+            "json",
+            "--compression",
+            "zstd",
+            "--no-idempotence",
+        ],
+    );
+    assert_eq!(packed["compression"], "zstd");
+    assert_eq!(packed["idempotence"], false);
+    assert_eq!(packed["errors"], 0);
+    let ratio = packed["compression_ratio"].as_f64().unwrap();
+    assert!(ratio > 1.5, "zstd on JSON events: ratio {ratio}");
+    let mean_bytes = packed["bytes"].as_f64().unwrap() / 3000.0;
+    assert!(
+        (250.0..=380.0).contains(&mean_bytes),
+        "{mean_bytes} bytes per event"
+    );
+}
+
+#[test]
 fn bad_bench_arguments_fail_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let broker = BrokerProcess::start(&dir.path().join("data"), &[]);

@@ -7,14 +7,23 @@
 //! - `e2e-latency`: one producer sends at `--rate` msg/s, a consumer of every partition
 //!   receives; latency is send → receive (same process clock).
 //!
+//! Produce mode sends `--message-size` bytes of `x` (`--payload fixed`) or realistic ~300-byte
+//! JSON events (`--payload json`: ids, timestamps and a few string fields vary), compressed
+//! with `--compression`; its summary reports the compression ratio, uncompressed batch bytes
+//! over bytes sent, next to msgs/s and MB/s (MB/s counts message values, uncompressed).
+//!
 //! A progress bar runs on stderr; the summary goes to stdout (text, or JSON with `--json`).
 
+use super::produce::DeliveryArgs;
 use super::{Cli, CliError, CliResult};
+use bytes::Bytes;
 use clap::{Args, ValueEnum};
 use hdrhistogram::Histogram;
 use indicatif::{ProgressBar, ProgressStyle};
+use rand::{Rng, SeedableRng};
 use rustlog::{
-    Acks, AutoOffsetReset, ConsumerConfig, ErrorCode, ProducerConfig, Record, StartOffset,
+    Acks, AutoOffsetReset, ConsumerConfig, ErrorCode, ProducerConfig, ProducerStats, Record,
+    StartOffset,
 };
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -29,6 +38,17 @@ const PROGRESS_TICK: Duration = Duration::from_millis(100);
 const STAMP_BYTES: usize = 8;
 /// Consume mode gives up when no message arrives for this long.
 const CONSUME_IDLE: Duration = Duration::from_secs(5);
+/// Distinct JSON events a producer cycles through: far more than one batch holds, so a batch
+/// never compresses repeats of itself.
+const JSON_EVENTS: usize = 8_192;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Payload {
+    /// `--message-size` bytes of `x` (compresses absurdly well: use it for raw speed only).
+    Fixed,
+    /// ~300-byte JSON events with varying ids, timestamps and string fields.
+    Json,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Mode {
@@ -49,9 +69,12 @@ pub struct BenchArgs {
     /// Partitions of a topic the bench creates.
     #[arg(long, default_value_t = 4)]
     partitions: u32,
-    /// Bytes per message value.
+    /// Bytes per message value (`--payload fixed`).
     #[arg(long, default_value_t = 100)]
     message_size: usize,
+    /// Message values in produce mode.
+    #[arg(long, value_enum, default_value_t = Payload::Fixed)]
+    payload: Payload,
     /// Messages in total (ignored with --duration-secs).
     #[arg(long, default_value_t = 1_000_000)]
     count: u64,
@@ -73,6 +96,8 @@ pub struct BenchArgs {
     /// none, leader or durable.
     #[arg(long, default_value = "leader")]
     acks: Acks,
+    #[command(flatten)]
+    delivery: DeliveryArgs,
     /// Bytes per partition per fetch (consume mode).
     #[arg(long, default_value_t = rustlog::config::DEFAULT_PARTITION_FETCH_BYTES)]
     partition_fetch_bytes: u32,
@@ -100,6 +125,14 @@ pub struct Summary {
     pub acks: String,
     pub latency_us: Option<Latency>,
     pub errors: u64,
+    /// Codec and idempotence of the producers (produce and e2e-latency).
+    pub compression: String,
+    pub idempotence: bool,
+    /// Uncompressed batch bytes over bytes sent, over every acknowledged batch (produce).
+    pub compression_ratio: Option<f64>,
+    /// Acknowledged batch bytes before compression and as sent (produce).
+    pub uncompressed_bytes: Option<u64>,
+    pub sent_bytes: Option<u64>,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -198,7 +231,13 @@ fn validate(args: &BenchArgs) -> CliResult {
     if args.count == 0 && args.duration_secs.is_none() {
         return Err(CliError::Usage("--count must be above zero".into()));
     }
-    Ok(())
+    if args.mode == Mode::E2eLatency && args.payload == Payload::Json {
+        return Err(CliError::Usage(
+            "--payload json is for produce mode (e2e-latency stamps the send time into values)"
+                .into(),
+        ));
+    }
+    producer_config(args).map(drop)
 }
 
 pub async fn run(cli: &Cli, args: &BenchArgs) -> CliResult {
@@ -213,12 +252,82 @@ pub async fn run(cli: &Cli, args: &BenchArgs) -> CliResult {
     print_summary(&summary, args.json)
 }
 
-fn producer_config(args: &BenchArgs) -> ProducerConfig {
-    ProducerConfig::default()
-        .linger_ms(args.linger_ms)
-        .batch_bytes(args.batch_bytes)
-        .acks(args.acks)
-        .max_in_flight_requests(args.max_in_flight)
+fn producer_config(args: &BenchArgs) -> CliResult<ProducerConfig> {
+    args.delivery.apply(
+        ProducerConfig::default()
+            .linger_ms(args.linger_ms)
+            .batch_bytes(args.batch_bytes)
+            .acks(args.acks)
+            .max_in_flight_requests(args.max_in_flight),
+    )
+}
+
+/// Realistic web-analytics events of about 300 bytes: what varies in real logs (ids, times,
+/// pages, agents) varies here, so codecs find the redundancy they would find in production.
+pub fn json_events(count: usize, seed: u64) -> Vec<Bytes> {
+    const TYPES: &[&str] = &["page_view", "click", "add_to_cart", "search", "checkout"];
+    const SECTIONS: &[&str] = &[
+        "electronics",
+        "books",
+        "garden",
+        "toys",
+        "fashion",
+        "sports",
+    ];
+    const COUNTRIES: &[&str] = &["DE", "US", "FR", "BR", "IN", "JP", "GB", "NL"];
+    const DEVICES: &[&str] = &["mobile", "desktop", "tablet"];
+    const BROWSERS: &[&str] = &[
+        "Firefox 132.0",
+        "Chrome 131.0.6778",
+        "Safari 18.1",
+        "Edge 131.0",
+    ];
+    const REFERRERS: &[&str] = &[
+        "https://www.google.com/search?q=wireless+headphones",
+        "https://news.ycombinator.com/",
+        "https://www.example.com/newsletter/2026-11",
+        "",
+    ];
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut ts = i64::try_from(rustlog_now_ms()).unwrap_or(0);
+    let pick =
+        |rng: &mut rand::rngs::StdRng, from: &[&'static str]| from[rng.gen_range(0..from.len())];
+    (0..count)
+        .map(|_| {
+            ts += rng.gen_range(0..40);
+            let event = format!(
+                concat!(
+                    r#"{{"event_id":"{:016x}","ts":{},"type":"{}","user_id":"user-{:06}","#,
+                    r#""session_id":"s-{:08x}","page":"/products/{}/{}","referrer":"{}","#,
+                    r#""country":"{}","device":"{}","browser":"{}","duration_ms":{},"#,
+                    r#""items":{},"price_cents":{}}}"#
+                ),
+                rng.gen::<u64>(),
+                ts,
+                pick(&mut rng, TYPES),
+                rng.gen_range(0..250_000),
+                rng.gen::<u32>(),
+                pick(&mut rng, SECTIONS),
+                rng.gen_range(1_000..100_000),
+                pick(&mut rng, REFERRERS),
+                pick(&mut rng, COUNTRIES),
+                pick(&mut rng, DEVICES),
+                pick(&mut rng, BROWSERS),
+                rng.gen_range(5..30_000),
+                rng.gen_range(0..12),
+                rng.gen_range(99..250_000),
+            );
+            Bytes::from(event)
+        })
+        .collect()
+}
+
+/// The values one producer cycles through.
+fn payloads(args: &BenchArgs, producer_index: u32) -> Vec<Bytes> {
+    match args.payload {
+        Payload::Fixed => vec![Bytes::from(vec![b'x'; args.message_size])],
+        Payload::Json => json_events(JSON_EVENTS, u64::from(producer_index)),
+    }
 }
 
 fn summary(
@@ -230,6 +339,7 @@ fn summary(
 ) -> Summary {
     let seconds = elapsed.as_secs_f64().max(1e-9);
     let bytes = messages.saturating_mul(args.message_size as u64);
+    let idempotence = !args.delivery.no_idempotence && args.acks != Acks::None;
     Summary {
         mode: match args.mode {
             Mode::Produce => "produce",
@@ -246,11 +356,25 @@ fn summary(
         acks: format!("{:?}", args.acks).to_lowercase(),
         latency_us: latency(h),
         errors,
+        compression: args.delivery.compression.to_string(),
+        idempotence,
+        compression_ratio: None,
+        uncompressed_bytes: None,
+        sent_bytes: None,
     }
 }
 
+/// Adds what the producers' acknowledged batches weighed, and the bytes of values sent.
+fn with_batch_totals(mut s: Summary, stats: ProducerStats, value_bytes: u64) -> Summary {
+    s.bytes = value_bytes;
+    s.mb_per_sec = value_bytes as f64 / s.seconds / 1_000_000.0;
+    s.compression_ratio = (stats.sent_bytes > 0).then(|| stats.compression_ratio());
+    s.uncompressed_bytes = Some(stats.uncompressed_bytes);
+    s.sent_bytes = Some(stats.sent_bytes);
+    s
+}
+
 async fn produce(client: &rustlog::Client, args: &BenchArgs) -> CliResult<Summary> {
-    let value = bytes::Bytes::from(vec![b'x'; args.message_size]);
     let sent = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let total = args.duration_secs.is_none().then_some(args.count);
@@ -261,11 +385,11 @@ async fn produce(client: &rustlog::Client, args: &BenchArgs) -> CliResult<Summar
     let started = Instant::now();
     let mut tasks = Vec::new();
     for index in 0..args.producers {
-        let producer = client.producer(producer_config(args))?;
+        let producer = client.producer(producer_config(args)?)?;
         let share = args.count / u64::from(args.producers)
             + u64::from(u64::from(index) < args.count % u64::from(args.producers));
         let topic = args.topic.clone();
-        let value = value.clone();
+        let values = payloads(args, index);
         let sent = sent.clone();
         tasks.push(tokio::spawn(async move {
             let mut h = histogram()?;
@@ -293,12 +417,17 @@ async fn produce(client: &rustlog::Client, args: &BenchArgs) -> CliResult<Summar
                 Ok::<_, CliError>((h, acked, errors))
             });
             let mut n = 0u64;
+            let mut value_bytes = 0u64;
+            let mut next_value = values.iter().cycle();
             loop {
                 match end {
                     Some(end) if n.is_multiple_of(1024) && Instant::now() >= end => break,
                     None if n >= share => break,
                     _ => {}
                 }
+                let Some(value) = next_value.next() else {
+                    break;
+                };
                 let record = Record::new(topic.clone()).value(value.clone());
                 let at = Instant::now();
                 let handle = producer.send(record).await?;
@@ -306,6 +435,7 @@ async fn produce(client: &rustlog::Client, args: &BenchArgs) -> CliResult<Summar
                     break;
                 }
                 n += 1;
+                value_bytes += value.len() as u64;
                 sent.fetch_add(1, Ordering::Relaxed);
             }
             drop(tx);
@@ -315,19 +445,23 @@ async fn produce(client: &rustlog::Client, args: &BenchArgs) -> CliResult<Summar
                 .map_err(|e| CliError::Usage(format!("collector failed: {e}")))??;
             let _ = h.add(&collected);
             producer.close(Duration::from_secs(10)).await?;
-            Ok::<_, CliError>((h, acked, errors))
+            let totals = ProducerTotals {
+                acked,
+                errors,
+                value_bytes,
+                stats: producer.stats(),
+            };
+            Ok::<_, CliError>((h, totals))
         }));
     }
     let mut h = histogram()?;
-    let mut acked = 0u64;
-    let mut errors = 0u64;
+    let mut all = ProducerTotals::default();
     let mut first_error = None;
     for task in tasks {
         match task.await {
-            Ok(Ok((th, a, e))) => {
+            Ok(Ok((th, totals))) => {
                 let _ = h.add(&th);
-                acked += a;
-                errors += e;
+                all.add(&totals);
             }
             Ok(Err(e)) => {
                 first_error.get_or_insert(e);
@@ -343,7 +477,30 @@ async fn produce(client: &rustlog::Client, args: &BenchArgs) -> CliResult<Summar
     if let Some(e) = first_error {
         return Err(e);
     }
-    Ok(summary(args, acked, elapsed, &h, errors))
+    let s = summary(args, all.acked, elapsed, &h, all.errors);
+    // Values of failed sends are counted too; on a clean run (errors 0) that is exact.
+    Ok(with_batch_totals(s, all.stats, all.value_bytes))
+}
+
+/// What one producer task of produce mode reports.
+#[derive(Debug, Default)]
+struct ProducerTotals {
+    acked: u64,
+    errors: u64,
+    value_bytes: u64,
+    stats: ProducerStats,
+}
+
+impl ProducerTotals {
+    fn add(&mut self, other: &ProducerTotals) {
+        self.acked += other.acked;
+        self.errors += other.errors;
+        self.value_bytes += other.value_bytes;
+        self.stats.batches += other.stats.batches;
+        self.stats.records += other.stats.records;
+        self.stats.uncompressed_bytes += other.stats.uncompressed_bytes;
+        self.stats.sent_bytes += other.stats.sent_bytes;
+    }
 }
 
 async fn consume(client: &rustlog::Client, args: &BenchArgs) -> CliResult<Summary> {
@@ -448,7 +605,7 @@ async fn e2e(client: &rustlog::Client, args: &BenchArgs) -> CliResult<Summary> {
         }));
     }
     drop(tx);
-    let producer = client.producer(producer_config(args))?;
+    let producer = client.producer(producer_config(args)?)?;
     let stop = Arc::new(AtomicBool::new(false));
     let ticker = tick(progress(args, Some(total)), received.clone(), stop.clone());
     let started = Instant::now();
@@ -506,9 +663,22 @@ fn print_summary(s: &Summary, json: bool) -> CliResult {
         println!("{text}");
         return Ok(());
     }
+    let ratio = s
+        .compression_ratio
+        .map_or_else(String::new, |r| format!(", compression ratio {r:.2}"));
+    // Consumers read whatever was produced: the producer settings do not describe the run.
+    let producing = if s.mode == "consume" {
+        String::new()
+    } else {
+        let idempotence = if s.idempotence { "on" } else { "off" };
+        format!(
+            ", producers {}, acks {}, compression {}, idempotence {idempotence}",
+            s.producers, s.acks, s.compression
+        )
+    };
     println!(
-        "{}: {} msgs in {:.2} s = {:.0} msgs/s, {:.1} MB/s (producers {}, acks {}, errors {})",
-        s.mode, s.messages, s.seconds, s.msgs_per_sec, s.mb_per_sec, s.producers, s.acks, s.errors
+        "{}: {} msgs in {:.2} s = {:.0} msgs/s, {:.1} MB/s{ratio} (errors {}{producing})",
+        s.mode, s.messages, s.seconds, s.msgs_per_sec, s.mb_per_sec, s.errors
     );
     if let Some(l) = &s.latency_us {
         println!(
@@ -517,4 +687,23 @@ fn print_summary(s: &Summary, json: bool) -> CliResult {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_events_are_about_300_bytes_valid_and_distinct() {
+        let events = json_events(1_000, 7);
+        let mean = events.iter().map(Bytes::len).sum::<usize>() / events.len();
+        assert!((250..=380).contains(&mean), "mean {mean} bytes");
+        for e in &events {
+            let v: serde_json::Value = serde_json::from_slice(e).unwrap();
+            assert!(v["event_id"].is_string() && v["ts"].is_i64());
+        }
+        let distinct: std::collections::HashSet<&Bytes> = events.iter().collect();
+        assert_eq!(distinct.len(), events.len());
+        assert_eq!(json_events(3, 7), json_events(3, 7), "seeded: runs compare");
+    }
 }

@@ -24,7 +24,8 @@ const CHANNEL_MESSAGES: usize = 10_000;
 pub enum Format {
     /// The value as text (with `--print-key`, key and value separated by a tab).
     Text,
-    /// One JSON object per line with topic, partition, offset, timestamp, key, value, headers.
+    /// One JSON object per line with topic, partition, offset, timestamp, key, value, and
+    /// headers as `[key, value]` pairs in order (a null value is JSON null).
     Json,
 }
 
@@ -79,10 +80,11 @@ pub fn format_message(message: &Message, format: Format, print_key: bool) -> Str
             }
         }
         Format::Json => {
-            let headers: serde_json::Map<String, serde_json::Value> = message
+            // Pairs, not an object: header keys repeat, and their order is part of the record.
+            let headers: Vec<serde_json::Value> = message
                 .headers
                 .iter()
-                .map(|(k, v)| (k.clone(), lossy(Some(v))))
+                .map(|(k, v)| serde_json::json!([k, lossy(v.as_ref())]))
                 .collect();
             serde_json::json!({
                 "topic": message.topic(),
@@ -280,7 +282,11 @@ mod tests {
             timestamp: 42,
             key: Some(Bytes::from_static(b"k")),
             value: None,
-            headers: vec![("h".into(), Bytes::from_static(b"x"))],
+            headers: vec![
+                ("h".into(), Some(Bytes::from_static(b"x"))),
+                ("h".into(), None),
+                ("e".into(), Some(Bytes::new())),
+            ],
         }
     }
 
@@ -293,6 +299,9 @@ mod tests {
         assert_eq!(json["offset"], 5);
         assert_eq!(json["key"], "k");
         assert!(json["value"].is_null());
-        assert_eq!(json["headers"]["h"], "x");
+        assert_eq!(
+            json["headers"],
+            serde_json::json!([["h", "x"], ["h", null], ["e", ""]])
+        );
     }
 }

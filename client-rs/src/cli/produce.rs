@@ -2,7 +2,7 @@
 
 use super::{Cli, CliError, CliResult};
 use clap::Args;
-use rustlog::{Acks, ProducerConfig, Record};
+use rustlog::{Acks, Compression, ProducerConfig, Record};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
@@ -25,6 +25,40 @@ pub struct ProduceArgs {
     /// Batch linger in milliseconds.
     #[arg(long, default_value_t = 5)]
     linger_ms: u64,
+    #[command(flatten)]
+    delivery: DeliveryArgs,
+}
+
+/// Codec and idempotence flags, shared by `produce` and `bench`.
+#[derive(Debug, Clone, Args)]
+pub struct DeliveryArgs {
+    /// Batch compression: none, gzip, snappy, lz4 or zstd.
+    #[arg(long, default_value = "none", value_parser = parse_compression)]
+    pub compression: Compression,
+    /// Compression level: gzip 0..=9, zstd -7..=22 (none, snappy and lz4 take no level).
+    #[arg(long, allow_hyphen_values = true)]
+    pub compression_level: Option<i32>,
+    /// Send without a producer id (a retry after a lost response may then store a batch
+    /// twice). Idempotence is also off with --acks none.
+    #[arg(long)]
+    pub no_idempotence: bool,
+}
+
+impl DeliveryArgs {
+    /// `config` with these flags, checked (a bad level fails here, before connecting).
+    pub fn apply(&self, config: ProducerConfig) -> CliResult<ProducerConfig> {
+        let config = config
+            .compression(self.compression)
+            .compression_level(self.compression_level)
+            .idempotence(!self.no_idempotence);
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+fn parse_compression(name: &str) -> Result<Compression, String> {
+    Compression::from_name(&name.to_ascii_lowercase())
+        .ok_or_else(|| format!("unknown codec {name:?}: use none, gzip, snappy, lz4 or zstd"))
 }
 
 /// Turns one input line into a record.
@@ -51,14 +85,15 @@ pub fn line_to_record(
 }
 
 pub async fn run(cli: &Cli, args: &ProduceArgs) -> CliResult {
-    let client = cli.connect().await?;
-    // Unknown topics fail before stdin is read.
-    client.partition_count(&args.topic).await?;
-    let producer = client.producer(
+    let config = args.delivery.apply(
         ProducerConfig::default()
             .acks(args.acks)
             .linger_ms(args.linger_ms),
     )?;
+    let client = cli.connect().await?;
+    // Unknown topics fail before stdin is read.
+    client.partition_count(&args.topic).await?;
+    let producer = client.producer(config)?;
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     let mut outstanding = Vec::new();
     let mut sent: u64 = 0;
@@ -113,5 +148,25 @@ mod tests {
         assert_eq!(r.partition, Some(2));
         let err = line_to_record("t", "nokey", 7, Some(":"), None).unwrap_err();
         assert!(err.to_string().contains("line 7"));
+    }
+
+    #[test]
+    fn codecs_parse_by_name_and_bad_levels_are_refused() {
+        assert_eq!(parse_compression("ZSTD").unwrap(), Compression::Zstd);
+        let err = parse_compression("brotli").unwrap_err();
+        assert!(err.contains("gzip"), "{err}");
+        let flags = DeliveryArgs {
+            compression: Compression::Gzip,
+            compression_level: Some(12),
+            no_idempotence: true,
+        };
+        let err = flags.apply(ProducerConfig::default()).unwrap_err();
+        assert!(err.to_string().contains("0..=9"), "{err}");
+        let flags = DeliveryArgs {
+            compression_level: Some(9),
+            ..flags
+        };
+        let config = flags.apply(ProducerConfig::default()).unwrap();
+        assert!(!config.idempotence);
     }
 }

@@ -1,7 +1,10 @@
 //! Helpers shared by the `client_*` and `cli_*` scenario files: a broker process on a *fixed*
 //! port (so a restarted broker is found at the same address by a client that reconnects), the
-//! `rustlog` CLI binary, and small async helpers.
+//! `rustlog` CLI binary, small async helpers, and [`proxy::LossyProxy`], a TCP proxy that
+//! loses responses on purpose.
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
+
+pub mod proxy;
 
 use rustlog::{Client, ClientBuilder, Message, PartitionConsumer, StartOffset};
 use rustlog_tests::{broker_binary, workspace_root, BROKER_START_TIMEOUT, LISTENING_PREFIX};
