@@ -118,10 +118,10 @@ export interface GroupInfo {
   memberCount: number
 }
 
-/** One header of one message, the value already a Buffer. */
+/** One header of one message, the value already a Buffer (`null` for a null value). */
 export interface HeaderInput {
   name: string
-  value: Buffer
+  value: Buffer | null
 }
 
 export interface MemberInfo {
@@ -146,8 +146,9 @@ export interface OffsetInput {
  * `entries` holds one `PACKED_ENTRY_BYTES` entry per message, little-endian: topic index into
  * `topics` u32, partition u32, offset u64, timestamp i64 (ms), key length i32 (-1 = null),
  * value length i32 (-1 = null), header count u32, 4 zero bytes. `data` holds, message after
- * message, the key, the value, then each header as name length u32, name (UTF-8), value
- * length u32, value.
+ * message, the key, the value, then each header in the order produced (a repeated name once
+ * per value) as name length u32, name (UTF-8), value length u32, value; a null header value
+ * has the length [`NULL_HEADER_LEN`] (0xFFFFFFFF) and no bytes, an empty one the length 0.
  */
 export interface PackedBatch {
   topics: Array<string>

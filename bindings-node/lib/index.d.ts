@@ -52,10 +52,14 @@ export interface ConsumerConfig {
   sessionTimeout?: number
 }
 
+/** A header value: `null` is a null value (Kafka tells it apart from an empty one). */
+export type HeaderValue = Payload | null
+
 export interface Message {
   key?: Payload | null
   value: Payload | null
-  headers?: Record<string, Payload | Payload[] | undefined>
+  /** An array value sends the header once per item, in order (KafkaJS's repeated headers). */
+  headers?: Record<string, HeaderValue | HeaderValue[] | undefined>
   /** Explicit partition; otherwise by key hash, else round-robin. */
   partition?: number
   /** Create time in ms since the epoch; default: the send time. */
@@ -83,8 +87,11 @@ export interface KafkaMessage {
   timestamp: bigint
   key: Buffer | null
   value: Buffer | null
-  /** Repeated header names collect their values in an array. */
-  headers: Record<string, Buffer | Buffer[]>
+  /**
+   * Header values are Buffers, or null for a null value; a repeated header name collects its
+   * values in an array, in the order produced (KafkaJS's shape).
+   */
+  headers: Record<string, Buffer | null | Array<Buffer | null>>
 }
 
 export interface EachMessagePayload {

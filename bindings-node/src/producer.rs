@@ -32,11 +32,11 @@ pub struct ProducerOptions {
     pub delivery_timeout_ms: Option<u32>,
 }
 
-/// One header of one message, the value already a Buffer.
-#[napi(object)]
+/// One header of one message, the value already a Buffer (`null` for a null value).
+#[napi(object, use_nullable = true)]
 pub struct HeaderInput {
     pub name: String,
-    pub value: Buffer,
+    pub value: Option<Buffer>,
 }
 
 #[derive(Debug)]
@@ -271,7 +271,7 @@ fn unpack_records(
         if let Some(Some(list)) = headers.next() {
             record.headers = list
                 .into_iter()
-                .map(|h| (h.name, Bytes::copy_from_slice(&h.value)))
+                .map(|h| (h.name, h.value.map(|v| Bytes::copy_from_slice(&v))))
                 .collect();
         }
         records.push(record);
@@ -284,7 +284,7 @@ impl std::fmt::Debug for HeaderInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HeaderInput")
             .field("name", &self.name)
-            .field("value_bytes", &self.value.len())
+            .field("value_bytes", &self.value.as_ref().map(|v| v.len()))
             .finish()
     }
 }
