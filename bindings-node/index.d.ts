@@ -51,6 +51,8 @@ export declare class NativeEmbeddedBroker {
 
 export declare class NativeProducer {
   constructor(options: ClientOptions, producer: ProducerOptions)
+  /** The codec of every batch this producer sends. */
+  get compression(): CompressionInfo
   /** Connects; harmless when already connected, reconnects after `disconnect`. */
   connect(): Promise<void>
   /**
@@ -76,6 +78,12 @@ export interface ClientOptions {
   clientId?: string
   /** How long one request may wait for its response. */
   requestTimeoutMs?: number
+}
+
+/** A producer's codec as JS sees it: KafkaJS's `CompressionTypes` number and Kafka's name. */
+export interface CompressionInfo {
+  id: number
+  name: string
 }
 
 /** `{ name, value }` of `configEntries`. */
@@ -173,7 +181,10 @@ export interface PartitionLagInfo {
   lag: bigint
 }
 
-/** `client.producer({ lingerMs, acks, batchBytesMax, deliveryTimeoutMs })`. */
+/**
+ * `client.producer({ lingerMs, acks, batchBytesMax, deliveryTimeoutMs, compression,
+ * compressionLevel, idempotent })`.
+ */
 export interface ProducerOptions {
   lingerMs?: number
   /** `none` | `leader` | `durable` (or `all`, `0`, `1`, `2`). */
@@ -181,6 +192,15 @@ export interface ProducerOptions {
   batchBytesMax?: number
   /** How long a record may take from `send` to its acknowledgement, retries included. */
   deliveryTimeoutMs?: number
+  /**
+   * The codec of every batch: Kafka's codec number (KafkaJS's `CompressionTypes`, the batch
+   * attribute bits) or its name (`none` | `gzip` | `snappy` | `lz4` | `zstd`).
+   */
+  compression?: number | string
+  /** The codec's level (gzip 0..=9, zstd -7..=22; the others take none). */
+  compressionLevel?: number
+  /** Idempotent delivery; the client's default (on) when unset. */
+  idempotent?: boolean
 }
 
 export interface TopicInfo {
