@@ -46,6 +46,10 @@ __all__ = [
     "GroupNotFound",
     "InvalidSessionTimeout",
     "Throttled",
+    "OutOfOrderSequenceNumber",
+    "InvalidProducerEpoch",
+    "UnknownProducerId",
+    "UnsupportedCompressionType",
     "Disconnected",
     "TimedOut",
     "Closed",
@@ -368,7 +372,7 @@ class Unknown(RustLogError):
     """Unexpected server error (code 1)."""
 
 class CorruptRecord(RustLogError):
-    """Record batch CRC mismatch (code 2)."""
+    """Record batch is corrupt (CRC mismatch or bad compressed data) (code 2)."""
 
 class UnsupportedVersion(RustLogError):
     """Unsupported api version (code 3)."""
@@ -441,6 +445,18 @@ class InvalidSessionTimeout(RustLogError):
 
 class Throttled(RustLogError):
     """Too many in-flight requests on this connection (code 26)."""
+
+class OutOfOrderSequenceNumber(RustLogError):
+    """Out-of-order sequence number (code 45)."""
+
+class InvalidProducerEpoch(RustLogError):
+    """Producer epoch is fenced by a newer one (code 47)."""
+
+class UnknownProducerId(RustLogError):
+    """Unknown producer id (code 59)."""
+
+class UnsupportedCompressionType(RustLogError):
+    """Unsupported compression type (code 76)."""
 
 class Disconnected(RustLogError, ConnectionError):
     """Not connected to the broker (code 1000)."""
