@@ -63,9 +63,9 @@ ERROR_CODES: Final[dict[str, int]]
 
 #: A key or value: bytes, text (sent as UTF-8) or None (null key; a null value is a tombstone).
 Data: TypeAlias = Union[bytes, bytearray, str, None]
-#: A header value.
-HeaderValue: TypeAlias = Union[bytes, bytearray, str]
-#: Headers: a mapping or a sequence of (name, value) pairs.
+#: A header value; None is a null value (Kafka tells it apart from an empty one).
+HeaderValue: TypeAlias = Union[bytes, bytearray, str, None]
+#: Headers: a mapping or a sequence of (name, value) pairs (pairs may repeat a name; order is kept).
 Headers: TypeAlias = Union[Mapping[str, HeaderValue], Iterable[tuple[str, HeaderValue]], None]
 #: One item of `send_batch`: a value, a (key, value) pair or a (key, value, headers) triple.
 BatchRecord: TypeAlias = Union[Data, tuple[Data, Data], tuple[Data, Data, Headers]]
@@ -110,7 +110,9 @@ class Message:
     @property
     def value(self) -> Optional[bytes]: ...
     @property
-    def headers(self) -> list[tuple[str, bytes]]: ...
+    def headers(self) -> list[tuple[str, Optional[bytes]]]:
+        """(name, value) pairs in the order produced: a repeated name appears once per value,
+        and None is a null value."""
 
 # --- admin answers (plain dicts with these keys) ------------------------------------------------
 
