@@ -71,6 +71,8 @@ Headers: TypeAlias = Union[Mapping[str, HeaderValue], Iterable[tuple[str, Header
 BatchRecord: TypeAlias = Union[Data, tuple[Data, Data], tuple[Data, Data, Headers]]
 #: `acks`: when the broker acknowledges a produce.
 Acks: TypeAlias = Literal["none", "leader", "durable", "all", 0, 1, 2]
+#: `compression`: the codec of every batch a producer sends (Kafka's `compression.type` names).
+Compression: TypeAlias = Literal["none", "gzip", "snappy", "lz4", "zstd"]
 #: Where a consumer starts in a partition without a committed offset.
 OffsetReset: TypeAlias = Literal["earliest", "latest", "none"]
 
@@ -220,6 +222,9 @@ class Producer:
         buffer_bytes_max: Optional[int] = None,
         delivery_timeout_ms: Optional[int] = None,
         retry_backoff_ms: Optional[int] = None,
+        compression: Compression = "none",
+        compression_level: Optional[int] = None,
+        idempotence: bool = True,
         client_id: Optional[str] = None,
         request_timeout_ms: Optional[int] = None,
         connect_timeout_ms: Optional[int] = None,
