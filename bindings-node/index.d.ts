@@ -51,6 +51,8 @@ export declare class NativeEmbeddedBroker {
 
 export declare class NativeProducer {
   constructor(options: ClientOptions, producer: ProducerOptions)
+  /** The codec of every batch this producer sends. */
+  get compression(): CompressionInfo
   /** Connects; harmless when already connected, reconnects after `disconnect`. */
   connect(): Promise<void>
   /**
@@ -76,6 +78,12 @@ export interface ClientOptions {
   clientId?: string
   /** How long one request may wait for its response. */
   requestTimeoutMs?: number
+}
+
+/** A producer's codec as JS sees it: KafkaJS's `CompressionTypes` number and Kafka's name. */
+export interface CompressionInfo {
+  id: number
+  name: string
 }
 
 /** `{ name, value }` of `configEntries`. */
@@ -118,10 +126,10 @@ export interface GroupInfo {
   memberCount: number
 }
 
-/** One header of one message, the value already a Buffer. */
+/** One header of one message, the value already a Buffer (`null` for a null value). */
 export interface HeaderInput {
   name: string
-  value: Buffer
+  value: Buffer | null
 }
 
 export interface MemberInfo {
@@ -146,8 +154,9 @@ export interface OffsetInput {
  * `entries` holds one `PACKED_ENTRY_BYTES` entry per message, little-endian: topic index into
  * `topics` u32, partition u32, offset u64, timestamp i64 (ms), key length i32 (-1 = null),
  * value length i32 (-1 = null), header count u32, 4 zero bytes. `data` holds, message after
- * message, the key, the value, then each header as name length u32, name (UTF-8), value
- * length u32, value.
+ * message, the key, the value, then each header in the order produced (a repeated name once
+ * per value) as name length u32, name (UTF-8), value length u32, value; a null header value
+ * has the length [`NULL_HEADER_LEN`] (0xFFFFFFFF) and no bytes, an empty one the length 0.
  */
 export interface PackedBatch {
   topics: Array<string>
@@ -172,7 +181,10 @@ export interface PartitionLagInfo {
   lag: bigint
 }
 
-/** `client.producer({ lingerMs, acks, batchBytesMax, deliveryTimeoutMs })`. */
+/**
+ * `client.producer({ lingerMs, acks, batchBytesMax, deliveryTimeoutMs, compression,
+ * compressionLevel, idempotent })`.
+ */
 export interface ProducerOptions {
   lingerMs?: number
   /** `none` | `leader` | `durable` (or `all`, `0`, `1`, `2`). */
@@ -180,6 +192,15 @@ export interface ProducerOptions {
   batchBytesMax?: number
   /** How long a record may take from `send` to its acknowledgement, retries included. */
   deliveryTimeoutMs?: number
+  /**
+   * The codec of every batch: Kafka's codec number (KafkaJS's `CompressionTypes`, the batch
+   * attribute bits) or its name (`none` | `gzip` | `snappy` | `lz4` | `zstd`).
+   */
+  compression?: number | string
+  /** The codec's level (gzip 0..=9, zstd -7..=22; the others take none). */
+  compressionLevel?: number
+  /** Idempotent delivery; the client's default (on) when unset. */
+  idempotent?: boolean
 }
 
 export interface TopicInfo {

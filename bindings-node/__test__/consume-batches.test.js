@@ -6,7 +6,7 @@
 
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
-const { BatchReader, PACKED_ENTRY_BYTES } = require('../lib/codec.js')
+const { BatchReader, PACKED_ENTRY_BYTES, NULL_HEADER_LEN } = require('../lib/codec.js')
 const { TEST_TIMEOUT_MS, withBroker, createTopic, take } = require('./helpers.js')
 
 /** Packs messages the way src/consumer.rs does. */
@@ -30,12 +30,40 @@ function pack(messages) {
       const nameBytes = Buffer.from(name)
       const lens = Buffer.alloc(8)
       lens.writeUInt32LE(nameBytes.length, 0)
-      lens.writeUInt32LE(value.length, 4)
-      chunks.push(lens.subarray(0, 4), nameBytes, lens.subarray(4), value)
+      // A null value: the length 0xFFFFFFFF and no bytes.
+      lens.writeUInt32LE(value === null ? NULL_HEADER_LEN : value.length, 4)
+      chunks.push(lens.subarray(0, 4), nameBytes, lens.subarray(4))
+      if (value !== null) chunks.push(value)
     }
   })
   return { topics, entries, data: Buffer.concat(chunks) }
 }
+
+test('the packed layout of headers, byte by byte: a null value is length 0xFFFFFFFF, no bytes', () => {
+  assert.equal(NULL_HEADER_LEN, 0xffffffff)
+  const batch = pack([
+    {
+      topic: 't',
+      partition: 0,
+      offset: 0n,
+      timestamp: 0n,
+      key: null,
+      value: Buffer.from('v'),
+      headers: [['a', null], ['a', Buffer.alloc(0)], ['b', Buffer.from('x')]],
+    },
+  ])
+  // prettier-ignore
+  assert.deepEqual([...batch.data], [
+    0x76, // value 'v' (the key is null: no bytes)
+    1, 0, 0, 0, 0x61, 0xff, 0xff, 0xff, 0xff, // 'a' = null
+    1, 0, 0, 0, 0x61, 0, 0, 0, 0, // 'a' = empty
+    1, 0, 0, 0, 0x62, 1, 0, 0, 0, 0x78, // 'b' = 'x'
+  ])
+  assert.equal(batch.entries.readUInt32LE(32), 3, 'header count')
+  const m = new BatchReader(batch).next()
+  assert.deepEqual(m.headers, { a: [null, Buffer.alloc(0)], b: Buffer.from('x') })
+  assert.equal(m.headers.a[0], null, 'a null header value is null, not an empty Buffer')
+})
 
 test('BatchReader reads the packed layout: nulls, empty values, repeated headers, topics', () => {
   const max = 2n ** 64n - 1n
@@ -48,7 +76,13 @@ test('BatchReader reads the packed layout: nulls, empty values, repeated headers
       timestamp: 1_700_000_000_000n,
       key: Buffer.from('k'),
       value: Buffer.alloc(0),
-      headers: [['trace', Buffer.from('1')], ['trace', Buffer.from('2')], ['é', Buffer.from([0, 255])]],
+      headers: [
+        ['trace', Buffer.from('1')],
+        ['trace', null],
+        ['trace', Buffer.from('2')],
+        ['é', Buffer.from([0, 255])],
+        ['gone', null],
+      ],
     },
     { topic: 'a', partition: 1, offset: 9n, timestamp: 5n, key: Buffer.from([1, 2]), value: Buffer.from('v'), headers: [] },
     { topic: 'a', partition: 0, offset: 8n, timestamp: 6n, key: null, value: Buffer.from('last'), headers: [] },
@@ -64,7 +98,11 @@ test('BatchReader reads the packed layout: nulls, empty values, repeated headers
   assert.equal(second.timestamp, 1_700_000_000_000n)
   assert.deepEqual(second.key, Buffer.from('k'))
   assert.deepEqual(second.value, Buffer.alloc(0), 'an empty value is not null')
-  assert.deepEqual(second.headers, { trace: [Buffer.from('1'), Buffer.from('2')], é: Buffer.from([0, 255]) })
+  assert.deepEqual(second.headers, {
+    trace: [Buffer.from('1'), null, Buffer.from('2')],
+    é: Buffer.from([0, 255]),
+    gone: null,
+  })
   assert.deepEqual(reader.next().key, Buffer.from([1, 2]))
   assert.equal(reader.next().value.toString(), 'last')
   assert.equal(reader.hasNext(), false)

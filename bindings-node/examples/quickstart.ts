@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { RustLog, RustLogError, ErrorCode, type KafkaMessage, type RecordMetadata } from 'rustlog'
+import { RustLog, RustLogError, ErrorCode, CompressionTypes, type KafkaMessage, type RecordMetadata } from 'rustlog'
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'rustlog-quickstart-'))
@@ -17,12 +17,14 @@ async function main(): Promise<void> {
   const hw: bigint = topics[0].partitions[0].highWatermark
   console.log(created, hw, await admin.listTopics(), (await admin.listGroups()).groups)
 
-  const producer = client.producer({ lingerMs: 1, acks: 'leader' })
+  const producer = client.producer({ lingerMs: 1, acks: 'leader', compression: CompressionTypes.GZIP })
+  // @ts-expect-error codecs are CompressionTypes values or Kafka's names
+  void (() => client.producer({ compression: 'brotli' }))
   await producer.connect()
   const sent: RecordMetadata[] = await producer.send({
     topic: 'greetings',
     messages: [
-      { key: 'user-1', value: 'hello', headers: { trace: 'abc' } },
+      { key: 'user-1', value: 'hello', headers: { trace: 'abc', hop: ['a', Buffer.from('b')], none: null } },
       { key: Buffer.from([1, 2]), value: Buffer.from('bytes') },
       { key: null, value: null, partition: 1 },
     ],
@@ -45,7 +47,8 @@ async function main(): Promise<void> {
   await consumer.run({
     eachMessage: async ({ topic, partition, message }) => {
       const value: Buffer | null = message.value
-      console.log(topic, partition, message.offset, value?.toString())
+      const hop: Buffer | null | Array<Buffer | null> | undefined = message.headers.hop
+      console.log(topic, partition, message.offset, value?.toString(), Array.isArray(hop) ? hop.length : hop)
       if (++handled === sent.length) allHandled()
     },
   })

@@ -3,7 +3,7 @@
 // the settings; every producer, consumer and admin opens its own connection on `connect()`.
 
 const native = require('../index.js')
-const { call, invalidArgument } = require('./errors.js')
+const { call, fromNative, invalidArgument } = require('./errors.js')
 const { Producer } = require('./producer.js')
 const { Consumer } = require('./consumer.js')
 const { Admin } = require('./admin.js')
@@ -11,6 +11,34 @@ const { Admin } = require('./admin.js')
 function optionalUint(v, what) {
   if (v === undefined || v === null) return undefined
   if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw invalidArgument(`${what} must be a non-negative integer`)
+  return v
+}
+
+/** Runs a native constructor; a refused option becomes a RustLogError with its shared code. */
+function construct(fn) {
+  try {
+    return fn()
+  } catch (err) {
+    throw fromNative(err)
+  }
+}
+
+/** KafkaJS's `CompressionTypes` number or a codec name; the native layer resolves both. */
+function compressionOption(v) {
+  if (v === undefined || v === null) return undefined
+  if (typeof v === 'string' || (Number.isInteger(v) && v >= 0 && v <= 0xffffffff)) return v
+  throw invalidArgument('compression must be a CompressionTypes value or a codec name')
+}
+
+function optionalInt32(v, what) {
+  if (v === undefined || v === null) return undefined
+  if (!Number.isInteger(v) || v < -0x80000000 || v > 0x7fffffff) throw invalidArgument(`${what} must be an integer`)
+  return v
+}
+
+function optionalBool(v, what) {
+  if (v === undefined || v === null) return undefined
+  if (typeof v !== 'boolean') throw invalidArgument(`${what} must be a boolean`)
   return v
 }
 
@@ -40,27 +68,29 @@ class RustLog {
   /**
    * `acks`: 'none' | 'leader' | 'durable' (fsynced), or KafkaJS's 0 | 1 | -1 ('all' = durable).
    * `lingerMs` defaults to 0 here: each `send` already is a batch.
+   * `compression`: a `CompressionTypes` value or 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd', for
+   * every batch of this producer; `compressionLevel` its level (gzip 0..9, zstd -7..22).
+   * `idempotent` (default true): batches carry a producer id and sequence numbers, so a retried
+   * batch is stored once; it applies only with acks other than 'none'.
    */
-  producer({ lingerMs, acks, batchBytesMax, deliveryTimeoutMs } = {}) {
-    return new Producer(
-      new native.NativeProducer(this.#config, {
-        lingerMs: optionalUint(lingerMs, 'lingerMs'),
-        acks: acksName(acks),
-        batchBytesMax: optionalUint(batchBytesMax, 'batchBytesMax'),
-        deliveryTimeoutMs: optionalUint(deliveryTimeoutMs, 'deliveryTimeoutMs'),
-      }),
-    )
+  producer({ lingerMs, acks, batchBytesMax, deliveryTimeoutMs, compression, compressionLevel, idempotent } = {}) {
+    const options = {
+      lingerMs: optionalUint(lingerMs, 'lingerMs'),
+      acks: acksName(acks),
+      batchBytesMax: optionalUint(batchBytesMax, 'batchBytesMax'),
+      deliveryTimeoutMs: optionalUint(deliveryTimeoutMs, 'deliveryTimeoutMs'),
+      compression: compressionOption(compression),
+      compressionLevel: optionalInt32(compressionLevel, 'compressionLevel'),
+      idempotent: optionalBool(idempotent, 'idempotent'),
+    }
+    return new Producer(construct(() => new native.NativeProducer(this.#config, options)))
   }
 
   /** @param {{ groupId: string, sessionTimeout?: number }} options */
   consumer({ groupId, sessionTimeout } = {}) {
     if (typeof groupId !== 'string') throw invalidArgument('consumer() takes { groupId: string }')
-    return new Consumer(
-      new native.NativeConsumer(this.#config, {
-        groupId,
-        sessionTimeoutMs: optionalUint(sessionTimeout, 'sessionTimeout'),
-      }),
-    )
+    const options = { groupId, sessionTimeoutMs: optionalUint(sessionTimeout, 'sessionTimeout') }
+    return new Consumer(construct(() => new native.NativeConsumer(this.#config, options)))
   }
 
   admin() {

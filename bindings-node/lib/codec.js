@@ -29,7 +29,11 @@ function put(buf, pos, v) {
   return pos + v.byteLength
 }
 
-/** Flattens `headers` ({ name: Buffer | string }) into [name, value] pairs; null when empty. */
+/**
+ * Flattens `headers` ({ name: Buffer | string | null | Array<Buffer | string | null> }) into
+ * [name, value] pairs, an array value giving the name once per item in order (KafkaJS's shape
+ * for repeated headers); `null` is a null header value, `undefined` is skipped. Null when empty.
+ */
 function headerPairs(headers, what) {
   if (headers === null || headers === undefined) return null
   if (typeof headers !== 'object') throw invalidArgument(`${what} must be an object`)
@@ -38,13 +42,19 @@ function headerPairs(headers, what) {
     if (v === undefined) continue
     const values = Array.isArray(v) ? v : [v]
     for (const one of values) {
-      if (byteLen(one, `${what}.${name}`) < 0) {
-        throw invalidArgument(`${what}.${name} must be a Buffer or a string`)
-      }
+      if (one === undefined) continue
+      byteLen(one, `${what}.${name}`)
       pairs.push([name, one])
     }
   }
   return pairs.length === 0 ? null : pairs
+}
+
+/** A header value as the native layer takes it: a Buffer (a view, no copy) or null. */
+function headerBuffer(value) {
+  if (value === null) return null
+  if (typeof value === 'string') return Buffer.from(value)
+  return Buffer.from(value.buffer, value.byteOffset, value.byteLength)
 }
 
 /**
@@ -80,10 +90,7 @@ function packMessages(messages) {
     const h = headerPairs(m.headers, `messages[${i}].headers`)
     if (h !== null) {
       if (headers === null) headers = new Array(n).fill(null)
-      headers[i] = h.map(([name, value]) => ({
-        name,
-        value: typeof value === 'string' ? Buffer.from(value) : Buffer.from(value.buffer, value.byteOffset, value.byteLength),
-      }))
+      headers[i] = h.map(([name, value]) => ({ name, value: headerBuffer(value) }))
     }
   }
   if (total > PACKED_BYTES_MAX) tooLarge(`one send of ${total} key and value bytes`)
@@ -134,15 +141,18 @@ function toOffset(v, what) {
   throw invalidArgument(`${what} must be a bigint, a decimal string or a safe integer`)
 }
 
-/** Turns a native consumed record into the public message shape. */
 /** Bytes of one message's entry in a packed batch (`PACKED_ENTRY_BYTES` in src/consumer.rs). */
 const PACKED_ENTRY_BYTES = 40
 
+/** The value length of a null header value in a packed batch (`NULL_HEADER_LEN` there). */
+const NULL_HEADER_LEN = 0xffffffff
+
 /**
  * Reads a packed batch from `NativeConsumer.poll` (`{ topics, entries, data }`, layout in
- * src/consumer.rs) one KafkaJS-shaped message at a time. Messages are built only when handed
- * out, so they die young (building a whole batch up front kept thousands alive and made the
- * garbage collector the largest cost). Keys, values and header values are Buffer views into
+ * src/consumer.rs) one KafkaJS-shaped message at a time: header values are Buffers or null, and
+ * a repeated header name collects its values in an array, in order (KafkaJS's shape). Messages
+ * are built only when handed out, so they die young (building a whole batch up front kept
+ * thousands alive and made the garbage collector the largest cost). Keys, values and header values are Buffer views into
  * the batch's `data` (no copy per message), so keeping a message keeps its batch's bytes alive,
  * as with KafkaJS.
  */
@@ -190,8 +200,13 @@ class BatchReader {
       const name = data.toString('utf8', pos + 4, pos + 4 + nameLen)
       pos += 4 + nameLen
       const len = data.readUInt32LE(pos)
-      const headerValue = data.subarray(pos + 4, pos + 4 + len)
-      pos += 4 + len
+      let headerValue = null
+      if (len === NULL_HEADER_LEN) {
+        pos += 4
+      } else {
+        headerValue = data.subarray(pos + 4, pos + 4 + len)
+        pos += 4 + len
+      }
       const prev = headers[name]
       if (prev === undefined) headers[name] = headerValue
       else if (Array.isArray(prev)) prev.push(headerValue)
@@ -263,4 +278,5 @@ module.exports = {
   EMPTY_BATCH,
   RESULT_ENTRY_BYTES,
   PACKED_ENTRY_BYTES,
+  NULL_HEADER_LEN,
 }

@@ -36,6 +36,19 @@ export interface RustLogConfig {
   requestTimeoutMs?: number
 }
 
+/** KafkaJS's codec enum; the numbers are Kafka's codec ids. */
+export declare const CompressionTypes: {
+  readonly None: 0
+  readonly GZIP: 1
+  readonly Snappy: 2
+  readonly LZ4: 3
+  readonly ZSTD: 4
+}
+export type CompressionTypes = (typeof CompressionTypes)[keyof typeof CompressionTypes]
+
+/** Kafka's codec names (`compression.type`). */
+export type CompressionName = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
+
 export interface ProducerConfig {
   /** How long a batch waits for more records; default 0 (each send already is a batch). */
   lingerMs?: number
@@ -44,6 +57,15 @@ export interface ProducerConfig {
   batchBytesMax?: number
   /** How long a record may take from send to acknowledgement, retries included. */
   deliveryTimeoutMs?: number
+  /** Codec of every batch of this producer (default none). */
+  compression?: CompressionTypes | CompressionName
+  /** The codec's level: gzip 0..9, zstd -7..22; none, snappy and lz4 take no level. */
+  compressionLevel?: number
+  /**
+   * Idempotent delivery (default true, unlike KafkaJS): a batch retried after a lost response
+   * is stored once. Applies only with acks other than 'none'.
+   */
+  idempotent?: boolean
 }
 
 export interface ConsumerConfig {
@@ -52,10 +74,14 @@ export interface ConsumerConfig {
   sessionTimeout?: number
 }
 
+/** A header value: `null` is a null value (Kafka tells it apart from an empty one). */
+export type HeaderValue = Payload | null
+
 export interface Message {
   key?: Payload | null
   value: Payload | null
-  headers?: Record<string, Payload | Payload[] | undefined>
+  /** An array value sends the header once per item, in order (KafkaJS's repeated headers). */
+  headers?: Record<string, HeaderValue | HeaderValue[] | undefined>
   /** Explicit partition; otherwise by key hash, else round-robin. */
   partition?: number
   /** Create time in ms since the epoch; default: the send time. */
@@ -65,6 +91,11 @@ export interface Message {
 export interface ProducerRecord {
   topic: string
   messages: Message[]
+  /**
+   * KafkaJS's per-send codec. Here the codec is the producer's: it may be repeated here, and
+   * any other codec is refused with InvalidArgument.
+   */
+  compression?: CompressionTypes | CompressionName
 }
 
 export interface RecordMetadata {
@@ -83,8 +114,11 @@ export interface KafkaMessage {
   timestamp: bigint
   key: Buffer | null
   value: Buffer | null
-  /** Repeated header names collect their values in an array. */
-  headers: Record<string, Buffer | Buffer[]>
+  /**
+   * Header values are Buffers, or null for a null value; a repeated header name collects its
+   * values in an array, in the order produced (KafkaJS's shape).
+   */
+  headers: Record<string, Buffer | null | Array<Buffer | null>>
 }
 
 export interface EachMessagePayload {
@@ -134,6 +168,7 @@ export declare const ErrorCode: Readonly<Record<string, number>> & {
   readonly InvalidTopicName: 10
   readonly InvalidPartitions: 11
   readonly GroupNotFound: 24
+  readonly UnsupportedCompressionType: 76
   readonly Disconnected: 1000
   readonly TimedOut: 1001
   readonly Closed: 1002
@@ -151,7 +186,10 @@ export declare class RustLogError extends Error {
 export declare class Producer {
   connect(): Promise<void>
   send(record: ProducerRecord): Promise<RecordMetadata[]>
-  sendBatch(batch: { topicMessages: ProducerRecord[] }): Promise<RecordMetadata[]>
+  sendBatch(batch: {
+    topicMessages: ProducerRecord[]
+    compression?: CompressionTypes | CompressionName
+  }): Promise<RecordMetadata[]>
   flush(): Promise<void>
   disconnect(): Promise<void>
 }

@@ -6,5 +6,6 @@ const { Producer } = require('./producer.js')
 const { Consumer } = require('./consumer.js')
 const { Admin } = require('./admin.js')
 const { RustLogError, ErrorCode } = require('./errors.js')
+const { CompressionTypes } = require('./compression.js')
 
-module.exports = { RustLog, Producer, Consumer, Admin, RustLogError, ErrorCode }
+module.exports = { RustLog, Producer, Consumer, Admin, RustLogError, ErrorCode, CompressionTypes }

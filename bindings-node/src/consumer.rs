@@ -32,8 +32,9 @@ pub struct ConsumerOptions {
 /// `entries` holds one `PACKED_ENTRY_BYTES` entry per message, little-endian: topic index into
 /// `topics` u32, partition u32, offset u64, timestamp i64 (ms), key length i32 (-1 = null),
 /// value length i32 (-1 = null), header count u32, 4 zero bytes. `data` holds, message after
-/// message, the key, the value, then each header as name length u32, name (UTF-8), value
-/// length u32, value.
+/// message, the key, the value, then each header in the order produced (a repeated name once
+/// per value) as name length u32, name (UTF-8), value length u32, value; a null header value
+/// has the length [`NULL_HEADER_LEN`] (0xFFFFFFFF) and no bytes, an empty one the length 0.
 #[napi(object)]
 pub struct PackedBatch {
     pub topics: Vec<String>,
@@ -43,6 +44,10 @@ pub struct PackedBatch {
 
 /// Bytes of one message's entry in [`PackedBatch::entries`].
 pub const PACKED_ENTRY_BYTES: usize = 40;
+
+/// The value length of a null header value in [`PackedBatch::data`] (no value bytes follow).
+/// Header values are far below 4 GiB (the protocol's batch limit), so it is never a length.
+pub const NULL_HEADER_LEN: u32 = u32::MAX;
 
 /// `{ topic, partition, offset }` where offset is the next one to read (Kafka semantics).
 #[napi(object)]
@@ -281,7 +286,7 @@ fn pack(messages: &[rustlog::Message]) -> napi::Result<PackedBatch> {
                 + m.value.as_ref().map_or(0, |v| v.len())
                 + m.headers
                     .iter()
-                    .map(|(k, v)| 8 + k.len() + v.len())
+                    .map(|(k, v)| 8 + k.len() + v.as_ref().map_or(0, |v| v.len()))
                     .sum::<usize>()
         })
         .sum();
@@ -314,8 +319,13 @@ fn pack(messages: &[rustlog::Message]) -> napi::Result<PackedBatch> {
         for (name, value) in &m.headers {
             data.extend_from_slice(&packed_u32(name.len())?.to_le_bytes());
             data.extend_from_slice(name.as_bytes());
-            data.extend_from_slice(&packed_u32(value.len())?.to_le_bytes());
-            data.extend_from_slice(value);
+            match value {
+                Some(value) => {
+                    data.extend_from_slice(&packed_header_len(value.len())?.to_le_bytes());
+                    data.extend_from_slice(value);
+                }
+                None => data.extend_from_slice(&NULL_HEADER_LEN.to_le_bytes()),
+            }
         }
     }
     Ok(PackedBatch {
@@ -327,6 +337,14 @@ fn pack(messages: &[rustlog::Message]) -> napi::Result<PackedBatch> {
 
 fn packed_u32(n: usize) -> napi::Result<u32> {
     u32::try_from(n).map_err(|_| too_long(n))
+}
+
+/// A header value's length, which must not collide with [`NULL_HEADER_LEN`].
+fn packed_header_len(n: usize) -> napi::Result<u32> {
+    packed_u32(n)
+        .ok()
+        .filter(|&len| len != NULL_HEADER_LEN)
+        .ok_or_else(|| too_long(n))
 }
 
 /// Not reachable within the protocol's limits; an error rather than a wrapped length.

@@ -5,9 +5,10 @@
 use crate::client_options::ClientOptions;
 use crate::errors::{coded, from_client, invalid_argument};
 use bytes::Bytes;
-use napi::bindgen_prelude::{Buffer, BufferSlice, Float64Array, Int32Array, PromiseRaw};
+use napi::bindgen_prelude::{Buffer, BufferSlice, Either, Float64Array, Int32Array, PromiseRaw};
 use napi::Env;
 use napi_derive::napi;
+use rustlog::Compression;
 use rustlog_protocol::ErrorCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,7 +21,8 @@ pub const RESULT_ENTRY_BYTES: usize = 20;
 /// waiting for more records would only add latency.
 const LINGER_MS_DEFAULT: u64 = 0;
 
-/// `client.producer({ lingerMs, acks, batchBytesMax, deliveryTimeoutMs })`.
+/// `client.producer({ lingerMs, acks, batchBytesMax, deliveryTimeoutMs, compression,
+/// compressionLevel, idempotent })`.
 #[napi(object)]
 #[derive(Debug, Clone)]
 pub struct ProducerOptions {
@@ -30,13 +32,52 @@ pub struct ProducerOptions {
     pub batch_bytes_max: Option<u32>,
     /// How long a record may take from `send` to its acknowledgement, retries included.
     pub delivery_timeout_ms: Option<u32>,
+    /// The codec of every batch: Kafka's codec number (KafkaJS's `CompressionTypes`, the batch
+    /// attribute bits) or its name (`none` | `gzip` | `snappy` | `lz4` | `zstd`).
+    pub compression: Option<Either<u32, String>>,
+    /// The codec's level (gzip 0..=9, zstd -7..=22; the others take none).
+    pub compression_level: Option<i32>,
+    /// Idempotent delivery; the client's default (on) when unset.
+    pub idempotent: Option<bool>,
 }
 
-/// One header of one message, the value already a Buffer.
-#[napi(object)]
+/// One header of one message, the value already a Buffer (`null` for a null value).
+#[napi(object, use_nullable = true)]
 pub struct HeaderInput {
     pub name: String,
-    pub value: Buffer,
+    pub value: Option<Buffer>,
+}
+
+/// A producer's codec as JS sees it: KafkaJS's `CompressionTypes` number and Kafka's name.
+#[napi(object)]
+#[derive(Debug, Clone)]
+pub struct CompressionInfo {
+    pub id: u32,
+    pub name: String,
+}
+
+/// The codec named by `compression` (a number or a name).
+fn compression(option: &Either<u32, String>) -> napi::Result<Compression> {
+    let names = || {
+        Compression::ALL
+            .iter()
+            .map(|c| format!("{} ({})", c.name(), c.id()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let found = match option {
+        Either::A(id) => u8::try_from(*id)
+            .ok()
+            .and_then(|id| Compression::from_id(id).ok()),
+        Either::B(name) => Compression::from_name(name),
+    };
+    found.ok_or_else(|| {
+        let given = match option {
+            Either::A(id) => id.to_string(),
+            Either::B(name) => format!("{name:?}"),
+        };
+        invalid_argument(format!("compression {given} is not one of {}", names()))
+    })
 }
 
 #[derive(Debug)]
@@ -92,12 +133,28 @@ impl NativeProducer {
         if let Some(ms) = producer.delivery_timeout_ms {
             config.delivery_timeout_ms = u64::from(ms);
         }
+        if let Some(codec) = &producer.compression {
+            config.compression = compression(codec)?;
+        }
+        config.compression_level = producer.compression_level;
+        if let Some(idempotent) = producer.idempotent {
+            config.idempotence = idempotent;
+        }
         config.validate().map_err(|e| from_client(&e))?;
         Ok(NativeProducer {
             options,
             config,
             state: Arc::new(Mutex::new(State::Idle)),
         })
+    }
+
+    /// The codec of every batch this producer sends.
+    #[napi(getter)]
+    pub fn compression(&self) -> CompressionInfo {
+        CompressionInfo {
+            id: u32::from(self.config.compression.id()),
+            name: self.config.compression.name().to_string(),
+        }
     }
 
     /// Connects; harmless when already connected, reconnects after `disconnect`.
@@ -271,7 +328,7 @@ fn unpack_records(
         if let Some(Some(list)) = headers.next() {
             record.headers = list
                 .into_iter()
-                .map(|h| (h.name, Bytes::copy_from_slice(&h.value)))
+                .map(|h| (h.name, h.value.map(|v| Bytes::copy_from_slice(&v))))
                 .collect();
         }
         records.push(record);
@@ -284,7 +341,7 @@ impl std::fmt::Debug for HeaderInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HeaderInput")
             .field("name", &self.name)
-            .field("value_bytes", &self.value.len())
+            .field("value_bytes", &self.value.as_ref().map(|v| v.len()))
             .finish()
     }
 }

@@ -13,8 +13,12 @@ root="$(cd "$here/.." && pwd)"             # repository root
 venv="${RUSTLOG_PY_VENV:-$here/.venv}"
 python="${PYTHON:-$(command -v python3.11 || command -v python3)}"
 
-# Test-only tools, pinned to ranges known to work with Python 3.9+.
-test_requirements=("pytest>=7,<10" "pytest-timeout>=2.1,<3" "mypy>=1.8,<2")
+# Test-only tools, pinned to ranges known to work with Python 3.9+. kafka-python and its codec
+# libraries (snappy: python-snappy, lz4: lz4, zstd: zstandard; gzip is built in) are the
+# independent RecordBatch v2 implementation tests/test_kafka_python_batches.py checks against.
+test_requirements=("pytest>=7,<10" "pytest-timeout>=2.1,<3" "mypy>=1.8,<2"
+                   "kafka-python>=2.0.2,<3" "python-snappy>=0.6,<1" "lz4>=4,<5"
+                   "zstandard>=0.21,<1")
 
 if [[ ! -x "$venv/bin/python" ]]; then
     echo "test.sh: creating virtualenv $venv with $python"

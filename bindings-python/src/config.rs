@@ -4,9 +4,12 @@
 use std::time::Duration;
 
 use pyo3::prelude::*;
-use rustlog::{Acks, AutoOffsetReset, ClientBuilder, ClientConfig, ConsumerConfig, ProducerConfig};
+use rustlog::{
+    Acks, AutoOffsetReset, ClientBuilder, ClientConfig, Compression, ConsumerConfig, ErrorCode,
+    ProducerConfig,
+};
 
-use crate::errors::client_error;
+use crate::errors::{client_error, py_error};
 
 /// Connection options shared by `Producer`, `Consumer` and `Admin`.
 pub(crate) fn client_config(
@@ -36,6 +39,27 @@ fn acks(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<Acks> {
     text.parse::<Acks>().map_err(|e| client_error(py, e))
 }
 
+/// `compression` given as Kafka's codec name (`"none"`, `"gzip"`, `"snappy"`, `"lz4"`, `"zstd"`).
+fn compression(py: Python<'_>, name: &str) -> PyResult<Compression> {
+    Compression::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = Compression::ALL.iter().map(|c| c.name()).collect();
+        py_error(
+            py,
+            ErrorCode::InvalidArgument,
+            format!("compression {name:?} is not one of {}", names.join(", ")),
+        )
+    })
+}
+
+/// The codec options of `Producer` and `aio.Producer`; the client checks the level.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CodecOptions<'a> {
+    pub(crate) compression: &'a str,
+    /// Taken wide so a huge Python int is an `InvalidArgument` too, not an `OverflowError`.
+    pub(crate) compression_level: Option<i64>,
+    pub(crate) idempotence: bool,
+}
+
 /// Producer options; see the `Producer` docstring.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn producer_config(
@@ -47,8 +71,26 @@ pub(crate) fn producer_config(
     buffer_bytes_max: Option<usize>,
     delivery_timeout_ms: Option<u64>,
     retry_backoff_ms: Option<u64>,
+    codec: CodecOptions<'_>,
 ) -> PyResult<ProducerConfig> {
-    let mut config = ProducerConfig::default();
+    let compression_level = codec
+        .compression_level
+        .map(|level| {
+            i32::try_from(level).map_err(|_| {
+                py_error(
+                    py,
+                    ErrorCode::InvalidArgument,
+                    format!("compression_level: {level} is far outside every codec's levels"),
+                )
+            })
+        })
+        .transpose()?;
+    let mut config = ProducerConfig {
+        compression: compression(py, codec.compression)?,
+        compression_level,
+        idempotence: codec.idempotence,
+        ..ProducerConfig::default()
+    };
     if let Some(v) = linger_ms {
         config.linger_ms = v;
     }

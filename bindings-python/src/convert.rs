@@ -1,6 +1,6 @@
 //! Python values to client types and back: keys/values (`bytes | str | None`), headers (a dict or
-//! a list of pairs), records for batch sends, and admin results (the protocol's JSON shapes as
-//! plain dicts, so the binding never re-describes them).
+//! a list of pairs, values nullable), records for batch sends, and admin results (the protocol's
+//! JSON shapes as plain dicts, so the binding never re-describes them).
 
 use bytes::Bytes;
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -28,14 +28,15 @@ pub(crate) fn opt_bytes(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Option<B
     )))
 }
 
-fn header_value(obj: &Bound<'_, PyAny>) -> PyResult<Bytes> {
-    opt_bytes(obj, "a header value")?.ok_or_else(|| {
-        PyTypeError::new_err("a header value must be bytes or str, not None".to_string())
-    })
+/// A header value: `bytes`, `bytearray`, `str` or `None` (a null value, which Kafka tells apart
+/// from an empty one).
+fn header_value(obj: &Bound<'_, PyAny>) -> PyResult<Option<Bytes>> {
+    opt_bytes(obj, "a header value")
 }
 
-/// Headers from `None`, a `dict[str, bytes | str]` or an iterable of `(str, bytes | str)` pairs.
-pub(crate) fn headers(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<(String, Bytes)>> {
+/// Headers from `None`, a `dict[str, bytes | str | None]` or an iterable of
+/// `(str, bytes | str | None)` pairs (a list of pairs can repeat a key; order is kept).
+pub(crate) fn headers(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<(String, Option<Bytes>)>> {
     let Some(obj) = obj.filter(|o| !o.is_none()) else {
         return Ok(Vec::new());
     };
@@ -49,7 +50,7 @@ pub(crate) fn headers(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<(String, B
     for pair in obj.try_iter()? {
         let pair = pair?;
         let (k, v): (String, Bound<'_, PyAny>) = pair.extract().map_err(|_| {
-            PyTypeError::new_err("headers must be a dict or a list of (str, bytes) pairs")
+            PyTypeError::new_err("headers must be a dict or a list of (str, bytes | None) pairs")
         })?;
         out.push((k, header_value(&v)?));
     }
@@ -126,14 +127,14 @@ pub(crate) fn py_opt_bytes<'py>(py: Python<'py>, b: Option<&Bytes>) -> Option<Bo
     b.map(|b| PyBytes::new(py, b))
 }
 
-/// Headers as a list of `(str, bytes)` tuples.
+/// Headers as a list of `(str, bytes | None)` tuples, in order, repeated keys kept.
 pub(crate) fn py_headers<'py>(
     py: Python<'py>,
-    headers: &[(String, Bytes)],
+    headers: &[(String, Option<Bytes>)],
 ) -> PyResult<Bound<'py, PyList>> {
     let items = headers
         .iter()
-        .map(|(k, v)| (k.as_str(), PyBytes::new(py, v)));
+        .map(|(k, v)| (k.as_str(), py_opt_bytes(py, v.as_ref())));
     PyList::new(py, items)
 }
 

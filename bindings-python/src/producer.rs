@@ -7,7 +7,7 @@ use pyo3::types::PyType;
 use rustlog::{blocking, DeliveryHandle, Error};
 use tokio::runtime::Handle;
 
-use crate::config::{client_config, producer_config};
+use crate::config::{client_config, producer_config, CodecOptions};
 use crate::convert;
 use crate::errors::client_error;
 use crate::types::RecordMetadata;
@@ -76,7 +76,8 @@ impl Producer {
     #[pyo3(signature = (
         bootstrap = "127.0.0.1:7400", *, linger_ms = None, batch_bytes = None, acks = None,
         max_in_flight_requests = None, buffer_bytes_max = None, delivery_timeout_ms = None,
-        retry_backoff_ms = None, client_id = None, request_timeout_ms = None,
+        retry_backoff_ms = None, compression = "none", compression_level = None,
+        idempotence = true, client_id = None, request_timeout_ms = None,
         connect_timeout_ms = None,
     ))]
     #[allow(clippy::too_many_arguments)]
@@ -90,6 +91,9 @@ impl Producer {
         buffer_bytes_max: Option<usize>,
         delivery_timeout_ms: Option<u64>,
         retry_backoff_ms: Option<u64>,
+        compression: &str,
+        compression_level: Option<i64>,
+        idempotence: bool,
         client_id: Option<String>,
         request_timeout_ms: Option<u64>,
         connect_timeout_ms: Option<u64>,
@@ -103,6 +107,11 @@ impl Producer {
             buffer_bytes_max,
             delivery_timeout_ms,
             retry_backoff_ms,
+            CodecOptions {
+                compression,
+                compression_level,
+                idempotence,
+            },
         )?;
         let delivery_timeout = Duration::from_millis(config.delivery_timeout_ms);
         let client_cfg =

@@ -43,7 +43,7 @@ impl RecordMetadata {
     }
 }
 
-/// A consumed record. Keys, values and header values are `bytes` (or `None`).
+/// A consumed record. Keys, values and header values are `bytes` (or `None` for null).
 #[pyclass(module = "rustlog", frozen)]
 #[derive(Debug, Clone)]
 pub(crate) struct Message {
@@ -124,7 +124,8 @@ impl Message {
     fn value<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyBytes>> {
         py_opt_bytes(py, self.inner.value.as_ref())
     }
-    /// Header pairs in order, as `(str, bytes)` tuples.
+    /// Header pairs in the order produced, as `(str, bytes | None)` tuples: a repeated key
+    /// appears once per value, and `None` is a null value.
     #[getter]
     fn headers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         py_headers(py, &self.inner.headers)

@@ -46,6 +46,10 @@ __all__ = [
     "GroupNotFound",
     "InvalidSessionTimeout",
     "Throttled",
+    "OutOfOrderSequenceNumber",
+    "InvalidProducerEpoch",
+    "UnknownProducerId",
+    "UnsupportedCompressionType",
     "Disconnected",
     "TimedOut",
     "Closed",
@@ -59,14 +63,16 @@ ERROR_CODES: Final[dict[str, int]]
 
 #: A key or value: bytes, text (sent as UTF-8) or None (null key; a null value is a tombstone).
 Data: TypeAlias = Union[bytes, bytearray, str, None]
-#: A header value.
-HeaderValue: TypeAlias = Union[bytes, bytearray, str]
-#: Headers: a mapping or a sequence of (name, value) pairs.
+#: A header value; None is a null value (Kafka tells it apart from an empty one).
+HeaderValue: TypeAlias = Union[bytes, bytearray, str, None]
+#: Headers: a mapping or a sequence of (name, value) pairs (pairs may repeat a name; order is kept).
 Headers: TypeAlias = Union[Mapping[str, HeaderValue], Iterable[tuple[str, HeaderValue]], None]
 #: One item of `send_batch`: a value, a (key, value) pair or a (key, value, headers) triple.
 BatchRecord: TypeAlias = Union[Data, tuple[Data, Data], tuple[Data, Data, Headers]]
 #: `acks`: when the broker acknowledges a produce.
 Acks: TypeAlias = Literal["none", "leader", "durable", "all", 0, 1, 2]
+#: `compression`: the codec of every batch a producer sends (Kafka's `compression.type` names).
+Compression: TypeAlias = Literal["none", "gzip", "snappy", "lz4", "zstd"]
 #: Where a consumer starts in a partition without a committed offset.
 OffsetReset: TypeAlias = Literal["earliest", "latest", "none"]
 
@@ -106,7 +112,9 @@ class Message:
     @property
     def value(self) -> Optional[bytes]: ...
     @property
-    def headers(self) -> list[tuple[str, bytes]]: ...
+    def headers(self) -> list[tuple[str, Optional[bytes]]]:
+        """(name, value) pairs in the order produced: a repeated name appears once per value,
+        and None is a null value."""
 
 # --- admin answers (plain dicts with these keys) ------------------------------------------------
 
@@ -214,6 +222,9 @@ class Producer:
         buffer_bytes_max: Optional[int] = None,
         delivery_timeout_ms: Optional[int] = None,
         retry_backoff_ms: Optional[int] = None,
+        compression: Compression = "none",
+        compression_level: Optional[int] = None,
+        idempotence: bool = True,
         client_id: Optional[str] = None,
         request_timeout_ms: Optional[int] = None,
         connect_timeout_ms: Optional[int] = None,
@@ -368,7 +379,7 @@ class Unknown(RustLogError):
     """Unexpected server error (code 1)."""
 
 class CorruptRecord(RustLogError):
-    """Record batch CRC mismatch (code 2)."""
+    """Record batch is corrupt (CRC mismatch or bad compressed data) (code 2)."""
 
 class UnsupportedVersion(RustLogError):
     """Unsupported api version (code 3)."""
@@ -441,6 +452,18 @@ class InvalidSessionTimeout(RustLogError):
 
 class Throttled(RustLogError):
     """Too many in-flight requests on this connection (code 26)."""
+
+class OutOfOrderSequenceNumber(RustLogError):
+    """Out-of-order sequence number (code 45)."""
+
+class InvalidProducerEpoch(RustLogError):
+    """Producer epoch is fenced by a newer one (code 47)."""
+
+class UnknownProducerId(RustLogError):
+    """Unknown producer id (code 59)."""
+
+class UnsupportedCompressionType(RustLogError):
+    """Unsupported compression type (code 76)."""
 
 class Disconnected(RustLogError, ConnectionError):
     """Not connected to the broker (code 1000)."""

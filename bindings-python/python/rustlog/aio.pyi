@@ -9,6 +9,7 @@ from typing_extensions import Self
 from . import (
     Acks,
     BatchRecord,
+    Compression,
     Data,
     GroupDescription,
     GroupSummary,
@@ -39,6 +40,9 @@ class Producer:
         buffer_bytes_max: Optional[int] = None,
         delivery_timeout_ms: Optional[int] = None,
         retry_backoff_ms: Optional[int] = None,
+        compression: Compression = "none",
+        compression_level: Optional[int] = None,
+        idempotence: bool = True,
         client_id: Optional[str] = None,
         request_timeout_ms: Optional[int] = None,
         connect_timeout_ms: Optional[int] = None,

@@ -10,7 +10,7 @@ use rustlog::{ClientConfig, DeliveryHandle, ProducerConfig, Record};
 use tokio::sync::{mpsc, oneshot};
 
 use super::worker_gone;
-use crate::config::{client_config, producer_config};
+use crate::config::{client_config, producer_config, CodecOptions};
 use crate::convert;
 use crate::errors::{client_error_detached, closed};
 use crate::producer::{wait_deliveries, wait_delivery};
@@ -142,7 +142,8 @@ impl AsyncProducer {
     #[pyo3(signature = (
         bootstrap = "127.0.0.1:7400", *, linger_ms = None, batch_bytes = None, acks = None,
         max_in_flight_requests = None, buffer_bytes_max = None, delivery_timeout_ms = None,
-        retry_backoff_ms = None, client_id = None, request_timeout_ms = None,
+        retry_backoff_ms = None, compression = "none", compression_level = None,
+        idempotence = true, client_id = None, request_timeout_ms = None,
         connect_timeout_ms = None,
     ))]
     #[allow(clippy::too_many_arguments)]
@@ -156,6 +157,9 @@ impl AsyncProducer {
         buffer_bytes_max: Option<usize>,
         delivery_timeout_ms: Option<u64>,
         retry_backoff_ms: Option<u64>,
+        compression: &str,
+        compression_level: Option<i64>,
+        idempotence: bool,
         client_id: Option<String>,
         request_timeout_ms: Option<u64>,
         connect_timeout_ms: Option<u64>,
@@ -169,6 +173,11 @@ impl AsyncProducer {
             buffer_bytes_max,
             delivery_timeout_ms,
             retry_backoff_ms,
+            CodecOptions {
+                compression,
+                compression_level,
+                idempotence,
+            },
         )?;
         let delivery_timeout = Duration::from_millis(producer_cfg.delivery_timeout_ms);
         let client_cfg =
