@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: test test-rust test-python test-node lint
+.PHONY: test test-rust test-python test-node lint test-deps
 
 test: lint test-rust test-python test-node
 
@@ -13,8 +13,15 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
-test-rust:
+test-rust: test-deps
 	$(CARGO) test --workspace --locked
+
+# Clients nobody here wrote, for the kafka_* scenarios: kcat (Debian package). Idempotent: installs
+# only what is missing (the tests also install it themselves when run alone).
+test-deps:
+	@command -v kcat >/dev/null || { \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y kcat; }
 
 # Builds the Python package into bindings-python/.venv the way a user would (pip), then runs
 # pytest and mypy --strict on the examples.

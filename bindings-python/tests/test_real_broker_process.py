@@ -41,6 +41,7 @@ def process_broker(tmp_path: Path) -> Iterator[str]:
             str(binary),
             "--listen", "127.0.0.1:0",
             "--metrics-listen", "off",
+            "--kafka-listen", "off",
             "--data-dir", str(tmp_path / "data"),
         ],
         stdout=subprocess.PIPE,

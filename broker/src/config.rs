@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 pub const LISTEN_DEFAULT: &str = "127.0.0.1:7400";
 /// Default Prometheus address.
 pub const METRICS_LISTEN_DEFAULT: &str = "127.0.0.1:7401";
+/// Default Kafka-protocol address (Kafka's usual port, on loopback).
+pub const KAFKA_LISTEN_DEFAULT: &str = "127.0.0.1:9092";
 /// Default data directory.
 pub const DATA_DIR_DEFAULT: &str = "./rustlog-data";
 /// Partitions of a topic created with `partitions = 0` (i.e. "broker default").
@@ -160,6 +162,11 @@ pub struct BrokerConfig {
     pub listen: SocketAddr,
     /// Prometheus `/metrics` listener; `None` turns it off.
     pub metrics_listen: Option<SocketAddr>,
+    /// Kafka-protocol listener; `None` turns it off.
+    pub kafka_listen: Option<SocketAddr>,
+    /// `HOST:PORT` the Kafka listener tells clients to connect to (Metadata); `None` advertises
+    /// the bound address.
+    pub kafka_advertised_listener: Option<KafkaEndpoint>,
     /// Where topics and group offsets live.
     pub data_dir: PathBuf,
     /// Server limits.
@@ -175,6 +182,8 @@ impl Default for BrokerConfig {
         BrokerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 7400)),
             metrics_listen: Some(SocketAddr::from(([127, 0, 0, 1], 7401))),
+            kafka_listen: Some(SocketAddr::from(([127, 0, 0, 1], 9092))),
+            kafka_advertised_listener: None,
             data_dir: PathBuf::from(DATA_DIR_DEFAULT),
             limits: Limits::default(),
             topic_defaults: LogConfig::default(),
@@ -184,11 +193,14 @@ impl Default for BrokerConfig {
 }
 
 impl BrokerConfig {
-    /// Defaults with a data dir, listening on free loopback ports (protocol and metrics).
+    /// Defaults with a data dir, listening on free loopback ports (protocol and metrics). The
+    /// Kafka listener is off: many ephemeral brokers run side by side (tests, embedded brokers)
+    /// and a fixed port 9092 would collide; set `kafka_listen` to turn it on.
     pub fn ephemeral(data_dir: impl Into<PathBuf>) -> Self {
         BrokerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             metrics_listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+            kafka_listen: None,
             data_dir: data_dir.into(),
             ..BrokerConfig::default()
         }
@@ -218,6 +230,15 @@ impl BrokerConfig {
         }
         if let Some(metrics) = file.metrics_listen {
             self.metrics_listen = parse_optional_addr("metrics_listen", &metrics)?;
+        }
+        if let Some(kafka) = file.kafka_listen {
+            self.kafka_listen = parse_optional_addr("kafka_listen", &kafka)?;
+        }
+        if let Some(advertised) = file.kafka_advertised_listener {
+            self.kafka_advertised_listener = Some(KafkaEndpoint::parse(
+                "kafka_advertised_listener",
+                &advertised,
+            )?);
         }
         if let Some(dir) = file.data_dir {
             self.data_dir = dir;
@@ -272,6 +293,8 @@ impl BrokerConfig {
 /// ```toml
 /// listen = "127.0.0.1:7400"
 /// metrics_listen = "127.0.0.1:7401"   # or "off"
+/// kafka_listen = "127.0.0.1:9092"     # or "off"
+/// kafka_advertised_listener = "broker.example:9092"
 /// data_dir = "./rustlog-data"
 ///
 /// [limits]
@@ -287,6 +310,8 @@ impl BrokerConfig {
 pub struct FileConfig {
     pub listen: Option<String>,
     pub metrics_listen: Option<String>,
+    pub kafka_listen: Option<String>,
+    pub kafka_advertised_listener: Option<String>,
     pub data_dir: Option<PathBuf>,
     pub limits: Option<Limits>,
     #[serde(default)]
@@ -335,6 +360,70 @@ pub fn parse_addr(key: &str, value: &str) -> Result<SocketAddr, BrokerError> {
         key: key.to_string(),
         reason: format!("{value:?} is not an address like 127.0.0.1:7400"),
     })
+}
+
+/// A `HOST:PORT` a Kafka client can connect to: what Metadata advertises as broker 0.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KafkaEndpoint {
+    pub host: String,
+    pub port: u16,
+}
+
+impl KafkaEndpoint {
+    /// Parses `HOST:PORT` (`[v6]:PORT` for IPv6); the error names `key`. A wildcard address
+    /// (`0.0.0.0`, `::`) is refused: a client told to connect there cannot.
+    pub fn parse(key: &str, value: &str) -> Result<KafkaEndpoint, BrokerError> {
+        let bad = |reason: String| BrokerError::InvalidConfig {
+            key: key.to_string(),
+            reason,
+        };
+        let (host, port) = value
+            .rsplit_once(':')
+            .ok_or_else(|| bad(format!("{value:?} is not HOST:PORT like localhost:9092")))?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let port: u16 = port
+            .parse()
+            .ok()
+            .filter(|port| *port != 0)
+            .ok_or_else(|| bad(format!("{value:?} has no port in 1..=65535")))?;
+        if host.is_empty() {
+            return Err(bad(format!("{value:?} has no host")));
+        }
+        if host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_unspecified())
+        {
+            return Err(bad(format!(
+                "{value:?} is a wildcard address; advertise one clients can connect to"
+            )));
+        }
+        Ok(KafkaEndpoint {
+            host: host.to_string(),
+            port,
+        })
+    }
+
+    /// What to advertise for a listener bound to `bound`: the configured endpoint, else the bound
+    /// address itself; `None` when that is a wildcard (the caller reports the missing setting).
+    pub fn for_bound(configured: Option<&KafkaEndpoint>, bound: SocketAddr) -> Option<Self> {
+        if let Some(endpoint) = configured {
+            return Some(endpoint.clone());
+        }
+        (!bound.ip().is_unspecified()).then(|| KafkaEndpoint {
+            host: bound.ip().to_string(),
+            port: bound.port(),
+        })
+    }
+}
+
+impl std::fmt::Display for KafkaEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
+    }
 }
 
 /// Parses an address or `off`.
@@ -392,6 +481,35 @@ mod tests {
         assert_eq!(config.listen.port(), 9000);
         assert_eq!(config.metrics_listen, None);
         assert_eq!(config.topic_partitions_default, 3);
+    }
+
+    #[test]
+    fn kafka_listener_keys_apply_and_validate() {
+        let file = FileConfig::parse(
+            "kafka_listen = \"off\"\nkafka_advertised_listener = \"broker.example:19092\"\n",
+        )
+        .unwrap();
+        let mut config = BrokerConfig::default();
+        assert_eq!(
+            config.kafka_listen.unwrap().to_string(),
+            KAFKA_LISTEN_DEFAULT
+        );
+        config.apply_file(file).unwrap();
+        assert_eq!(config.kafka_listen, None);
+        let advertised = config.kafka_advertised_listener.unwrap();
+        assert_eq!(advertised.to_string(), "broker.example:19092");
+        for bad in ["0.0.0.0:9092", "[::]:9092", "host", "host:0", ":9092"] {
+            let err = KafkaEndpoint::parse("kafka_advertised_listener", bad).unwrap_err();
+            assert!(
+                err.to_string().contains("kafka_advertised_listener"),
+                "{err}"
+            );
+        }
+        let wildcard = SocketAddr::from(([0, 0, 0, 0], 9092));
+        assert_eq!(KafkaEndpoint::for_bound(None, wildcard), None);
+        let bound = SocketAddr::from(([127, 0, 0, 1], 9092));
+        let endpoint = KafkaEndpoint::for_bound(None, bound).unwrap();
+        assert_eq!(endpoint.to_string(), "127.0.0.1:9092");
     }
 
     #[test]

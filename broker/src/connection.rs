@@ -12,6 +12,10 @@
 //! At a limit the connection simply stops reading (TCP back-pressure) until responses drain, so
 //! nothing is dropped. A framing error, a frame that stalls half-way for `read_timeout_ms`, or
 //! `idle_timeout_ms` without a request closes this connection only.
+//!
+//! The loop is the same for both listeners; a [`Protocol`] supplies what differs (how a frame is
+//! cut and decoded, its budget estimate, how it is answered): [`Native`] here, and
+//! `crate::kafka::Kafka` for the Kafka listener.
 
 use crate::handlers;
 use crate::metrics::Metrics;
@@ -22,6 +26,7 @@ use futures::stream::{FuturesOrdered, StreamExt};
 use rustlog_protocol::frame::{decode_request_frame, REQUEST_HEADER_BYTES};
 use rustlog_protocol::limits::{FETCH_BYTES_MAX, FRAME_LENGTH_BYTES};
 use rustlog_protocol::ApiKey;
+use rustlog_protocol::RequestFrame;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -38,6 +43,63 @@ pub const READ_CHUNK_BYTES: usize = 64 * 1024;
 pub const RESPONSE_ESTIMATE_BYTES: usize = 4 * 1024;
 /// Bytes the writer buffers before a syscall (small pipelined responses share one write).
 pub const WRITE_BUFFER_BYTES: usize = 64 * 1024;
+
+/// What one wire protocol plugs into the shared connection loop.
+pub trait Protocol: Send + Sync + 'static {
+    /// One decoded request.
+    type Frame: Send + 'static;
+    /// Why the byte stream cannot be read on (logged; the connection closes).
+    type Error: std::fmt::Display;
+
+    /// Cuts one whole frame off `buf` when it is there; checks the length prefix against
+    /// `frame_bytes_max` before anything is allocated.
+    fn decode(buf: &mut BytesMut, frame_bytes_max: u32)
+        -> Result<Option<Self::Frame>, Self::Error>;
+
+    /// Budget bytes the request holds before it is handled (its bytes plus its expected reply).
+    fn estimate_bytes(frame: &Self::Frame) -> usize;
+
+    /// Handles the request; the bytes are the whole response frame, empty for no response.
+    fn respond(state: Arc<BrokerState>, frame: Self::Frame) -> BoxFuture<'static, Bytes>;
+
+    /// What a connection refused at the connection cap is told before it is closed.
+    fn rejection(connections_max: usize) -> Option<Bytes>;
+}
+
+/// RustLog's own protocol.
+#[derive(Debug)]
+pub struct Native;
+
+impl Protocol for Native {
+    type Frame = RequestFrame;
+    type Error = rustlog_protocol::ProtocolError;
+
+    fn decode(
+        buf: &mut BytesMut,
+        frame_bytes_max: u32,
+    ) -> Result<Option<RequestFrame>, Self::Error> {
+        decode_request_frame(buf, frame_bytes_max)
+    }
+
+    fn estimate_bytes(frame: &RequestFrame) -> usize {
+        estimate_bytes(&frame.header.api_key, &frame.body)
+    }
+
+    fn respond(state: Arc<BrokerState>, frame: RequestFrame) -> BoxFuture<'static, Bytes> {
+        Box::pin(handlers::handle(state, frame))
+    }
+
+    fn rejection(connections_max: usize) -> Option<Bytes> {
+        let mut out = BytesMut::new();
+        rustlog_protocol::encode_error_response(
+            &mut out,
+            0,
+            rustlog_protocol::ErrorCode::TooManyConnections,
+            &format!("the broker is at its limit of {connections_max} connections"),
+        );
+        Some(out.freeze())
+    }
+}
 
 /// Bytes of requests and responses one connection holds.
 #[derive(Debug)]
@@ -86,7 +148,7 @@ enum End {
 }
 
 /// Serves one connection until it ends.
-pub async fn serve(state: Arc<BrokerState>, stream: TcpStream, peer: SocketAddr) {
+pub async fn serve<P: Protocol>(state: Arc<BrokerState>, stream: TcpStream, peer: SocketAddr) {
     let _ = stream.set_nodelay(true);
     let (mut reader, writer) = stream.into_split();
     let budget = Arc::new(ByteBudget {
@@ -96,7 +158,7 @@ pub async fn serve(state: Arc<BrokerState>, stream: TcpStream, peer: SocketAddr)
     });
     let (tx, rx) = mpsc::unbounded_channel::<Outgoing>();
     let mut writer_task = tokio::spawn(write_loop(writer, rx, state.clone(), budget.clone()));
-    let end = read_loop(&state, &mut reader, &tx, &budget, peer).await;
+    let end = read_loop::<P>(&state, &mut reader, &tx, &budget, peer).await;
     drop(tx);
     match end {
         End::FramingError | End::ReadStalled | End::Idle => {
@@ -112,7 +174,7 @@ pub async fn serve(state: Arc<BrokerState>, stream: TcpStream, peer: SocketAddr)
     }
 }
 
-async fn read_loop(
+async fn read_loop<P: Protocol>(
     state: &Arc<BrokerState>,
     reader: &mut tokio::net::tcp::OwnedReadHalf,
     tx: &mpsc::UnboundedSender<Outgoing>,
@@ -135,13 +197,12 @@ async fn read_loop(
         // Dispatch every whole frame already buffered, as far as the limits allow.
         let mut consumed = false;
         while !draining && in_flight.len() < limits.in_flight_requests_max && budget.has_room() {
-            match decode_request_frame(&mut buf, limits.frame_bytes_max) {
+            match P::decode(&mut buf, limits.frame_bytes_max) {
                 Ok(Some(frame)) => {
                     consumed = true;
-                    let reserved =
-                        estimate_bytes(&frame.header.api_key, &frame.body).min(budget.max);
+                    let reserved = P::estimate_bytes(&frame).min(budget.max);
                     budget.reserve(reserved);
-                    in_flight.push_back(Box::pin(respond(
+                    in_flight.push_back(Box::pin(respond::<P>(
                         state.clone(),
                         frame,
                         reserved,
@@ -249,13 +310,13 @@ fn estimate_bytes(api_key: &u16, body: &Bytes) -> usize {
 }
 
 /// Handles one request; the budget is corrected to the real response size.
-async fn respond(
+async fn respond<P: Protocol>(
     state: Arc<BrokerState>,
-    frame: rustlog_protocol::RequestFrame,
+    frame: P::Frame,
     reserved: usize,
     budget: Arc<ByteBudget>,
 ) -> Outgoing {
-    let bytes = handlers::handle(state, frame).await;
+    let bytes = P::respond(state, frame).await;
     let reserved = if bytes.len() > reserved {
         budget.reserve(bytes.len() - reserved);
         bytes.len()

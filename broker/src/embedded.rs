@@ -1,6 +1,10 @@
 //! [`EmbeddedBroker`]: a broker on its own tokio runtime thread, for blocking callers (the Python
 //! and Node bindings' embedded broker, small apps, tests). `stop()` or drop shuts it down
 //! gracefully (flush and fsync) and joins the thread.
+//!
+//! The Kafka listener follows the config: [`BrokerConfig::ephemeral`], what the bindings and
+//! tests use, has it off (embedded brokers run side by side, and Kafka's fixed port 9092 would
+//! collide); set `kafka_listen` (e.g. to `127.0.0.1:0`) to turn it on.
 
 use crate::config::BrokerConfig;
 use crate::error::BrokerError;

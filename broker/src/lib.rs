@@ -12,7 +12,11 @@
 //!   connection cap, maintenance task, graceful shutdown.
 //! - [`connection`]: one client connection — frame check before allocation, pipelined requests
 //!   answered in order, per-connection in-flight and byte bounds, idle and stalled-frame timeouts.
-//! - [`handlers`]: dispatch, and one file per request kind.
+//! - [`core`]: what both listeners call (append and durable wait, the fetch long poll, offset
+//!   lookup, topic create/delete, producer ids) with plain arguments, so no logic is written twice.
+//! - [`handlers`]: native dispatch, and one file per request kind.
+//! - [`kafka`]: the Kafka-protocol listener (`--kafka-listen`): codec by the `kafka-protocol`
+//!   crate, one file per Kafka API, the same connection loop and limits as the native listener.
 //! - [`groups`]: consumer groups — coordinator (generations, rebalances, session timeouts),
 //!   range / round-robin assignors, crash-safe committed offsets under `<data_dir>/groups/`.
 //! - [`notify`]: per-partition append notifications that wake long-polling fetches.
@@ -24,10 +28,12 @@
 
 pub mod config;
 pub mod connection;
+pub mod core;
 pub mod embedded;
 pub mod error;
 pub mod groups;
 pub mod handlers;
+pub mod kafka;
 pub mod metrics;
 pub mod metrics_http;
 pub mod notify;

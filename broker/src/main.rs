@@ -2,10 +2,12 @@
 //!
 //! Settings come from flags, then an optional TOML file (`--config`), then defaults; flags win.
 //! Once listening it prints one machine-readable line on stdout:
-//! `rustlog-broker listening on 127.0.0.1:7400 metrics 127.0.0.1:7401` (or `metrics off`).
+//! `rustlog-broker listening on 127.0.0.1:7400 metrics 127.0.0.1:7401 kafka 127.0.0.1:9092`
+//! (`metrics off`, `kafka off` when a listener is off; the `kafka` pair comes last so readers of
+//! the older two-address line keep working).
 
 use clap::Parser;
-use rustlog_broker::config::{parse_addr, parse_optional_addr, FileConfig};
+use rustlog_broker::config::{parse_addr, parse_optional_addr, FileConfig, KafkaEndpoint};
 use rustlog_broker::{Broker, BrokerConfig, BrokerError};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -32,6 +34,12 @@ struct Args {
     /// Prometheus /metrics address, or `off` [default: 127.0.0.1:7401]
     #[arg(long, env = "RUSTLOG_METRICS_LISTEN")]
     metrics_listen: Option<String>,
+    /// Kafka-protocol address, or `off` [default: 127.0.0.1:9092]
+    #[arg(long, env = "RUSTLOG_KAFKA_LISTEN")]
+    kafka_listen: Option<String>,
+    /// HOST:PORT Kafka clients are told to connect to [default: the bound Kafka address]
+    #[arg(long, env = "RUSTLOG_KAFKA_ADVERTISED_LISTENER")]
+    kafka_advertised_listener: Option<String>,
     /// Data directory [default: ./rustlog-data]
     #[arg(long, env = "RUSTLOG_DATA_DIR")]
     data_dir: Option<PathBuf>,
@@ -113,10 +121,13 @@ async fn run(config: BrokerConfig) -> Result<(), BrokerError> {
     let metrics = handle
         .metrics_addr()
         .map_or_else(|| "off".to_string(), |addr| addr.to_string());
+    let kafka = handle
+        .kafka_addr()
+        .map_or_else(|| "off".to_string(), |addr| addr.to_string());
     let mut stdout = std::io::stdout();
     let _ = writeln!(
         stdout,
-        "rustlog-broker listening on {} metrics {metrics}",
+        "rustlog-broker listening on {} metrics {metrics} kafka {kafka}",
         handle.local_addr()
     );
     let _ = stdout.flush();
@@ -158,6 +169,15 @@ fn build_config(args: Args) -> Result<BrokerConfig, BrokerError> {
     }
     if let Some(metrics) = &args.metrics_listen {
         config.metrics_listen = parse_optional_addr("--metrics-listen", metrics)?;
+    }
+    if let Some(kafka) = &args.kafka_listen {
+        config.kafka_listen = parse_optional_addr("--kafka-listen", kafka)?;
+    }
+    if let Some(advertised) = &args.kafka_advertised_listener {
+        config.kafka_advertised_listener = Some(KafkaEndpoint::parse(
+            "--kafka-advertised-listener",
+            advertised,
+        )?);
     }
     if let Some(dir) = args.data_dir {
         config.data_dir = dir;

@@ -3,17 +3,17 @@
 //! bound addresses and shuts everything down gracefully (stop accepting, finish in-flight
 //! requests, flush and fsync every partition).
 
-use crate::config::BrokerConfig;
-use crate::connection;
+use crate::config::{BrokerConfig, KafkaEndpoint};
+use crate::connection::{self, Native, Protocol};
 use crate::error::BrokerError;
 use crate::groups::{Coordinator, CoordinatorLimits, GroupStore};
+use crate::kafka::Kafka;
 use crate::metrics::Metrics;
 use crate::metrics_http;
 use crate::notify::AppendNotifier;
 use crate::state::BrokerState;
 use crate::storage::{LogManager, StdIo};
-use bytes::BytesMut;
-use rustlog_protocol::{encode_error_response, ErrorCode};
+use bytes::Bytes;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -66,12 +66,12 @@ impl Broker {
             TcpListener::bind(config.listen)
                 .await
                 .map_err(|source| BrokerError::Bind {
-                    what: "protocol",
+                    what: "protocol, --listen",
                     addr: config.listen,
                     source,
                 })?;
         let local_addr = listener.local_addr().map_err(|source| BrokerError::Bind {
-            what: "protocol",
+            what: "protocol, --listen",
             addr: config.listen,
             source,
         })?;
@@ -81,7 +81,7 @@ impl Broker {
                     TcpListener::bind(addr)
                         .await
                         .map_err(|source| BrokerError::Bind {
-                            what: "metrics",
+                            what: "metrics, --metrics-listen",
                             addr,
                             source,
                         })?,
@@ -91,12 +91,13 @@ impl Broker {
         };
         let metrics_addr = match &metrics_listener {
             Some(l) => Some(l.local_addr().map_err(|source| BrokerError::Bind {
-                what: "metrics",
+                what: "metrics, --metrics-listen",
                 addr: config.metrics_listen.unwrap_or(local_addr),
                 source,
             })?),
             None => None,
         };
+        let kafka = bind_kafka(&config).await?;
 
         if !local_addr.ip().is_loopback() {
             tracing::warn!(%local_addr, "listening on a non-loopback address: reachable from the network, without TLS or authentication");
@@ -109,19 +110,37 @@ impl Broker {
             metrics: Metrics::default(),
             notifier: AppendNotifier::default(),
             shutdown: shutdown_rx,
+            kafka_advertised: kafka.as_ref().map(|(_, _, advertised)| advertised.clone()),
         });
         let (conn_tx, conn_rx) = mpsc::channel::<()>(1);
+        // One connection cap across both listeners: it bounds the broker's sockets and memory.
+        let permits = Arc::new(Semaphore::new(state.config.limits.connections_max));
+        let kafka_addr = kafka.as_ref().map(|(_, addr, _)| *addr);
         let mut tasks = vec![
-            tokio::spawn(accept_loop(state.clone(), listener, conn_tx)),
+            tokio::spawn(accept_loop::<Native>(
+                state.clone(),
+                listener,
+                permits.clone(),
+                conn_tx.clone(),
+            )),
             tokio::spawn(maintenance_loop(state.clone())),
             tokio::spawn(group_ticker(state.clone())),
         ];
+        if let Some((listener, _, _)) = kafka {
+            tasks.push(tokio::spawn(accept_loop::<Kafka>(
+                state.clone(),
+                listener,
+                permits,
+                conn_tx,
+            )));
+        }
         if let Some(listener) = metrics_listener {
             tasks.push(tokio::spawn(metrics_http::serve(state.clone(), listener)));
         }
         tracing::info!(
             %local_addr,
             metrics = ?metrics_addr,
+            kafka = ?kafka_addr,
             data_dir = %data_dir.display(),
             "broker started"
         );
@@ -129,6 +148,7 @@ impl Broker {
             state,
             local_addr,
             metrics_addr,
+            kafka_addr,
             data_dir,
             shutdown_tx,
             conn_rx: Some(conn_rx),
@@ -144,6 +164,7 @@ pub struct BrokerHandle {
     state: Arc<BrokerState>,
     local_addr: SocketAddr,
     metrics_addr: Option<SocketAddr>,
+    kafka_addr: Option<SocketAddr>,
     data_dir: PathBuf,
     shutdown_tx: watch::Sender<bool>,
     conn_rx: Option<mpsc::Receiver<()>>,
@@ -159,6 +180,16 @@ impl BrokerHandle {
     /// The bound metrics address, when the metrics listener is on.
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
         self.metrics_addr
+    }
+
+    /// The bound Kafka-protocol address, when the Kafka listener is on.
+    pub fn kafka_addr(&self) -> Option<SocketAddr> {
+        self.kafka_addr
+    }
+
+    /// What the Kafka listener advertises in Metadata, when it is on.
+    pub fn kafka_advertised(&self) -> Option<&KafkaEndpoint> {
+        self.state.kafka_advertised.as_ref()
     }
 
     /// The data directory.
@@ -211,8 +242,36 @@ impl Drop for BrokerHandle {
     }
 }
 
-async fn accept_loop(state: Arc<BrokerState>, listener: TcpListener, conn_tx: mpsc::Sender<()>) {
-    let permits = Arc::new(Semaphore::new(state.config.limits.connections_max));
+/// Binds the Kafka listener when it is on; returns it, its address and what Metadata advertises.
+async fn bind_kafka(
+    config: &BrokerConfig,
+) -> Result<Option<(TcpListener, SocketAddr, KafkaEndpoint)>, BrokerError> {
+    let Some(addr) = config.kafka_listen else {
+        return Ok(None);
+    };
+    let bind_error = |source| BrokerError::Bind {
+        what: "kafka, --kafka-listen",
+        addr,
+        source,
+    };
+    let listener = TcpListener::bind(addr).await.map_err(bind_error)?;
+    let bound = listener.local_addr().map_err(bind_error)?;
+    let advertised = KafkaEndpoint::for_bound(config.kafka_advertised_listener.as_ref(), bound)
+        .ok_or_else(|| BrokerError::InvalidConfig {
+            key: "--kafka-advertised-listener".into(),
+            reason: format!(
+                "required when --kafka-listen binds the wildcard address {bound}: clients cannot connect to it"
+            ),
+        })?;
+    Ok(Some((listener, bound, advertised)))
+}
+
+async fn accept_loop<P: Protocol>(
+    state: Arc<BrokerState>,
+    listener: TcpListener,
+    permits: Arc<Semaphore>,
+    conn_tx: mpsc::Sender<()>,
+) {
     let mut shutdown = state.shutdown.clone();
     loop {
         let accepted = tokio::select! {
@@ -230,7 +289,9 @@ async fn accept_loop(state: Arc<BrokerState>, listener: TcpListener, conn_tx: mp
         let Ok(permit) = permits.clone().try_acquire_owned() else {
             Metrics::add(&state.metrics.connections_rejected, 1);
             tracing::warn!(%peer, max = state.config.limits.connections_max, "connection limit reached; refusing");
-            tokio::spawn(reject(stream, state.config.limits.connections_max));
+            if let Some(reply) = P::rejection(state.config.limits.connections_max) {
+                tokio::spawn(reject(stream, reply));
+            }
             continue;
         };
         Metrics::add(&state.metrics.connections_accepted, 1);
@@ -240,7 +301,7 @@ async fn accept_loop(state: Arc<BrokerState>, listener: TcpListener, conn_tx: mp
             // Dropped on every exit path (even a panic in a handler): gauge, slot and the
             // shutdown tracker stay right.
             let _open = OpenConnection::new(state.clone(), permit, done);
-            connection::serve(state, stream, peer).await;
+            connection::serve::<P>(state, stream, peer).await;
         });
     }
     tracing::info!("stopped accepting connections");
@@ -280,17 +341,10 @@ impl Drop for OpenConnection {
     }
 }
 
-/// Tells a client over the connection limit why it is refused (correlation id 0), then closes.
-async fn reject(mut stream: TcpStream, max: usize) {
-    let mut out = BytesMut::new();
-    encode_error_response(
-        &mut out,
-        0,
-        ErrorCode::TooManyConnections,
-        &format!("the broker is at its limit of {max} connections"),
-    );
+/// Tells a client over the connection limit why it is refused, then closes.
+async fn reject(mut stream: TcpStream, reply: Bytes) {
     let _ = tokio::time::timeout(REJECT_WRITE_TIMEOUT, async {
-        let _ = stream.write_all(&out).await;
+        let _ = stream.write_all(&reply).await;
         let _ = stream.shutdown().await;
     })
     .await;

@@ -1,7 +1,7 @@
 //! [`BrokerState`]: what every connection and handler shares (config, storage, groups, metrics,
 //! the append notifier and the shutdown signal).
 
-use crate::config::BrokerConfig;
+use crate::config::{BrokerConfig, KafkaEndpoint};
 use crate::groups::Coordinator;
 use crate::metrics::{GaugeSample, Metrics, ScrapeGauges};
 use crate::notify::AppendNotifier;
@@ -19,6 +19,8 @@ pub struct BrokerState {
     pub notifier: AppendNotifier,
     /// Flips to `true` once when shutdown starts.
     pub shutdown: watch::Receiver<bool>,
+    /// Broker 0's address in Kafka Metadata, when the Kafka listener is on.
+    pub kafka_advertised: Option<KafkaEndpoint>,
 }
 
 impl BrokerState {

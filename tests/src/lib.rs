@@ -105,22 +105,31 @@ pub struct BrokerProcess {
     extra_args: Vec<String>,
     addr: SocketAddr,
     metrics_addr: Option<SocketAddr>,
+    kafka_addr: Option<SocketAddr>,
     log_path: PathBuf,
 }
 
 impl BrokerProcess {
-    /// Starts a broker on `127.0.0.1:0` (protocol and metrics) with `data_dir`, plus `extra_args`.
+    /// Starts a broker on `127.0.0.1:0` (protocol, metrics and Kafka: many brokers run in
+    /// parallel, so never the fixed default ports) with `data_dir`, plus `extra_args` (which may
+    /// override those, e.g. `--kafka-listen off`).
     pub fn start(data_dir: &Path, extra_args: &[&str]) -> BrokerProcess {
         let extra_args: Vec<String> = extra_args.iter().map(|s| s.to_string()).collect();
-        let (child, addr, metrics_addr, log_path) = spawn_broker(data_dir, &extra_args);
+        let started = spawn_broker(data_dir, &extra_args);
         BrokerProcess {
-            child: Some(child),
+            child: Some(started.child),
             data_dir: data_dir.to_path_buf(),
             extra_args,
-            addr,
-            metrics_addr,
-            log_path,
+            addr: started.addrs.addr,
+            metrics_addr: started.addrs.metrics,
+            kafka_addr: started.addrs.kafka,
+            log_path: started.log_path,
         }
+    }
+
+    /// The Kafka-protocol address, when the Kafka listener is on.
+    pub fn kafka_addr(&self) -> Option<SocketAddr> {
+        self.kafka_addr
     }
 
     /// The protocol address the broker bound.
@@ -187,11 +196,12 @@ impl BrokerProcess {
     /// process first if it still runs.
     pub fn restart(&mut self) {
         self.kill9();
-        let (child, addr, metrics_addr, log_path) = spawn_broker(&self.data_dir, &self.extra_args);
-        self.child = Some(child);
-        self.addr = addr;
-        self.metrics_addr = metrics_addr;
-        self.log_path = log_path;
+        let started = spawn_broker(&self.data_dir, &self.extra_args);
+        self.child = Some(started.child);
+        self.addr = started.addrs.addr;
+        self.metrics_addr = started.addrs.metrics;
+        self.kafka_addr = started.addrs.kafka;
+        self.log_path = started.log_path;
     }
 }
 
@@ -201,10 +211,14 @@ impl Drop for BrokerProcess {
     }
 }
 
-fn spawn_broker(
-    data_dir: &Path,
-    extra_args: &[String],
-) -> (Child, SocketAddr, Option<SocketAddr>, PathBuf) {
+/// A spawned broker process and what it printed.
+struct Spawned {
+    child: Child,
+    addrs: ListeningLine,
+    log_path: PathBuf,
+}
+
+fn spawn_broker(data_dir: &Path, extra_args: &[String]) -> Spawned {
     static RUN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let run = RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let log_path = data_dir.with_extension(format!("broker-{}-{run}.log", std::process::id()));
@@ -213,6 +227,7 @@ fn spawn_broker(
     cmd.arg("--data-dir")
         .arg(data_dir)
         .args(["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"])
+        .args(["--kafka-listen", "127.0.0.1:0"])
         .args(extra_args)
         .env(
             "RUST_LOG",
@@ -239,8 +254,12 @@ fn spawn_broker(
         let logs = std::fs::read_to_string(&log_path).unwrap_or_default();
         panic!("broker did not print its listening line; logs:\n{logs}");
     };
-    let (addr, metrics_addr) = parse_listening_line(&rest).expect("parse listening line");
-    (child, addr, metrics_addr, log_path)
+    let addrs = parse_listening_addrs(&rest).expect("parse listening line");
+    Spawned {
+        child,
+        addrs,
+        log_path,
+    }
 }
 
 /// Starts a broker inside this process (on the current tokio runtime) on free loopback ports.
@@ -252,14 +271,37 @@ pub async fn start_in_process(data_dir: &Path) -> rustlog_broker::BrokerHandle {
 
 /// Parses `127.0.0.1:7400 metrics 127.0.0.1:7401` (or `metrics off`).
 pub fn parse_listening_line(rest: &str) -> Option<(SocketAddr, Option<SocketAddr>)> {
+    parse_listening_addrs(rest).map(|line| (line.addr, line.metrics))
+}
+
+/// Every address of the listening line: `ADDR [metrics ADDR|off] [kafka ADDR|off]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListeningLine {
+    pub addr: SocketAddr,
+    pub metrics: Option<SocketAddr>,
+    pub kafka: Option<SocketAddr>,
+}
+
+/// Parses the listening line after its prefix; older lines without a `kafka` pair parse too.
+pub fn parse_listening_addrs(rest: &str) -> Option<ListeningLine> {
     let mut words = rest.split_whitespace();
-    let addr = words.next()?.parse().ok()?;
-    let metrics = match (words.next(), words.next()) {
-        (Some("metrics"), Some("off")) | (None, None) => None,
-        (Some("metrics"), Some(addr)) => Some(addr.parse().ok()?),
-        _ => return None,
+    let mut line = ListeningLine {
+        addr: words.next()?.parse().ok()?,
+        metrics: None,
+        kafka: None,
     };
-    Some((addr, metrics))
+    while let Some(name) = words.next() {
+        let value = match words.next()? {
+            "off" => None,
+            addr => Some(addr.parse().ok()?),
+        };
+        match name {
+            "metrics" => line.metrics = value,
+            "kafka" => line.kafka = value,
+            _ => return None,
+        }
+    }
+    Some(line)
 }
 
 /// A blocking protocol client for tests: typed requests, raw bytes, pipelining.

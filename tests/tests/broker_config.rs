@@ -13,6 +13,7 @@ fn refuses_to_start(args: &[&str]) -> String {
     let output = Command::new(broker_binary())
         .args(["--data-dir", dir.path().join("data").to_str().unwrap()])
         .args(["--listen", "127.0.0.1:0", "--metrics-listen", "off"])
+        .args(["--kafka-listen", "off"])
         .args(args)
         .output()
         .unwrap();
@@ -50,6 +51,32 @@ fn bad_topic_default_is_named() {
     assert!(stderr.contains("fsync.policy"), "{stderr}");
     let stderr = refuses_to_start(&["--topic-config", "retention.bogus=1"]);
     assert!(stderr.contains("retention.bogus"), "{stderr}");
+}
+
+#[test]
+fn bad_kafka_listener_flags_are_named() {
+    let stderr = refuses_to_start(&["--kafka-listen", "not-an-address"]);
+    assert!(stderr.contains("--kafka-listen"), "{stderr}");
+    let stderr = refuses_to_start(&["--kafka-advertised-listener", "0.0.0.0:9092"]);
+    assert!(stderr.contains("--kafka-advertised-listener"), "{stderr}");
+    let stderr = refuses_to_start(&["--kafka-listen", "0.0.0.0:0"]);
+    assert!(stderr.contains("--kafka-advertised-listener"), "{stderr}");
+}
+
+#[test]
+fn a_kafka_port_in_use_stops_start_up_naming_the_flag() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(broker_binary())
+        .args(["--data-dir", dir.path().join("data").to_str().unwrap()])
+        .args(["--listen", "127.0.0.1:0", "--metrics-listen", "off"])
+        .args(["--kafka-listen", &format!("127.0.0.1:{port}")])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--kafka-listen"), "{stderr}");
 }
 
 #[test]

@@ -18,6 +18,7 @@ fn a_second_broker_on_the_same_data_dir_refuses_to_start() {
     let output = Command::new(broker_binary())
         .args(["--data-dir", data_dir.to_str().unwrap()])
         .args(["--listen", "127.0.0.1:0", "--metrics-listen", "off"])
+        .args(["--kafka-listen", "off"])
         .output()
         .unwrap();
     assert!(!output.status.success(), "{output:?}");

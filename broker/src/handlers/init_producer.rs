@@ -1,8 +1,7 @@
-//! InitProducer: hand an idempotent producer its id and epoch — a new id at epoch 0, or the same
-//! id at the next epoch (fencing batches of the old one). Runs on the blocking pool: reserving a
-//! new block of ids fsyncs `<data_dir>/producer_ids`.
+//! InitProducer: [`core::producers::init`](crate::core::producers::init) — a new producer id
+//! at epoch 0, or the same id at the next epoch.
 
-use super::blocking;
+use crate::core::producers;
 use crate::error::HandlerError;
 use crate::state::BrokerState;
 use rustlog_protocol::messages::init_producer::{InitProducerRequest, InitProducerResponse};
@@ -12,17 +11,7 @@ pub async fn handle(
     state: &Arc<BrokerState>,
     request: InitProducerRequest,
 ) -> Result<InitProducerResponse, HandlerError> {
-    let logs = state.logs.clone();
-    let granted = blocking(move || {
-        logs.init_producer(request.producer_id, request.producer_epoch)
-            .map_err(HandlerError::from)
-    })
-    .await?;
-    tracing::debug!(
-        producer_id = granted.producer_id,
-        producer_epoch = granted.producer_epoch,
-        "initialised producer"
-    );
+    let granted = producers::init(state, request.producer_id, request.producer_epoch).await?;
     Ok(InitProducerResponse {
         producer_id: granted.producer_id,
         producer_epoch: granted.producer_epoch,

@@ -1,5 +1,7 @@
-//! ListOffsets: earliest (log start), latest (high watermark), or first offset at a timestamp.
+//! ListOffsets: earliest (log start), latest (high watermark), or first offset at a timestamp,
+//! looked up by [`core::offsets`](crate::core::offsets).
 
+use crate::core::offsets::{lookup, OffsetQuery};
 use crate::error::HandlerError;
 use crate::state::BrokerState;
 use rustlog_protocol::limits::PARTITIONS_PER_REQUEST_MAX;
@@ -25,29 +27,22 @@ pub fn handle(
         .partitions
         .into_iter()
         .map(|p| {
+            let query = match p.spec {
+                OffsetSpec::Earliest => OffsetQuery::Earliest,
+                OffsetSpec::Latest => OffsetQuery::Latest,
+                OffsetSpec::Timestamp { timestamp_ms } => OffsetQuery::Timestamp { timestamp_ms },
+            };
             let mut answer = ListOffsetsPartitionResponse {
-                topic: p.topic.clone(),
-                partition: p.partition,
                 error_code: ErrorCode::None,
                 offset: None,
                 timestamp_ms: None,
+                topic: p.topic,
+                partition: p.partition,
             };
-            let found = state.logs.partition(&p.topic, p.partition).and_then(|log| {
-                Ok(match p.spec {
-                    OffsetSpec::Earliest => (Some(log.log_start_offset()), None),
-                    OffsetSpec::Latest => (Some(log.high_watermark()), None),
-                    OffsetSpec::Timestamp { timestamp_ms } => {
-                        match log.offset_for_timestamp(timestamp_ms)? {
-                            Some((offset, ts)) => (Some(offset), Some(ts)),
-                            None => (None, None),
-                        }
-                    }
-                })
-            });
-            match found {
-                Ok((offset, timestamp_ms)) => {
-                    answer.offset = offset;
-                    answer.timestamp_ms = timestamp_ms;
+            match lookup(state, &answer.topic, answer.partition, query) {
+                Ok(found) => {
+                    answer.offset = found.offset;
+                    answer.timestamp_ms = found.timestamp_ms;
                 }
                 Err(err) => answer.error_code = err.code(),
             }

@@ -46,6 +46,7 @@ impl FixedPortBroker {
             .arg("--data-dir")
             .arg(&self.data_dir)
             .args(["--listen", &self.addr(), "--metrics-listen", "off"])
+            .args(["--kafka-listen", "off"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))

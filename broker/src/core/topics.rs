@@ -1,0 +1,76 @@
+//! Creating and deleting topics. Create validates the name, partition count and config
+//! overrides, then creates the topic's directories and metadata on the blocking pool (it
+//! fsyncs). Delete removes the topic and its data and wakes the fetches waiting on it.
+
+use crate::error::HandlerError;
+use crate::handlers::blocking;
+use crate::state::BrokerState;
+use crate::storage::TopicMeta;
+use rustlog_protocol::names::validate_topic_name;
+use rustlog_protocol::ErrorCode;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The partition count a create asks for: `0` is the broker default; above the limit is an error.
+pub fn partitions_for(state: &BrokerState, partitions: u32) -> Result<u32, HandlerError> {
+    let partitions = match partitions {
+        0 => state.config.topic_partitions_default,
+        n => n,
+    };
+    let max = state.config.limits.partitions_per_topic_max;
+    if partitions > max {
+        return Err(HandlerError::new(
+            ErrorCode::InvalidPartitions,
+            format!("{partitions} partitions exceed the limit of {max}"),
+        ));
+    }
+    Ok(partitions)
+}
+
+/// Checks everything a create checks, without creating (Kafka's `validate_only`).
+pub fn validate(
+    state: &BrokerState,
+    name: &str,
+    partitions: u32,
+    config: &BTreeMap<String, String>,
+) -> Result<u32, HandlerError> {
+    validate_topic_name(name)?;
+    let partitions = partitions_for(state, partitions)?;
+    if state.logs.topic(name).is_some() {
+        return Err(HandlerError::new(
+            ErrorCode::TopicAlreadyExists,
+            format!("topic {name:?} exists already"),
+        ));
+    }
+    state.logs.defaults().with_overrides(config)?;
+    Ok(partitions)
+}
+
+/// Creates a topic (`partitions` 0: the broker default).
+pub async fn create(
+    state: &Arc<BrokerState>,
+    name: String,
+    partitions: u32,
+    config: BTreeMap<String, String>,
+) -> Result<TopicMeta, HandlerError> {
+    validate_topic_name(&name)?;
+    let partitions = partitions_for(state, partitions)?;
+    let logs = state.logs.clone();
+    let meta = blocking(move || {
+        logs.create_topic(&name, partitions, &config)
+            .map_err(HandlerError::from)
+    })
+    .await?;
+    tracing::info!(topic = %meta.name, partitions = meta.partitions, "topic created");
+    Ok(meta)
+}
+
+/// Deletes a topic and its data; fetches waiting on it are woken.
+pub async fn delete(state: &Arc<BrokerState>, name: String) -> Result<(), HandlerError> {
+    let logs = state.logs.clone();
+    let deleting = name.clone();
+    blocking(move || logs.delete_topic(&deleting).map_err(HandlerError::from)).await?;
+    state.notifier.topic_deleted(&name);
+    tracing::info!(topic = %name, "topic deleted");
+    Ok(())
+}

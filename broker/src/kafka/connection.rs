@@ -1,0 +1,269 @@
+//! [`Kafka`]: how the shared connection loop (`crate::connection`) reads and answers Kafka
+//! frames. A frame is an `i32` length, a request header whose version follows from the api key
+//! and version, then the body. The length is checked against `frame_bytes_max` before the frame
+//! is buffered whole; the header and body are decoded before the request is queued, so a frame
+//! the broker cannot read — an unknown api, a version outside [`SERVED`](super::SERVED), a body
+//! that does not decode — ends the connection, as Kafka does. The one exception is KIP-511: an
+//! ApiVersions request above our versions gets a v0 reply with UNSUPPORTED_VERSION so the client
+//! retries lower.
+
+use super::{
+    api_versions, create_topics, delete_topics, fetch, init_producer_id, list_offsets, metadata,
+    produce, served_versions,
+};
+use crate::connection::{Protocol, RESPONSE_ESTIMATE_BYTES};
+use crate::state::BrokerState;
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use futures::future::BoxFuture;
+use kafka_protocol::messages::{
+    ApiKey, ApiVersionsRequest, CreateTopicsRequest, DeleteTopicsRequest, FetchRequest,
+    InitProducerIdRequest, ListOffsetsRequest, MetadataRequest, ProduceRequest, RequestHeader,
+    ResponseHeader,
+};
+use kafka_protocol::protocol::{Decodable, Encodable};
+use rustlog_protocol::limits::FETCH_BYTES_MAX;
+use std::sync::Arc;
+
+/// Bytes of the length prefix.
+pub const LENGTH_BYTES: usize = 4;
+/// The smallest request: api key, api version and correlation id.
+pub const REQUEST_BYTES_MIN: usize = 8;
+
+/// The Kafka protocol, for [`crate::connection::serve`].
+#[derive(Debug)]
+pub struct Kafka;
+
+/// Why a Kafka byte stream cannot be read on.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FrameError {
+    #[error("frame length {length} is outside {REQUEST_BYTES_MIN}..={max} bytes")]
+    BadLength { length: i32, max: u32 },
+    #[error("api key {api_key} (version {version}) is not served")]
+    UnknownApi { api_key: i16, version: i16 },
+    #[error("{api:?} version {version} is outside the served {min}..={max}")]
+    UnsupportedVersion {
+        api: ApiKey,
+        version: i16,
+        min: i16,
+        max: i16,
+    },
+    #[error("{api:?} v{version}: cannot decode the {part}: {reason}")]
+    Decode {
+        api: ApiKey,
+        version: i16,
+        part: &'static str,
+        reason: String,
+    },
+}
+
+/// One decoded request.
+#[derive(Debug)]
+pub struct KafkaFrame {
+    pub api: ApiKey,
+    pub version: i16,
+    pub correlation_id: i32,
+    pub request: KafkaRequest,
+    /// Bytes of the frame, for the connection's byte budget.
+    pub frame_bytes: usize,
+}
+
+/// The body of a served request.
+#[derive(Debug)]
+pub enum KafkaRequest {
+    ApiVersions(ApiVersionsRequest),
+    /// An ApiVersions request above our versions (its body is not read: KIP-511).
+    ApiVersionsTooNew,
+    Metadata(MetadataRequest),
+    Produce(ProduceRequest),
+    Fetch(FetchRequest),
+    ListOffsets(ListOffsetsRequest),
+    InitProducerId(InitProducerIdRequest),
+    CreateTopics(CreateTopicsRequest),
+    DeleteTopics(DeleteTopicsRequest),
+}
+
+impl Protocol for Kafka {
+    type Frame = KafkaFrame;
+    type Error = FrameError;
+
+    fn decode(buf: &mut BytesMut, frame_bytes_max: u32) -> Result<Option<KafkaFrame>, FrameError> {
+        let Some(prefix) = buf.get(..LENGTH_BYTES) else {
+            return Ok(None);
+        };
+        let length = i32::from_be_bytes([prefix[0], prefix[1], prefix[2], prefix[3]]);
+        let bad_length = FrameError::BadLength {
+            length,
+            max: frame_bytes_max,
+        };
+        let frame_len = usize::try_from(length).map_err(|_| bad_length)?;
+        if frame_len < REQUEST_BYTES_MIN || frame_len > frame_bytes_max as usize {
+            return Err(FrameError::BadLength {
+                length,
+                max: frame_bytes_max,
+            });
+        }
+        if buf.len() < LENGTH_BYTES + frame_len {
+            buf.reserve(LENGTH_BYTES + frame_len - buf.len());
+            return Ok(None);
+        }
+        buf.advance(LENGTH_BYTES);
+        let frame = buf.split_to(frame_len).freeze();
+        decode_frame(frame).map(Some)
+    }
+
+    fn estimate_bytes(frame: &KafkaFrame) -> usize {
+        let response = match &frame.request {
+            KafkaRequest::Fetch(fetch) => usize::try_from(fetch.max_bytes)
+                .unwrap_or(0)
+                .min(FETCH_BYTES_MAX as usize),
+            _ => 0,
+        };
+        frame.frame_bytes + response + RESPONSE_ESTIMATE_BYTES
+    }
+
+    fn respond(state: Arc<BrokerState>, frame: KafkaFrame) -> BoxFuture<'static, Bytes> {
+        Box::pin(respond(state, frame))
+    }
+
+    fn rejection(_connections_max: usize) -> Option<Bytes> {
+        // Kafka has no unsolicited error frame: a refused client just sees the close.
+        None
+    }
+}
+
+/// Decodes one whole frame (without its length prefix).
+fn decode_frame(mut frame: Bytes) -> Result<KafkaFrame, FrameError> {
+    let frame_bytes = LENGTH_BYTES + frame.len();
+    // REQUEST_BYTES_MIN was checked: the three fixed fields are there.
+    let api_key = i16::from_be_bytes([frame[0], frame[1]]);
+    let version = i16::from_be_bytes([frame[2], frame[3]]);
+    let correlation_id = i32::from_be_bytes([frame[4], frame[5], frame[6], frame[7]]);
+    let (api, min, max) =
+        served_versions(api_key).ok_or(FrameError::UnknownApi { api_key, version })?;
+    if api == ApiKey::ApiVersions && version > max {
+        return Ok(KafkaFrame {
+            api,
+            version,
+            correlation_id,
+            request: KafkaRequest::ApiVersionsTooNew,
+            frame_bytes,
+        });
+    }
+    if version < min || version > max {
+        return Err(FrameError::UnsupportedVersion {
+            api,
+            version,
+            min,
+            max,
+        });
+    }
+    let decode_error = |part: &'static str| {
+        move |err: anyhow::Error| FrameError::Decode {
+            api,
+            version,
+            part,
+            reason: err.to_string(),
+        }
+    };
+    RequestHeader::decode(&mut frame, api.request_header_version(version))
+        .map_err(decode_error("request header"))?;
+    let request = decode_body(api, &mut frame, version).map_err(decode_error("body"))?;
+    Ok(KafkaFrame {
+        api,
+        version,
+        correlation_id,
+        request,
+        frame_bytes,
+    })
+}
+
+fn decode_body(api: ApiKey, body: &mut Bytes, version: i16) -> anyhow::Result<KafkaRequest> {
+    Ok(match api {
+        ApiKey::ApiVersions => KafkaRequest::ApiVersions(Decodable::decode(body, version)?),
+        ApiKey::Metadata => KafkaRequest::Metadata(Decodable::decode(body, version)?),
+        ApiKey::Produce => KafkaRequest::Produce(Decodable::decode(body, version)?),
+        ApiKey::Fetch => KafkaRequest::Fetch(Decodable::decode(body, version)?),
+        ApiKey::ListOffsets => KafkaRequest::ListOffsets(Decodable::decode(body, version)?),
+        ApiKey::InitProducerId => KafkaRequest::InitProducerId(Decodable::decode(body, version)?),
+        ApiKey::CreateTopics => KafkaRequest::CreateTopics(Decodable::decode(body, version)?),
+        ApiKey::DeleteTopics => KafkaRequest::DeleteTopics(Decodable::decode(body, version)?),
+        other => anyhow::bail!("{other:?} has no handler"),
+    })
+}
+
+/// Handles one request; empty bytes when Kafka sends no response (Produce with acks 0).
+async fn respond(state: Arc<BrokerState>, frame: KafkaFrame) -> Bytes {
+    let KafkaFrame {
+        api,
+        version,
+        correlation_id,
+        request,
+        ..
+    } = frame;
+    let encoded = match request {
+        KafkaRequest::ApiVersions(_) => {
+            encode(api, version, correlation_id, &api_versions::handle())
+        }
+        // KIP-511: the reply a client of any version can read is v0.
+        KafkaRequest::ApiVersionsTooNew => {
+            encode(api, 0, correlation_id, &api_versions::unsupported_version())
+        }
+        KafkaRequest::Metadata(r) => encode(
+            api,
+            version,
+            correlation_id,
+            &metadata::handle(&state, version, r),
+        ),
+        KafkaRequest::Produce(r) => match produce::handle(&state, version, r).await {
+            Some(response) => encode(api, version, correlation_id, &response),
+            None => Ok(Bytes::new()),
+        },
+        KafkaRequest::Fetch(r) => {
+            let response = fetch::handle(&state, r).await;
+            encode(api, version, correlation_id, &response)
+        }
+        KafkaRequest::ListOffsets(r) => encode(
+            api,
+            version,
+            correlation_id,
+            &list_offsets::handle(&state, r),
+        ),
+        KafkaRequest::InitProducerId(r) => {
+            let response = init_producer_id::handle(&state, r).await;
+            encode(api, version, correlation_id, &response)
+        }
+        KafkaRequest::CreateTopics(r) => {
+            let response = create_topics::handle(&state, version, r).await;
+            encode(api, version, correlation_id, &response)
+        }
+        KafkaRequest::DeleteTopics(r) => {
+            let response = delete_topics::handle(&state, r).await;
+            encode(api, version, correlation_id, &response)
+        }
+    };
+    encoded.unwrap_or_else(|err| {
+        // A response our own code cannot encode at the version it accepted is a broker bug;
+        // the client times out this request.
+        tracing::error!(?api, version, error = %err, "cannot encode a Kafka response");
+        Bytes::new()
+    })
+}
+
+/// Frames a response: length, response header (its version follows the api version), body.
+fn encode<R: Encodable>(
+    api: ApiKey,
+    version: i16,
+    correlation_id: i32,
+    response: &R,
+) -> anyhow::Result<Bytes> {
+    let mut out = BytesMut::with_capacity(64);
+    out.put_i32(0);
+    ResponseHeader::default()
+        .with_correlation_id(correlation_id)
+        .encode(&mut out, api.response_header_version(version))?;
+    response.encode(&mut out, version)?;
+    let length = i32::try_from(out.len() - LENGTH_BYTES)?;
+    out[..LENGTH_BYTES].copy_from_slice(&length.to_be_bytes());
+    Ok(out.freeze())
+}

@@ -1,0 +1,56 @@
+//! The Kafka-protocol listener (`--kafka-listen`): Apache Kafka's wire protocol, decoded and
+//! encoded by the `kafka-protocol` crate, served by the same broker core as the native listener.
+//!
+//! Module map:
+//! - [`connection`]: [`Kafka`], the [`Protocol`](crate::connection::Protocol) the shared
+//!   connection loop runs (same limits, pipelining and in-order answers as the native listener):
+//!   frame check before allocation, header by api version, the request enum, response framing.
+//! - [`errors`]: the one mapping from RustLog's [`ErrorCode`](rustlog_protocol::ErrorCode) to
+//!   Kafka's error numbers.
+//! - one file per API, each translating Kafka's request to [`crate::core`] calls and the results
+//!   back: [`api_versions`], [`metadata`], [`produce`], [`fetch`], [`list_offsets`],
+//!   [`init_producer_id`], [`create_topics`], [`delete_topics`].
+//!
+//! [`SERVED`] lists every API and version range served; ApiVersions advertises exactly it, and
+//! a request for anything else closes the connection, as Kafka does.
+
+pub mod api_versions;
+pub mod connection;
+pub mod create_topics;
+pub mod delete_topics;
+pub mod errors;
+pub mod fetch;
+pub mod init_producer_id;
+pub mod list_offsets;
+pub mod metadata;
+pub mod produce;
+
+pub use connection::Kafka;
+
+use kafka_protocol::messages::{ApiKey, BrokerId};
+
+/// The node id of this broker: a one-node cluster, controller and leader of every partition.
+pub const NODE_ID: BrokerId = BrokerId(0);
+
+/// The cluster id Metadata reports.
+pub const CLUSTER_ID: &str = "rustlog";
+
+/// Served APIs with their (min, max) versions.
+pub const SERVED: &[(ApiKey, i16, i16)] = &[
+    (ApiKey::Produce, 3, 9),
+    (ApiKey::Fetch, 4, 12),
+    (ApiKey::ListOffsets, 1, 7),
+    (ApiKey::Metadata, 0, 12),
+    (ApiKey::ApiVersions, 0, 4),
+    (ApiKey::CreateTopics, 2, 7),
+    (ApiKey::DeleteTopics, 1, 6),
+    (ApiKey::InitProducerId, 0, 4),
+];
+
+/// The served version range of a raw api key, `None` when the API is not served.
+pub fn served_versions(api_key: i16) -> Option<(ApiKey, i16, i16)> {
+    SERVED
+        .iter()
+        .copied()
+        .find(|(key, _, _)| *key as i16 == api_key)
+}
