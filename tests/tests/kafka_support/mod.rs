@@ -179,8 +179,12 @@ impl KafkaRaw {
     /// True when the broker closed the connection (EOF within the read timeout).
     pub fn is_closed_by_broker(&mut self) -> bool {
         let mut byte = [0u8; 1];
-        matches!(self.stream.read(&mut byte), Ok(0))
-            || matches!(self.stream.read(&mut byte), Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset)
+        match self.stream.read(&mut byte) {
+            Ok(0) => true,
+            // Unread bytes at close turn the FIN into a reset: closed all the same.
+            Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+            Ok(_) => false,
+        }
     }
 }
 
