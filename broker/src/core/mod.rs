@@ -8,9 +8,22 @@
 //! - [`offsets`]: earliest / latest / by-timestamp offset lookup.
 //! - [`topics`]: create (defaults, limits, validation) and delete a topic.
 //! - [`producers`]: hand an idempotent producer its id and epoch.
+//! - [`blocking`]: run fsyncing work on the blocking pool, as a [`HandlerError`] on failure.
 
 pub mod fetch;
 pub mod offsets;
 pub mod produce;
 pub mod producers;
 pub mod topics;
+
+use crate::error::HandlerError;
+use rustlog_protocol::ErrorCode;
+
+/// Runs blocking work (fsync, directory changes) off the async workers.
+pub async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, HandlerError> + Send + 'static,
+) -> Result<T, HandlerError> {
+    tokio::task::spawn_blocking(work).await.map_err(|err| {
+        HandlerError::new(ErrorCode::Unknown, format!("blocking task failed: {err}"))
+    })?
+}

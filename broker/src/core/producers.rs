@@ -2,8 +2,8 @@
 //! batches of the old one). Runs on the blocking pool: reserving a new block of ids fsyncs
 //! `<data_dir>/producer_ids`.
 
+use super::blocking;
 use crate::error::HandlerError;
-use crate::handlers::blocking;
 use crate::state::BrokerState;
 use crate::storage::ProducerIdAndEpoch;
 use std::sync::Arc;

@@ -2,8 +2,8 @@
 //! overrides, then creates the topic's directories and metadata on the blocking pool (it
 //! fsyncs). Delete removes the topic and its data and wakes the fetches waiting on it.
 
+use super::blocking;
 use crate::error::HandlerError;
-use crate::handlers::blocking;
 use crate::state::BrokerState;
 use crate::storage::TopicMeta;
 use rustlog_protocol::names::validate_topic_name;

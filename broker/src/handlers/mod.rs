@@ -102,11 +102,4 @@ async fn dispatch(state: &Arc<BrokerState>, request: Request) -> Result<Response
     Ok(response)
 }
 
-/// Runs blocking work (fsync, directory changes) off the async workers.
-pub async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, HandlerError> + Send + 'static,
-) -> Result<T, HandlerError> {
-    tokio::task::spawn_blocking(work).await.map_err(|err| {
-        HandlerError::new(ErrorCode::Unknown, format!("blocking task failed: {err}"))
-    })?
-}
+pub use crate::core::blocking;

@@ -1,4 +1,4 @@
-//! ApiVersions: exactly the APIs and versions in [`SERVED`](super::SERVED).
+//! ApiVersions: exactly the APIs and versions in [`SERVED`].
 
 use super::SERVED;
 use kafka_protocol::messages::api_versions_response::{ApiVersion, ApiVersionsResponse};
