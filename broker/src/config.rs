@@ -26,7 +26,8 @@ pub const TOPIC_PARTITIONS_DEFAULT: u32 = 1;
 pub struct Limits {
     /// Largest request frame (without its length prefix), checked before allocating.
     pub frame_bytes_max: u32,
-    /// Most open client connections; one more is answered `TooManyConnections` and closed.
+    /// Most open client connections, native and Kafka together; one more is closed (a native
+    /// client is first answered `TooManyConnections`).
     pub connections_max: usize,
     /// Most requests of one connection being handled at once; the broker stops reading the
     /// connection (TCP back-pressure) while at the limit.

@@ -102,6 +102,12 @@ impl Broker {
         if !local_addr.ip().is_loopback() {
             tracing::warn!(%local_addr, "listening on a non-loopback address: reachable from the network, without TLS or authentication");
         }
+        if let Some((_, kafka_addr, _)) = kafka
+            .as_ref()
+            .filter(|(_, addr, _)| !addr.ip().is_loopback())
+        {
+            tracing::warn!(%kafka_addr, "Kafka listener on a non-loopback address: reachable from the network, without TLS or authentication");
+        }
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let state = Arc::new(BrokerState {
             config,
