@@ -21,10 +21,16 @@ def broker_binary() -> Path | None:
     roots = [Path(root)] if root else []
     roots.append(Path(__file__).resolve().parents[2])
     for base in roots:
-        for profile in ("release", "debug"):
-            candidate = base / "target" / profile / "rustlog-broker"
-            if candidate.is_file() and os.access(candidate, os.X_OK):
-                return candidate
+        built = [
+            candidate
+            for profile in ("release", "debug")
+            if (candidate := base / "target" / profile / "rustlog-broker").is_file()
+            and os.access(candidate, os.X_OK)
+        ]
+        if built:
+            # The newest build: a stale release binary must not shadow the debug build that
+            # `make test` has just made from the current sources.
+            return max(built, key=lambda path: path.stat().st_mtime)
     return None
 
 
