@@ -7,7 +7,7 @@ mod client_support;
 mod kafka_support;
 
 use client_support::{client, read_partition};
-use kafka_support::{kafka_broker, kcat_fields, kcat_ok};
+use kafka_support::{kafka_broker, kcat_fields, kcat_ok, kcat_read_all};
 use rustlog::{ProducerConfig, Record};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -85,20 +85,7 @@ async fn rust_sdk_records_read_by_kcat() {
     }
     assert_eq!(offsets, vec![0, 1, 2]);
 
-    let consume = [
-        "-C",
-        "-t",
-        "r2k",
-        "-p",
-        "0",
-        "-o",
-        "beginning",
-        "-e",
-        "-q",
-        "-f",
-        "%o|%k|%s|%h\\n",
-    ];
-    let out = tokio::task::spawn_blocking(move || kcat_ok(&kafka, &consume, ""))
+    let out = tokio::task::spawn_blocking(move || kcat_read_all(&kafka, "r2k", "%o|%k|%s|%h\\n"))
         .await
         .unwrap();
     let lines: Vec<Vec<&str>> = out.lines().map(kcat_fields).collect();

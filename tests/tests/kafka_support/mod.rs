@@ -98,6 +98,25 @@ pub fn kcat_ok(bootstrap: &str, args: &[&str], stdin: &str) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
+/// Everything in partition 0 of `topic` from the beginning to its current end, one kcat
+/// `format` line per record (`%o|%s\\n` and the like).
+pub fn kcat_read_all(bootstrap: &str, topic: &str, format: &str) -> String {
+    let args = [
+        "-C",
+        "-t",
+        topic,
+        "-p",
+        "0",
+        "-o",
+        "beginning",
+        "-e",
+        "-q",
+        "-f",
+        format,
+    ];
+    kcat_ok(bootstrap, &args, "")
+}
+
 /// A blocking Kafka client over one connection: typed requests at a chosen version, raw bytes.
 #[derive(Debug)]
 pub struct KafkaRaw {
