@@ -7,7 +7,7 @@ mod client_support;
 mod kafka_support;
 
 use client_support::{client, read_partition};
-use kafka_support::{kafka_broker, kcat_fields, kcat_ok, kcat_read_all};
+use kafka_support::{kafka_broker, kcat_fields, kcat_ok, kcat_read};
 use rustlog::{ProducerConfig, Record};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -85,9 +85,11 @@ async fn rust_sdk_records_read_by_kcat() {
     }
     assert_eq!(offsets, vec![0, 1, 2]);
 
-    let out = tokio::task::spawn_blocking(move || kcat_read_all(&kafka, "r2k", "%o|%k|%s|%h\\n"))
-        .await
-        .unwrap();
+    let out = tokio::task::spawn_blocking(move || {
+        kcat_read(&kafka, "r2k", "beginning", "%o|%k|%s|%h\\n")
+    })
+    .await
+    .unwrap();
     let lines: Vec<Vec<&str>> = out.lines().map(kcat_fields).collect();
     assert_eq!(lines.len(), 3, "{out}");
     for (i, fields) in lines.iter().enumerate() {

@@ -15,7 +15,7 @@ use kafka_protocol::messages::produce_response::ProduceResponse;
 use kafka_protocol::messages::{ApiKey, TopicName};
 use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::ResponseError;
-use kafka_support::{kafka_broker, kcat_ok, kcat_read_all, KafkaRaw};
+use kafka_support::{kafka_broker, kcat_ok, kcat_read, KafkaRaw};
 use rustlog_tests::idempotent_batch_of;
 
 fn produce(client: &mut KafkaRaw, batch: Vec<u8>) -> (i16, i64) {
@@ -61,7 +61,7 @@ fn a_retried_batch_is_answered_with_its_original_offset_and_stored_once() {
     let (code, _) = produce(&mut client, idempotent_batch_of(id, epoch, 9, &[b"z"]));
     assert_eq!(code, ResponseError::OutOfOrderSequenceNumber.code());
 
-    let out = kcat_read_all(&kafka, "once", "%o|%s\\n");
+    let out = kcat_read(&kafka, "once", "beginning", "%o|%s\\n");
     assert_eq!(out, "0|a\n1|b\n2|c\n");
 }
 
@@ -86,7 +86,7 @@ fn kcat_with_idempotence_on_produces_each_record_once() {
         ],
         &stdin,
     );
-    let out = kcat_read_all(&kafka, "once", "%o|%s\\n");
+    let out = kcat_read(&kafka, "once", "beginning", "%o|%s\\n");
     let expected: String = (0..50).map(|i| format!("{i}|v{i}\n")).collect();
     assert_eq!(out, expected);
 }

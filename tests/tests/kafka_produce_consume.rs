@@ -4,7 +4,7 @@
 
 mod kafka_support;
 
-use kafka_support::{kafka_broker, kcat, kcat_ok};
+use kafka_support::{kafka_broker, kcat, kcat_ok, kcat_read};
 use std::time::Duration;
 
 const CODECS: &[&str] = &["none", "gzip", "snappy", "lz4", "zstd"];
@@ -25,24 +25,10 @@ fn produce(kafka: &str, topic: &str, acks: &str, codec: &str, lines: &[String]) 
 
 /// `offset|key|value` of every record of partition 0 from `start` to the current end.
 fn consume(kafka: &str, topic: &str, start: &str) -> Vec<String> {
-    let out = kcat_ok(
-        kafka,
-        &[
-            "-C",
-            "-t",
-            topic,
-            "-p",
-            "0",
-            "-o",
-            start,
-            "-e",
-            "-q",
-            "-f",
-            "%o|%k|%s\\n",
-        ],
-        "",
-    );
-    out.lines().map(str::to_string).collect()
+    kcat_read(kafka, topic, start, "%o|%k|%s\\n")
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
 
 #[test]

@@ -98,21 +98,11 @@ pub fn kcat_ok(bootstrap: &str, args: &[&str], stdin: &str) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
-/// Everything in partition 0 of `topic` from the beginning to its current end, one kcat
-/// `format` line per record (`%o|%s\\n` and the like).
-pub fn kcat_read_all(bootstrap: &str, topic: &str, format: &str) -> String {
+/// Partition 0 of `topic` from `start` (`beginning`, `end`, an offset, `s@<ms>`) to its current
+/// end, one kcat `format` line per record (`%o|%s\\n` and the like).
+pub fn kcat_read(bootstrap: &str, topic: &str, start: &str, format: &str) -> String {
     let args = [
-        "-C",
-        "-t",
-        topic,
-        "-p",
-        "0",
-        "-o",
-        "beginning",
-        "-e",
-        "-q",
-        "-f",
-        format,
+        "-C", "-t", topic, "-p", "0", "-o", start, "-e", "-q", "-f", format,
     ];
     kcat_ok(bootstrap, &args, "")
 }
