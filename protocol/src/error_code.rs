@@ -56,9 +56,9 @@ macro_rules! error_codes {
 }
 
 error_codes! {
-    // Kafka's numbers (`kafka.common.protocol.Errors`): where Kafka has the error, RustLog's code
-    // is Kafka's, so one table serves both listeners. Kafka's UNKNOWN_SERVER_ERROR is -1: the
-    // same 16 bits as 65535 here.
+    // Kafka's numbers (`org.apache.kafka.common.protocol.Errors`): where Kafka has the error,
+    // RustLog's code is Kafka's, so one table serves both listeners. Kafka's UNKNOWN_SERVER_ERROR
+    // is -1: the same 16 bits as 65535 here.
     /// Success.
     None = 0, false, "no error";
     /// An error the broker could not classify; the message says more. Kafka's -1.
@@ -209,5 +209,28 @@ mod tests {
             assert_eq!(ErrorCode::from_code(code.code()), Some(*code));
         }
         assert_eq!(ErrorCode::from_code(999), None);
+    }
+
+    #[test]
+    fn ranges_say_who_sends_a_code() {
+        assert!(ErrorCode::TopicNotFound.is_kafka() && ErrorCode::TopicNotFound.is_wire());
+        assert!(ErrorCode::Unknown.is_kafka() && ErrorCode::Unknown.is_wire());
+        assert_eq!(
+            ErrorCode::Unknown.as_i16(),
+            -1,
+            "Kafka's UNKNOWN_SERVER_ERROR"
+        );
+        assert!(!ErrorCode::PartitionNotFound.is_kafka() && ErrorCode::PartitionNotFound.is_wire());
+        assert!(!ErrorCode::Disconnected.is_kafka() && !ErrorCode::Disconnected.is_wire());
+        for code in ErrorCode::ALL {
+            let n = code.code();
+            let client_only = (CLIENT_ONLY_MIN..u16::MAX).contains(&n);
+            assert_eq!(code.is_wire(), !client_only, "{code}");
+            assert_eq!(
+                code.is_kafka(),
+                n < RUSTLOG_ONLY_MIN || n == u16::MAX,
+                "{code}"
+            );
+        }
     }
 }

@@ -564,10 +564,15 @@ fn every_decode_error_maps_to_its_wire_code() {
 #[test]
 fn error_codes_travel_as_numbers_in_json() {
     let json = serde_json::to_string(&ErrorCode::RebalanceInProgress).unwrap();
-    assert_eq!(json, "22");
+    assert_eq!(json, "27", "Kafka's REBALANCE_IN_PROGRESS");
     assert_eq!(
-        serde_json::from_str::<ErrorCode>("7").unwrap(),
+        serde_json::from_str::<ErrorCode>("3").unwrap(),
         ErrorCode::TopicNotFound
+    );
+    assert_eq!(serde_json::to_string(&ErrorCode::Unknown).unwrap(), "65535");
+    assert!(
+        serde_json::from_str::<ErrorCode>("-1").is_err(),
+        "u16 on the native wire"
     );
     assert!(serde_json::from_str::<ErrorCode>("999").is_err());
     assert!(serde_json::from_str::<ErrorCode>("\"TopicNotFound\"").is_err());
@@ -610,7 +615,18 @@ fn every_truncation_of_every_sample_body_is_an_error_not_a_panic() {
 #[test]
 fn errors_kafka_also_has_carry_kafkas_numbers() {
     for (code, number, retriable) in [
+        (ErrorCode::Unknown, 65535, false), // Kafka's -1 as 16 bits
+        (ErrorCode::OffsetOutOfRange, 1, false),
         (ErrorCode::CorruptRecord, 2, false),
+        (ErrorCode::TopicNotFound, 3, false),
+        (ErrorCode::RequestTimedOut, 7, true),
+        (ErrorCode::RecordTooLarge, 10, false),
+        (ErrorCode::InvalidTopicName, 17, false),
+        (ErrorCode::RebalanceInProgress, 27, true),
+        (ErrorCode::UnsupportedVersion, 35, false),
+        (ErrorCode::InvalidRequest, 42, false),
+        (ErrorCode::GroupNotFound, 69, false),
+        (ErrorCode::InvalidRecord, 87, false),
         (ErrorCode::OutOfOrderSequenceNumber, 45, false),
         (ErrorCode::InvalidProducerEpoch, 47, false),
         (ErrorCode::UnknownProducerId, 59, false),
@@ -619,6 +635,6 @@ fn errors_kafka_also_has_carry_kafkas_numbers() {
         assert_eq!(code.code(), number, "{code}");
         assert_eq!(ErrorCode::from_code(number), Some(code));
         assert_eq!(code.is_retriable(), retriable, "{code}");
-        assert!(code.is_wire());
+        assert!(code.is_wire() && code.is_kafka(), "{code}");
     }
 }
