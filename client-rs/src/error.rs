@@ -1,6 +1,6 @@
 //! The one error type of the client. Every failure maps to a code of the shared table
 //! ([`ErrorCode`]): broker errors keep the broker's code and message, client-side failures use
-//! the client codes (1000 and up), so every language reports every failure with one number.
+//! the client codes (2000 and up), so every language reports every failure with one number.
 
 use rustlog_protocol::{ErrorCode, ProtocolError};
 
@@ -16,7 +16,7 @@ pub enum Error {
     /// The broker answered with an error code.
     #[error("broker error {code} ({name}): {message}", code = code.code(), name = code.name())]
     Broker {
-        /// The broker's code (below 1000).
+        /// The broker's code (Kafka's number below 1000, or a RustLog-only one from 1000 to 1999).
         code: ErrorCode,
         /// The broker's message, with its context.
         message: String,
@@ -141,7 +141,7 @@ mod tests {
     fn kinds_and_retriability_follow_the_shared_table() {
         let broker = Error::broker(ErrorCode::TopicNotFound, "topic 'x' does not exist");
         assert_eq!(broker.kind(), ErrorCode::TopicNotFound);
-        assert_eq!(broker.code(), 7);
+        assert_eq!(broker.code(), 3, "Kafka's UNKNOWN_TOPIC_OR_PARTITION");
         assert_eq!(broker.message(), "topic 'x' does not exist");
         assert!(!broker.is_retriable());
 
@@ -153,7 +153,7 @@ mod tests {
             reason: "connection refused".into(),
         };
         assert_eq!(gone.kind(), ErrorCode::Disconnected);
-        assert_eq!(gone.code(), 1000);
+        assert_eq!(gone.code(), 2000);
         assert!(gone.is_retriable());
 
         let slow = Error::timed_out("produce", Duration::from_millis(250));
