@@ -21,7 +21,7 @@ def test_missing_topic(broker: rustlog.EmbeddedBroker, admin: rustlog.Admin) -> 
     with rustlog.Producer(broker.bootstrap) as producer:
         with pytest.raises(rustlog.TopicNotFound) as info:
             producer.send("no-such-topic", b"v")
-    assert info.value.code == 7
+    assert info.value.code == rustlog.TopicNotFound.code
     assert info.value.retriable is False
     assert "no-such-topic" in str(info.value)
     with pytest.raises(rustlog.TopicNotFound):
@@ -38,7 +38,7 @@ def test_record_too_large(broker: rustlog.EmbeddedBroker, topic: str) -> None:
     with rustlog.Producer(broker.bootstrap) as producer:
         with pytest.raises(rustlog.RecordTooLarge) as info:
             producer.send(topic, b"x" * (4 * 1024 * 1024 + 1))
-        assert info.value.code == 6
+        assert info.value.code == rustlog.RecordTooLarge.code
         # Nothing of a rejected batch is queued, and the producer keeps working.
         with pytest.raises(rustlog.RecordTooLarge, match="record 1"):
             producer.send_batch(topic, [b"ok", b"x" * (4 * 1024 * 1024 + 1)])
@@ -49,7 +49,7 @@ def test_dead_broker_raises_disconnected() -> None:
     port = free_port()  # nothing listens there
     with pytest.raises(rustlog.Disconnected) as info:
         rustlog.Producer(f"127.0.0.1:{port}", connect_timeout_ms=500)
-    assert info.value.code == 1000
+    assert info.value.code == rustlog.Disconnected.code
     assert info.value.retriable is True
     assert isinstance(info.value, ConnectionError)
     assert str(port) in str(info.value)
@@ -74,7 +74,7 @@ def test_timeouts_raise_timed_out(broker: rustlog.EmbeddedBroker, topic: str) ->
         with pytest.raises(rustlog.TimedOut) as info:
             future.result(timeout=0.05)
         assert isinstance(info.value, TimeoutError)
-        assert info.value.code == 1001
+        assert info.value.code == rustlog.TimedOut.code
         assert not future.done()
         producer.flush(timeout=10)
         assert future.done()
@@ -93,7 +93,7 @@ def test_closed_objects_raise_closed(broker: rustlog.EmbeddedBroker, topic: str)
     assert producer.closed
     with pytest.raises(rustlog.Closed) as info:
         producer.send(topic, b"late")
-    assert info.value.code == 1002
+    assert info.value.code == rustlog.Closed.code
     with pytest.raises(rustlog.Closed):
         producer.send_batch(topic, [b"late"])
 
@@ -133,4 +133,4 @@ def test_no_committed_offset_with_reset_none_is_offset_out_of_range(
     ) as consumer:
         with pytest.raises(rustlog.OffsetOutOfRange) as info:
             consumer.poll(timeout=10)
-    assert info.value.code == 13
+    assert info.value.code == rustlog.OffsetOutOfRange.code

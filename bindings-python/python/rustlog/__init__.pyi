@@ -21,35 +21,46 @@ __all__ = [
     "RecordMetadata",
     "RustLogError",
     "Unknown",
-    "CorruptRecord",
-    "UnsupportedVersion",
-    "UnknownApiKey",
-    "InvalidRequest",
-    "RecordTooLarge",
-    "TopicNotFound",
-    "PartitionNotFound",
-    "TopicAlreadyExists",
-    "InvalidTopicName",
-    "InvalidPartitions",
-    "InvalidConfig",
     "OffsetOutOfRange",
-    "StorageError",
-    "DiskFull",
+    "CorruptRecord",
+    "TopicNotFound",
     "RequestTimedOut",
-    "BrokerShuttingDown",
-    "TooManyConnections",
-    "InvalidRecord",
-    "UnknownMemberId",
+    "RecordTooLarge",
+    "OffsetMetadataTooLarge",
+    "CoordinatorNotAvailable",
+    "NotCoordinator",
+    "InvalidTopicName",
+    "InvalidRequiredAcks",
     "IllegalGeneration",
-    "RebalanceInProgress",
+    "InconsistentGroupProtocol",
     "InvalidGroupId",
-    "GroupNotFound",
+    "UnknownMemberId",
     "InvalidSessionTimeout",
-    "Throttled",
+    "RebalanceInProgress",
+    "UnsupportedVersion",
+    "TopicAlreadyExists",
+    "InvalidPartitions",
+    "InvalidReplicationFactor",
+    "InvalidConfig",
+    "InvalidRequest",
     "OutOfOrderSequenceNumber",
     "InvalidProducerEpoch",
+    "StorageError",
     "UnknownProducerId",
+    "NonEmptyGroup",
+    "GroupNotFound",
     "UnsupportedCompressionType",
+    "MemberIdRequired",
+    "GroupMaxSizeReached",
+    "FencedInstanceId",
+    "GroupSubscribedToTopic",
+    "InvalidRecord",
+    "PartitionNotFound",
+    "UnknownApiKey",
+    "DiskFull",
+    "BrokerShuttingDown",
+    "TooManyConnections",
+    "Throttled",
     "Disconnected",
     "TimedOut",
     "Closed",
@@ -376,82 +387,73 @@ class RustLogError(Exception):
     retriable: ClassVar[bool]
 
 class Unknown(RustLogError):
-    """Unexpected server error (code 1)."""
+    """Unexpected server error (code 65535)."""
+
+class OffsetOutOfRange(RustLogError):
+    """Offset out of range (code 1)."""
 
 class CorruptRecord(RustLogError):
     """Record batch is corrupt (CRC mismatch or bad compressed data) (code 2)."""
 
-class UnsupportedVersion(RustLogError):
-    """Unsupported api version (code 3)."""
-
-class UnknownApiKey(RustLogError):
-    """Unknown api key (code 4)."""
-
-class InvalidRequest(RustLogError):
-    """Malformed request (code 5)."""
-
-class RecordTooLarge(RustLogError):
-    """Record or batch exceeds a size limit (code 6)."""
-
 class TopicNotFound(RustLogError):
-    """Unknown topic (code 7)."""
-
-class PartitionNotFound(RustLogError):
-    """Unknown partition (code 8)."""
-
-class TopicAlreadyExists(RustLogError):
-    """Topic already exists (code 9)."""
-
-class InvalidTopicName(RustLogError):
-    """Invalid topic name (code 10)."""
-
-class InvalidPartitions(RustLogError):
-    """Invalid partition count (code 11)."""
-
-class InvalidConfig(RustLogError):
-    """Invalid config (code 12)."""
-
-class OffsetOutOfRange(RustLogError):
-    """Offset out of range (code 13)."""
-
-class StorageError(RustLogError):
-    """Storage error; partition is read-only (code 14)."""
-
-class DiskFull(RustLogError):
-    """No space left on device (code 15)."""
+    """Unknown topic (code 3)."""
 
 class RequestTimedOut(RustLogError, TimeoutError):
-    """Request timed out on the broker (code 16)."""
+    """Request timed out on the broker (code 7)."""
 
-class BrokerShuttingDown(RustLogError):
-    """Broker is shutting down (code 17)."""
+class RecordTooLarge(RustLogError):
+    """Record or batch exceeds a size limit (code 10)."""
 
-class TooManyConnections(RustLogError):
-    """Too many connections (code 18)."""
+class OffsetMetadataTooLarge(RustLogError):
+    """Offset commit metadata is too large (code 12)."""
 
-class InvalidRecord(RustLogError):
-    """Invalid record batch (code 19)."""
+class CoordinatorNotAvailable(RustLogError):
+    """Group coordinator not available (code 15)."""
 
-class UnknownMemberId(RustLogError):
-    """Unknown group member (code 20)."""
+class NotCoordinator(RustLogError):
+    """Not the group coordinator (code 16)."""
+
+class InvalidTopicName(RustLogError):
+    """Invalid topic name (code 17)."""
+
+class InvalidRequiredAcks(RustLogError):
+    """Invalid acks (code 21)."""
 
 class IllegalGeneration(RustLogError):
-    """Stale group generation (code 21)."""
+    """Stale group generation (code 22)."""
 
-class RebalanceInProgress(RustLogError):
-    """Group rebalance in progress (code 22)."""
+class InconsistentGroupProtocol(RustLogError):
+    """Inconsistent group protocol (code 23)."""
 
 class InvalidGroupId(RustLogError):
-    """Invalid group id (code 23)."""
+    """Invalid group id (code 24)."""
 
-class GroupNotFound(RustLogError):
-    """Unknown consumer group (code 24)."""
+class UnknownMemberId(RustLogError):
+    """Unknown group member (code 25)."""
 
 class InvalidSessionTimeout(RustLogError):
-    """Invalid session timeout (code 25)."""
+    """Invalid session timeout (code 26)."""
 
-class Throttled(RustLogError):
-    """Too many in-flight requests on this connection (code 26)."""
+class RebalanceInProgress(RustLogError):
+    """Group rebalance in progress (code 27)."""
+
+class UnsupportedVersion(RustLogError):
+    """Unsupported api version (code 35)."""
+
+class TopicAlreadyExists(RustLogError):
+    """Topic already exists (code 36)."""
+
+class InvalidPartitions(RustLogError):
+    """Invalid partition count (code 37)."""
+
+class InvalidReplicationFactor(RustLogError):
+    """Invalid replication factor (code 38)."""
+
+class InvalidConfig(RustLogError):
+    """Invalid config (code 40)."""
+
+class InvalidRequest(RustLogError):
+    """Malformed request (code 42)."""
 
 class OutOfOrderSequenceNumber(RustLogError):
     """Out-of-order sequence number (code 45)."""
@@ -459,23 +461,65 @@ class OutOfOrderSequenceNumber(RustLogError):
 class InvalidProducerEpoch(RustLogError):
     """Producer epoch is fenced by a newer one (code 47)."""
 
+class StorageError(RustLogError):
+    """Storage error; partition is read-only (code 56)."""
+
 class UnknownProducerId(RustLogError):
     """Unknown producer id (code 59)."""
+
+class NonEmptyGroup(RustLogError):
+    """The group has members (code 68)."""
+
+class GroupNotFound(RustLogError):
+    """Unknown consumer group (code 69)."""
 
 class UnsupportedCompressionType(RustLogError):
     """Unsupported compression type (code 76)."""
 
+class MemberIdRequired(RustLogError):
+    """Join again with the member id given (code 79)."""
+
+class GroupMaxSizeReached(RustLogError):
+    """The group has its limit of members (code 81)."""
+
+class FencedInstanceId(RustLogError):
+    """Static member fenced by a newer one with the same instance id (code 82)."""
+
+class GroupSubscribedToTopic(RustLogError):
+    """The group still consumes this topic (code 86)."""
+
+class InvalidRecord(RustLogError):
+    """Invalid record batch (code 87)."""
+
+class PartitionNotFound(RustLogError):
+    """Unknown partition (code 1000)."""
+
+class UnknownApiKey(RustLogError):
+    """Unknown api key (code 1001)."""
+
+class DiskFull(RustLogError):
+    """No space left on device (code 1002)."""
+
+class BrokerShuttingDown(RustLogError):
+    """Broker is shutting down (code 1003)."""
+
+class TooManyConnections(RustLogError):
+    """Too many connections (code 1004)."""
+
+class Throttled(RustLogError):
+    """Too many in-flight requests on this connection (code 1005)."""
+
 class Disconnected(RustLogError, ConnectionError):
-    """Not connected to the broker (code 1000)."""
+    """Not connected to the broker (code 2000)."""
 
 class TimedOut(RustLogError, TimeoutError):
-    """Timed out (code 1001)."""
+    """Timed out (code 2001)."""
 
 class Closed(RustLogError):
-    """Client is closed (code 1002)."""
+    """Client is closed (code 2002)."""
 
 class InvalidArgument(RustLogError):
-    """Invalid argument (code 1003)."""
+    """Invalid argument (code 2003)."""
 
 class ProtocolViolation(RustLogError):
-    """Broker sent a malformed response (code 1004)."""
+    """Broker sent a malformed response (code 2004)."""
