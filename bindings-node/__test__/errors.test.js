@@ -4,21 +4,100 @@
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const net = require('node:net')
+const fs = require('node:fs')
+const path = require('node:path')
 const { TEST_TIMEOUT_MS, withBroker, createTopic, rejectionOf } = require('./helpers.js')
 const { RustLog, RustLogError, ErrorCode } = require('..')
 
 /** VALUE_BYTES_MAX in rustlog_protocol::limits is 4 MiB. */
 const VALUE_BYTES_TOO_MANY = 4 * 1024 * 1024 + 1
 
+/**
+ * The shared table (`rustlog_protocol::ErrorCode::ALL`), spelled out so that a wrong number fails
+ * here: below 1000 Kafka's numbers (`Unknown` is Kafka's -1 as 16 bits), 1000-1999 RustLog-only
+ * broker codes, 2000 and up client-only codes.
+ */
+const EXPECTED_CODES = {
+  None: 0,
+  Unknown: 65535,
+  OffsetOutOfRange: 1,
+  CorruptRecord: 2,
+  TopicNotFound: 3,
+  RequestTimedOut: 7,
+  RecordTooLarge: 10,
+  OffsetMetadataTooLarge: 12,
+  CoordinatorNotAvailable: 15,
+  NotCoordinator: 16,
+  InvalidTopicName: 17,
+  InvalidRequiredAcks: 21,
+  IllegalGeneration: 22,
+  InconsistentGroupProtocol: 23,
+  InvalidGroupId: 24,
+  UnknownMemberId: 25,
+  InvalidSessionTimeout: 26,
+  RebalanceInProgress: 27,
+  UnsupportedVersion: 35,
+  TopicAlreadyExists: 36,
+  InvalidPartitions: 37,
+  InvalidReplicationFactor: 38,
+  InvalidConfig: 40,
+  InvalidRequest: 42,
+  OutOfOrderSequenceNumber: 45,
+  InvalidProducerEpoch: 47,
+  StorageError: 56,
+  UnknownProducerId: 59,
+  NonEmptyGroup: 68,
+  GroupNotFound: 69,
+  UnsupportedCompressionType: 76,
+  MemberIdRequired: 79,
+  GroupMaxSizeReached: 81,
+  FencedInstanceId: 82,
+  GroupSubscribedToTopic: 86,
+  InvalidRecord: 87,
+  PartitionNotFound: 1000,
+  UnknownApiKey: 1001,
+  DiskFull: 1002,
+  BrokerShuttingDown: 1003,
+  TooManyConnections: 1004,
+  Throttled: 1005,
+  Disconnected: 2000,
+  TimedOut: 2001,
+  Closed: 2002,
+  InvalidArgument: 2003,
+  ProtocolViolation: 2004,
+}
+
+test('ErrorCode covers the whole table with the right numbers', () => {
+  assert.deepEqual({ ...ErrorCode }, EXPECTED_CODES)
+  for (const [name, code] of Object.entries(EXPECTED_CODES)) {
+    const e = new RustLogError('x', { code })
+    assert.equal(e.code, code, name)
+    assert.equal(e.name, name)
+  }
+})
+
+test('lib/index.d.ts declares every code with its number', () => {
+  const dts = fs.readFileSync(path.join(__dirname, '..', 'lib', 'index.d.ts'), 'utf8')
+  const block = /export declare const ErrorCode: [^{]*\{([^}]*)\}/.exec(dts)
+  assert.ok(block, 'no ErrorCode declaration in lib/index.d.ts')
+  const declared = Object.fromEntries(
+    [...block[1].matchAll(/readonly (\w+): (\d+)/g)].map(([, name, code]) => [name, Number(code)]),
+  )
+  assert.deepEqual(declared, { ...ErrorCode })
+})
+
 test('the error table mirrors rustlog_protocol::ErrorCode', () => {
   assert.equal(ErrorCode.None, 0)
-  assert.equal(ErrorCode.RecordTooLarge, 6)
-  assert.equal(ErrorCode.TopicNotFound, 7)
-  assert.equal(ErrorCode.Disconnected, 1000)
+  assert.equal(ErrorCode.TopicNotFound, 3, "Kafka's UNKNOWN_TOPIC_OR_PARTITION")
+  assert.equal(ErrorCode.Unknown, 65535, "Kafka's -1")
+  assert.equal(ErrorCode.PartitionNotFound, 1000, 'RustLog-only')
+  assert.equal(ErrorCode.Disconnected, 2000)
   const e = new RustLogError('boom', { code: ErrorCode.RequestTimedOut })
   assert.ok(e instanceof Error)
   assert.equal(e.name, 'RequestTimedOut')
   assert.equal(e.retriable, true)
+  assert.equal(new RustLogError('busy', { code: ErrorCode.CoordinatorNotAvailable }).retriable, true)
+  assert.equal(new RustLogError('gone', { code: 4242 }).name, 'Unknown', 'a number outside the table')
 })
 
 test('producing to a missing topic rejects with TopicNotFound', { timeout: TEST_TIMEOUT_MS }, () =>
@@ -27,7 +106,7 @@ test('producing to a missing topic rejects with TopicNotFound', { timeout: TEST_
     await producer.connect()
     const err = await rejectionOf(producer.send({ topic: 'nowhere', messages: [{ value: 'x' }] }))
     assert.ok(err instanceof RustLogError, `got ${err}`)
-    assert.equal(err.code, 7)
+    assert.equal(err.code, ErrorCode.TopicNotFound)
     assert.equal(err.name, 'TopicNotFound')
     assert.equal(err.retriable, false)
     assert.match(err.message, /nowhere/)
@@ -132,7 +211,7 @@ test('native conversion failures become InvalidArgument, other foreign errors Un
   })
   assert.equal(fromNative(napiTypeError).code, ErrorCode.InvalidArgument)
   assert.equal(fromNative(new Error('something else')).code, ErrorCode.Unknown)
-  const coded = fromNative(new Error('RUSTLOG[16;1] request timed out on the broker'))
+  const coded = fromNative(new Error('RUSTLOG[7;1] request timed out on the broker'))
   assert.equal(coded.code, ErrorCode.RequestTimedOut)
   assert.equal(coded.name, 'RequestTimedOut')
   assert.equal(coded.retriable, true)

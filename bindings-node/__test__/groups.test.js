@@ -4,6 +4,7 @@
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const { TEST_TIMEOUT_MS, withBroker, createTopic, take } = require('./helpers.js')
+const { ErrorCode } = require('..')
 
 async function produce(client, topic, values) {
   const producer = client.producer()
@@ -121,7 +122,7 @@ test('stop() called from inside eachMessage ends the loop without deadlock', { t
     await produce(client, 'once', range(0, 3))
     const consumer = client.consumer({ groupId: 'once' })
     await consumer.connect()
-    await assert.rejects(consumer.run({ eachMessage: async () => {} }), (e) => e.code === 1003)
+    await assert.rejects(consumer.run({ eachMessage: async () => {} }), (e) => e.code === ErrorCode.InvalidArgument)
     await consumer.subscribe({ topics: ['once'], fromBeginning: true })
     const seen = []
     const stopped = new Promise((resolve) => consumer.once(consumer.events.STOP, resolve))

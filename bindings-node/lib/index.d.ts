@@ -158,21 +158,58 @@ export interface ITopicConfig {
   configEntries?: Array<{ name: string; value: string }>
 }
 
+/**
+ * The shared error-code table by name (`rustlog_protocol::ErrorCode::ALL`): Kafka's numbers below
+ * 1000 (`Unknown` is Kafka's -1 as 65535), RustLog-only broker codes 1000-1999, client-only 2000+.
+ */
 export declare const ErrorCode: Readonly<Record<string, number>> & {
   readonly None: 0
-  readonly Unknown: 1
-  readonly RecordTooLarge: 6
-  readonly TopicNotFound: 7
-  readonly PartitionNotFound: 8
-  readonly TopicAlreadyExists: 9
-  readonly InvalidTopicName: 10
-  readonly InvalidPartitions: 11
-  readonly GroupNotFound: 24
+  readonly Unknown: 65535
+  readonly OffsetOutOfRange: 1
+  readonly CorruptRecord: 2
+  readonly TopicNotFound: 3
+  readonly RequestTimedOut: 7
+  readonly RecordTooLarge: 10
+  readonly OffsetMetadataTooLarge: 12
+  readonly CoordinatorNotAvailable: 15
+  readonly NotCoordinator: 16
+  readonly InvalidTopicName: 17
+  readonly InvalidRequiredAcks: 21
+  readonly IllegalGeneration: 22
+  readonly InconsistentGroupProtocol: 23
+  readonly InvalidGroupId: 24
+  readonly UnknownMemberId: 25
+  readonly InvalidSessionTimeout: 26
+  readonly RebalanceInProgress: 27
+  readonly UnsupportedVersion: 35
+  readonly TopicAlreadyExists: 36
+  readonly InvalidPartitions: 37
+  readonly InvalidReplicationFactor: 38
+  readonly InvalidConfig: 40
+  readonly InvalidRequest: 42
+  readonly OutOfOrderSequenceNumber: 45
+  readonly InvalidProducerEpoch: 47
+  readonly StorageError: 56
+  readonly UnknownProducerId: 59
+  readonly NonEmptyGroup: 68
+  readonly GroupNotFound: 69
   readonly UnsupportedCompressionType: 76
-  readonly Disconnected: 1000
-  readonly TimedOut: 1001
-  readonly Closed: 1002
-  readonly InvalidArgument: 1003
+  readonly MemberIdRequired: 79
+  readonly GroupMaxSizeReached: 81
+  readonly FencedInstanceId: 82
+  readonly GroupSubscribedToTopic: 86
+  readonly InvalidRecord: 87
+  readonly PartitionNotFound: 1000
+  readonly UnknownApiKey: 1001
+  readonly DiskFull: 1002
+  readonly BrokerShuttingDown: 1003
+  readonly TooManyConnections: 1004
+  readonly Throttled: 1005
+  readonly Disconnected: 2000
+  readonly TimedOut: 2001
+  readonly Closed: 2002
+  readonly InvalidArgument: 2003
+  readonly ProtocolViolation: 2004
 }
 
 /** Every failure of the package: `.code` is the shared protocol code, `.name` its name. */
