@@ -140,7 +140,7 @@ error_codes! {
     /// The api key is not known to the broker.
     UnknownApiKey = 1001, false, "unknown api key";
     /// The disk is full; reads keep working.
-    DiskFull = 1002, false, "no space left on device";
+    DiskFull = 1002, true, "no space left on device";
     /// The broker is shutting down and takes no new work.
     BrokerShuttingDown = 1003, true, "broker is shutting down";
     /// The broker is at its connection limit.
