@@ -37,6 +37,15 @@ pub fn kafka_error_code(code: ErrorCode) -> i16 {
         ErrorCode::InvalidProducerEpoch => K::InvalidProducerEpoch,
         ErrorCode::UnknownProducerId => K::UnknownProducerId,
         ErrorCode::UnsupportedCompressionType => K::UnsupportedCompressionType,
+        ErrorCode::OffsetMetadataTooLarge => K::OffsetMetadataTooLarge,
+        ErrorCode::CoordinatorNotAvailable => K::CoordinatorNotAvailable,
+        ErrorCode::NotCoordinator => K::NotCoordinator,
+        ErrorCode::InconsistentGroupProtocol => K::InconsistentGroupProtocol,
+        ErrorCode::NonEmptyGroup => K::NonEmptyGroup,
+        ErrorCode::MemberIdRequired => K::MemberIdRequired,
+        ErrorCode::GroupMaxSizeReached => K::GroupMaxSizeReached,
+        ErrorCode::FencedInstanceId => K::FencedInstanceId,
+        ErrorCode::GroupSubscribedToTopic => K::GroupSubscribedToTopic,
         _ => K::UnknownServerError,
     };
     kafka.code()
