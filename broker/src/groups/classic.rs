@@ -852,3 +852,6 @@ fn unknown_member(group_id: &str, member_id: &str) -> GroupError {
         member_id: member_id.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests;

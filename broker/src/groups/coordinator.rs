@@ -32,7 +32,7 @@ use bytes::Bytes;
 use rustlog_protocol::limits::CLIENT_ID_BYTES_MAX;
 use rustlog_protocol::names::validate_group_id;
 use rustlog_protocol::ErrorCode;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -885,14 +885,15 @@ impl Coordinator {
             .map_err(|err| storage_error(err.to_string()))
     }
 
-    /// Deletes committed offsets of partitions no active member subscribes to;
-    /// `subscribed_topics(protocol_type, metadata)` reads a Kafka member's subscription. Returns
+    /// Deletes committed offsets of partitions whose topic no member subscribes to (those get
+    /// `GroupSubscribedToTopic`). `subscribed_topics(protocol_type, metadata)` reads a Kafka
+    /// member's subscription; `None` (unreadable) counts as subscribed to every topic. Returns
     /// per-partition codes; the caller persists.
     pub fn delete_offsets(
         &self,
         group_id: &str,
         partitions: &[(String, u32)],
-        subscribed_topics: impl Fn(&str, &[u8]) -> Vec<String>,
+        subscribed_topics: impl Fn(&str, &[u8]) -> Option<Vec<String>>,
     ) -> Result<Vec<ErrorCode>, GroupError> {
         check_group_id(group_id)?;
         let mut groups = self.lock()?;
@@ -901,24 +902,15 @@ impl Coordinator {
             .ok_or_else(|| GroupError::GroupNotFound {
                 group_id: group_id.to_string(),
             })?;
-        let mut subscribed: Vec<String> = group
-            .members
-            .values()
-            .flat_map(|m| m.topics.iter().cloned())
-            .collect();
-        let protocol_name = group.classic.protocol_name.clone();
-        for member in group.classic.members.values() {
-            let metadata = member.metadata_for(protocol_name.as_deref());
-            subscribed.extend(subscribed_topics(&member.protocol_type, &metadata));
-        }
+        let subscribed = subscriptions(group, subscribed_topics);
         let partitions_of = &self.partitions_of;
         Ok(partitions
             .iter()
             .map(|(topic, partition)| {
-                if subscribed.iter().any(|t| t == topic) {
-                    ErrorCode::GroupSubscribedToTopic
-                } else if *partition >= partitions_of(topic) {
+                if *partition >= partitions_of(topic) {
                     ErrorCode::TopicNotFound
+                } else if subscribed.as_ref().is_none_or(|s| s.contains(topic)) {
+                    ErrorCode::GroupSubscribedToTopic
                 } else {
                     group.offsets.remove(&(topic.clone(), *partition));
                     ErrorCode::None
@@ -1029,6 +1021,32 @@ impl Coordinator {
             }
         }
     }
+}
+
+/// Every topic a member of the group subscribes to; `None` when a subscription is unreadable.
+fn subscriptions(
+    group: &Group,
+    subscribed_topics: impl Fn(&str, &[u8]) -> Option<Vec<String>>,
+) -> Option<BTreeSet<String>> {
+    let mut topics: BTreeSet<String> = group
+        .members
+        .values()
+        .flat_map(|m| m.topics.iter().cloned())
+        .collect();
+    let protocol_name = group.classic.protocol_name.as_deref();
+    for member in group.classic.members.values() {
+        // Before a protocol is chosen, any of the member's protocols names its topics.
+        let metadata = match protocol_name {
+            Some(_) => member.metadata_for(protocol_name),
+            None => member
+                .protocols
+                .first()
+                .map(|p| p.metadata.clone())
+                .unwrap_or_default(),
+        };
+        topics.extend(subscribed_topics(&member.protocol_type, &metadata)?);
+    }
+    Some(topics)
 }
 
 fn tick_native(group_id: &str, group: &mut Group, now: Instant, partitions_of: &PartitionsOf) {

@@ -11,6 +11,7 @@ use super::{
     api_versions, create_topics, delete_topics, fetch, init_producer_id, list_offsets, metadata,
     produce, served_versions,
 };
+use super::{delete_groups, describe_groups, list_groups, offset_delete};
 use super::{
     find_coordinator, heartbeat, join_group, leave_group, offset_commit, offset_fetch, sync_group,
 };
@@ -22,6 +23,9 @@ use kafka_protocol::messages::{
     ApiKey, ApiVersionsRequest, CreateTopicsRequest, DeleteTopicsRequest, FetchRequest,
     InitProducerIdRequest, ListOffsetsRequest, MetadataRequest, ProduceRequest, RequestHeader,
     ResponseHeader,
+};
+use kafka_protocol::messages::{
+    DeleteGroupsRequest, DescribeGroupsRequest, ListGroupsRequest, OffsetDeleteRequest,
 };
 use kafka_protocol::messages::{
     FindCoordinatorRequest, HeartbeatRequest, JoinGroupRequest, LeaveGroupRequest,
@@ -97,6 +101,10 @@ pub enum KafkaRequest {
     LeaveGroup(LeaveGroupRequest),
     OffsetCommit(OffsetCommitRequest),
     OffsetFetch(OffsetFetchRequest),
+    ListGroups(ListGroupsRequest),
+    DescribeGroups(DescribeGroupsRequest),
+    DeleteGroups(DeleteGroupsRequest),
+    OffsetDelete(OffsetDeleteRequest),
 }
 
 impl Protocol for Kafka {
@@ -217,6 +225,10 @@ fn decode_body(api: ApiKey, body: &mut Bytes, version: i16) -> anyhow::Result<Ka
         ApiKey::LeaveGroup => KafkaRequest::LeaveGroup(Decodable::decode(body, version)?),
         ApiKey::OffsetCommit => KafkaRequest::OffsetCommit(Decodable::decode(body, version)?),
         ApiKey::OffsetFetch => KafkaRequest::OffsetFetch(Decodable::decode(body, version)?),
+        ApiKey::ListGroups => KafkaRequest::ListGroups(Decodable::decode(body, version)?),
+        ApiKey::DescribeGroups => KafkaRequest::DescribeGroups(Decodable::decode(body, version)?),
+        ApiKey::DeleteGroups => KafkaRequest::DeleteGroups(Decodable::decode(body, version)?),
+        ApiKey::OffsetDelete => KafkaRequest::OffsetDelete(Decodable::decode(body, version)?),
         other => anyhow::bail!("{other:?} has no handler"),
     })
 }
@@ -296,6 +308,24 @@ async fn respond(state: Arc<BrokerState>, frame: KafkaFrame) -> Bytes {
         }
         KafkaRequest::OffsetFetch(r) => {
             let response = offset_fetch::handle(&state, version, r);
+            encode(api, version, correlation_id, &response)
+        }
+        KafkaRequest::ListGroups(r) => encode(
+            api,
+            version,
+            correlation_id,
+            &list_groups::handle(&state, r),
+        ),
+        KafkaRequest::DescribeGroups(r) => {
+            let response = describe_groups::handle(&state, version, r);
+            encode(api, version, correlation_id, &response)
+        }
+        KafkaRequest::DeleteGroups(r) => {
+            let response = delete_groups::handle(&state, r).await;
+            encode(api, version, correlation_id, &response)
+        }
+        KafkaRequest::OffsetDelete(r) => {
+            let response = offset_delete::handle(&state, r).await;
             encode(api, version, correlation_id, &response)
         }
     };
