@@ -9,7 +9,10 @@
 //!   Kafka's error numbers.
 //! - one file per API, each translating Kafka's request to [`crate::core`] calls and the results
 //!   back: [`api_versions`], [`metadata`], [`produce`], [`fetch`], [`list_offsets`],
-//!   [`init_producer_id`], [`create_topics`], [`delete_topics`].
+//!   [`init_producer_id`], [`create_topics`], [`delete_topics`]; consumer groups through
+//!   [`crate::groups`]: [`find_coordinator`], [`join_group`], [`sync_group`], [`heartbeat`],
+//!   [`leave_group`], [`offset_commit`], [`offset_fetch`], [`list_groups`],
+//!   [`describe_groups`], [`delete_groups`], [`offset_delete`].
 //!
 //! [`SERVED`] lists every API and version range served; ApiVersions advertises exactly it, and
 //! a request for anything else closes the connection, as Kafka does.
