@@ -250,6 +250,14 @@ impl Group {
         }
     }
 
+    /// Never used: no members, no offsets, no generation yet.
+    fn is_blank(&self) -> bool {
+        self.members.is_empty()
+            && self.classic.is_vacant()
+            && self.offsets.is_empty()
+            && self.generation_id == 0
+    }
+
     fn member_count(&self) -> usize {
         self.members.len() + self.classic.members.len()
     }
@@ -568,83 +576,13 @@ impl Coordinator {
                 ),
             });
         }
-        let now = Instant::now();
-        let session_timeout = Duration::from_millis(u64::from(request.session_timeout_ms));
-        let rebalance_timeout = Duration::from_millis(u64::from(
-            request.rebalance_timeout_ms.max(request.session_timeout_ms),
-        ));
-        let mut topics = request.topics.clone();
-        topics.sort();
-        topics.dedup();
-
         let mut groups = self.lock()?;
         let group = group_entry(&mut groups, &request.group_id)?;
-        group.check_kind(&request.group_id, &GroupKind::Native)?;
-        let (tx, rx) = oneshot::channel();
-        let member_id = match &request.member_id {
-            Some(id) => {
-                let Some(member) = group.members.get_mut(id) else {
-                    return Err(unknown_member(&request.group_id, id));
-                };
-                member.last_seen = now;
-                if group.state == GroupState::Stable
-                    && member.topics == topics
-                    && group.assignor == request.assignor
-                {
-                    // Nothing changed: answer with the current generation at once.
-                    let _ = tx.send(Ok(NativeJoined {
-                        member_id: id.clone(),
-                        generation_id: group.generation_id,
-                        assignment: group.assignment.get(id).cloned().unwrap_or_default(),
-                        heartbeat_interval_ms: heartbeat_interval_ms(session_timeout),
-                        member_count: group.members.len() as u32,
-                    }));
-                    return Ok(rx);
-                }
-                member.topics = topics;
-                member.session_timeout = session_timeout;
-                member.rebalance_timeout = rebalance_timeout;
-                member.client_id = request.client_id.clone();
-                if let Some(old) = member.waiter.take() {
-                    let _ = old.send(Err(GroupError::RebalanceInProgress {
-                        group_id: request.group_id.clone(),
-                        generation_id: group.generation_id,
-                    }));
-                }
-                id.clone()
-            }
-            None => {
-                if group.members.len() >= MEMBERS_PER_GROUP_MAX {
-                    return Err(GroupError::GroupFull {
-                        group_id: request.group_id.clone(),
-                        members_max: MEMBERS_PER_GROUP_MAX,
-                    });
-                }
-                let id = new_member_id(&request.client_id);
-                group.members.insert(
-                    id.clone(),
-                    Member {
-                        client_id: request.client_id.clone(),
-                        topics,
-                        session_timeout,
-                        rebalance_timeout,
-                        last_seen: now,
-                        joined: false,
-                        waiter: None,
-                    },
-                );
-                id
-            }
-        };
-        group.protocol_type = None;
-        group.assignor = request.assignor;
-        group.start_rebalance(now);
-        if let Some(member) = group.members.get_mut(&member_id) {
-            member.joined = true;
-            member.waiter = Some(tx);
+        let result = join_native_group(group, &request, &self.partitions_of);
+        if result.is_err() && group.is_blank() {
+            groups.remove(&request.group_id);
         }
-        group.try_complete(now, &self.partitions_of);
-        Ok(rx)
+        result
     }
 
     /// Handles a native heartbeat.
@@ -713,19 +651,12 @@ impl Coordinator {
         )?;
         let mut groups = self.lock()?;
         let group = group_entry(&mut groups, &request.group_id)?;
-        let kind = GroupKind::Kafka(request.protocol_type.clone());
-        group.check_kind(&request.group_id, &kind)?;
-        if request.member_id.is_empty() && group.classic.members.len() >= MEMBERS_PER_GROUP_MAX {
-            return Err(GroupError::GroupFull {
-                group_id: request.group_id.clone(),
-                members_max: MEMBERS_PER_GROUP_MAX,
-            });
+        let result = join_classic_group(group, request);
+        if result.is_err() && group.is_blank() {
+            // A refused first join leaves no trace (no ghost group in ListGroups).
+            groups.remove(&request.group_id);
         }
-        if group.classic.is_vacant() {
-            group.protocol_type = Some(request.protocol_type.clone());
-        }
-        let (classic, mut ctx) = group.ctx(&request.group_id, Instant::now());
-        classic.join(&mut ctx, request, || new_member_id(&request.client_id))
+        result
     }
 
     /// Handles a Kafka SyncGroup; the receiver resolves when the leader's assignment is there.
@@ -1047,6 +978,115 @@ fn subscriptions(
         topics.extend(subscribed_topics(&member.protocol_type, &metadata)?);
     }
     Some(topics)
+}
+
+fn join_native_group(
+    group: &mut Group,
+    request: &NativeJoin,
+    partitions_of: &PartitionsOf,
+) -> Result<oneshot::Receiver<NativeReply>, GroupError> {
+    let now = Instant::now();
+    let session_timeout = Duration::from_millis(u64::from(request.session_timeout_ms));
+    let rebalance_timeout = Duration::from_millis(u64::from(
+        request.rebalance_timeout_ms.max(request.session_timeout_ms),
+    ));
+    let mut topics = request.topics.clone();
+    topics.sort();
+    topics.dedup();
+
+    group.check_kind(&request.group_id, &GroupKind::Native)?;
+    let (tx, rx) = oneshot::channel();
+    let member_id = match &request.member_id {
+        Some(id) => {
+            let Some(member) = group.members.get_mut(id) else {
+                return Err(unknown_member(&request.group_id, id));
+            };
+            member.last_seen = now;
+            if group.state == GroupState::Stable
+                && member.topics == topics
+                && group.assignor == request.assignor
+            {
+                // Nothing changed: answer with the current generation at once.
+                let _ = tx.send(Ok(NativeJoined {
+                    member_id: id.clone(),
+                    generation_id: group.generation_id,
+                    assignment: group.assignment.get(id).cloned().unwrap_or_default(),
+                    heartbeat_interval_ms: heartbeat_interval_ms(session_timeout),
+                    member_count: group.members.len() as u32,
+                }));
+                return Ok(rx);
+            }
+            member.topics = topics;
+            member.session_timeout = session_timeout;
+            member.rebalance_timeout = rebalance_timeout;
+            member.client_id = request.client_id.clone();
+            if let Some(old) = member.waiter.take() {
+                let _ = old.send(Err(GroupError::RebalanceInProgress {
+                    group_id: request.group_id.clone(),
+                    generation_id: group.generation_id,
+                }));
+            }
+            id.clone()
+        }
+        None => {
+            if group.members.len() >= MEMBERS_PER_GROUP_MAX {
+                return Err(GroupError::GroupFull {
+                    group_id: request.group_id.clone(),
+                    members_max: MEMBERS_PER_GROUP_MAX,
+                });
+            }
+            let id = new_member_id(&request.client_id);
+            group.members.insert(
+                id.clone(),
+                Member {
+                    client_id: request.client_id.clone(),
+                    topics,
+                    session_timeout,
+                    rebalance_timeout,
+                    last_seen: now,
+                    joined: false,
+                    waiter: None,
+                },
+            );
+            id
+        }
+    };
+    group.protocol_type = None;
+    group.assignor = request.assignor;
+    group.start_rebalance(now);
+    if let Some(member) = group.members.get_mut(&member_id) {
+        member.joined = true;
+        member.waiter = Some(tx);
+    }
+    group.try_complete(now, partitions_of);
+    Ok(rx)
+}
+
+fn join_classic_group(
+    group: &mut Group,
+    request: &ClassicJoin,
+) -> Result<oneshot::Receiver<JoinReply>, GroupError> {
+    group.check_kind(
+        &request.group_id,
+        &GroupKind::Kafka(request.protocol_type.clone()),
+    )?;
+    if request.member_id.is_empty() && group.classic.members.len() >= MEMBERS_PER_GROUP_MAX {
+        return Err(GroupError::GroupFull {
+            group_id: request.group_id.clone(),
+            members_max: MEMBERS_PER_GROUP_MAX,
+        });
+    }
+    let previous_type = group.protocol_type.clone();
+    if group.classic.is_vacant() {
+        group.protocol_type = Some(request.protocol_type.clone());
+    }
+    let (classic, mut ctx) = group.ctx(&request.group_id, Instant::now());
+    let result = classic.join(&mut ctx, request, || new_member_id(&request.client_id));
+    if group.classic.is_vacant() {
+        // Nobody joined, not even as a pending member: the group keeps its kind.
+        group.protocol_type = previous_type;
+    }
+    result
 }
 
 fn tick_native(group_id: &str, group: &mut Group, now: Instant, partitions_of: &PartitionsOf) {

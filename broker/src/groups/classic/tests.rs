@@ -394,3 +394,20 @@ async fn memberless_commits_only_into_empty_groups_and_delete_needs_empty() {
         ErrorCode::UnknownMemberId
     );
 }
+
+#[tokio::test]
+async fn a_refused_first_join_leaves_no_group_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = coordinator(dir.path());
+    let no_protocols = ClassicJoin {
+        protocols: Vec::new(),
+        ..join("", &["range"])
+    };
+    assert!(c.kafka_join(&no_protocols).is_err());
+    let unknown = join("stale-id", &["range"]);
+    assert_eq!(
+        c.kafka_join(&unknown).unwrap_err().code(),
+        ErrorCode::UnknownMemberId
+    );
+    assert!(c.list().unwrap().is_empty(), "{:?}", c.list());
+}
