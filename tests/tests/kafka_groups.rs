@@ -17,7 +17,8 @@ use kafka_protocol::messages::sync_group_response::SyncGroupResponse;
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::ResponseError;
 use kafka_support::groups::{
-    group, join_request, protocols, s, subscription, HEARTBEAT_MAX, JOIN_MAX, LEAVE_MAX, SYNC_MAX,
+    group, join_request, protocols, s, subscription, wait_until, HEARTBEAT_MAX, JOIN_MAX,
+    LEAVE_MAX, SYNC_MAX,
 };
 use kafka_support::{kafka_broker, KafkaRaw};
 use rustlog_protocol::messages::join_group::{Assignor, JoinGroupRequest as NativeJoin};
@@ -110,8 +111,11 @@ fn followers_wait_in_sync_group_for_the_leaders_assignment() {
         JOIN_MAX,
         &join_request("pair", "").with_member_id(first.member_id.clone()),
     );
-    let code = leader.heartbeat(HEARTBEAT_MAX, "pair", generation, &leader_id);
-    assert_eq!(code, ResponseError::RebalanceInProgress.code());
+    // The follower's join travels on its own connection: poll until the broker saw it.
+    wait_until("the leader hears of the rebalance", || {
+        let code = leader.heartbeat(HEARTBEAT_MAX, "pair", generation, &leader_id);
+        code == ResponseError::RebalanceInProgress.code()
+    });
     let rejoined = leader.join(
         JOIN_MAX,
         &join_request("pair", "").with_member_id(leader_id.clone()),
