@@ -502,7 +502,8 @@ impl ClassicGroup {
             tracing::info!(group = %ctx.group_id, member = %id, "did not rejoin in time; removing member");
             self.forget_member(&id);
         }
-        self.pending.clear();
+        // Reserved ids stay valid until they expire, as in Kafka: a slow client may still use
+        // its id (and starts the next rebalance).
         self.rebalance_deadline = None;
         *ctx.generation_id = ctx.generation_id.wrapping_add(1).max(1);
         if self.members.is_empty() {
