@@ -167,4 +167,24 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn group_errors_keep_kafkas_numbers() {
+        let expected = [
+            (ErrorCode::OffsetMetadataTooLarge, 12),
+            (ErrorCode::CoordinatorNotAvailable, 15),
+            (ErrorCode::InconsistentGroupProtocol, 23),
+            (ErrorCode::UnknownMemberId, 25),
+            (ErrorCode::RebalanceInProgress, 27),
+            (ErrorCode::NonEmptyGroup, 68),
+            (ErrorCode::GroupNotFound, 69),
+            (ErrorCode::MemberIdRequired, 79),
+            (ErrorCode::GroupMaxSizeReached, 81),
+            (ErrorCode::FencedInstanceId, 82),
+            (ErrorCode::GroupSubscribedToTopic, 86),
+        ];
+        for (code, kafka) in expected {
+            assert_eq!(kafka_error_code(code), kafka, "{code:?}");
+        }
+    }
 }
