@@ -400,3 +400,39 @@ fn an_altered_config_takes_effect_on_the_next_append_and_survives_kill_9() {
     );
     assert_eq!(entry(&result, "retention.ms").config_source, TOPIC_CONFIG);
 }
+
+/// The partition's log start offset (ListOffsets -2).
+fn log_start(client: &mut KafkaRaw, topic: &str) -> i64 {
+    let request = ListOffsetsRequest::default()
+        .with_replica_id((-1).into())
+        .with_topics(vec![ListOffsetsTopic::default()
+            .with_name(name(topic))
+            .with_partitions(vec![ListOffsetsPartition::default()
+                .with_partition_index(0)
+                .with_timestamp(-2)])]);
+    let response: ListOffsetsResponse = client.call(ApiKey::ListOffsets, 7, &request);
+    response.topics[0].partitions[0].offset
+}
+
+#[test]
+fn a_shorter_retention_set_through_kafka_deletes_old_segments() {
+    let dir = tempfile::tempdir().unwrap();
+    let (broker, kafka) = kafka_broker(&dir, &[]);
+    broker
+        .client()
+        .create_topic("short", 1, &[("segment.bytes", "256")]);
+    let mut client = KafkaRaw::connect(&kafka);
+    for _ in 0..6 {
+        produce_at(&mut client, "short", rustlog_tests::now_ms());
+    }
+    assert_eq!(log_start(&mut client, "short"), 0);
+    let ops = [("retention.ms", SET, Some("1"))];
+    let done = incremental_alter(&mut client, 1, TOPIC, "short", &ops, false);
+    assert_eq!(done.0, 0, "{:?}", done.1);
+    // The maintenance pass (every 100 ms by default) applies the new retention.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while log_start(&mut client, "short") == 0 {
+        assert!(std::time::Instant::now() < deadline, "retention never ran");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
