@@ -100,6 +100,9 @@ fn configuration_keys_filter_and_unknown_resources_get_their_own_errors() {
     );
     let names: Vec<&str> = filtered.configs.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ["retention.ms"]);
+    // An empty list means every key, as Kafka's broker reads it.
+    let everything = describe_configs(&mut client, 4, TOPIC, "t", Some(&[]), false);
+    assert_eq!(everything.configs.len(), config_keys::ALL.len());
 
     let missing = describe_configs(&mut client, 4, TOPIC, "missing", None, false);
     assert_eq!(

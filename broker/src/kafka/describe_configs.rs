@@ -1,6 +1,7 @@
 //! DescribeConfigs: a topic's every config key with its value and source (see
 //! [`configs`](super::configs)), or the broker's settings (resource `"0"`, read-only).
-//! `configuration_keys` filters by name (an unknown name is left out, as Kafka does); synonyms
+//! `configuration_keys` filters by name (an unknown name is left out; null or empty means every
+//! key, as Kafka's broker reads it); synonyms
 //! only when asked; `config_type` and documentation exist from v3 on (and only when asked for,
 //! documentation). Errors are per resource: an unknown topic is UNKNOWN_TOPIC_OR_PARTITION,
 //! another broker id or resource type INVALID_REQUEST.
@@ -65,7 +66,7 @@ fn describe(
                 .with_error_message(Some(StrBytes::from_string(message)))
         }
     };
-    let wanted = resource.configuration_keys;
+    let wanted = resource.configuration_keys.filter(|keys| !keys.is_empty());
     let configs = entries
         .into_iter()
         .filter(|e| {
