@@ -2,6 +2,7 @@
 //! address. v1's `endpoint_type` 1 asks for brokers; 2 (controllers) is a KRaft controller
 //! listener this broker does not have: UNSUPPORTED_ENDPOINT_TYPE, as a Kafka broker answers.
 
+use super::authorized_operations::{self, if_asked};
 use super::{CLUSTER_ID, NODE_ID};
 use crate::state::BrokerState;
 use kafka_protocol::messages::describe_cluster_request::DescribeClusterRequest;
@@ -18,7 +19,11 @@ pub fn handle(state: &BrokerState, request: DescribeClusterRequest) -> DescribeC
     let response = DescribeClusterResponse::default()
         .with_endpoint_type(request.endpoint_type)
         .with_cluster_id(StrBytes::from_static_str(CLUSTER_ID))
-        .with_controller_id(NODE_ID);
+        .with_controller_id(NODE_ID)
+        .with_cluster_authorized_operations(if_asked(
+            request.include_cluster_authorized_operations,
+            authorized_operations::CLUSTER,
+        ));
     if request.endpoint_type != ENDPOINT_BROKERS {
         return response
             .with_error_code(ResponseError::UnsupportedEndpointType.code())

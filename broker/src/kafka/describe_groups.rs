@@ -3,6 +3,7 @@
 //! unknown group is reported Dead without error. Native groups are described with protocol type
 //! "rustlog" and no bytes (their assignment is the broker's, see the native DescribeGroup).
 
+use super::authorized_operations::{self, if_asked};
 use super::errors::kafka_error_code;
 use super::list_groups::protocol_type;
 use crate::groups::{GroupError, GroupSnapshot};
@@ -25,10 +26,14 @@ pub fn handle(
     version: i16,
     request: DescribeGroupsRequest,
 ) -> DescribeGroupsResponse {
+    let operations = if_asked(
+        request.include_authorized_operations,
+        authorized_operations::GROUP,
+    );
     let groups = request
         .groups
         .into_iter()
-        .map(|group_id| describe(state, version, group_id))
+        .map(|group_id| describe(state, version, group_id).with_authorized_operations(operations))
         .collect();
     DescribeGroupsResponse::default().with_groups(groups)
 }

@@ -4,6 +4,7 @@
 //! the request allows it (`allow_auto_topic_creation`, implied before v4): then it is created
 //! with the broker defaults, as Kafka does (a bad name answers the create's error).
 
+use super::authorized_operations::{self, if_asked};
 use super::errors::kafka_error_code;
 use super::{CLUSTER_ID, NODE_ID};
 use crate::core::topics;
@@ -26,6 +27,10 @@ pub async fn handle(
     version: i16,
     request: MetadataRequest,
 ) -> MetadataResponse {
+    let topic_operations = if_asked(
+        request.include_topic_authorized_operations,
+        authorized_operations::TOPIC,
+    );
     let auto_create = state.config.auto_create_topics
         && (version < AUTO_CREATE_FLAG_VERSION || request.allow_auto_topic_creation);
     let topics = match request.topics {
@@ -63,7 +68,16 @@ pub async fn handle(
         .with_brokers(brokers)
         .with_cluster_id(Some(StrBytes::from_static_str(CLUSTER_ID)))
         .with_controller_id(NODE_ID)
-        .with_topics(topics)
+        .with_topics(
+            topics
+                .into_iter()
+                .map(|t| t.with_topic_authorized_operations(topic_operations))
+                .collect(),
+        )
+        .with_cluster_authorized_operations(if_asked(
+            request.include_cluster_authorized_operations,
+            authorized_operations::CLUSTER,
+        ))
 }
 
 /// A topic the request names: created first when it is missing and `auto_create` is on.
