@@ -594,11 +594,23 @@ impl Coordinator {
                 ),
             });
         }
+        self.join_into(&request.group_id, |group| {
+            join_native_group(group, &request, &self.partitions_of)
+        })
+    }
+
+    /// Runs a join on the group's state, created on first use; a refused first join leaves no
+    /// trace (no ghost group in ListGroups, an empty group keeps its kind).
+    fn join_into<T>(
+        &self,
+        group_id: &str,
+        join: impl FnOnce(&mut Group) -> Result<T, GroupError>,
+    ) -> Result<T, GroupError> {
         let mut groups = self.lock()?;
-        let group = group_entry(&mut groups, &request.group_id)?;
-        let result = join_native_group(group, &request, &self.partitions_of);
+        let group = group_entry(&mut groups, group_id)?;
+        let result = join(group);
         if result.is_err() && group.is_blank() {
-            groups.remove(&request.group_id);
+            groups.remove(group_id);
         }
         result
     }
@@ -667,14 +679,7 @@ impl Coordinator {
             request.session_timeout_ms,
             &request.client_id,
         )?;
-        let mut groups = self.lock()?;
-        let group = group_entry(&mut groups, &request.group_id)?;
-        let result = join_classic_group(group, request);
-        if result.is_err() && group.is_blank() {
-            // A refused first join leaves no trace (no ghost group in ListGroups).
-            groups.remove(&request.group_id);
-        }
-        result
+        self.join_into(&request.group_id, |group| join_classic_group(group, request))
     }
 
     /// Handles a Kafka SyncGroup; the receiver resolves when the leader's assignment is there.
