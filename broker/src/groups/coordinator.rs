@@ -679,7 +679,9 @@ impl Coordinator {
             request.session_timeout_ms,
             &request.client_id,
         )?;
-        self.join_into(&request.group_id, |group| join_classic_group(group, request))
+        self.join_into(&request.group_id, |group| {
+            join_classic_group(group, request)
+        })
     }
 
     /// Handles a Kafka SyncGroup; the receiver resolves when the leader's assignment is there.
@@ -1216,4 +1218,4 @@ fn new_member_id(client_id: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -1,25 +1,11 @@
 //! Unit tests of the classic (Kafka) protocol state machine, through the coordinator.
 use super::*;
-use crate::groups::coordinator::{
-    CommitAs, CommitEntry, Coordinator, CoordinatorLimits, NativeJoin, OffsetCommit,
-};
-use crate::groups::{Assignor, GroupStore};
+use crate::groups::coordinator::tests::coordinator;
+use crate::groups::coordinator::{CommitAs, CommitEntry, Coordinator, NativeJoin, OffsetCommit};
+use crate::groups::Assignor;
 use rustlog_protocol::ErrorCode;
-use std::sync::Arc;
 
 const SESSION_MS: u32 = 1000;
-
-fn coordinator(dir: &std::path::Path) -> Coordinator {
-    Coordinator::open(
-        GroupStore::open(dir).unwrap(),
-        Arc::new(|topic: &str| if topic == "t" { 4 } else { 0 }),
-        CoordinatorLimits {
-            session_timeout_ms_min: 10,
-            session_timeout_ms_max: 60_000,
-        },
-    )
-    .unwrap()
-}
 
 fn protocol(name: &str) -> ClassicProtocol {
     ClassicProtocol {

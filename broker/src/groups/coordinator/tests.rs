@@ -1,7 +1,9 @@
 //! Unit tests of the native coordinator.
 use super::*;
 
-fn coordinator(dir: &std::path::Path) -> Coordinator {
+/// A coordinator over a temp dir that knows one topic, `t`, of 4 partitions (the classic
+/// protocol's tests use it too).
+pub(crate) fn coordinator(dir: &std::path::Path) -> Coordinator {
     Coordinator::open(
         GroupStore::open(dir).unwrap(),
         Arc::new(|topic: &str| if topic == "t" { 4 } else { 0 }),
