@@ -18,7 +18,8 @@ topic = sys.argv[2] if len(sys.argv) > 2 else "greetings"
 group = sys.argv[3] if len(sys.argv) > 3 else "greeters"
 
 conf = {"bootstrap.servers": bootstrap}
-AdminClient(conf).create_topics([NewTopic(topic, num_partitions=2)])[topic].result()
+admin = AdminClient(conf)  # kept alive until the create finishes
+admin.create_topics([NewTopic(topic, num_partitions=2)])[topic].result()
 
 producer = Producer({**conf, "enable.idempotence": True, "compression.type": "zstd"})
 producer.produce(topic, key=b"user-1", value=b"hello", headers=[("source", b"readme")])
