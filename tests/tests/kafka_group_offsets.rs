@@ -161,6 +161,48 @@ fn bad_partitions_and_large_metadata_fail_alone() {
 }
 
 #[test]
+fn offset_markers_commit_the_partitions_latest_or_earliest_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    let (broker, kafka) = kafka_broker(&dir, &[]);
+    broker.client().create_topic("t", 2, &[]);
+    kafka_support::kcat_ok(&kafka, &["-P", "-t", "t", "-p", "0"], "a\nb\nc\n");
+    let mut client = KafkaRaw::connect(&kafka);
+    // KafkaJS's resetOffsets commits -1 (latest) or -2 (earliest).
+    let codes = client.commit(8, "reset", NO_GENERATION, &no_member(), "t", &[(0, -1, "")]);
+    assert_eq!(codes, vec![0]);
+    assert_eq!(
+        client.committed("reset", "t", 0),
+        3,
+        "latest = the high watermark"
+    );
+    let codes = client.commit(8, "reset", NO_GENERATION, &no_member(), "t", &[(0, -2, "")]);
+    assert_eq!(codes, vec![0]);
+    assert_eq!(
+        client.committed("reset", "t", 0),
+        0,
+        "earliest = the log start"
+    );
+    // Any other negative offset is refused, alone; a marker for a missing partition too.
+    let offsets = [(0, -3, ""), (1, -1, ""), (5, -1, "")];
+    let codes = client.commit(8, "reset", NO_GENERATION, &no_member(), "t", &offsets);
+    let unknown = ResponseError::UnknownTopicOrPartition.code();
+    assert_eq!(
+        codes,
+        vec![ResponseError::InvalidRequest.code(), 0, unknown]
+    );
+    assert_eq!(
+        client.committed("reset", "t", 0),
+        0,
+        "the refused -3 stored nothing"
+    );
+    assert_eq!(
+        client.committed("reset", "t", 1),
+        0,
+        "an empty partition's latest is 0"
+    );
+}
+
+#[test]
 fn committed_offsets_are_shared_with_the_native_protocol() {
     let dir = tempfile::tempdir().unwrap();
     let (broker, kafka) = kafka_broker(&dir, &[]);

@@ -1,9 +1,13 @@
 //! OffsetCommit v2-8: a member's commit (its generation is checked, like Kafka) or, with
 //! generation -1 and no member, a commit allowed only while the group has no members. Errors
 //! are per partition (unknown topic or partition, metadata over the limit); the group file is
-//! written before the answer, so an answered commit survives kill -9.
+//! written before the answer, so an answered commit survives kill -9. Kafka's offset markers
+//! -1 (latest) and -2 (earliest), which KafkaJS's `resetOffsets` commits, are resolved to the
+//! partition's high watermark and log start at commit time (Kafka stores the marker and leaves
+//! the client to resolve it; a resolved offset reads the same to every client).
 
 use super::errors::kafka_error_code;
+use crate::core::offsets::{lookup, OffsetQuery};
 use crate::groups::{CommitAs, CommitEntry, GroupError, OffsetCommit};
 use crate::state::BrokerState;
 use kafka_protocol::messages::offset_commit_request::OffsetCommitRequest;
@@ -21,7 +25,7 @@ pub async fn handle(
     request: OffsetCommitRequest,
 ) -> OffsetCommitResponse {
     let group_id = request.group_id.0.to_string();
-    let requested = requested(&request);
+    let requested = requested(state, &request);
     let entries: Vec<CommitEntry> = requested
         .iter()
         .filter_map(|(_, _, r)| r.as_ref().ok().cloned())
@@ -68,27 +72,48 @@ fn commit_as(request: &OffsetCommitRequest) -> CommitAs {
     }
 }
 
-fn requested(request: &OffsetCommitRequest) -> Vec<Requested> {
+fn requested(state: &BrokerState, request: &OffsetCommitRequest) -> Vec<Requested> {
     let mut out = Vec::new();
     for (topic_index, topic) in request.topics.iter().enumerate() {
         for p in &topic.partitions {
-            let entry = match (
-                u32::try_from(p.partition_index),
-                u64::try_from(p.committed_offset),
-            ) {
-                (Err(_), _) => Err(ErrorCode::PartitionNotFound),
-                (_, Err(_)) => Err(ErrorCode::InvalidRequest),
-                (Ok(partition), Ok(offset)) => Ok(CommitEntry {
-                    topic: topic.name.0.to_string(),
-                    partition,
-                    offset,
-                    metadata: p.committed_metadata.as_ref().map(|m| m.to_string()),
-                }),
-            };
+            let topic_name = topic.name.0.as_str();
+            let entry = u32::try_from(p.partition_index)
+                .map_err(|_| ErrorCode::PartitionNotFound)
+                .and_then(|partition| {
+                    let offset =
+                        committed_offset(state, topic_name, partition, p.committed_offset)?;
+                    Ok(CommitEntry {
+                        topic: topic_name.to_string(),
+                        partition,
+                        offset,
+                        metadata: p.committed_metadata.as_ref().map(|m| m.to_string()),
+                    })
+                });
             out.push((topic_index, p.partition_index, entry));
         }
     }
     out
+}
+
+/// Kafka's "latest" offset marker.
+const OFFSET_LATEST: i64 = -1;
+/// Kafka's "earliest" offset marker.
+const OFFSET_EARLIEST: i64 = -2;
+
+/// The offset to store: as given, or a marker resolved against the partition.
+fn committed_offset(
+    state: &BrokerState,
+    topic: &str,
+    partition: u32,
+    offset: i64,
+) -> Result<u64, ErrorCode> {
+    let query = match offset {
+        OFFSET_LATEST => OffsetQuery::Latest,
+        OFFSET_EARLIEST => OffsetQuery::Earliest,
+        _ => return u64::try_from(offset).map_err(|_| ErrorCode::InvalidRequest),
+    };
+    let found = lookup(state, topic, partition, query).map_err(|err| err.code())?;
+    found.offset.ok_or(ErrorCode::InvalidRequest)
 }
 
 /// Per-entry codes; a group-level error (membership, storage) applies to every entry.
