@@ -231,15 +231,27 @@ async function createTopics(kafka, topics) {
   }
 }
 
-/** Resolves when `condition()` is truthy, polling every `intervalMs`; rejects after `timeoutMs`. */
+/**
+ * Resolves with `condition()`'s value once it is truthy, polling every `intervalMs`; rejects
+ * after `timeoutMs` naming `what` (a string, or a function called then for the latest state).
+ */
 async function waitFor(what, condition, { timeoutMs = 15_000, intervalMs = 25 } = {}) {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const value = await condition()
     if (value) return value
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}`)
+    }
     await new Promise((resolve) => setTimeout(resolve, intervalMs))
   }
+}
+
+let names = 0
+/** A name no other call of this process returns. */
+function uniqueName(prefix) {
+  names += 1
+  return `${prefix}-${process.pid}-${names}`
 }
 
 /**
@@ -247,7 +259,7 @@ async function waitFor(what, condition, { timeoutMs = 15_000, intervalMs = 25 } 
  * by default), then disconnects it. Returns `{ topic, partition, message }` in arrival order.
  */
 async function consumeWithKafkajs(kafka, { topics, count, groupId, fromBeginning = true, timeoutMs = 20_000 }) {
-  const consumer = kafka.consumer({ groupId: groupId ?? `g-${process.pid}-${Date.now()}-${Math.random()}` })
+  const consumer = kafka.consumer({ groupId: groupId ?? uniqueName('kafkajs-group') })
   const received = []
   await consumer.connect()
   try {
@@ -257,7 +269,7 @@ async function consumeWithKafkajs(kafka, { topics, count, groupId, fromBeginning
         received.push({ topic, partition, message })
       },
     })
-    await waitFor(`${count} messages (got ${received.length})`, () => received.length >= count, { timeoutMs })
+    await waitFor(() => `${count} messages (got ${received.length})`, () => received.length >= count, { timeoutMs })
   } finally {
     await consumer.disconnect()
   }
@@ -269,7 +281,7 @@ async function consumeWithKafkajs(kafka, { topics, count, groupId, fromBeginning
  * a fresh group, from the beginning.
  */
 async function consumeWithRustlog(rustlog, topic, count, timeoutMs = 15_000) {
-  const consumer = rustlog.consumer({ groupId: `sdk-${process.pid}-${Date.now()}` })
+  const consumer = rustlog.consumer({ groupId: uniqueName('sdk-group') })
   await consumer.connect()
   try {
     await consumer.subscribe({ topics: [topic], fromBeginning: true })
