@@ -259,7 +259,8 @@ function uniqueName(prefix) {
  * by default), then disconnects it. Returns `{ topic, partition, message }` in arrival order.
  */
 async function consumeWithKafkajs(kafka, { topics, count, groupId, fromBeginning = true, timeoutMs = 20_000 }) {
-  const consumer = kafka.consumer({ groupId: groupId ?? uniqueName('kafkajs-group') })
+  // A short long-poll: disconnect waits for the fetch in flight.
+  const consumer = kafka.consumer({ groupId: groupId ?? uniqueName('kafkajs-group'), maxWaitTimeInMs: 100 })
   const received = []
   await consumer.connect()
   try {
