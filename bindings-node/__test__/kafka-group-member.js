@@ -1,11 +1,13 @@
 'use strict'
 // One KafkaJS group member as its own process, so a test can kill it with -9 mid-stream:
-//   node kafka-group-member.js <bootstrap> <groupId> <topic> [assigners]
+//   node kafka-group-member.js <bootstrap> <groupId> <topic> [assigners] [commits]
 // `assigners` lists the protocols to offer in order of preference, comma-separated: `roundrobin`
-// (KafkaJS's default, also when omitted) and `range` (./kafka-range-assigner.js).
+// (KafkaJS's default, also when omitted) and `range` (./kafka-range-assigner.js). `commits` is
+// `each` (the default: commitOffsets inside eachMessage, after each record) or `auto` (KafkaJS's
+// autoCommit, after each batch).
 // Prints one JSON line per event on stdout: `{"assigned":[partitions]}` after each join, then
 // `{"partition":p,"offset":"o","value":"v"}` per record, written BEFORE its offset is committed
-// (commit after each record): a member killed in between leaves at most its last record per
+// (with `each`): a member killed in between leaves at most its last record per
 // partition uncommitted, which the group hands to another member again. SIGTERM leaves cleanly. A
 // crash (e.g. INCONSISTENT_GROUP_PROTOCOL) prints `{"crash":"<error type>"}` and exits 2.
 
@@ -42,8 +44,8 @@ async function main() {
   })
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     if (payload.restart) return // retriable: KafkaJS restarts the consumer itself
-    print({ crash: payload.error.type ?? payload.error.name })
-    process.exit(2)
+    // Exit once the line is out: writes to a pipe are asynchronous.
+    process.stdout.write(`${JSON.stringify({ crash: payload.error.type ?? payload.error.name })}\n`, () => process.exit(2))
   })
   await consumer.connect()
   await consumer.subscribe({ topics: [topic], fromBeginning: true })
