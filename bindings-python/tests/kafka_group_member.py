@@ -85,12 +85,12 @@ def run_confluent(cfg: dict[str, Any]) -> None:
 KAFKA_PYTHON_ASSIGNORS = {
     "range": "range.RangePartitionAssignor",
     "roundrobin": "roundrobin.RoundRobinPartitionAssignor",
-    "sticky": "sticky.StickyPartitionAssignor",
+    "sticky": "sticky.sticky_assignor.StickyPartitionAssignor",
 }
 
 
 def assignor(package: str, strategy: str) -> Any:
-    module, name = KAFKA_PYTHON_ASSIGNORS[strategy].split(".")
+    module, name = KAFKA_PYTHON_ASSIGNORS[strategy].rsplit(".", 1)
     return getattr(__import__(f"{package}.coordinator.assignors.{module}", fromlist=[name]), name)
 
 

@@ -731,8 +731,8 @@ class GroupMember:
         self.name = instance_id or f"{client}-{strategy}"
         self.proc = subprocess.Popen(
             [sys.executable, str(MEMBER_SCRIPT), json.dumps(config)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            text=True,
+            # stderr is inherited: pytest captures it and shows it with a failure.
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True,
         )
         self.events: list[dict[str, Any]] = []
         self._lock = threading.Lock()
