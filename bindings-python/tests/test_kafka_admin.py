@@ -6,6 +6,7 @@ not, fewer partitions, a bad config value)."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import confluent_kafka
@@ -22,17 +23,36 @@ from confluent_kafka.admin import (
 )
 
 from conftest import unique
-from kafka_support import WAIT_S, BrokerProcess, GroupMember, wait_for_stable_assignment
+from kafka_support import (
+    WAIT_S,
+    BrokerProcess,
+    GroupMember,
+    make_client,
+    wait_for_stable_assignment,
+)
 
 ADMINS = ["confluent", "kafka-python"]
 
 
-class AdminRefused(Exception):
-    """A refusal, with Kafka's error name as each client spells it (upper case)."""
+#: Kafka's error codes, by librdkafka's names.
+K = confluent_kafka.KafkaError
 
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self.name = name
+#: kafka-python's KafkaAdminClient asks Metadata (v8) and DescribeCluster for the authorized
+#: operations; the broker answers Kafka's "not asked" value (-2147483648, bit 31), which
+#: kafka-python cannot decode ("31 is not a valid ACLOperation"). A broker bug.
+AUTHORIZED_OPERATIONS_BUG = (
+    "broker: Metadata v8+ and DescribeCluster answer authorized_operations -2147483648 (not "
+    "asked) even when the request asks for them; Kafka answers the bit set of allowed "
+    "operations (every one, without ACLs), and kafka-python fails decoding bit 31"
+)
+
+
+class AdminRefused(Exception):
+    """A refusal, with Kafka's error code."""
+
+    def __init__(self, code: int, text: str) -> None:
+        super().__init__(f"{code}: {text}")
+        self.code = code
 
 
 class Confluent:
@@ -44,7 +64,7 @@ class Confluent:
         try:
             return [f.result(timeout=WAIT_S) for f in futures.values()]
         except confluent_kafka.KafkaException as err:
-            raise AdminRefused(err.args[0].name()) from err
+            raise AdminRefused(err.args[0].code(), err.args[0].str()) from err
 
     def create_topic(self, name: str, partitions: int, config: dict[str, str]) -> None:
         self._wait(self.admin.create_topics([NewTopic(name, partitions, 1, config=config)]))
@@ -72,7 +92,10 @@ class Confluent:
 
     def alter_configs(self, name: str, config: dict[str, str]) -> None:
         resource = ConfigResource(ConfigResource.Type.TOPIC, name, set_config=config)
-        self._wait(self.admin.alter_configs([resource]))
+        # Deprecated in favour of the incremental API, and still what older tools send.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            self._wait(self.admin.alter_configs([resource]))
 
     def incremental_alter_configs(self, name: str, key: str, value: str) -> None:
         entry = ConfigEntry(key, value, incremental_operation=AlterConfigOpType.SET)
@@ -98,6 +121,7 @@ class Confluent:
 
 class KafkaPython:
     def __init__(self, bootstrap: str) -> None:
+        self.bootstrap = bootstrap
         self.admin = kafka.admin.KafkaAdminClient(bootstrap_servers=bootstrap)
 
     @staticmethod
@@ -105,19 +129,20 @@ class KafkaPython:
         try:
             return fn(*args)
         except kafka.errors.KafkaError as err:
-            raise AdminRefused(type(err).__name__) from err
+            raise AdminRefused(err.errno, str(err)) from err
 
     def create_topic(self, name: str, partitions: int, config: dict[str, str]) -> None:
         topic = kafka.admin.NewTopic(name, partitions, 1, topic_configs=config)
         self._call(self.admin.create_topics, [topic])
 
     def topics(self) -> dict[str, int]:
-        return {t["topic"]: len(t["partitions"]) for t in self.admin.describe_topics()}
+        # Through a consumer's Metadata: the admin client's trips on AUTHORIZED_OPERATIONS_BUG.
+        return make_client("kafka-python", self.bootstrap).topics()
 
     def describe_topic(self, name: str) -> int:
         (described,) = self.admin.describe_topics([name])
         if described["error_code"]:
-            raise AdminRefused(kafka.errors.for_code(described["error_code"]).__name__)
+            raise AdminRefused(described["error_code"], "describe_topics")
         return len(described["partitions"])
 
     def delete_topic(self, name: str) -> None:
@@ -131,7 +156,7 @@ class KafkaPython:
         (response,) = self._call(self.admin.describe_configs, [resource])
         ((error_code, _, _, _, entries),) = response.resources
         if error_code:
-            raise AdminRefused(kafka.errors.for_code(error_code).__name__)
+            raise AdminRefused(error_code, "describe_configs")
         return {e[0]: e[1] for e in entries}
 
     def alter_configs(self, name: str, config: dict[str, str]) -> None:
@@ -141,7 +166,7 @@ class KafkaPython:
         response = self._call(self.admin.alter_configs, [resource])
         ((error_code, _, _, _),) = response.resources
         if error_code:
-            raise AdminRefused(kafka.errors.for_code(error_code).__name__)
+            raise AdminRefused(error_code, "alter_configs")
 
     def incremental_alter_configs(self, name: str, key: str, value: str) -> None:
         pytest.skip("kafka-python has no incremental_alter_configs")
@@ -157,7 +182,7 @@ class KafkaPython:
         # Each entry is (group id, the error class of its code).
         for _, error in self._call(self.admin.delete_consumer_groups, [group_id]):
             if error is not kafka.errors.NoError:
-                raise AdminRefused(error.__name__)
+                raise AdminRefused(error.errno, error.__name__)
 
     def cluster(self) -> tuple[str, int, list[tuple[int, str, int]]]:
         described = self.admin.describe_cluster()
@@ -174,36 +199,43 @@ def admin(request: pytest.FixtureRequest, shared_kafka_broker: BrokerProcess) ->
     return admin_for(str(request.param), shared_kafka_broker.bootstrap)
 
 
-def refused_name(admin: Any, call: Any, *args: Any) -> str:
+def refused_code(call: Any, *args: Any) -> int:
     with pytest.raises(AdminRefused) as refused:
         call(*args)
-    return refused.value.name.upper().replace("ERROR", "").replace("_", "")
+    return refused.value.code
 
 
-def test_create_list_describe_delete_a_topic(admin: Any) -> None:
+def test_create_list_delete_a_topic(admin: Any) -> None:
     name = unique("adm")
 
     admin.create_topic(name, 3, {"retention.ms": "3600000"})
 
     assert admin.topics()[name] == 3
-    assert admin.describe_topic(name) == 3
     assert admin.configs(name)["retention.ms"] == "3600000"
     admin.delete_topic(name)
     assert name not in admin.topics()
+
+
+def test_describe_topics(request: pytest.FixtureRequest, admin: Any) -> None:
+    if isinstance(admin, KafkaPython):
+        request.applymarker(pytest.mark.xfail(strict=True, reason=AUTHORIZED_OPERATIONS_BUG))
+    name = unique("adm")
+    admin.create_topic(name, 3, {})
+
+    assert admin.describe_topic(name) == 3
+    assert refused_code(admin.describe_topic, unique("missing")) == K.UNKNOWN_TOPIC_OR_PART
 
 
 def test_creating_a_topic_that_exists_is_refused(admin: Any) -> None:
     name = unique("adm")
     admin.create_topic(name, 1, {})
 
-    assert refused_name(admin, admin.create_topic, name, 1, {}) == "TOPICALREADYEXISTS"
+    assert refused_code(admin.create_topic, name, 1, {}) == K.TOPIC_ALREADY_EXISTS
     assert admin.topics()[name] == 1
 
 
 def test_deleting_a_missing_topic_is_refused(admin: Any) -> None:
-    assert refused_name(admin, admin.delete_topic, unique("missing")) in (
-        "UNKNOWNTOPICORPART", "UNKNOWNTOPICORPARTITION",
-    )
+    assert refused_code(admin.delete_topic, unique("missing")) == K.UNKNOWN_TOPIC_OR_PART
 
 
 def test_create_partitions_grows_a_topic_and_refuses_to_shrink_it(admin: Any) -> None:
@@ -212,9 +244,9 @@ def test_create_partitions_grows_a_topic_and_refuses_to_shrink_it(admin: Any) ->
 
     admin.create_partitions(name, 5)
 
-    assert admin.describe_topic(name) == 5
-    assert refused_name(admin, admin.create_partitions, name, 3) == "INVALIDPARTITIONS"
-    assert admin.describe_topic(name) == 5
+    assert admin.topics()[name] == 5
+    assert refused_code(admin.create_partitions, name, 3) == K.INVALID_PARTITIONS
+    assert admin.topics()[name] == 5
 
 
 def test_alter_configs_sets_topic_configs_and_refuses_a_bad_value(admin: Any) -> None:
@@ -225,7 +257,7 @@ def test_alter_configs_sets_topic_configs_and_refuses_a_bad_value(admin: Any) ->
 
     configs = admin.configs(name)
     assert (configs["retention.ms"], configs["cleanup.policy"]) == ("120000", "compact")
-    assert refused_name(admin, admin.alter_configs, name, {"retention.ms": "soon"}) == "INVALIDCONFIG"
+    assert refused_code(admin.alter_configs, name, {"retention.ms": "soon"}) == K.INVALID_CONFIG
     assert admin.configs(name)["retention.ms"] == "120000"
 
 
@@ -240,8 +272,10 @@ def test_incremental_alter_configs_sets_one_key(admin: Any) -> None:
 
 
 def test_describe_cluster_names_the_one_broker(
-    admin: Any, shared_kafka_broker: BrokerProcess
+    request: pytest.FixtureRequest, admin: Any, shared_kafka_broker: BrokerProcess
 ) -> None:
+    if isinstance(admin, KafkaPython):
+        request.applymarker(pytest.mark.xfail(strict=True, reason=AUTHORIZED_OPERATIONS_BUG))
     cluster_id, controller, nodes = admin.cluster()
     assert (cluster_id, controller) == ("rustlog", 0)
     assert nodes == [(0, "127.0.0.1", shared_kafka_broker.kafka_port)]
@@ -261,7 +295,7 @@ def test_list_describe_delete_consumer_groups(
     assert group_id in admin.groups()
     assert admin.describe_group(group_id) == ("STABLE", 1)
     # A group with members cannot be deleted.
-    assert refused_name(admin, admin.delete_group, group_id) == "NONEMPTYGROUP"
+    assert refused_code(admin.delete_group, group_id) == K.NON_EMPTY_GROUP
     member.stop()
     assert admin.describe_group(group_id) == ("EMPTY", 0)
     admin.delete_group(group_id)
