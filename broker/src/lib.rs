@@ -17,8 +17,9 @@
 //! - [`handlers`]: native dispatch, and one file per request kind.
 //! - [`kafka`]: the Kafka-protocol listener (`--kafka-listen`): codec by the `kafka-protocol`
 //!   crate, one file per Kafka API, the same connection loop and limits as the native listener.
-//! - [`groups`]: consumer groups — coordinator (generations, rebalances, session timeouts),
-//!   range / round-robin assignors, crash-safe committed offsets under `<data_dir>/groups/`.
+//! - [`groups`]: consumer groups — coordinator (generations, rebalances, session timeouts) for
+//!   native (broker-assigned) and Kafka classic (leader-assigned) groups, range / round-robin
+//!   assignors, crash-safe committed offsets under `<data_dir>/groups/`.
 //! - [`notify`]: per-partition append notifications that wake long-polling fetches.
 //! - [`metrics`] and [`metrics_http`]: the metrics registry and the Prometheus `/metrics` endpoint.
 //! - [`state`]: what connections and handlers share.

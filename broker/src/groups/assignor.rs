@@ -1,9 +1,27 @@
 //! Partition assignment: range (per topic, contiguous ranges to members sorted by id) and
 //! round-robin (every subscribed partition dealt in turn to the members subscribed to it).
 
-use rustlog_protocol::messages::join_group::Assignor;
-use rustlog_protocol::TopicPartitions;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
+
+/// How partitions are spread over the members of a native group (stored in the group file with
+/// the same names as the native wire enum).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Assignor {
+    /// Per topic, contiguous ranges of partitions to members sorted by id (Kafka's default).
+    #[default]
+    Range,
+    /// All subscribed partitions dealt one by one to members in turn.
+    RoundRobin,
+}
+
+/// The partitions of one topic a member owns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicPartitions {
+    pub topic: String,
+    pub partitions: Vec<u32>,
+}
 
 /// A member's subscription, as the assignor sees it.
 #[derive(Debug, Clone)]

@@ -1,6 +1,13 @@
 //! The consumer-group coordinator: membership, generations, rebalances, committed offsets.
 //!
-//! Semantics (see `protocol/src/messages/join_group.rs`):
+//! A group is of one kind at a time: *native* (RustLog's protocol: the broker computes the
+//! assignment) or *Kafka* (the classic protocol of [`super::classic`]: a leader member computes
+//! it). A member of the other kind joining a group with members gets
+//! [`GroupError::KindMismatch`]; an empty group takes the kind of its next member. The
+//! generation and the committed offsets belong to the group whatever its kind, so either
+//! listener reads and commits the same offsets.
+//!
+//! Native semantics (see `protocol/src/messages/join_group.rs`):
 //! - A join that changes membership (new member, changed subscription) starts a rebalance unless
 //!   one is running. Members that are not waiting in a join learn of it from
 //!   `RebalanceInProgress` on their next heartbeat and join again.
@@ -14,17 +21,18 @@
 //! All state is behind one `std::sync::Mutex` (short critical sections, never held across an
 //! await); committed offsets are written through [`GroupStore`] before a commit is answered.
 
-use super::assignor::{assign, Subscription};
+use super::assignor::{assign, Assignor, Subscription, TopicPartitions};
+use super::classic::{
+    ClassicGroup, ClassicJoin, ClassicState, ClassicSync, Ctx, JoinReply, MemberRef, SyncReply,
+};
+use super::error::GroupError;
 use super::store::{GroupFile, GroupStore, StoredOffset};
-use crate::error::{BrokerError, HandlerError};
+use crate::error::BrokerError;
+use bytes::Bytes;
 use rustlog_protocol::limits::CLIENT_ID_BYTES_MAX;
-use rustlog_protocol::messages::describe_group::MemberDescription;
-use rustlog_protocol::messages::join_group::{Assignor, JoinGroupRequest, JoinGroupResponse};
-use rustlog_protocol::messages::list_groups::GroupSummary;
-use rustlog_protocol::messages::offset_commit::OffsetCommitRequest;
 use rustlog_protocol::names::validate_group_id;
-use rustlog_protocol::{ErrorCode, TopicPartitions};
-use std::collections::{BTreeMap, HashMap};
+use rustlog_protocol::ErrorCode;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -36,6 +44,9 @@ pub const MEMBERS_PER_GROUP_MAX: usize = 10_000;
 pub const GROUPS_MAX: usize = 100_000;
 /// Most topics one member may subscribe to.
 pub const TOPICS_PER_MEMBER_MAX: usize = 1024;
+/// Most bytes of metadata stored with one committed offset (Kafka's `offset.metadata.max.bytes`
+/// default).
+pub const OFFSET_METADATA_BYTES_MAX: usize = 4096;
 /// How often the coordinator checks session and rebalance timeouts.
 pub const TICK_INTERVAL: Duration = Duration::from_millis(50);
 /// Heartbeat interval suggested to members: a third of their session timeout, like Kafka.
@@ -44,10 +55,126 @@ const HEARTBEAT_FRACTION: u32 = 3;
 /// Gives a topic's partition count (0 when it does not exist).
 pub type PartitionsOf = Arc<dyn Fn(&str) -> u32 + Send + Sync>;
 
-type JoinResult = Result<JoinGroupResponse, HandlerError>;
+type NativeReply = Result<NativeJoined, GroupError>;
 
 /// A committed offset lookup: topic, partition, and the offset with its metadata if committed.
 pub type CommittedOffset = (String, u32, Option<(u64, Option<String>)>);
+
+/// A native join.
+#[derive(Debug, Clone)]
+pub struct NativeJoin {
+    pub group_id: String,
+    /// `None` on the first join; the broker assigns one.
+    pub member_id: Option<String>,
+    pub client_id: String,
+    pub topics: Vec<String>,
+    pub session_timeout_ms: u32,
+    pub rebalance_timeout_ms: u32,
+    pub assignor: Assignor,
+}
+
+/// The answer to a native join.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NativeJoined {
+    pub member_id: String,
+    pub generation_id: i32,
+    pub assignment: Vec<TopicPartitions>,
+    pub heartbeat_interval_ms: u32,
+    pub member_count: u32,
+}
+
+/// Who commits offsets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommitAs {
+    /// A native commit without generation: no membership check.
+    Anyone,
+    /// A Kafka commit with generation -1: allowed only while the group has no members.
+    NoMember,
+    /// A member of the given generation.
+    Member {
+        member_id: String,
+        group_instance_id: Option<String>,
+        generation_id: i32,
+    },
+}
+
+/// One offset to commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitEntry {
+    pub topic: String,
+    pub partition: u32,
+    pub offset: u64,
+    pub metadata: Option<String>,
+}
+
+/// An offset commit.
+#[derive(Debug, Clone)]
+pub struct OffsetCommit {
+    pub group_id: String,
+    pub commit_as: CommitAs,
+    pub offsets: Vec<CommitEntry>,
+}
+
+/// Which protocol a group's members speak.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupKind {
+    Native,
+    /// The Kafka classic protocol with this protocol type ("consumer").
+    Kafka(String),
+}
+
+impl std::fmt::Display for GroupKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GroupKind::Native => f.write_str("native"),
+            GroupKind::Kafka(protocol_type) => write!(f, "Kafka (protocol type {protocol_type:?})"),
+        }
+    }
+}
+
+/// One group in a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupListing {
+    pub group_id: String,
+    /// The state in the group's own kind's names ("stable", or Kafka's "Stable").
+    pub state: String,
+    /// The state in Kafka's names whatever the kind.
+    pub kafka_state: &'static str,
+    pub kind: GroupKind,
+    pub generation_id: i32,
+    pub member_count: u32,
+}
+
+/// One member in a snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberSnapshot {
+    pub member_id: String,
+    pub group_instance_id: Option<String>,
+    pub client_id: String,
+    pub client_host: String,
+    /// Subscribed topics (native members).
+    pub topics: Vec<String>,
+    /// Broker-computed assignment (native members).
+    pub assignment: Vec<TopicPartitions>,
+    /// Metadata for the chosen protocol (Kafka members).
+    pub metadata: Bytes,
+    /// The leader's assignment bytes (Kafka members).
+    pub assignment_bytes: Bytes,
+}
+
+/// A snapshot of one group (lag is added by the caller from storage).
+#[derive(Debug, Clone)]
+pub struct GroupSnapshot {
+    pub state: String,
+    pub kafka_state: &'static str,
+    pub kind: GroupKind,
+    pub generation_id: i32,
+    pub assignor: Assignor,
+    /// The chosen protocol of a Kafka group.
+    pub protocol_name: Option<String>,
+    pub members: Vec<MemberSnapshot>,
+    pub offsets: BTreeMap<(String, u32), u64>,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum GroupState {
@@ -64,6 +191,14 @@ impl GroupState {
             GroupState::Stable => "stable",
         }
     }
+
+    fn kafka_name(self) -> &'static str {
+        match self {
+            GroupState::Empty => ClassicState::Empty.name(),
+            GroupState::Rebalancing => ClassicState::PreparingRebalance.name(),
+            GroupState::Stable => ClassicState::Stable.name(),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -76,17 +211,20 @@ struct Member {
     /// Joined the running rebalance.
     joined: bool,
     /// The pending join's answer channel.
-    waiter: Option<oneshot::Sender<JoinResult>>,
+    waiter: Option<oneshot::Sender<NativeReply>>,
 }
 
 #[derive(Debug)]
 struct Group {
     generation_id: i32,
+    /// `Some` for a Kafka group: the protocol type of its (last) members.
+    protocol_type: Option<String>,
     assignor: Assignor,
     state: GroupState,
     members: BTreeMap<String, Member>,
     rebalance_deadline: Option<Instant>,
     assignment: BTreeMap<String, Vec<TopicPartitions>>,
+    classic: ClassicGroup,
     offsets: BTreeMap<(String, u32), (u64, Option<String>)>,
 }
 
@@ -94,12 +232,68 @@ impl Group {
     fn new() -> Group {
         Group {
             generation_id: 0,
+            protocol_type: None,
             assignor: Assignor::Range,
             state: GroupState::Empty,
             members: BTreeMap::new(),
             rebalance_deadline: None,
             assignment: BTreeMap::new(),
+            classic: ClassicGroup::new(),
             offsets: BTreeMap::new(),
+        }
+    }
+
+    fn kind(&self) -> GroupKind {
+        match &self.protocol_type {
+            Some(protocol_type) => GroupKind::Kafka(protocol_type.clone()),
+            None => GroupKind::Native,
+        }
+    }
+
+    /// Never used: no members, no offsets, no generation yet.
+    fn is_blank(&self) -> bool {
+        self.members.is_empty()
+            && self.classic.is_vacant()
+            && self.offsets.is_empty()
+            && self.generation_id == 0
+    }
+
+    fn member_count(&self) -> usize {
+        self.members.len() + self.classic.members.len()
+    }
+
+    /// Only an empty group may change kind.
+    fn check_kind(&self, group_id: &str, joining: &GroupKind) -> Result<(), GroupError> {
+        let occupied = match joining {
+            GroupKind::Native => !self.classic.is_vacant(),
+            GroupKind::Kafka(_) => !self.members.is_empty(),
+        };
+        if occupied {
+            return Err(GroupError::KindMismatch {
+                group_id: group_id.to_string(),
+                group_kind: self.kind().to_string(),
+                member_kind: joining.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    fn ctx<'a>(&'a mut self, group_id: &'a str, now: Instant) -> (&'a mut ClassicGroup, Ctx<'a>) {
+        let ctx = Ctx {
+            group_id,
+            generation_id: &mut self.generation_id,
+            now,
+        };
+        (&mut self.classic, ctx)
+    }
+
+    fn state_names(&self) -> (String, &'static str) {
+        match self.protocol_type {
+            Some(_) => {
+                let name = self.classic.state.name();
+                (name.to_string(), name)
+            }
+            None => (self.state.name().to_string(), self.state.kafka_name()),
         }
     }
 
@@ -148,7 +342,7 @@ impl Group {
             member.joined = false;
             member.last_seen = now;
             if let Some(waiter) = member.waiter.take() {
-                let _ = waiter.send(Ok(JoinGroupResponse {
+                let _ = waiter.send(Ok(NativeJoined {
                     member_id: id.clone(),
                     generation_id: self.generation_id,
                     assignment: self.assignment.get(id).cloned().unwrap_or_default(),
@@ -160,13 +354,10 @@ impl Group {
     }
 
     /// Removes a member, failing its pending join; starts a rebalance for the others.
-    fn remove_member(&mut self, member_id: &str, now: Instant, reason: ErrorCode) {
+    fn remove_member(&mut self, group_id: &str, member_id: &str, now: Instant) {
         if let Some(mut member) = self.members.remove(member_id) {
             if let Some(waiter) = member.waiter.take() {
-                let _ = waiter.send(Err(HandlerError::new(
-                    reason,
-                    format!("member {member_id} was removed from the group"),
-                )));
+                let _ = waiter.send(Err(unknown_member(group_id, member_id)));
             }
         }
         self.assignment.remove(member_id);
@@ -182,11 +373,52 @@ impl Group {
         }
     }
 
+    /// Checks who commits (see [`CommitAs`]).
+    fn check_commit(
+        &mut self,
+        group_id: &str,
+        commit_as: &CommitAs,
+        now: Instant,
+    ) -> Result<(), GroupError> {
+        match commit_as {
+            CommitAs::Anyone => Ok(()),
+            CommitAs::NoMember if self.member_count() == 0 => Ok(()),
+            CommitAs::NoMember => Err(unknown_member(group_id, "")),
+            CommitAs::Member {
+                member_id,
+                group_instance_id,
+                generation_id,
+            } => {
+                if !self.classic.members.is_empty() || group_instance_id.is_some() {
+                    let member = MemberRef {
+                        member_id: member_id.clone(),
+                        group_instance_id: group_instance_id.clone(),
+                    };
+                    let (classic, mut ctx) = self.ctx(group_id, now);
+                    return classic.check_commit(&mut ctx, &member, *generation_id);
+                }
+                if !self.members.contains_key(member_id) {
+                    return Err(unknown_member(group_id, member_id));
+                }
+                if *generation_id != self.generation_id {
+                    return Err(GroupError::IllegalGeneration {
+                        group_id: group_id.to_string(),
+                        member_id: member_id.clone(),
+                        generation_id: *generation_id,
+                        current_generation_id: self.generation_id,
+                    });
+                }
+                Ok(())
+            }
+        }
+    }
+
     fn to_file(&self, group_id: &str) -> GroupFile {
         GroupFile {
             group_id: group_id.to_string(),
             generation_id: self.generation_id,
             assignor: self.assignor,
+            protocol_type: self.protocol_type.clone(),
             offsets: self
                 .offsets
                 .iter()
@@ -204,16 +436,6 @@ impl Group {
 fn heartbeat_interval_ms(session_timeout: Duration) -> u32 {
     let ms = u32::try_from(session_timeout.as_millis()).unwrap_or(u32::MAX);
     (ms / HEARTBEAT_FRACTION).max(1)
-}
-
-/// A snapshot of one group for DescribeGroup (lag is added by the handler from storage).
-#[derive(Debug, Clone)]
-pub struct GroupSnapshot {
-    pub state: String,
-    pub generation_id: i32,
-    pub assignor: Assignor,
-    pub members: Vec<MemberDescription>,
-    pub offsets: BTreeMap<(String, u32), u64>,
 }
 
 /// Limits the coordinator enforces.
@@ -248,12 +470,12 @@ impl std::fmt::Debug for Coordinator {
 fn group_entry<'a>(
     groups: &'a mut HashMap<String, Group>,
     group_id: &str,
-) -> Result<&'a mut Group, HandlerError> {
+) -> Result<&'a mut Group, GroupError> {
     if !groups.contains_key(group_id) && groups.len() >= GROUPS_MAX {
-        return Err(HandlerError::new(
-            ErrorCode::InvalidGroupId,
-            format!("the broker tracks its limit of {GROUPS_MAX} groups"),
-        ));
+        return Err(GroupError::TooManyGroups {
+            group_id: group_id.to_string(),
+            groups_max: GROUPS_MAX,
+        });
     }
     Ok(groups
         .entry(group_id.to_string())
@@ -261,8 +483,8 @@ fn group_entry<'a>(
 }
 
 impl Coordinator {
-    /// Loads stored groups (offsets and last generation); members are never restored: after a
-    /// restart every consumer joins again, getting a newer generation.
+    /// Loads stored groups (offsets, last generation, kind); members are never restored: after
+    /// a restart every consumer joins again, getting a newer generation.
     pub fn open(
         store: GroupStore,
         partitions_of: PartitionsOf,
@@ -273,6 +495,8 @@ impl Coordinator {
             let mut group = Group::new();
             group.generation_id = file.generation_id;
             group.assignor = file.assignor;
+            group.protocol_type = file.protocol_type;
+            group.classic.protocol_type = group.protocol_type.clone();
             for o in file.offsets {
                 group
                     .offsets
@@ -290,151 +514,84 @@ impl Coordinator {
         })
     }
 
-    fn lock(&self) -> Result<MutexGuard<'_, HashMap<String, Group>>, HandlerError> {
-        self.groups
-            .lock()
-            .map_err(|_| HandlerError::new(ErrorCode::Unknown, "group state lock poisoned"))
+    fn lock(&self) -> Result<MutexGuard<'_, HashMap<String, Group>>, GroupError> {
+        self.groups.lock().map_err(|_| GroupError::LockPoisoned)
     }
 
-    /// Handles a join; the returned receiver resolves when the rebalance completes.
-    pub fn join(
-        &self,
-        request: JoinGroupRequest,
-    ) -> Result<oneshot::Receiver<JoinResult>, HandlerError> {
+    fn check_open(&self) -> Result<(), GroupError> {
         if self
             .shutting_down
             .load(std::sync::atomic::Ordering::Relaxed)
         {
-            return Err(HandlerError::new(
-                ErrorCode::BrokerShuttingDown,
-                "broker is shutting down",
-            ));
+            return Err(GroupError::ShuttingDown);
         }
-        check_group_id(&request.group_id)?;
+        Ok(())
+    }
+
+    fn check_join_limits(
+        &self,
+        group_id: &str,
+        session_timeout_ms: u32,
+        client_id: &str,
+    ) -> Result<(), GroupError> {
+        check_group_id(group_id)?;
         let (min, max) = (
             self.limits.session_timeout_ms_min,
             self.limits.session_timeout_ms_max,
         );
-        if request.session_timeout_ms < min || request.session_timeout_ms > max {
-            return Err(HandlerError::new(
-                ErrorCode::InvalidSessionTimeout,
-                format!(
-                    "session_timeout_ms {} is outside {min}..={max}",
-                    request.session_timeout_ms
-                ),
-            ));
+        if session_timeout_ms < min || session_timeout_ms > max {
+            return Err(GroupError::InvalidSessionTimeout {
+                group_id: group_id.to_string(),
+                session_timeout_ms,
+                min,
+                max,
+            });
         }
-        if request.client_id.len() > CLIENT_ID_BYTES_MAX {
-            return Err(HandlerError::new(
-                ErrorCode::InvalidRequest,
-                format!(
+        if client_id.len() > CLIENT_ID_BYTES_MAX {
+            return Err(GroupError::InvalidRequest {
+                group_id: group_id.to_string(),
+                reason: format!(
                     "client_id of {} bytes exceeds the limit of {CLIENT_ID_BYTES_MAX}",
-                    request.client_id.len()
+                    client_id.len()
                 ),
-            ));
+            });
         }
+        Ok(())
+    }
+
+    /// Handles a native join; the returned receiver resolves when the rebalance completes.
+    pub fn join(&self, request: NativeJoin) -> Result<oneshot::Receiver<NativeReply>, GroupError> {
+        self.check_open()?;
+        self.check_join_limits(
+            &request.group_id,
+            request.session_timeout_ms,
+            &request.client_id,
+        )?;
         if request.topics.len() > TOPICS_PER_MEMBER_MAX {
-            return Err(HandlerError::new(
-                ErrorCode::InvalidRequest,
-                format!(
+            return Err(GroupError::InvalidRequest {
+                group_id: request.group_id.clone(),
+                reason: format!(
                     "{} subscribed topics exceed the limit of {TOPICS_PER_MEMBER_MAX}",
                     request.topics.len()
                 ),
-            ));
+            });
         }
-        let now = Instant::now();
-        let session_timeout = Duration::from_millis(u64::from(request.session_timeout_ms));
-        let rebalance_timeout = Duration::from_millis(u64::from(
-            request.rebalance_timeout_ms.max(request.session_timeout_ms),
-        ));
-        let mut topics = request.topics.clone();
-        topics.sort();
-        topics.dedup();
-
         let mut groups = self.lock()?;
         let group = group_entry(&mut groups, &request.group_id)?;
-        let (tx, rx) = oneshot::channel();
-        let member_id = match &request.member_id {
-            Some(id) => {
-                let Some(member) = group.members.get_mut(id) else {
-                    return Err(HandlerError::new(
-                        ErrorCode::UnknownMemberId,
-                        format!(
-                            "member {id} is not in group {}; join without a member id",
-                            request.group_id
-                        ),
-                    ));
-                };
-                member.last_seen = now;
-                if group.state == GroupState::Stable
-                    && member.topics == topics
-                    && group.assignor == request.assignor
-                {
-                    // Nothing changed: answer with the current generation at once.
-                    let _ = tx.send(Ok(JoinGroupResponse {
-                        member_id: id.clone(),
-                        generation_id: group.generation_id,
-                        assignment: group.assignment.get(id).cloned().unwrap_or_default(),
-                        heartbeat_interval_ms: heartbeat_interval_ms(session_timeout),
-                        member_count: group.members.len() as u32,
-                    }));
-                    return Ok(rx);
-                }
-                member.topics = topics;
-                member.session_timeout = session_timeout;
-                member.rebalance_timeout = rebalance_timeout;
-                member.client_id = request.client_id.clone();
-                if let Some(old) = member.waiter.take() {
-                    let _ = old.send(Err(HandlerError::new(
-                        ErrorCode::RebalanceInProgress,
-                        "superseded by a newer join of the same member",
-                    )));
-                }
-                id.clone()
-            }
-            None => {
-                if group.members.len() >= MEMBERS_PER_GROUP_MAX {
-                    return Err(HandlerError::new(
-                        ErrorCode::InvalidRequest,
-                        format!(
-                            "group {} has its limit of {MEMBERS_PER_GROUP_MAX} members",
-                            request.group_id
-                        ),
-                    ));
-                }
-                let id = new_member_id(&request.client_id);
-                group.members.insert(
-                    id.clone(),
-                    Member {
-                        client_id: request.client_id.clone(),
-                        topics,
-                        session_timeout,
-                        rebalance_timeout,
-                        last_seen: now,
-                        joined: false,
-                        waiter: None,
-                    },
-                );
-                id
-            }
-        };
-        group.assignor = request.assignor;
-        group.start_rebalance(now);
-        if let Some(member) = group.members.get_mut(&member_id) {
-            member.joined = true;
-            member.waiter = Some(tx);
+        let result = join_native_group(group, &request, &self.partitions_of);
+        if result.is_err() && group.is_blank() {
+            groups.remove(&request.group_id);
         }
-        group.try_complete(now, &self.partitions_of);
-        Ok(rx)
+        result
     }
 
-    /// Handles a heartbeat.
+    /// Handles a native heartbeat.
     pub fn heartbeat(
         &self,
         group_id: &str,
         member_id: &str,
         generation_id: i32,
-    ) -> Result<(), HandlerError> {
+    ) -> Result<(), GroupError> {
         check_group_id(group_id)?;
         let mut groups = self.lock()?;
         let group = groups
@@ -448,19 +605,24 @@ impl Coordinator {
             .ok_or_else(|| unknown_member(group_id, member_id))?;
         member.last_seen = Instant::now();
         if state == GroupState::Rebalancing {
-            return Err(HandlerError::new(
-                ErrorCode::RebalanceInProgress,
-                format!("group {group_id} is rebalancing; join again"),
-            ));
+            return Err(GroupError::RebalanceInProgress {
+                group_id: group_id.to_string(),
+                generation_id: current,
+            });
         }
         if generation_id != current {
-            return Err(illegal_generation(group_id, generation_id, current));
+            return Err(GroupError::IllegalGeneration {
+                group_id: group_id.to_string(),
+                member_id: member_id.to_string(),
+                generation_id,
+                current_generation_id: current,
+            });
         }
         Ok(())
     }
 
-    /// Handles a leave.
-    pub fn leave(&self, group_id: &str, member_id: &str) -> Result<(), HandlerError> {
+    /// Handles a native leave.
+    pub fn leave(&self, group_id: &str, member_id: &str) -> Result<(), GroupError> {
         check_group_id(group_id)?;
         let mut groups = self.lock()?;
         let group = groups
@@ -470,33 +632,93 @@ impl Coordinator {
             return Err(unknown_member(group_id, member_id));
         }
         let now = Instant::now();
-        group.remove_member(member_id, now, ErrorCode::UnknownMemberId);
+        group.remove_member(group_id, member_id, now);
         group.try_complete(now, &self.partitions_of);
         Ok(())
     }
 
-    /// Checks a commit's membership and stores its offsets in memory; returns per-entry codes.
-    /// The caller then persists with [`Coordinator::persist`] before answering.
-    pub fn commit(&self, request: &OffsetCommitRequest) -> Result<Vec<ErrorCode>, HandlerError> {
+    /// Handles a Kafka (classic protocol) JoinGroup; the receiver resolves when the join
+    /// completes.
+    pub fn kafka_join(
+        &self,
+        request: &ClassicJoin,
+    ) -> Result<oneshot::Receiver<JoinReply>, GroupError> {
+        self.check_open()?;
+        self.check_join_limits(
+            &request.group_id,
+            request.session_timeout_ms,
+            &request.client_id,
+        )?;
+        let mut groups = self.lock()?;
+        let group = group_entry(&mut groups, &request.group_id)?;
+        let result = join_classic_group(group, request);
+        if result.is_err() && group.is_blank() {
+            // A refused first join leaves no trace (no ghost group in ListGroups).
+            groups.remove(&request.group_id);
+        }
+        result
+    }
+
+    /// Handles a Kafka SyncGroup; the receiver resolves when the leader's assignment is there.
+    pub fn kafka_sync(
+        &self,
+        request: &ClassicSync,
+    ) -> Result<oneshot::Receiver<SyncReply>, GroupError> {
         check_group_id(&request.group_id)?;
         let mut groups = self.lock()?;
-        if let Some(generation_id) = request.generation_id {
-            let member_id = request.member_id.as_deref().unwrap_or("");
-            let group = groups
-                .get(&request.group_id)
-                .ok_or_else(|| unknown_member(&request.group_id, member_id))?;
-            if !group.members.contains_key(member_id) {
+        let group = groups
+            .get_mut(&request.group_id)
+            .ok_or_else(|| unknown_member(&request.group_id, &request.member_id))?;
+        let (classic, mut ctx) = group.ctx(&request.group_id, Instant::now());
+        classic.sync(&mut ctx, request)
+    }
+
+    /// Handles a Kafka Heartbeat.
+    pub fn kafka_heartbeat(
+        &self,
+        group_id: &str,
+        member: &MemberRef,
+        generation_id: i32,
+    ) -> Result<(), GroupError> {
+        check_group_id(group_id)?;
+        let mut groups = self.lock()?;
+        let group = groups
+            .get_mut(group_id)
+            .ok_or_else(|| unknown_member(group_id, &member.member_id))?;
+        let (classic, mut ctx) = group.ctx(group_id, Instant::now());
+        classic.heartbeat(&mut ctx, member, generation_id)
+    }
+
+    /// Handles a Kafka LeaveGroup: one result per member.
+    pub fn kafka_leave(
+        &self,
+        group_id: &str,
+        members: &[MemberRef],
+    ) -> Result<Vec<Result<(), GroupError>>, GroupError> {
+        check_group_id(group_id)?;
+        let mut groups = self.lock()?;
+        let Some(group) = groups.get_mut(group_id) else {
+            return Ok(members
+                .iter()
+                .map(|m| Err(unknown_member(group_id, &m.member_id)))
+                .collect());
+        };
+        let (classic, mut ctx) = group.ctx(group_id, Instant::now());
+        Ok(members.iter().map(|m| classic.leave(&mut ctx, m)).collect())
+    }
+
+    /// Checks a commit's membership and stores its offsets in memory; returns per-entry codes.
+    /// The caller then persists with [`Coordinator::persist`] before answering.
+    pub fn commit(&self, request: &OffsetCommit) -> Result<Vec<ErrorCode>, GroupError> {
+        check_group_id(&request.group_id)?;
+        let mut groups = self.lock()?;
+        if let CommitAs::Member { member_id, .. } = &request.commit_as {
+            if !groups.contains_key(&request.group_id) {
                 return Err(unknown_member(&request.group_id, member_id));
-            }
-            if generation_id != group.generation_id {
-                return Err(illegal_generation(
-                    &request.group_id,
-                    generation_id,
-                    group.generation_id,
-                ));
             }
         }
         let group = group_entry(&mut groups, &request.group_id)?;
+        group.check_commit(&request.group_id, &request.commit_as, Instant::now())?;
         let codes = request
             .offsets
             .iter()
@@ -506,6 +728,12 @@ impl Coordinator {
                     ErrorCode::TopicNotFound
                 } else if entry.partition >= partitions {
                     ErrorCode::PartitionNotFound
+                } else if entry
+                    .metadata
+                    .as_ref()
+                    .is_some_and(|m| m.len() > OFFSET_METADATA_BYTES_MAX)
+                {
+                    ErrorCode::OffsetMetadataTooLarge
                 } else {
                     group.offsets.insert(
                         (entry.topic.clone(), entry.partition),
@@ -518,15 +746,17 @@ impl Coordinator {
         Ok(codes)
     }
 
+    fn write_lock(&self, group_id: &str) -> Result<Arc<tokio::sync::Mutex<()>>, GroupError> {
+        let mut locks = self
+            .write_locks
+            .lock()
+            .map_err(|_| GroupError::LockPoisoned)?;
+        Ok(locks.entry(group_id.to_string()).or_default().clone())
+    }
+
     /// Writes the group's current state to disk (crash-safe) and waits for it.
-    pub async fn persist(&self, group_id: &str) -> Result<(), HandlerError> {
-        let write_lock = {
-            let mut locks = self
-                .write_locks
-                .lock()
-                .map_err(|_| HandlerError::new(ErrorCode::Unknown, "write lock map poisoned"))?;
-            locks.entry(group_id.to_string()).or_default().clone()
-        };
+    pub async fn persist(&self, group_id: &str) -> Result<(), GroupError> {
+        let write_lock = self.write_lock(group_id)?;
         let _guard = write_lock.lock().await;
         // Snapshot after taking the write lock: the last writer always writes the newest state.
         let file = {
@@ -538,15 +768,86 @@ impl Coordinator {
         };
         let store = self.store.clone();
         let path = store.path_for(group_id);
+        let storage_error = |reason: String| GroupError::Storage {
+            group_id: group_id.to_string(),
+            op: "writing group file",
+            path: path.display().to_string(),
+            reason,
+        };
         tokio::task::spawn_blocking(move || store.save(&file))
             .await
-            .map_err(|err| HandlerError::new(ErrorCode::Unknown, format!("join error: {err}")))?
-            .map_err(|err| {
-                HandlerError::new(
-                    ErrorCode::StorageError,
-                    format!("writing group file {}: {err}", path.display()),
-                )
+            .map_err(|err| storage_error(err.to_string()))?
+            .map_err(|err| storage_error(err.to_string()))
+    }
+
+    /// Deletes an empty group: its state and its file (removed durably).
+    pub async fn delete(&self, group_id: &str) -> Result<(), GroupError> {
+        check_group_id(group_id)?;
+        let write_lock = self.write_lock(group_id)?;
+        let _guard = write_lock.lock().await;
+        {
+            let mut groups = self.lock()?;
+            let group = groups
+                .get(group_id)
+                .ok_or_else(|| GroupError::GroupNotFound {
+                    group_id: group_id.to_string(),
+                })?;
+            let members = group.member_count();
+            if members > 0 || !group.classic.is_vacant() {
+                return Err(GroupError::NonEmptyGroup {
+                    group_id: group_id.to_string(),
+                    members,
+                });
+            }
+            groups.remove(group_id);
+        }
+        let store = self.store.clone();
+        let path = store.path_for(group_id);
+        let owned_id = group_id.to_string();
+        let storage_error = |reason: String| GroupError::Storage {
+            group_id: group_id.to_string(),
+            op: "deleting group file",
+            path: path.display().to_string(),
+            reason,
+        };
+        tokio::task::spawn_blocking(move || store.delete(&owned_id))
+            .await
+            .map_err(|err| storage_error(err.to_string()))?
+            .map_err(|err| storage_error(err.to_string()))
+    }
+
+    /// Deletes committed offsets of partitions whose topic no member subscribes to (those get
+    /// `GroupSubscribedToTopic`). `subscribed_topics(protocol_type, metadata)` reads a Kafka
+    /// member's subscription; `None` (unreadable) counts as subscribed to every topic. Returns
+    /// per-partition codes; the caller persists.
+    pub fn delete_offsets(
+        &self,
+        group_id: &str,
+        partitions: &[(String, u32)],
+        subscribed_topics: impl Fn(&str, &[u8]) -> Option<Vec<String>>,
+    ) -> Result<Vec<ErrorCode>, GroupError> {
+        check_group_id(group_id)?;
+        let mut groups = self.lock()?;
+        let group = groups
+            .get_mut(group_id)
+            .ok_or_else(|| GroupError::GroupNotFound {
+                group_id: group_id.to_string(),
+            })?;
+        let subscribed = subscriptions(group, subscribed_topics);
+        let partitions_of = &self.partitions_of;
+        Ok(partitions
+            .iter()
+            .map(|(topic, partition)| {
+                if *partition >= partitions_of(topic) {
+                    ErrorCode::TopicNotFound
+                } else if subscribed.as_ref().is_none_or(|s| s.contains(topic)) {
+                    ErrorCode::GroupSubscribedToTopic
+                } else {
+                    group.offsets.remove(&(topic.clone(), *partition));
+                    ErrorCode::None
+                }
             })
+            .collect())
     }
 
     /// Committed offsets of a group: the listed partitions, or all it committed.
@@ -554,7 +855,7 @@ impl Coordinator {
         &self,
         group_id: &str,
         partitions: Option<&[(String, u32)]>,
-    ) -> Result<Vec<CommittedOffset>, HandlerError> {
+    ) -> Result<Vec<CommittedOffset>, GroupError> {
         check_group_id(group_id)?;
         let groups = self.lock()?;
         let group = groups.get(group_id);
@@ -581,15 +882,20 @@ impl Coordinator {
     }
 
     /// Every group, sorted by id.
-    pub fn list(&self) -> Result<Vec<GroupSummary>, HandlerError> {
+    pub fn list(&self) -> Result<Vec<GroupListing>, GroupError> {
         let groups = self.lock()?;
-        let mut out: Vec<GroupSummary> = groups
+        let mut out: Vec<GroupListing> = groups
             .iter()
-            .map(|(id, g)| GroupSummary {
-                group_id: id.clone(),
-                state: g.state.name().to_string(),
-                generation_id: g.generation_id,
-                member_count: g.members.len() as u32,
+            .map(|(id, g)| {
+                let (state, kafka_state) = g.state_names();
+                GroupListing {
+                    group_id: id.clone(),
+                    state,
+                    kafka_state,
+                    kind: g.kind(),
+                    generation_id: g.generation_id,
+                    member_count: g.member_count() as u32,
+                }
             })
             .collect();
         out.sort_by(|a, b| a.group_id.cmp(&b.group_id));
@@ -597,15 +903,14 @@ impl Coordinator {
     }
 
     /// One group's members, assignment and committed offsets.
-    pub fn describe(&self, group_id: &str) -> Result<GroupSnapshot, HandlerError> {
+    pub fn describe(&self, group_id: &str) -> Result<GroupSnapshot, GroupError> {
         check_group_id(group_id)?;
         let groups = self.lock()?;
-        let group = groups.get(group_id).ok_or_else(|| {
-            HandlerError::new(
-                ErrorCode::GroupNotFound,
-                format!("group {group_id} does not exist"),
-            )
-        })?;
+        let group = groups
+            .get(group_id)
+            .ok_or_else(|| GroupError::GroupNotFound {
+                group_id: group_id.to_string(),
+            })?;
         Ok(snapshot(group))
     }
 
@@ -626,38 +931,13 @@ impl Coordinator {
             return;
         };
         for (group_id, group) in groups.iter_mut() {
-            let expired: Vec<String> = group
-                .members
-                .iter()
-                .filter(|(_, m)| m.waiter.is_none() && now >= m.last_seen + m.session_timeout)
-                .map(|(id, _)| id.clone())
-                .collect();
-            for id in expired {
-                tracing::info!(group = %group_id, member = %id, "session timed out; removing member");
-                group.remove_member(&id, now, ErrorCode::UnknownMemberId);
-            }
-            if group.state == GroupState::Rebalancing
-                && group.rebalance_deadline.is_some_and(|d| now >= d)
-            {
-                let late: Vec<String> = group
-                    .members
-                    .iter()
-                    .filter(|(_, m)| !m.joined)
-                    .map(|(id, _)| id.clone())
-                    .collect();
-                for id in late {
-                    tracing::info!(group = %group_id, member = %id, "did not rejoin in time; removing member");
-                    group.members.remove(&id);
-                    group.assignment.remove(&id);
-                }
-                group.complete(now, &self.partitions_of);
-            } else {
-                group.try_complete(now, &self.partitions_of);
-            }
+            tick_native(group_id, group, now, &self.partitions_of);
+            let (classic, mut ctx) = group.ctx(group_id, now);
+            classic.tick(&mut ctx);
         }
     }
 
-    /// Fails every pending join (shutdown).
+    /// Fails every pending join and sync (shutdown).
     pub fn shutdown(&self) {
         self.shutting_down
             .store(true, std::sync::atomic::Ordering::Relaxed);
@@ -665,32 +945,211 @@ impl Coordinator {
             for group in groups.values_mut() {
                 for member in group.members.values_mut() {
                     if let Some(waiter) = member.waiter.take() {
-                        let _ = waiter.send(Err(HandlerError::new(
-                            ErrorCode::BrokerShuttingDown,
-                            "broker is shutting down",
-                        )));
+                        let _ = waiter.send(Err(GroupError::ShuttingDown));
                     }
                 }
+                group.classic.fail_waiters();
             }
         }
     }
 }
 
-fn snapshot(group: &Group) -> GroupSnapshot {
-    GroupSnapshot {
-        state: group.state.name().to_string(),
-        generation_id: group.generation_id,
-        assignor: group.assignor,
-        members: group
+/// Every topic a member of the group subscribes to; `None` when a subscription is unreadable.
+fn subscriptions(
+    group: &Group,
+    subscribed_topics: impl Fn(&str, &[u8]) -> Option<Vec<String>>,
+) -> Option<BTreeSet<String>> {
+    let mut topics: BTreeSet<String> = group
+        .members
+        .values()
+        .flat_map(|m| m.topics.iter().cloned())
+        .collect();
+    let protocol_name = group.classic.protocol_name.as_deref();
+    for member in group.classic.members.values() {
+        // Before a protocol is chosen, any of the member's protocols names its topics.
+        let metadata = match protocol_name {
+            Some(_) => member.metadata_for(protocol_name),
+            None => member
+                .protocols
+                .first()
+                .map(|p| p.metadata.clone())
+                .unwrap_or_default(),
+        };
+        topics.extend(subscribed_topics(&member.protocol_type, &metadata)?);
+    }
+    Some(topics)
+}
+
+fn join_native_group(
+    group: &mut Group,
+    request: &NativeJoin,
+    partitions_of: &PartitionsOf,
+) -> Result<oneshot::Receiver<NativeReply>, GroupError> {
+    let now = Instant::now();
+    let session_timeout = Duration::from_millis(u64::from(request.session_timeout_ms));
+    let rebalance_timeout = Duration::from_millis(u64::from(
+        request.rebalance_timeout_ms.max(request.session_timeout_ms),
+    ));
+    let mut topics = request.topics.clone();
+    topics.sort();
+    topics.dedup();
+
+    group.check_kind(&request.group_id, &GroupKind::Native)?;
+    let (tx, rx) = oneshot::channel();
+    let member_id = match &request.member_id {
+        Some(id) => {
+            let Some(member) = group.members.get_mut(id) else {
+                return Err(unknown_member(&request.group_id, id));
+            };
+            member.last_seen = now;
+            if group.state == GroupState::Stable
+                && member.topics == topics
+                && group.assignor == request.assignor
+            {
+                // Nothing changed: answer with the current generation at once.
+                let _ = tx.send(Ok(NativeJoined {
+                    member_id: id.clone(),
+                    generation_id: group.generation_id,
+                    assignment: group.assignment.get(id).cloned().unwrap_or_default(),
+                    heartbeat_interval_ms: heartbeat_interval_ms(session_timeout),
+                    member_count: group.members.len() as u32,
+                }));
+                return Ok(rx);
+            }
+            member.topics = topics;
+            member.session_timeout = session_timeout;
+            member.rebalance_timeout = rebalance_timeout;
+            member.client_id = request.client_id.clone();
+            if let Some(old) = member.waiter.take() {
+                let _ = old.send(Err(GroupError::RebalanceInProgress {
+                    group_id: request.group_id.clone(),
+                    generation_id: group.generation_id,
+                }));
+            }
+            id.clone()
+        }
+        None => {
+            if group.members.len() >= MEMBERS_PER_GROUP_MAX {
+                return Err(GroupError::GroupFull {
+                    group_id: request.group_id.clone(),
+                    members_max: MEMBERS_PER_GROUP_MAX,
+                });
+            }
+            let id = new_member_id(&request.client_id);
+            group.members.insert(
+                id.clone(),
+                Member {
+                    client_id: request.client_id.clone(),
+                    topics,
+                    session_timeout,
+                    rebalance_timeout,
+                    last_seen: now,
+                    joined: false,
+                    waiter: None,
+                },
+            );
+            id
+        }
+    };
+    group.protocol_type = None;
+    group.assignor = request.assignor;
+    group.start_rebalance(now);
+    if let Some(member) = group.members.get_mut(&member_id) {
+        member.joined = true;
+        member.waiter = Some(tx);
+    }
+    group.try_complete(now, partitions_of);
+    Ok(rx)
+}
+
+fn join_classic_group(
+    group: &mut Group,
+    request: &ClassicJoin,
+) -> Result<oneshot::Receiver<JoinReply>, GroupError> {
+    group.check_kind(
+        &request.group_id,
+        &GroupKind::Kafka(request.protocol_type.clone()),
+    )?;
+    if request.member_id.is_empty() && group.classic.members.len() >= MEMBERS_PER_GROUP_MAX {
+        return Err(GroupError::GroupFull {
+            group_id: request.group_id.clone(),
+            members_max: MEMBERS_PER_GROUP_MAX,
+        });
+    }
+    let previous_type = group.protocol_type.clone();
+    if group.classic.is_vacant() {
+        group.protocol_type = Some(request.protocol_type.clone());
+    }
+    let (classic, mut ctx) = group.ctx(&request.group_id, Instant::now());
+    let result = classic.join(&mut ctx, request, || new_member_id(&request.client_id));
+    if group.classic.is_vacant() {
+        // Nobody joined, not even as a pending member: the group keeps its kind.
+        group.protocol_type = previous_type;
+    }
+    result
+}
+
+fn tick_native(group_id: &str, group: &mut Group, now: Instant, partitions_of: &PartitionsOf) {
+    let expired: Vec<String> = group
+        .members
+        .iter()
+        .filter(|(_, m)| m.waiter.is_none() && now >= m.last_seen + m.session_timeout)
+        .map(|(id, _)| id.clone())
+        .collect();
+    for id in expired {
+        tracing::info!(group = %group_id, member = %id, "session timed out; removing member");
+        group.remove_member(group_id, &id, now);
+    }
+    if group.state == GroupState::Rebalancing && group.rebalance_deadline.is_some_and(|d| now >= d)
+    {
+        let late: Vec<String> = group
             .members
             .iter()
-            .map(|(id, m)| MemberDescription {
-                member_id: id.clone(),
-                client_id: m.client_id.clone(),
-                topics: m.topics.clone(),
-                assignment: group.assignment.get(id).cloned().unwrap_or_default(),
-            })
-            .collect(),
+            .filter(|(_, m)| !m.joined)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in late {
+            tracing::info!(group = %group_id, member = %id, "did not rejoin in time; removing member");
+            group.members.remove(&id);
+            group.assignment.remove(&id);
+        }
+        group.complete(now, partitions_of);
+    } else {
+        group.try_complete(now, partitions_of);
+    }
+}
+
+fn snapshot(group: &Group) -> GroupSnapshot {
+    let (state, kafka_state) = group.state_names();
+    let native = group.members.iter().map(|(id, m)| MemberSnapshot {
+        member_id: id.clone(),
+        group_instance_id: None,
+        client_id: m.client_id.clone(),
+        client_host: String::new(),
+        topics: m.topics.clone(),
+        assignment: group.assignment.get(id).cloned().unwrap_or_default(),
+        metadata: Bytes::new(),
+        assignment_bytes: Bytes::new(),
+    });
+    let protocol_name = group.classic.protocol_name.clone();
+    let classic = group.classic.members.iter().map(|(id, m)| MemberSnapshot {
+        member_id: id.clone(),
+        group_instance_id: m.instance_id.clone(),
+        client_id: m.client_id.clone(),
+        client_host: m.client_host.clone(),
+        topics: Vec::new(),
+        assignment: Vec::new(),
+        metadata: m.metadata_for(group.classic.protocol_name.as_deref()),
+        assignment_bytes: m.assignment.clone(),
+    });
+    GroupSnapshot {
+        state,
+        kafka_state,
+        kind: group.kind(),
+        generation_id: group.generation_id,
+        assignor: group.assignor,
+        protocol_name,
+        members: native.chain(classic).collect(),
         offsets: group
             .offsets
             .iter()
@@ -699,27 +1158,18 @@ fn snapshot(group: &Group) -> GroupSnapshot {
     }
 }
 
-fn check_group_id(group_id: &str) -> Result<(), HandlerError> {
-    validate_group_id(group_id).map_err(|err| {
-        HandlerError::new(
-            ErrorCode::InvalidGroupId,
-            format!("invalid group id {group_id:?}: {err}"),
-        )
+fn check_group_id(group_id: &str) -> Result<(), GroupError> {
+    validate_group_id(group_id).map_err(|err| GroupError::InvalidGroupId {
+        group_id: group_id.to_string(),
+        reason: err.to_string(),
     })
 }
 
-fn unknown_member(group_id: &str, member_id: &str) -> HandlerError {
-    HandlerError::new(
-        ErrorCode::UnknownMemberId,
-        format!("member {member_id:?} is not in group {group_id}; join again"),
-    )
-}
-
-fn illegal_generation(group_id: &str, got: i32, current: i32) -> HandlerError {
-    HandlerError::new(
-        ErrorCode::IllegalGeneration,
-        format!("generation {got} of group {group_id} is stale; the current one is {current}"),
-    )
+fn unknown_member(group_id: &str, member_id: &str) -> GroupError {
+    GroupError::UnknownMember {
+        group_id: group_id.to_string(),
+        member_id: member_id.to_string(),
+    }
 }
 
 /// `<client_id>-<16 hex digits>`; random so ids are not guessable across restarts.
@@ -741,105 +1191,4 @@ fn new_member_id(client_id: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn coordinator(dir: &std::path::Path) -> Coordinator {
-        Coordinator::open(
-            GroupStore::open(dir).unwrap(),
-            Arc::new(|topic: &str| if topic == "t" { 4 } else { 0 }),
-            CoordinatorLimits {
-                session_timeout_ms_min: 10,
-                session_timeout_ms_max: 60_000,
-            },
-        )
-        .unwrap()
-    }
-
-    fn join_req(member_id: Option<String>) -> JoinGroupRequest {
-        JoinGroupRequest {
-            group_id: "g".into(),
-            member_id,
-            client_id: "c".into(),
-            topics: vec!["t".into()],
-            session_timeout_ms: 1000,
-            rebalance_timeout_ms: 1000,
-            assignor: Assignor::Range,
-        }
-    }
-
-    #[tokio::test]
-    async fn two_members_rebalance_and_split_partitions() {
-        let dir = tempfile::tempdir().unwrap();
-        let c = coordinator(dir.path());
-        let a = c.join(join_req(None)).unwrap().await.unwrap().unwrap();
-        assert_eq!(a.generation_id, 1);
-        assert_eq!(a.assignment[0].partitions, vec![0, 1, 2, 3]);
-        // A second member starts a rebalance; the first learns from its heartbeat.
-        let b_rx = c.join(join_req(None)).unwrap();
-        let err = c.heartbeat("g", &a.member_id, 1).unwrap_err();
-        assert_eq!(err.code, ErrorCode::RebalanceInProgress);
-        let a2 = c
-            .join(join_req(Some(a.member_id.clone())))
-            .unwrap()
-            .await
-            .unwrap()
-            .unwrap();
-        let b = b_rx.await.unwrap().unwrap();
-        assert_eq!(a2.generation_id, 2);
-        assert_eq!(b.generation_id, 2);
-        let total = a2.assignment[0].partitions.len() + b.assignment[0].partitions.len();
-        assert_eq!(total, 4);
-        // Stale generation: heartbeats and commits are rejected.
-        let err = c.heartbeat("g", &a.member_id, 1).unwrap_err();
-        assert_eq!(err.code, ErrorCode::IllegalGeneration);
-        let commit = OffsetCommitRequest {
-            group_id: "g".into(),
-            generation_id: Some(1),
-            member_id: Some(a.member_id.clone()),
-            offsets: vec![],
-        };
-        assert_eq!(
-            c.commit(&commit).unwrap_err().code,
-            ErrorCode::IllegalGeneration
-        );
-        c.heartbeat("g", &b.member_id, 2).unwrap();
-    }
-
-    #[tokio::test]
-    async fn session_timeout_removes_member() {
-        let dir = tempfile::tempdir().unwrap();
-        let c = coordinator(dir.path());
-        let a = c.join(join_req(None)).unwrap().await.unwrap().unwrap();
-        c.tick(Instant::now() + Duration::from_secs(5));
-        let err = c.heartbeat("g", &a.member_id, a.generation_id).unwrap_err();
-        assert_eq!(err.code, ErrorCode::UnknownMemberId);
-        assert_eq!(c.list().unwrap()[0].state, "empty");
-    }
-
-    #[tokio::test]
-    async fn offsets_persist_across_reopen() {
-        let dir = tempfile::tempdir().unwrap();
-        {
-            let c = coordinator(dir.path());
-            let commit = OffsetCommitRequest {
-                group_id: "g".into(),
-                generation_id: None,
-                member_id: None,
-                offsets: vec![
-                    rustlog_protocol::messages::offset_commit::OffsetCommitEntry {
-                        topic: "t".into(),
-                        partition: 2,
-                        offset: 9,
-                        metadata: None,
-                    },
-                ],
-            };
-            assert_eq!(c.commit(&commit).unwrap(), vec![ErrorCode::None]);
-            c.persist("g").await.unwrap();
-        }
-        let c = coordinator(dir.path());
-        let got = c.committed("g", None).unwrap();
-        assert_eq!(got, vec![("t".to_string(), 2, Some((9, None)))]);
-    }
-}
+mod tests;

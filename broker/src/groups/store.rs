@@ -1,10 +1,10 @@
 //! Crash-safe persistence of consumer-group state under `<data_dir>/groups/`: one JSON file per
-//! group (committed offsets, last generation, assignor), replaced atomically (write a temp file,
+//! group (committed offsets, last generation, assignor, protocol type of a Kafka group), replaced atomically (write a temp file,
 //! fsync it, rename it over the old one, fsync the directory), so a crash leaves either the old
 //! or the new file, never a torn one.
 
+use super::assignor::Assignor;
 use crate::error::BrokerError;
-use rustlog_protocol::messages::join_group::Assignor;
 use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::hash::Hasher;
@@ -22,6 +22,10 @@ pub struct GroupFile {
     pub group_id: String,
     pub generation_id: i32,
     pub assignor: Assignor,
+    /// The protocol type ("consumer") of a Kafka group; absent for a native group (and in
+    /// files written before Kafka groups existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol_type: Option<String>,
     pub offsets: Vec<StoredOffset>,
 }
 
@@ -109,6 +113,17 @@ impl GroupStore {
         File::open(&self.dir)?.sync_all()
     }
 
+    /// Removes the group's file (if any) and makes the removal durable. Blocking: call from
+    /// `spawn_blocking`.
+    pub fn delete(&self, group_id: &str) -> std::io::Result<()> {
+        match std::fs::remove_file(self.path_for(group_id)) {
+            Ok(()) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(err) => return Err(err),
+        }
+        File::open(&self.dir)?.sync_all()
+    }
+
     /// The file of a group: a readable prefix of the id plus a hash of the whole id, because
     /// group ids may hold any character and be longer than a file name may be.
     pub fn path_for(&self, group_id: &str) -> PathBuf {
@@ -155,6 +170,7 @@ mod tests {
             group_id: "a/b \"weird\" group".into(),
             generation_id: 7,
             assignor: Assignor::RoundRobin,
+            protocol_type: Some("consumer".into()),
             offsets: vec![StoredOffset {
                 topic: "t".into(),
                 partition: 1,
@@ -167,6 +183,20 @@ mod tests {
         let loaded = store.load_all().unwrap();
         assert_eq!(loaded, vec![group]);
         assert!(!dir.path().join("groups/x.json.tmp").exists());
+    }
+
+    #[test]
+    fn files_without_protocol_type_load_as_native_and_delete_removes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = GroupStore::open(dir.path()).unwrap();
+        let old = r#"{"group_id":"g","generation_id":3,"assignor":"range","offsets":[]}"#;
+        std::fs::write(store.path_for("g"), old).unwrap();
+        let loaded = store.load_all().unwrap();
+        assert_eq!(loaded[0].protocol_type, None);
+        assert_eq!(loaded[0].generation_id, 3);
+        store.delete("g").unwrap();
+        assert!(store.load_all().unwrap().is_empty());
+        store.delete("g").unwrap();
     }
 
     #[test]

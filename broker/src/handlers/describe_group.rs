@@ -1,10 +1,11 @@
 //! DescribeGroup: members, assignment, committed offsets, and lag per partition (committed or
 //! assigned), read from storage now.
 
+use super::join_group::{wire_assignor, wire_partitions};
 use crate::error::HandlerError;
 use crate::state::BrokerState;
 use rustlog_protocol::messages::describe_group::{
-    DescribeGroupRequest, DescribeGroupResponse, PartitionLag,
+    DescribeGroupRequest, DescribeGroupResponse, MemberDescription, PartitionLag,
 };
 use std::collections::BTreeSet;
 
@@ -42,8 +43,17 @@ pub fn handle(
         group_id: request.group_id,
         state: snapshot.state,
         generation_id: snapshot.generation_id,
-        assignor: snapshot.assignor,
-        members: snapshot.members,
+        assignor: wire_assignor(snapshot.assignor),
+        members: snapshot
+            .members
+            .into_iter()
+            .map(|m| MemberDescription {
+                member_id: m.member_id,
+                client_id: m.client_id,
+                topics: m.topics,
+                assignment: m.assignment.into_iter().map(wire_partitions).collect(),
+            })
+            .collect(),
         offsets,
     })
 }

@@ -2,6 +2,7 @@
 //! group's file crash-safely, then answer. Groups are isolated: each has its own file.
 
 use crate::error::HandlerError;
+use crate::groups::{CommitAs, CommitEntry, OffsetCommit};
 use crate::state::BrokerState;
 use rustlog_protocol::limits::PARTITIONS_PER_REQUEST_MAX;
 use rustlog_protocol::messages::offset_commit::{
@@ -23,7 +24,28 @@ pub async fn handle(
             ),
         ));
     }
-    let codes = state.groups.commit(&request)?;
+    let commit = OffsetCommit {
+        group_id: request.group_id.clone(),
+        commit_as: match request.generation_id {
+            Some(generation_id) => CommitAs::Member {
+                member_id: request.member_id.clone().unwrap_or_default(),
+                group_instance_id: None,
+                generation_id,
+            },
+            None => CommitAs::Anyone,
+        },
+        offsets: request
+            .offsets
+            .iter()
+            .map(|entry| CommitEntry {
+                topic: entry.topic.clone(),
+                partition: entry.partition,
+                offset: entry.offset,
+                metadata: entry.metadata.clone(),
+            })
+            .collect(),
+    };
+    let codes = state.groups.commit(&commit)?;
     if codes.contains(&ErrorCode::None) {
         state.groups.persist(&request.group_id).await?;
     }

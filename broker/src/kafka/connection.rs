@@ -11,6 +11,10 @@ use super::{
     api_versions, create_topics, delete_topics, fetch, init_producer_id, list_offsets, metadata,
     produce, served_versions,
 };
+use super::{delete_groups, describe_groups, list_groups, offset_delete};
+use super::{
+    find_coordinator, heartbeat, join_group, leave_group, offset_commit, offset_fetch, sync_group,
+};
 use crate::connection::{Protocol, RESPONSE_ESTIMATE_BYTES};
 use crate::state::BrokerState;
 use bytes::{Buf, BufMut, Bytes, BytesMut};
@@ -19,6 +23,13 @@ use kafka_protocol::messages::{
     ApiKey, ApiVersionsRequest, CreateTopicsRequest, DeleteTopicsRequest, FetchRequest,
     InitProducerIdRequest, ListOffsetsRequest, MetadataRequest, ProduceRequest, RequestHeader,
     ResponseHeader,
+};
+use kafka_protocol::messages::{
+    DeleteGroupsRequest, DescribeGroupsRequest, ListGroupsRequest, OffsetDeleteRequest,
+};
+use kafka_protocol::messages::{
+    FindCoordinatorRequest, HeartbeatRequest, JoinGroupRequest, LeaveGroupRequest,
+    OffsetCommitRequest, OffsetFetchRequest, SyncGroupRequest,
 };
 use kafka_protocol::protocol::{Decodable, Encodable};
 use rustlog_protocol::limits::FETCH_BYTES_MAX;
@@ -66,6 +77,8 @@ pub struct KafkaFrame {
     pub request: KafkaRequest,
     /// Bytes of the frame, for the connection's byte budget.
     pub frame_bytes: usize,
+    /// The header's client id (empty when null): JoinGroup builds member ids from it.
+    pub client_id: String,
 }
 
 /// The body of a served request.
@@ -81,6 +94,17 @@ pub enum KafkaRequest {
     InitProducerId(InitProducerIdRequest),
     CreateTopics(CreateTopicsRequest),
     DeleteTopics(DeleteTopicsRequest),
+    FindCoordinator(FindCoordinatorRequest),
+    JoinGroup(JoinGroupRequest),
+    SyncGroup(SyncGroupRequest),
+    Heartbeat(HeartbeatRequest),
+    LeaveGroup(LeaveGroupRequest),
+    OffsetCommit(OffsetCommitRequest),
+    OffsetFetch(OffsetFetchRequest),
+    ListGroups(ListGroupsRequest),
+    DescribeGroups(DescribeGroupsRequest),
+    DeleteGroups(DeleteGroupsRequest),
+    OffsetDelete(OffsetDeleteRequest),
 }
 
 impl Protocol for Kafka {
@@ -148,6 +172,7 @@ fn decode_frame(mut frame: Bytes) -> Result<KafkaFrame, FrameError> {
             correlation_id,
             request: KafkaRequest::ApiVersionsTooNew,
             frame_bytes,
+            client_id: String::new(),
         });
     }
     if version < min || version > max {
@@ -166,8 +191,12 @@ fn decode_frame(mut frame: Bytes) -> Result<KafkaFrame, FrameError> {
             reason: err.to_string(),
         }
     };
-    RequestHeader::decode(&mut frame, api.request_header_version(version))
+    let header = RequestHeader::decode(&mut frame, api.request_header_version(version))
         .map_err(decode_error("request header"))?;
+    let client_id = header
+        .client_id
+        .map(|id| id.to_string())
+        .unwrap_or_default();
     let request = decode_body(api, &mut frame, version).map_err(decode_error("body"))?;
     Ok(KafkaFrame {
         api,
@@ -175,6 +204,7 @@ fn decode_frame(mut frame: Bytes) -> Result<KafkaFrame, FrameError> {
         correlation_id,
         request,
         frame_bytes,
+        client_id,
     })
 }
 
@@ -188,6 +218,17 @@ fn decode_body(api: ApiKey, body: &mut Bytes, version: i16) -> anyhow::Result<Ka
         ApiKey::InitProducerId => KafkaRequest::InitProducerId(Decodable::decode(body, version)?),
         ApiKey::CreateTopics => KafkaRequest::CreateTopics(Decodable::decode(body, version)?),
         ApiKey::DeleteTopics => KafkaRequest::DeleteTopics(Decodable::decode(body, version)?),
+        ApiKey::FindCoordinator => KafkaRequest::FindCoordinator(Decodable::decode(body, version)?),
+        ApiKey::JoinGroup => KafkaRequest::JoinGroup(Decodable::decode(body, version)?),
+        ApiKey::SyncGroup => KafkaRequest::SyncGroup(Decodable::decode(body, version)?),
+        ApiKey::Heartbeat => KafkaRequest::Heartbeat(Decodable::decode(body, version)?),
+        ApiKey::LeaveGroup => KafkaRequest::LeaveGroup(Decodable::decode(body, version)?),
+        ApiKey::OffsetCommit => KafkaRequest::OffsetCommit(Decodable::decode(body, version)?),
+        ApiKey::OffsetFetch => KafkaRequest::OffsetFetch(Decodable::decode(body, version)?),
+        ApiKey::ListGroups => KafkaRequest::ListGroups(Decodable::decode(body, version)?),
+        ApiKey::DescribeGroups => KafkaRequest::DescribeGroups(Decodable::decode(body, version)?),
+        ApiKey::DeleteGroups => KafkaRequest::DeleteGroups(Decodable::decode(body, version)?),
+        ApiKey::OffsetDelete => KafkaRequest::OffsetDelete(Decodable::decode(body, version)?),
         other => anyhow::bail!("{other:?} has no handler"),
     })
 }
@@ -199,6 +240,7 @@ async fn respond(state: Arc<BrokerState>, frame: KafkaFrame) -> Bytes {
         version,
         correlation_id,
         request,
+        client_id,
         ..
     } = frame;
     let encoded = match request {
@@ -239,6 +281,51 @@ async fn respond(state: Arc<BrokerState>, frame: KafkaFrame) -> Bytes {
         }
         KafkaRequest::DeleteTopics(r) => {
             let response = delete_topics::handle(&state, r).await;
+            encode(api, version, correlation_id, &response)
+        }
+        KafkaRequest::FindCoordinator(r) => {
+            let response = find_coordinator::handle(&state, version, r);
+            encode(api, version, correlation_id, &response)
+        }
+        KafkaRequest::JoinGroup(r) => {
+            let response = join_group::handle(&state, version, &client_id, r).await;
+            encode(api, version, correlation_id, &response)
+        }
+        KafkaRequest::SyncGroup(r) => {
+            let response = sync_group::handle(&state, version, r).await;
+            encode(api, version, correlation_id, &response)
+        }
+        KafkaRequest::Heartbeat(r) => {
+            encode(api, version, correlation_id, &heartbeat::handle(&state, r))
+        }
+        KafkaRequest::LeaveGroup(r) => {
+            let response = leave_group::handle(&state, version, r);
+            encode(api, version, correlation_id, &response)
+        }
+        KafkaRequest::OffsetCommit(r) => {
+            let response = offset_commit::handle(&state, r).await;
+            encode(api, version, correlation_id, &response)
+        }
+        KafkaRequest::OffsetFetch(r) => {
+            let response = offset_fetch::handle(&state, version, r);
+            encode(api, version, correlation_id, &response)
+        }
+        KafkaRequest::ListGroups(r) => encode(
+            api,
+            version,
+            correlation_id,
+            &list_groups::handle(&state, r),
+        ),
+        KafkaRequest::DescribeGroups(r) => {
+            let response = describe_groups::handle(&state, version, r);
+            encode(api, version, correlation_id, &response)
+        }
+        KafkaRequest::DeleteGroups(r) => {
+            let response = delete_groups::handle(&state, r).await;
+            encode(api, version, correlation_id, &response)
+        }
+        KafkaRequest::OffsetDelete(r) => {
+            let response = offset_delete::handle(&state, r).await;
             encode(api, version, correlation_id, &response)
         }
     };

@@ -37,6 +37,15 @@ pub fn kafka_error_code(code: ErrorCode) -> i16 {
         ErrorCode::InvalidProducerEpoch => K::InvalidProducerEpoch,
         ErrorCode::UnknownProducerId => K::UnknownProducerId,
         ErrorCode::UnsupportedCompressionType => K::UnsupportedCompressionType,
+        ErrorCode::OffsetMetadataTooLarge => K::OffsetMetadataTooLarge,
+        ErrorCode::CoordinatorNotAvailable => K::CoordinatorNotAvailable,
+        ErrorCode::NotCoordinator => K::NotCoordinator,
+        ErrorCode::InconsistentGroupProtocol => K::InconsistentGroupProtocol,
+        ErrorCode::NonEmptyGroup => K::NonEmptyGroup,
+        ErrorCode::MemberIdRequired => K::MemberIdRequired,
+        ErrorCode::GroupMaxSizeReached => K::GroupMaxSizeReached,
+        ErrorCode::FencedInstanceId => K::FencedInstanceId,
+        ErrorCode::GroupSubscribedToTopic => K::GroupSubscribedToTopic,
         _ => K::UnknownServerError,
     };
     kafka.code()
@@ -58,6 +67,26 @@ mod tests {
         for code in ErrorCode::ALL {
             // Every code maps to some Kafka number, never to "no error" unless it is None.
             assert_eq!(kafka_error_code(*code) == 0, *code == ErrorCode::None);
+        }
+    }
+
+    #[test]
+    fn group_errors_keep_kafkas_numbers() {
+        let expected = [
+            (ErrorCode::OffsetMetadataTooLarge, 12),
+            (ErrorCode::CoordinatorNotAvailable, 15),
+            (ErrorCode::InconsistentGroupProtocol, 23),
+            (ErrorCode::UnknownMemberId, 25),
+            (ErrorCode::RebalanceInProgress, 27),
+            (ErrorCode::NonEmptyGroup, 68),
+            (ErrorCode::GroupNotFound, 69),
+            (ErrorCode::MemberIdRequired, 79),
+            (ErrorCode::GroupMaxSizeReached, 81),
+            (ErrorCode::FencedInstanceId, 82),
+            (ErrorCode::GroupSubscribedToTopic, 86),
+        ];
+        for (code, kafka) in expected {
+            assert_eq!(kafka_error_code(code), kafka, "{code:?}");
         }
     }
 }

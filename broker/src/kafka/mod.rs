@@ -9,7 +9,10 @@
 //!   Kafka's error numbers.
 //! - one file per API, each translating Kafka's request to [`crate::core`] calls and the results
 //!   back: [`api_versions`], [`metadata`], [`produce`], [`fetch`], [`list_offsets`],
-//!   [`init_producer_id`], [`create_topics`], [`delete_topics`].
+//!   [`init_producer_id`], [`create_topics`], [`delete_topics`]; consumer groups through
+//!   [`crate::groups`]: [`find_coordinator`], [`join_group`], [`sync_group`], [`heartbeat`],
+//!   [`leave_group`], [`offset_commit`], [`offset_fetch`], [`list_groups`],
+//!   [`describe_groups`], [`delete_groups`], [`offset_delete`].
 //!
 //! [`SERVED`] lists every API and version range served; ApiVersions advertises exactly it, and
 //! a request for anything else closes the connection, as Kafka does.
@@ -17,13 +20,24 @@
 pub mod api_versions;
 pub mod connection;
 pub mod create_topics;
+pub mod delete_groups;
 pub mod delete_topics;
+pub mod describe_groups;
 pub mod errors;
 pub mod fetch;
+pub mod find_coordinator;
+pub mod heartbeat;
 pub mod init_producer_id;
+pub mod join_group;
+pub mod leave_group;
+pub mod list_groups;
 pub mod list_offsets;
 pub mod metadata;
+pub mod offset_commit;
+pub mod offset_delete;
+pub mod offset_fetch;
 pub mod produce;
+pub mod sync_group;
 
 pub use connection::Kafka;
 
@@ -45,6 +59,17 @@ pub const SERVED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::CreateTopics, 2, 7),
     (ApiKey::DeleteTopics, 1, 6),
     (ApiKey::InitProducerId, 0, 4),
+    (ApiKey::FindCoordinator, 0, 4),
+    (ApiKey::JoinGroup, 0, 7),
+    (ApiKey::SyncGroup, 0, 5),
+    (ApiKey::Heartbeat, 0, 4),
+    (ApiKey::LeaveGroup, 0, 4),
+    (ApiKey::OffsetCommit, 2, 8),
+    (ApiKey::OffsetFetch, 1, 7),
+    (ApiKey::ListGroups, 0, 4),
+    (ApiKey::DescribeGroups, 0, 5),
+    (ApiKey::DeleteGroups, 0, 2),
+    (ApiKey::OffsetDelete, 0, 0),
 ];
 
 /// The served version range of a raw api key, `None` when the API is not served.

@@ -14,6 +14,8 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+pub mod groups;
+
 /// The longest a kcat run may take before the test fails (kcat's own timeouts are shorter).
 pub const KCAT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long [`KafkaRaw`] waits for a response.

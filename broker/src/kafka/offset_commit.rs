@@ -1,0 +1,107 @@
+//! OffsetCommit v2-8: a member's commit (its generation is checked, like Kafka) or, with
+//! generation -1 and no member, a commit allowed only while the group has no members. Errors
+//! are per partition (unknown topic or partition, metadata over the limit); the group file is
+//! written before the answer, so an answered commit survives kill -9.
+
+use super::errors::kafka_error_code;
+use crate::groups::{CommitAs, CommitEntry, GroupError, OffsetCommit};
+use crate::state::BrokerState;
+use kafka_protocol::messages::offset_commit_request::OffsetCommitRequest;
+use kafka_protocol::messages::offset_commit_response::{
+    OffsetCommitResponse, OffsetCommitResponsePartition, OffsetCommitResponseTopic,
+};
+use rustlog_protocol::ErrorCode;
+use std::sync::Arc;
+
+/// One requested partition: its topic, index, and what to store (or why it cannot be).
+type Requested = (usize, i32, Result<CommitEntry, ErrorCode>);
+
+pub async fn handle(
+    state: &Arc<BrokerState>,
+    request: OffsetCommitRequest,
+) -> OffsetCommitResponse {
+    let group_id = request.group_id.0.to_string();
+    let requested = requested(&request);
+    let entries: Vec<CommitEntry> = requested
+        .iter()
+        .filter_map(|(_, _, r)| r.as_ref().ok().cloned())
+        .collect();
+    let commit = OffsetCommit {
+        group_id: group_id.clone(),
+        commit_as: commit_as(&request),
+        offsets: entries,
+    };
+    let codes = commit_and_persist(state, &commit).await;
+    let mut committed = codes.into_iter();
+    let mut topics: Vec<OffsetCommitResponseTopic> = request
+        .topics
+        .iter()
+        .map(|t| OffsetCommitResponseTopic::default().with_name(t.name.clone()))
+        .collect();
+    for (topic_index, partition_index, entry) in requested {
+        let code = match entry {
+            Ok(_) => committed.next().unwrap_or(ErrorCode::Unknown),
+            Err(code) => code,
+        };
+        if let Some(topic) = topics.get_mut(topic_index) {
+            topic.partitions.push(
+                OffsetCommitResponsePartition::default()
+                    .with_partition_index(partition_index)
+                    .with_error_code(kafka_error_code(code)),
+            );
+        }
+    }
+    OffsetCommitResponse::default().with_topics(topics)
+}
+
+/// Kafka's rule: a commit names a member when it has a generation, a member id or an
+/// instance id.
+fn commit_as(request: &OffsetCommitRequest) -> CommitAs {
+    let generation_id = request.generation_id_or_member_epoch;
+    if generation_id < 0 && request.member_id.is_empty() && request.group_instance_id.is_none() {
+        return CommitAs::NoMember;
+    }
+    CommitAs::Member {
+        member_id: request.member_id.to_string(),
+        group_instance_id: request.group_instance_id.as_ref().map(|id| id.to_string()),
+        generation_id,
+    }
+}
+
+fn requested(request: &OffsetCommitRequest) -> Vec<Requested> {
+    let mut out = Vec::new();
+    for (topic_index, topic) in request.topics.iter().enumerate() {
+        for p in &topic.partitions {
+            let entry = match (
+                u32::try_from(p.partition_index),
+                u64::try_from(p.committed_offset),
+            ) {
+                (Err(_), _) => Err(ErrorCode::PartitionNotFound),
+                (_, Err(_)) => Err(ErrorCode::InvalidRequest),
+                (Ok(partition), Ok(offset)) => Ok(CommitEntry {
+                    topic: topic.name.0.to_string(),
+                    partition,
+                    offset,
+                    metadata: p.committed_metadata.as_ref().map(|m| m.to_string()),
+                }),
+            };
+            out.push((topic_index, p.partition_index, entry));
+        }
+    }
+    out
+}
+
+/// Per-entry codes; a group-level error (membership, storage) applies to every entry.
+async fn commit_and_persist(state: &Arc<BrokerState>, commit: &OffsetCommit) -> Vec<ErrorCode> {
+    let every = |err: GroupError| vec![err.code(); commit.offsets.len()];
+    let codes = match state.groups.commit(commit) {
+        Ok(codes) => codes,
+        Err(err) => return every(err),
+    };
+    if codes.contains(&ErrorCode::None) {
+        if let Err(err) = state.groups.persist(&commit.group_id).await {
+            return every(err);
+        }
+    }
+    codes
+}

@@ -1,0 +1,228 @@
+//! Kafka OffsetCommit (v2-8) and OffsetFetch (v1-7): every version, Kafka's membership rules for
+//! commits, per-partition errors next to good partitions, offsets shared with the native
+//! protocol, and commits and generations that survive kill -9.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod kafka_support;
+
+use kafka_protocol::protocol::StrBytes;
+use kafka_protocol::ResponseError;
+use kafka_support::groups::{join_request, s, JOIN_MAX, LEAVE_MAX, SYNC_MAX};
+use kafka_support::{kafka_broker, KafkaRaw};
+use rustlog_protocol::messages::offset_commit::{OffsetCommitEntry, OffsetCommitRequest};
+use rustlog_protocol::messages::offset_fetch::OffsetFetchRequest;
+use rustlog_protocol::{Response, TopicPartition};
+
+/// Kafka's "no generation": a commit without group membership.
+const NO_GENERATION: i32 = -1;
+
+fn no_member() -> StrBytes {
+    StrBytes::default()
+}
+
+/// Joins and syncs one member of `group_id`: (member id, generation).
+fn member_of(client: &mut KafkaRaw, group_id: &str) -> (StrBytes, i32) {
+    let joined = client.join_new(JOIN_MAX, &join_request(group_id, ""));
+    assert_eq!(joined.error_code, 0);
+    let id = joined.member_id.clone();
+    let sync = KafkaRaw::sync_request(group_id, joined.generation_id, &id, &[(&id, b"")]);
+    assert_eq!(client.sync(SYNC_MAX, &sync).error_code, 0);
+    (id, joined.generation_id)
+}
+
+#[test]
+fn offset_commit_and_fetch_at_every_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let (broker, kafka) = kafka_broker(&dir, &[]);
+    broker.client().create_topic("t", 2, &[]);
+    let mut client = KafkaRaw::connect(&kafka);
+    for version in 2..=8 {
+        let group_id = format!("commit-v{version}");
+        let offset = 100 + i64::from(version);
+        let codes = client.commit(
+            version,
+            &group_id,
+            NO_GENERATION,
+            &no_member(),
+            "t",
+            &[(1, offset, "m")],
+        );
+        assert_eq!(codes, vec![0], "OffsetCommit v{version}");
+        assert_eq!(client.committed(&group_id, "t", 1), offset, "v{version}");
+    }
+    for version in 1..=7 {
+        let response = client.fetch_offsets(version, "commit-v8", "t", Some(&[0, 1]));
+        assert_eq!(response.error_code, 0, "OffsetFetch v{version}");
+        let partitions = &response.topics[0].partitions;
+        let got: Vec<(i32, i64, &str)> = partitions
+            .iter()
+            .map(|p| {
+                (
+                    p.partition_index,
+                    p.committed_offset,
+                    p.metadata.as_ref().unwrap().as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![(0, -1, ""), (1, 108, "m")],
+            "OffsetFetch v{version}"
+        );
+    }
+    for version in 2..=7 {
+        // Null topics: every committed partition of the group.
+        let response = client.fetch_offsets(version, "commit-v3", "t", None);
+        assert_eq!(response.topics.len(), 1, "v{version}");
+        assert_eq!(
+            response.topics[0].partitions[0].committed_offset, 103,
+            "v{version}"
+        );
+    }
+    let unknown = client.fetch_offsets(7, "never-committed", "t", Some(&[0]));
+    assert_eq!(unknown.topics[0].partitions[0].committed_offset, -1);
+}
+
+#[test]
+fn commits_follow_the_members_generation() {
+    let dir = tempfile::tempdir().unwrap();
+    let (broker, kafka) = kafka_broker(&dir, &[]);
+    broker.client().create_topic("t", 1, &[]);
+    let mut client = KafkaRaw::connect(&kafka);
+    let (id, generation) = member_of(&mut client, "members");
+    assert_eq!(
+        client.commit(8, "members", generation, &id, "t", &[(0, 5, "")]),
+        vec![0]
+    );
+    let stale = client.commit(8, "members", generation - 1, &id, "t", &[(0, 6, "")]);
+    assert_eq!(stale, vec![ResponseError::IllegalGeneration.code()]);
+    let stranger = client.commit(8, "members", generation, &s("stranger"), "t", &[(0, 6, "")]);
+    assert_eq!(stranger, vec![ResponseError::UnknownMemberId.code()]);
+    // Without a generation only an empty group takes commits, as in Kafka.
+    let memberless = client.commit(
+        8,
+        "members",
+        NO_GENERATION,
+        &no_member(),
+        "t",
+        &[(0, 6, "")],
+    );
+    assert_eq!(memberless, vec![ResponseError::UnknownMemberId.code()]);
+    assert_eq!(
+        client.committed("members", "t", 0),
+        5,
+        "refused commits stored nothing"
+    );
+    assert_eq!(client.leave(LEAVE_MAX, "members", &id), 0);
+    let memberless = client.commit(
+        8,
+        "members",
+        NO_GENERATION,
+        &no_member(),
+        "t",
+        &[(0, 7, "")],
+    );
+    assert_eq!(memberless, vec![0]);
+    assert_eq!(client.committed("members", "t", 0), 7);
+}
+
+#[test]
+fn bad_partitions_and_large_metadata_fail_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let (broker, kafka) = kafka_broker(&dir, &[]);
+    broker.client().create_topic("t", 2, &[]);
+    let mut client = KafkaRaw::connect(&kafka);
+    let large = "x".repeat(4097);
+    let offsets = [
+        (0, 10, "ok"),
+        (2, 10, ""),
+        (-1, 10, ""),
+        (1, 10, large.as_str()),
+    ];
+    let codes = client.commit(8, "mixed", NO_GENERATION, &no_member(), "t", &offsets);
+    let unknown = ResponseError::UnknownTopicOrPartition.code();
+    let too_large = ResponseError::OffsetMetadataTooLarge.code();
+    assert_eq!(codes, vec![0, unknown, unknown, too_large]);
+    let codes = client.commit(
+        8,
+        "mixed",
+        NO_GENERATION,
+        &no_member(),
+        "nope",
+        &[(0, 1, "")],
+    );
+    assert_eq!(codes, vec![unknown]);
+    assert_eq!(client.committed("mixed", "t", 0), 10);
+    assert_eq!(
+        client.committed("mixed", "t", 1),
+        -1,
+        "the oversized commit stored nothing"
+    );
+}
+
+#[test]
+fn committed_offsets_are_shared_with_the_native_protocol() {
+    let dir = tempfile::tempdir().unwrap();
+    let (broker, kafka) = kafka_broker(&dir, &[]);
+    let mut native = broker.client();
+    native.create_topic("t", 2, &[]);
+    native.call_ok(OffsetCommitRequest {
+        group_id: "shared".into(),
+        generation_id: None,
+        member_id: None,
+        offsets: vec![OffsetCommitEntry {
+            topic: "t".into(),
+            partition: 0,
+            offset: 33,
+            metadata: Some("native".into()),
+        }],
+    });
+    let mut client = KafkaRaw::connect(&kafka);
+    assert_eq!(client.committed("shared", "t", 0), 33);
+    let codes = client.commit(
+        8,
+        "shared",
+        NO_GENERATION,
+        &no_member(),
+        "t",
+        &[(1, 44, "kafka")],
+    );
+    assert_eq!(codes, vec![0]);
+    let Response::OffsetFetch(fetched) = native.call_ok(OffsetFetchRequest {
+        group_id: "shared".into(),
+        partitions: Some(vec![TopicPartition {
+            topic: "t".into(),
+            partition: 1,
+        }]),
+    }) else {
+        panic!("OffsetFetch answers OffsetFetch");
+    };
+    assert_eq!(fetched.offsets[0].offset, Some(44));
+    assert_eq!(fetched.offsets[0].metadata.as_deref(), Some("kafka"));
+}
+
+#[test]
+fn commits_and_generations_survive_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut broker, kafka) = kafka_broker(&dir, &[]);
+    broker.client().create_topic("t", 1, &[]);
+    let mut client = KafkaRaw::connect(&kafka);
+    let (id, generation) = member_of(&mut client, "durable");
+    assert_eq!(
+        client.commit(8, "durable", generation, &id, "t", &[(0, 42, "")]),
+        vec![0]
+    );
+    broker.kill9();
+    broker.restart();
+    let kafka = broker.kafka_addr().unwrap().to_string();
+    let mut client = KafkaRaw::connect(&kafka);
+    assert_eq!(client.committed("durable", "t", 0), 42);
+    // The old member is gone; a new one gets a newer generation than any handed out before.
+    let code = client.heartbeat(4, "durable", generation, &id);
+    assert_eq!(code, ResponseError::UnknownMemberId.code());
+    let (_, after) = member_of(&mut client, "durable");
+    assert!(
+        after > generation,
+        "generation {after} after restart, {generation} before"
+    );
+}
