@@ -176,6 +176,10 @@ pub struct BrokerConfig {
     pub topic_defaults: LogConfig,
     /// Partitions of a topic created with `partitions = 0`.
     pub topic_partitions_default: u32,
+    /// A Kafka Metadata request naming a missing topic (with `allow_auto_topic_creation`)
+    /// creates it with the broker defaults. Off by default: RustLog creates topics only when
+    /// asked to, so a typo in a topic name is an error, not a new topic.
+    pub auto_create_topics: bool,
 }
 
 impl Default for BrokerConfig {
@@ -189,6 +193,7 @@ impl Default for BrokerConfig {
             limits: Limits::default(),
             topic_defaults: LogConfig::default(),
             topic_partitions_default: TOPIC_PARTITIONS_DEFAULT,
+            auto_create_topics: false,
         }
     }
 }
@@ -244,6 +249,9 @@ impl BrokerConfig {
         if let Some(dir) = file.data_dir {
             self.data_dir = dir;
         }
+        if let Some(auto_create) = file.auto_create_topics {
+            self.auto_create_topics = auto_create;
+        }
         if let Some(limits) = file.limits {
             self.limits = limits;
         }
@@ -297,6 +305,7 @@ impl BrokerConfig {
 /// kafka_listen = "127.0.0.1:9092"     # or "off"
 /// kafka_advertised_listener = "broker.example:9092"
 /// data_dir = "./rustlog-data"
+/// auto_create_topics = false          # Kafka Metadata may create missing topics
 ///
 /// [limits]
 /// connections_max = 4096
@@ -314,6 +323,7 @@ pub struct FileConfig {
     pub kafka_listen: Option<String>,
     pub kafka_advertised_listener: Option<String>,
     pub data_dir: Option<PathBuf>,
+    pub auto_create_topics: Option<bool>,
     pub limits: Option<Limits>,
     #[serde(default)]
     pub topic_defaults: BTreeMap<String, toml::Value>,
@@ -340,8 +350,10 @@ impl FileConfig {
     pub fn parse(text: &str) -> Result<FileConfig, BrokerError> {
         toml::from_str(text).map_err(|err| {
             let message = err.message().to_string();
+            let key = offending_key(&message)
+                .or_else(|| err.span().and_then(|span| key_on_line_at(text, span.start)));
             BrokerError::InvalidConfig {
-                key: offending_key(&message).unwrap_or_else(|| "<file>".into()),
+                key: key.unwrap_or_else(|| "<file>".into()),
                 reason: message,
             }
         })
@@ -353,6 +365,14 @@ fn offending_key(message: &str) -> Option<String> {
     let start = message.find('`')? + 1;
     let end = start + message.get(start..)?.find('`')?;
     message.get(start..end).map(str::to_string)
+}
+
+/// The key of the `key = value` line holding byte `at` (a bad value's message names no key).
+fn key_on_line_at(text: &str, at: usize) -> Option<String> {
+    let line_start = text.get(..at)?.rfind('\n').map_or(0, |i| i + 1);
+    let line = text.get(line_start..)?.lines().next()?;
+    let (key, _) = line.split_once('=')?;
+    Some(key.trim().trim_matches('"').to_string())
 }
 
 /// Parses a socket address; the error names `key`.
@@ -482,6 +502,18 @@ mod tests {
         assert_eq!(config.listen.port(), 9000);
         assert_eq!(config.metrics_listen, None);
         assert_eq!(config.topic_partitions_default, 3);
+    }
+
+    #[test]
+    fn auto_create_topics_is_off_unless_the_file_turns_it_on() {
+        let mut config = BrokerConfig::default();
+        assert!(!config.auto_create_topics);
+        config
+            .apply_file(FileConfig::parse("auto_create_topics = true\n").unwrap())
+            .unwrap();
+        assert!(config.auto_create_topics);
+        let err = FileConfig::parse("auto_create_topics = \"yes\"\n").unwrap_err();
+        assert!(err.to_string().contains("auto_create_topics"), "{err}");
     }
 
     #[test]

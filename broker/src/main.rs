@@ -46,6 +46,12 @@ struct Args {
     /// TOML config file (flags override its values)
     #[arg(long, env = "RUSTLOG_CONFIG")]
     config: Option<PathBuf>,
+    /// Let a Kafka Metadata request naming a missing topic create it with the broker defaults,
+    /// when the request allows it (Kafka's `allow_auto_topic_creation`). Off by default:
+    /// Produce to a missing topic always answers UNKNOWN_TOPIC_OR_PARTITION [TOML:
+    /// auto_create_topics]
+    #[arg(long)]
+    auto_create_topics: bool,
     /// Partitions of a topic created with 0 partitions [default: 1]
     #[arg(long)]
     default_partitions: Option<u32>,
@@ -181,6 +187,9 @@ fn build_config(args: Args) -> Result<BrokerConfig, BrokerError> {
     }
     if let Some(dir) = args.data_dir {
         config.data_dir = dir;
+    }
+    if args.auto_create_topics {
+        config.auto_create_topics = true;
     }
     if let Some(n) = args.default_partitions {
         config.topic_partitions_default = n;

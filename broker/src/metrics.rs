@@ -5,6 +5,7 @@
 //! atomics indexed by api key are all that is needed, with no allocation or lock on the request
 //! path.
 
+use kafka_protocol::messages::ApiKey as KafkaApiKey;
 use rustlog_protocol::ApiKey;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -87,10 +88,100 @@ struct ApiMetrics {
     latency: Histogram,
 }
 
+/// Per served Kafka API: requests, request and response bytes, latency.
+#[derive(Debug, Default)]
+struct KafkaApiCounters {
+    requests: AtomicU64,
+    request_bytes: AtomicU64,
+    response_bytes: AtomicU64,
+    latency: Histogram,
+}
+
+/// The Kafka listener's per-API series, labelled `kafka_api="<Kafka's API name>"` (the
+/// native listener's are labelled `api`): one set per API in [`crate::kafka::SERVED`], so the
+/// request path only adds to atomics.
+#[derive(Debug)]
+pub struct KafkaApiMetrics {
+    apis: Vec<(KafkaApiKey, KafkaApiCounters)>,
+}
+
+impl Default for KafkaApiMetrics {
+    fn default() -> Self {
+        KafkaApiMetrics {
+            apis: crate::kafka::SERVED
+                .iter()
+                .map(|(api, _, _)| (*api, KafkaApiCounters::default()))
+                .collect(),
+        }
+    }
+}
+
+impl KafkaApiMetrics {
+    /// Records one handled Kafka request (`response_bytes` 0 when no response is sent).
+    pub fn record(
+        &self,
+        api: KafkaApiKey,
+        request_bytes: usize,
+        response_bytes: usize,
+        elapsed: Duration,
+    ) {
+        let Some((_, m)) = self.apis.iter().find(|(key, _)| *key == api) else {
+            return;
+        };
+        m.requests.fetch_add(1, Ordering::Relaxed);
+        m.request_bytes
+            .fetch_add(request_bytes as u64, Ordering::Relaxed);
+        m.response_bytes
+            .fetch_add(response_bytes as u64, Ordering::Relaxed);
+        m.latency.observe(elapsed);
+    }
+
+    fn render(&self, out: &mut String) {
+        type Counter = fn(&KafkaApiCounters) -> &AtomicU64;
+        let counters: [(&str, &str, Counter); 3] = [
+            (
+                "rustlog_kafka_requests_total",
+                "Kafka-protocol requests handled, by Kafka API.",
+                |m| &m.requests,
+            ),
+            (
+                "rustlog_kafka_request_bytes_total",
+                "Bytes of Kafka-protocol request frames, by Kafka API.",
+                |m| &m.request_bytes,
+            ),
+            (
+                "rustlog_kafka_response_bytes_total",
+                "Bytes of Kafka-protocol response frames, by Kafka API.",
+                |m| &m.response_bytes,
+            ),
+        ];
+        for (name, help, value) in counters {
+            header(out, name, "counter", help);
+            for (api, m) in &self.apis {
+                let n = value(m).load(Ordering::Relaxed);
+                let _ = writeln!(out, "{name}{{kafka_api=\"{api:?}\"}} {n}");
+            }
+        }
+        let name = "rustlog_kafka_request_duration_seconds";
+        header(
+            out,
+            name,
+            "histogram",
+            "Time from a Kafka-protocol request's arrival to its response being ready, by Kafka API.",
+        );
+        for (api, m) in &self.apis {
+            m.latency
+                .render(out, name, &format!("kafka_api=\"{api:?}\""));
+        }
+    }
+}
+
 /// Every counter the request path updates.
 #[derive(Debug)]
 pub struct Metrics {
     apis: Vec<ApiMetrics>,
+    /// The Kafka listener's per-API series.
+    pub kafka: KafkaApiMetrics,
     /// Requests with an unknown api key or version.
     pub unknown_requests: AtomicU64,
     /// Bytes read from client sockets.
@@ -115,6 +206,7 @@ impl Default for Metrics {
     fn default() -> Self {
         Metrics {
             apis: ApiKey::ALL.iter().map(|_| ApiMetrics::default()).collect(),
+            kafka: KafkaApiMetrics::default(),
             unknown_requests: AtomicU64::new(0),
             bytes_in: AtomicU64::new(0),
             bytes_out: AtomicU64::new(0),
@@ -256,6 +348,7 @@ impl Metrics {
             "Connections closed for a framing error, a stalled frame or idleness.",
             &self.connections_closed_bad_input,
         );
+        self.kafka.render(&mut out);
         header(
             &mut out,
             "rustlog_fsync_duration_seconds",
@@ -352,6 +445,27 @@ mod tests {
             text.contains("rustlog_request_duration_seconds_bucket{api=\"Produce\",le=\"+Inf\"} 2")
         );
         assert!(text.contains("rustlog_fsync_duration_seconds_count 0"));
+    }
+
+    #[test]
+    fn renders_kafka_series_by_kafka_api() {
+        let metrics = Metrics::default();
+        metrics
+            .kafka
+            .record(KafkaApiKey::Metadata, 40, 120, Duration::from_micros(80));
+        // Not served: not recorded, no series.
+        metrics
+            .kafka
+            .record(KafkaApiKey::SaslHandshake, 40, 0, Duration::ZERO);
+        let text = metrics.render(&ScrapeGauges::default());
+        assert!(text.contains("rustlog_kafka_requests_total{kafka_api=\"Metadata\"} 1"));
+        assert!(text.contains("rustlog_kafka_request_bytes_total{kafka_api=\"Metadata\"} 40"));
+        assert!(text.contains("rustlog_kafka_response_bytes_total{kafka_api=\"Metadata\"} 120"));
+        assert!(text.contains(
+            "rustlog_kafka_request_duration_seconds_bucket{kafka_api=\"Metadata\",le=\"0.0001\"} 1"
+        ));
+        assert!(text.contains("rustlog_kafka_requests_total{kafka_api=\"Produce\"} 0"));
+        assert!(!text.contains("SaslHandshake"));
     }
 
     #[test]

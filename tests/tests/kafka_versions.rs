@@ -52,6 +52,11 @@ const SERVED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::DescribeGroups, 0, 5),
     (ApiKey::DeleteGroups, 0, 2),
     (ApiKey::OffsetDelete, 0, 0),
+    (ApiKey::CreatePartitions, 0, 3),
+    (ApiKey::DescribeConfigs, 1, 4),
+    (ApiKey::AlterConfigs, 0, 2),
+    (ApiKey::IncrementalAlterConfigs, 0, 1),
+    (ApiKey::DescribeCluster, 0, 1),
 ];
 
 fn topic_name(name: &str) -> TopicName {
@@ -188,6 +193,20 @@ fn produce_fetch_and_list_offsets_at_every_version() {
             assert_eq!(p.error_code, 0, "v{version} ts {timestamp}");
             assert_eq!(p.offset, expected, "v{version} ts {timestamp}");
         }
+        // -3, the record with the largest timestamp (KIP-734), exists from v7 on.
+        let response: ListOffsetsResponse = client.call(ApiKey::ListOffsets, version, &query(-3));
+        let p = &response.topics[0].partitions[0];
+        if version < 7 {
+            assert_eq!(
+                p.error_code,
+                ResponseError::InvalidRequest.code(),
+                "v{version}"
+            );
+        } else {
+            assert_eq!(p.error_code, 0);
+            assert!((0..next_offset).contains(&p.offset), "{}", p.offset);
+            assert!(p.timestamp > 0);
+        }
     }
 }
 
@@ -281,5 +300,91 @@ fn create_and_delete_topics_at_every_version() {
             ResponseError::UnknownTopicOrPartition.code(),
             "v{version}"
         );
+    }
+}
+
+#[test]
+fn admin_apis_at_every_version() {
+    use kafka_support::admin::*;
+    let dir = tempfile::tempdir().unwrap();
+    let (broker, kafka) = kafka_broker(&dir, &[]);
+    broker.client().create_topic("admin", 1, &[]);
+    let mut client = KafkaRaw::connect(&kafka);
+    for version in 0..=3 {
+        let count = i32::from(version) + 2;
+        let result = create_partitions(&mut client, version, "admin", count, false, false);
+        assert_eq!(
+            result.error_code, 0,
+            "v{version}: {:?}",
+            result.error_message
+        );
+        assert_eq!(
+            native_partitions(&broker, "admin"),
+            count as usize,
+            "v{version}"
+        );
+        let refused = create_partitions(&mut client, version, "admin", count, false, false);
+        assert_eq!(refused.error_code, ResponseError::InvalidPartitions.code());
+    }
+    for version in 0..=2 {
+        let value = format!("{}", 1000 + i32::from(version));
+        let (code, message) = alter_configs(
+            &mut client,
+            version,
+            TOPIC,
+            "admin",
+            &[("retention.ms", &value)],
+            false,
+        );
+        assert_eq!(code, 0, "v{version}: {message:?}");
+        assert_eq!(topic_value(&mut client, "admin", "retention.ms"), value);
+        let (code, _) = alter_configs(
+            &mut client,
+            version,
+            TOPIC,
+            "admin",
+            &[("retention.ms", "x")],
+            false,
+        );
+        assert_eq!(code, 40, "v{version}: INVALID_CONFIG");
+    }
+    for version in 0..=1 {
+        let value = format!("{}", 2000 + i32::from(version));
+        let ops = [("retention.ms", SET, Some(value.as_str()))];
+        let (code, message) = incremental_alter(&mut client, version, TOPIC, "admin", &ops, false);
+        assert_eq!(code, 0, "v{version}: {message:?}");
+        assert_eq!(topic_value(&mut client, "admin", "retention.ms"), value);
+        let ops = [("retention.ms", APPEND, Some("1"))];
+        let (code, _) = incremental_alter(&mut client, version, TOPIC, "admin", &ops, false);
+        assert_eq!(code, 40, "v{version}: INVALID_CONFIG");
+    }
+    for version in 1..=4 {
+        let result = describe_configs(&mut client, version, TOPIC, "admin", None, true);
+        assert_eq!(result.error_code, 0, "v{version}");
+        let retention = entry(&result, "retention.ms");
+        assert_eq!(retention.value.as_deref(), Some("2001"), "v{version}");
+        assert_eq!(retention.config_source, TOPIC_CONFIG, "v{version}");
+        assert!(!retention.synonyms.is_empty(), "v{version}");
+        if version >= 3 {
+            assert_eq!(retention.config_type, 5, "v{version}: LONG");
+            assert!(retention.documentation.is_some(), "v{version}");
+        }
+        let missing = describe_configs(&mut client, version, TOPIC, "missing", None, false);
+        assert_eq!(
+            missing.error_code,
+            ResponseError::UnknownTopicOrPartition.code()
+        );
+        let broker_result = describe_configs(&mut client, version, BROKER, "0", None, false);
+        assert_eq!(broker_result.error_code, 0, "v{version}");
+    }
+    for version in 0..=1 {
+        let response: kafka_protocol::messages::DescribeClusterResponse = client.call(
+            ApiKey::DescribeCluster,
+            version,
+            &kafka_protocol::messages::DescribeClusterRequest::default(),
+        );
+        assert_eq!(response.error_code, 0, "v{version}");
+        assert_eq!(response.cluster_id.as_str(), "rustlog");
+        assert_eq!(response.brokers.len(), 1);
     }
 }

@@ -5,8 +5,8 @@
 //! - [`produce`]: append one batch to a partition (duplicates of idempotent producers, append
 //!   notifications, record counts) and the durable wait (group-commit fsync with a timeout).
 //! - [`fetch`]: the long poll over a set of partitions (min/max bytes, max wait, woken by appends).
-//! - [`offsets`]: earliest / latest / by-timestamp offset lookup.
-//! - [`topics`]: create (defaults, limits, validation) and delete a topic.
+//! - [`offsets`]: earliest / latest / by-timestamp / max-timestamp offset lookup.
+//! - [`topics`]: create (defaults, limits, validation), grow, reconfigure and delete a topic.
 //! - [`producers`]: hand an idempotent producer its id and epoch.
 //! - [`blocking`]: run fsyncing work on the blocking pool, as a [`HandlerError`] on failure.
 

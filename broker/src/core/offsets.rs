@@ -1,5 +1,5 @@
 //! Offset lookup: earliest (log start), latest (high watermark), or the first offset whose
-//! record timestamp is at or after a time.
+//! record timestamp is at or after a time, or the record with the largest timestamp.
 
 use crate::state::BrokerState;
 use crate::storage::StorageError;
@@ -9,11 +9,15 @@ use crate::storage::StorageError;
 pub enum OffsetQuery {
     Earliest,
     Latest,
-    Timestamp { timestamp_ms: i64 },
+    Timestamp {
+        timestamp_ms: i64,
+    },
+    /// The record with the largest timestamp (the first of equal ones).
+    MaxTimestamp,
 }
 
-/// A found offset (`None`: no record at or after the timestamp) and, for a timestamp query, the
-/// timestamp of the record found.
+/// A found offset (`None`: no record at or after the timestamp, or an empty log) and, for a
+/// timestamp or max-timestamp query, the timestamp of the record found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FoundOffset {
     pub offset: Option<u64>,
@@ -36,16 +40,15 @@ pub fn lookup(
             offset: Some(log.high_watermark()),
             timestamp_ms: None,
         },
-        OffsetQuery::Timestamp { timestamp_ms } => match log.offset_for_timestamp(timestamp_ms)? {
-            Some((offset, ts)) => FoundOffset {
-                offset: Some(offset),
-                timestamp_ms: Some(ts),
-            },
-            None => FoundOffset {
-                offset: None,
-                timestamp_ms: None,
-            },
-        },
+        OffsetQuery::Timestamp { timestamp_ms } => record(log.offset_for_timestamp(timestamp_ms)?),
+        OffsetQuery::MaxTimestamp => record(log.max_timestamp_offset()?),
     };
     Ok(found)
+}
+
+fn record(found: Option<(u64, i64)>) -> FoundOffset {
+    FoundOffset {
+        offset: found.map(|(offset, _)| offset),
+        timestamp_ms: found.map(|(_, ts)| ts),
+    }
 }

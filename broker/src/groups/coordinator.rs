@@ -314,6 +314,24 @@ impl Group {
         self.rebalance_deadline = Some(now + timeout);
     }
 
+    /// True when a subscribed topic now has another partition count than the assignment
+    /// covers (it grew, or was deleted): a rejoin must rebalance, not repeat the old answer.
+    fn partitions_changed(&self, partitions_of: &PartitionsOf) -> bool {
+        let mut assigned: BTreeMap<&str, usize> = BTreeMap::new();
+        for parts in self.assignment.values().flatten() {
+            *assigned.entry(parts.topic.as_str()).or_default() += parts.partitions.len();
+        }
+        let subscribed: std::collections::BTreeSet<&str> = self
+            .members
+            .values()
+            .flat_map(|m| m.topics.iter().map(String::as_str))
+            .collect();
+        subscribed.into_iter().any(|topic| {
+            let have = assigned.get(topic).copied().unwrap_or(0);
+            usize::try_from(partitions_of(topic)).unwrap_or(usize::MAX) != have
+        })
+    }
+
     fn try_complete(&mut self, now: Instant, partitions_of: &PartitionsOf) {
         if self.state == GroupState::Rebalancing && self.members.values().all(|m| m.joined) {
             self.complete(now, partitions_of);
@@ -996,6 +1014,7 @@ fn join_native_group(
 
     group.check_kind(&request.group_id, &GroupKind::Native)?;
     let (tx, rx) = oneshot::channel();
+    let partitions_changed = group.partitions_changed(partitions_of);
     let member_id = match &request.member_id {
         Some(id) => {
             let Some(member) = group.members.get_mut(id) else {
@@ -1005,6 +1024,7 @@ fn join_native_group(
             if group.state == GroupState::Stable
                 && member.topics == topics
                 && group.assignor == request.assignor
+                && !partitions_changed
             {
                 // Nothing changed: answer with the current generation at once.
                 let _ = tx.send(Ok(NativeJoined {

@@ -8,6 +8,9 @@
 //! retries lower.
 
 use super::{
+    alter_configs, create_partitions, describe_cluster, describe_configs, incremental_alter_configs,
+};
+use super::{
     api_versions, create_topics, delete_topics, fetch, init_producer_id, list_offsets, metadata,
     produce, served_versions,
 };
@@ -19,6 +22,10 @@ use crate::connection::{Protocol, RESPONSE_ESTIMATE_BYTES};
 use crate::state::BrokerState;
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use futures::future::BoxFuture;
+use kafka_protocol::messages::{
+    AlterConfigsRequest, CreatePartitionsRequest, DescribeClusterRequest, DescribeConfigsRequest,
+    IncrementalAlterConfigsRequest,
+};
 use kafka_protocol::messages::{
     ApiKey, ApiVersionsRequest, CreateTopicsRequest, DeleteTopicsRequest, FetchRequest,
     InitProducerIdRequest, ListOffsetsRequest, MetadataRequest, ProduceRequest, RequestHeader,
@@ -105,6 +112,11 @@ pub enum KafkaRequest {
     DescribeGroups(DescribeGroupsRequest),
     DeleteGroups(DeleteGroupsRequest),
     OffsetDelete(OffsetDeleteRequest),
+    CreatePartitions(CreatePartitionsRequest),
+    DescribeConfigs(DescribeConfigsRequest),
+    AlterConfigs(AlterConfigsRequest),
+    IncrementalAlterConfigs(IncrementalAlterConfigsRequest),
+    DescribeCluster(DescribeClusterRequest),
 }
 
 impl Protocol for Kafka {
@@ -147,7 +159,7 @@ impl Protocol for Kafka {
     }
 
     fn respond(state: Arc<BrokerState>, frame: KafkaFrame) -> BoxFuture<'static, Bytes> {
-        Box::pin(respond(state, frame))
+        Box::pin(respond_measured(state, frame))
     }
 
     fn rejection(_connections_max: usize) -> Option<Bytes> {
@@ -229,8 +241,30 @@ fn decode_body(api: ApiKey, body: &mut Bytes, version: i16) -> anyhow::Result<Ka
         ApiKey::DescribeGroups => KafkaRequest::DescribeGroups(Decodable::decode(body, version)?),
         ApiKey::DeleteGroups => KafkaRequest::DeleteGroups(Decodable::decode(body, version)?),
         ApiKey::OffsetDelete => KafkaRequest::OffsetDelete(Decodable::decode(body, version)?),
+        ApiKey::CreatePartitions => {
+            KafkaRequest::CreatePartitions(Decodable::decode(body, version)?)
+        }
+        ApiKey::DescribeConfigs => KafkaRequest::DescribeConfigs(Decodable::decode(body, version)?),
+        ApiKey::AlterConfigs => KafkaRequest::AlterConfigs(Decodable::decode(body, version)?),
+        ApiKey::IncrementalAlterConfigs => {
+            KafkaRequest::IncrementalAlterConfigs(Decodable::decode(body, version)?)
+        }
+        ApiKey::DescribeCluster => KafkaRequest::DescribeCluster(Decodable::decode(body, version)?),
         other => anyhow::bail!("{other:?} has no handler"),
     })
+}
+
+/// [`respond`], recorded once per request in the per-Kafka-API metrics: the request's frame
+/// bytes, the response's bytes (0 when none is sent) and the time to the response being ready.
+async fn respond_measured(state: Arc<BrokerState>, frame: KafkaFrame) -> Bytes {
+    let started = std::time::Instant::now();
+    let (api, request_bytes) = (frame.api, frame.frame_bytes);
+    let response = respond(state.clone(), frame).await;
+    state
+        .metrics
+        .kafka
+        .record(api, request_bytes, response.len(), started.elapsed());
+    response
 }
 
 /// Handles one request; empty bytes when Kafka sends no response (Produce with acks 0).
@@ -251,12 +285,10 @@ async fn respond(state: Arc<BrokerState>, frame: KafkaFrame) -> Bytes {
         KafkaRequest::ApiVersionsTooNew => {
             encode(api, 0, correlation_id, &api_versions::unsupported_version())
         }
-        KafkaRequest::Metadata(r) => encode(
-            api,
-            version,
-            correlation_id,
-            &metadata::handle(&state, version, r),
-        ),
+        KafkaRequest::Metadata(r) => {
+            let response = metadata::handle(&state, version, r).await;
+            encode(api, version, correlation_id, &response)
+        }
         KafkaRequest::Produce(r) => match produce::handle(&state, version, r).await {
             Some(response) => encode(api, version, correlation_id, &response),
             None => Ok(Bytes::new()),
@@ -269,7 +301,7 @@ async fn respond(state: Arc<BrokerState>, frame: KafkaFrame) -> Bytes {
             api,
             version,
             correlation_id,
-            &list_offsets::handle(&state, r),
+            &list_offsets::handle(&state, version, r),
         ),
         KafkaRequest::InitProducerId(r) => {
             let response = init_producer_id::handle(&state, r).await;
@@ -326,6 +358,26 @@ async fn respond(state: Arc<BrokerState>, frame: KafkaFrame) -> Bytes {
         }
         KafkaRequest::OffsetDelete(r) => {
             let response = offset_delete::handle(&state, r).await;
+            encode(api, version, correlation_id, &response)
+        }
+        KafkaRequest::CreatePartitions(r) => {
+            let response = create_partitions::handle(&state, r).await;
+            encode(api, version, correlation_id, &response)
+        }
+        KafkaRequest::DescribeConfigs(r) => {
+            let response = describe_configs::handle(&state, version, r);
+            encode(api, version, correlation_id, &response)
+        }
+        KafkaRequest::AlterConfigs(r) => {
+            let response = alter_configs::handle(&state, r).await;
+            encode(api, version, correlation_id, &response)
+        }
+        KafkaRequest::IncrementalAlterConfigs(r) => {
+            let response = incremental_alter_configs::handle(&state, r).await;
+            encode(api, version, correlation_id, &response)
+        }
+        KafkaRequest::DescribeCluster(r) => {
+            let response = describe_cluster::handle(&state, r);
             encode(api, version, correlation_id, &response)
         }
     };

@@ -1,6 +1,7 @@
-//! ListOffsets: Kafka's timestamps -2 (earliest) and -1 (latest), or the first offset at or
-//! after a timestamp, through [`core::offsets`](crate::core::offsets). A timestamp with no
-//! record at or after it answers offset -1, timestamp -1 (as Kafka).
+//! ListOffsets: Kafka's timestamps -2 (earliest), -1 (latest) and, from v7, -3 (the record with
+//! the largest timestamp, KIP-734), or the first offset at or after a timestamp, through
+//! [`core::offsets`](crate::core::offsets). A timestamp with no record at or after it (or -3 on
+//! an empty partition) answers offset -1, timestamp -1 (as Kafka).
 
 use super::errors::kafka_error_code;
 use crate::core::offsets::{lookup, OffsetQuery};
@@ -14,8 +15,15 @@ use kafka_protocol::ResponseError;
 /// Kafka's special timestamps.
 const LATEST_TIMESTAMP: i64 = -1;
 const EARLIEST_TIMESTAMP: i64 = -2;
+const MAX_TIMESTAMP: i64 = -3;
+/// The first version a client may ask for MAX_TIMESTAMP with (KIP-734).
+const MAX_TIMESTAMP_VERSION: i16 = 7;
 
-pub fn handle(state: &BrokerState, request: ListOffsetsRequest) -> ListOffsetsResponse {
+pub fn handle(
+    state: &BrokerState,
+    version: i16,
+    request: ListOffsetsRequest,
+) -> ListOffsetsResponse {
     let topics = request
         .topics
         .into_iter()
@@ -23,7 +31,7 @@ pub fn handle(state: &BrokerState, request: ListOffsetsRequest) -> ListOffsetsRe
             let partitions = topic
                 .partitions
                 .iter()
-                .map(|p| partition(state, topic.name.0.as_str(), p))
+                .map(|p| partition(state, version, topic.name.0.as_str(), p))
                 .collect();
             ListOffsetsTopicResponse::default()
                 .with_name(topic.name)
@@ -35,6 +43,7 @@ pub fn handle(state: &BrokerState, request: ListOffsetsRequest) -> ListOffsetsRe
 
 fn partition(
     state: &BrokerState,
+    version: i16,
     topic: &str,
     p: &ListOffsetsPartition,
 ) -> ListOffsetsPartitionResponse {
@@ -45,8 +54,9 @@ fn partition(
     let query = match p.timestamp {
         LATEST_TIMESTAMP => OffsetQuery::Latest,
         EARLIEST_TIMESTAMP => OffsetQuery::Earliest,
+        MAX_TIMESTAMP if version >= MAX_TIMESTAMP_VERSION => OffsetQuery::MaxTimestamp,
         timestamp_ms if timestamp_ms >= 0 => OffsetQuery::Timestamp { timestamp_ms },
-        // -3 (max timestamp, v7) and other special values are not served in this phase.
+        // Other special values (-4 earliest-local, -5 latest-tiered) and -3 before v7.
         _ => return answer.with_error_code(ResponseError::InvalidRequest.code()),
     };
     let Ok(partition) = u32::try_from(p.partition_index) else {

@@ -8,11 +8,18 @@
 //! - [`errors`]: the one mapping from RustLog's [`ErrorCode`](rustlog_protocol::ErrorCode) to
 //!   Kafka's error numbers.
 //! - one file per API, each translating Kafka's request to [`crate::core`] calls and the results
-//!   back: [`api_versions`], [`metadata`], [`produce`], [`fetch`], [`list_offsets`],
-//!   [`init_producer_id`], [`create_topics`], [`delete_topics`]; consumer groups through
+//!   back: [`api_versions`], [`metadata`] (with topic auto-creation when the broker allows it),
+//!   [`produce`], [`fetch`], [`list_offsets`], [`init_producer_id`], [`create_topics`],
+//!   [`delete_topics`], [`create_partitions`], [`describe_configs`], [`alter_configs`],
+//!   [`incremental_alter_configs`], [`describe_cluster`]; consumer groups through
 //!   [`crate::groups`]: [`find_coordinator`], [`join_group`], [`sync_group`], [`heartbeat`],
 //!   [`leave_group`], [`offset_commit`], [`offset_fetch`], [`list_groups`],
 //!   [`describe_groups`], [`delete_groups`], [`offset_delete`].
+//! - [`configs`]: what the three config APIs share (resource, source and type numbers, RustLog's
+//!   topic keys and broker settings as Kafka config entries, storing a topic's overrides).
+//!
+//! Every request is counted once, in [`connection`], in the per-Kafka-API metrics
+//! ([`crate::metrics::KafkaApiMetrics`]).
 //!
 //! [`SERVED`] lists every API and version range served; ApiVersions advertises exactly it, and
 //! a request for anything else closes the connection, as Kafka does.
@@ -38,6 +45,13 @@ pub mod offset_delete;
 pub mod offset_fetch;
 pub mod produce;
 pub mod sync_group;
+
+pub mod alter_configs;
+pub mod configs;
+pub mod create_partitions;
+pub mod describe_cluster;
+pub mod describe_configs;
+pub mod incremental_alter_configs;
 
 pub use connection::Kafka;
 
@@ -70,6 +84,11 @@ pub const SERVED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::DescribeGroups, 0, 5),
     (ApiKey::DeleteGroups, 0, 2),
     (ApiKey::OffsetDelete, 0, 0),
+    (ApiKey::CreatePartitions, 0, 3),
+    (ApiKey::DescribeConfigs, 1, 4),
+    (ApiKey::AlterConfigs, 0, 2),
+    (ApiKey::IncrementalAlterConfigs, 0, 1),
+    (ApiKey::DescribeCluster, 0, 1),
 ];
 
 /// The served version range of a raw api key, `None` when the API is not served.

@@ -58,6 +58,15 @@ pub enum StorageError {
     /// The partition count is zero or above the limit.
     #[error("invalid partition count {partitions}: must be between 1 and {max}")]
     InvalidPartitions { partitions: u32, max: u32 },
+    /// A grow asked for no more partitions than the topic has.
+    #[error(
+        "topic {topic:?} has {current} partitions; a grow needs more than that, not {requested}"
+    )]
+    PartitionsNotIncreased {
+        topic: String,
+        current: u32,
+        requested: u32,
+    },
     /// A config key is unknown or its value is invalid.
     #[error("invalid config {key}: {reason}")]
     InvalidConfig { key: String, reason: String },
@@ -118,7 +127,8 @@ impl StorageError {
             StorageError::PartitionNotFound { .. } => ErrorCode::PartitionNotFound,
             StorageError::TopicAlreadyExists { .. } => ErrorCode::TopicAlreadyExists,
             StorageError::InvalidTopicName(_) => ErrorCode::InvalidTopicName,
-            StorageError::InvalidPartitions { .. } => ErrorCode::InvalidPartitions,
+            StorageError::InvalidPartitions { .. }
+            | StorageError::PartitionsNotIncreased { .. } => ErrorCode::InvalidPartitions,
             StorageError::InvalidConfig { .. } => ErrorCode::InvalidConfig,
         }
     }

@@ -702,6 +702,25 @@ impl PartitionLog {
         Ok(None)
     }
 
+    /// The record with the largest timestamp (the first of several equal ones): (offset,
+    /// timestamp), `None` for an empty log. Kafka's ListOffsets MAX_TIMESTAMP (KIP-734).
+    pub fn max_timestamp_offset(&self) -> Result<Option<(u64, i64)>, StorageError> {
+        let segments = self.snapshot();
+        let mut newest: Option<(i64, usize)> = None;
+        for (at, segment) in segments.iter().enumerate() {
+            if let Some(ts) = segment.max_timestamp_ms() {
+                // Strictly greater: an earlier segment wins a tie, as the earlier record does.
+                if newest.is_none_or(|(best, _)| ts > best) {
+                    newest = Some((ts, at));
+                }
+            }
+        }
+        match newest.and_then(|(ts, at)| segments.get(at).map(|s| (ts, s))) {
+            Some((ts, segment)) => segment.offset_for_timestamp(ts),
+            None => Ok(None),
+        }
+    }
+
     /// Offsets, size and segments.
     pub fn info(&self) -> PartitionInfo {
         let segments = self.snapshot();

@@ -5,6 +5,11 @@
 //! `<data_dir>/topics/<topic>/<partition>/` (a [`PartitionLog`]). A delete renames the topic
 //! directory into `<data_dir>/deleted/` (atomic) and then removes it; `open` clears leftovers of
 //! both (a topic directory without `topic.json`, anything in `deleted/`).
+//!
+//! Growing a topic and replacing its config overrides rewrite `topic.json` atomically, which is
+//! again the commit point: new partition directories are created (and fsynced) first, so a crash
+//! leaves the old or the new partition count, and `open` removes partition directories beyond
+//! the committed count (an interrupted grow; nothing was ever appended to them).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -37,6 +42,8 @@ pub struct TopicMeta {
     pub partitions: u32,
     /// Effective config (broker defaults with the topic's overrides applied).
     pub config: LogConfig,
+    /// The keys the topic sets itself (the rest are the broker defaults).
+    pub overrides: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -96,6 +103,30 @@ fn partition_dir(topic_dir: &Path, partition: u32) -> PathBuf {
     topic_dir.join(partition.to_string())
 }
 
+/// Removes partition directories numbered `committed` or above: the leftovers of a grow that
+/// crashed before its `topic.json` was replaced (never visible, so never appended to).
+fn remove_uncommitted_partitions(
+    io: &dyn Io,
+    topic_dir: &Path,
+    committed: u32,
+) -> Result<(), StorageError> {
+    for entry in io
+        .list_dir(topic_dir)
+        .map_err(|e| StorageError::io("list", topic_dir, e))?
+    {
+        let number = entry
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.parse::<u32>().ok());
+        if number.is_some_and(|p| p >= committed) {
+            tracing::warn!(dir = %entry.display(), "removing a partition directory of an interrupted grow");
+            io.remove_dir_all(&entry)
+                .map_err(|e| StorageError::io("remove", &entry, e))?;
+        }
+    }
+    Ok(())
+}
+
 impl LogManager {
     /// Opens every topic under `data_dir` (creating the directory if needed), recovering each
     /// partition log, and clears leftovers of interrupted creates and deletes.
@@ -150,6 +181,7 @@ impl LogManager {
                 ));
             }
             let config = defaults.with_overrides(&file.overrides)?;
+            remove_uncommitted_partitions(io.as_ref(), &topic_dir, file.partitions)?;
             let mut partitions = Vec::with_capacity(file.partitions as usize);
             for p in 0..file.partitions {
                 let log =
@@ -160,6 +192,7 @@ impl LogManager {
                 name: file.name.clone(),
                 partitions: file.partitions,
                 config,
+                overrides: file.overrides,
             };
             topics.insert(file.name, Topic { meta, partitions });
         }
@@ -227,27 +260,14 @@ impl LogManager {
             logs.push(Arc::new(log));
         }
         sync_dir(self.io.as_ref(), &topic_dir)?;
-        let file = TopicFile {
-            version: TOPIC_META_VERSION,
-            name: name.to_string(),
-            partitions,
-            overrides: overrides.clone(),
-        };
-        let meta_path = topic_dir.join(TOPIC_META_FILE);
-        let bytes = serde_json::to_vec_pretty(&file).map_err(|e| {
-            StorageError::io(
-                "encode topic metadata",
-                &meta_path,
-                std::io::Error::other(e),
-            )
-        })?;
         // The commit point: a topic exists once its metadata file does.
-        write_file_atomic(self.io.as_ref(), &meta_path, &bytes)?;
+        self.write_topic_file(name, partitions, overrides)?;
         sync_dir(self.io.as_ref(), &self.data_dir.join(TOPICS_DIR))?;
         let meta = TopicMeta {
             name: name.to_string(),
             partitions,
             config,
+            overrides: overrides.clone(),
         };
         self.topics
             .write()
@@ -261,6 +281,140 @@ impl LogManager {
             );
         tracing::info!(topic = name, partitions, "created topic");
         Ok(meta)
+    }
+
+    /// Writes `topic.json` atomically (temp file, fsync, rename, fsync the directory).
+    fn write_topic_file(
+        &self,
+        name: &str,
+        partitions: u32,
+        overrides: &BTreeMap<String, String>,
+    ) -> Result<(), StorageError> {
+        let file = TopicFile {
+            version: TOPIC_META_VERSION,
+            name: name.to_string(),
+            partitions,
+            overrides: overrides.clone(),
+        };
+        let meta_path = self.topic_dir(name).join(TOPIC_META_FILE);
+        let bytes = serde_json::to_vec_pretty(&file).map_err(|e| {
+            StorageError::io(
+                "encode topic metadata",
+                &meta_path,
+                std::io::Error::other(e),
+            )
+        })?;
+        write_file_atomic(self.io.as_ref(), &meta_path, &bytes)
+    }
+
+    /// Checks that `topic` may grow to `partitions` (more than now, at most the limit), without
+    /// changing anything (Kafka's `validate_only`). Returns the topic as it is.
+    pub fn check_add_partitions(
+        &self,
+        topic: &str,
+        partitions: u32,
+    ) -> Result<TopicMeta, StorageError> {
+        let meta = self
+            .topic(topic)
+            .ok_or_else(|| StorageError::TopicNotFound {
+                topic: topic.to_string(),
+            })?;
+        if partitions <= meta.partitions {
+            return Err(StorageError::PartitionsNotIncreased {
+                topic: topic.to_string(),
+                current: meta.partitions,
+                requested: partitions,
+            });
+        }
+        if partitions > PARTITIONS_PER_TOPIC_MAX {
+            return Err(StorageError::InvalidPartitions {
+                partitions,
+                max: PARTITIONS_PER_TOPIC_MAX,
+            });
+        }
+        Ok(meta)
+    }
+
+    /// Grows `topic` to `partitions` partitions: the new partition directories first, then
+    /// `topic.json` (the commit point), then the in-memory topic.
+    pub fn add_partitions(&self, topic: &str, partitions: u32) -> Result<TopicMeta, StorageError> {
+        let _admin = self.admin.lock().unwrap_or_else(|p| p.into_inner());
+        let meta = self.check_add_partitions(topic, partitions)?;
+        let topic_dir = self.topic_dir(topic);
+        remove_uncommitted_partitions(self.io.as_ref(), &topic_dir, meta.partitions)?;
+        let mut added = Vec::with_capacity((partitions - meta.partitions) as usize);
+        for p in meta.partitions..partitions {
+            let log = PartitionLog::open(
+                &partition_dir(&topic_dir, p),
+                meta.config.clone(),
+                self.io.clone(),
+            )?;
+            added.push(Arc::new(log));
+        }
+        sync_dir(self.io.as_ref(), &topic_dir)?;
+        self.write_topic_file(topic, partitions, &meta.overrides)?;
+        let mut topics = self.topics.write().unwrap_or_else(|p| p.into_inner());
+        let entry = topics
+            .get_mut(topic)
+            .ok_or_else(|| StorageError::TopicNotFound {
+                topic: topic.to_string(),
+            })?;
+        entry.partitions.extend(added);
+        entry.meta.partitions = partitions;
+        tracing::info!(
+            topic,
+            from = meta.partitions,
+            to = partitions,
+            "added partitions"
+        );
+        Ok(entry.meta.clone())
+    }
+
+    /// The config `topic` would have with `overrides` as its whole set of overrides, without
+    /// changing anything (validation; unknown keys and bad values are errors naming the key).
+    pub fn check_topic_overrides(
+        &self,
+        topic: &str,
+        overrides: &BTreeMap<String, String>,
+    ) -> Result<LogConfig, StorageError> {
+        if self.topic(topic).is_none() {
+            return Err(StorageError::TopicNotFound {
+                topic: topic.to_string(),
+            });
+        }
+        self.defaults.with_overrides(overrides)
+    }
+
+    /// Replaces `topic`'s config overrides (keys not in `overrides` return to the broker
+    /// defaults): `topic.json` first (the commit point), then every partition's live config, so
+    /// retention, compaction, rolls and timestamps follow at once.
+    pub fn set_topic_overrides(
+        &self,
+        topic: &str,
+        overrides: &BTreeMap<String, String>,
+    ) -> Result<TopicMeta, StorageError> {
+        let _admin = self.admin.lock().unwrap_or_else(|p| p.into_inner());
+        let config = self.check_topic_overrides(topic, overrides)?;
+        let partitions = self
+            .topic(topic)
+            .map(|meta| meta.partitions)
+            .ok_or_else(|| StorageError::TopicNotFound {
+                topic: topic.to_string(),
+            })?;
+        self.write_topic_file(topic, partitions, overrides)?;
+        let mut topics = self.topics.write().unwrap_or_else(|p| p.into_inner());
+        let entry = topics
+            .get_mut(topic)
+            .ok_or_else(|| StorageError::TopicNotFound {
+                topic: topic.to_string(),
+            })?;
+        for log in &entry.partitions {
+            log.set_config(config.clone());
+        }
+        entry.meta.config = config;
+        entry.meta.overrides = overrides.clone();
+        tracing::info!(topic, ?overrides, "topic config replaced");
+        Ok(entry.meta.clone())
     }
 
     /// Deletes a topic and its data.

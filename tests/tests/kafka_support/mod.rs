@@ -4,6 +4,8 @@
 //! crate for the requests kcat cannot make on purpose (bad frames, chosen versions).
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
+pub mod admin;
+
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::{ApiKey, RequestHeader, ResponseHeader};
 use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};

@@ -1,0 +1,96 @@
+//! Topic auto-creation: off by default (RustLog's rule); with `--auto-create-topics` (or TOML
+//! `auto_create_topics`) a Kafka Metadata request naming a missing topic creates it with the
+//! broker defaults when the request allows it. Produce never creates a topic.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod kafka_support;
+
+use bytes::Bytes;
+use kafka_protocol::messages::produce_request::{
+    PartitionProduceData, ProduceRequest, TopicProduceData,
+};
+use kafka_protocol::messages::produce_response::ProduceResponse;
+use kafka_protocol::messages::ApiKey;
+use kafka_protocol::ResponseError;
+use kafka_support::admin::{metadata, name, partition_count, topic_value};
+use kafka_support::{kafka_broker, KafkaRaw};
+use rustlog_tests::batch_of;
+
+const UNKNOWN: i16 = ResponseError::UnknownTopicOrPartition.code();
+
+fn produce_code(client: &mut KafkaRaw, topic: &str) -> i16 {
+    let request = ProduceRequest::default()
+        .with_acks(1)
+        .with_timeout_ms(5_000)
+        .with_topic_data(vec![TopicProduceData::default()
+            .with_name(name(topic))
+            .with_partition_data(vec![PartitionProduceData::default()
+                .with_index(0)
+                .with_records(Some(Bytes::from(batch_of(&[b"x"]))))])]);
+    let response: ProduceResponse = client.call(ApiKey::Produce, 9, &request);
+    response.responses[0].partition_responses[0].error_code
+}
+
+#[test]
+fn off_by_default_whatever_the_request_allows() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_broker, kafka) = kafka_broker(&dir, &[]);
+    let mut client = KafkaRaw::connect(&kafka);
+    let response = metadata(&mut client, 12, &["wanted"], true);
+    assert_eq!(response.topics[0].error_code, UNKNOWN);
+    // Before v4 every request allows it.
+    let response = metadata(&mut client, 3, &["wanted"], true);
+    assert_eq!(response.topics[0].error_code, UNKNOWN);
+    assert_eq!(partition_count(&mut client, "wanted"), Err(UNKNOWN));
+}
+
+#[test]
+fn on_metadata_creates_missing_topics_with_the_broker_defaults_when_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_broker, kafka) = kafka_broker(
+        &dir,
+        &[
+            "--auto-create-topics",
+            "--default-partitions",
+            "3",
+            "--topic-config",
+            "retention.ms=60000",
+        ],
+    );
+    let mut client = KafkaRaw::connect(&kafka);
+    let refused = metadata(&mut client, 12, &["not-allowed"], false);
+    assert_eq!(refused.topics[0].error_code, UNKNOWN, "the flag is false");
+
+    let created = metadata(&mut client, 12, &["events"], true);
+    assert_eq!(created.topics[0].error_code, 0);
+    assert_eq!(created.topics[0].partitions.len(), 3);
+    assert_eq!(topic_value(&mut client, "events", "retention.ms"), "60000");
+    assert_eq!(produce_code(&mut client, "events"), 0);
+
+    let old_client = metadata(&mut client, 2, &["legacy"], true);
+    assert_eq!(old_client.topics[0].error_code, 0, "v0-3 always allow");
+
+    let bad = metadata(&mut client, 12, &["bad/name"], true);
+    assert_eq!(
+        bad.topics[0].error_code,
+        ResponseError::InvalidTopicException.code()
+    );
+    assert_eq!(
+        produce_code(&mut client, "never-named"),
+        UNKNOWN,
+        "produce never creates"
+    );
+    assert_eq!(partition_count(&mut client, "never-named"), Err(UNKNOWN));
+}
+
+#[test]
+fn the_toml_key_turns_it_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("broker.toml");
+    std::fs::write(&config, "auto_create_topics = true\n").unwrap();
+    let (_broker, kafka) = kafka_broker(&dir, &["--config", config.to_str().unwrap()]);
+    let mut client = KafkaRaw::connect(&kafka);
+    let created = metadata(&mut client, 12, &["from-toml"], true);
+    assert_eq!(created.topics[0].error_code, 0);
+    assert_eq!(created.topics[0].partitions.len(), 1);
+}
