@@ -69,11 +69,12 @@ fn an_unserved_api_closes_the_connection_and_others_are_served() {
     let dir = tempfile::tempdir().unwrap();
     let (_broker, kafka) = kafka_broker(&dir, &[]);
     let mut client = KafkaRaw::connect(&kafka);
-    // JoinGroup is a real Kafka API this phase does not serve (nor advertise).
+    // AddPartitionsToTxn is a real Kafka API RustLog does not serve (nor advertise): it has no
+    // transactions.
     client.send(
-        ApiKey::JoinGroup,
-        5,
-        &kafka_protocol::messages::join_group_request::JoinGroupRequest::default(),
+        ApiKey::AddPartitionsToTxn,
+        3,
+        &kafka_protocol::messages::add_partitions_to_txn_request::AddPartitionsToTxnRequest::default(),
     );
     assert!(client.is_closed_by_broker());
     // A version of a served API outside our range is treated the same way.
