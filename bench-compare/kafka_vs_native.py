@@ -174,7 +174,8 @@ def native_bench(cli: Path, addr: str, mode: str, count: int, size: int) -> tupl
 
 
 def kafka_create_topic(bootstrap: str, topic: str) -> None:
-    from confluent_kafka.admin import AdminClient, NewTopic
+    # confluent-kafka's type stubs do not re-export NewTopic; the module has it.
+    from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
     admin = AdminClient({"bootstrap.servers": bootstrap})
     for future in admin.create_topics([NewTopic(topic, 1, 1)]).values():
@@ -366,14 +367,14 @@ def describe(p: Phase) -> str:
 
 def summarize(runs: list[list[Phase]]) -> dict[str, Any]:
     def median(path: str, workload: str, field: str) -> float:
-        return statistics.median(
+        return float(statistics.median(
             getattr(p, field) for run in runs for p in run
             if p.path == path and p.workload == workload
-        )
+        ))
 
     out: dict[str, Any] = {}
     for workload in ("produce", "consume"):
-        cells = {
+        cells: dict[str, Any] = {
             path: {
                 field: median(path, workload, field)
                 for field in ("msgs_per_sec", "broker_cpu_ns_per_msg", "client_cpu_ns_per_msg")
