@@ -59,6 +59,7 @@ echo "test.sh: pytest"
 # the source tree (which has no native module).
 (cd "$here/tests" && "$py" -m pytest -q -p no:cacheprovider "$@" .)
 
-echo "test.sh: mypy --strict examples and bench"
-(cd "$here" && "$venv/bin/mypy" --strict --no-incremental examples/*.py bench/bench.py)
+echo "test.sh: mypy --strict examples and benchmarks"
+(cd "$here" && "$venv/bin/mypy" --strict --no-incremental examples/*.py bench/bench.py \
+    ../bench-compare/kafka_vs_native.py)
 echo "test.sh: all Python checks passed"
