@@ -113,11 +113,15 @@ class BrokerProcess:
             stderr=log,
         )
         log.close()
-        line = self._first_line()
-        words = line.split()
-        assert "listening" in words and "kafka" in words, f"unexpected broker line {line!r}"
-        self.native_port = int(words[words.index("on") + 1].rsplit(":", 1)[1])
-        self.kafka_port = int(words[words.index("kafka") + 1].rsplit(":", 1)[1])
+        try:
+            line = self._first_line()
+            words = line.split()
+            assert "listening" in words and "kafka" in words, f"unexpected broker line {line!r}"
+            self.native_port = int(words[words.index("on") + 1].rsplit(":", 1)[1])
+            self.kafka_port = int(words[words.index("kafka") + 1].rsplit(":", 1)[1])
+        except BaseException:
+            self.kill9()  # no fixture stops a broker whose start failed
+            raise
 
     def _first_line(self) -> str:
         assert self.proc is not None and self.proc.stdout is not None
