@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: test test-rust test-python test-node lint test-deps
+.PHONY: test test-rust test-python test-node lint test-deps bench-kafka
 
 test: lint test-rust test-python test-node
 
@@ -31,3 +31,11 @@ test-python:
 # The Node package: npm ci, release build of the addon, tsc --noEmit, node --test.
 test-node:
 	bindings-node/scripts/test.sh
+
+# Kafka listener vs native protocol on one release broker, same run (bench-compare/README.md,
+# "Kafka listener vs native"): confluent-kafka (librdkafka) against `rustlog bench`. Needs
+# confluent-kafka in $(BENCH_PYTHON) (test-python's venv has it). BENCH_ARGS="--smoke" for 100k.
+BENCH_PYTHON ?= bindings-python/.venv/bin/python
+bench-kafka:
+	$(CARGO) build --release --locked -p rustlog-broker -p rustlog
+	$(BENCH_PYTHON) bench-compare/kafka_vs_native.py $(BENCH_ARGS)

@@ -16,9 +16,13 @@ python="${PYTHON:-$(command -v python3.11 || command -v python3)}"
 # Test-only tools, pinned to ranges known to work with Python 3.9+. kafka-python and its codec
 # libraries (snappy: python-snappy, lz4: lz4, zstd: zstandard; gzip is built in) are the
 # independent RecordBatch v2 implementation tests/test_kafka_python_batches.py checks against.
+# The Kafka clients nobody here wrote, for tests/test_kafka_*.py against the Kafka listener:
+# confluent-kafka (its wheels bundle librdkafka with every codec), kafka-python (above) and
+# aiokafka (gzip built in; snappy, lz4 and zstd through cramjam).
 test_requirements=("pytest>=7,<10" "pytest-timeout>=2.1,<3" "mypy>=1.8,<2"
                    "kafka-python>=2.0.2,<3" "python-snappy>=0.6,<1" "lz4>=4,<5"
-                   "zstandard>=0.21,<1")
+                   "zstandard>=0.21,<1"
+                   "confluent-kafka>=2.3,<3" "aiokafka>=0.11,<0.15" "cramjam>=2.8,<3")
 
 if [[ ! -x "$venv/bin/python" ]]; then
     echo "test.sh: creating virtualenv $venv with $python"
@@ -39,13 +43,15 @@ cd "$root"
 # --force-reinstall: the version number does not change between builds, the code does.
 "$py" -m pip install --quiet --force-reinstall --no-deps ./bindings-python
 
-# The real-process test runs the broker binary; build it if no build of it exists yet
+# The real-process and Kafka tests run the broker binary; build it if no build of it exists yet
 # (`make test` has built it already in test-rust). RUSTLOG_PY_NO_BROKER_BUILD=1 skips this.
 export RUSTLOG_WORKSPACE_ROOT="$root"
-if [[ "${RUSTLOG_PY_NO_BROKER_BUILD:-}" != 1 && -z "${RUSTLOG_BROKER_BIN:-}" \
-      && ! -x "$root/target/debug/rustlog-broker" && ! -x "$root/target/release/rustlog-broker" ]]; then
-    echo "test.sh: cargo build -p rustlog-broker (for the real-process test)"
-    cargo build --locked -p rustlog-broker --bin rustlog-broker
+# The Kafka benchmark's smoke test also runs the `rustlog` CLI from the same directory.
+if [[ "${RUSTLOG_PY_NO_BROKER_BUILD:-}" != 1 && -z "${RUSTLOG_BROKER_BIN:-}" ]] \
+   && ! { [[ -x "$root/target/debug/rustlog-broker" && -x "$root/target/debug/rustlog" ]] \
+          || [[ -x "$root/target/release/rustlog-broker" && -x "$root/target/release/rustlog" ]]; }; then
+    echo "test.sh: cargo build -p rustlog-broker -p rustlog (for the real-process tests)"
+    cargo build --locked -p rustlog-broker --bin rustlog-broker -p rustlog --bin rustlog
 fi
 
 echo "test.sh: pytest"
@@ -53,6 +59,7 @@ echo "test.sh: pytest"
 # the source tree (which has no native module).
 (cd "$here/tests" && "$py" -m pytest -q -p no:cacheprovider "$@" .)
 
-echo "test.sh: mypy --strict examples and bench"
-(cd "$here" && "$venv/bin/mypy" --strict --no-incremental examples/*.py bench/bench.py)
+echo "test.sh: mypy --strict examples and benchmarks"
+(cd "$here" && "$venv/bin/mypy" --strict --no-incremental examples/*.py bench/bench.py \
+    ../bench-compare/kafka_vs_native.py)
 echo "test.sh: all Python checks passed"

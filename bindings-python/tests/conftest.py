@@ -36,3 +36,6 @@ def topic(admin: rustlog.Admin) -> str:
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{os.getpid()}-{next(_names)}"
+
+# The Kafka scenario files share these fixtures (kafka_broker, client_name, client).
+pytest_plugins = ["kafka_support"]
