@@ -1,13 +1,16 @@
 //! Kafka OffsetCommit (v2-8) and OffsetFetch (v1-7): every version, Kafka's membership rules for
 //! commits, per-partition errors next to good partitions, offsets shared with the native
-//! protocol, and commits and generations that survive kill -9.
+//! protocol, and members (of a Stable generation), commits and generations that survive kill -9.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod kafka_support;
 
+use kafka_protocol::messages::describe_groups_request::DescribeGroupsRequest;
+use kafka_protocol::messages::describe_groups_response::DescribeGroupsResponse;
+use kafka_protocol::messages::ApiKey;
 use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::ResponseError;
-use kafka_support::groups::{join_request, s, JOIN_MAX, LEAVE_MAX, SYNC_MAX};
+use kafka_support::groups::{group, join_request, s, JOIN_MAX, LEAVE_MAX, SYNC_MAX};
 use kafka_support::{kafka_broker, KafkaRaw};
 use rustlog_protocol::messages::offset_commit::{OffsetCommitEntry, OffsetCommitRequest};
 use rustlog_protocol::messages::offset_fetch::OffsetFetchRequest;
@@ -244,7 +247,7 @@ fn committed_offsets_are_shared_with_the_native_protocol() {
 }
 
 #[test]
-fn commits_and_generations_survive_kill_9() {
+fn members_commits_and_generations_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let (mut broker, kafka) = kafka_broker(&dir, &[]);
     broker.client().create_topic("t", 1, &[]);
@@ -259,12 +262,40 @@ fn commits_and_generations_survive_kill_9() {
     let kafka = broker.kafka_addr().unwrap().to_string();
     let mut client = KafkaRaw::connect(&kafka);
     assert_eq!(client.committed("durable", "t", 0), 42);
-    // The old member is gone; a new one gets a newer generation than any handed out before.
+    // The stored Stable generation is back with its member (what KafkaJS needs to commit on).
+    let request = DescribeGroupsRequest::default().with_groups(vec![group("durable")]);
+    let response: DescribeGroupsResponse = client.call(ApiKey::DescribeGroups, 5, &request);
+    let described = &response.groups[0];
+    assert_eq!(described.error_code, 0);
+    assert_eq!(described.group_state.as_str(), "Stable");
+    assert_eq!(described.protocol_data.as_str(), "range");
+    let members: Vec<&str> = described
+        .members
+        .iter()
+        .map(|m| m.member_id.as_str())
+        .collect();
+    assert_eq!(members, vec![id.as_str()]);
+    assert_eq!(client.heartbeat(4, "durable", generation, &id), 0);
+    assert_eq!(
+        client.commit(8, "durable", generation, &id, "t", &[(0, 43, "")]),
+        vec![0]
+    );
+    assert_eq!(client.committed("durable", "t", 0), 43);
+    // The leader's rejoin rebalances, into a newer generation than any handed out before.
+    let rejoined = client.join(JOIN_MAX, &join_request("durable", id.as_str()));
+    assert_eq!(rejoined.error_code, 0);
+    assert!(
+        rejoined.generation_id > generation,
+        "generation {} after restart, {generation} before",
+        rejoined.generation_id
+    );
+    // A generation without a stored assignment brings back no members: the superseded one is
+    // not restored either.
+    broker.kill9();
+    broker.restart();
+    let mut client = KafkaRaw::connect(&broker.kafka_addr().unwrap().to_string());
+    let code = client.heartbeat(4, "durable", rejoined.generation_id, &id);
+    assert_eq!(code, ResponseError::UnknownMemberId.code());
     let code = client.heartbeat(4, "durable", generation, &id);
     assert_eq!(code, ResponseError::UnknownMemberId.code());
-    let (_, after) = member_of(&mut client, "durable");
-    assert!(
-        after > generation,
-        "generation {after} after restart, {generation} before"
-    );
 }

@@ -17,11 +17,15 @@
 //! - The protocol is the one every member supports that most members list first among those.
 //! - Members waiting in JoinGroup or SyncGroup do not expire by session; a member that does not
 //!   sync within its session timeout after a join completed is removed (the others rebalance).
+//! - The leader's assignment is answered to the members only once the group file holds it (with
+//!   the generation's members, `ClassicGroup::to_stored`), and a stored Stable generation is
+//!   loaded back with its members (`ClassicGroup::restore`), as Kafka's group metadata is.
 //!
 //! Not kept: the initial rebalance delay of an empty group (Kafka's
 //! `group.initial.rebalance.delay.ms`): a join into an empty group completes at once.
 
 use super::error::GroupError;
+use super::store::{StoredKafkaGeneration, StoredKafkaMember, StoredProtocol};
 use bytes::Bytes;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -172,6 +176,10 @@ pub(super) struct ClassicGroup {
     static_members: BTreeMap<String, String>,
     rebalance_deadline: Option<Instant>,
     next_join_seq: u64,
+    /// Stable with the leader's assignment installed but not yet in the group file: SyncGroup
+    /// answers wait for [`ClassicGroup::assignment_stored`], so no member learns an assignment
+    /// a crash could lose.
+    awaiting_store: bool,
 }
 
 /// What a classic operation needs from its group besides the classic state.
@@ -193,7 +201,109 @@ impl ClassicGroup {
             static_members: BTreeMap::new(),
             rebalance_deadline: None,
             next_join_seq: 0,
+            awaiting_store: false,
         }
+    }
+
+    /// The Stable generation to write to the group file; `None` in any other state (the file
+    /// then holds no members: a superseded or unassigned generation is never restored).
+    pub(super) fn to_stored(&self, generation_id: i32) -> Option<StoredKafkaGeneration> {
+        if self.state != ClassicState::Stable {
+            return None;
+        }
+        let mut members: Vec<(&String, &ClassicMember)> = self.members.iter().collect();
+        members.sort_by_key(|(_, m)| m.join_seq);
+        Some(StoredKafkaGeneration {
+            generation_id,
+            protocol_name: self.protocol_name.clone()?,
+            leader: self.leader.clone()?,
+            members: members
+                .into_iter()
+                .map(|(id, m)| StoredKafkaMember {
+                    member_id: id.clone(),
+                    group_instance_id: m.instance_id.clone(),
+                    client_id: m.client_id.clone(),
+                    client_host: m.client_host.clone(),
+                    session_timeout_ms: duration_ms(m.session_timeout),
+                    rebalance_timeout_ms: duration_ms(m.rebalance_timeout),
+                    protocols: m
+                        .protocols
+                        .iter()
+                        .map(|p| StoredProtocol {
+                            name: p.name.clone(),
+                            metadata: p.metadata.to_vec(),
+                        })
+                        .collect(),
+                    assignment: m.assignment.to_vec(),
+                })
+                .collect(),
+        })
+    }
+
+    /// A Stable group from its stored generation, as Kafka's coordinator loads one: every
+    /// member's session starts at `now`, nobody waits. Errors name what is inconsistent.
+    pub(super) fn restore(
+        protocol_type: &str,
+        stored: StoredKafkaGeneration,
+        now: Instant,
+    ) -> Result<ClassicGroup, String> {
+        let mut group = ClassicGroup::new();
+        for member in stored.members {
+            let protocols: Vec<ClassicProtocol> = member
+                .protocols
+                .into_iter()
+                .map(|p| ClassicProtocol {
+                    name: p.name,
+                    metadata: Bytes::from(p.metadata),
+                })
+                .collect();
+            if !protocols.iter().any(|p| p.name == stored.protocol_name) {
+                return Err(format!(
+                    "member {:?} does not support the chosen protocol {:?}",
+                    member.member_id, stored.protocol_name
+                ));
+            }
+            if let Some(instance) = &member.group_instance_id {
+                if group
+                    .static_members
+                    .insert(instance.clone(), member.member_id.clone())
+                    .is_some()
+                {
+                    return Err(format!("instance id {instance:?} is listed twice"));
+                }
+            }
+            group.next_join_seq += 1;
+            let restored = ClassicMember {
+                client_id: member.client_id,
+                client_host: member.client_host,
+                instance_id: member.group_instance_id,
+                protocol_type: protocol_type.to_string(),
+                protocols,
+                session_timeout: Duration::from_millis(u64::from(member.session_timeout_ms)),
+                rebalance_timeout: Duration::from_millis(u64::from(member.rebalance_timeout_ms)),
+                last_seen: now,
+                join_seq: group.next_join_seq,
+                join_waiter: None,
+                sync_waiter: None,
+                sync_deadline: None,
+                assignment: Bytes::from(member.assignment),
+            };
+            if group
+                .members
+                .insert(member.member_id.clone(), restored)
+                .is_some()
+            {
+                return Err(format!("member {:?} is listed twice", member.member_id));
+            }
+        }
+        if !group.members.contains_key(&stored.leader) {
+            return Err(format!("leader {:?} is not a member", stored.leader));
+        }
+        group.state = ClassicState::Stable;
+        group.protocol_type = Some(protocol_type.to_string());
+        group.protocol_name = Some(stored.protocol_name);
+        group.leader = Some(stored.leader);
+        Ok(group)
     }
 
     /// No members, not even pending ones: the group may change kind.
@@ -467,6 +577,18 @@ impl ClassicGroup {
                     }
                 }
             }
+            ClassicState::Stable if self.awaiting_store => {
+                // An assignment still being stored is superseded: its waiters rejoin.
+                self.awaiting_store = false;
+                for member in self.members.values_mut() {
+                    if let Some(waiter) = member.sync_waiter.take() {
+                        let _ = waiter.send(Err(GroupError::RebalanceInProgress {
+                            group_id: ctx.group_id.to_string(),
+                            generation_id: *ctx.generation_id,
+                        }));
+                    }
+                }
+            }
             ClassicState::Empty | ClassicState::Stable => {}
         }
         self.state = ClassicState::PreparingRebalance;
@@ -593,12 +715,14 @@ impl ClassicGroup {
         }
     }
 
-    /// Handles a SyncGroup; the receiver resolves when the leader's assignment is there.
+    /// Handles a SyncGroup; the receiver resolves when the leader's assignment is there and
+    /// stored. `true` with it: this was the leader's assignment, and the caller writes the group
+    /// file and then calls [`ClassicGroup::assignment_stored`].
     pub(super) fn sync(
         &mut self,
         ctx: &mut Ctx<'_>,
         request: &ClassicSync,
-    ) -> Result<oneshot::Receiver<SyncReply>, GroupError> {
+    ) -> Result<(oneshot::Receiver<SyncReply>, bool), GroupError> {
         let member_ref = MemberRef {
             member_id: request.member_id.clone(),
             group_instance_id: request.group_instance_id.clone(),
@@ -626,8 +750,13 @@ impl ClassicGroup {
                 };
                 member.last_seen = ctx.now;
                 member.sync_deadline = None;
-                let assignment = member.assignment.clone();
-                let _ = tx.send(Ok(reply(self, assignment)));
+                if self.awaiting_store {
+                    // Answered once the assignment is in the group file.
+                    member.sync_waiter = Some(tx);
+                } else {
+                    let assignment = member.assignment.clone();
+                    let _ = tx.send(Ok(reply(self, assignment)));
+                }
             }
             ClassicState::CompletingRebalance => {
                 let Some(member) = self.members.get_mut(&id) else {
@@ -638,32 +767,67 @@ impl ClassicGroup {
                 member.sync_waiter = Some(tx);
                 if self.leader.as_deref() == Some(id.as_str()) {
                     self.install_assignment(&request.assignments);
+                    return Ok((rx, true));
                 }
             }
         }
-        Ok(rx)
+        Ok((rx, false))
     }
 
-    /// The leader's assignment: stored for every member (empty for those it left out), sent to
-    /// every member waiting in SyncGroup; the group is stable.
+    /// The group file written for `generation_id`'s assignment (or failing to be): answers
+    /// every member waiting in SyncGroup. After a failed write they get its error and the group
+    /// rebalances, as Kafka's coordinator does when storing an assignment fails. A generation
+    /// that has moved on in the meantime is left alone (its waiters were answered then).
+    pub(super) fn assignment_stored(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        generation_id: i32,
+        result: Result<(), GroupError>,
+    ) {
+        if !self.awaiting_store
+            || self.state != ClassicState::Stable
+            || *ctx.generation_id != generation_id
+        {
+            return;
+        }
+        self.awaiting_store = false;
+        match result {
+            Ok(()) => {
+                let protocol_type = self.protocol_type.clone().unwrap_or_default();
+                for member in self.members.values_mut() {
+                    if let Some(waiter) = member.sync_waiter.take() {
+                        let _ = waiter.send(Ok(ClassicSynced {
+                            protocol_type: protocol_type.clone(),
+                            protocol_name: self.protocol_name.clone(),
+                            assignment: member.assignment.clone(),
+                        }));
+                    }
+                }
+            }
+            Err(err) => {
+                tracing::warn!(group = %ctx.group_id, error = %err, "storing the assignment failed; rebalancing");
+                for member in self.members.values_mut() {
+                    if let Some(waiter) = member.sync_waiter.take() {
+                        let _ = waiter.send(Err(err.clone()));
+                    }
+                }
+                self.prepare_rebalance(ctx);
+            }
+        }
+    }
+
+    /// The leader's assignment: kept for every member (empty for those it left out); the group
+    /// is stable, and the members waiting in SyncGroup are answered once it is stored.
     fn install_assignment(&mut self, assignments: &[(String, Bytes)]) {
         let given: BTreeMap<&str, &Bytes> =
             assignments.iter().map(|(id, a)| (id.as_str(), a)).collect();
         self.state = ClassicState::Stable;
-        let protocol_type = self.protocol_type.clone().unwrap_or_default();
-        let protocol_name = self.protocol_name.clone();
+        self.awaiting_store = true;
         for (id, member) in self.members.iter_mut() {
             member.assignment = given
                 .get(id.as_str())
                 .map(|a| (*a).clone())
                 .unwrap_or_default();
-            if let Some(waiter) = member.sync_waiter.take() {
-                let _ = waiter.send(Ok(ClassicSynced {
-                    protocol_type: protocol_type.clone(),
-                    protocol_name: protocol_name.clone(),
-                    assignment: member.assignment.clone(),
-                }));
-            }
         }
     }
 
@@ -845,6 +1009,11 @@ impl ClassicGroup {
             }
         }
     }
+}
+
+/// Milliseconds of a timeout that came from a `u32` of milliseconds.
+fn duration_ms(duration: Duration) -> u32 {
+    u32::try_from(duration.as_millis()).unwrap_or(u32::MAX)
 }
 
 fn unknown_member(group_id: &str, member_id: &str) -> GroupError {

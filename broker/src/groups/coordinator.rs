@@ -115,6 +115,15 @@ pub struct OffsetCommit {
     pub offsets: Vec<CommitEntry>,
 }
 
+/// A SyncGroup's wait.
+#[derive(Debug)]
+pub struct KafkaSyncWait {
+    pub reply: oneshot::Receiver<SyncReply>,
+    /// `Some(generation)` when the request carried the leader's assignment: the caller writes
+    /// the group file and reports it with [`Coordinator::kafka_assignment_stored`].
+    pub store_generation: Option<i32>,
+}
+
 /// Which protocol a group's members speak.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GroupKind {
@@ -437,6 +446,10 @@ impl Group {
             generation_id: self.generation_id,
             assignor: self.assignor,
             protocol_type: self.protocol_type.clone(),
+            kafka_generation: self
+                .protocol_type
+                .as_ref()
+                .and_then(|_| self.classic.to_stored(self.generation_id)),
             offsets: self
                 .offsets
                 .iter()
@@ -501,20 +514,37 @@ fn group_entry<'a>(
 }
 
 impl Coordinator {
-    /// Loads stored groups (offsets, last generation, kind); members are never restored: after
-    /// a restart every consumer joins again, getting a newer generation.
+    /// Loads stored groups (offsets, last generation, kind). A Kafka group stored while Stable
+    /// comes back Stable at that generation with its members, each one's session starting now
+    /// (as Kafka's coordinator loads group metadata): members that return carry on, the others
+    /// expire and the rest rebalance. Native members are not restored: they join again.
     pub fn open(
         store: GroupStore,
         partitions_of: PartitionsOf,
         limits: CoordinatorLimits,
     ) -> Result<Coordinator, BrokerError> {
         let mut groups = HashMap::new();
+        let now = Instant::now();
         for file in store.load_all()? {
             let mut group = Group::new();
             group.generation_id = file.generation_id;
             group.assignor = file.assignor;
             group.protocol_type = file.protocol_type;
             group.classic.protocol_type = group.protocol_type.clone();
+            if let (Some(protocol_type), Some(stored)) =
+                (&group.protocol_type, file.kafka_generation)
+            {
+                if stored.generation_id != group.generation_id {
+                    tracing::warn!(group = %file.group_id, stored = stored.generation_id, generation = group.generation_id, "stored members belong to another generation; not restored");
+                } else {
+                    match ClassicGroup::restore(protocol_type, stored, now) {
+                        Ok(classic) => group.classic = classic,
+                        Err(reason) => {
+                            tracing::warn!(group = %file.group_id, %reason, "stored members are inconsistent; not restored (members join again)");
+                        }
+                    }
+                }
+            }
             for o in file.offsets {
                 group
                     .offsets
@@ -684,18 +714,39 @@ impl Coordinator {
         })
     }
 
-    /// Handles a Kafka SyncGroup; the receiver resolves when the leader's assignment is there.
-    pub fn kafka_sync(
-        &self,
-        request: &ClassicSync,
-    ) -> Result<oneshot::Receiver<SyncReply>, GroupError> {
+    /// Handles a Kafka SyncGroup; the reply resolves when the leader's assignment is there and
+    /// stored. When this was the leader's assignment, the caller must [`Coordinator::persist`]
+    /// and then report with [`Coordinator::kafka_assignment_stored`] (until then every member's
+    /// SyncGroup waits).
+    pub fn kafka_sync(&self, request: &ClassicSync) -> Result<KafkaSyncWait, GroupError> {
         check_group_id(&request.group_id)?;
         let mut groups = self.lock()?;
         let group = groups
             .get_mut(&request.group_id)
             .ok_or_else(|| unknown_member(&request.group_id, &request.member_id))?;
         let (classic, mut ctx) = group.ctx(&request.group_id, Instant::now());
-        classic.sync(&mut ctx, request)
+        let (reply, store) = classic.sync(&mut ctx, request)?;
+        Ok(KafkaSyncWait {
+            reply,
+            store_generation: store.then_some(request.generation_id),
+        })
+    }
+
+    /// The group file holding `generation_id`'s assignment was written (or not): the members
+    /// waiting in SyncGroup are answered (or get the error, and the group rebalances).
+    pub fn kafka_assignment_stored(
+        &self,
+        group_id: &str,
+        generation_id: i32,
+        result: Result<(), GroupError>,
+    ) {
+        let Ok(mut groups) = self.groups.lock() else {
+            return;
+        };
+        if let Some(group) = groups.get_mut(group_id) {
+            let (classic, mut ctx) = group.ctx(group_id, Instant::now());
+            classic.assignment_stored(&mut ctx, generation_id, result);
+        }
     }
 
     /// Handles a Kafka Heartbeat.

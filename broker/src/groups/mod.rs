@@ -4,7 +4,8 @@
 //! - [`classic`]: Kafka's leader-assigned ("classic") protocol: JoinGroup with pending and
 //!   static members, protocol vote, leader election, SyncGroup fan-out, heartbeats.
 //! - [`assignor`]: range and round-robin assignment for native groups.
-//! - [`store`]: crash-safe group files (offsets, last generation, kind).
+//! - [`store`]: crash-safe group files (offsets, last generation, kind, a Kafka group's Stable
+//!   members).
 //! - [`error`]: [`GroupError`], with group, member and generations as context.
 //!
 //! Plain arguments in, plain results out: no wire type of either protocol crosses this module's
@@ -22,7 +23,7 @@ pub use classic::{
 };
 pub use coordinator::{
     CommitAs, CommitEntry, Coordinator, CoordinatorLimits, GroupKind, GroupListing, GroupSnapshot,
-    MemberSnapshot, NativeJoin, NativeJoined, OffsetCommit,
+    KafkaSyncWait, MemberSnapshot, NativeJoin, NativeJoined, OffsetCommit,
 };
 pub use error::GroupError;
 pub use store::GroupStore;

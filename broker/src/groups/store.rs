@@ -1,5 +1,6 @@
 //! Crash-safe persistence of consumer-group state under `<data_dir>/groups/`: one JSON file per
-//! group (committed offsets, last generation, assignor, protocol type of a Kafka group), replaced atomically (write a temp file,
+//! group (committed offsets, last generation, assignor, protocol type of a Kafka group and, while
+//! it is Stable, its members), replaced atomically (write a temp file,
 //! fsync it, rename it over the old one, fsync the directory), so a crash leaves either the old
 //! or the new file, never a torn one.
 
@@ -27,6 +28,81 @@ pub struct GroupFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protocol_type: Option<String>,
     pub offsets: Vec<StoredOffset>,
+    /// A Kafka group's Stable generation (written once its assignment is stored, absent in any
+    /// other state and in older files): restored on start-up so members carry on, as Kafka's
+    /// coordinator reloads group metadata.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kafka_generation: Option<StoredKafkaGeneration>,
+}
+
+/// The members of a Kafka group's Stable generation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredKafkaGeneration {
+    /// Must equal the file's `generation_id`; anything else is stale and not restored.
+    pub generation_id: i32,
+    pub protocol_name: String,
+    pub leader: String,
+    /// In join order (the earliest remaining member becomes leader when the leader leaves).
+    pub members: Vec<StoredKafkaMember>,
+}
+
+/// One member of a stored Kafka generation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredKafkaMember {
+    pub member_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_instance_id: Option<String>,
+    pub client_id: String,
+    pub client_host: String,
+    pub session_timeout_ms: u32,
+    pub rebalance_timeout_ms: u32,
+    /// Every protocol the member supports (not only the chosen one, unlike Kafka), so an
+    /// unchanged rejoin after a restart does not rebalance.
+    pub protocols: Vec<StoredProtocol>,
+    /// The leader's assignment bytes, hex.
+    #[serde(with = "hex_bytes")]
+    pub assignment: Vec<u8>,
+}
+
+/// A protocol name with the member's metadata for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredProtocol {
+    pub name: String,
+    /// Hex.
+    #[serde(with = "hex_bytes")]
+    pub metadata: Vec<u8>,
+}
+
+/// Opaque bytes as a lowercase hex string: half the size of JSON's number arrays, and readable.
+mod hex_bytes {
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+        use std::fmt::Write;
+        let mut text = String::with_capacity(bytes.len() * 2);
+        for b in bytes {
+            let _ = write!(text, "{b:02x}");
+        }
+        serializer.serialize_str(&text)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        if text.len() % 2 != 0 {
+            return Err(D::Error::custom(format!(
+                "hex bytes of odd length {}",
+                text.len()
+            )));
+        }
+        (0..text.len())
+            .step_by(2)
+            .map(|i| {
+                text.get(i..i + 2)
+                    .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+                    .ok_or_else(|| D::Error::custom(format!("bad hex at byte {i}")))
+            })
+            .collect()
+    }
 }
 
 /// One committed position.
@@ -177,6 +253,24 @@ mod tests {
                 offset: 42,
                 metadata: Some("m".into()),
             }],
+            kafka_generation: Some(StoredKafkaGeneration {
+                generation_id: 7,
+                protocol_name: "range".into(),
+                leader: "m1".into(),
+                members: vec![StoredKafkaMember {
+                    member_id: "m1".into(),
+                    group_instance_id: Some("i".into()),
+                    client_id: "c".into(),
+                    client_host: "h".into(),
+                    session_timeout_ms: 10,
+                    rebalance_timeout_ms: 20,
+                    protocols: vec![StoredProtocol {
+                        name: "range".into(),
+                        metadata: vec![0, 1, 0xab, 0xff],
+                    }],
+                    assignment: vec![9, 0x10],
+                }],
+            }),
         };
         store.save(&group).unwrap();
         std::fs::write(dir.path().join("groups/x.json.tmp"), b"torn").unwrap();
@@ -194,9 +288,23 @@ mod tests {
         let loaded = store.load_all().unwrap();
         assert_eq!(loaded[0].protocol_type, None);
         assert_eq!(loaded[0].generation_id, 3);
+        assert_eq!(loaded[0].kafka_generation, None);
         store.delete("g").unwrap();
         assert!(store.load_all().unwrap().is_empty());
         store.delete("g").unwrap();
+    }
+
+    #[test]
+    fn bad_hex_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = GroupStore::open(dir.path()).unwrap();
+        let file = r#"{"group_id":"g","generation_id":1,"assignor":"range","offsets":[],
+            "kafka_generation":{"generation_id":1,"protocol_name":"r","leader":"m","members":[
+            {"member_id":"m","client_id":"","client_host":"","session_timeout_ms":1,
+             "rebalance_timeout_ms":1,"protocols":[],"assignment":"zz"}]}}"#;
+        std::fs::write(store.path_for("g"), file).unwrap();
+        let err = store.load_all().unwrap_err();
+        assert!(err.to_string().contains("g-g-"), "{err}");
     }
 
     #[test]

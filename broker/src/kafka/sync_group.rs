@@ -1,5 +1,6 @@
-//! SyncGroup v0-5: the leader's assignment is stored and fanned out to every member of its
-//! generation; followers wait for it. v5 checks the protocol type and name when given.
+//! SyncGroup v0-5: the leader's assignment is written to the group file (with the generation's
+//! members, so they survive a restart) and then fanned out to every member of its generation;
+//! followers wait for it. v5 checks the protocol type and name when given.
 
 use super::errors::kafka_error_code;
 use crate::groups::{ClassicSync, ClassicSynced, GroupError};
@@ -7,12 +8,13 @@ use crate::state::BrokerState;
 use kafka_protocol::messages::sync_group_request::SyncGroupRequest;
 use kafka_protocol::messages::sync_group_response::SyncGroupResponse;
 use kafka_protocol::protocol::StrBytes;
+use std::sync::Arc;
 
 /// The first version that names the protocol.
 const PROTOCOL_VERSION: i16 = 5;
 
 pub async fn handle(
-    state: &BrokerState,
+    state: &Arc<BrokerState>,
     version: i16,
     request: SyncGroupRequest,
 ) -> SyncGroupResponse {
@@ -35,9 +37,24 @@ pub async fn handle(
     }
 }
 
-async fn sync_group(state: &BrokerState, sync: &ClassicSync) -> Result<ClassicSynced, GroupError> {
-    let waiter = state.groups.kafka_sync(sync)?;
-    waiter.await.map_err(|_| GroupError::ShuttingDown)?
+async fn sync_group(
+    state: &Arc<BrokerState>,
+    sync: &ClassicSync,
+) -> Result<ClassicSynced, GroupError> {
+    let wait = state.groups.kafka_sync(sync)?;
+    if let Some(generation_id) = wait.store_generation {
+        // A task of its own: every member's answer waits for this write, so it must finish even
+        // when the leader's connection goes away meanwhile.
+        let state = Arc::clone(state);
+        let group_id = sync.group_id.clone();
+        tokio::spawn(async move {
+            let result = state.groups.persist(&group_id).await;
+            state
+                .groups
+                .kafka_assignment_stored(&group_id, generation_id, result);
+        });
+    }
+    wait.reply.await.map_err(|_| GroupError::ShuttingDown)?
 }
 
 fn response(version: i16, synced: ClassicSynced) -> SyncGroupResponse {

@@ -51,6 +51,19 @@ fn sync(member_id: &str, generation_id: i32, assignments: &[(&str, &str)]) -> Cl
     }
 }
 
+/// A SyncGroup whose group file write (when it carries the leader's assignment) succeeds at
+/// once.
+pub(crate) fn kafka_sync(
+    c: &Coordinator,
+    request: &ClassicSync,
+) -> Result<oneshot::Receiver<SyncReply>, GroupError> {
+    let wait = c.kafka_sync(request)?;
+    if let Some(generation_id) = wait.store_generation {
+        c.kafka_assignment_stored(&request.group_id, generation_id, Ok(()));
+    }
+    Ok(wait.reply)
+}
+
 fn member(member_id: &str) -> MemberRef {
     MemberRef {
         member_id: member_id.into(),
@@ -72,11 +85,9 @@ fn stable_pair(c: &Coordinator) -> (String, String) {
     let a2 = joined_now(c, &join(&a.member_id, &["range"]));
     let b = b_rx.try_recv().unwrap().unwrap();
     assert_eq!((a2.generation_id, b.generation_id), (2, 2));
-    let mut b_sync = c.kafka_sync(&sync(&b.member_id, 2, &[])).unwrap();
+    let mut b_sync = kafka_sync(c, &sync(&b.member_id, 2, &[])).unwrap();
     let a_assignments = [(a.member_id.as_str(), "A"), (b.member_id.as_str(), "B")];
-    let mut a_sync = c
-        .kafka_sync(&sync(&a.member_id, 2, &a_assignments))
-        .unwrap();
+    let mut a_sync = kafka_sync(c, &sync(&a.member_id, 2, &a_assignments)).unwrap();
     assert_eq!(a_sync.try_recv().unwrap().unwrap().assignment, "A");
     assert_eq!(b_sync.try_recv().unwrap().unwrap().assignment, "B");
     (a.member_id, b.member_id)
@@ -219,16 +230,16 @@ async fn sync_fans_the_leaders_assignment_out() {
     c.kafka_heartbeat("g", &member(&a), 2).unwrap();
     c.kafka_heartbeat("g", &member(&b), 2).unwrap();
     // Stable: a late sync gets the stored assignment at once.
-    let mut again = c.kafka_sync(&sync(&b, 2, &[])).unwrap();
+    let mut again = kafka_sync(&c, &sync(&b, 2, &[])).unwrap();
     assert_eq!(again.try_recv().unwrap().unwrap().assignment, "B");
-    let err = c.kafka_sync(&sync(&b, 1, &[])).unwrap_err();
+    let err = kafka_sync(&c, &sync(&b, 1, &[])).unwrap_err();
     assert_eq!(err.code(), ErrorCode::IllegalGeneration);
     let wrong = ClassicSync {
         protocol_name: Some("roundrobin".into()),
         ..sync(&b, 2, &[])
     };
     assert_eq!(
-        c.kafka_sync(&wrong).unwrap_err().code(),
+        kafka_sync(&c, &wrong).unwrap_err().code(),
         ErrorCode::InconsistentGroupProtocol
     );
 }
@@ -275,7 +286,7 @@ async fn a_leader_that_never_syncs_is_removed_and_the_rest_rebalance() {
     let mut b_rx = c.kafka_join(&join("", &["range"])).unwrap();
     joined_now(&c, &join(&a.member_id, &["range"]));
     let b = b_rx.try_recv().unwrap().unwrap();
-    let mut b_sync = c.kafka_sync(&sync(&b.member_id, 2, &[])).unwrap();
+    let mut b_sync = kafka_sync(&c, &sync(&b.member_id, 2, &[])).unwrap();
     assert!(
         b_sync.try_recv().is_err(),
         "the follower waits for the leader"
@@ -311,15 +322,13 @@ async fn a_static_member_rejoining_replaces_its_old_id_without_rebalance() {
     let dir = tempfile::tempdir().unwrap();
     let c = coordinator(dir.path());
     let first = joined_now(&c, &static_join("", "i-1"));
-    let mut s = c
-        .kafka_sync(&sync(&first.member_id, 1, &[(&first.member_id, "P")]))
-        .unwrap();
+    let mut s = kafka_sync(&c, &sync(&first.member_id, 1, &[(&first.member_id, "P")])).unwrap();
     assert_eq!(s.try_recv().unwrap().unwrap().assignment, "P");
     let again = joined_now(&c, &static_join("", "i-1"));
     assert_ne!(again.member_id, first.member_id);
     assert_eq!(again.generation_id, 1, "no rebalance");
     assert_eq!(again.leader_id, again.member_id, "the leader id follows");
-    let mut s = c.kafka_sync(&sync(&again.member_id, 1, &[])).unwrap();
+    let mut s = kafka_sync(&c, &sync(&again.member_id, 1, &[])).unwrap();
     assert_eq!(
         s.try_recv().unwrap().unwrap().assignment,
         "P",
@@ -396,4 +405,144 @@ async fn a_refused_first_join_leaves_no_group_behind() {
         ErrorCode::UnknownMemberId
     );
     assert!(c.list().unwrap().is_empty(), "{:?}", c.list());
+}
+
+#[tokio::test]
+async fn syncs_wait_for_the_stored_assignment_and_a_failed_write_rebalances() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = coordinator(dir.path());
+    let a = joined_now(&c, &join("", &["range"]));
+    let mut a_sync = c
+        .kafka_sync(&sync(&a.member_id, 1, &[(&a.member_id, "A")]))
+        .unwrap();
+    assert_eq!(a_sync.store_generation, Some(1));
+    assert!(a_sync.reply.try_recv().is_err(), "waits for the group file");
+    c.kafka_assignment_stored("g", 1, Ok(()));
+    assert_eq!(a_sync.reply.try_recv().unwrap().unwrap().assignment, "A");
+    // The leader rejoins (a new generation); this time the write fails.
+    let a2 = joined_now(&c, &join(&a.member_id, &["range"]));
+    assert_eq!(a2.generation_id, 2);
+    let mut a_sync = c
+        .kafka_sync(&sync(&a.member_id, 2, &[(&a.member_id, "A")]))
+        .unwrap();
+    let failed = GroupError::Storage {
+        group_id: "g".into(),
+        op: "writing group file",
+        path: "x".into(),
+        reason: "disk full".into(),
+    };
+    c.kafka_assignment_stored("g", 2, Err(failed));
+    let err = a_sync.reply.try_recv().unwrap().unwrap_err();
+    assert_eq!(err.code(), ErrorCode::StorageError);
+    assert_eq!(c.describe("g").unwrap().kafka_state, "PreparingRebalance");
+}
+
+#[tokio::test]
+async fn stable_members_survive_a_reopen_and_absent_ones_expire() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = {
+        let c = coordinator(dir.path());
+        // `a` has a long session, `b` a short one: only `b` expires below.
+        let long = ClassicJoin {
+            session_timeout_ms: 5 * SESSION_MS,
+            client_host: "/10.0.0.1".into(),
+            ..join("", &["range", "roundrobin"])
+        };
+        let a = joined_now(&c, &long);
+        let mut b_rx = c.kafka_join(&static_join("", "b-instance")).unwrap();
+        let a = joined_now(
+            &c,
+            &ClassicJoin {
+                member_id: a.member_id,
+                ..long
+            },
+        );
+        let b = b_rx.try_recv().unwrap().unwrap();
+        assert_eq!((a.generation_id, b.generation_id), (2, 2));
+        let mut b_sync = kafka_sync(&c, &sync(&b.member_id, 2, &[])).unwrap();
+        let assignments = [(a.member_id.as_str(), "A"), (b.member_id.as_str(), "B")];
+        let wait = c.kafka_sync(&sync(&a.member_id, 2, &assignments)).unwrap();
+        assert_eq!(wait.store_generation, Some(2));
+        assert!(
+            b_sync.try_recv().is_err(),
+            "the follower waits for the write"
+        );
+        c.persist("g").await.unwrap();
+        c.kafka_assignment_stored("g", 2, Ok(()));
+        assert_eq!(b_sync.try_recv().unwrap().unwrap().assignment, "B");
+        (a.member_id, b.member_id)
+    };
+    // kill -9: nothing else reaches the disk; reopen.
+    let c = coordinator(dir.path());
+    let described = c.describe("g").unwrap();
+    assert_eq!(described.kafka_state, "Stable");
+    assert_eq!(described.generation_id, 2);
+    assert_eq!(described.protocol_name.as_deref(), Some("range"));
+    let members: Vec<(&str, &[u8], Option<&str>, &str)> = described
+        .members
+        .iter()
+        .map(|m| {
+            (
+                m.member_id.as_str(),
+                &m.assignment_bytes[..],
+                m.group_instance_id.as_deref(),
+                m.client_host.as_str(),
+            )
+        })
+        .collect();
+    let mut expected = vec![
+        (a.as_str(), &b"A"[..], None, "/10.0.0.1"),
+        (b.as_str(), &b"B"[..], Some("b-instance"), ""),
+    ];
+    expected.sort();
+    assert_eq!(members, expected);
+    assert_eq!(described.members[0].metadata, "meta-range");
+    // The returning member carries on with its id and generation.
+    c.kafka_heartbeat("g", &member(&a), 2).unwrap();
+    let commit = OffsetCommit {
+        group_id: "g".into(),
+        commit_as: CommitAs::Member {
+            member_id: a.clone(),
+            group_instance_id: None,
+            generation_id: 2,
+        },
+        offsets: vec![CommitEntry {
+            topic: "t".into(),
+            partition: 0,
+            offset: 5,
+            metadata: None,
+        }],
+    };
+    assert_eq!(c.commit(&commit).unwrap(), vec![ErrorCode::None]);
+    // An unchanged follower's rejoin answers at once (its protocols were stored).
+    let again = joined_now(&c, &static_join(&b, "b-instance"));
+    assert_eq!(again.generation_id, 2);
+    // `b` never heartbeats: it expires after its session timeout and `a` rebalances alone.
+    c.tick(Instant::now() + Duration::from_millis(u64::from(2 * SESSION_MS)));
+    let err = c.kafka_heartbeat("g", &member(&b), 2).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::UnknownMemberId);
+    let err = c.kafka_heartbeat("g", &member(&a), 2).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::RebalanceInProgress);
+    let rejoined = joined_now(
+        &c,
+        &ClassicJoin {
+            member_id: a.clone(),
+            session_timeout_ms: 5 * SESSION_MS,
+            ..join("", &["range", "roundrobin"])
+        },
+    );
+    assert_eq!(rejoined.generation_id, 3);
+    // Generation 3 has no stored assignment: the file holds no members any more.
+    c.persist("g").await.unwrap();
+    drop(c);
+    let c = coordinator(dir.path());
+    let described = c.describe("g").unwrap();
+    assert_eq!(
+        (described.kafka_state, described.generation_id),
+        ("Empty", 3)
+    );
+    assert!(described.members.is_empty());
+    let err = c.kafka_heartbeat("g", &member(&a), 3).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::UnknownMemberId);
+    assert_eq!(c.committed("g", None).unwrap()[0].2, Some((5, None)));
 }
