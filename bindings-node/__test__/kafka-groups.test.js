@@ -245,15 +245,9 @@ test('an autoCommit member resumes after its commits across a broker kill -9 and
     )
   }))
 
-// Kafka's coordinator reloads a group's members with its offsets after a restart, so a member's
-// next commit is accepted; RustLog restores the offsets but not the members (KAFKA.md, "Members
-// are not restored after a restart"), so the commit answers UNKNOWN_MEMBER_ID, which KafkaJS's
-// consumer.commitOffsets reports as non-retriable: the member crashes. (With autoCommit KafkaJS
-// rejoins, but re-reads what it fetched between the restart and the rejoin; the test above.)
-const MEMBERS_NOT_RESTORED =
-  'broker: group members are not restored after a restart, so a commit inside eachMessage gets UNKNOWN_MEMBER_ID and KafkaJS crashes (reported to the lead)'
-
-test('a member committing each record reads every record once across a broker kill -9 and restart', { timeout: GROUP_TEST_TIMEOUT_MS, skip: MEMBERS_NOT_RESTORED }, () =>
+// A Kafka group's members and generation survive a broker restart (as Kafka reloads them), so a
+// member committing inside eachMessage keeps going; KafkaJS would crash on UNKNOWN_MEMBER_ID.
+test('a member committing each record reads every record once across a broker kill -9 and restart', { timeout: GROUP_TEST_TIMEOUT_MS }, () =>
   withKafkaBroker(async ({ broker, kafka }) => {
     const values = await acrossBrokerRestart(broker, kafka, 'each')
     assert.deepEqual(values.slice().sort(), Array.from({ length: 20 }, (_, i) => `v${i}`).sort())
