@@ -842,15 +842,28 @@ impl Coordinator {
                 None => return Ok(()),
             }
         };
+        self.store_io(group_id, "writing group file", move |store| {
+            store.save(&file)
+        })
+        .await
+    }
+
+    /// Runs a group-file change on the blocking pool (it fsyncs); failures name the file.
+    async fn store_io(
+        &self,
+        group_id: &str,
+        op: &'static str,
+        work: impl FnOnce(&GroupStore) -> std::io::Result<()> + Send + 'static,
+    ) -> Result<(), GroupError> {
         let store = self.store.clone();
         let path = store.path_for(group_id);
         let storage_error = |reason: String| GroupError::Storage {
             group_id: group_id.to_string(),
-            op: "writing group file",
+            op,
             path: path.display().to_string(),
             reason,
         };
-        tokio::task::spawn_blocking(move || store.save(&file))
+        tokio::task::spawn_blocking(move || work(&store))
             .await
             .map_err(|err| storage_error(err.to_string()))?
             .map_err(|err| storage_error(err.to_string()))
@@ -877,19 +890,11 @@ impl Coordinator {
             }
             groups.remove(group_id);
         }
-        let store = self.store.clone();
-        let path = store.path_for(group_id);
         let owned_id = group_id.to_string();
-        let storage_error = |reason: String| GroupError::Storage {
-            group_id: group_id.to_string(),
-            op: "deleting group file",
-            path: path.display().to_string(),
-            reason,
-        };
-        tokio::task::spawn_blocking(move || store.delete(&owned_id))
-            .await
-            .map_err(|err| storage_error(err.to_string()))?
-            .map_err(|err| storage_error(err.to_string()))
+        self.store_io(group_id, "deleting group file", move |store| {
+            store.delete(&owned_id)
+        })
+        .await
     }
 
     /// Deletes committed offsets of partitions whose topic no member subscribes to (those get
