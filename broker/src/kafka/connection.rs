@@ -8,35 +8,24 @@
 //! retries lower.
 
 use super::{
-    alter_configs, create_partitions, describe_cluster, describe_configs, incremental_alter_configs,
-};
-use super::{
-    api_versions, create_topics, delete_topics, fetch, init_producer_id, list_offsets, metadata,
-    produce, served_versions,
-};
-use super::{delete_groups, describe_groups, list_groups, offset_delete};
-use super::{
-    find_coordinator, heartbeat, join_group, leave_group, offset_commit, offset_fetch, sync_group,
+    alter_configs, api_versions, create_partitions, create_topics, delete_groups, delete_topics,
+    describe_cluster, describe_configs, describe_groups, fetch, find_coordinator, heartbeat,
+    incremental_alter_configs, init_producer_id, join_group, leave_group, list_groups,
+    list_offsets, metadata, offset_commit, offset_delete, offset_fetch, produce, served_versions,
+    sync_group,
 };
 use crate::connection::{Protocol, RESPONSE_ESTIMATE_BYTES};
 use crate::state::BrokerState;
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use futures::future::BoxFuture;
 use kafka_protocol::messages::{
-    AlterConfigsRequest, CreatePartitionsRequest, DescribeClusterRequest, DescribeConfigsRequest,
-    IncrementalAlterConfigsRequest,
-};
-use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, CreateTopicsRequest, DeleteTopicsRequest, FetchRequest,
-    InitProducerIdRequest, ListOffsetsRequest, MetadataRequest, ProduceRequest, RequestHeader,
-    ResponseHeader,
-};
-use kafka_protocol::messages::{
-    DeleteGroupsRequest, DescribeGroupsRequest, ListGroupsRequest, OffsetDeleteRequest,
-};
-use kafka_protocol::messages::{
-    FindCoordinatorRequest, HeartbeatRequest, JoinGroupRequest, LeaveGroupRequest,
-    OffsetCommitRequest, OffsetFetchRequest, SyncGroupRequest,
+    AlterConfigsRequest, ApiKey, ApiVersionsRequest, CreatePartitionsRequest, CreateTopicsRequest,
+    DeleteGroupsRequest, DeleteTopicsRequest, DescribeClusterRequest, DescribeConfigsRequest,
+    DescribeGroupsRequest, FetchRequest, FindCoordinatorRequest, HeartbeatRequest,
+    IncrementalAlterConfigsRequest, InitProducerIdRequest, JoinGroupRequest, LeaveGroupRequest,
+    ListGroupsRequest, ListOffsetsRequest, MetadataRequest, OffsetCommitRequest,
+    OffsetDeleteRequest, OffsetFetchRequest, ProduceRequest, RequestHeader, ResponseHeader,
+    SyncGroupRequest,
 };
 use kafka_protocol::protocol::{Decodable, Encodable};
 use rustlog_protocol::limits::FETCH_BYTES_MAX;
