@@ -236,6 +236,8 @@ pub struct ScrapeGauges {
     pub partition_segments: Vec<GaugeSample>,
     pub group_lag: Vec<GaugeSample>,
     pub group_members: Vec<GaugeSample>,
+    /// Partitions whose disk is full right now.
+    pub partitions_disk_full: u64,
 }
 
 impl Metrics {
@@ -380,6 +382,17 @@ impl Metrics {
             "rustlog_partition_segments",
             "Segments of the partition.",
             &gauges.partition_segments,
+        );
+        header(
+            &mut out,
+            "rustlog_partitions_disk_full",
+            "gauge",
+            "Partitions whose last write found the disk full (appends answer DiskFull until space returns).",
+        );
+        let _ = writeln!(
+            out,
+            "rustlog_partitions_disk_full {}",
+            gauges.partitions_disk_full
         );
         gauge_family(
             &mut out,

@@ -37,6 +37,9 @@ impl BrokerState {
                 let Ok(log) = self.logs.partition(&topic.name, partition) else {
                     continue;
                 };
+                if log.is_disk_full() {
+                    gauges.partitions_disk_full += 1;
+                }
                 let info = log.info();
                 let labels = vec![
                     ("topic", topic.name.clone()),

@@ -20,10 +20,12 @@ pub enum StorageError {
         #[source]
         source: std::io::Error,
     },
-    /// The disk is full (ENOSPC). The log stops taking writes; reads keep working.
+    /// The disk is full (ENOSPC on a write). Nothing partial is kept and reads keep working;
+    /// appends answer this (retriable) until space returns, then resume by themselves.
     #[error("no space left on device while writing {path}", path = .path.display())]
     DiskFull { path: PathBuf },
-    /// An earlier write or fsync failed, so the log refuses appends (it never retries and acks).
+    /// An earlier fsync or an unexpected write error failed, so the log refuses appends for good
+    /// (it never retries an fsync and acks).
     #[error("log is read-only: {reason}")]
     ReadOnly { reason: String },
     /// Stored bytes fail their checks: mid-log corruption found by recovery, or a bad CRC on read.
@@ -148,6 +150,22 @@ impl StorageError {
         }
     }
 
+    /// Wraps a failed fsync. Never [`StorageError::DiskFull`], even for ENOSPC: after a failed
+    /// fsync the kernel may have dropped the dirty pages, so retrying could ack lost data
+    /// (fsyncgate); the log must stay read-only.
+    pub fn fsync(path: &Path, source: std::io::Error) -> StorageError {
+        StorageError::Io {
+            op: "fsync",
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    /// True for [`StorageError::DiskFull`].
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, StorageError::DiskFull { .. })
+    }
+
     pub(crate) fn corrupt(path: &Path, position: u64, reason: impl Into<String>) -> StorageError {
         StorageError::Corrupt {
             path: path.to_path_buf(),
@@ -178,5 +196,15 @@ mod tests {
         let other = StorageError::io("write", Path::new("/x"), std::io::Error::other("boom"));
         assert_eq!(other.code(), ErrorCode::StorageError);
         assert!(other.to_string().contains("/x"), "{other}");
+    }
+
+    #[test]
+    fn enospc_from_fsync_is_a_storage_error_not_disk_full() {
+        let err = StorageError::fsync(
+            Path::new("/x/0.log"),
+            std::io::Error::from_raw_os_error(ENOSPC),
+        );
+        assert!(!err.is_disk_full(), "{err}");
+        assert_eq!(err.code(), ErrorCode::StorageError);
     }
 }

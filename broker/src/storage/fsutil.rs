@@ -76,28 +76,47 @@ pub(crate) fn parent_dir(path: &Path) -> &Path {
 
 /// Replaces `path` with `bytes` crash-safely: after a crash the file holds either the old or
 /// the new content, never a mix. Steps: write `path.tmp`, fsync it, rename over `path`, fsync the
-/// directory. Callers serialise writers of the same path.
+/// directory. Callers serialise writers of the same path. A failed temp file is removed at
+/// once (on a full disk it holds space other writes need) and `path` keeps its old content.
 pub fn write_file_atomic(io: &dyn Io, path: &Path, bytes: &[u8]) -> Result<(), StorageError> {
     let tmp = temp_path(path);
-    {
-        let file = io
-            .open(&tmp, true)
-            .map_err(|e| StorageError::io("create", &tmp, e))?;
-        file.set_len(0)
-            .map_err(|e| StorageError::io("truncate", &tmp, e))?;
-        write_all_at(file.as_ref(), bytes, 0).map_err(|e| StorageError::io("write", &tmp, e))?;
-        file.sync_data()
-            .map_err(|e| StorageError::io("fsync", &tmp, e))?;
+    if let Err(e) = write_temp(io, &tmp, bytes) {
+        if let Err(cleanup) = remove_if_exists(io, &tmp) {
+            tracing::warn!(path = %tmp.display(), error = %cleanup, "could not remove a failed temp file");
+        }
+        return Err(e);
     }
     io.rename(&tmp, path)
         .map_err(|e| StorageError::io("rename", path, e))?;
     sync_dir(io, parent_dir(path))
 }
 
+/// Creates `tmp` holding exactly `bytes`, fsynced.
+fn write_temp(io: &dyn Io, tmp: &Path, bytes: &[u8]) -> Result<(), StorageError> {
+    let file = io
+        .open(tmp, true)
+        .map_err(|e| StorageError::io("create", tmp, e))?;
+    file.set_len(0)
+        .map_err(|e| StorageError::io("truncate", tmp, e))?;
+    write_all_at(file.as_ref(), bytes, 0).map_err(|e| StorageError::io("write", tmp, e))?;
+    file.sync_data().map_err(|e| StorageError::fsync(tmp, e))
+}
+
+/// Whether `bytes` more bytes fit on the file system: writes them to `path` and removes it
+/// again (whatever happened). [`StorageError::DiskFull`] when they do not fit. Not fsynced:
+/// the question is whether the space can be allocated, not whether it is durable.
+pub(crate) fn probe_free_space(io: &dyn Io, path: &Path, bytes: usize) -> Result<(), StorageError> {
+    let written = io
+        .open(path, true)
+        .and_then(|file| write_all_at(file.as_ref(), &vec![0u8; bytes], 0))
+        .map_err(|e| StorageError::io("write a space probe", path, e));
+    let removed = remove_if_exists(io, path);
+    written.and(removed)
+}
+
 /// fsyncs a directory.
 pub fn sync_dir(io: &dyn Io, dir: &Path) -> Result<(), StorageError> {
-    io.sync_dir(dir)
-        .map_err(|e| StorageError::io("fsync directory", dir, e))
+    io.sync_dir(dir).map_err(|e| StorageError::fsync(dir, e))
 }
 
 /// Deletes a file; a missing file is fine.

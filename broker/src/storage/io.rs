@@ -139,8 +139,13 @@ struct FaultPlan {
     path_suffix: Option<String>,
     writes: u64,
     syncs: u64,
+    creates: u64,
     fail_write: Option<(u64, WriteFault)>,
     fail_sync: Option<u64>,
+    /// The failing fsync reports ENOSPC (as NFS or thin provisioning can) instead of EIO.
+    fail_sync_enospc: bool,
+    /// This creation of a new file fails with ENOSPC.
+    fail_create: Option<u64>,
     /// Bytes that may still be written before ENOSPC (None = unlimited).
     space_left: Option<u64>,
     /// Once a fault fired, keep failing every later write/sync (a dead disk), if set.
@@ -187,6 +192,20 @@ impl FaultyIo {
     pub fn fail_nth_sync(&self, n: u64) {
         let mut plan = self.plan();
         plan.fail_sync = Some(plan.syncs + n);
+        plan.fail_sync_enospc = false;
+    }
+
+    /// Like [`Self::fail_nth_sync`], but the fsync reports ENOSPC: still an fsync failure.
+    pub fn fail_nth_sync_with_enospc(&self, n: u64) {
+        let mut plan = self.plan();
+        plan.fail_sync = Some(plan.syncs + n);
+        plan.fail_sync_enospc = true;
+    }
+
+    /// Fails the `n`th creation of a new file from now (1-based) with ENOSPC, creating nothing.
+    pub fn fail_nth_create(&self, n: u64) {
+        let mut plan = self.plan();
+        plan.fail_create = Some(plan.creates + n);
     }
 
     /// Allows only `bytes` more bytes to be written; the write that crosses the budget stores
@@ -228,11 +247,28 @@ impl FaultyIo {
         plan.syncs += 1;
         if (plan.sticky && plan.tripped) || plan.fail_sync == Some(plan.syncs) {
             plan.tripped = true;
+            if plan.fail_sync_enospc {
+                return Err(io::Error::from_raw_os_error(ENOSPC));
+            }
             return Err(io::Error::other(format!(
                 "injected fsync failure #{} on {}",
                 plan.syncs,
                 path.display()
             )));
+        }
+        Ok(())
+    }
+
+    /// Fails the creation of a new file when that is armed.
+    fn before_create(&self, path: &Path) -> io::Result<()> {
+        let mut plan = self.plan();
+        if !plan.applies(path) || path.exists() {
+            return Ok(());
+        }
+        plan.creates += 1;
+        if plan.fail_create == Some(plan.creates) {
+            plan.tripped = true;
+            return Err(io::Error::from_raw_os_error(ENOSPC));
         }
         Ok(())
     }
@@ -309,6 +345,9 @@ impl IoFile for FaultyFile {
 
 impl Io for FaultyIo {
     fn open(&self, path: &Path, create: bool) -> io::Result<Box<dyn IoFile>> {
+        if create {
+            self.before_create(path)?;
+        }
         let inner = OpenOptions::new()
             .read(true)
             .write(true)

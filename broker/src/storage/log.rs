@@ -23,7 +23,7 @@ use crate::storage::checkpoint::{self, Checkpoint};
 use crate::storage::cleaner;
 use crate::storage::config::{CleanupPolicy, FsyncPolicy, LogConfig};
 use crate::storage::error::StorageError;
-use crate::storage::fsutil::{remove_if_exists, sync_dir, TEMP_SUFFIX};
+use crate::storage::fsutil::{probe_free_space, remove_if_exists, sync_dir, TEMP_SUFFIX};
 use crate::storage::io::Io;
 use crate::storage::producers::{
     self, BatchMeta, ProducerEntry, ProducerStates, Verdict, PRODUCER_ID_EXPIRATION_MS,
@@ -168,11 +168,34 @@ struct SyncState {
     leader_active: bool,
 }
 
+/// Why the log refuses appends for good (a failed fsync, an unexpected write error).
 #[derive(Debug, Clone)]
 struct Failure {
     reason: String,
-    disk_full_path: Option<PathBuf>,
 }
+
+/// The disk filled up under this log. Not a failure: every append still tries its write (the
+/// write is the probe) and answers DiskFull when it does not fit, and the maintenance pass
+/// probes too, so the state clears by itself once space is back.
+#[derive(Debug, Clone)]
+struct DiskFullState {
+    /// The file whose write did not fit.
+    path: PathBuf,
+    /// Bytes of that write (what the maintenance probe tries to write).
+    needed_bytes: usize,
+    since_ms: i64,
+    last_probe_ms: i64,
+}
+
+/// How often, at most, the maintenance pass probes a disk-full partition for free space.
+pub const DISK_FULL_PROBE_INTERVAL_MS: i64 = 1_000;
+/// Smallest and largest probe written: at least a page, at most a large batch, so a probe
+/// neither passes on crumbs nor takes the space it looks for.
+const DISK_FULL_PROBE_BYTES_MIN: usize = 4 * 1024;
+const DISK_FULL_PROBE_BYTES_MAX: usize = 1024 * 1024;
+/// The probe file in the partition directory (a temp file: a crash mid-probe leaves a file
+/// that the next open removes).
+const DISK_FULL_PROBE_FILE: &str = "disk-full-probe.tmp";
 
 #[derive(Debug)]
 struct Maintenance {
@@ -199,6 +222,9 @@ pub struct PartitionLog {
     read_only: AtomicBool,
     closed: AtomicBool,
     failure: Mutex<Option<Failure>>,
+    /// Mirrors `disk_full.is_some()`, so the append path checks it without a lock.
+    disk_full_flag: AtomicBool,
+    disk_full: Mutex<Option<DiskFullState>>,
     maintenance: Mutex<Maintenance>,
     crash_point: Mutex<Option<CrashPoint>>,
 }
@@ -321,6 +347,8 @@ impl PartitionLog {
             read_only: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             failure: Mutex::new(None),
+            disk_full_flag: AtomicBool::new(false),
+            disk_full: Mutex::new(None),
             maintenance: Mutex::new(Maintenance {
                 last_flush_ms: now,
                 checkpoint,
@@ -379,9 +407,16 @@ impl PartitionLog {
         lock(&self.sync_state).durable_offset
     }
 
-    /// Whether an earlier write or fsync failure made the log refuse appends.
+    /// Whether an earlier fsync failure (or an unexpected write error) made the log refuse
+    /// appends for good. A full disk does not: see [`Self::is_disk_full`].
     pub fn is_read_only(&self) -> bool {
         self.read_only.load(Ordering::Acquire)
+    }
+
+    /// Whether the last write hit a full disk and no write or probe has succeeded since:
+    /// appends answer DiskFull (retriable) until one does.
+    pub fn is_disk_full(&self) -> bool {
+        self.disk_full_flag.load(Ordering::Acquire) && !self.is_read_only()
     }
 
     /// Stops the log for good (its topic was deleted): appends, syncs and maintenance refuse
@@ -409,15 +444,93 @@ impl PartitionLog {
     }
 
     fn refusal(&self) -> StorageError {
-        match lock(&self.failure).clone() {
-            Some(Failure {
-                disk_full_path: Some(path),
-                ..
-            }) => StorageError::DiskFull { path },
-            Some(Failure { reason, .. }) => StorageError::ReadOnly { reason },
-            None => StorageError::ReadOnly {
-                reason: "unknown earlier failure".to_string(),
-            },
+        let reason = lock(&self.failure).as_ref().map_or_else(
+            || "unknown earlier failure".to_string(),
+            |f| f.reason.clone(),
+        );
+        StorageError::ReadOnly { reason }
+    }
+
+    /// Sorts a failed write of `needed_bytes`: a full disk is a passing state (appends retry),
+    /// anything else turns the log read-only for good. Returns `err`.
+    fn on_write_error(&self, err: StorageError, needed_bytes: usize) -> StorageError {
+        match &err {
+            StorageError::DiskFull { path } => {
+                self.enter_disk_full(path, needed_bytes);
+                err
+            }
+            _ => self.fail(err),
+        }
+    }
+
+    fn enter_disk_full(&self, path: &Path, needed_bytes: usize) {
+        let mut state = lock(&self.disk_full);
+        if let Some(known) = state.as_mut() {
+            known.path = path.to_path_buf();
+            known.needed_bytes = needed_bytes;
+            return;
+        }
+        tracing::warn!(
+            dir = %self.dir.display(),
+            path = %path.display(),
+            needed_bytes,
+            "disk full: the partition answers appends with DiskFull (retriable) until space returns; reads keep working"
+        );
+        let now = now_ms();
+        *state = Some(DiskFullState {
+            path: path.to_path_buf(),
+            needed_bytes,
+            since_ms: now,
+            last_probe_ms: now,
+        });
+        self.disk_full_flag.store(true, Ordering::Release);
+    }
+
+    /// A write of the log or a probe succeeded: space is back. `how` names which.
+    fn leave_disk_full(&self, how: &'static str) {
+        if !self.disk_full_flag.load(Ordering::Acquire) {
+            return;
+        }
+        let mut state = lock(&self.disk_full);
+        if let Some(was) = state.take() {
+            self.disk_full_flag.store(false, Ordering::Release);
+            tracing::info!(
+                dir = %self.dir.display(),
+                disk_full_ms = now_ms().saturating_sub(was.since_ms),
+                noticed_by = how,
+                "disk space is back: the partition takes appends again"
+            );
+        }
+    }
+
+    /// Maintenance while disk-full: at most every [`DISK_FULL_PROBE_INTERVAL_MS`], writes and
+    /// removes a probe file as large as the write that did not fit; when it fits, space is
+    /// back. The probe is not the log: its other errors are only logged.
+    fn probe_disk_space(&self, now_ms: i64) {
+        if !self.is_disk_full() {
+            return;
+        }
+        let _writer = lock(&self.append_lock);
+        let bytes = {
+            let mut state = lock(&self.disk_full);
+            let Some(known) = state.as_mut() else {
+                return;
+            };
+            if now_ms.saturating_sub(known.last_probe_ms) < DISK_FULL_PROBE_INTERVAL_MS {
+                return;
+            }
+            known.last_probe_ms = now_ms;
+            known
+                .needed_bytes
+                .clamp(DISK_FULL_PROBE_BYTES_MIN, DISK_FULL_PROBE_BYTES_MAX)
+        };
+        let path = self.dir.join(DISK_FULL_PROBE_FILE);
+        match probe_free_space(self.io.as_ref(), &path, bytes) {
+            Ok(()) => self.leave_disk_full("probe"),
+            Err(e) if e.is_disk_full() => {}
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "disk space probe failed");
+            }
         }
     }
 
@@ -428,10 +541,6 @@ impl PartitionLog {
             tracing::error!(dir = %self.dir.display(), error = %err, "partition log turns read-only");
             *failure = Some(Failure {
                 reason: err.to_string(),
-                disk_full_path: match &err {
-                    StorageError::DiskFull { path } => Some(path.clone()),
-                    _ => None,
-                },
             });
         }
         self.read_only.store(true, Ordering::Release);
@@ -485,10 +594,11 @@ impl PartitionLog {
             StorageError::InvalidBatch(rustlog_protocol::ProtocolError::InvalidBatch { reason })
         })?;
         let mut active = self.active();
+        let batch_bytes = stamped.len();
         if needs_roll(
             &active,
             &config,
-            stamped.len() as u64,
+            batch_bytes as u64,
             header.last_offset,
             now,
         ) {
@@ -496,7 +606,8 @@ impl PartitionLog {
         }
         active
             .append(&stamped, &header, config.index_interval_bytes)
-            .map_err(|e| self.fail(e))?;
+            .map_err(|e| self.on_write_error(e, batch_bytes))?;
+        self.leave_disk_full("append");
         if header.batch.has_producer_id() {
             producers.record(&header.batch, now);
             self.producers_dirty.store(true, Ordering::Release);
@@ -514,17 +625,32 @@ impl PartitionLog {
     }
 
     /// Seals `active` and starts a new segment at the high watermark. Append lock held.
+    /// Every step that can hit a full disk (index files, the new file) comes before `active` is
+    /// mapped, so on DiskFull `active` stays the appendable active segment and the next append
+    /// retries the roll. fsync failures stop the log.
     fn roll_locked(
         &self,
         producers: &ProducerStates,
         active: &Arc<Segment>,
         now: i64,
     ) -> Result<Arc<Segment>, StorageError> {
-        active.seal().map_err(|e| self.fail(e))?;
+        active
+            .persist_for_seal()
+            .map_err(|e| self.on_write_error(e, 0))?;
         let base = self.high_watermark();
-        let next =
-            Segment::create(&self.dir, base, self.io.clone(), now).map_err(|e| self.fail(e))?;
+        let next = match Segment::create(&self.dir, base, self.io.clone(), now) {
+            Ok(next) => next,
+            Err(e) => {
+                // A half-created empty file would open as the active segment after a crash,
+                // making `active` (not sealed by then) look sealed.
+                if let Err(cleanup) = SegmentFiles::remove_all(self.io.as_ref(), &self.dir, base) {
+                    return Err(self.fail(cleanup));
+                }
+                return Err(self.on_write_error(e, 0));
+            }
+        };
         sync_dir(self.io.as_ref(), &self.dir).map_err(|e| self.fail(e))?;
+        active.map().map_err(|e| self.fail(e))?;
         let next = Arc::new(next);
         {
             let mut list = self.list_mut();
@@ -756,12 +882,19 @@ impl PartitionLog {
             return Ok(());
         }
         let config = self.config();
+        self.probe_disk_space(now_ms);
         let active = self.active();
-        if !active.is_empty()
+        // Not while the disk is full (the probe clears that first); a roll that finds the disk
+        // full skips only itself: the flush and retention (which frees space) still run.
+        if !self.is_disk_full()
+            && !active.is_empty()
             && now_ms.saturating_sub(active.created_ms)
                 >= i64::try_from(config.segment_ms).unwrap_or(i64::MAX)
         {
-            self.roll()?;
+            match self.roll() {
+                Err(e) if !e.is_disk_full() => return Err(e),
+                _ => {}
+            }
         }
         self.expire_producers(now_ms, PRODUCER_ID_EXPIRATION_MS);
         if let FsyncPolicy::Interval { interval_ms } = config.fsync {

@@ -550,16 +550,34 @@ impl LogManager {
         Ok(granted)
     }
 
-    /// fsyncs every partition and writes its producer snapshot (clean close); tries them all
-    /// and returns the first error.
-    pub fn flush_all(&self) -> Result<(), StorageError> {
+    /// fsyncs every partition and writes its producer snapshot (clean close); tries them all.
+    /// A failed fsync is the error (the first one); a snapshot that could not be written (a
+    /// full disk, say) is only reported: every record is durable without it, and the next open
+    /// replays the batch headers it would have saved.
+    pub fn flush_all(&self) -> Result<FlushReport, StorageError> {
         let mut first_error = None;
+        let mut report = FlushReport::default();
         for (topic, partition, log) in self.all_partitions() {
-            if let Err(e) = log.flush().and_then(|()| log.write_producer_snapshot()) {
+            if let Err(e) = log.flush() {
                 tracing::warn!(topic, partition, error = %e, "flush failed");
                 first_error.get_or_insert(e);
+                continue;
+            }
+            report.partitions_flushed += 1;
+            if let Err(e) = log.write_producer_snapshot() {
+                tracing::warn!(topic, partition, error = %e, "could not write the producer snapshot; the next start replays the log instead");
+                report.snapshots_not_written.push((topic, partition, e));
             }
         }
-        first_error.map_or(Ok(()), Err)
+        first_error.map_or(Ok(report), Err)
     }
+}
+
+/// What [`LogManager::flush_all`] did when every partition's fsync succeeded.
+#[derive(Debug, Default)]
+pub struct FlushReport {
+    /// Partitions fsynced.
+    pub partitions_flushed: usize,
+    /// (topic, partition, why) of each producer snapshot that could not be written.
+    pub snapshots_not_written: Vec<(String, u32, StorageError)>,
 }

@@ -20,7 +20,8 @@
 //! On-disk layout: `<data_dir>/topics/<topic>/topic.json` and
 //! `<data_dir>/topics/<topic>/<partition>/{base:020}.log|.index|.timeindex`, plus
 //! `checkpoint.json`, `producer.snapshot` (and, during a compaction swap, `cleaner-swap.json`) per
-//! partition; `<data_dir>/producer_ids` holds the producer id allocator's high-water mark.
+//! partition (and, for a moment while a full disk is probed, `disk-full-probe.tmp`);
+//! `<data_dir>/producer_ids` holds the producer id allocator's high-water mark.
 
 mod checkpoint;
 mod cleaner;
@@ -42,8 +43,8 @@ pub use fsutil::write_file_atomic;
 pub use io::{FaultyIo, Io, IoFile, StdIo, WriteFault};
 pub use log::{
     AppendInfo, CompactionStats, CrashPoint, PartitionInfo, PartitionLog, ReadResult,
-    SegmentSummary,
+    SegmentSummary, DISK_FULL_PROBE_INTERVAL_MS,
 };
-pub use manager::{LogManager, TopicMeta};
+pub use manager::{FlushReport, LogManager, TopicMeta};
 pub use producer_ids::{ProducerIdAndEpoch, ProducerIds};
 pub use producers::{BatchMeta, ProducerEntry, PRODUCER_ID_EXPIRATION_MS};

@@ -525,6 +525,9 @@ impl Segment {
     }
 
     /// Appends one stamped, validated batch at the end. Single writer (the log's append lock).
+    /// A failed write (ENOSPC after part of the batch, say) is cut back off the file, so the
+    /// file, the length and the indexes all still end at the last whole batch and a later
+    /// append writes at the same position.
     pub(crate) fn append(
         &self,
         batch: &[u8],
@@ -532,8 +535,11 @@ impl Segment {
         interval: u32,
     ) -> Result<(), StorageError> {
         let pos = self.len();
-        write_all_at(self.file.as_ref(), batch, pos)
-            .map_err(|e| StorageError::io("write", &self.files.log, e))?;
+        if let Err(e) = write_all_at(self.file.as_ref(), batch, pos) {
+            let err = StorageError::io("write", &self.files.log, e);
+            self.cut_back_to(pos)?;
+            return Err(err);
+        }
         self.indexes_mut()
             .indexer
             .on_batch(self.base_offset, h, pos, interval);
@@ -545,19 +551,31 @@ impl Segment {
         Ok(())
     }
 
+    /// Truncates the file to `len` (the end of the last whole batch) after a failed write. A
+    /// failure here is not a full disk (shrinking needs no space): the log must stop.
+    fn cut_back_to(&self, len: u64) -> Result<(), StorageError> {
+        self.file.set_len(len).map_err(|source| StorageError::Io {
+            op: "truncate a failed write",
+            path: self.files.log.clone(),
+            source,
+        })
+    }
+
     /// fsyncs the log file.
     pub(crate) fn sync(&self) -> Result<(), StorageError> {
         self.file
             .sync_data()
-            .map_err(|e| StorageError::io("fsync", &self.files.log, e))
+            .map_err(|e| StorageError::fsync(&self.files.log, e))
     }
 
-    /// Seals the segment: fsync, write the indexes (crash-safely), map it for reads.
-    pub(crate) fn seal(&self) -> Result<(), StorageError> {
+    /// First half of sealing: fsync, then write the indexes (crash-safely). The segment stays
+    /// appendable if this fails (e.g. ENOSPC on an index file), or if the roll stops later:
+    /// appending after it only adds index entries after the closing time entry, which a later
+    /// seal closes again.
+    pub(crate) fn persist_for_seal(&self) -> Result<(), StorageError> {
         self.sync()?;
         self.indexes_mut().indexer.close_times();
-        self.write_indexes()?;
-        self.map()
+        self.write_indexes()
     }
 
     fn write_indexes(&self) -> Result<(), StorageError> {
@@ -572,7 +590,9 @@ impl Segment {
         write_index_file(self.io.as_ref(), &self.files.time_index, &times)
     }
 
-    fn map(&self) -> Result<(), StorageError> {
+    /// Maps the file for reads: the second half of sealing (after
+    /// [`Self::persist_for_seal`]); nothing may be appended after it.
+    pub(crate) fn map(&self) -> Result<(), StorageError> {
         let len = self.len();
         let mapping = match self.file.std_file() {
             Some(file) if len > 0 => {
