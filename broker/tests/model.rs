@@ -366,11 +366,14 @@ enum Fault {
     SpaceLeft { bytes: u64 },
 }
 
+/// A record to append: (key, value, timestamp delta from the model's clock).
+type ModelRec = (Option<u8>, Option<Vec<u8>>, i64);
+
 #[derive(Debug, Clone)]
 enum FaultyOp {
     /// Append a batch; `durable` also flushes it (an `acks=durable` producer).
     Append {
-        records: Vec<(Option<u8>, Option<Vec<u8>>, i64)>,
+        records: Vec<ModelRec>,
         durable: bool,
     },
     Read {
@@ -481,7 +484,7 @@ impl Faulty {
         PartitionLog::open(self.dir.path(), self.config.clone(), io).unwrap()
     }
 
-    fn append(&mut self, records: &[(Option<u8>, Option<Vec<u8>>, i64)], durable: bool) {
+    fn append(&mut self, records: &[ModelRec], durable: bool) {
         let base = self.model.now_ms;
         let new: Vec<NewRec> = records
             .iter()
