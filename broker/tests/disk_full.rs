@@ -118,7 +118,7 @@ fn the_maintenance_probe_notices_that_space_is_back() {
     append_durable(&log, "a", 2);
     faulty.set_space_left(Some(0));
     assert_disk_full(&log.append(&simple_batch("b", 2, 1)).unwrap_err());
-    let mut now = lib_now_ms();
+    let mut now = wall_clock_ms();
 
     // Still full: the probe fails and the state stays.
     now += DISK_FULL_PROBE_INTERVAL_MS;
@@ -142,7 +142,7 @@ fn the_maintenance_probe_notices_that_space_is_back() {
 }
 
 /// Wall-clock ms (the log's maintenance compares against segment creation times).
-fn lib_now_ms() -> i64 {
+fn wall_clock_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -266,14 +266,14 @@ fn enospc_on_the_checkpoint_leaves_retention_to_the_next_pass() {
     }
     let start = log.log_start_offset();
     faulty.fail_nth_write(1, WriteFault::DiskFull);
-    let err = log.apply_retention(lib_now_ms()).unwrap_err();
+    let err = log.apply_retention(wall_clock_ms()).unwrap_err();
     assert_disk_full(&err);
     assert_eq!(log.log_start_offset(), start, "nothing was deleted");
     assert!(!log.is_read_only());
     assert!(!dir.path().join("checkpoint.json.tmp").exists());
     log.append(&simple_batch("after", 2, 1)).unwrap();
     assert!(
-        log.apply_retention(lib_now_ms()).unwrap() > 0,
+        log.apply_retention(wall_clock_ms()).unwrap() > 0,
         "the next pass works"
     );
     assert!(log.log_start_offset() > start);
