@@ -32,9 +32,18 @@ pub struct Limits {
     /// Most requests of one connection being handled at once; the broker stops reading the
     /// connection (TCP back-pressure) while at the limit.
     pub in_flight_requests_max: usize,
-    /// Bytes of request frames plus (estimated) responses one connection may hold queued in the
-    /// broker; the broker stops reading the connection while at the limit.
+    /// Bytes of request frames plus (estimated, then actual) responses one connection may hold
+    /// queued in the broker; the broker stops reading the connection while at the limit. A
+    /// value above `queued_response_bytes_max` acts as that.
+    pub connection_queued_bytes_max: usize,
+    /// The same bytes summed over every connection of both listeners. A connection whose next
+    /// request would pass it stops being read until bytes are freed; a connection holding
+    /// nothing may still start one request (its minimum share), so a client that reads its
+    /// answers always progresses while others hog the pool.
     pub queued_response_bytes_max: usize,
+    /// Pending connections the kernel queues for each listener before accepting (the
+    /// `listen(2)` backlog, capped by the kernel's `net.core.somaxconn`).
+    pub listen_backlog: u32,
     /// A connection with nothing in flight and no new request for this long is closed.
     pub idle_timeout_ms: u64,
     /// A frame whose first byte arrived must be complete within this long, or the connection
@@ -57,8 +66,17 @@ pub struct Limits {
 pub const CONNECTIONS_MAX_DEFAULT: usize = 4096;
 /// Default of [`Limits::in_flight_requests_max`].
 pub const IN_FLIGHT_REQUESTS_MAX_DEFAULT: usize = 128;
-/// Default of [`Limits::queued_response_bytes_max`].
-pub const QUEUED_RESPONSE_BYTES_MAX_DEFAULT: usize = 64 * 1024 * 1024;
+/// Default of [`Limits::connection_queued_bytes_max`].
+pub const CONNECTION_QUEUED_BYTES_MAX_DEFAULT: usize = 64 * 1024 * 1024;
+/// Default of [`Limits::queued_response_bytes_max`]: four connections' worth.
+pub const QUEUED_RESPONSE_BYTES_MAX_DEFAULT: usize = 256 * 1024 * 1024;
+/// Smallest queued-bytes limit: one request and its small response.
+pub const QUEUED_BYTES_MIN: usize = 4096;
+/// Default of [`Limits::listen_backlog`] (was the standard library's fixed 128, which stalled
+/// bursts of connects for a SYN retransmit, 1-3 s).
+pub const LISTEN_BACKLOG_DEFAULT: u32 = 4096;
+/// Largest [`Limits::listen_backlog`] (the kernel caps it at `somaxconn` anyway).
+pub const LISTEN_BACKLOG_MAX: u32 = 65535;
 /// Default of [`Limits::idle_timeout_ms`] (10 minutes, like Kafka's `connections.max.idle.ms`).
 pub const IDLE_TIMEOUT_MS_DEFAULT: u64 = 600_000;
 /// Default of [`Limits::read_timeout_ms`].
@@ -80,7 +98,9 @@ impl Default for Limits {
             frame_bytes_max: FRAME_BYTES_MAX,
             connections_max: CONNECTIONS_MAX_DEFAULT,
             in_flight_requests_max: IN_FLIGHT_REQUESTS_MAX_DEFAULT,
+            connection_queued_bytes_max: CONNECTION_QUEUED_BYTES_MAX_DEFAULT,
             queued_response_bytes_max: QUEUED_RESPONSE_BYTES_MAX_DEFAULT,
+            listen_backlog: LISTEN_BACKLOG_DEFAULT,
             idle_timeout_ms: IDLE_TIMEOUT_MS_DEFAULT,
             read_timeout_ms: READ_TIMEOUT_MS_DEFAULT,
             partitions_per_topic_max: PARTITIONS_PER_TOPIC_MAX,
@@ -113,10 +133,31 @@ impl Limits {
         if self.in_flight_requests_max == 0 {
             return bad("in_flight_requests_max", "must be at least 1".into());
         }
-        if self.queued_response_bytes_max < 4096 {
+        if self.connection_queued_bytes_max < QUEUED_BYTES_MIN {
+            return bad(
+                "connection_queued_bytes_max",
+                format!(
+                    "{} is below {QUEUED_BYTES_MIN}",
+                    self.connection_queued_bytes_max
+                ),
+            );
+        }
+        if self.queued_response_bytes_max < QUEUED_BYTES_MIN {
             return bad(
                 "queued_response_bytes_max",
-                format!("{} is below 4096", self.queued_response_bytes_max),
+                format!(
+                    "{} is below {QUEUED_BYTES_MIN}",
+                    self.queued_response_bytes_max
+                ),
+            );
+        }
+        if self.listen_backlog == 0 || self.listen_backlog > LISTEN_BACKLOG_MAX {
+            return bad(
+                "listen_backlog",
+                format!(
+                    "{} is outside 1..={LISTEN_BACKLOG_MAX}",
+                    self.listen_backlog
+                ),
             );
         }
         if self.idle_timeout_ms == 0 {
@@ -149,6 +190,9 @@ impl Limits {
         }
         if self.maintenance_interval_ms == 0 {
             return bad("maintenance_interval_ms", "must be at least 1".into());
+        }
+        if self.shutdown_timeout_ms == 0 {
+            return bad("shutdown_timeout_ms", "must be at least 1".into());
         }
         Ok(())
     }

@@ -7,11 +7,20 @@
 //! - a frame's length prefix is checked against `frame_bytes_max` before anything is allocated;
 //! - at most `in_flight_requests_max` requests are being handled at once;
 //! - request bytes plus (estimated, then actual) response bytes held by the connection are
-//!   bounded by `queued_response_bytes_max` (a single larger request is still let through alone).
+//!   bounded by `connection_queued_bytes_max` (a single larger request is still let through
+//!   alone);
+//! - the same bytes summed over every connection of both listeners are bounded by
+//!   `queued_response_bytes_max` ([`QueuedBytesPool`]). A connection that already holds bytes
+//!   does not start a request while the pool is full; a connection holding nothing may always
+//!   start one (its minimum share), so clients that never read cannot starve one that does:
+//!   it holds nothing between its requests. The pool can so be passed by at most one request
+//!   per connection that held nothing.
 //!
 //! At a limit the connection simply stops reading (TCP back-pressure) until responses drain, so
 //! nothing is dropped. A framing error, a frame that stalls half-way for `read_timeout_ms`, or
-//! `idle_timeout_ms` without a request closes this connection only.
+//! `idle_timeout_ms` without a request closes this connection only. At shutdown the connection
+//! stops reading the socket, still answers every whole request it had already read, then
+//! closes once those answers are written.
 //!
 //! The loop is the same for both listeners; a [`Protocol`] supplies what differs (how a frame is
 //! cut and decoded, its budget estimate, how it is answered): [`Native`] here, and
@@ -91,9 +100,8 @@ impl Protocol for Native {
 
     fn rejection(connections_max: usize) -> Option<Bytes> {
         let mut out = BytesMut::new();
-        rustlog_protocol::encode_error_response(
+        rustlog_protocol::encode_rejection(
             &mut out,
-            0,
             rustlog_protocol::ErrorCode::TooManyConnections,
             &format!("the broker is at its limit of {connections_max} connections"),
         );
@@ -101,28 +109,91 @@ impl Protocol for Native {
     }
 }
 
-/// Bytes of requests and responses one connection holds.
+/// Request and response bytes held by every connection of both listeners together
+/// (`queued_response_bytes_max`), shared through [`BrokerState`].
 #[derive(Debug)]
-struct ByteBudget {
+pub struct QueuedBytesPool {
     used: AtomicUsize,
     max: usize,
     freed: Notify,
 }
 
-impl ByteBudget {
-    fn has_room(&self) -> bool {
-        self.used.load(Ordering::Acquire) < self.max
+impl QueuedBytesPool {
+    /// An empty pool of `max` bytes.
+    pub fn new(max: usize) -> Self {
+        QueuedBytesPool {
+            used: AtomicUsize::new(0),
+            max,
+            freed: Notify::new(),
+        }
     }
+
+    /// Bytes held now.
+    pub fn used_bytes(&self) -> usize {
+        self.used.load(Ordering::Acquire)
+    }
+
+    fn has_room(&self) -> bool {
+        self.used_bytes() < self.max
+    }
+
     fn reserve(&self, bytes: usize) {
         self.used.fetch_add(bytes, Ordering::AcqRel);
     }
+
     fn release(&self, bytes: usize) {
-        // Saturating: release never exceeds what was reserved, but never wrap if it did.
-        let _ = self
-            .used
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
-                Some(used.saturating_sub(bytes))
-            });
+        saturating_sub(&self.used, bytes);
+        // Wakes every connection waiting for the pool; one that finds it full again waits on.
+        self.freed.notify_waiters();
+    }
+}
+
+/// Subtracts without wrapping: release never exceeds what was reserved, but never wrap if it did.
+fn saturating_sub(counter: &AtomicUsize, bytes: usize) {
+    let _ = counter.fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+        Some(used.saturating_sub(bytes))
+    });
+}
+
+/// Bytes of requests and responses one connection holds, also counted in the broker-wide pool.
+#[derive(Debug)]
+struct ByteBudget {
+    used: AtomicUsize,
+    max: usize,
+    freed: Notify,
+    pool: Arc<QueuedBytesPool>,
+}
+
+impl ByteBudget {
+    fn new(max: usize, pool: Arc<QueuedBytesPool>) -> Self {
+        ByteBudget {
+            used: AtomicUsize::new(0),
+            max: max.min(pool.max),
+            freed: Notify::new(),
+            pool,
+        }
+    }
+
+    /// Whether the connection may start another request: under its own limit, and the pool has
+    /// room unless the connection holds nothing (its minimum share).
+    fn has_room(&self) -> bool {
+        let used = self.used.load(Ordering::Acquire);
+        used < self.max && (used == 0 || self.pool.has_room())
+    }
+
+    /// True when only the broker-wide pool holds the connection back.
+    fn waits_for_pool(&self) -> bool {
+        self.used.load(Ordering::Acquire) < self.max && !self.has_room()
+    }
+
+    fn reserve(&self, bytes: usize) {
+        self.used.fetch_add(bytes, Ordering::AcqRel);
+        self.pool.reserve(bytes);
+    }
+
+    fn release(&self, bytes: usize) {
+        saturating_sub(&self.used, bytes);
+        self.pool.release(bytes);
         // notify_one stores a permit when nobody waits yet, so a release that races with the
         // reader's check is never lost.
         self.freed.notify_one();
@@ -151,11 +222,10 @@ enum End {
 pub async fn serve<P: Protocol>(state: Arc<BrokerState>, stream: TcpStream, peer: SocketAddr) {
     let _ = stream.set_nodelay(true);
     let (mut reader, writer) = stream.into_split();
-    let budget = Arc::new(ByteBudget {
-        used: AtomicUsize::new(0),
-        max: state.config.limits.queued_response_bytes_max,
-        freed: Notify::new(),
-    });
+    let budget = Arc::new(ByteBudget::new(
+        state.config.limits.connection_queued_bytes_max,
+        state.queued_bytes.clone(),
+    ));
     let (tx, rx) = mpsc::unbounded_channel::<Outgoing>();
     let mut writer_task = tokio::spawn(write_loop(writer, rx, state.clone(), budget.clone()));
     let end = read_loop::<P>(&state, &mut reader, &tx, &budget, peer).await;
@@ -187,7 +257,10 @@ async fn read_loop<P: Protocol>(
     let mut buf = BytesMut::with_capacity(READ_CHUNK_BYTES);
     let mut in_flight: FuturesOrdered<BoxFuture<'static, Outgoing>> = FuturesOrdered::new();
     let mut shutdown = state.shutdown.clone();
+    // `draining`: read nothing more from the socket (shutdown or a framing error); whole
+    // requests already buffered are still answered unless the stream is `broken`.
     let mut draining = *shutdown.borrow();
+    let mut broken = false;
     let mut end: Option<End> = draining.then_some(End::Shutdown);
     let mut eof = false;
     let mut last_activity = Instant::now();
@@ -196,7 +269,12 @@ async fn read_loop<P: Protocol>(
     loop {
         // Dispatch every whole frame already buffered, as far as the limits allow.
         let mut consumed = false;
-        while !draining && in_flight.len() < limits.in_flight_requests_max && budget.has_room() {
+        let mut held_back = false;
+        while !broken {
+            if in_flight.len() >= limits.in_flight_requests_max || !budget.has_room() {
+                held_back = !buf.is_empty();
+                break;
+            }
             match P::decode(&mut buf, limits.frame_bytes_max) {
                 Ok(Some(frame)) => {
                     consumed = true;
@@ -214,6 +292,7 @@ async fn read_loop<P: Protocol>(
                     // No correlation id can be trusted: close this connection only.
                     tracing::warn!(%peer, error = %err, "framing error; closing connection");
                     draining = true;
+                    broken = true;
                     end = Some(End::FramingError);
                     buf.clear();
                 }
@@ -228,7 +307,7 @@ async fn read_loop<P: Protocol>(
             (false, true, _) | (false, false, None) => Some(now),
             (false, false, Some(started)) => Some(started),
         };
-        if (draining || eof) && in_flight.is_empty() {
+        if (draining || eof) && in_flight.is_empty() && !held_back {
             return end.unwrap_or(End::ClientClosed);
         }
         let can_read = !draining
@@ -250,6 +329,8 @@ async fn read_loop<P: Protocol>(
         if can_read {
             buf.reserve(READ_CHUNK_BYTES);
         }
+        // Held back by a limit: wait for this connection's bytes (or the pool's) to be freed.
+        let wait_for_room = !can_read && (held_back || (!draining && !eof));
         tokio::select! {
             biased;
             Some(out) = in_flight.next(), if !in_flight.is_empty() => {
@@ -275,7 +356,8 @@ async fn read_loop<P: Protocol>(
                     return End::IoError;
                 }
             },
-            _ = budget.freed.notified(), if !can_read && !draining && !eof => {}
+            _ = budget.freed.notified(), if wait_for_room => {}
+            _ = budget.pool.freed.notified(), if wait_for_room && budget.waits_for_pool() => {}
             _ = sleep_until_opt(deadline.map(|(at, _)| at)), if deadline.is_some() => {
                 let reason = deadline.map_or(End::Idle, |(_, reason)| reason);
                 tracing::info!(%peer, ?reason, "closing connection on timeout");

@@ -14,6 +14,22 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// The binary's allocator: jemalloc, whose background thread returns freed pages to the OS
+/// after a burst of queued responses (glibc's malloc kept the peak resident). Only here, so
+/// library users keep their own.
+#[cfg(feature = "jemalloc")]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+/// Starts jemalloc's background purge thread: without it, freed memory is only returned when
+/// the broker allocates again, so an idle broker would keep its peak.
+fn enable_allocator_purging() {
+    #[cfg(feature = "jemalloc")]
+    if let Err(err) = tikv_jemalloc_ctl::background_thread::write(true) {
+        tracing::warn!(error = %err, "cannot start jemalloc's background thread");
+    }
+}
+
 /// Exit code for a configuration error.
 const EXIT_CONFIG: u8 = 2;
 /// Exit code for a start-up or shutdown failure.
@@ -64,9 +80,20 @@ struct Args {
     /// Most requests handled at once per connection
     #[arg(long)]
     in_flight_requests_max: Option<usize>,
-    /// Request plus response bytes one connection may hold in the broker
+    /// Request plus response bytes all connections together may hold in the broker
+    /// [default: 268435456]
     #[arg(long)]
     queued_response_bytes_max: Option<usize>,
+    /// Request plus response bytes one connection may hold in the broker [default: 67108864]
+    #[arg(long)]
+    connection_queued_bytes_max: Option<usize>,
+    /// Pending connections queued by the kernel per listener [default: 4096]
+    #[arg(long)]
+    listen_backlog: Option<u32>,
+    /// How long SIGTERM waits for read requests to be answered before closing (ms)
+    /// [default: 30000]
+    #[arg(long)]
+    shutdown_timeout_ms: Option<u64>,
     /// Largest request frame in bytes
     #[arg(long)]
     frame_bytes_max: Option<u32>,
@@ -80,6 +107,7 @@ struct Args {
 
 fn main() -> ExitCode {
     init_tracing();
+    enable_allocator_purging();
     let args = Args::parse();
     let config = match build_config(args) {
         Ok(config) => config,
@@ -237,6 +265,15 @@ fn build_config(args: Args) -> Result<BrokerConfig, BrokerError> {
     }
     if let Some(v) = args.read_timeout_ms {
         limits.read_timeout_ms = v;
+    }
+    if let Some(v) = args.connection_queued_bytes_max {
+        limits.connection_queued_bytes_max = v;
+    }
+    if let Some(v) = args.listen_backlog {
+        limits.listen_backlog = v;
+    }
+    if let Some(v) = args.shutdown_timeout_ms {
+        limits.shutdown_timeout_ms = v;
     }
     config.validate()?;
     Ok(config)

@@ -238,6 +238,8 @@ pub struct ScrapeGauges {
     pub group_members: Vec<GaugeSample>,
     /// Partitions whose disk is full right now.
     pub partitions_disk_full: u64,
+    /// Request and response bytes queued by all connections (`queued_response_bytes_max`).
+    pub queued_response_bytes: u64,
 }
 
 impl Metrics {
@@ -332,6 +334,14 @@ impl Metrics {
         );
         let open = self.connections_open.load(Ordering::Relaxed);
         let _ = writeln!(out, "rustlog_connections_open {open}");
+        header(
+            &mut out,
+            "rustlog_queued_response_bytes",
+            "gauge",
+            "Request and response bytes queued by all connections (bound: queued_response_bytes_max).",
+        );
+        let queued = gauges.queued_response_bytes;
+        let _ = writeln!(out, "rustlog_queued_response_bytes {queued}");
         counter(
             &mut out,
             "rustlog_connections_accepted_total",

@@ -4,7 +4,7 @@
 //! requests, flush and fsync every partition).
 
 use crate::config::{BrokerConfig, KafkaEndpoint};
-use crate::connection::{self, Native, Protocol};
+use crate::connection::{self, Native, Protocol, QueuedBytesPool};
 use crate::error::BrokerError;
 use crate::groups::{Coordinator, CoordinatorLimits, GroupStore};
 use crate::kafka::Kafka;
@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{mpsc, watch, Semaphore};
 use tokio::task::JoinHandle;
 
@@ -62,31 +62,23 @@ impl Broker {
                 session_timeout_ms_max: config.limits.session_timeout_ms_max,
             },
         )?;
-        let listener =
-            TcpListener::bind(config.listen)
-                .await
-                .map_err(|source| BrokerError::Bind {
-                    what: "protocol, --listen",
-                    addr: config.listen,
-                    source,
-                })?;
+        let backlog = config.limits.listen_backlog;
+        let listener = bind(config.listen, backlog).map_err(|source| BrokerError::Bind {
+            what: "protocol, --listen",
+            addr: config.listen,
+            source,
+        })?;
         let local_addr = listener.local_addr().map_err(|source| BrokerError::Bind {
             what: "protocol, --listen",
             addr: config.listen,
             source,
         })?;
         let metrics_listener = match config.metrics_listen {
-            Some(addr) => {
-                Some(
-                    TcpListener::bind(addr)
-                        .await
-                        .map_err(|source| BrokerError::Bind {
-                            what: "metrics, --metrics-listen",
-                            addr,
-                            source,
-                        })?,
-                )
-            }
+            Some(addr) => Some(bind(addr, backlog).map_err(|source| BrokerError::Bind {
+                what: "metrics, --metrics-listen",
+                addr,
+                source,
+            })?),
             None => None,
         };
         let metrics_addr = match &metrics_listener {
@@ -109,6 +101,7 @@ impl Broker {
             tracing::warn!(%kafka_addr, "Kafka listener on a non-loopback address: reachable from the network, without TLS or authentication");
         }
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let config_queued_bytes_max = config.limits.queued_response_bytes_max;
         let state = Arc::new(BrokerState {
             config,
             logs,
@@ -117,6 +110,7 @@ impl Broker {
             notifier: AppendNotifier::default(),
             shutdown: shutdown_rx,
             kafka_advertised: kafka.as_ref().map(|(_, _, advertised)| advertised.clone()),
+            queued_bytes: Arc::new(QueuedBytesPool::new(config_queued_bytes_max)),
         });
         let (conn_tx, conn_rx) = mpsc::channel::<()>(1);
         // One connection cap across both listeners: it bounds the broker's sockets and memory.
@@ -283,7 +277,7 @@ async fn bind_kafka(
         addr,
         source,
     };
-    let listener = TcpListener::bind(addr).await.map_err(bind_error)?;
+    let listener = bind(addr, config.limits.listen_backlog).map_err(bind_error)?;
     let bound = listener.local_addr().map_err(bind_error)?;
     let advertised = KafkaEndpoint::for_bound(config.kafka_advertised_listener.as_ref(), bound)
         .ok_or_else(|| BrokerError::InvalidConfig {
@@ -293,6 +287,20 @@ async fn bind_kafka(
             ),
         })?;
     Ok(Some((listener, bound, advertised)))
+}
+
+/// Binds `addr` with `backlog` pending connections (`TcpListener::bind` fixes it at 128).
+fn bind(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    // As std and tokio do: a restarted broker can bind while old connections sit in TIME_WAIT.
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(backlog)
 }
 
 async fn accept_loop<P: Protocol>(

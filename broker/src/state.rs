@@ -2,6 +2,7 @@
 //! the append notifier and the shutdown signal).
 
 use crate::config::{BrokerConfig, KafkaEndpoint};
+use crate::connection::QueuedBytesPool;
 use crate::groups::Coordinator;
 use crate::metrics::{GaugeSample, Metrics, ScrapeGauges};
 use crate::notify::AppendNotifier;
@@ -21,6 +22,8 @@ pub struct BrokerState {
     pub shutdown: watch::Receiver<bool>,
     /// Broker 0's address in Kafka Metadata, when the Kafka listener is on.
     pub kafka_advertised: Option<KafkaEndpoint>,
+    /// Request and response bytes queued by every connection (`queued_response_bytes_max`).
+    pub queued_bytes: Arc<QueuedBytesPool>,
 }
 
 impl BrokerState {
@@ -80,6 +83,7 @@ impl BrokerState {
                 });
             }
         }
+        gauges.queued_response_bytes = self.queued_bytes.used_bytes() as u64;
         self.metrics.render(&gauges)
     }
 }

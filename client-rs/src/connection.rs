@@ -9,7 +9,10 @@ use crate::error::{Error, Result};
 use bytes::{Bytes, BytesMut};
 use rustlog_protocol::frame::{decode_response_frame, encode_request_frame};
 use rustlog_protocol::limits::{FRAME_BYTES_MAX, FRAME_LENGTH_BYTES};
-use rustlog_protocol::{ApiKey, Request, Response, ResponseBody, ResponseFrame};
+use rustlog_protocol::{
+    decode_rejection, ApiKey, ErrorCode, Request, Response, ResponseBody, ResponseFrame,
+    REJECTION_CORRELATION_ID,
+};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -55,6 +58,8 @@ struct Shared {
 struct PendingQueue {
     queue: VecDeque<Pending>,
     dead_reason: Option<String>,
+    /// The broker refused the connection (SPEC.md §3.4): its code and message, retriable.
+    refused: Option<(ErrorCode, String)>,
 }
 
 impl Shared {
@@ -76,6 +81,14 @@ impl Shared {
         self.kill_with(reason, true);
     }
 
+    /// The broker refused the connection with the unsolicited frame of SPEC.md §3.4: every
+    /// pending and later request fails with its code (`TooManyConnections`, retriable), so the
+    /// caller's retry loop reconnects with backoff.
+    fn kill_refused(&self, code: ErrorCode, message: String) {
+        self.lock().refused.get_or_insert((code, message));
+        self.kill("the broker refused the connection");
+    }
+
     fn kill_with(&self, reason: &str, violation: bool) {
         let drained: Vec<Pending> = {
             let mut q = self.lock();
@@ -91,7 +104,7 @@ impl Shared {
             let err = if violation {
                 Error::violation(format!("{reason} (from {})", self.addr))
             } else {
-                self.disconnected(&reason)
+                self.dead_error()
             };
             let _ = p.reply.send(Err(err));
         }
@@ -105,11 +118,15 @@ impl Shared {
     }
 
     fn dead_error(&self) -> Error {
-        let reason = self
-            .lock()
+        let q = self.lock();
+        if let Some((code, message)) = &q.refused {
+            return Error::broker(*code, format!("{message} (at {})", self.addr));
+        }
+        let reason = q
             .dead_reason
             .clone()
             .unwrap_or_else(|| "connection closed".to_string());
+        drop(q);
         self.disconnected(&reason)
     }
 
@@ -167,6 +184,7 @@ impl Connection {
             pending: Mutex::new(PendingQueue {
                 queue: VecDeque::new(),
                 dead_reason: None,
+                refused: None,
             }),
             dead: AtomicBool::new(false),
             died: Notify::new(),
@@ -285,7 +303,10 @@ async fn write_loop(
                 break;
             }
             for out in batch.drain(..) {
-                correlation_id = correlation_id.wrapping_add(1);
+                // Never the id of the broker's unsolicited rejection frame (SPEC.md §3.4).
+                correlation_id = correlation_id
+                    .wrapping_add(1)
+                    .max(REJECTION_CORRELATION_ID + 1);
                 let body = out.body;
                 encode_request_frame(&mut buf, out.api, 0, correlation_id, |b| {
                     b.extend_from_slice(&body)
@@ -319,6 +340,11 @@ async fn read_loop(shared: Arc<Shared>, mut reader: tokio::net::tcp::OwnedReadHa
         loop {
             match decode_response_frame(&mut buf, FRAME_BYTES_MAX) {
                 Ok(Some(frame)) => {
+                    // Checked first: the refusal may come before or after requests were sent.
+                    if let Some((code, message)) = decode_rejection(&frame) {
+                        shared.kill_refused(code, message);
+                        return;
+                    }
                     let pending = shared.lock().queue.pop_front();
                     match pending {
                         Some(p) if p.correlation_id == frame.header.correlation_id => {
@@ -485,8 +511,7 @@ impl ConnSlot {
             match result {
                 Ok(response) => return Ok(response),
                 Err(e)
-                    if e.is_retriable()
-                        && (retry_broker_errors || !matches!(e, Error::Broker { .. })) =>
+                    if e.is_retriable() && (retry_broker_errors || e.is_connection_failure()) =>
                 {
                     let pause = backoff(&self.config, attempt);
                     if Instant::now() + pause >= deadline {

@@ -97,6 +97,16 @@ impl Error {
         self.kind().is_retriable()
     }
 
+    /// Whether the connection, not the request, failed (disconnected, timed out, or refused at
+    /// the broker's connection cap): retried even where broker errors are not.
+    pub fn is_connection_failure(&self) -> bool {
+        match self {
+            Error::Broker { code, .. } => *code == ErrorCode::TooManyConnections,
+            Error::Disconnected { .. } | Error::TimedOut { .. } => true,
+            _ => false,
+        }
+    }
+
     pub(crate) fn broker(code: ErrorCode, message: impl Into<String>) -> Self {
         Error::Broker {
             code,

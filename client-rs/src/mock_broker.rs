@@ -19,7 +19,7 @@ use rustlog_protocol::messages::list_offsets::{
     ListOffsetsPartitionResponse, ListOffsetsResponse, OffsetSpec,
 };
 use rustlog_protocol::messages::produce::{ProducePartitionResponse, ProduceResponse};
-use rustlog_protocol::{encode_error_response, ErrorCode, Request, Response};
+use rustlog_protocol::{encode_error_response, encode_rejection, ErrorCode, Request, Response};
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -68,6 +68,10 @@ pub struct State {
     pub refuse_init_producer: Option<ErrorCode>,
     /// Producer state per (topic, partition, producer id).
     pub sequences: BTreeMap<(String, u32, i64), ProducerLog>,
+    /// Refuse this many next connections as a broker at its connection cap does (SPEC.md
+    /// §3.4: the unsolicited `TooManyConnections` frame, then close).
+    pub refuse_connections: usize,
+    pub refused_connections: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -147,12 +151,27 @@ impl MockBroker {
         out
     }
 
+    /// Refuses the next `count` connections (SPEC.md §3.4).
+    pub fn refuse_connections(&self, count: usize) {
+        self.state.lock().unwrap().refuse_connections = count;
+    }
+
+    pub fn refused_connections(&self) -> usize {
+        self.state.lock().unwrap().refused_connections
+    }
+
     pub fn produce_requests(&self) -> usize {
         self.state.lock().unwrap().produce_requests
     }
 }
 
 async fn serve(mut sock: tokio::net::TcpStream, state: Arc<Mutex<State>>) {
+    if take_refusal(&state) {
+        let mut out = BytesMut::new();
+        encode_rejection(&mut out, ErrorCode::TooManyConnections, "mock at its cap");
+        let _ = sock.write_all(&out).await;
+        return;
+    }
     let mut buf = BytesMut::new();
     loop {
         while let Some(frame) = decode_request_frame(&mut buf, FRAME_BYTES_MAX).unwrap() {
@@ -174,6 +193,17 @@ async fn serve(mut sock: tokio::net::TcpStream, state: Arc<Mutex<State>>) {
             Ok(_) => {}
         }
     }
+}
+
+/// Whether this connection is one of the ones to refuse.
+fn take_refusal(state: &Mutex<State>) -> bool {
+    let mut st = state.lock().unwrap();
+    if st.refuse_connections == 0 {
+        return false;
+    }
+    st.refuse_connections -= 1;
+    st.refused_connections += 1;
+    true
 }
 
 async fn handle(

@@ -501,3 +501,29 @@ async fn a_broker_refusing_producer_ids_fails_idempotent_sends_with_a_hint() {
         &0
     );
 }
+
+#[tokio::test]
+async fn a_connection_refused_at_the_cap_is_retried_with_backoff() {
+    let mock = MockBroker::start(&[("orders", 1)]).await;
+    mock.refuse_connections(3);
+    let client = client(&mock).await;
+    client.api_versions().await.unwrap();
+    assert_eq!(mock.refused_connections(), 3);
+}
+
+#[tokio::test]
+async fn a_broker_that_keeps_refusing_reports_too_many_connections() {
+    let mock = MockBroker::start(&[("orders", 1)]).await;
+    mock.refuse_connections(usize::MAX);
+    let err = ClientBuilder::new(mock.addr.to_string())
+        .request_timeout(Duration::from_millis(300))
+        .connect_timeout(Duration::from_millis(300))
+        .reconnect_backoff(Duration::from_millis(5), Duration::from_millis(20))
+        .connect()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorCode::TooManyConnections, "{err}");
+    assert!(err.is_retriable());
+    assert!(err.to_string().contains("mock at its cap"), "{err}");
+    assert!(mock.refused_connections() > 1, "not retried");
+}

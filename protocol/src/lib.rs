@@ -38,4 +38,7 @@ pub use error::ProtocolError;
 pub use error_code::ErrorCode;
 pub use frame::{RequestFrame, RequestHeader, ResponseFrame, ResponseHeader};
 pub use messages::common::{ErrorBody, TopicPartition, TopicPartitions};
-pub use messages::{encode_error_response, Request, Response, ResponseBody};
+pub use messages::{
+    decode_rejection, encode_error_response, encode_rejection, Request, Response, ResponseBody,
+    REJECTION_CORRELATION_ID,
+};

@@ -192,6 +192,38 @@ impl BrokerProcess {
         }
     }
 
+    /// Sends SIGTERM and returns at once (the broker shuts down while the test goes on).
+    pub fn send_sigterm(&self) {
+        self.send_signal(libc::SIGTERM);
+    }
+
+    /// Sends `signal` (`libc::SIGSTOP`, `libc::SIGCONT`, ...) to the broker process.
+    #[allow(unsafe_code)]
+    pub fn send_signal(&self, signal: libc::c_int) {
+        let pid = self.pid().expect("broker already stopped");
+        let pid = libc::pid_t::try_from(pid).expect("pid fits pid_t");
+        // SAFETY: kill(2) only sends a signal to our own child process.
+        let sent = unsafe { libc::kill(pid, signal) };
+        assert_eq!(sent, 0, "kill -{signal} {pid} failed");
+    }
+
+    /// Waits for the broker to exit (after [`Self::send_sigterm`]); returns its exit status.
+    pub fn wait_exit(&mut self) -> ExitStatus {
+        let mut child = self.child.take().expect("broker already stopped");
+        let deadline = Instant::now() + BROKER_STOP_TIMEOUT;
+        loop {
+            if let Some(status) = child.try_wait().expect("wait for broker") {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("broker did not exit within {BROKER_STOP_TIMEOUT:?}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Starts the broker again on the same data dir and arguments (new ports). Kills the old
     /// process first if it still runs.
     pub fn restart(&mut self) {

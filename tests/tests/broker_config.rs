@@ -30,9 +30,9 @@ fn config_file(dir: &tempfile::TempDir, text: &str) -> String {
 #[test]
 fn unknown_file_key_is_named() {
     let dir = tempfile::tempdir().unwrap();
-    let path = config_file(&dir, "listen = \"127.0.0.1:0\"\nlisten_backlog = 5\n");
+    let path = config_file(&dir, "listen = \"127.0.0.1:0\"\nlisten_backlogg = 5\n");
     let stderr = refuses_to_start(&["--config", &path]);
-    assert!(stderr.contains("listen_backlog"), "{stderr}");
+    assert!(stderr.contains("listen_backlogg"), "{stderr}");
 }
 
 #[test]
@@ -115,4 +115,24 @@ fn file_values_apply_and_flags_win() {
         d.config.get("retention.ms").map(String::as_str),
         Some("1234567")
     );
+}
+
+#[test]
+fn connection_limits_of_issue_13_are_validated_by_flag_and_file() {
+    let cases: [(&str, &str); 5] = [
+        ("--listen-backlog", "0"),
+        ("--listen-backlog", "65536"),
+        ("--queued-response-bytes-max", "4095"),
+        ("--connection-queued-bytes-max", "4095"),
+        ("--shutdown-timeout-ms", "0"),
+    ];
+    for (flag, value) in cases {
+        let stderr = refuses_to_start(&[flag, value]);
+        let key = format!("limits.{}", flag.trim_start_matches("--").replace('-', "_"));
+        assert!(stderr.contains(&key), "{flag} {value}: {stderr}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = config_file(&dir, "[limits]\nlisten_backlog = 0\n");
+    let stderr = refuses_to_start(&["--config", &path]);
+    assert!(stderr.contains("limits.listen_backlog"), "{stderr}");
 }

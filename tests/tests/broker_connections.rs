@@ -1,5 +1,6 @@
 //! Many connections and misbehaving ones: 1,000 concurrent clients producing and fetching, the
-//! connection cap, the idle timeout, and a client that never reads its responses.
+//! connection cap, the idle timeout, a client that never reads its responses, and a burst of
+//! connects while the broker is not accepting (the listen backlog).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use rustlog_protocol::frame::decode_response_frame;
@@ -9,8 +10,10 @@ use rustlog_protocol::messages::produce::Acks;
 use rustlog_protocol::{ErrorCode, Response, ResponseBody};
 use rustlog_tests::{
     fetch_request, produce_request, raise_nofile_limit, rss_kib, AsyncRawClient, BrokerProcess,
+    RawClient,
 };
 use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::time::Duration;
 
 const CONNECTIONS: usize = 1000;
@@ -196,5 +199,56 @@ fn pipelining_past_the_in_flight_limit_is_back_pressured_not_dropped() {
             panic!()
         };
         assert_eq!(p.partitions[0].base_offset, i as u64);
+    }
+}
+
+/// Connects one socket after another to `addr` until one does not complete within `wait`
+/// (the listen queue is full) or `count` did; returns the sockets.
+fn connect_until_stalled(
+    addr: std::net::SocketAddr,
+    count: usize,
+    wait: Duration,
+) -> Vec<TcpStream> {
+    let mut held = Vec::new();
+    while held.len() < count {
+        match TcpStream::connect_timeout(&addr, wait) {
+            Ok(stream) => held.push(stream),
+            Err(_) => break,
+        }
+    }
+    held
+}
+
+#[test]
+fn a_burst_of_connects_fits_the_listen_backlog_while_the_broker_is_not_accepting() {
+    // The kernel caps any backlog at somaxconn; the old fixed backlog of 128 queued 129.
+    let somaxconn: usize = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .unwrap_or(4096);
+    let burst = somaxconn.min(400);
+    if burst <= 129 {
+        eprintln!(
+            "skipped: net.core.somaxconn is {somaxconn}, no room above the old backlog of 128"
+        );
+        return;
+    }
+    raise_nofile_limit(2 * burst as u64 + 256);
+    let dir = tempfile::tempdir().unwrap();
+    let broker = BrokerProcess::start(&dir.path().join("data"), &[]);
+    // A stopped broker accepts nothing: every connect must wait in the kernel's listen queue.
+    broker.send_signal(libc::SIGSTOP);
+    let held = connect_until_stalled(broker.addr(), burst, Duration::from_secs(2));
+    broker.send_signal(libc::SIGCONT);
+    assert_eq!(
+        held.len(),
+        burst,
+        "only {} connects completed while the broker was stopped",
+        held.len()
+    );
+    // Once it runs again the broker accepts and serves them.
+    for stream in held.into_iter().step_by(burst / 4) {
+        let mut client = RawClient::from_stream(stream);
+        assert!(matches!(client.call_ok(PingRequest {}), Response::Ping(_)));
     }
 }

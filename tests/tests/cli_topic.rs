@@ -1,5 +1,6 @@
 //! `rustlog topic create|list|describe|delete` against a real broker, with the error paths:
-//! bad --config, unknown topic, duplicate topic, bad name, unreachable broker.
+//! bad --config, unknown topic, duplicate topic, bad name, unreachable broker, a broker at its
+//! connection cap.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod client_support;
@@ -132,4 +133,23 @@ fn an_unreachable_or_malformed_broker_address_fails_clearly() {
         .assert()
         .failure()
         .stderr(predicate::str::contains("invalid argument: broker address"));
+}
+
+#[test]
+fn a_broker_at_its_connection_cap_fails_the_cli_clearly_until_a_slot_frees() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = BrokerProcess::start(&dir.path().join("data"), &["--connections-max", "1"]);
+    let mut held = broker.client();
+    held.call_ok(rustlog_protocol::messages::ping::PingRequest {});
+    // The refusal is retried with backoff until the timeouts run out, then named.
+    cli(&broker)
+        .args(["--connect-timeout-ms", "500", "--timeout-ms", "500"])
+        .args(["topic", "list"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("TooManyConnections"))
+        .stderr(predicate::str::contains("limit of 1 connections"))
+        .stderr(predicate::str::contains("protocol violation").not());
+    drop(held);
+    cli(&broker).args(["topic", "list"]).assert().success();
 }

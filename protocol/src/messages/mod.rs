@@ -235,3 +235,24 @@ pub fn encode_error_response(
         out.extend_from_slice(body.as_bytes())
     });
 }
+
+/// The correlation id of the one unsolicited frame (SPEC.md §3.4): a broker at its connection
+/// cap sends it and closes. Clients never use it for a request.
+pub const REJECTION_CORRELATION_ID: u32 = 0;
+
+/// Appends the unsolicited rejection frame (§3.4): an error response with correlation id 0.
+pub fn encode_rejection(out: &mut BytesMut, code: ErrorCode, message: &str) {
+    encode_error_response(out, REJECTION_CORRELATION_ID, code, message);
+}
+
+/// The broker's refusal of the connection, when `frame` is the rejection frame of §3.4 (its
+/// correlation id 0 and a known non-zero error code); `None` for any other frame.
+pub fn decode_rejection(frame: &ResponseFrame) -> Option<(ErrorCode, String)> {
+    if frame.header.correlation_id != REJECTION_CORRELATION_ID {
+        return None;
+    }
+    let code = ErrorCode::from_code(frame.header.error_code).filter(|c| *c != ErrorCode::None)?;
+    let message = serde_json::from_slice::<ErrorBody>(&frame.body)
+        .map_or_else(|_| code.message().to_string(), |body| body.message);
+    Some((code, message))
+}
