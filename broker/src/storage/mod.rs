@@ -12,14 +12,18 @@
 //! - [`log`]: [`PartitionLog`] — segments, rolls, group-commit fsync, retention, compaction.
 //! - `cleaner`: key compaction and its crash-safe swap.
 //! - `checkpoint`: the per-partition checkpoint (log start offset, cleaner progress).
+//! - `recovery_point`: the per-partition recovery point (every offset below it was fsynced),
+//!   which tells a torn tail (cut) from corruption (quarantined) on open.
 //! - [`producers`]: idempotent-producer state per partition (epochs, the last five batches'
 //!   sequences and offsets), its checksummed snapshot and its replay from batch headers.
 //! - [`producer_ids`]: [`ProducerIds`], the broker-wide producer id allocator (InitProducer).
+//! - [`quarantine`]: partitions set aside at start-up for corruption; [`repair`] cuts them
+//!   offline, keeping the cut bytes.
 //! - [`manager`]: [`LogManager`] — every topic's partitions under one data directory.
 //!
 //! On-disk layout: `<data_dir>/topics/<topic>/topic.json` and
 //! `<data_dir>/topics/<topic>/<partition>/{base:020}.log|.index|.timeindex`, plus
-//! `checkpoint.json`, `producer.snapshot` (and, during a compaction swap, `cleaner-swap.json`) per
+//! `checkpoint.json`, `recovery-point`, `producer.snapshot` (and, during a compaction swap, `cleaner-swap.json`) per
 //! partition; `<data_dir>/producer_ids` holds the producer id allocator's high-water mark.
 
 mod checkpoint;
@@ -34,6 +38,9 @@ pub mod manager;
 mod mmap;
 pub mod producer_ids;
 pub mod producers;
+pub mod quarantine;
+mod recovery_point;
+pub mod repair;
 mod segment;
 
 pub use config::{CleanupPolicy, FsyncPolicy, LogConfig};
@@ -45,5 +52,6 @@ pub use log::{
     SegmentSummary,
 };
 pub use manager::{LogManager, TopicMeta};
+pub use quarantine::QuarantinedPartition;
 pub use producer_ids::{ProducerIdAndEpoch, ProducerIds};
 pub use producers::{BatchMeta, ProducerEntry, PRODUCER_ID_EXPIRATION_MS};
