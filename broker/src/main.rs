@@ -142,13 +142,8 @@ fn main() -> ExitCode {
 /// `rustlog-broker repair`: prints the plan (what was, or with `--dry-run` would be, cut).
 fn repair(config: &BrokerConfig, topic: &str, partition: u32, dry_run: bool) -> ExitCode {
     let io = rustlog_broker::storage::StdIo::shared();
-    match rustlog_broker::storage::repair::repair(
-        io.as_ref(),
-        &config.data_dir,
-        topic,
-        partition,
-        dry_run,
-    ) {
+    match rustlog_broker::storage::repair::repair(&io, &config.data_dir, topic, partition, dry_run)
+    {
         Ok(plan) => {
             let verb = if dry_run { "would repair" } else { "repaired" };
             println!("{verb} {topic}-{partition}:\n{plan}");

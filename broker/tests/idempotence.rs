@@ -379,7 +379,10 @@ fn recovery_rejects_a_batch_whose_crc32c_fails() {
     damaged[last] ^= 0x01;
     std::fs::write(&path, &damaged).unwrap();
     let err = PartitionLog::open(dir.path(), config(), std_io()).unwrap_err();
-    assert!(matches!(err, StorageError::Corrupt { position, .. } if position == (lens[0] + lens[1] + lens[2]) as u64), "{err}");
+    assert!(
+        matches!(err, StorageError::Corrupt { position, .. } if position == (lens[0] + lens[1] + lens[2]) as u64),
+        "{err}"
+    );
     // Had it never been fsynced (no recovery point), it is a torn tail: cut, never served.
     std::fs::remove_file(dir.path().join("recovery-point")).unwrap();
     let log = open(dir.path(), config());

@@ -54,19 +54,23 @@ fn a_corrupt_partition_is_quarantined_and_every_other_one_opens() {
     let err = mgr.partition("damaged", 0).unwrap_err();
     assert_eq!(err.code(), ErrorCode::CorruptRecord);
     match &err {
-        StorageError::Quarantined {
-            path, position, ..
-        } => {
+        StorageError::Quarantined { path, position, .. } => {
             assert_eq!(path, &log_path);
             assert_eq!(*position, byte);
         }
         other => panic!("{other}"),
     }
     let text = err.to_string();
-    assert!(text.contains("00000000000000000000.log") && text.contains(&format!("byte {byte}")), "{text}");
+    assert!(
+        text.contains("00000000000000000000.log") && text.contains(&format!("byte {byte}")),
+        "{text}"
+    );
     let quarantined = mgr.quarantined();
     assert_eq!(quarantined.len(), 1);
-    assert_eq!((quarantined[0].topic.as_str(), quarantined[0].partition), ("damaged", 0));
+    assert_eq!(
+        (quarantined[0].topic.as_str(), quarantined[0].partition),
+        ("damaged", 0)
+    );
     // Maintenance and flushes pass over it; nothing was cut.
     mgr.run_maintenance(i64::MAX / 2);
     mgr.flush_all().unwrap();
@@ -80,10 +84,10 @@ fn repair_refuses_beside_a_broker_and_its_dry_run_changes_nothing() {
     let before = std::fs::read(&log_path).unwrap();
     {
         let _broker = LogManager::open(dir.path(), config(), std_io()).unwrap();
-        let err = repair(std_io().as_ref(), dir.path(), "damaged", 0, false).unwrap_err();
+        let err = repair(&std_io(), dir.path(), "damaged", 0, false).unwrap_err();
         assert!(matches!(err, StorageError::DataDirLocked { .. }), "{err}");
     }
-    let plan = repair(std_io().as_ref(), dir.path(), "damaged", 0, true).unwrap();
+    let plan = repair(&std_io(), dir.path(), "damaged", 0, true).unwrap();
     let (path, position, _) = plan.damage.clone().unwrap();
     assert_eq!((path, position), (log_path.clone(), byte));
     assert_eq!(plan.cut_bytes, before.len() as u64 - byte);
@@ -98,7 +102,7 @@ fn repair_keeps_the_cut_bytes_and_the_partition_serves_its_good_prefix() {
     let dir = tempfile::tempdir().unwrap();
     let (log_path, byte) = damaged_data_dir(dir.path());
     let before = std::fs::read(&log_path).unwrap();
-    let plan = repair(std_io().as_ref(), dir.path(), "damaged", 0, false).unwrap();
+    let plan = repair(&std_io(), dir.path(), "damaged", 0, false).unwrap();
     assert!(plan.to_string().contains("offsets 6..20"), "{plan}");
     let copy = std::fs::read(cut_copy_path(&log_path, byte)).unwrap();
     assert_eq!(copy, before[byte as usize..]);
@@ -116,7 +120,7 @@ fn repair_keeps_the_cut_bytes_and_the_partition_serves_its_good_prefix() {
     // A second repair finds nothing to cut.
     drop(log);
     drop(mgr);
-    let again = repair(std_io().as_ref(), dir.path(), "damaged", 0, false).unwrap();
+    let again = repair(&std_io(), dir.path(), "damaged", 0, false).unwrap();
     assert!(again.is_noop(), "{again}");
 }
 
@@ -146,8 +150,11 @@ fn repair_of_a_sealed_segment_also_cuts_every_later_segment() {
     let err = mgr.partition("t", 0).unwrap().read(2, 1 << 20).unwrap_err();
     assert!(matches!(err, StorageError::Corrupt { .. }), "{err}");
     drop(mgr);
-    let later: Vec<Vec<u8>> = logs[1..].iter().map(|p| std::fs::read(p).unwrap()).collect();
-    let plan = repair(std_io().as_ref(), dir.path(), "t", 0, false).unwrap();
+    let later: Vec<Vec<u8>> = logs[1..]
+        .iter()
+        .map(|p| std::fs::read(p).unwrap())
+        .collect();
+    let plan = repair(&std_io(), dir.path(), "t", 0, false).unwrap();
     assert_eq!(plan.later_segments, logs[1..]);
     for (path, bytes) in logs[1..].iter().zip(&later) {
         assert!(!path.exists());
@@ -156,5 +163,10 @@ fn repair_of_a_sealed_segment_also_cuts_every_later_segment() {
     let mgr = LogManager::open(dir.path(), small, std_io()).unwrap();
     let log = mgr.partition("t", 0).unwrap();
     assert_eq!(read_all(&log).len(), 2);
-    assert_eq!(log.append(&simple_batch("after", 1, 99)).unwrap().base_offset, 2);
+    assert_eq!(
+        log.append(&simple_batch("after", 1, 99))
+            .unwrap()
+            .base_offset,
+        2
+    );
 }

@@ -121,7 +121,11 @@ fn a_bad_crc_on_the_last_batch_below_the_recovery_point_is_corruption_not_cut() 
             if *path == active && *position == last_start && reason.contains("recovery point")),
         "{err}"
     );
-    assert_eq!(std::fs::read(&active).unwrap(), damaged, "the batch was cut");
+    assert_eq!(
+        std::fs::read(&active).unwrap(),
+        damaged,
+        "the batch was cut"
+    );
 }
 
 #[test]
@@ -137,7 +141,10 @@ fn a_torn_tail_above_the_recovery_point_is_cut() {
     std::fs::write(&active, &grown).unwrap();
     let log = open(dir.path(), small_config(1 << 20));
     assert_eq!(read_all(&log), records);
-    assert_eq!(std::fs::metadata(&active).unwrap().len(), *ends.last().unwrap());
+    assert_eq!(
+        std::fs::metadata(&active).unwrap().len(),
+        *ends.last().unwrap()
+    );
 }
 
 #[test]
@@ -154,5 +161,8 @@ fn offsets_acknowledged_durable_are_never_reused_after_restart() {
     std::fs::write(&active, &bytes).unwrap();
     let log = open(dir.path(), small_config(1 << 20));
     assert_eq!(log.recovery_point(), acked);
-    assert_eq!(log.append(&simple_batch("next", 1, 9)).unwrap().base_offset, acked);
+    assert_eq!(
+        log.append(&simple_batch("next", 1, 9)).unwrap().base_offset,
+        acked
+    );
 }

@@ -47,13 +47,9 @@ fn flip_in_fourth_batch(log: &Path) -> u64 {
 
 fn repair(data_dir: &Path, dry_run: bool) -> std::process::Output {
     let mut cmd = Command::new(broker_binary());
-    cmd.arg("--data-dir").arg(data_dir).args([
-        "repair",
-        "--topic",
-        "damaged",
-        "--partition",
-        "0",
-    ]);
+    cmd.arg("--data-dir")
+        .arg(data_dir)
+        .args(["repair", "--topic", "damaged", "--partition", "0"]);
     if dry_run {
         cmd.arg("--dry-run");
     }
@@ -117,7 +113,10 @@ fn a_corrupt_partition_is_quarantined_served_around_and_repaired_offline() {
     assert_eq!(client.fetch_all_values("healthy", 0, 0).len(), 10);
     assert_eq!(client.produce("healthy", 0, Acks::Durable, &[b"more"]), 10);
     // The damaged partition answers a clear error naming the file and the byte.
-    assert_eq!(client.fetch("damaged", 0, 0).error_code, ErrorCode::CorruptRecord);
+    assert_eq!(
+        client.fetch("damaged", 0, 0).error_code,
+        ErrorCode::CorruptRecord
+    );
     let produced = client.produce_batch("damaged", 0, Acks::Durable, &batch_of(&[b"x"]));
     assert_eq!(produced.error_code, ErrorCode::CorruptRecord);
     for text in [
@@ -125,7 +124,11 @@ fn a_corrupt_partition_is_quarantined_served_around_and_repaired_offline() {
         "00000000000000000000.log",
         &format!("byte {byte}"),
     ] {
-        assert!(produced.error_message.contains(text), "{}", produced.error_message);
+        assert!(
+            produced.error_message.contains(text),
+            "{}",
+            produced.error_message
+        );
     }
     let (code, message) = client.call_err(DescribePartitionRequest {
         topic: "damaged".into(),
@@ -145,7 +148,11 @@ fn a_corrupt_partition_is_quarantined_served_around_and_repaired_offline() {
         .stdout(predicate::str::contains("QUARANTINED"))
         .stdout(predicate::str::contains(format!("byte {byte}")));
     let (_, metrics) = http_get(broker.metrics_addr().unwrap(), "/metrics").unwrap();
-    assert_eq!(metric_value(&metrics, QUARANTINED_SERIES), Some(1.0), "{metrics}");
+    assert_eq!(
+        metric_value(&metrics, QUARANTINED_SERIES),
+        Some(1.0),
+        "{metrics}"
+    );
     assert!(broker.logs().contains("partition quarantined at start-up"));
 
     // Repair refuses beside the running broker.
@@ -167,14 +174,27 @@ fn a_corrupt_partition_is_quarantined_served_around_and_repaired_offline() {
     // The repair keeps the cut bytes and the partition serves its good prefix.
     let done = repair(&data_dir, false);
     assert!(done.status.success(), "{done:?}");
-    assert_eq!(std::fs::read(&copy).unwrap(), damaged_bytes[byte as usize..]);
+    assert_eq!(
+        std::fs::read(&copy).unwrap(),
+        damaged_bytes[byte as usize..]
+    );
     broker.restart();
     let mut client = broker.client();
     let values = client.fetch_all_values("damaged", 0, 0);
-    assert_eq!(values, [b"damaged-0".to_vec(), b"damaged-1".to_vec(), b"damaged-2".to_vec()]);
+    assert_eq!(
+        values,
+        [
+            b"damaged-0".to_vec(),
+            b"damaged-1".to_vec(),
+            b"damaged-2".to_vec()
+        ]
+    );
     // Appends continue after the good prefix: the operator accepted the loss of 3..10.
     assert_eq!(client.produce("damaged", 0, Acks::Durable, &[b"after"]), 3);
-    assert_eq!(kafka_fetch_code(&broker.kafka_addr().unwrap().to_string(), 0).0, 0);
+    assert_eq!(
+        kafka_fetch_code(&broker.kafka_addr().unwrap().to_string(), 0).0,
+        0
+    );
     let (_, metrics) = http_get(broker.metrics_addr().unwrap(), "/metrics").unwrap();
     assert_eq!(metric_value(&metrics, QUARANTINED_SERIES), None);
     assert!(broker.terminate().success());

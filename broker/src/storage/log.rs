@@ -25,10 +25,10 @@ use crate::storage::config::{CleanupPolicy, FsyncPolicy, LogConfig};
 use crate::storage::error::StorageError;
 use crate::storage::fsutil::{remove_if_exists, sync_dir, TEMP_SUFFIX};
 use crate::storage::io::Io;
-use crate::storage::recovery_point::RecoveryPoint;
 use crate::storage::producers::{
     self, BatchMeta, ProducerEntry, ProducerStates, Verdict, PRODUCER_ID_EXPIRATION_MS,
 };
+use crate::storage::recovery_point::RecoveryPoint;
 use crate::storage::segment::{
     Header, OpenMode, Segment, SegmentFiles, LOG_SUFFIX, PARTITION_LEADER_EPOCH,
 };
@@ -265,7 +265,7 @@ impl PartitionLog {
         cleaner::recover(io.as_ref(), dir)?;
         remove_temp_files(io.as_ref(), dir)?;
         let checkpoint = checkpoint::load(io.as_ref(), dir)?;
-        let recovery_point = RecoveryPoint::open(io.as_ref(), dir)?;
+        let recovery_point = RecoveryPoint::open(io.clone(), dir)?;
         let mut bases = list_segment_bases(io.as_ref(), dir)?;
         // Segments wholly below the checkpointed log start: an interrupted retention.
         while bases.len() >= 2 && bases[1] <= checkpoint.log_start_offset {

@@ -52,6 +52,6 @@ pub use log::{
     SegmentSummary,
 };
 pub use manager::{LogManager, TopicMeta};
-pub use quarantine::QuarantinedPartition;
 pub use producer_ids::{ProducerIdAndEpoch, ProducerIds};
 pub use producers::{BatchMeta, ProducerEntry, PRODUCER_ID_EXPIRATION_MS};
+pub use quarantine::QuarantinedPartition;

@@ -11,7 +11,7 @@
 //! most the slot being written, and loading takes the valid slot with the higher sequence.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::storage::error::StorageError;
 use crate::storage::fsutil::{read_exact_at, sync_dir, write_all_at};
@@ -61,10 +61,18 @@ fn decode(buf: &[u8]) -> Option<Slot> {
 /// The persisted recovery point of one partition.
 #[derive(Debug)]
 pub(crate) struct RecoveryPoint {
+    dir: PathBuf,
     path: PathBuf,
-    file: Box<dyn IoFile>,
+    io: Arc<dyn Io>,
+    state: Mutex<State>,
+}
+
+#[derive(Debug)]
+struct State {
     /// The last slot written (or loaded).
-    current: Mutex<Slot>,
+    current: Slot,
+    /// Opened on first use: a partition that never fsyncs never creates the file.
+    file: Option<Box<dyn IoFile>>,
 }
 
 pub(crate) fn path(dir: &Path) -> PathBuf {
@@ -72,35 +80,28 @@ pub(crate) fn path(dir: &Path) -> PathBuf {
 }
 
 impl RecoveryPoint {
-    /// Loads the recovery point of the partition in `dir`, creating the file at 0 (nothing
-    /// known durable: the rules of a log without one) when missing. A file without a valid slot
-    /// is corruption: a crash tears at most one slot.
-    pub(crate) fn open(io: &dyn Io, dir: &Path) -> Result<RecoveryPoint, StorageError> {
+    /// Loads the recovery point of the partition in `dir`; a missing file is 0 (nothing known
+    /// durable: the rules of a log without one). A file without a valid slot is corruption: a
+    /// crash tears at most one slot.
+    pub(crate) fn open(io: Arc<dyn Io>, dir: &Path) -> Result<RecoveryPoint, StorageError> {
         let path = path(dir);
-        let existed = io.exists(&path);
-        let file = io
-            .open(&path, true)
-            .map_err(|e| StorageError::io("open", &path, e))?;
-        let current = if existed {
-            load(file.as_ref(), &path)?
+        let (current, file) = if io.exists(&path) {
+            let file = io
+                .open(&path, false)
+                .map_err(|e| StorageError::io("open", &path, e))?;
+            (load(file.as_ref(), &path)?, Some(file))
         } else {
             let zero = Slot {
                 sequence: 0,
                 offset: 0,
             };
-            for at in 0..SLOTS {
-                write_all_at(file.as_ref(), &encode(zero), at * SLOT_BYTES as u64)
-                    .map_err(|e| StorageError::io("write", &path, e))?;
-            }
-            file.sync_data()
-                .map_err(|e| StorageError::io("fsync", &path, e))?;
-            sync_dir(io, dir)?;
-            zero
+            (zero, None)
         };
         Ok(RecoveryPoint {
+            dir: dir.to_path_buf(),
             path,
-            file,
-            current: Mutex::new(current),
+            io,
+            state: Mutex::new(State { current, file }),
         })
     }
 
@@ -118,41 +119,53 @@ impl RecoveryPoint {
 
     /// Every offset below this is known durable.
     pub(crate) fn get(&self) -> u64 {
-        self.lock().offset
+        self.lock().current.offset
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Slot> {
-        self.current.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Persists `offset` (write one slot, fdatasync) if it is above the current point.
     pub(crate) fn advance(&self, offset: u64) -> Result<(), StorageError> {
-        let mut current = self.lock();
-        if offset <= current.offset {
+        let mut state = self.lock();
+        if offset <= state.current.offset {
             return Ok(());
         }
-        self.write_locked(&mut current, offset)
+        self.write_locked(&mut state, offset)
     }
 
     /// Persists `offset` even below the current point: only `repair`, after cutting acknowledged
     /// data on the operator's word, lowers it.
     pub(crate) fn reset(&self, offset: u64) -> Result<(), StorageError> {
-        let mut current = self.lock();
-        self.write_locked(&mut current, offset)
+        let mut state = self.lock();
+        self.write_locked(&mut state, offset)
     }
 
-    fn write_locked(&self, current: &mut Slot, offset: u64) -> Result<(), StorageError> {
+    fn write_locked(&self, state: &mut State, offset: u64) -> Result<(), StorageError> {
         let next = Slot {
-            sequence: current.sequence.wrapping_add(1),
+            sequence: state.current.sequence.wrapping_add(1),
             offset,
         };
+        let created = state.file.is_none();
+        let file = match state.file.take() {
+            Some(file) => file,
+            None => self
+                .io
+                .open(&self.path, true)
+                .map_err(|e| StorageError::io("create", &self.path, e))?,
+        };
         let at = (next.sequence % SLOTS) * SLOT_BYTES as u64;
-        write_all_at(self.file.as_ref(), &encode(next), at)
-            .map_err(|e| StorageError::io("write", &self.path, e))?;
-        self.file
-            .sync_data()
-            .map_err(|e| StorageError::io("fsync", &self.path, e))?;
-        *current = next;
+        let written = write_all_at(file.as_ref(), &encode(next), at)
+            .and_then(|()| file.sync_data())
+            .map_err(|e| StorageError::io("write", &self.path, e));
+        state.file = Some(file);
+        written?;
+        if created {
+            // The new file's name must survive a crash too.
+            sync_dir(self.io.as_ref(), &self.dir)?;
+        }
+        state.current = next;
         Ok(())
     }
 }
@@ -176,23 +189,24 @@ mod tests {
     fn advances_survive_reopen_and_a_torn_slot_falls_back_to_the_other() {
         let dir = tempfile::tempdir().unwrap();
         let io = StdIo::shared();
-        let point = RecoveryPoint::open(io.as_ref(), dir.path()).unwrap();
+        let point = RecoveryPoint::open(io.clone(), dir.path()).unwrap();
         assert_eq!(point.get(), 0);
+        assert!(!path(dir.path()).exists(), "created before the first fsync");
         point.advance(10).unwrap();
         point.advance(5).unwrap(); // never moves back
         point.advance(20).unwrap();
         drop(point);
-        let point = RecoveryPoint::open(io.as_ref(), dir.path()).unwrap();
+        let point = RecoveryPoint::open(io.clone(), dir.path()).unwrap();
         assert_eq!(point.get(), 20);
         drop(point);
         // Tear the newest slot (sequence 2 lives in slot 0): the older one (10) is used.
         let file = io.open(&path(dir.path()), false).unwrap();
         write_all_at(file.as_ref(), &[0xff; 8], 16).unwrap();
-        let point = RecoveryPoint::open(io.as_ref(), dir.path()).unwrap();
+        let point = RecoveryPoint::open(io.clone(), dir.path()).unwrap();
         assert_eq!(point.get(), 10);
         point.reset(3).unwrap();
         drop(point);
-        let point = RecoveryPoint::open(io.as_ref(), dir.path()).unwrap();
+        let point = RecoveryPoint::open(io.clone(), dir.path()).unwrap();
         assert_eq!(point.get(), 3);
     }
 }

@@ -18,6 +18,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::storage::error::StorageError;
 use crate::storage::fsutil::{read_exact_at, remove_if_exists, sync_dir, write_all_at};
@@ -59,7 +60,11 @@ impl fmt::Display for RepairPlan {
         match &self.damage {
             None => writeln!(f, "no damaged bytes in {}", self.dir.display())?,
             Some((path, position, reason)) => {
-                writeln!(f, "corrupt data in {} at byte {position}: {reason}", path.display())?;
+                writeln!(
+                    f,
+                    "corrupt data in {} at byte {position}: {reason}",
+                    path.display()
+                )?;
                 writeln!(
                     f,
                     "cut {} bytes from byte {position} of {} (copied to {})",
@@ -156,13 +161,15 @@ fn plan(io: &dyn Io, dir: &Path) -> Result<(RepairPlan, Vec<u64>), StorageError>
 /// Repairs `topic`/`partition` under `data_dir` (see the module docs), or with `dry_run` only
 /// says what it would do. Fails with [`StorageError::DataDirLocked`] beside a running broker.
 pub fn repair(
-    io: &dyn Io,
+    io: &Arc<dyn Io>,
     data_dir: &Path,
     topic: &str,
     partition: u32,
     dry_run: bool,
 ) -> Result<RepairPlan, StorageError> {
     let _lock = lock_data_dir(data_dir)?;
+    let shared = io.clone();
+    let io = io.as_ref();
     let dir = partition_dir(data_dir, topic, partition);
     if !io.exists(&dir) {
         return Err(StorageError::PartitionNotFound {
@@ -197,7 +204,7 @@ pub fn repair(
         }
         sync_dir(io, &dir)?;
     }
-    RecoveryPoint::open(io, &dir)?.reset(plan.next_offset)?;
+    RecoveryPoint::open(shared, &dir)?.reset(plan.next_offset)?;
     tracing::warn!(plan = %plan, "repaired a partition");
     Ok(plan)
 }

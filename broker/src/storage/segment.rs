@@ -800,7 +800,6 @@ impl Segment {
         Ok(at)
     }
 
-
     /// Checks the CRC and offset continuity of every batch in `bytes` (read from `start`).
     fn verify(&self, bytes: &[u8], start: u64, mut expected: u64) -> Result<(), StorageError> {
         let mut at = 0usize;
