@@ -170,3 +170,18 @@ fn repair_of_a_sealed_segment_also_cuts_every_later_segment() {
         2
     );
 }
+
+#[test]
+fn errors_other_than_corruption_still_fail_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mgr = LogManager::open(dir.path(), config(), std_io()).unwrap();
+        mgr.create_topic("t", 1, &BTreeMap::new()).unwrap();
+    }
+    // The partition directory is not a directory: an I/O error, not damaged data.
+    let part = dir.path().join("topics/t/0");
+    std::fs::remove_dir_all(&part).unwrap();
+    std::fs::write(&part, b"not a directory").unwrap();
+    let err = LogManager::open(dir.path(), config(), std_io()).unwrap_err();
+    assert!(matches!(err, StorageError::Io { .. }), "{err}");
+}
