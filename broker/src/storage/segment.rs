@@ -490,12 +490,11 @@ impl Segment {
                     mid_log,
                 }) = scan.failure
                 {
-                    let durable = match mode {
-                        OpenMode::Sealed => true,
-                        OpenMode::Active { recovery_point } => scan.next_offset < recovery_point,
-                    };
-                    if durable || mid_log {
-                        let reason = if durable && !mid_log && mode != OpenMode::Sealed {
+                    // Offsets below the recovery point were fsynced: a crash cannot tear them.
+                    let below_point = matches!(mode, OpenMode::Active { recovery_point }
+                        if scan.next_offset < recovery_point);
+                    if mode == OpenMode::Sealed || mid_log || below_point {
+                        let reason = if below_point && !mid_log {
                             format!(
                                 "{reason}; the batch holds offset {} below the recovery point",
                                 scan.next_offset
