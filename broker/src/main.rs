@@ -57,10 +57,10 @@ struct Args {
     #[arg(long, env = "RUSTLOG_KAFKA_ADVERTISED_LISTENER")]
     kafka_advertised_listener: Option<String>,
     /// Data directory [default: ./rustlog-data]
-    #[arg(long, env = "RUSTLOG_DATA_DIR")]
+    #[arg(long, env = "RUSTLOG_DATA_DIR", global = true)]
     data_dir: Option<PathBuf>,
     /// TOML config file (flags override its values)
-    #[arg(long, env = "RUSTLOG_CONFIG")]
+    #[arg(long, env = "RUSTLOG_CONFIG", global = true)]
     config: Option<PathBuf>,
     /// Let a Kafka Metadata request naming a missing topic create it with the broker defaults,
     /// when the request allows it (Kafka's `allow_auto_topic_creation`). Off by default:
@@ -103,12 +103,31 @@ struct Args {
     /// Close connections whose started frame stalls this long (ms)
     #[arg(long)]
     read_timeout_ms: Option<u64>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Offline: cut a quarantined partition at its first damaged byte, keeping the cut bytes in
+    /// `<segment>.log.corrupt-<byte>.bin` files beside it. Refuses while a broker holds the
+    /// data directory.
+    Repair {
+        #[arg(long)]
+        topic: String,
+        #[arg(long)]
+        partition: u32,
+        /// Print what would be cut; change nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 fn main() -> ExitCode {
     init_tracing();
     enable_allocator_purging();
-    let args = Args::parse();
+    let mut args = Args::parse();
+    let command = args.command.take();
     let config = match build_config(args) {
         Ok(config) => config,
         Err(err) => {
@@ -116,6 +135,14 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
+    if let Some(Command::Repair {
+        topic,
+        partition,
+        dry_run,
+    }) = command
+    {
+        return repair(&config, &topic, partition, dry_run);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("rustlog-broker")
@@ -135,6 +162,23 @@ fn main() -> ExitCode {
         }
         Err(err) => {
             eprintln!("rustlog-broker: {err}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+/// `rustlog-broker repair`: prints the plan (what was, or with `--dry-run` would be, cut).
+fn repair(config: &BrokerConfig, topic: &str, partition: u32, dry_run: bool) -> ExitCode {
+    let io = rustlog_broker::storage::StdIo::shared();
+    match rustlog_broker::storage::repair::repair(&io, &config.data_dir, topic, partition, dry_run)
+    {
+        Ok(plan) => {
+            let verb = if dry_run { "would repair" } else { "repaired" };
+            println!("{verb} {topic}-{partition}:\n{plan}");
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("rustlog-broker repair: {err}");
             ExitCode::from(EXIT_FAILURE)
         }
     }

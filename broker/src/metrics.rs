@@ -234,6 +234,8 @@ pub struct ScrapeGauges {
     pub partition_log_start_offset: Vec<GaugeSample>,
     pub partition_size_bytes: Vec<GaugeSample>,
     pub partition_segments: Vec<GaugeSample>,
+    /// 1 per quarantined partition (failed recovery with corruption).
+    pub partition_quarantined: Vec<GaugeSample>,
     pub group_lag: Vec<GaugeSample>,
     pub group_members: Vec<GaugeSample>,
     /// Partitions whose disk is full right now.
@@ -403,6 +405,12 @@ impl Metrics {
             out,
             "rustlog_partitions_disk_full {}",
             gauges.partitions_disk_full
+        );
+        gauge_family(
+            &mut out,
+            "rustlog_partition_quarantined",
+            "1 for a partition quarantined at start-up for corruption (see `rustlog-broker repair`).",
+            &gauges.partition_quarantined,
         );
         gauge_family(
             &mut out,

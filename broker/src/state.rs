@@ -64,6 +64,15 @@ impl BrokerState {
                     .push(sample(info.segments.len() as u64));
             }
         }
+        for q in self.logs.quarantined() {
+            gauges.partition_quarantined.push(GaugeSample {
+                labels: vec![
+                    ("topic", q.topic.clone()),
+                    ("partition", q.partition.to_string()),
+                ],
+                value: 1,
+            });
+        }
         for (group_id, snapshot) in self.groups.snapshots() {
             gauges.group_members.push(GaugeSample {
                 labels: vec![("group", group_id.clone())],

@@ -106,3 +106,66 @@ fn corruption_in_the_middle_of_the_active_segment_is_reported_not_cut() {
         original_len as u64
     );
 }
+
+/// Collects everything the `tracing` macros print while `f` runs.
+fn logged<T>(f: impl FnOnce() -> T) -> (T, String) {
+    #[derive(Clone, Default)]
+    struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let sink = Sink::default();
+    let writer = sink.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let out = tracing::subscriber::with_default(subscriber, f);
+    let text = String::from_utf8_lossy(&sink.0.lock().unwrap()).into_owned();
+    (out, text)
+}
+
+#[test]
+fn a_read_spanning_a_corrupt_batch_returns_the_good_prefix_and_the_read_at_it_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path(), small_config(1 << 20));
+    for i in 0..6 {
+        log.append(&simple_batch(&format!("v{i}"), 2, i)).unwrap();
+    }
+    let records = read_all(&log);
+    // Damage the fourth batch (offsets 6 and 7) under the running log, as bit rot would.
+    let active = files_with_ext(dir.path(), "log").pop().unwrap();
+    let mut bytes = std::fs::read(&active).unwrap();
+    let fourth: usize = batches(&bytes)
+        .take(3)
+        .map(|v| v.unwrap().as_bytes().len())
+        .sum();
+    bytes[fourth + 70] ^= 0x04;
+    std::fs::write(&active, &bytes).unwrap();
+
+    let (spanning, spanning_log) = logged(|| log.read(0, 1 << 20));
+    let served = decode(&spanning.unwrap().records);
+    assert_eq!(served, records[..6], "the good prefix is served");
+    assert!(spanning_log.contains("corrupt"), "{spanning_log}");
+
+    let (at_bad, at_bad_log) = logged(|| log.read(6, 1 << 20));
+    match at_bad {
+        Err(StorageError::Corrupt { path, position, .. }) => {
+            assert_eq!(path, active);
+            assert_eq!(position, fourth as u64);
+        }
+        other => panic!("expected a corrupt read, got {other:?}"),
+    }
+    assert!(
+        at_bad_log.contains("read hit a corrupt batch") && at_bad_log.contains(".log"),
+        "{at_bad_log}"
+    );
+    // Past the damage, reads work again.
+    assert_eq!(decode(&log.read(8, 1 << 20).unwrap().records), records[8..]);
+}

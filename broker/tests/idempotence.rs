@@ -372,11 +372,19 @@ fn recovery_rejects_a_batch_whose_crc32c_fails() {
     let err = PartitionLog::open(dir.path(), config(), std_io()).unwrap_err();
     assert!(err.to_string().contains("CRC"), "{err}");
     assert!(matches!(err, StorageError::Corrupt { position, .. } if position == lens[0] as u64));
-    // The same flip in the last batch is a torn tail: cut, never served.
+    // The same flip in the last batch: it was flushed (below the recovery point), so it is
+    // corruption too, never cut.
     let mut damaged = original.clone();
     let last = damaged.len() - 2;
     damaged[last] ^= 0x01;
     std::fs::write(&path, &damaged).unwrap();
+    let err = PartitionLog::open(dir.path(), config(), std_io()).unwrap_err();
+    assert!(
+        matches!(err, StorageError::Corrupt { position, .. } if position == (lens[0] + lens[1] + lens[2]) as u64),
+        "{err}"
+    );
+    // Had it never been fsynced (no recovery point), it is a torn tail: cut, never served.
+    std::fs::remove_file(dir.path().join("recovery-point")).unwrap();
     let log = open(dir.path(), config());
     assert_eq!(log.high_watermark(), 6);
     assert_eq!(read_all(&log).len(), 6);

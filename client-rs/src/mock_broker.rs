@@ -232,6 +232,7 @@ async fn handle(
                         high_watermark: st.logs[&(r.name.clone(), p)].1,
                         size_bytes: 0,
                         segment_count: 1,
+                        quarantined: None,
                     })
                     .collect(),
             })))

@@ -504,6 +504,7 @@ fn response() -> impl Strategy<Value = Response> {
                                 high_watermark,
                                 size_bytes,
                                 segment_count,
+                                quarantined: None,
                             }
                         }
                     )

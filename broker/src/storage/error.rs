@@ -35,6 +35,20 @@ pub enum StorageError {
         position: u64,
         reason: String,
     },
+    /// The partition failed recovery with corruption at start-up and is quarantined: nothing is
+    /// served or appended until an operator runs `rustlog-broker repair` on it.
+    #[error(
+        "partition {topic}-{partition} is quarantined: corrupt data in {path} at byte {position}: \
+         {reason} (see `rustlog-broker repair --topic {topic} --partition {partition}`)",
+        path = .path.display()
+    )]
+    Quarantined {
+        topic: String,
+        partition: u32,
+        path: PathBuf,
+        position: u64,
+        reason: String,
+    },
     /// An appended batch is malformed (bad CRC, limits, not dense).
     #[error("invalid record batch: {0}")]
     InvalidBatch(#[source] ProtocolError),
@@ -114,7 +128,9 @@ impl StorageError {
             | StorageError::SimulatedCrash { .. }
             | StorageError::DataDirLocked { .. } => ErrorCode::StorageError,
             StorageError::DiskFull { .. } => ErrorCode::DiskFull,
-            StorageError::Corrupt { .. } => ErrorCode::CorruptRecord,
+            StorageError::Corrupt { .. } | StorageError::Quarantined { .. } => {
+                ErrorCode::CorruptRecord
+            }
             // A record that runs past its batch, or bytes left over in it, is a bad batch (not a
             // malformed request frame, which is what these two mean elsewhere).
             StorageError::InvalidBatch(

@@ -28,6 +28,7 @@ use crate::storage::io::Io;
 use crate::storage::producers::{
     self, BatchMeta, ProducerEntry, ProducerStates, Verdict, PRODUCER_ID_EXPIRATION_MS,
 };
+use crate::storage::recovery_point::RecoveryPoint;
 use crate::storage::segment::{
     Header, OpenMode, Segment, SegmentFiles, LOG_SUFFIX, PARTITION_LEADER_EPOCH,
 };
@@ -227,6 +228,8 @@ pub struct PartitionLog {
     disk_full: Mutex<Option<DiskFullState>>,
     maintenance: Mutex<Maintenance>,
     crash_point: Mutex<Option<CrashPoint>>,
+    /// Persisted after every fsync, before its waiters are acknowledged.
+    recovery_point: RecoveryPoint,
 }
 
 /// Wall-clock milliseconds since the Unix epoch.
@@ -242,7 +245,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// Base offsets of the `{base:020}.log` files in `dir`, sorted.
-fn list_segment_bases(io: &dyn Io, dir: &Path) -> Result<Vec<u64>, StorageError> {
+pub(crate) fn list_segment_bases(io: &dyn Io, dir: &Path) -> Result<Vec<u64>, StorageError> {
     let entries = io
         .list_dir(dir)
         .map_err(|e| StorageError::io("list", dir, e))?;
@@ -288,6 +291,7 @@ impl PartitionLog {
         cleaner::recover(io.as_ref(), dir)?;
         remove_temp_files(io.as_ref(), dir)?;
         let checkpoint = checkpoint::load(io.as_ref(), dir)?;
+        let recovery_point = RecoveryPoint::open(io.clone(), dir)?;
         let mut bases = list_segment_bases(io.as_ref(), dir)?;
         // Segments wholly below the checkpointed log start: an interrupted retention.
         while bases.len() >= 2 && bases[1] <= checkpoint.log_start_offset {
@@ -307,7 +311,10 @@ impl PartitionLog {
                     }
                     sealed.push(Arc::new(segment));
                 }
-                let active = Segment::open(dir, last, io.clone(), OpenMode::Active, interval, now)?;
+                let mode = OpenMode::Active {
+                    recovery_point: recovery_point.get(),
+                };
+                let active = Segment::open(dir, last, io.clone(), mode, interval, now)?;
                 if let Some(prev) = sealed.last() {
                     check_adjacent(prev, &active)?;
                 }
@@ -321,6 +328,7 @@ impl PartitionLog {
         };
         let first_base = sealed.first().map_or(active.base_offset, |s| s.base_offset);
         let high_watermark = active.next_offset();
+        check_recovery_point(&active, recovery_point.get())?;
         let segments = SegmentList {
             sealed,
             active: Arc::new(active),
@@ -340,7 +348,7 @@ impl PartitionLog {
             high_watermark: AtomicU64::new(high_watermark),
             log_start_offset: AtomicU64::new(log_start_offset),
             sync_state: Mutex::new(SyncState {
-                durable_offset: log_start_offset,
+                durable_offset: log_start_offset.max(recovery_point.get()),
                 leader_active: false,
             }),
             sync_done: Condvar::new(),
@@ -354,6 +362,7 @@ impl PartitionLog {
                 checkpoint,
             }),
             crash_point: Mutex::new(None),
+            recovery_point,
         })
     }
 
@@ -760,7 +769,10 @@ impl PartitionLog {
             // Everything below `covered` is in the active segment or in sealed segments,
             // which were fsynced when they rolled. Read it before picking the active segment.
             let covered = self.high_watermark();
-            let result = self.active().sync();
+            let result = self
+                .active()
+                .sync()
+                .and_then(|()| self.recovery_point.advance(covered));
             state = lock(&self.sync_state);
             state.leader_active = false;
             match result {
@@ -797,22 +809,35 @@ impl PartitionLog {
                 high_watermark,
             });
         }
-        let mut records = Bytes::new();
-        if offset < high_watermark {
-            let segments = self.list().holding_and_after(offset);
-            for segment in &segments {
-                if let Some(bytes) = segment.read(offset, max_bytes)? {
-                    records = bytes;
-                    break;
-                }
+        let records = self.read_records(offset, max_bytes).inspect_err(|e| {
+            if matches!(e, StorageError::Corrupt { .. }) {
+                tracing::error!(dir = %self.dir.display(), offset, error = %e, "read hit a corrupt batch");
             }
-        }
+        })?;
         Ok(ReadResult {
             records,
             // Read after the data, so it is at least past every returned record.
             high_watermark: self.high_watermark(),
             log_start_offset: self.log_start_offset(),
         })
+    }
+
+    /// The batches of [`Self::read`] (`offset` within the log): from the first segment that
+    /// has any at or after `offset`, cut before a corrupt batch that is not the first.
+    fn read_records(&self, offset: u64, max_bytes: usize) -> Result<Bytes, StorageError> {
+        if offset < self.high_watermark() {
+            for segment in &self.list().holding_and_after(offset) {
+                if let Some(bytes) = segment.read(offset, max_bytes)? {
+                    return Ok(bytes);
+                }
+            }
+        }
+        Ok(Bytes::new())
+    }
+
+    /// The persisted recovery point: every offset below it was fsynced.
+    pub fn recovery_point(&self) -> u64 {
+        self.recovery_point.get()
     }
 
     /// First offset whose record timestamp is >= `timestamp_ms`, with that timestamp.
@@ -1106,6 +1131,22 @@ fn needs_roll(
     // Relative offsets in the indexes are u32.
     let span_full = last_offset - active.base_offset > u64::from(u32::MAX);
     too_big || too_old || span_full
+}
+
+/// The log must reach its recovery point: offsets below it were fsynced (and may have been
+/// acknowledged), so a log that ends earlier lost durable data (a shortened or missing file).
+fn check_recovery_point(active: &Segment, recovery_point: u64) -> Result<(), StorageError> {
+    if active.next_offset() < recovery_point {
+        return Err(StorageError::corrupt(
+            active.log_path(),
+            active.len(),
+            format!(
+                "log ends at offset {} below its recovery point {recovery_point}",
+                active.next_offset()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Sealed segments must tile the offsets: each ends where the next begins.

@@ -26,6 +26,7 @@ use crate::storage::fsutil::{read_file, sync_dir, write_file_atomic};
 use crate::storage::io::Io;
 use crate::storage::log::{now_ms, PartitionLog};
 use crate::storage::producer_ids::{ProducerIdAndEpoch, ProducerIds};
+use crate::storage::quarantine::{open_or_quarantine, PartitionSlot, QuarantinedPartition};
 
 /// Directory of the topics under the data dir.
 pub const TOPICS_DIR: &str = "topics";
@@ -58,7 +59,7 @@ struct TopicFile {
 #[derive(Debug)]
 struct Topic {
     meta: TopicMeta,
-    partitions: Vec<Arc<PartitionLog>>,
+    partitions: Vec<PartitionSlot>,
 }
 
 /// Many topics and partitions under one data directory.
@@ -84,7 +85,7 @@ pub const LOCK_FILE: &str = ".lock";
 /// Takes the data directory's exclusive lock, failing at once when another process (or another
 /// `LogManager` in this one) holds it. The lock is advisory (flock), not a file operation of the
 /// log, so it bypasses the `Io` trait.
-fn lock_data_dir(data_dir: &Path) -> Result<std::fs::File, StorageError> {
+pub(crate) fn lock_data_dir(data_dir: &Path) -> Result<std::fs::File, StorageError> {
     let path = data_dir.join(LOCK_FILE);
     let file = std::fs::OpenOptions::new()
         .create(true)
@@ -184,9 +185,14 @@ impl LogManager {
             remove_uncommitted_partitions(io.as_ref(), &topic_dir, file.partitions)?;
             let mut partitions = Vec::with_capacity(file.partitions as usize);
             for p in 0..file.partitions {
-                let log =
-                    PartitionLog::open(&partition_dir(&topic_dir, p), config.clone(), io.clone())?;
-                partitions.push(Arc::new(log));
+                let dir = partition_dir(&topic_dir, p);
+                partitions.push(open_or_quarantine(
+                    &dir,
+                    &file.name,
+                    p,
+                    config.clone(),
+                    io.clone(),
+                )?);
             }
             let meta = TopicMeta {
                 name: file.name.clone(),
@@ -257,7 +263,7 @@ impl LogManager {
                 config.clone(),
                 self.io.clone(),
             )?;
-            logs.push(Arc::new(log));
+            logs.push(PartitionSlot::Open(Arc::new(log)));
         }
         sync_dir(self.io.as_ref(), &topic_dir)?;
         // The commit point: a topic exists once its metadata file does.
@@ -349,7 +355,7 @@ impl LogManager {
                 meta.config.clone(),
                 self.io.clone(),
             )?;
-            added.push(Arc::new(log));
+            added.push(PartitionSlot::Open(Arc::new(log)));
         }
         sync_dir(self.io.as_ref(), &topic_dir)?;
         self.write_topic_file(topic, partitions, &meta.overrides)?;
@@ -408,7 +414,7 @@ impl LogManager {
             .ok_or_else(|| StorageError::TopicNotFound {
                 topic: topic.to_string(),
             })?;
-        for log in &entry.partitions {
+        for log in entry.partitions.iter().filter_map(PartitionSlot::log) {
             log.set_config(config.clone());
         }
         entry.meta.config = config;
@@ -428,7 +434,7 @@ impl LogManager {
             .ok_or_else(|| StorageError::TopicNotFound {
                 topic: name.to_string(),
             })?;
-        for log in &topic.partitions {
+        for log in topic.partitions.iter().filter_map(PartitionSlot::log) {
             // Anyone still holding the log gets errors from now on, never writes into a
             // directory that a new topic of the same name might reuse.
             log.close();
@@ -483,14 +489,27 @@ impl LogManager {
             .ok_or_else(|| StorageError::TopicNotFound {
                 topic: topic.to_string(),
             })?;
-        entry
-            .partitions
-            .get(partition as usize)
-            .cloned()
-            .ok_or_else(|| StorageError::PartitionNotFound {
+        match entry.partitions.get(partition as usize) {
+            Some(PartitionSlot::Open(log)) => Ok(log.clone()),
+            Some(PartitionSlot::Quarantined(q)) => Err(q.error()),
+            None => Err(StorageError::PartitionNotFound {
                 topic: topic.to_string(),
                 partition,
+            }),
+        }
+    }
+
+    /// Every quarantined partition (failed recovery with corruption), by topic and partition.
+    pub fn quarantined(&self) -> Vec<Arc<QuarantinedPartition>> {
+        let topics = self.topics.read().unwrap_or_else(|p| p.into_inner());
+        topics
+            .values()
+            .flat_map(|t| t.partitions.iter())
+            .filter_map(|slot| match slot {
+                PartitionSlot::Quarantined(q) => Some(q.clone()),
+                PartitionSlot::Open(_) => None,
             })
+            .collect()
     }
 
     fn all_partitions(&self) -> Vec<(String, u32, Arc<PartitionLog>)> {
@@ -498,10 +517,10 @@ impl LogManager {
         topics
             .values()
             .flat_map(|t| {
-                t.partitions
-                    .iter()
-                    .enumerate()
-                    .map(|(p, log)| (t.meta.name.clone(), p as u32, log.clone()))
+                t.partitions.iter().enumerate().filter_map(|(p, slot)| {
+                    let log = slot.log()?.clone();
+                    Some((t.meta.name.clone(), p as u32, log))
+                })
             })
             .collect()
     }

@@ -12,16 +12,21 @@
 //! - [`log`]: [`PartitionLog`] — segments, rolls, group-commit fsync, retention, compaction.
 //! - `cleaner`: key compaction and its crash-safe swap.
 //! - `checkpoint`: the per-partition checkpoint (log start offset, cleaner progress).
+//! - `recovery_point`: the per-partition recovery point (every offset below it was fsynced),
+//!   which tells a torn tail (cut) from corruption (quarantined) on open.
 //! - [`producers`]: idempotent-producer state per partition (epochs, the last five batches'
 //!   sequences and offsets), its checksummed snapshot and its replay from batch headers.
 //! - [`producer_ids`]: [`ProducerIds`], the broker-wide producer id allocator (InitProducer).
+//! - [`quarantine`]: partitions set aside at start-up for corruption; [`repair`] cuts them
+//!   offline, keeping the cut bytes.
 //! - [`manager`]: [`LogManager`] — every topic's partitions under one data directory.
 //!
 //! On-disk layout: `<data_dir>/topics/<topic>/topic.json` and
 //! `<data_dir>/topics/<topic>/<partition>/{base:020}.log|.index|.timeindex`, plus
-//! `checkpoint.json`, `producer.snapshot` (and, during a compaction swap, `cleaner-swap.json`) per
-//! partition (and, for a moment while a full disk is probed, `disk-full-probe.tmp`);
-//! `<data_dir>/producer_ids` holds the producer id allocator's high-water mark.
+//! `checkpoint.json`, `recovery-point`, `producer.snapshot` (and, during a compaction swap,
+//! `cleaner-swap.json`) per partition (and, for a moment while a full disk is probed,
+//! `disk-full-probe.tmp`); `<data_dir>/producer_ids` holds the producer id allocator's
+//! high-water mark.
 
 mod checkpoint;
 mod cleaner;
@@ -35,6 +40,9 @@ pub mod manager;
 mod mmap;
 pub mod producer_ids;
 pub mod producers;
+pub mod quarantine;
+mod recovery_point;
+pub mod repair;
 mod segment;
 
 pub use config::{CleanupPolicy, FsyncPolicy, LogConfig};
@@ -48,3 +56,4 @@ pub use log::{
 pub use manager::{FlushReport, LogManager, TopicMeta};
 pub use producer_ids::{ProducerIdAndEpoch, ProducerIds};
 pub use producers::{BatchMeta, ProducerEntry, PRODUCER_ID_EXPIRATION_MS};
+pub use quarantine::QuarantinedPartition;

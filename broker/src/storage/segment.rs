@@ -351,6 +351,41 @@ fn scan_log(
     })
 }
 
+/// What a read-only scan of one segment's log found (for `repair`).
+#[derive(Debug)]
+pub(crate) struct Inspection {
+    pub log: PathBuf,
+    pub file_len: u64,
+    /// Bytes of good batches from the start.
+    pub valid_len: u64,
+    /// Offset after the last good batch.
+    pub next_offset: u64,
+    /// Why the file does not end after `valid_len`, if it does not.
+    pub damage: Option<String>,
+}
+
+/// Scans the log of the segment at `base_offset` in `dir` without changing anything.
+pub(crate) fn inspect(
+    io: &dyn Io,
+    dir: &Path,
+    base_offset: u64,
+) -> Result<Inspection, StorageError> {
+    let log = segment_path(dir, base_offset, LOG_SUFFIX);
+    let file = io
+        .open(&log, false)
+        .map_err(|e| StorageError::io("open", &log, e))?;
+    let file_len = file.len().map_err(|e| StorageError::io("stat", &log, e))?;
+    // The index interval only shapes the (discarded) rebuilt index.
+    let scan = scan_log(file.as_ref(), &log, base_offset, u32::MAX)?;
+    Ok(Inspection {
+        log,
+        file_len,
+        valid_len: scan.valid_len,
+        next_offset: scan.next_offset,
+        damage: scan.failure.map(|f| f.reason),
+    })
+}
+
 /// Searches every byte position after `pos` for a CRC-valid batch whose base offset is plausible
 /// (at least `next`, within the u32 span of a segment).
 fn find_valid_batch_after(
@@ -384,8 +419,10 @@ fn find_valid_batch_after(
 /// How a segment is opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum OpenMode {
-    /// The last segment: scan every batch, cut a torn tail, rebuild the indexes.
-    Active,
+    /// The last segment: scan every batch, cut a torn tail, rebuild the indexes. Damage is a
+    /// torn tail (cut) only when nothing valid follows it and its offsets are at or above
+    /// `recovery_point` (never fsynced); otherwise it is corruption.
+    Active { recovery_point: u64 },
     /// An earlier segment: trust consistent indexes (cheap check), rebuild them otherwise; any
     /// damage is corruption (sealed segments were fsynced whole before the next one existed).
     Sealed,
@@ -440,7 +477,7 @@ impl Segment {
             OpenMode::Sealed => {
                 load_indexes(io.as_ref(), &files, file.as_ref(), base_offset, file_len)?
             }
-            OpenMode::Active => None,
+            OpenMode::Active { .. } => None,
         };
         let rebuilt = trusted.is_none();
         let (len, next, indexer) = match trusted {
@@ -453,7 +490,18 @@ impl Segment {
                     mid_log,
                 }) = scan.failure
                 {
-                    if mode == OpenMode::Sealed || mid_log {
+                    // Offsets below the recovery point were fsynced: a crash cannot tear them.
+                    let below_point = matches!(mode, OpenMode::Active { recovery_point }
+                        if scan.next_offset < recovery_point);
+                    if mode == OpenMode::Sealed || mid_log || below_point {
+                        let reason = if below_point && !mid_log {
+                            format!(
+                                "{reason}; the batch holds offset {} below the recovery point",
+                                scan.next_offset
+                            )
+                        } else {
+                            reason
+                        };
                         return Err(StorageError::corrupt(&files.log, position, reason));
                     }
                     tracing::warn!(
@@ -726,9 +774,12 @@ impl Segment {
         let len = self.len();
         let mut end = start + first.total_len;
         let mut expected = first.last_offset + 1;
-        // Extend over following batches while they fit the budget.
+        // Extend over following batches while they fit the budget. A damaged header ends the
+        // read: the good batches before it are returned, and the read that starts at it fails.
         while end < len {
-            let h = self.header_at(end, expected)?;
+            let Ok(h) = self.header_at(end, expected) else {
+                break;
+            };
             if end - start + h.total_len > max_bytes as u64 {
                 break;
             }
@@ -736,35 +787,73 @@ impl Segment {
             expected = h.last_offset + 1;
         }
         let bytes = self.bytes_at(start, (end - start) as usize)?;
-        self.verify(&bytes, start, first.base_offset)?;
-        Ok(Some(bytes))
+        let good = self.verified_prefix(&bytes, start, first.base_offset)?;
+        Ok(Some(bytes.slice(..good)))
+    }
+
+    /// Length of the run of good batches at the start of `bytes` (read from `start`); an error
+    /// naming the file and byte when the first batch itself is bad.
+    fn verified_prefix(
+        &self,
+        bytes: &[u8],
+        start: u64,
+        mut expected: u64,
+    ) -> Result<usize, StorageError> {
+        let mut at = 0usize;
+        while at < bytes.len() {
+            let pos = start + at as u64;
+            let batch_len = match self.verify_one(&bytes[at..], pos, expected) {
+                Ok((batch_len, next)) => {
+                    expected = next;
+                    batch_len
+                }
+                // Logged by the partition log, with every other corrupt read.
+                Err(e) if at == 0 => return Err(e),
+                Err(e) => {
+                    tracing::warn!(error = %e, "read stops before a corrupt batch");
+                    break;
+                }
+            };
+            at += batch_len;
+        }
+        Ok(at)
     }
 
     /// Checks the CRC and offset continuity of every batch in `bytes` (read from `start`).
     fn verify(&self, bytes: &[u8], start: u64, mut expected: u64) -> Result<(), StorageError> {
         let mut at = 0usize;
         while at < bytes.len() {
-            let pos = start + at as u64;
-            let view = RecordBatchView::parse(&bytes[at..])
-                .map_err(|e| StorageError::corrupt(&self.files.log, pos, e.to_string()))?;
-            view.verify_crc()
-                .map_err(|e| StorageError::corrupt(&self.files.log, pos, e.to_string()))?;
-            let h = Header::decode(view.as_bytes())
-                .map_err(|reason| StorageError::corrupt(&self.files.log, pos, reason))?;
-            if h.base_offset != expected {
-                return Err(StorageError::corrupt(
-                    &self.files.log,
-                    pos,
-                    format!(
-                        "batch base offset {} where {expected} was expected",
-                        h.base_offset
-                    ),
-                ));
-            }
-            expected = h.last_offset + 1;
-            at += view.as_bytes().len();
+            let (batch_len, next) = self.verify_one(&bytes[at..], start + at as u64, expected)?;
+            expected = next;
+            at += batch_len;
         }
         Ok(())
+    }
+
+    /// Checks the batch at the start of `bytes` (at `pos`): (its length, the next offset).
+    fn verify_one(
+        &self,
+        bytes: &[u8],
+        pos: u64,
+        expected: u64,
+    ) -> Result<(usize, u64), StorageError> {
+        let view = RecordBatchView::parse(bytes)
+            .map_err(|e| StorageError::corrupt(&self.files.log, pos, e.to_string()))?;
+        view.verify_crc()
+            .map_err(|e| StorageError::corrupt(&self.files.log, pos, e.to_string()))?;
+        let h = Header::decode(view.as_bytes())
+            .map_err(|reason| StorageError::corrupt(&self.files.log, pos, reason))?;
+        if h.base_offset != expected {
+            return Err(StorageError::corrupt(
+                &self.files.log,
+                pos,
+                format!(
+                    "batch base offset {} where {expected} was expected",
+                    h.base_offset
+                ),
+            ));
+        }
+        Ok((view.as_bytes().len(), h.last_offset + 1))
     }
 
     /// First record with timestamp >= `timestamp_ms`: (offset, timestamp).

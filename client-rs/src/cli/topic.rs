@@ -98,6 +98,10 @@ pub async fn run(cli: &Cli, cmd: &TopicCommand) -> CliResult {
                 "PARTITION", "LOG-START", "HIGH-WATERMARK", "SIZE-BYTES", "SEGMENTS"
             );
             for p in &d.partitions {
+                if let Some(error) = &p.quarantined {
+                    println!("{:>9}  QUARANTINED: {error}", p.partition);
+                    continue;
+                }
                 println!(
                     "{:>9}  {:>16}  {:>16}  {:>14}  {:>8}",
                     p.partition,

@@ -22,4 +22,8 @@ pub struct PartitionSummary {
     pub high_watermark: u64,
     pub size_bytes: u64,
     pub segment_count: u32,
+    /// Set when the partition is quarantined (failed recovery with corruption): the error every
+    /// request on it answers, naming the file and byte. Its offsets and sizes are then 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quarantined: Option<String>,
 }

@@ -653,12 +653,16 @@ pub fn sample_responses() -> Vec<(&'static str, Response)> {
                 TopicSummary { name: "orders".into(), partitions: 3 },
             ],
         }.into()),
-        ("config and per-partition offsets", DescribeTopicResponse {
+        ("config, per-partition offsets and a quarantined partition", DescribeTopicResponse {
             name: "orders".into(),
             config: full_config("delete"),
             partitions: vec![
-                PartitionSummary { partition: 0, log_start_offset: 0, high_watermark: 45, size_bytes: 4_096, segment_count: 1 },
-                PartitionSummary { partition: 1, log_start_offset: 10, high_watermark: 12, size_bytes: 190, segment_count: 2 },
+                PartitionSummary { partition: 0, log_start_offset: 0, high_watermark: 45, size_bytes: 4_096, segment_count: 1, quarantined: None },
+                PartitionSummary { partition: 1, log_start_offset: 10, high_watermark: 12, size_bytes: 190, segment_count: 2, quarantined: None },
+                PartitionSummary {
+                    partition: 2, log_start_offset: 0, high_watermark: 0, size_bytes: 0, segment_count: 0,
+                    quarantined: Some("partition orders-2 is quarantined: corrupt data in /data/topics/orders/2/00000000000000000000.log at byte 4096: CRC mismatch".into()),
+                },
             ],
         }.into()),
         ("a partition with a sealed and an active segment", DescribePartitionResponse {
