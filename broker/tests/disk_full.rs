@@ -251,6 +251,24 @@ fn enospc_creating_the_next_segment_keeps_the_old_one_active_and_appendable() {
 }
 
 #[test]
+fn enospc_creating_the_recovery_point_is_disk_full_not_a_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let faulty = FaultyIo::new();
+    faulty.only_paths_ending_with(Some("recovery-point"));
+    let io: Arc<dyn Io> = Arc::new(faulty.clone());
+    let log = PartitionLog::open(dir.path(), durable_config(1 << 20), io).unwrap();
+    // The first fsync creates the recovery-point file: that creation finds the disk full.
+    faulty.fail_nth_create(1);
+    let info = log.append(&simple_batch("r0", 2, 1)).unwrap();
+    assert_disk_full(&log.sync_to(info.last_offset).unwrap_err());
+    assert!(!log.is_read_only(), "a full disk is not the fsyncgate rule");
+    log.sync_to(info.last_offset).unwrap();
+    append_durable(&log, "more", 3);
+    drop(log);
+    assert_dense(&read_all(&open(dir.path(), durable_config(1 << 20))));
+}
+
+#[test]
 fn enospc_on_the_checkpoint_leaves_retention_to_the_next_pass() {
     let dir = tempfile::tempdir().unwrap();
     let faulty = FaultyIo::new();
@@ -298,7 +316,10 @@ fn a_clean_close_on_a_full_disk_flushes_everything_and_reports_the_snapshots_it_
     });
     builder.push(1, None, Some(b"v"), &[]).unwrap();
     let idem = builder.finish(0).unwrap();
-    log.append(&idem).unwrap();
+    let info = log.append(&idem).unwrap();
+    // Acknowledged durable while there was room (the recovery point has its file); the
+    // unflushed case is `a_flush_on_a_full_disk_before_the_recovery_point_exists_is_reported`.
+    log.sync_to(info.last_offset).unwrap();
     faulty.set_space_left(Some(0));
     assert_disk_full(&log.append(&simple_batch("full", 2, 1)).unwrap_err());
 
@@ -311,4 +332,25 @@ fn a_clean_close_on_a_full_disk_flushes_everything_and_reports_the_snapshots_it_
     assert_eq!((topic.as_str(), *partition), ("t", 0));
     assert_disk_full(err);
     assert_eq!(log.durable_offset(), 1);
+}
+
+#[test]
+fn a_flush_on_a_full_disk_before_the_recovery_point_exists_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let faulty = FaultyIo::new();
+    let io: Arc<dyn Io> = Arc::new(faulty.clone());
+    let mgr = LogManager::open(dir.path(), small_config(1 << 20), io).unwrap();
+    mgr.create_topic("t", 1, &Default::default()).unwrap();
+    let log = mgr.partition("t", 0).unwrap();
+    log.append(&simple_batch("unflushed", 2, 1)).unwrap();
+    faulty.only_paths_ending_with(Some("recovery-point"));
+    faulty.fail_nth_create(1);
+
+    let report = mgr
+        .flush_all()
+        .expect("a recovery point that does not fit is not a failed fsync");
+    assert_eq!(report.partitions_flushed, 1);
+    assert_eq!(report.recovery_points_not_written.len(), 1, "{report:?}");
+    assert_disk_full(&report.recovery_points_not_written[0].2);
+    assert!(!log.is_read_only());
 }

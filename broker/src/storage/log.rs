@@ -28,7 +28,7 @@ use crate::storage::io::Io;
 use crate::storage::producers::{
     self, BatchMeta, ProducerEntry, ProducerStates, Verdict, PRODUCER_ID_EXPIRATION_MS,
 };
-use crate::storage::recovery_point::RecoveryPoint;
+use crate::storage::recovery_point::{RecoveryPoint, WRITE_BYTES as RECOVERY_POINT_WRITE_BYTES};
 use crate::storage::segment::{
     Header, OpenMode, Segment, SegmentFiles, LOG_SUFFIX, PARTITION_LEADER_EPOCH,
 };
@@ -782,7 +782,9 @@ impl PartitionLog {
                 }
                 Err(e) => {
                     drop(state);
-                    return Err(self.fail(e));
+                    // The recovery-point file may find the disk full (its first write creates
+                    // it): a passing state like any other write, never the fsyncgate rule.
+                    return Err(self.on_write_error(e, RECOVERY_POINT_WRITE_BYTES));
                 }
             }
         }

@@ -577,10 +577,19 @@ impl LogManager {
         let mut first_error = None;
         let mut report = FlushReport::default();
         for (topic, partition, log) in self.all_partitions() {
-            if let Err(e) = log.flush() {
-                tracing::warn!(topic, partition, error = %e, "flush failed");
-                first_error.get_or_insert(e);
-                continue;
+            match log.flush() {
+                Ok(()) => {}
+                // Only the recovery-point write answers DiskFull (a failed fsync never does):
+                // the records are fsynced, nothing above the old point was acknowledged.
+                Err(e @ StorageError::DiskFull { .. }) => {
+                    tracing::warn!(topic, partition, error = %e, "fsynced, but the recovery point could not be written; a restart treats what is above the old one as unacknowledged");
+                    report.recovery_points_not_written.push((topic.clone(), partition, e));
+                }
+                Err(e) => {
+                    tracing::warn!(topic, partition, error = %e, "flush failed");
+                    first_error.get_or_insert(e);
+                    continue;
+                }
             }
             report.partitions_flushed += 1;
             if let Err(e) = log.write_producer_snapshot() {
@@ -599,4 +608,7 @@ pub struct FlushReport {
     pub partitions_flushed: usize,
     /// (topic, partition, why) of each producer snapshot that could not be written.
     pub snapshots_not_written: Vec<(String, u32, StorageError)>,
+    /// (topic, partition, why) of each partition fsynced whose recovery point could not be
+    /// advanced (a full disk): nothing above its old point was acknowledged.
+    pub recovery_points_not_written: Vec<(String, u32, StorageError)>,
 }

@@ -24,6 +24,8 @@ const VERSION: u16 = 1;
 /// One slot: magic (4), version (2), reserved (2), sequence (8), offset (8), CRC-32 of the
 /// 24 bytes before it (4), reserved (4).
 const SLOT_BYTES: usize = 32;
+/// Bytes one advance writes (what a disk-full probe must find room for).
+pub(crate) const WRITE_BYTES: usize = SLOT_BYTES;
 const SLOTS: u64 = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,9 +158,13 @@ impl RecoveryPoint {
                 .map_err(|e| StorageError::io("create", &self.path, e))?,
         };
         let at = (next.sequence % SLOTS) * SLOT_BYTES as u64;
+        // A write that finds the disk full is DiskFull (passing); a failed fdatasync never is.
         let written = write_all_at(file.as_ref(), &encode(next), at)
-            .and_then(|()| file.sync_data())
-            .map_err(|e| StorageError::io("write", &self.path, e));
+            .map_err(|e| StorageError::io("write", &self.path, e))
+            .and_then(|()| {
+                file.sync_data()
+                    .map_err(|e| StorageError::fsync(&self.path, e))
+            });
         state.file = Some(file);
         written?;
         if created {
