@@ -139,6 +139,15 @@ pub struct Ledger {
 }
 
 impl Ledger {
+    /// The acknowledged records at or after `from[partition]` (what a pass from there checks).
+    pub fn acked_from(&self, from: &[u64]) -> Vec<(RecordId, Placed)> {
+        self.acked
+            .iter()
+            .filter(|(_, placed)| placed.offset >= from[placed.partition as usize])
+            .map(|(id, placed)| (*id, *placed))
+            .collect()
+    }
+
     /// Notes an acknowledged commit; an acknowledged commit below the previous one is a
     /// violation (one member, no reset: its position only moves forward).
     pub fn commit_acked(&mut self, partition: u32, offset: u64) {
@@ -245,11 +254,16 @@ impl Verifier {
                     continue; // the fetch started inside this batch
                 }
                 if record.offset != *next {
-                    return Err(format!("{}: hole, next record is {}", at(*next), record.offset));
+                    return Err(format!(
+                        "{}: hole, next record is {}",
+                        at(*next),
+                        record.offset
+                    ));
                 }
                 let value = record.value.unwrap_or_default();
-                let id = parse_record(value)
-                    .ok_or_else(|| format!("{}: not a harness record or bytes differ", at(*next)))?;
+                let id = parse_record(value).ok_or_else(|| {
+                    format!("{}: not a harness record or bytes differ", at(*next))
+                })?;
                 if record.key != Some(record_key(id).as_slice()) {
                     return Err(format!("{}: key of {id} differs", at(*next)));
                 }
@@ -260,8 +274,9 @@ impl Verifier {
         Ok(())
     }
 
-    /// Checks `acked` (each with offset at least `from[partition]`) against the log read from
-    /// `from`: present once, at its offset; no record stored twice in the range read.
+    /// Checks `acked` (records at offsets from `from[partition]` on, [`Ledger::acked_from`])
+    /// against the log read from `from`: present once, at its offset; no record stored twice in
+    /// the range read.
     pub fn check(&mut self, from: &[u64], acked: &[(RecordId, Placed)]) -> (Verified, Vec<String>) {
         let mut violations = Vec::new();
         let mut verified = Verified::default();
@@ -277,9 +292,6 @@ impl Verifier {
         }
         let acked_ids: HashMap<RecordId, Placed> = acked.iter().copied().collect();
         for (id, placed) in acked {
-            if placed.offset < from[placed.partition as usize] {
-                continue;
-            }
             match found.get(id) {
                 Some(at) if at == placed => verified.acked_verified += 1,
                 Some(at) => violations.push(format!(
@@ -363,5 +375,4 @@ mod tests {
         assert_eq!(parse_record(&flipped), None);
         assert_eq!(parse_record(&value[..value.len() - 1]), None);
     }
-
 }

@@ -457,7 +457,9 @@ impl RawClient {
     /// Produces `count` small records (one batch) to one partition, so a test can commit
     /// offsets up to `count` (commits past the high watermark are refused).
     pub fn fill(&mut self, topic: &str, partition: u32, count: usize) {
-        let values: Vec<Vec<u8>> = (0..count).map(|i| format!("fill-{i}").into_bytes()).collect();
+        let values: Vec<Vec<u8>> = (0..count)
+            .map(|i| format!("fill-{i}").into_bytes())
+            .collect();
         let values: Vec<&[u8]> = values.iter().map(Vec::as_slice).collect();
         self.produce(topic, partition, Acks::Leader, &values);
     }

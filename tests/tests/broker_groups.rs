@@ -266,5 +266,9 @@ fn a_commit_past_the_high_watermark_is_refused_beside_a_good_one() {
         .iter()
         .map(|o| (o.partition, o.offset))
         .collect();
-    assert_eq!(stored, vec![(0, Some(5))], "the refused commit stored nothing");
+    assert_eq!(
+        stored,
+        vec![(0, Some(5))],
+        "the refused commit stored nothing"
+    );
 }

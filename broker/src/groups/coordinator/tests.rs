@@ -121,7 +121,11 @@ fn a_commit_past_the_high_watermark_is_refused_for_that_partition_only() {
     };
     assert_eq!(
         c.commit(&commit).unwrap(),
-        vec![ErrorCode::OffsetOutOfRange, ErrorCode::None, ErrorCode::None]
+        vec![
+            ErrorCode::OffsetOutOfRange,
+            ErrorCode::None,
+            ErrorCode::None
+        ]
     );
     let got = c.committed("g", None).unwrap();
     assert_eq!(
