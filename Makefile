@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: test test-rust test-python test-node lint test-deps bench-kafka
+.PHONY: test test-rust test-python test-node lint test-deps bench-kafka soak
 
 test: lint test-rust test-python test-node
 
@@ -39,3 +39,10 @@ BENCH_PYTHON ?= bindings-python/.venv/bin/python
 bench-kafka:
 	$(CARGO) build --release --locked -p rustlog-broker -p rustlog
 	$(BENCH_PYTHON) bench-compare/kafka_vs_native.py $(BENCH_ARGS)
+
+# The kill -9 crash harness (tests/tests/crash_kill9.rs) for 1,000 cycles on a release build
+# (CI runs its 20 cycles in `make test`). RUSTLOG_CRASH_SEED=N replays a run's kill moments;
+# SOAK_CYCLES=N changes the count.
+SOAK_CYCLES ?= 1000
+soak:
+	RUSTLOG_CRASH_CYCLES=$(SOAK_CYCLES) $(CARGO) test --release --locked -p rustlog-tests --test crash_kill9 -- --nocapture

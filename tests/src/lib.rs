@@ -1,6 +1,6 @@
 //! `rustlog-tests`: the shared harness of the cross-crate end-to-end tests.
 //!
-//! Module map (all in this file, it is small):
+//! Module map (all in this file but the crash harness):
 //! - [`broker_binary`]: builds `rustlog-broker` once per test process (same profile and target
 //!   dir as the running test) and returns its path.
 //! - [`BrokerProcess`]: a real broker process on `127.0.0.1:0` in a data dir; learns its bound
@@ -9,11 +9,14 @@
 //!   `rustlog-protocol` (send typed requests or raw bytes, read typed responses).
 //! - batch helpers: [`batch_of`], [`idempotent_batch_of`], [`records_of`].
 //! - [`start_in_process`]: the in-process variant, `rustlog_broker::Broker::start` on free ports.
+//! - [`crash`]: the kill -9 crash harness's records, ledger and independent verifier.
 //!
 //! Tests live under `tests/tests/`, one scenario family per file.
 
 // A test harness: a failed setup step must fail the test loudly, so panicking is the intent.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod crash;
 
 use bytes::{Buf, BytesMut};
 use rustlog_protocol::frame::decode_response_frame;
@@ -483,6 +486,16 @@ impl RawClient {
         p.base_offset
     }
 
+    /// Produces `count` small records (one batch) to one partition, so a test can commit
+    /// offsets up to `count` (commits past the high watermark are refused).
+    pub fn fill(&mut self, topic: &str, partition: u32, count: usize) {
+        let values: Vec<Vec<u8>> = (0..count)
+            .map(|i| format!("fill-{i}").into_bytes())
+            .collect();
+        let values: Vec<&[u8]> = values.iter().map(Vec::as_slice).collect();
+        self.produce(topic, partition, Acks::Leader, &values);
+    }
+
     /// Produces one encoded batch to one partition and returns the partition answer, whether it
     /// succeeded or not (the frame itself must succeed).
     pub fn produce_batch(
@@ -680,8 +693,14 @@ pub const BATCH_CRC_AT: usize = 17;
 /// Recomputes the CRC-32C of a batch whose bytes a test changed on purpose, so the broker judges
 /// the change itself and not a checksum mismatch. Bitwise and independent of the code under test.
 pub fn reseal_crc32c(batch: &mut [u8]) {
+    let crc = crc32c(&batch[BATCH_CRC_AT + 4..]);
+    batch[BATCH_CRC_AT..BATCH_CRC_AT + 4].copy_from_slice(&crc.to_be_bytes());
+}
+
+/// CRC-32C (Castagnoli), bitwise: independent of the code under test.
+pub fn crc32c(bytes: &[u8]) -> u32 {
     let mut crc = !0u32;
-    for &byte in &batch[BATCH_CRC_AT + 4..] {
+    for &byte in bytes {
         crc ^= u32::from(byte);
         for _ in 0..8 {
             crc = if crc & 1 != 0 {
@@ -691,7 +710,14 @@ pub fn reseal_crc32c(batch: &mut [u8]) {
             };
         }
     }
-    batch[BATCH_CRC_AT..BATCH_CRC_AT + 4].copy_from_slice(&(!crc).to_be_bytes());
+    !crc
+}
+
+/// A free loopback port (bound then released): for a broker that must keep its address across
+/// restarts, so clients that reconnect by address find it again.
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    listener.local_addr().expect("local addr").port()
 }
 
 /// Every record in `records` (whole stored batches) as `(offset, key, value)`.

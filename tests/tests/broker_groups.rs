@@ -231,3 +231,44 @@ fn offsets_are_isolated_per_group_and_lag_is_reported() {
     };
     assert_eq!(r.partitions[0].error_code, ErrorCode::PartitionNotFound);
 }
+
+#[test]
+fn a_commit_past_the_high_watermark_is_refused_beside_a_good_one() {
+    let (_dir, broker) = start();
+    let mut client = broker.client();
+    client.fill("events", 0, 5);
+    client.fill("events", 1, 5);
+    let entry = |partition, offset| OffsetCommitEntry {
+        topic: "events".into(),
+        partition,
+        offset,
+        metadata: None,
+    };
+    // Partition 0 at its end (5: consumed everything) is good; 6 on partition 1 is past it.
+    let Response::OffsetCommit(r) = client.call_ok(OffsetCommitRequest {
+        group_id: "past".into(),
+        generation_id: None,
+        member_id: None,
+        offsets: vec![entry(0, 5), entry(1, 6)],
+    }) else {
+        panic!("OffsetCommit answers OffsetCommit")
+    };
+    let codes: Vec<ErrorCode> = r.partitions.iter().map(|p| p.error_code).collect();
+    assert_eq!(codes, vec![ErrorCode::None, ErrorCode::OffsetOutOfRange]);
+    let Response::OffsetFetch(fetched) = client.call_ok(OffsetFetchRequest {
+        group_id: "past".into(),
+        partitions: None,
+    }) else {
+        panic!("OffsetFetch answers OffsetFetch")
+    };
+    let stored: Vec<(u32, Option<u64>)> = fetched
+        .offsets
+        .iter()
+        .map(|o| (o.partition, o.offset))
+        .collect();
+    assert_eq!(
+        stored,
+        vec![(0, Some(5))],
+        "the refused commit stored nothing"
+    );
+}

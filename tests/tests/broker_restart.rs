@@ -114,6 +114,7 @@ fn committed_offsets_and_group_generations_survive_a_restart() {
     let mut broker = BrokerProcess::start(&dir.path().join("data"), &[]);
     let mut client = broker.client();
     client.create_topic("events", 2, &[]);
+    client.fill("events", 1, 42);
     let join = |client: &mut RawClient, member_id: Option<String>| {
         let Response::JoinGroup(r) = client.call_ok(JoinGroupRequest {
             group_id: "g".into(),

@@ -72,6 +72,7 @@ fn list_groups_at_every_version_with_the_v4_state_filter() {
     let dir = tempfile::tempdir().unwrap();
     let (broker, kafka) = kafka_broker(&dir, &[]);
     broker.client().create_topic("t", 1, &[]);
+    broker.client().fill("t", 0, 10);
     let mut client = KafkaRaw::connect(&kafka);
     member_of(&mut client, "active", b"");
     commit_without_member(&mut client, "idle", "t", 1);
@@ -168,6 +169,7 @@ fn delete_groups_removes_only_empty_groups_durably() {
     let dir = tempfile::tempdir().unwrap();
     let (mut broker, kafka) = kafka_broker(&dir, &[]);
     broker.client().create_topic("t", 1, &[]);
+    broker.client().fill("t", 0, 10);
     let mut client = KafkaRaw::connect(&kafka);
     member_of(&mut client, "busy", b"");
     for version in 0..=2 {
@@ -218,6 +220,8 @@ fn offset_delete_keeps_the_offsets_of_subscribed_topics() {
     let (broker, kafka) = kafka_broker(&dir, &[]);
     broker.client().create_topic("t", 1, &[]);
     broker.client().create_topic("u", 1, &[]);
+    broker.client().fill("t", 0, 10);
+    broker.client().fill("u", 0, 10);
     let mut client = KafkaRaw::connect(&kafka);
     commit_without_member(&mut client, "pruned", "t", 3);
     commit_without_member(&mut client, "pruned", "u", 4);

@@ -1,6 +1,7 @@
 //! Kafka OffsetCommit (v2-8) and OffsetFetch (v1-7): every version, Kafka's membership rules for
 //! commits, per-partition errors next to good partitions, offsets shared with the native
-//! protocol, and members (of a Stable generation), commits and generations that survive kill -9.
+//! protocol, members (of a Stable generation), commits and generations that survive kill -9, and
+//! commits past the high watermark refused (unlike Kafka; see KAFKA.md).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod kafka_support;
@@ -38,6 +39,7 @@ fn offset_commit_and_fetch_at_every_version() {
     let dir = tempfile::tempdir().unwrap();
     let (broker, kafka) = kafka_broker(&dir, &[]);
     broker.client().create_topic("t", 2, &[]);
+    broker.client().fill("t", 1, 110);
     let mut client = KafkaRaw::connect(&kafka);
     for version in 2..=8 {
         let group_id = format!("commit-v{version}");
@@ -91,6 +93,7 @@ fn commits_follow_the_members_generation() {
     let dir = tempfile::tempdir().unwrap();
     let (broker, kafka) = kafka_broker(&dir, &[]);
     broker.client().create_topic("t", 1, &[]);
+    broker.client().fill("t", 0, 10);
     let mut client = KafkaRaw::connect(&kafka);
     let (id, generation) = member_of(&mut client, "members");
     assert_eq!(
@@ -134,6 +137,8 @@ fn bad_partitions_and_large_metadata_fail_alone() {
     let dir = tempfile::tempdir().unwrap();
     let (broker, kafka) = kafka_broker(&dir, &[]);
     broker.client().create_topic("t", 2, &[]);
+    broker.client().fill("t", 0, 10);
+    broker.client().fill("t", 1, 10);
     let mut client = KafkaRaw::connect(&kafka);
     let large = "x".repeat(4097);
     let offsets = [
@@ -211,6 +216,8 @@ fn committed_offsets_are_shared_with_the_native_protocol() {
     let (broker, kafka) = kafka_broker(&dir, &[]);
     let mut native = broker.client();
     native.create_topic("t", 2, &[]);
+    native.fill("t", 0, 50);
+    native.fill("t", 1, 50);
     native.call_ok(OffsetCommitRequest {
         group_id: "shared".into(),
         generation_id: None,
@@ -251,6 +258,7 @@ fn members_commits_and_generations_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let (mut broker, kafka) = kafka_broker(&dir, &[]);
     broker.client().create_topic("t", 1, &[]);
+    broker.client().fill("t", 0, 50);
     let mut client = KafkaRaw::connect(&kafka);
     let (id, generation) = member_of(&mut client, "durable");
     assert_eq!(
@@ -298,4 +306,24 @@ fn members_commits_and_generations_survive_kill_9() {
     assert_eq!(code, ResponseError::UnknownMemberId.code());
     let code = client.heartbeat(4, "durable", generation, &id);
     assert_eq!(code, ResponseError::UnknownMemberId.code());
+}
+
+#[test]
+fn a_commit_past_the_high_watermark_is_refused_beside_a_good_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (broker, kafka) = kafka_broker(&dir, &[]);
+    broker.client().create_topic("t", 2, &[]);
+    broker.client().fill("t", 0, 5);
+    broker.client().fill("t", 1, 5);
+    let mut client = KafkaRaw::connect(&kafka);
+    // Partition 0 at its end (5: consumed everything) is good; 6 on partition 1 is past it.
+    let offsets = [(0, 5, ""), (1, 6, "")];
+    let codes = client.commit(8, "past", NO_GENERATION, &no_member(), "t", &offsets);
+    assert_eq!(codes, vec![0, ResponseError::OffsetOutOfRange.code()]);
+    assert_eq!(client.committed("past", "t", 0), 5);
+    assert_eq!(
+        client.committed("past", "t", 1),
+        -1,
+        "the refused commit stored nothing"
+    );
 }

@@ -46,6 +46,16 @@ pub fn lookup(
     Ok(found)
 }
 
+/// The partition's high watermark, `None` when storage has no such partition (or cannot serve
+/// it). Both listeners' OffsetCommit pass it to the group coordinator, which decides.
+pub fn high_watermark(state: &BrokerState, topic: &str, partition: u32) -> Option<u64> {
+    state
+        .logs
+        .partition(topic, partition)
+        .ok()
+        .map(|log| log.high_watermark())
+}
+
 fn record(found: Option<(u64, i64)>) -> FoundOffset {
     FoundOffset {
         offset: found.map(|(offset, _)| offset),

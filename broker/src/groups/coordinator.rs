@@ -17,6 +17,8 @@
 //! - A member with no heartbeat (or join) for `session_timeout_ms` is removed; the rest rebalance.
 //! - A commit that names a generation must come from a known member of that generation;
 //!   otherwise `UnknownMemberId` / `IllegalGeneration`.
+//! - A committed offset above the partition's high watermark gets `OffsetOutOfRange` for that
+//!   partition alone (the others in the request are still committed).
 //!
 //! All state is behind one `std::sync::Mutex` (short critical sections, never held across an
 //! await); committed offsets are written through [`GroupStore`] before a commit is answered.
@@ -105,6 +107,10 @@ pub struct CommitEntry {
     pub partition: u32,
     pub offset: u64,
     pub metadata: Option<String>,
+    /// The partition's high watermark when the commit arrived (the listener reads it from
+    /// storage, [`crate::core::offsets::high_watermark`]); an offset above it is refused with
+    /// `OffsetOutOfRange`. `None` when storage cannot say: the topic checks answer instead.
+    pub high_watermark: Option<u64>,
 }
 
 /// An offset commit.
@@ -810,6 +816,8 @@ impl Coordinator {
                     .is_some_and(|m| m.len() > OFFSET_METADATA_BYTES_MAX)
                 {
                     ErrorCode::OffsetMetadataTooLarge
+                } else if past_high_watermark(entry) {
+                    ErrorCode::OffsetOutOfRange
                 } else {
                     group.offsets.insert(
                         (entry.topic.clone(), entry.partition),
@@ -1246,6 +1254,15 @@ fn check_group_id(group_id: &str) -> Result<(), GroupError> {
         group_id: group_id.to_string(),
         reason: err.to_string(),
     })
+}
+
+/// A commit past the log end. Kafka accepts any offset; on one node the high watermark is the
+/// whole log, so such a commit can only be a client bug, and it would make the group skip the
+/// records that arrive later (SPEC.md §6.10). Equal is fine: "consumed everything".
+fn past_high_watermark(entry: &CommitEntry) -> bool {
+    entry
+        .high_watermark
+        .is_some_and(|high_watermark| entry.offset > high_watermark)
 }
 
 fn unknown_member(group_id: &str, member_id: &str) -> GroupError {

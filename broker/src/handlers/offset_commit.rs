@@ -1,6 +1,8 @@
-//! OffsetCommit: check the member's generation (when given), store the offsets, write the
-//! group's file crash-safely, then answer. Groups are isolated: each has its own file.
+//! OffsetCommit: check the member's generation (when given), store the offsets (each at most
+//! its partition's high watermark, else `OffsetOutOfRange`), write the group's file
+//! crash-safely, then answer. Groups are isolated: each has its own file.
 
+use crate::core::offsets::high_watermark;
 use crate::error::HandlerError;
 use crate::groups::{CommitAs, CommitEntry, OffsetCommit};
 use crate::state::BrokerState;
@@ -42,6 +44,7 @@ pub async fn handle(
                 partition: entry.partition,
                 offset: entry.offset,
                 metadata: entry.metadata.clone(),
+                high_watermark: high_watermark(state, &entry.topic, entry.partition),
             })
             .collect(),
     };

@@ -4,10 +4,11 @@
 //! written before the answer, so an answered commit survives kill -9. Kafka's offset markers
 //! -1 (latest) and -2 (earliest), which KafkaJS's `resetOffsets` commits, are resolved to the
 //! partition's high watermark and log start at commit time (Kafka stores the marker and leaves
-//! the client to resolve it; a resolved offset reads the same to every client).
+//! the client to resolve it; a resolved offset reads the same to every client). An offset above
+//! the high watermark gets OffsetOutOfRange (Kafka stores it; see KAFKA.md).
 
 use super::errors::kafka_error_code;
-use crate::core::offsets::{lookup, OffsetQuery};
+use crate::core::offsets::{high_watermark, lookup, OffsetQuery};
 use crate::groups::{CommitAs, CommitEntry, GroupError, OffsetCommit};
 use crate::state::BrokerState;
 use kafka_protocol::messages::offset_commit_request::OffsetCommitRequest;
@@ -87,6 +88,7 @@ fn requested(state: &BrokerState, request: &OffsetCommitRequest) -> Vec<Requeste
                         partition,
                         offset,
                         metadata: p.committed_metadata.as_ref().map(|m| m.to_string()),
+                        high_watermark: high_watermark(state, topic_name, partition),
                     })
                 });
             out.push((topic_index, p.partition_index, entry));

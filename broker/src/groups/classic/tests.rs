@@ -367,6 +367,7 @@ async fn memberless_commits_only_into_empty_groups_and_delete_needs_empty() {
             partition: 0,
             offset,
             metadata: Some("x".repeat(crate::groups::coordinator::OFFSET_METADATA_BYTES_MAX + 1)),
+            high_watermark: None,
         }],
     };
     assert_eq!(
@@ -511,6 +512,7 @@ async fn stable_members_survive_a_reopen_and_absent_ones_expire() {
             partition: 0,
             offset: 5,
             metadata: None,
+            high_watermark: None,
         }],
     };
     assert_eq!(c.commit(&commit).unwrap(), vec![ErrorCode::None]);

@@ -92,6 +92,7 @@ async fn offsets_persist_across_reopen() {
                 partition: 2,
                 offset: 9,
                 metadata: None,
+                high_watermark: None,
             }],
         };
         assert_eq!(c.commit(&commit).unwrap(), vec![ErrorCode::None]);
@@ -100,4 +101,38 @@ async fn offsets_persist_across_reopen() {
     let c = coordinator(dir.path());
     let got = c.committed("g", None).unwrap();
     assert_eq!(got, vec![("t".to_string(), 2, Some((9, None)))]);
+}
+
+#[test]
+fn a_commit_past_the_high_watermark_is_refused_for_that_partition_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = coordinator(dir.path());
+    let entry = |partition, offset| CommitEntry {
+        topic: "t".into(),
+        partition,
+        offset,
+        metadata: None,
+        high_watermark: Some(10),
+    };
+    let commit = OffsetCommit {
+        group_id: "g".into(),
+        commit_as: CommitAs::Anyone,
+        offsets: vec![entry(0, 11), entry(1, 10), entry(2, 3)],
+    };
+    assert_eq!(
+        c.commit(&commit).unwrap(),
+        vec![
+            ErrorCode::OffsetOutOfRange,
+            ErrorCode::None,
+            ErrorCode::None
+        ]
+    );
+    let got = c.committed("g", None).unwrap();
+    assert_eq!(
+        got,
+        vec![
+            ("t".to_string(), 1, Some((10, None))),
+            ("t".to_string(), 2, Some((3, None))),
+        ]
+    );
 }
