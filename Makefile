@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: test test-rust test-python test-node lint test-deps bench-kafka
+.PHONY: test test-rust test-python test-node lint test-deps bench-kafka fuzz fuzz-ci
 
 test: lint test-rust test-python test-node
 
@@ -39,3 +39,12 @@ BENCH_PYTHON ?= bindings-python/.venv/bin/python
 bench-kafka:
 	$(CARGO) build --release --locked -p rustlog-broker -p rustlog
 	$(BENCH_PYTHON) bench-compare/kafka_vs_native.py $(BENCH_ARGS)
+
+# Coverage-guided fuzzing (fuzz/, cargo-fuzz + libFuzzer; scripts/fuzz.sh). `make fuzz` runs each
+# target FUZZ_SECONDS (default 600); `make fuzz-ci` is the bounded run, 20 s each. Both fail on
+# a crash and leave its input in fuzz/artifacts/<target>/.
+fuzz:
+	scripts/fuzz.sh
+
+fuzz-ci:
+	CI=true scripts/fuzz.sh
