@@ -59,7 +59,13 @@ fn kafka_request_inputs_decode_without_panics() {
 
 #[test]
 fn segment_recovery_inputs_open_or_fail_typed_and_read_back_consistently() {
-    assert!(replay("segment_recovery", vectors("batch_"), checks::segment_recovery) > 0);
+    assert!(
+        replay(
+            "segment_recovery",
+            vectors("batch_"),
+            checks::segment_recovery
+        ) > 0
+    );
 }
 
 /// Open crashes (fuzz/open-crashes/README.md): inputs that still abort the broker, kept so the

@@ -127,7 +127,11 @@ pub fn segment_recovery(data: &[u8]) {
                 (start, end),
                 "a second recovery changed the log's range"
             );
-            assert_eq!(read_back(&again), first, "a second recovery changed the log's bytes");
+            assert_eq!(
+                read_back(&again),
+                first,
+                "a second recovery changed the log's bytes"
+            );
         }
         Err(err) => panic!("a log that recovered once fails to open again: {err}"),
     }
@@ -175,7 +179,10 @@ fn read_back(log: &PartitionLog) -> Vec<u8> {
                 Ok(view) => view,
                 Err(err) => panic!("a recovered log served a bad batch at {offset}: {err}"),
             };
-            assert!(view.verify_crc().is_ok(), "served batch at {offset} fails its CRC");
+            assert!(
+                view.verify_crc().is_ok(),
+                "served batch at {offset} fails its CRC"
+            );
             let header = view.header();
             assert!(
                 header.base_offset <= offset && offset < header.next_offset(),

@@ -22,7 +22,11 @@ pub fn response_frame(data: &[u8]) {
         let frame = match decode_response_frame(&mut buf, FRAME_BYTES_MAX) {
             Ok(Some(frame)) => frame,
             Ok(None) | Err(_) => {
-                assert_eq!(buf.len(), before, "an incomplete or refused frame consumed bytes");
+                assert_eq!(
+                    buf.len(),
+                    before,
+                    "an incomplete or refused frame consumed bytes"
+                );
                 return;
             }
         };

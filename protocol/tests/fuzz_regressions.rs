@@ -50,7 +50,13 @@ fn replay(target: &str, seeds: Vec<PathBuf>, check: fn(&[u8])) -> usize {
 
 #[test]
 fn response_frame_inputs_decode_without_panics_and_round_trip() {
-    assert!(replay("response_frame", vectors("response_"), checks::response_frame) > 0);
+    assert!(
+        replay(
+            "response_frame",
+            vectors("response_"),
+            checks::response_frame
+        ) > 0
+    );
 }
 
 #[test]
