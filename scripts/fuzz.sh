@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every fuzz target of fuzz/ (cargo-fuzz, libFuzzer) for FUZZ_SECONDS each, one after the
-# other, and fails on the first crash (its input is left in fuzz/artifacts/<target>/; add it to
-# fuzz/regressions/<target>/ with the fix, where the stable `cargo test` replays it).
+# other, and fails when any crashed. Each crash input is left in fuzz/artifacts/<target>/: add it
+# to fuzz/regressions/<target>/ with the fix, where the stable `cargo test` replays it.
 #
 #   make fuzz      FUZZ_SECONDS per target, default 600 (a long run)
 #   make fuzz-ci   CI=true: 20 s per target (the bounded run)
@@ -69,6 +69,7 @@ echo "fuzz: building (${fuzz[*]}, sanitizer $sanitizer)"
 (cd fuzz && "${fuzz[@]}" build -s "$sanitizer")
 
 summary=()
+failed=()
 for target in $targets; do
     corpora=("$work/$target")
     [ -d "fuzz/corpus/$target" ] && corpora+=("$root/fuzz/corpus/$target")
@@ -81,9 +82,13 @@ for target in $targets; do
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || true)
     summary+=("$target: ${runs:-?} executions in ${seconds}s")
     if [ "$status" != 0 ]; then
-        tail -n 40 "$log"
-        echo "fuzz: $target FAILED (exit $status); log $log, input in fuzz/artifacts/$target/" >&2
-        exit 1
+        grep -m1 -E 'panicked at|memory allocation of|ERROR: libFuzzer' -A2 "$log" || tail -n 40 "$log"
+        summary+=("$target: FAILED (exit $status); log $log, input in fuzz/artifacts/$target/")
+        failed+=("$target")
     fi
 done
 printf 'fuzz: %s\n' "${summary[@]}"
+if [ "${#failed[@]}" != 0 ]; then
+    echo "fuzz: crashes in ${failed[*]}" >&2
+    exit 1
+fi
