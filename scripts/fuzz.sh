@@ -80,10 +80,11 @@ for target in $targets; do
         -max_total_time="$seconds" -rss_limit_mb="$rss_limit_mb" -timeout=10 \
         -print_final_stats=1) >"$log" 2>&1 || status=$?
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || true)
-    summary+=("$target: ${runs:-?} executions in ${seconds}s")
-    if [ "$status" != 0 ]; then
+    if [ "$status" = 0 ]; then
+        summary+=("$target: ${runs:-?} executions in ${seconds}s")
+    else
         grep -m1 -E 'panicked at|memory allocation of|ERROR: libFuzzer' -A2 "$log" || tail -n 40 "$log"
-        summary+=("$target: FAILED (exit $status); log $log, input in fuzz/artifacts/$target/")
+        summary+=("$target: FAILED after ${runs:-?} executions (exit $status); log $log, input in fuzz/artifacts/$target/")
         failed+=("$target")
     fi
 done
