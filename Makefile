@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: test test-rust test-python test-node lint test-deps bench-kafka soak
+.PHONY: test test-rust test-python test-node lint test-deps bench-kafka soak fuzz fuzz-ci
 
 test: lint test-rust test-python test-node
 
@@ -46,3 +46,12 @@ bench-kafka:
 SOAK_CYCLES ?= 1000
 soak:
 	RUSTLOG_CRASH_CYCLES=$(SOAK_CYCLES) $(CARGO) test --release --locked -p rustlog-tests --test crash_kill9 -- --nocapture
+
+# Coverage-guided fuzzing (fuzz/, cargo-fuzz + libFuzzer; scripts/fuzz.sh). `make fuzz` runs each
+# target FUZZ_SECONDS (default 600); `make fuzz-ci` is the bounded run, 20 s each. Both fail on
+# a crash and leave its input in fuzz/artifacts/<target>/.
+fuzz:
+	scripts/fuzz.sh
+
+fuzz-ci:
+	CI=true scripts/fuzz.sh

@@ -131,14 +131,30 @@ pub fn set_partition_leader_epoch(batch: &mut [u8], epoch: i32) {
 
 /// Marks a batch's timestamps as the broker's append time: sets attribute bit 3, writes
 /// `now_ms` as maxTimestamp and recomputes the CRC (both fields are inside it). Consumers then
-/// read every record's timestamp as `now_ms`, as in Kafka.
+/// read every record's timestamp as `now_ms`, as in Kafka. A buffer shorter than the batch it
+/// announces is a `Truncated` error, never a panic.
 pub fn stamp_log_append_time(batch: &mut [u8], now_ms: i64) -> Result<(), ProtocolError> {
-    let header = BatchHeader::decode(batch)?;
+    let (header, batch) = whole_batch_mut(batch)?;
     let attributes = header.attributes | ATTR_LOG_APPEND_TIME;
     batch[OFF_ATTRIBUTES..OFF_ATTRIBUTES + 2].copy_from_slice(&attributes.to_be_bytes());
     batch[OFF_MAX_TIMESTAMP..OFF_MAX_TIMESTAMP + 8].copy_from_slice(&now_ms.to_be_bytes());
-    write_crc(&mut batch[..header.total_len()]);
+    write_crc(batch);
     Ok(())
+}
+
+/// The header and the whole batch at the start of `buf`; a `Truncated` error when `buf` ends
+/// before the length the header announces (the CRC covers bytes up to there).
+fn whole_batch_mut(buf: &mut [u8]) -> Result<(BatchHeader, &mut [u8]), ProtocolError> {
+    let header = BatchHeader::decode(buf)?;
+    let available = buf.len();
+    let batch = buf
+        .get_mut(..header.total_len())
+        .ok_or(ProtocolError::Truncated {
+            what: "record batch",
+            needed: header.total_len(),
+            available,
+        })?;
+    Ok((header, batch))
 }
 
 /// The idempotent-producer fields of a batch.
@@ -159,11 +175,12 @@ impl ProducerStamp {
 }
 
 /// Rewrites the producer fields of an encoded batch and its CRC (a client restamping a batch
-/// under a new producer id or epoch).
+/// under a new producer id or epoch). A buffer shorter than the batch it announces is a
+/// `Truncated` error, never a panic.
 pub fn set_producer(batch: &mut [u8], stamp: ProducerStamp) -> Result<(), ProtocolError> {
-    let header = BatchHeader::decode(batch)?;
+    let (_, batch) = whole_batch_mut(batch)?;
     write_producer(batch, stamp);
-    write_crc(&mut batch[..header.total_len()]);
+    write_crc(batch);
     Ok(())
 }
 
