@@ -40,11 +40,14 @@ bench-kafka:
 	$(CARGO) build --release --locked -p rustlog-broker -p rustlog
 	$(BENCH_PYTHON) bench-compare/kafka_vs_native.py $(BENCH_ARGS)
 
-# The kill -9 crash harness (tests/tests/crash_kill9.rs) for 1,000 cycles on a release build
-# (CI runs its 20 cycles in `make test`). RUSTLOG_CRASH_SEED=N replays a run's kill moments;
-# SOAK_CYCLES=N changes the count.
+# The long runs CI keeps short: the kill -9 crash harness (tests/tests/crash_kill9.rs) for 1,000
+# cycles (CI: 20) and the storage model on fault-injecting I/O (broker/tests/model.rs) for 2,000
+# cases (CI: 24), on a release build. RUSTLOG_CRASH_SEED=N replays a run's kill moments;
+# SOAK_CYCLES=N and SOAK_MODEL_CASES=N change the counts.
 SOAK_CYCLES ?= 1000
+SOAK_MODEL_CASES ?= 2000
 soak:
+	PROPTEST_CASES=$(SOAK_MODEL_CASES) $(CARGO) test --release --locked -p rustlog-broker --test model
 	RUSTLOG_CRASH_CYCLES=$(SOAK_CYCLES) $(CARGO) test --release --locked -p rustlog-tests --test crash_kill9 -- --nocapture
 
 # Coverage-guided fuzzing (fuzz/, cargo-fuzz + libFuzzer; scripts/fuzz.sh). `make fuzz` runs each

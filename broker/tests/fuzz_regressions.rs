@@ -67,16 +67,3 @@ fn segment_recovery_inputs_open_or_fail_typed_and_read_back_consistently() {
         ) > 0
     );
 }
-
-/// Open crashes (fuzz/open-crashes/README.md): inputs that still abort the broker, kept so the
-/// fix can be proved. Ignored because an abort ends the whole test binary.
-#[test]
-#[ignore = "kafka-protocol 0.18 pre-allocates arrays from the wire count: fuzz/open-crashes/README.md"]
-fn kafka_request_open_crashes_no_longer_abort() {
-    let files = inputs(&repo().join("fuzz/open-crashes/kafka_request"));
-    assert!(!files.is_empty());
-    for file in &files {
-        eprintln!("kafka_request: {}", file.display());
-        checks::kafka_request(&std::fs::read(file).unwrap());
-    }
-}

@@ -64,6 +64,21 @@ fn an_oversized_length_prefix_closes_the_connection_before_any_allocation() {
     still_serves(&kafka);
 }
 
+/// Found by the kafka_request fuzz target (fuzz/regressions/kafka_request/): an AlterConfigs v1
+/// request whose resources array announces 0x7dff0000 entries in 18 bytes. kafka-protocol 0.18
+/// reserved memory for that count before reading an element, and the allocator aborted the
+/// broker (vendor/kafka-protocol/RUSTLOG-PATCH.md).
+#[test]
+fn an_array_count_larger_than_the_request_closes_only_its_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let (broker, kafka) = kafka_broker(&dir, &[]);
+    let mut bad = KafkaRaw::connect(&kafka);
+    bad.send_raw(b"\x00\x00\x00\x0e\x00\x21\x00\x01\x0c\x01\x00\x00\x00\x00\x7d\xff\x00\x00");
+    assert!(bad.is_closed_by_broker());
+    still_serves(&kafka);
+    drop(broker);
+}
+
 #[test]
 fn an_unserved_api_closes_the_connection_and_others_are_served() {
     let dir = tempfile::tempdir().unwrap();

@@ -583,7 +583,9 @@ impl LogManager {
                 // the records are fsynced, nothing above the old point was acknowledged.
                 Err(e @ StorageError::DiskFull { .. }) => {
                     tracing::warn!(topic, partition, error = %e, "fsynced, but the recovery point could not be written; a restart treats what is above the old one as unacknowledged");
-                    report.recovery_points_not_written.push((topic.clone(), partition, e));
+                    report
+                        .recovery_points_not_written
+                        .push((topic.clone(), partition, e));
                 }
                 Err(e) => {
                     tracing::warn!(topic, partition, error = %e, "flush failed");
