@@ -115,6 +115,35 @@ fn leftovers_of_interrupted_creates_and_deletes_are_cleared_on_open() {
 }
 
 #[test]
+fn a_topic_that_lost_its_metadata_but_holds_records_is_kept_aside_not_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mgr = LogManager::open(dir.path(), LogConfig::default(), std_io()).unwrap();
+        mgr.create_topic("orders", 1, &BTreeMap::new()).unwrap();
+        let log = mgr.partition("orders", 0).unwrap();
+        log.append(&simple_batch("kept", 2, 1)).unwrap();
+        log.flush().unwrap();
+    }
+    std::fs::remove_file(dir.path().join("topics/orders/topic.json")).unwrap();
+    let mgr = LogManager::open(dir.path(), LogConfig::default(), std_io()).unwrap();
+    assert!(mgr.topics().is_empty());
+    let kept: Vec<_> = std::fs::read_dir(dir.path().join("orphaned"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert!(kept[0]
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .starts_with("orders."));
+    assert!(!files_with_ext(&kept[0].join("0"), "log").is_empty());
+    // The name is free again.
+    mgr.create_topic("orders", 1, &BTreeMap::new()).unwrap();
+}
+
+#[test]
 fn damaged_topic_metadata_is_reported_not_guessed() {
     let dir = tempfile::tempdir().unwrap();
     {

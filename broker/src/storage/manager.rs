@@ -128,6 +128,62 @@ fn remove_uncommitted_partitions(
     Ok(())
 }
 
+/// Directory where topic directories that lost their metadata but hold records are kept.
+pub const ORPHANED_DIR: &str = "orphaned";
+
+/// A topic directory without `topic.json`: an interrupted create (no record was ever appended:
+/// the topic was never visible) is removed; one that holds records lost its metadata file, so
+/// it is moved whole to `<data_dir>/orphaned/` for the operator instead of being deleted.
+fn set_aside_topic_without_metadata(
+    io: &dyn Io,
+    data_dir: &Path,
+    topic_dir: &Path,
+) -> Result<(), StorageError> {
+    if !holds_records(io, topic_dir)? {
+        tracing::warn!(dir = %topic_dir.display(), "removing a topic directory without metadata (interrupted create)");
+        return io
+            .remove_dir_all(topic_dir)
+            .map_err(|e| StorageError::io("remove", topic_dir, e));
+    }
+    let orphaned = data_dir.join(ORPHANED_DIR);
+    io.create_dir_all(&orphaned)
+        .map_err(|e| StorageError::io("create directory", &orphaned, e))?;
+    let name = topic_dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("topic");
+    let target = orphaned.join(format!("{name}.{}", now_ms()));
+    tracing::error!(dir = %topic_dir.display(), kept_at = %target.display(), "a topic directory holds records but no topic.json: moved aside, not deleted; restore its topic.json to bring it back");
+    io.rename(topic_dir, &target)
+        .map_err(|e| StorageError::io("rename", topic_dir, e))?;
+    sync_dir(io, &orphaned)
+}
+
+/// Whether any partition directory under `topic_dir` has a non-empty segment file.
+fn holds_records(io: &dyn Io, topic_dir: &Path) -> Result<bool, StorageError> {
+    let list = |dir: &Path| {
+        io.list_dir(dir)
+            .map_err(|e| StorageError::io("list", dir, e))
+    };
+    for partition_dir in list(topic_dir)? {
+        let is_partition = partition_dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.parse::<u32>().is_ok());
+        if !is_partition {
+            continue;
+        }
+        for file in list(&partition_dir)? {
+            let is_segment = file.extension().is_some_and(|e| e == "log");
+            let len = || io.open(&file, false).and_then(|f| f.len());
+            if is_segment && len().is_ok_and(|len| len > 0) {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
+}
+
 impl LogManager {
     /// Opens every topic under `data_dir` (creating the directory if needed), recovering each
     /// partition log, and clears leftovers of interrupted creates and deletes.
@@ -158,9 +214,7 @@ impl LogManager {
         {
             let meta_path = topic_dir.join(TOPIC_META_FILE);
             let Some(bytes) = read_file(io.as_ref(), &meta_path)? else {
-                tracing::warn!(dir = %topic_dir.display(), "removing a topic directory without metadata (interrupted create)");
-                io.remove_dir_all(&topic_dir)
-                    .map_err(|e| StorageError::io("remove", &topic_dir, e))?;
+                set_aside_topic_without_metadata(io.as_ref(), data_dir, &topic_dir)?;
                 continue;
             };
             let file: TopicFile = serde_json::from_slice(&bytes).map_err(|e| {
