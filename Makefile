@@ -5,7 +5,8 @@ CARGO ?= cargo
 
 .PHONY: test test-rust test-python test-node lint test-deps bench-kafka soak fuzz fuzz-ci
 
-test: lint test-rust test-python test-node
+# fuzz-ci last: the bounded fuzz run (20 s per target) after every scenario passed.
+test: lint test-rust test-python test-node fuzz-ci
 
 # Warnings are errors: clippy checks every target (tests and benches included) with -D warnings,
 # so the test build below need not rebuild everything under different RUSTFLAGS.
