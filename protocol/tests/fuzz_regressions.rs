@@ -8,45 +8,10 @@
 #[path = "../../fuzz/src/protocol_checks.rs"]
 mod checks;
 
-use std::path::{Path, PathBuf};
+#[path = "../../fuzz/src/replay.rs"]
+mod replay;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// Files in `dir` (none when it does not exist), sorted, skipping the README.
-fn inputs(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut files: Vec<PathBuf> = entries
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_file() && p.file_name().is_some_and(|n| n != "README.md"))
-        .collect();
-    files.sort();
-    files
-}
-
-/// The golden vectors whose file name starts with `prefix`.
-fn vectors(prefix: &str) -> Vec<PathBuf> {
-    inputs(&repo().join("protocol-spec/vectors"))
-        .into_iter()
-        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
-        .collect()
-}
-
-/// Runs `check` over every saved crash input of `target`, its committed seeds and `seeds`;
-/// returns how many inputs ran.
-fn replay(target: &str, seeds: Vec<PathBuf>, check: fn(&[u8])) -> usize {
-    let mut files = inputs(&repo().join("fuzz/regressions").join(target));
-    files.extend(inputs(&repo().join("fuzz/corpus").join(target)));
-    files.extend(seeds);
-    for file in &files {
-        eprintln!("{target}: {}", file.display());
-        check(&std::fs::read(file).unwrap());
-    }
-    files.len()
-}
+use replay::{replay, vectors};
 
 #[test]
 fn response_frame_inputs_decode_without_panics_and_round_trip() {

@@ -175,24 +175,8 @@ impl BrokerProcess {
 
     /// SIGTERM, then waits for the exit; returns the exit status.
     pub fn terminate(&mut self) -> ExitStatus {
-        let mut child = self.child.take().expect("broker already stopped");
-        let status = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .expect("run kill -TERM");
-        assert!(status.success(), "kill -TERM failed");
-        let deadline = Instant::now() + BROKER_STOP_TIMEOUT;
-        loop {
-            if let Some(status) = child.try_wait().expect("wait for broker") {
-                return status;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("broker did not exit within {BROKER_STOP_TIMEOUT:?} of SIGTERM");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        self.send_sigterm();
+        self.wait_exit()
     }
 
     /// Sends SIGTERM and returns at once (the broker shuts down while the test goes on).

@@ -288,7 +288,7 @@ fn sigterm_on_a_full_disk_exits_zero_and_a_restart_serves_everything() {
         logs.contains("shutdown complete: every partition flushed"),
         "{logs}"
     );
-    assert!(logs.contains("producer snapshots not written"), "{logs}");
+    assert!(logs.contains("snapshots_not_written=main/0"), "{logs}");
     assert!(
         logs.contains("main/0"),
         "names what it could not write: {logs}"

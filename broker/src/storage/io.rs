@@ -2,6 +2,7 @@
 //! [`IoFile`], so tests swap [`StdIo`] for [`FaultyIo`] and fail the Nth write or fsync, tear a
 //! write short, or run out of disk space.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -169,6 +170,9 @@ impl FaultPlan {
 #[derive(Debug, Clone, Default)]
 pub struct FaultyIo {
     plan: Arc<Mutex<FaultPlan>>,
+    /// Each file's length at its last successful fdatasync: what a power loss would keep (a
+    /// model of the disk, so it survives [`FaultyIo::reset`]).
+    synced_len: Arc<Mutex<HashMap<PathBuf, u64>>>,
 }
 
 impl FaultyIo {
@@ -222,6 +226,22 @@ impl FaultyIo {
     /// After the first fault, fail every later write and fsync too.
     pub fn set_sticky(&self, sticky: bool) {
         self.plan().sticky = sticky;
+    }
+
+    /// The length of `path` at its last successful fdatasync through this I/O, if any.
+    pub fn synced_len(&self, path: &Path) -> Option<u64> {
+        self.synced_len
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(path)
+            .copied()
+    }
+
+    fn note_synced(&self, path: &Path, len: u64) {
+        self.synced_len
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(path.to_path_buf(), len);
     }
 
     /// Disarms every fault and lifts the space limit.
@@ -330,7 +350,10 @@ impl IoFile for FaultyFile {
     }
     fn sync_data(&self) -> io::Result<()> {
         self.io.before_sync(&self.path)?;
-        self.inner.sync_data()
+        self.inner.sync_data()?;
+        let len = self.inner.metadata()?.len();
+        self.io.note_synced(&self.path, len);
+        Ok(())
     }
     fn set_len(&self, len: u64) -> io::Result<()> {
         self.inner.set_len(len)

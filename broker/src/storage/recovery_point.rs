@@ -180,16 +180,70 @@ fn load(file: &dyn IoFile, path: &Path) -> Result<Slot, StorageError> {
     let len = file.len().map_err(|e| StorageError::io("stat", path, e))?;
     let mut buf = vec![0u8; (len.min(SLOTS * SLOT_BYTES as u64)) as usize];
     read_exact_at(file, &mut buf, 0).map_err(|e| StorageError::io("read", path, e))?;
-    buf.chunks(SLOT_BYTES)
+    if let Some(best) = buf
+        .chunks(SLOT_BYTES)
         .filter_map(decode)
         .max_by_key(|s| s.sequence)
-        .ok_or_else(|| StorageError::corrupt(path, 0, "no valid recovery-point slot"))
+    {
+        return Ok(best);
+    }
+    // No valid slot. A crash or a full disk during the file's first write (the file is created
+    // then written) leaves at most one written chunk, and nothing was acknowledged on it: no
+    // offset is known durable. Two damaged slots can only be corruption.
+    let written = buf
+        .chunks(SLOT_BYTES)
+        .filter(|chunk| chunk.iter().any(|&b| b != 0))
+        .count();
+    if written <= 1 {
+        tracing::warn!(path = %path.display(), "the recovery point's first write never completed: nothing is known durable yet");
+        return Ok(Slot {
+            sequence: 0,
+            offset: 0,
+        });
+    }
+    Err(StorageError::corrupt(
+        path,
+        0,
+        "no valid recovery-point slot",
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::storage::io::StdIo;
+
+    #[test]
+    fn a_first_write_that_never_completed_means_nothing_is_known_durable() {
+        let dir = tempfile::tempdir().unwrap();
+        let io = StdIo::shared();
+        // Created, then a crash before the write; then a torn first write.
+        std::fs::write(path(dir.path()), b"").unwrap();
+        assert_eq!(RecoveryPoint::peek(io.as_ref(), dir.path()).unwrap(), 0);
+        let mut torn = vec![0u8; SLOT_BYTES];
+        torn.extend_from_slice(
+            &encode(Slot {
+                sequence: 1,
+                offset: 9,
+            })[..10],
+        );
+        std::fs::write(path(dir.path()), &torn).unwrap();
+        assert_eq!(RecoveryPoint::peek(io.as_ref(), dir.path()).unwrap(), 0);
+        // Two damaged slots are corruption.
+        let mut both = encode(Slot {
+            sequence: 1,
+            offset: 9,
+        })
+        .to_vec();
+        both.extend_from_slice(&encode(Slot {
+            sequence: 2,
+            offset: 12,
+        }));
+        both[3] ^= 1;
+        both[SLOT_BYTES + 3] ^= 1;
+        std::fs::write(path(dir.path()), &both).unwrap();
+        assert!(RecoveryPoint::peek(io.as_ref(), dir.path()).is_err());
+    }
 
     #[test]
     fn advances_survive_reopen_and_a_torn_slot_falls_back_to_the_other() {
