@@ -34,6 +34,7 @@ use futures::future::BoxFuture;
 use futures::stream::{FuturesOrdered, StreamExt};
 use rustlog_protocol::frame::{decode_request_frame, REQUEST_HEADER_BYTES};
 use rustlog_protocol::limits::{FETCH_BYTES_MAX, FRAME_LENGTH_BYTES};
+use rustlog_protocol::messages::fetch::FetchRequest;
 use rustlog_protocol::ApiKey;
 use rustlog_protocol::RequestFrame;
 use std::net::SocketAddr;
@@ -379,12 +380,9 @@ async fn sleep_until_opt(at: Option<Instant>) {
 fn estimate_bytes(api_key: &u16, body: &Bytes) -> usize {
     let frame = FRAME_LENGTH_BYTES + REQUEST_HEADER_BYTES + body.len();
     let response = if *api_key == ApiKey::Fetch.code() {
-        // max_bytes sits at body bytes 8..12 (after max_wait_ms and min_bytes).
-        body.get(8..12)
-            .map(|raw| u32::from_be_bytes([raw[0], raw[1], raw[2], raw[3]]))
-            .map_or(RESPONSE_ESTIMATE_BYTES, |max| {
-                max.min(FETCH_BYTES_MAX) as usize + RESPONSE_ESTIMATE_BYTES
-            })
+        FetchRequest::peek_max_bytes(body).map_or(RESPONSE_ESTIMATE_BYTES, |max| {
+            max.min(FETCH_BYTES_MAX) as usize + RESPONSE_ESTIMATE_BYTES
+        })
     } else {
         RESPONSE_ESTIMATE_BYTES
     };

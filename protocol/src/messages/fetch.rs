@@ -50,6 +50,15 @@ impl FetchRequest {
         }
     }
 
+    /// `max_bytes` of an undecoded request body, so the connection layer can reserve memory for
+    /// the response before the handler decodes the whole request; `None` when too short.
+    pub fn peek_max_bytes(body: &Bytes) -> Option<u32> {
+        let mut r = Reader::new(body.clone());
+        r.u32("fetch max_wait_ms").ok()?;
+        r.u32("fetch min_bytes").ok()?;
+        r.u32("fetch max_bytes").ok()
+    }
+
     pub fn decode(body: Bytes) -> Result<Self, ProtocolError> {
         let mut r = Reader::new(body);
         let max_wait_ms = r.u32("fetch max_wait_ms")?;
