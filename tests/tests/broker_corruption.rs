@@ -15,10 +15,6 @@ use bytes::Bytes;
 use client_support::cli;
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchRequest, FetchTopic};
 use kafka_protocol::messages::fetch_response::FetchResponse;
-use kafka_protocol::messages::produce_request::{
-    PartitionProduceData, ProduceRequest, TopicProduceData,
-};
-use kafka_protocol::messages::produce_response::ProduceResponse;
 use kafka_protocol::messages::ApiKey;
 use kafka_protocol::ResponseError;
 use kafka_support::admin::name;
@@ -75,17 +71,7 @@ fn kafka_fetch_code(kafka: &str, offset: i64) -> (i16, usize) {
 }
 
 fn kafka_produce_code(kafka: &str) -> i16 {
-    let mut client = KafkaRaw::connect(kafka);
-    let request = ProduceRequest::default()
-        .with_acks(1)
-        .with_timeout_ms(5_000)
-        .with_topic_data(vec![TopicProduceData::default()
-            .with_name(name("damaged"))
-            .with_partition_data(vec![PartitionProduceData::default()
-                .with_index(0)
-                .with_records(Some(Bytes::from(batch_of(&[b"x"]))))])]);
-    let response: ProduceResponse = client.call(ApiKey::Produce, 9, &request);
-    response.responses[0].partition_responses[0].error_code
+    kafka_support::produce_one_code(&mut KafkaRaw::connect(kafka), "damaged")
 }
 
 #[test]

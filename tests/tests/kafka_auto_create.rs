@@ -5,31 +5,11 @@
 
 mod kafka_support;
 
-use bytes::Bytes;
-use kafka_protocol::messages::produce_request::{
-    PartitionProduceData, ProduceRequest, TopicProduceData,
-};
-use kafka_protocol::messages::produce_response::ProduceResponse;
-use kafka_protocol::messages::ApiKey;
 use kafka_protocol::ResponseError;
-use kafka_support::admin::{metadata, name, partition_count, topic_value};
-use kafka_support::{kafka_broker, KafkaRaw};
-use rustlog_tests::batch_of;
+use kafka_support::admin::{metadata, partition_count, topic_value};
+use kafka_support::{kafka_broker, produce_one_code, KafkaRaw};
 
 const UNKNOWN: i16 = ResponseError::UnknownTopicOrPartition.code();
-
-fn produce_code(client: &mut KafkaRaw, topic: &str) -> i16 {
-    let request = ProduceRequest::default()
-        .with_acks(1)
-        .with_timeout_ms(5_000)
-        .with_topic_data(vec![TopicProduceData::default()
-            .with_name(name(topic))
-            .with_partition_data(vec![PartitionProduceData::default()
-                .with_index(0)
-                .with_records(Some(Bytes::from(batch_of(&[b"x"]))))])]);
-    let response: ProduceResponse = client.call(ApiKey::Produce, 9, &request);
-    response.responses[0].partition_responses[0].error_code
-}
 
 #[test]
 fn off_by_default_whatever_the_request_allows() {
@@ -65,7 +45,7 @@ fn on_metadata_creates_missing_topics_with_the_broker_defaults_when_allowed() {
     assert_eq!(created.topics[0].error_code, 0);
     assert_eq!(created.topics[0].partitions.len(), 3);
     assert_eq!(topic_value(&mut client, "events", "retention.ms"), "60000");
-    assert_eq!(produce_code(&mut client, "events"), 0);
+    assert_eq!(produce_one_code(&mut client, "events"), 0);
 
     let old_client = metadata(&mut client, 2, &["legacy"], true);
     assert_eq!(old_client.topics[0].error_code, 0, "v0-3 always allow");
@@ -76,7 +56,7 @@ fn on_metadata_creates_missing_topics_with_the_broker_defaults_when_allowed() {
         ResponseError::InvalidTopicException.code()
     );
     assert_eq!(
-        produce_code(&mut client, "never-named"),
+        produce_one_code(&mut client, "never-named"),
         UNKNOWN,
         "produce never creates"
     );

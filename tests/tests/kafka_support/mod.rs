@@ -205,3 +205,22 @@ impl KafkaRaw {
 pub fn kcat_fields(line: &str) -> Vec<&str> {
     line.split('|').collect()
 }
+
+/// Produces one record to partition 0 of `topic` (Produce v9, acks 1); returns the partition's
+/// error code.
+pub fn produce_one_code(client: &mut KafkaRaw, topic: &str) -> i16 {
+    use kafka_protocol::messages::produce_request::{
+        PartitionProduceData, ProduceRequest, TopicProduceData,
+    };
+    use kafka_protocol::messages::produce_response::ProduceResponse;
+    let request = ProduceRequest::default()
+        .with_acks(1)
+        .with_timeout_ms(5_000)
+        .with_topic_data(vec![TopicProduceData::default()
+            .with_name(admin::name(topic))
+            .with_partition_data(vec![PartitionProduceData::default()
+                .with_index(0)
+                .with_records(Some(Bytes::from(rustlog_tests::batch_of(&[b"x"]))))])]);
+    let response: ProduceResponse = client.call(ApiKey::Produce, 9, &request);
+    response.responses[0].partition_responses[0].error_code
+}
