@@ -53,6 +53,20 @@ fn assert_disk_full(err: &StorageError) {
     assert!(err.code().is_retriable());
 }
 
+/// After a fault passed: ten more appends go through, every offset is there once, what was
+/// read before (`before`) is unchanged, and a reopen reads the same.
+fn appends_go_on_and_survive_a_reopen(log: PartitionLog, dir: &Path, before: &[Rec]) {
+    for i in 0..10 {
+        log.append(&simple_batch(&format!("more{i}"), 2, 1))
+            .unwrap();
+    }
+    let all = read_all(&log);
+    assert_dense(&all);
+    assert_eq!(&all[..before.len()], before);
+    drop(log);
+    assert_eq!(read_all(&open(dir, small_config(300))), all);
+}
+
 /// Offsets 0..n, each once, in order.
 fn assert_dense(records: &[Rec]) {
     for (i, r) in records.iter().enumerate() {
@@ -199,15 +213,7 @@ fn enospc_on_an_index_file_during_a_roll_keeps_the_active_segment_appendable() {
     let info = log.append(&simple_batch("after", 2, 1)).unwrap();
     assert_eq!(info.base_offset, before.len() as u64);
     assert_eq!(log.info().segments.len(), 2);
-    for i in 0..10 {
-        log.append(&simple_batch(&format!("more{i}"), 2, 1))
-            .unwrap();
-    }
-    let all = read_all(&log);
-    assert_dense(&all);
-    assert_eq!(&all[..before.len()], &before[..]);
-    drop(log);
-    assert_eq!(read_all(&open(dir.path(), small_config(300))), all);
+    appends_go_on_and_survive_a_reopen(log, dir.path(), &before);
 }
 
 #[test]
@@ -239,15 +245,7 @@ fn enospc_creating_the_next_segment_keeps_the_old_one_active_and_appendable() {
     assert!(!log.read(0, 64).unwrap().records.is_empty());
     let info = log.append(&simple_batch("after", 2, 1)).unwrap();
     assert_eq!(info.base_offset, hw);
-    for i in 0..10 {
-        log.append(&simple_batch(&format!("more{i}"), 2, 1))
-            .unwrap();
-    }
-    let all = read_all(&log);
-    assert_dense(&all);
-    assert_eq!(&all[..before.len()], &before[..]);
-    drop(log);
-    assert_eq!(read_all(&open(dir.path(), small_config(300))), all);
+    appends_go_on_and_survive_a_reopen(log, dir.path(), &before);
 }
 
 #[test]
