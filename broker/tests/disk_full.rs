@@ -53,6 +53,18 @@ fn assert_disk_full(err: &StorageError) {
     assert!(err.code().is_retriable());
 }
 
+/// Appends two-record batches (each at the next offset) until one fails, as the roll that an
+/// armed fault waits for does; returns that error.
+fn append_until_the_roll_fails(log: &PartitionLog) -> StorageError {
+    for i in 0..20 {
+        match log.append(&simple_batch(&format!("r{i}"), 2, 1)) {
+            Ok(info) => assert_eq!(info.base_offset, log.high_watermark() - 2),
+            Err(e) => return e,
+        }
+    }
+    panic!("20 appends and the roll never hit the injected ENOSPC");
+}
+
 /// After a fault passed: ten more appends go through, every offset is there once, what was
 /// read before (`before`) is unchanged, and a reopen reads the same.
 fn appends_go_on_and_survive_a_reopen(log: PartitionLog, dir: &Path, before: &[Rec]) {
@@ -193,17 +205,7 @@ fn enospc_on_an_index_file_during_a_roll_keeps_the_active_segment_appendable() {
     faulty.fail_nth_write(1, WriteFault::DiskFull);
     let io: Arc<dyn Io> = Arc::new(faulty);
     let log = PartitionLog::open(dir.path(), small_config(300), io).unwrap();
-    let mut err = None;
-    for i in 0..20 {
-        match log.append(&simple_batch(&format!("r{i}"), 2, 1)) {
-            Ok(info) => assert_eq!(info.base_offset, log.high_watermark() - 2),
-            Err(e) => {
-                err = Some(e);
-                break;
-            }
-        }
-    }
-    let err = err.expect("the roll hit the injected ENOSPC");
+    let err = append_until_the_roll_fails(&log);
     assert_disk_full(&err);
     assert!(err.to_string().contains(".timeindex"), "{err}");
     assert!(!log.is_read_only());
@@ -225,14 +227,7 @@ fn enospc_creating_the_next_segment_keeps_the_old_one_active_and_appendable() {
     let log = PartitionLog::open(dir.path(), small_config(300), io).unwrap();
     // The first segment file exists; the next creation is the roll's.
     faulty.fail_nth_create(1);
-    let mut err = None;
-    for i in 0..20 {
-        if let Err(e) = log.append(&simple_batch(&format!("r{i}"), 2, 1)) {
-            err = Some(e);
-            break;
-        }
-    }
-    assert_disk_full(&err.expect("the roll hit the injected ENOSPC"));
+    assert_disk_full(&append_until_the_roll_fails(&log));
     assert_eq!(
         files_with_ext(dir.path(), "log").len(),
         1,
