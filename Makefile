@@ -17,12 +17,17 @@ lint:
 test-rust: test-deps
 	$(CARGO) test --workspace --locked
 
-# Clients nobody here wrote, for the kafka_* scenarios: kcat (Debian package). Idempotent: installs
-# only what is missing (the tests also install it themselves when run alone).
+# Clients nobody here wrote, for the kafka_* scenarios: kcat (Debian package; the tests also
+# install it themselves when run alone). Graphviz's dot, for docs_diagrams (it re-renders
+# docs/diagrams/*.dot and compares; it installs nothing itself). Idempotent: installs only what
+# is missing.
 test-deps:
-	@command -v kcat >/dev/null || { \
+	@missing=""; \
+	command -v kcat >/dev/null || missing="$$missing kcat"; \
+	command -v dot >/dev/null || missing="$$missing graphviz"; \
+	[ -z "$$missing" ] || { \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-		$$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y kcat; }
+		$$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; }
 
 # Builds the Python package into bindings-python/.venv the way a user would (pip), then runs
 # pytest and mypy --strict on the examples.
