@@ -6,6 +6,8 @@
 //! Needs Graphviz's `dot` (`make test-deps` installs the Debian package); without it the test
 //! fails and says so, it installs nothing itself.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -54,11 +56,7 @@ fn render(source: &Path) -> String {
 fn every_diagram_source_has_its_current_render() {
     let dir = docs_dir().join("diagrams");
     let sources = files_with_ext(&dir, "dot");
-    assert!(
-        !sources.is_empty(),
-        "no .dot sources in {}",
-        dir.display()
-    );
+    assert!(!sources.is_empty(), "no .dot sources in {}", dir.display());
     let mut stale = Vec::new();
     for source in &sources {
         let svg_path = source.with_extension("svg");
