@@ -123,6 +123,34 @@ fn segments_roll_by_age_and_interval_fsync_runs_in_maintenance() {
     assert_eq!(log.info().segments.len(), 2);
 }
 
+#[test]
+fn a_clock_stepped_back_does_not_delay_the_interval_fsync() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = LogConfig {
+        fsync: FsyncPolicy::Interval { interval_ms: 100 },
+        ..small_config(1 << 20)
+    };
+    let log = open(dir.path(), config);
+    let now = rustlog_protocol_now();
+    log.append(&simple_batch("a", 3, 1)).unwrap();
+    log.maintain(now + 1_000).unwrap();
+    assert_eq!(log.durable_offset(), 3);
+    log.append(&simple_batch("b", 3, 2)).unwrap();
+    // The wall clock steps back an hour (an NTP step, a VM restored from a snapshot).
+    log.maintain(now - 3_600_000).unwrap();
+    assert_eq!(log.durable_offset(), 6, "the fsync waited for the clock");
+    // And the interval counts from the new clock.
+    log.append(&simple_batch("c", 3, 3)).unwrap();
+    log.maintain(now - 3_600_000 + 50).unwrap();
+    assert_eq!(
+        log.durable_offset(),
+        6,
+        "an fsync before the interval passed"
+    );
+    log.maintain(now - 3_600_000 + 150).unwrap();
+    assert_eq!(log.durable_offset(), 9);
+}
+
 fn rustlog_protocol_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -927,8 +927,11 @@ impl PartitionLog {
         if let FsyncPolicy::Interval { interval_ms } = config.fsync {
             let due = {
                 let m = lock(&self.maintenance);
-                now_ms.saturating_sub(m.last_flush_ms)
-                    >= i64::try_from(interval_ms).unwrap_or(i64::MAX)
+                // A wall clock stepped back (now before the last flush) counts as due: else the
+                // fsync would wait for the clock to catch up, leaving acked records unsynced.
+                now_ms < m.last_flush_ms
+                    || now_ms.saturating_sub(m.last_flush_ms)
+                        >= i64::try_from(interval_ms).unwrap_or(i64::MAX)
             };
             if due && self.durable_offset() < self.high_watermark() {
                 self.flush()?;
