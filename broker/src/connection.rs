@@ -201,6 +201,14 @@ impl ByteBudget {
     }
 }
 
+impl Drop for ByteBudget {
+    /// Whatever the connection still holds when it is gone (answers it never took, requests cut
+    /// short by a broken socket) goes back to the broker-wide pool.
+    fn drop(&mut self) {
+        self.pool.release(self.used.load(Ordering::Acquire));
+    }
+}
+
 /// A finished response and the budget bytes it holds.
 struct Outgoing {
     bytes: Bytes,
@@ -357,6 +365,8 @@ async fn read_loop<P: Protocol>(
                     return End::IoError;
                 }
             },
+            // The writer gave up (a write error, or the client stopped reading): stop too.
+            _ = tx.closed() => return End::WriterGone,
             _ = budget.freed.notified(), if wait_for_room => {}
             _ = budget.pool.freed.notified(), if wait_for_room && budget.waits_for_pool() => {}
             _ = sleep_until_opt(deadline.map(|(at, _)| at)), if deadline.is_some() => {
@@ -413,6 +423,7 @@ async fn write_loop(
     budget: Arc<ByteBudget>,
 ) {
     let mut writer = BufWriter::with_capacity(WRITE_BUFFER_BYTES, writer);
+    let stall_timeout = Duration::from_millis(state.config.limits.idle_timeout_ms);
     while let Some(out) = rx.recv().await {
         let mut pending = vec![out];
         // Coalesce what is already queued into one flush.
@@ -422,16 +433,18 @@ async fn write_loop(
         let mut failed = false;
         for out in &pending {
             if !failed {
-                if let Err(err) = writer.write_all(&out.bytes).await {
-                    tracing::debug!(error = %err, "write failed");
-                    failed = true;
-                } else {
+                failed = write_progressing(&mut writer, &out.bytes, stall_timeout)
+                    .await
+                    .is_err();
+                if !failed {
                     Metrics::add(&state.metrics.bytes_out, out.bytes.len() as u64);
                 }
             }
         }
-        if !failed && writer.flush().await.is_err() {
-            failed = true;
+        if !failed {
+            failed = tokio::time::timeout(stall_timeout, writer.flush())
+                .await
+                .map_or(true, |flushed| flushed.is_err());
         }
         for out in &pending {
             budget.release(out.reserved);
@@ -441,4 +454,25 @@ async fn write_loop(
         }
     }
     let _ = writer.shutdown().await;
+}
+
+/// Writes `bytes` a buffer's worth at a time; a client that takes none of a piece for
+/// `stall_timeout` (`idle_timeout_ms`: it stopped reading, as Kafka counts a connection without
+/// traffic either way as idle) fails the write, so it cannot hold its connection and queued
+/// bytes for ever.
+async fn write_progressing(
+    writer: &mut BufWriter<OwnedWriteHalf>,
+    bytes: &[u8],
+    stall_timeout: Duration,
+) -> std::io::Result<()> {
+    for piece in bytes.chunks(WRITE_BUFFER_BYTES) {
+        match tokio::time::timeout(stall_timeout, writer.write_all(piece)).await {
+            Ok(written) => written?,
+            Err(_) => {
+                tracing::info!("client stopped reading its answers; closing connection");
+                return Err(std::io::ErrorKind::TimedOut.into());
+            }
+        }
+    }
+    Ok(())
 }

@@ -181,6 +181,72 @@ fn a_client_that_never_reads_does_not_grow_broker_memory_past_its_bound() {
 }
 
 #[test]
+fn a_client_that_stops_reading_is_closed_after_the_idle_timeout_and_frees_its_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = BrokerProcess::start(
+        &dir.path().join("data"),
+        &[
+            "--queued-response-bytes-max",
+            &(4 * 1024 * 1024).to_string(),
+            "--idle-timeout-ms",
+            "500",
+        ],
+    );
+    let mut admin = broker.client();
+    admin.create_topic("big", 1, &[]);
+    let value = vec![7u8; 512 * 1024];
+    for _ in 0..4 {
+        admin.produce("big", 0, Acks::Leader, &[&value]);
+    }
+    // Pipeline 2 MiB fetches and never read, until the broker stops reading us.
+    let mut hog = std::net::TcpStream::connect(broker.addr()).unwrap();
+    hog.set_write_timeout(Some(Duration::from_secs(2))).unwrap();
+    let mut request = bytes::BytesMut::new();
+    rustlog_protocol::Request::from(fetch_request("big", 0, 0, 0, 1))
+        .encode_frame(1, &mut request)
+        .unwrap();
+    for _ in 0..5_000 {
+        if hog.write_all(&request).is_err() {
+            break;
+        }
+    }
+    let metrics = broker.metrics_addr().unwrap();
+    let queued = || {
+        let (_, text) = rustlog_tests::http_get(metrics, "/metrics").unwrap();
+        rustlog_tests::metric_value(&text, "rustlog_queued_response_bytes").unwrap()
+    };
+    // Nothing was taken for the idle timeout: the broker closes the connection and every byte
+    // it held goes back to the broker-wide pool.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while queued() > 0.0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the stalled connection still holds {} bytes",
+            queued()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // What the hog finds when it reads at last: what the kernel buffered, then the close.
+    hog.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut chunk = vec![0u8; 1 << 20];
+    loop {
+        match hog.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(err) => {
+                assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset, "{err}");
+                break;
+            }
+        }
+    }
+    // (The admin connection sat idle meanwhile and was closed too: a new one is served.)
+    assert!(matches!(
+        broker.client().call_ok(PingRequest {}),
+        Response::Ping(_)
+    ));
+}
+
+#[test]
 fn pipelining_past_the_in_flight_limit_is_back_pressured_not_dropped() {
     let dir = tempfile::tempdir().unwrap();
     let broker = BrokerProcess::start(&dir.path().join("data"), &["--in-flight-requests-max", "2"]);
