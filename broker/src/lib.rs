@@ -6,6 +6,7 @@
 //!   (`storage::producers`), the broker-wide producer id allocator (`storage::producer_ids`), and
 //!   the [`storage::LogManager`] that owns every topic's logs under one data directory.
 //!   Synchronous (std threads), no networking.
+//! - [`cli`]: the `rustlog-broker` flags and subcommands, and how they override the file.
 //! - [`config`]: [`BrokerConfig`], the TOML file format and every server limit by name.
 //! - [`error`]: [`BrokerError`] (start-up, config) and [`HandlerError`] (one request's wire error).
 //! - [`server`]: [`Broker::start`] and [`BrokerHandle`] — listeners, accept loop with the
@@ -27,6 +28,7 @@
 //!
 //! The binary (`src/main.rs`) parses flags and the config file and runs until SIGTERM / Ctrl-C.
 
+pub mod cli;
 pub mod config;
 pub mod connection;
 pub mod core;
