@@ -23,6 +23,8 @@
 //!   assignors, crash-safe committed offsets under `<data_dir>/groups/`.
 //! - [`notify`]: per-partition append notifications that wake long-polling fetches.
 //! - [`metrics`] and [`metrics_http`]: the metrics registry and the Prometheus `/metrics` endpoint.
+//! - [`settings`]: every broker setting (TOML key, flag, env, default, range) in one registry,
+//!   rendered into docs/OPERATIONS.md.
 //! - [`state`]: what connections and handlers share.
 //! - [`embedded`]: [`EmbeddedBroker`], a broker on its own runtime thread for blocking callers.
 //!
@@ -41,6 +43,7 @@ pub mod metrics;
 pub mod metrics_http;
 pub mod notify;
 pub mod server;
+pub mod settings;
 pub mod state;
 pub mod storage;
 
