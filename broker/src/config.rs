@@ -196,9 +196,14 @@ impl Bounds {
         if value >= self.min && value <= self.max {
             return Ok(());
         }
+        let reason = if self.max == u64::MAX {
+            format!("{value} is below {}", self.min)
+        } else {
+            format!("{value} is outside {}..={}", self.min, self.max)
+        };
         Err(BrokerError::InvalidConfig {
             key: key.to_string(),
-            reason: format!("{value} is outside {self}"),
+            reason,
         })
     }
 }
@@ -628,6 +633,11 @@ mod tests {
             err.to_string().contains("limits.in_flight_requests_max"),
             "{err}"
         );
+        assert!(err.to_string().ends_with("0 is below 1"), "{err}");
+        config.limits.in_flight_requests_max = 1;
+        config.limits.listen_backlog = 70_000;
+        let err = config.validate().unwrap_err().to_string();
+        assert!(err.ends_with("70000 is outside 1..=65535"), "{err}");
     }
 
     #[test]
