@@ -1,9 +1,9 @@
 //! `rustlog.Admin` (blocking): topics and groups. Results are the protocol's JSON shapes as
 //! plain dicts (see `TopicDescription` & co. in the stubs).
 
+use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::Mutex;
 
 use pyo3::prelude::*;
 use pyo3::types::PyType;
@@ -35,7 +35,6 @@ impl Admin {
         let client = self
             .client
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
             .clone()
             .ok_or_else(|| closed(py, "admin"))?;
         let rt = client.runtime().map_err(|e| client_error(py, e))?;
@@ -138,7 +137,7 @@ impl Admin {
 
     /// Drops the connection; later calls raise `rustlog.Closed`.
     fn close(&self) {
-        let client = self.client.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let client = self.client.lock().take();
         drop(client);
     }
 

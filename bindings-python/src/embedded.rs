@@ -1,9 +1,9 @@
 //! `rustlog.EmbeddedBroker`: a real broker running in-process (on its own threads), for tests
 //! and small apps. Without a `data_dir` it uses a temporary directory removed on stop.
 
+use parking_lot::Mutex;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Mutex;
 
 use pyo3::prelude::*;
 use pyo3::types::PyType;
@@ -114,20 +114,13 @@ impl EmbeddedBroker {
     /// Whether the broker is still running.
     #[getter]
     fn running(&self) -> bool {
-        self.running
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_some()
+        self.running.lock().is_some()
     }
 
     /// Shuts down gracefully (flush and fsync) and waits; a temporary data dir is removed.
     /// Calling it again does nothing.
     fn stop(&self, py: Python<'_>) -> PyResult<()> {
-        let running = self
-            .running
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
+        let running = self.running.lock().take();
         let Some(mut running) = running else {
             return Ok(());
         };

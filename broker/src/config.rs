@@ -113,90 +113,138 @@ impl Default for Limits {
 }
 
 impl Limits {
-    /// Checks every limit; the error names the bad key (`limits.<name>`).
+    /// Checks every limit against its bounds; the error names the bad key (`limits.<name>`).
     pub fn validate(&self) -> Result<(), BrokerError> {
-        let bad = |key: &str, reason: String| {
-            Err(BrokerError::InvalidConfig {
-                key: format!("limits.{key}"),
-                reason,
-            })
-        };
-        if self.frame_bytes_max < 64 || self.frame_bytes_max > FRAME_BYTES_MAX {
-            return bad(
+        let checks = [
+            (
                 "frame_bytes_max",
-                format!("{} is outside 64..={FRAME_BYTES_MAX}", self.frame_bytes_max),
-            );
-        }
-        if self.connections_max == 0 {
-            return bad("connections_max", "must be at least 1".into());
-        }
-        if self.in_flight_requests_max == 0 {
-            return bad("in_flight_requests_max", "must be at least 1".into());
-        }
-        if self.connection_queued_bytes_max < QUEUED_BYTES_MIN {
-            return bad(
+                u64::from(self.frame_bytes_max),
+                FRAME_BYTES_MAX_BOUNDS,
+            ),
+            ("connections_max", self.connections_max as u64, AT_LEAST_ONE),
+            (
+                "in_flight_requests_max",
+                self.in_flight_requests_max as u64,
+                AT_LEAST_ONE,
+            ),
+            (
                 "connection_queued_bytes_max",
-                format!(
-                    "{} is below {QUEUED_BYTES_MIN}",
-                    self.connection_queued_bytes_max
-                ),
-            );
-        }
-        if self.queued_response_bytes_max < QUEUED_BYTES_MIN {
-            return bad(
+                self.connection_queued_bytes_max as u64,
+                QUEUED_BYTES_BOUNDS,
+            ),
+            (
                 "queued_response_bytes_max",
-                format!(
-                    "{} is below {QUEUED_BYTES_MIN}",
-                    self.queued_response_bytes_max
-                ),
-            );
-        }
-        if self.listen_backlog == 0 || self.listen_backlog > LISTEN_BACKLOG_MAX {
-            return bad(
+                self.queued_response_bytes_max as u64,
+                QUEUED_BYTES_BOUNDS,
+            ),
+            (
                 "listen_backlog",
-                format!(
-                    "{} is outside 1..={LISTEN_BACKLOG_MAX}",
-                    self.listen_backlog
-                ),
-            );
-        }
-        if self.idle_timeout_ms == 0 {
-            return bad("idle_timeout_ms", "must be at least 1".into());
-        }
-        if self.read_timeout_ms == 0 {
-            return bad("read_timeout_ms", "must be at least 1".into());
-        }
-        if self.partitions_per_topic_max == 0
-            || self.partitions_per_topic_max > PARTITIONS_PER_TOPIC_MAX
-        {
-            return bad(
+                u64::from(self.listen_backlog),
+                LISTEN_BACKLOG_BOUNDS,
+            ),
+            ("idle_timeout_ms", self.idle_timeout_ms, AT_LEAST_ONE),
+            ("read_timeout_ms", self.read_timeout_ms, AT_LEAST_ONE),
+            (
                 "partitions_per_topic_max",
-                format!(
-                    "{} is outside 1..={PARTITIONS_PER_TOPIC_MAX}",
-                    self.partitions_per_topic_max
-                ),
-            );
-        }
-        if self.session_timeout_ms_min == 0
-            || self.session_timeout_ms_min > self.session_timeout_ms_max
-        {
-            return bad(
+                u64::from(self.partitions_per_topic_max),
+                PARTITIONS_PER_TOPIC_MAX_BOUNDS,
+            ),
+            (
                 "session_timeout_ms_min",
-                format!(
-                    "{} must be at least 1 and at most session_timeout_ms_max ({})",
+                u64::from(self.session_timeout_ms_min),
+                AT_LEAST_ONE,
+            ),
+            (
+                "maintenance_interval_ms",
+                self.maintenance_interval_ms,
+                AT_LEAST_ONE,
+            ),
+            (
+                "shutdown_timeout_ms",
+                self.shutdown_timeout_ms,
+                AT_LEAST_ONE,
+            ),
+        ];
+        for (key, value, bounds) in checks {
+            bounds.check(&format!("limits.{key}"), value)?;
+        }
+        if self.session_timeout_ms_min > self.session_timeout_ms_max {
+            return Err(BrokerError::InvalidConfig {
+                key: "limits.session_timeout_ms_min".into(),
+                reason: format!(
+                    "{} is above session_timeout_ms_max ({})",
                     self.session_timeout_ms_min, self.session_timeout_ms_max
                 ),
-            );
-        }
-        if self.maintenance_interval_ms == 0 {
-            return bad("maintenance_interval_ms", "must be at least 1".into());
-        }
-        if self.shutdown_timeout_ms == 0 {
-            return bad("shutdown_timeout_ms", "must be at least 1".into());
+            });
         }
         Ok(())
     }
 }
+
+/// Inclusive bounds of a numeric setting: what validation enforces and what the settings table
+/// (`crate::settings`) shows, so the two cannot differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bounds {
+    pub min: u64,
+    /// `u64::MAX` means no upper bound beyond the field's type.
+    pub max: u64,
+}
+
+impl Bounds {
+    /// `value` within the bounds, or an error naming `key`.
+    pub fn check(self, key: &str, value: u64) -> Result<(), BrokerError> {
+        if value >= self.min && value <= self.max {
+            return Ok(());
+        }
+        let reason = if self.max == u64::MAX {
+            format!("{value} is below {}", self.min)
+        } else {
+            format!("{value} is outside {}..={}", self.min, self.max)
+        };
+        Err(BrokerError::InvalidConfig {
+            key: key.to_string(),
+            reason,
+        })
+    }
+}
+
+impl std::fmt::Display for Bounds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.max == u64::MAX {
+            write!(f, ">= {}", self.min)
+        } else {
+            write!(f, "{}..={}", self.min, self.max)
+        }
+    }
+}
+
+/// Counts, sizes and durations that only need to be positive.
+pub const AT_LEAST_ONE: Bounds = Bounds {
+    min: 1,
+    max: u64::MAX,
+};
+/// Smallest [`Limits::frame_bytes_max`]: room for a request header and a small body.
+pub const FRAME_BYTES_MIN: u32 = 64;
+/// Bounds of [`Limits::frame_bytes_max`] (at most the protocol's ceiling).
+pub const FRAME_BYTES_MAX_BOUNDS: Bounds = Bounds {
+    min: FRAME_BYTES_MIN as u64,
+    max: FRAME_BYTES_MAX as u64,
+};
+/// Bounds of both queued-bytes limits.
+pub const QUEUED_BYTES_BOUNDS: Bounds = Bounds {
+    min: QUEUED_BYTES_MIN as u64,
+    max: u64::MAX,
+};
+/// Bounds of [`Limits::listen_backlog`].
+pub const LISTEN_BACKLOG_BOUNDS: Bounds = Bounds {
+    min: 1,
+    max: LISTEN_BACKLOG_MAX as u64,
+};
+/// Bounds of [`Limits::partitions_per_topic_max`] (at most the protocol's ceiling).
+pub const PARTITIONS_PER_TOPIC_MAX_BOUNDS: Bounds = Bounds {
+    min: 1,
+    max: PARTITIONS_PER_TOPIC_MAX as u64,
+};
 
 /// Everything a broker needs to start. `Default` gives the documented defaults; tests set
 /// `listen` to `127.0.0.1:0` and a temp `data_dir`.
@@ -390,33 +438,28 @@ impl FileConfig {
         })
     }
 
-    /// Parses TOML text.
+    /// Parses TOML text. A bad key or value is named by its full dotted path
+    /// (`limits.idle_timeout_ms`), with serde's reason and the line.
     pub fn parse(text: &str) -> Result<FileConfig, BrokerError> {
-        toml::from_str(text).map_err(|err| {
-            let message = err.message().to_string();
-            let key = offending_key(&message)
-                .or_else(|| err.span().and_then(|span| key_on_line_at(text, span.start)));
-            BrokerError::InvalidConfig {
-                key: key.unwrap_or_else(|| "<file>".into()),
-                reason: message,
-            }
+        serde_path_to_error::deserialize(toml::Deserializer::new(text)).map_err(|err| {
+            // An empty path (a TOML syntax error) displays as ".".
+            let key = match err.path().iter().next() {
+                Some(_) => err.path().to_string(),
+                None => "<file>".to_string(),
+            };
+            let inner = err.into_inner();
+            let reason = match inner.span() {
+                Some(span) => format!("{} (line {})", inner.message(), line_of(text, span.start)),
+                None => inner.message().to_string(),
+            };
+            BrokerError::InvalidConfig { key, reason }
         })
     }
 }
 
-/// Pulls the key out of serde's "unknown field `x`" / "invalid type ... for key `x`" messages.
-fn offending_key(message: &str) -> Option<String> {
-    let start = message.find('`')? + 1;
-    let end = start + message.get(start..)?.find('`')?;
-    message.get(start..end).map(str::to_string)
-}
-
-/// The key of the `key = value` line holding byte `at` (a bad value's message names no key).
-fn key_on_line_at(text: &str, at: usize) -> Option<String> {
-    let line_start = text.get(..at)?.rfind('\n').map_or(0, |i| i + 1);
-    let line = text.get(line_start..)?.lines().next()?;
-    let (key, _) = line.split_once('=')?;
-    Some(key.trim().trim_matches('"').to_string())
+/// The 1-based line number of byte `at` in `text`.
+fn line_of(text: &str, at: usize) -> usize {
+    text.get(..at).map_or(0, |head| head.matches('\n').count()) + 1
 }
 
 /// Parses a socket address; the error names `key`.
@@ -513,15 +556,72 @@ mod tests {
         );
     }
 
-    #[test]
-    fn unknown_key_is_named() {
-        let err = FileConfig::parse("listen = \"127.0.0.1:1\"\nbogus_key = 3\n").unwrap_err();
+    /// The key an invalid file or config is reported under.
+    fn bad_key(err: BrokerError) -> String {
         match err {
-            BrokerError::InvalidConfig { key, .. } => assert_eq!(key, "bogus_key"),
-            other => panic!("{other:?}"),
+            BrokerError::InvalidConfig { key, .. } => key,
+            other => panic!("not a config error: {other:?}"),
         }
+    }
+
+    #[test]
+    fn unknown_top_level_key_is_named() {
+        let err = FileConfig::parse("listen = \"127.0.0.1:1\"\nbogus_key = 3\n").unwrap_err();
+        let text = err.to_string();
+        assert_eq!(bad_key(err), "bogus_key");
+        assert!(
+            text.contains("unknown field") && text.contains("line 2"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn unknown_nested_key_is_named_by_its_path() {
         let err = FileConfig::parse("[limits]\nconnections_maxx = 3\n").unwrap_err();
-        assert!(err.to_string().contains("connections_maxx"), "{err}");
+        let text = err.to_string();
+        assert_eq!(bad_key(err), "limits.connections_maxx");
+        assert!(
+            text.contains("connections_max"),
+            "serde lists the known keys: {text}"
+        );
+    }
+
+    #[test]
+    fn wrong_type_nested_is_named_by_its_path() {
+        let err = FileConfig::parse("[limits]\nidle_timeout_ms = \"soon\"\n").unwrap_err();
+        let text = err.to_string();
+        assert_eq!(bad_key(err), "limits.idle_timeout_ms");
+        assert!(text.contains("invalid type"), "{text}");
+    }
+
+    #[test]
+    fn bad_value_in_the_file_is_named_by_validation() {
+        let file = FileConfig::parse("[limits]\nlisten_backlog = 0\n").unwrap();
+        let mut config = BrokerConfig::default();
+        config.apply_file(file).unwrap();
+        assert_eq!(
+            bad_key(config.validate().unwrap_err()),
+            "limits.listen_backlog"
+        );
+    }
+
+    #[test]
+    fn syntax_error_names_the_line() {
+        let err = FileConfig::parse("listen = \"127.0.0.1:1\"\n[limits\n").unwrap_err();
+        let text = err.to_string();
+        assert_eq!(bad_key(err), "<file>");
+        assert!(text.contains("line 2"), "{text}");
+    }
+
+    #[test]
+    fn load_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("broker.toml");
+        std::fs::write(&path, "[limits]\nconnections_maxx = 3\n").unwrap();
+        let err = FileConfig::load(&path).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("limits.connections_maxx"), "{text}");
+        assert!(text.contains(&path.display().to_string()), "{text}");
     }
 
     #[test]
@@ -533,6 +633,11 @@ mod tests {
             err.to_string().contains("limits.in_flight_requests_max"),
             "{err}"
         );
+        assert!(err.to_string().ends_with("0 is below 1"), "{err}");
+        config.limits.in_flight_requests_max = 1;
+        config.limits.listen_backlog = 70_000;
+        let err = config.validate().unwrap_err().to_string();
+        assert!(err.ends_with("70000 is outside 1..=65535"), "{err}");
     }
 
     #[test]
@@ -557,7 +662,7 @@ mod tests {
             .unwrap();
         assert!(config.auto_create_topics);
         let err = FileConfig::parse("auto_create_topics = \"yes\"\n").unwrap_err();
-        assert!(err.to_string().contains("auto_create_topics"), "{err}");
+        assert_eq!(bad_key(err), "auto_create_topics");
     }
 
     #[test]

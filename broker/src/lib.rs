@@ -6,6 +6,7 @@
 //!   (`storage::producers`), the broker-wide producer id allocator (`storage::producer_ids`), and
 //!   the [`storage::LogManager`] that owns every topic's logs under one data directory.
 //!   Synchronous (std threads), no networking.
+//! - [`cli`]: the `rustlog-broker` flags and subcommands, and how they override the file.
 //! - [`config`]: [`BrokerConfig`], the TOML file format and every server limit by name.
 //! - [`error`]: [`BrokerError`] (start-up, config) and [`HandlerError`] (one request's wire error).
 //! - [`server`]: [`Broker::start`] and [`BrokerHandle`] — listeners, accept loop with the
@@ -22,11 +23,14 @@
 //!   assignors, crash-safe committed offsets under `<data_dir>/groups/`.
 //! - [`notify`]: per-partition append notifications that wake long-polling fetches.
 //! - [`metrics`] and [`metrics_http`]: the metrics registry and the Prometheus `/metrics` endpoint.
+//! - [`settings`]: every broker setting (TOML key, flag, env, default, range) in one registry,
+//!   rendered into docs/OPERATIONS.md.
 //! - [`state`]: what connections and handlers share.
 //! - [`embedded`]: [`EmbeddedBroker`], a broker on its own runtime thread for blocking callers.
 //!
 //! The binary (`src/main.rs`) parses flags and the config file and runs until SIGTERM / Ctrl-C.
 
+pub mod cli;
 pub mod config;
 pub mod connection;
 pub mod core;
@@ -39,6 +43,7 @@ pub mod metrics;
 pub mod metrics_http;
 pub mod notify;
 pub mod server;
+pub mod settings;
 pub mod state;
 pub mod storage;
 

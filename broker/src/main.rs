@@ -7,11 +7,9 @@
 //! the older two-address line keep working).
 
 use clap::Parser;
-use rustlog_broker::config::{parse_addr, parse_optional_addr, FileConfig, KafkaEndpoint};
+use rustlog_broker::cli::{Args, Command};
 use rustlog_broker::{Broker, BrokerConfig, BrokerError};
-use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// The binary's allocator: jemalloc, whose background thread returns freed pages to the OS
@@ -35,100 +33,12 @@ const EXIT_CONFIG: u8 = 2;
 /// Exit code for a start-up or shutdown failure.
 const EXIT_FAILURE: u8 = 1;
 
-#[derive(Debug, Parser)]
-#[command(
-    name = "rustlog-broker",
-    version,
-    about = "RustLog broker: a single-node log-structured message broker",
-    // A flag given twice takes its last value (wrappers may append overrides).
-    args_override_self = true
-)]
-struct Args {
-    /// Protocol address [default: 127.0.0.1:7400]
-    #[arg(long, env = "RUSTLOG_LISTEN")]
-    listen: Option<String>,
-    /// Prometheus /metrics address, or `off` [default: 127.0.0.1:7401]
-    #[arg(long, env = "RUSTLOG_METRICS_LISTEN")]
-    metrics_listen: Option<String>,
-    /// Kafka-protocol address, or `off` [default: 127.0.0.1:9092]
-    #[arg(long, env = "RUSTLOG_KAFKA_LISTEN")]
-    kafka_listen: Option<String>,
-    /// HOST:PORT Kafka clients are told to connect to [default: the bound Kafka address]
-    #[arg(long, env = "RUSTLOG_KAFKA_ADVERTISED_LISTENER")]
-    kafka_advertised_listener: Option<String>,
-    /// Data directory [default: ./rustlog-data]
-    #[arg(long, env = "RUSTLOG_DATA_DIR", global = true)]
-    data_dir: Option<PathBuf>,
-    /// TOML config file (flags override its values)
-    #[arg(long, env = "RUSTLOG_CONFIG", global = true)]
-    config: Option<PathBuf>,
-    /// Let a Kafka Metadata request naming a missing topic create it with the broker defaults,
-    /// when the request allows it (Kafka's `allow_auto_topic_creation`). Off by default:
-    /// Produce to a missing topic always answers UNKNOWN_TOPIC_OR_PARTITION [TOML:
-    /// auto_create_topics]
-    #[arg(long)]
-    auto_create_topics: bool,
-    /// Partitions of a topic created with 0 partitions [default: 1]
-    #[arg(long)]
-    default_partitions: Option<u32>,
-    /// Default topic config, repeatable: `--topic-config retention.ms=3600000`
-    #[arg(long = "topic-config", value_name = "KEY=VALUE")]
-    topic_config: Vec<String>,
-    /// Most open client connections
-    #[arg(long)]
-    connections_max: Option<usize>,
-    /// Most requests handled at once per connection
-    #[arg(long)]
-    in_flight_requests_max: Option<usize>,
-    /// Request plus response bytes all connections together may hold in the broker
-    /// [default: 268435456]
-    #[arg(long)]
-    queued_response_bytes_max: Option<usize>,
-    /// Request plus response bytes one connection may hold in the broker [default: 67108864]
-    #[arg(long)]
-    connection_queued_bytes_max: Option<usize>,
-    /// Pending connections queued by the kernel per listener [default: 4096]
-    #[arg(long)]
-    listen_backlog: Option<u32>,
-    /// How long SIGTERM waits for read requests to be answered before closing (ms)
-    /// [default: 30000]
-    #[arg(long)]
-    shutdown_timeout_ms: Option<u64>,
-    /// Largest request frame in bytes
-    #[arg(long)]
-    frame_bytes_max: Option<u32>,
-    /// Close connections idle this long (ms)
-    #[arg(long)]
-    idle_timeout_ms: Option<u64>,
-    /// Close connections whose started frame stalls this long (ms)
-    #[arg(long)]
-    read_timeout_ms: Option<u64>,
-    #[command(subcommand)]
-    command: Option<Command>,
-}
-
-#[derive(Debug, clap::Subcommand)]
-enum Command {
-    /// Offline: cut a quarantined partition at its first damaged byte, keeping the cut bytes in
-    /// `<segment>.log.corrupt-<byte>.bin` files beside it. Refuses while a broker holds the
-    /// data directory.
-    Repair {
-        #[arg(long)]
-        topic: String,
-        #[arg(long)]
-        partition: u32,
-        /// Print what would be cut; change nothing
-        #[arg(long)]
-        dry_run: bool,
-    },
-}
-
 fn main() -> ExitCode {
     init_tracing();
     enable_allocator_purging();
     let mut args = Args::parse();
     let command = args.command.take();
-    let config = match build_config(args) {
+    let config = match args.into_config() {
         Ok(config) => config,
         Err(err) => {
             eprintln!("rustlog-broker: {err}");
@@ -234,91 +144,4 @@ async fn wait_for_signal() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
-}
-
-/// Defaults, then the file, then flags.
-fn build_config(args: Args) -> Result<BrokerConfig, BrokerError> {
-    let mut config = BrokerConfig::default();
-    if let Some(path) = &args.config {
-        config.apply_file(FileConfig::load(path)?)?;
-    }
-    if let Some(listen) = &args.listen {
-        config.listen = parse_addr("--listen", listen)?;
-    }
-    if let Some(metrics) = &args.metrics_listen {
-        config.metrics_listen = parse_optional_addr("--metrics-listen", metrics)?;
-    }
-    if let Some(kafka) = &args.kafka_listen {
-        config.kafka_listen = parse_optional_addr("--kafka-listen", kafka)?;
-    }
-    if let Some(advertised) = &args.kafka_advertised_listener {
-        config.kafka_advertised_listener = Some(KafkaEndpoint::parse(
-            "--kafka-advertised-listener",
-            advertised,
-        )?);
-    }
-    if let Some(dir) = args.data_dir {
-        config.data_dir = dir;
-    }
-    if args.auto_create_topics {
-        config.auto_create_topics = true;
-    }
-    if let Some(n) = args.default_partitions {
-        config.topic_partitions_default = n;
-    }
-    let mut overrides = BTreeMap::new();
-    for pair in &args.topic_config {
-        let Some((key, value)) = pair.split_once('=') else {
-            return Err(BrokerError::InvalidConfig {
-                key: "--topic-config".into(),
-                reason: format!("{pair:?} is not KEY=VALUE"),
-            });
-        };
-        overrides.insert(key.trim().to_string(), value.trim().to_string());
-    }
-    config.topic_defaults = config
-        .topic_defaults
-        .with_overrides(&overrides)
-        .map_err(|err| match err {
-            rustlog_broker::storage::StorageError::InvalidConfig { key, reason } => {
-                BrokerError::InvalidConfig {
-                    key: format!("--topic-config {key}"),
-                    reason,
-                }
-            }
-            other => BrokerError::InvalidConfig {
-                key: "--topic-config".into(),
-                reason: other.to_string(),
-            },
-        })?;
-    let limits = &mut config.limits;
-    if let Some(v) = args.connections_max {
-        limits.connections_max = v;
-    }
-    if let Some(v) = args.in_flight_requests_max {
-        limits.in_flight_requests_max = v;
-    }
-    if let Some(v) = args.queued_response_bytes_max {
-        limits.queued_response_bytes_max = v;
-    }
-    if let Some(v) = args.frame_bytes_max {
-        limits.frame_bytes_max = v;
-    }
-    if let Some(v) = args.idle_timeout_ms {
-        limits.idle_timeout_ms = v;
-    }
-    if let Some(v) = args.read_timeout_ms {
-        limits.read_timeout_ms = v;
-    }
-    if let Some(v) = args.connection_queued_bytes_max {
-        limits.connection_queued_bytes_max = v;
-    }
-    if let Some(v) = args.listen_backlog {
-        limits.listen_backlog = v;
-    }
-    if let Some(v) = args.shutdown_timeout_ms {
-        limits.shutdown_timeout_ms = v;
-    }
-    config.validate()?;
-    Ok(config)
 }

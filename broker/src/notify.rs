@@ -5,8 +5,8 @@
 //! receiver sees the value as changed). Channels are created on first subscribe and dropped by
 //! [`AppendNotifier::prune`] once nobody listens.
 
+use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::Mutex;
 use tokio::sync::watch;
 
 /// Per-partition high-watermark channels.
@@ -18,43 +18,38 @@ pub struct AppendNotifier {
 impl AppendNotifier {
     /// Tells waiting fetches of `topic`/`partition` that the high watermark is now `high_watermark`.
     pub fn appended(&self, topic: &str, partition: u32, high_watermark: u64) {
-        let Ok(topics) = self.topics.lock() else {
-            return;
-        };
+        let topics = self.topics.lock();
         if let Some(sender) = topics.get(topic).and_then(|p| p.get(&partition)) {
             sender.send_replace(high_watermark);
         }
     }
 
     /// A receiver that changes on every append to `topic`/`partition` after this call.
-    pub fn subscribe(&self, topic: &str, partition: u32) -> Option<watch::Receiver<u64>> {
-        let mut topics = self.topics.lock().ok()?;
+    pub fn subscribe(&self, topic: &str, partition: u32) -> watch::Receiver<u64> {
+        let mut topics = self.topics.lock();
         let partitions = topics.entry(topic.to_string()).or_default();
         let sender = partitions
             .entry(partition)
             .or_insert_with(|| watch::channel(0).0);
-        Some(sender.subscribe())
+        sender.subscribe()
     }
 
     /// Wakes every waiter of a deleted topic and forgets its channels.
     pub fn topic_deleted(&self, topic: &str) {
-        if let Ok(mut topics) = self.topics.lock() {
-            if let Some(partitions) = topics.remove(topic) {
-                for sender in partitions.values() {
-                    sender.send_replace(0);
-                }
+        if let Some(partitions) = self.topics.lock().remove(topic) {
+            for sender in partitions.values() {
+                sender.send_replace(0);
             }
         }
     }
 
     /// Drops channels nobody listens to (called by the maintenance task).
     pub fn prune(&self) {
-        if let Ok(mut topics) = self.topics.lock() {
-            for partitions in topics.values_mut() {
-                partitions.retain(|_, sender| sender.receiver_count() > 0);
-            }
-            topics.retain(|_, partitions| !partitions.is_empty());
+        let mut topics = self.topics.lock();
+        for partitions in topics.values_mut() {
+            partitions.retain(|_, sender| sender.receiver_count() > 0);
         }
+        topics.retain(|_, partitions| !partitions.is_empty());
     }
 }
 
@@ -65,12 +60,12 @@ mod tests {
     #[tokio::test]
     async fn append_after_subscribe_wakes() {
         let notifier = AppendNotifier::default();
-        let mut rx = notifier.subscribe("t", 0).unwrap();
+        let mut rx = notifier.subscribe("t", 0);
         notifier.appended("t", 0, 5);
         rx.changed().await.unwrap();
         assert_eq!(*rx.borrow(), 5);
         drop(rx);
         notifier.prune();
-        assert!(notifier.topics.lock().unwrap().is_empty());
+        assert!(notifier.topics.lock().is_empty());
     }
 }

@@ -110,10 +110,10 @@ fn corruption_in_the_middle_of_the_active_segment_is_reported_not_cut() {
 /// Collects everything the `tracing` macros print while `f` runs.
 fn logged<T>(f: impl FnOnce() -> T) -> (T, String) {
     #[derive(Clone, Default)]
-    struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    struct Sink(std::sync::Arc<parking_lot::Mutex<Vec<u8>>>);
     impl std::io::Write for Sink {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
+            self.0.lock().extend_from_slice(buf);
             Ok(buf.len())
         }
         fn flush(&mut self) -> std::io::Result<()> {
@@ -127,7 +127,7 @@ fn logged<T>(f: impl FnOnce() -> T) -> (T, String) {
         .with_ansi(false)
         .finish();
     let out = tracing::subscriber::with_default(subscriber, f);
-    let text = String::from_utf8_lossy(&sink.0.lock().unwrap()).into_owned();
+    let text = String::from_utf8_lossy(&sink.0.lock()).into_owned();
     (out, text)
 }
 

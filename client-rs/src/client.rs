@@ -9,6 +9,7 @@ use crate::consumer::Consumer;
 use crate::error::{Error, Result};
 use crate::partition_consumer::{PartitionConsumer, StartOffset};
 use crate::producer::Producer;
+use parking_lot::Mutex;
 use rustlog_protocol::messages::api_versions::{ApiVersionsRequest, ApiVersionsResponse};
 use rustlog_protocol::messages::describe_topic::DescribeTopicRequest;
 use rustlog_protocol::messages::list_offsets::{
@@ -17,7 +18,7 @@ use rustlog_protocol::messages::list_offsets::{
 use rustlog_protocol::messages::ping::PingRequest;
 use rustlog_protocol::{ErrorCode, Request, Response};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -139,11 +140,7 @@ impl Client {
     }
 
     pub(crate) fn cached_partitions(&self, topic: &str) -> Option<u32> {
-        let cache = self
-            .inner
-            .partitions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let cache = self.inner.partitions.lock();
         cache.get(topic).copied()
     }
 
@@ -158,17 +155,12 @@ impl Client {
         self.inner
             .partitions
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
             .insert(topic.to_string(), count);
         Ok(count)
     }
 
     pub(crate) fn forget_topic(&self, topic: &str) {
-        self.inner
-            .partitions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(topic);
+        self.inner.partitions.lock().remove(topic);
     }
 
     /// Looks up an offset of one partition: earliest, latest, or first at/after a timestamp.

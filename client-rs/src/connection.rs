@@ -7,6 +7,7 @@
 use crate::config::ClientConfig;
 use crate::error::{Error, Result};
 use bytes::{Bytes, BytesMut};
+use parking_lot::Mutex;
 use rustlog_protocol::frame::{decode_response_frame, encode_request_frame};
 use rustlog_protocol::limits::{FRAME_BYTES_MAX, FRAME_LENGTH_BYTES};
 use rustlog_protocol::{
@@ -16,7 +17,7 @@ use rustlog_protocol::{
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -63,11 +64,6 @@ struct PendingQueue {
 }
 
 impl Shared {
-    fn lock(&self) -> MutexGuard<'_, PendingQueue> {
-        // A poisoned lock only means another thread panicked mid-push; the queue is still valid.
-        self.pending.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     /// Marks the connection dead and fails everything pending with `Disconnected`
     /// (retriable: the request may succeed on a new connection). Idempotent.
     fn kill(&self, reason: &str) {
@@ -85,13 +81,13 @@ impl Shared {
     /// pending and later request fails with its code (`TooManyConnections`, retriable), so the
     /// caller's retry loop reconnects with backoff.
     fn kill_refused(&self, code: ErrorCode, message: String) {
-        self.lock().refused.get_or_insert((code, message));
+        self.pending.lock().refused.get_or_insert((code, message));
         self.kill("the broker refused the connection");
     }
 
     fn kill_with(&self, reason: &str, violation: bool) {
         let drained: Vec<Pending> = {
-            let mut q = self.lock();
+            let mut q = self.pending.lock();
             if q.dead_reason.is_none() {
                 q.dead_reason = Some(reason.to_string());
             }
@@ -99,7 +95,7 @@ impl Shared {
             q.queue.drain(..).collect()
         };
         self.died.notify_waiters();
-        let reason = self.lock().dead_reason.clone().unwrap_or_default();
+        let reason = self.pending.lock().dead_reason.clone().unwrap_or_default();
         for p in drained {
             let err = if violation {
                 Error::violation(format!("{reason} (from {})", self.addr))
@@ -118,7 +114,7 @@ impl Shared {
     }
 
     fn dead_error(&self) -> Error {
-        let q = self.lock();
+        let q = self.pending.lock();
         if let Some((code, message)) = &q.refused {
             return Error::broker(*code, format!("{message} (at {})", self.addr));
         }
@@ -294,7 +290,7 @@ async fn write_loop(
         }
         buf.clear();
         {
-            let mut q = shared.lock();
+            let mut q = shared.pending.lock();
             if q.dead_reason.is_some() {
                 drop(q);
                 for out in batch.drain(..) {
@@ -345,7 +341,7 @@ async fn read_loop(shared: Arc<Shared>, mut reader: tokio::net::tcp::OwnedReadHa
                         shared.kill_refused(code, message);
                         return;
                     }
-                    let pending = shared.lock().queue.pop_front();
+                    let pending = shared.pending.lock().queue.pop_front();
                     match pending {
                         Some(p) if p.correlation_id == frame.header.correlation_id => {
                             let _ = p.reply.send(Ok(frame));
@@ -431,7 +427,7 @@ impl ConnSlot {
     }
 
     fn live(&self) -> Option<Arc<Connection>> {
-        let guard = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        let guard = self.current.lock();
         guard.as_ref().filter(|c| c.is_alive()).cloned()
     }
 
@@ -449,17 +445,13 @@ impl ConnSlot {
             return Ok(conn);
         }
         let conn = Arc::new(connect_with_backoff(&self.config, deadline).await?);
-        *self.current.lock().unwrap_or_else(|e| e.into_inner()) = Some(conn.clone());
+        *self.current.lock() = Some(conn.clone());
         Ok(conn)
     }
 
     /// Drops the current connection (the next call reconnects).
     pub(crate) fn reset(&self) {
-        let old = self
-            .current
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
+        let old = self.current.lock().take();
         drop(old);
     }
 

@@ -25,6 +25,7 @@ use crate::fetcher::{
 };
 use crate::record::Message;
 use futures::stream::BoxStream;
+use parking_lot::Mutex;
 use rustlog_protocol::messages::heartbeat::HeartbeatRequest;
 use rustlog_protocol::messages::join_group::JoinGroupRequest;
 use rustlog_protocol::messages::leave_group::LeaveGroupRequest;
@@ -34,7 +35,7 @@ use rustlog_protocol::messages::offset_fetch::OffsetFetchRequest;
 use rustlog_protocol::{ErrorCode, Request, TopicPartition};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
@@ -102,13 +103,9 @@ struct Inner {
     heartbeat: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 impl Drop for Inner {
     fn drop(&mut self) {
-        if let Some(task) = lock(&self.heartbeat).take() {
+        if let Some(task) = self.heartbeat.lock().take() {
             task.abort();
         }
     }
@@ -161,7 +158,7 @@ impl Consumer {
         for topic in topics {
             rustlog_protocol::names::validate_topic_name(topic).map_err(|e| Error::rejected(&e))?;
         }
-        let mut m = lock(&self.inner.membership);
+        let mut m = self.inner.membership.lock();
         m.topics = topics.iter().map(|t| (*t).to_string()).collect();
         m.needs_rejoin = true;
         drop(m);
@@ -171,27 +168,29 @@ impl Consumer {
 
     /// The subscribed topics.
     pub fn subscription(&self) -> Vec<String> {
-        lock(&self.inner.membership).topics.clone()
+        self.inner.membership.lock().topics.clone()
     }
 
     /// The partitions assigned in the current generation (empty before the first join).
     pub fn assignment(&self) -> Vec<TopicPartition> {
-        lock(&self.inner.membership).assignment.clone()
+        self.inner.membership.lock().assignment.clone()
     }
 
     /// The member id the broker gave this consumer, once joined.
     pub fn member_id(&self) -> Option<String> {
-        lock(&self.inner.membership).member_id.clone()
+        self.inner.membership.lock().member_id.clone()
     }
 
     /// The current generation id (0 before the first join).
     pub fn generation_id(&self) -> i32 {
-        lock(&self.inner.membership).generation_id
+        self.inner.membership.lock().generation_id
     }
 
     /// The offset of the next message `poll` returns for `tp`, if known.
     pub fn position(&self, topic: &str, partition: u32) -> Option<u64> {
-        lock(&self.inner.positions)
+        self.inner
+            .positions
+            .lock()
             .get(&tp(topic, partition))
             .copied()
     }
@@ -200,13 +199,13 @@ impl Consumer {
     /// partition are dropped). Only assigned partitions can be moved.
     pub fn seek(&self, topic: &str, partition: u32, offset: u64) -> Result<()> {
         let key = tp(topic, partition);
-        if !lock(&self.inner.membership).assignment.contains(&key) {
+        if !self.inner.membership.lock().assignment.contains(&key) {
             return Err(Error::invalid(format!(
                 "cannot seek {topic}/{partition}: it is not assigned to this consumer"
             )));
         }
-        lock(&self.inner.seeks).insert(key.clone(), offset);
-        lock(&self.inner.positions).insert(key, offset);
+        self.inner.seeks.lock().insert(key.clone(), offset);
+        self.inner.positions.lock().insert(key, offset);
         Ok(())
     }
 
@@ -229,7 +228,7 @@ impl Consumer {
                 return Err(Error::Closed { what: "consumer" });
             }
             let (joined, needs_rejoin) = {
-                let m = lock(&inner.membership);
+                let m = inner.membership.lock();
                 (m.joined, m.needs_rejoin)
             };
             if !joined || needs_rejoin {
@@ -298,8 +297,8 @@ impl Consumer {
                 None => last.push((&message.topic, message.partition, next)),
             }
         }
-        let mut positions = lock(&self.inner.positions);
-        let mut delivered = lock(&self.inner.delivered);
+        let mut positions = self.inner.positions.lock();
+        let mut delivered = self.inner.delivered.lock();
         for (topic, partition, next) in last {
             let key = tp(topic, partition);
             positions.insert(key.clone(), next);
@@ -311,7 +310,7 @@ impl Consumer {
     }
 
     fn apply_seeks(&self, state: &mut FetchState) {
-        let seeks: Vec<(TopicPartition, u64)> = lock(&self.inner.seeks).drain().collect();
+        let seeks: Vec<(TopicPartition, u64)> = self.inner.seeks.lock().drain().collect();
         for (key, offset) in seeks {
             if state.fetch_offsets.contains_key(&key) {
                 state.ahead = None;
@@ -437,7 +436,7 @@ impl Consumer {
             state.ahead = None;
             let reset = self.reset_offsets(&out_of_range).await?;
             for (key, offset) in reset {
-                lock(&self.inner.positions).insert(key.clone(), offset);
+                self.inner.positions.lock().insert(key.clone(), offset);
                 state.fetch_offsets.insert(key, offset);
             }
         }
@@ -494,12 +493,12 @@ impl Consumer {
             + inner.client.config().request_timeout;
         let response = loop {
             let (member_id, topics) = {
-                let mut m = lock(&inner.membership);
+                let mut m = inner.membership.lock();
                 m.joining = true;
                 (m.member_id.clone(), m.topics.clone())
             };
             if topics.is_empty() {
-                lock(&inner.membership).joining = false;
+                inner.membership.lock().joining = false;
                 return Err(Error::invalid(
                     "consumer has no topics: set ConsumerConfig::topics or call subscribe",
                 ));
@@ -521,10 +520,10 @@ impl Consumer {
                     code: ErrorCode::UnknownMemberId | ErrorCode::IllegalGeneration,
                     ..
                 }) if member_id.is_some() && Instant::now() < deadline => {
-                    lock(&inner.membership).member_id = None;
+                    inner.membership.lock().member_id = None;
                 }
                 Err(e) => {
-                    lock(&inner.membership).joining = false;
+                    inner.membership.lock().joining = false;
                     return Err(e);
                 }
             }
@@ -536,7 +535,7 @@ impl Consumer {
             .collect();
         tracing::debug!(group = %config.group_id, member = %response.member_id, generation = response.generation_id, partitions = assignment.len(), "joined group");
         {
-            let mut m = lock(&inner.membership);
+            let mut m = inner.membership.lock();
             m.member_id = Some(response.member_id.clone());
             m.generation_id = response.generation_id;
             m.assignment = assignment.clone();
@@ -550,11 +549,11 @@ impl Consumer {
         state.ahead = None;
         state.buffer.clear();
         state.fetch_offsets.clear();
-        lock(&inner.seeks).clear();
+        inner.seeks.lock().clear();
         {
-            let mut positions = lock(&inner.positions);
+            let mut positions = inner.positions.lock();
             positions.retain(|k, _| assignment.contains(k));
-            lock(&inner.delivered).retain(|k, _| assignment.contains(k));
+            inner.delivered.lock().retain(|k, _| assignment.contains(k));
         }
         if assignment.is_empty() {
             return Ok(());
@@ -574,7 +573,7 @@ impl Consumer {
                 state.fetch_offsets.insert(key, offset);
             }
         }
-        let mut positions = lock(&inner.positions);
+        let mut positions = inner.positions.lock();
         for (key, offset) in &state.fetch_offsets {
             positions.insert(key.clone(), *offset);
         }
@@ -582,7 +581,7 @@ impl Consumer {
     }
 
     fn start_heartbeat(&self) {
-        let mut slot = lock(&self.inner.heartbeat);
+        let mut slot = self.inner.heartbeat.lock();
         if slot.as_ref().is_some_and(|t| !t.is_finished()) {
             return;
         }
@@ -648,7 +647,7 @@ impl Consumer {
             return Ok(());
         }
         let (generation_id, member_id) = {
-            let m = lock(&self.inner.membership);
+            let m = self.inner.membership.lock();
             if m.joined {
                 (Some(m.generation_id), m.member_id.clone())
             } else {
@@ -694,7 +693,7 @@ impl Consumer {
             }
         }
         // Committed offsets need not be committed again by auto-commit.
-        let mut delivered = lock(&self.inner.delivered);
+        let mut delivered = self.inner.delivered.lock();
         for (key, offset) in offsets {
             if delivered.get(key).is_some_and(|d| d <= offset) {
                 delivered.remove(key);
@@ -712,7 +711,9 @@ impl Consumer {
 
     /// The position after every message already returned by `poll`, per partition.
     fn consumed_offsets(&self) -> Vec<(TopicPartition, u64)> {
-        lock(&self.inner.delivered)
+        self.inner
+            .delivered
+            .lock()
             .iter()
             .map(|(k, v)| (k.clone(), *v))
             .collect()
@@ -726,7 +727,7 @@ impl Consumer {
                 | ErrorCode::IllegalGeneration
                 | ErrorCode::UnknownMemberId
         ) {
-            let mut m = lock(&self.inner.membership);
+            let mut m = self.inner.membership.lock();
             m.needs_rejoin = true;
             if e.kind() == ErrorCode::UnknownMemberId {
                 m.member_id = None;
@@ -758,17 +759,17 @@ impl Consumer {
             state.ahead = None;
         }
         let mut first_error = None;
-        let joined = lock(&inner.membership).joined;
+        let joined = inner.membership.lock().joined;
         if joined && inner.config.enable_auto_commit {
             if let Err(e) = self.send_commit(&self.consumed_offsets()).await {
                 first_error.get_or_insert(e);
             }
         }
-        if let Some(task) = lock(&inner.heartbeat).take() {
+        if let Some(task) = inner.heartbeat.lock().take() {
             task.abort();
         }
         let member_id = {
-            let mut m = lock(&inner.membership);
+            let mut m = inner.membership.lock();
             m.joined = false;
             m.assignment.clear();
             m.member_id.take()
@@ -810,7 +811,7 @@ fn tp(topic: &str, partition: u32) -> TopicPartition {
 async fn heartbeat_loop(weak: Weak<Inner>) {
     loop {
         let interval = match weak.upgrade() {
-            Some(inner) => lock(&inner.membership).heartbeat_interval_ms,
+            Some(inner) => inner.membership.lock().heartbeat_interval_ms,
             None => return,
         };
         tokio::time::sleep(Duration::from_millis(interval)).await;
@@ -819,7 +820,7 @@ async fn heartbeat_loop(weak: Weak<Inner>) {
             return;
         }
         let (member_id, generation_id) = {
-            let m = lock(&inner.membership);
+            let m = inner.membership.lock();
             if !m.joined || m.joining || m.needs_rejoin {
                 continue;
             }
@@ -845,7 +846,7 @@ async fn heartbeat_loop(weak: Weak<Inner>) {
                 ErrorCode::RebalanceInProgress
                 | ErrorCode::IllegalGeneration
                 | ErrorCode::UnknownMemberId => {
-                    let mut m = lock(&inner.membership);
+                    let mut m = inner.membership.lock();
                     if m.generation_id == generation_id {
                         m.needs_rejoin = true;
                         if e.kind() == ErrorCode::UnknownMemberId {

@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use bytes::{Bytes, BytesMut};
+use parking_lot::Mutex;
 use rustlog_protocol::batch::{increment_sequence, set_base_offset, BatchHeader, RecordBatchView};
 use rustlog_protocol::frame::decode_request_frame;
 use rustlog_protocol::limits::FRAME_BYTES_MAX;
@@ -22,7 +23,7 @@ use rustlog_protocol::messages::produce::{ProducePartitionResponse, ProduceRespo
 use rustlog_protocol::{encode_error_response, encode_rejection, ErrorCode, Request, Response};
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -105,16 +106,12 @@ impl MockBroker {
     }
 
     pub fn inject(&self, faults: &[Fault]) {
-        self.state
-            .lock()
-            .unwrap()
-            .faults
-            .extend(faults.iter().copied());
+        self.state.lock().faults.extend(faults.iter().copied());
     }
 
     /// Every batch received for a partition, as sent.
     pub fn received(&self, topic: &str, partition: u32) -> Vec<Bytes> {
-        let state = self.state.lock().unwrap();
+        let state = self.state.lock();
         state
             .received
             .get(&(topic.to_string(), partition))
@@ -124,17 +121,17 @@ impl MockBroker {
 
     /// The stored batches of a partition.
     pub fn batches(&self, topic: &str, partition: u32) -> Vec<Bytes> {
-        let state = self.state.lock().unwrap();
+        let state = self.state.lock();
         state.logs[&(topic.to_string(), partition)].0.clone()
     }
 
     pub fn init_producer_requests(&self) -> usize {
-        self.state.lock().unwrap().init_producer_requests
+        self.state.lock().init_producer_requests
     }
 
     /// Every stored record of a partition as (offset, key, value).
     pub fn records(&self, topic: &str, partition: u32) -> Vec<StoredRecord> {
-        let state = self.state.lock().unwrap();
+        let state = self.state.lock();
         let (batches, _) = &state.logs[&(topic.to_string(), partition)];
         let mut out = Vec::new();
         for batch in batches {
@@ -153,15 +150,15 @@ impl MockBroker {
 
     /// Refuses the next `count` connections (SPEC.md §3.4).
     pub fn refuse_connections(&self, count: usize) {
-        self.state.lock().unwrap().refuse_connections = count;
+        self.state.lock().refuse_connections = count;
     }
 
     pub fn refused_connections(&self) -> usize {
-        self.state.lock().unwrap().refused_connections
+        self.state.lock().refused_connections
     }
 
     pub fn produce_requests(&self) -> usize {
-        self.state.lock().unwrap().produce_requests
+        self.state.lock().produce_requests
     }
 }
 
@@ -197,7 +194,7 @@ async fn serve(mut sock: tokio::net::TcpStream, state: Arc<Mutex<State>>) {
 
 /// Whether this connection is one of the ones to refuse.
 fn take_refusal(state: &Mutex<State>) -> bool {
-    let mut st = state.lock().unwrap();
+    let mut st = state.lock();
     if st.refuse_connections == 0 {
         return false;
     }
@@ -215,7 +212,7 @@ async fn handle(
             "mock",
         )))),
         Request::DescribeTopic(r) => {
-            let st = state.lock().unwrap();
+            let st = state.lock();
             let Some(count) = st.partitions.get(&r.name) else {
                 return Err((
                     ErrorCode::TopicNotFound,
@@ -238,7 +235,7 @@ async fn handle(
             })))
         }
         Request::ListOffsets(r) => {
-            let st = state.lock().unwrap();
+            let st = state.lock();
             let partitions = r
                 .partitions
                 .iter()
@@ -265,7 +262,7 @@ async fn handle(
             })))
         }
         Request::InitProducer(r) => {
-            let mut st = state.lock().unwrap();
+            let mut st = state.lock();
             st.init_producer_requests += 1;
             if let Some(code) = st.refuse_init_producer {
                 return Err((code, format!("injected {}", code.name())));
@@ -285,7 +282,7 @@ async fn handle(
             }
         }
         Request::Produce(r) => {
-            let mut st = state.lock().unwrap();
+            let mut st = state.lock();
             st.produce_requests += 1;
             let fault = st.faults.pop_front();
             if fault == Some(Fault::Disconnect) {
@@ -333,7 +330,7 @@ async fn handle(
                 + std::time::Duration::from_millis(u64::from(r.max_wait_ms.min(200)));
             loop {
                 let has_data = {
-                    let st = state.lock().unwrap();
+                    let st = state.lock();
                     r.partitions.iter().any(|p| {
                         st.logs
                             .get(&(p.topic.clone(), p.partition))
@@ -345,7 +342,7 @@ async fn handle(
                 }
                 tokio::time::sleep(std::time::Duration::from_millis(5)).await;
             }
-            let st = state.lock().unwrap();
+            let st = state.lock();
             let partitions = r
                 .partitions
                 .iter()

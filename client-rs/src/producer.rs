@@ -33,6 +33,7 @@ use crate::connection::{encode_request, ConnSlot};
 use crate::error::{Error, Result};
 use crate::record::{now_ms, Record, RecordMetadata};
 use bytes::Bytes;
+use parking_lot::Mutex;
 use rustlog_protocol::batch::increment_sequence;
 use rustlog_protocol::limits::{FRAME_BYTES_MAX, PARTITIONS_PER_REQUEST_MAX};
 use rustlog_protocol::messages::init_producer::{InitProducerRequest, NEW_PRODUCER};
@@ -43,7 +44,7 @@ use std::collections::{HashMap, VecDeque};
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::{Notify, Semaphore};
 use tokio::time::Instant;
@@ -339,9 +340,6 @@ impl ProducerStats {
 }
 
 impl Shared {
-    fn acc(&self) -> MutexGuard<'_, Accumulator> {
-        self.acc.lock().unwrap_or_else(|e| e.into_inner())
-    }
     fn release(&self, bytes: usize) {
         self.buffer.add_permits(bytes);
     }
@@ -472,7 +470,7 @@ impl Producer {
         let headers = record.header_refs();
         let mut wake = false;
         let handle = {
-            let mut acc = shared.acc();
+            let mut acc = shared.acc.lock();
             // Look up before inserting: `entry` would allocate the key on every send.
             if !acc.topics.contains_key(&record.topic) {
                 acc.topics.insert(
@@ -580,7 +578,7 @@ impl Producer {
     pub async fn flush(&self, timeout: Duration) -> Result<()> {
         let shared = &self.inner.shared;
         let outstanding = {
-            let mut acc = shared.acc();
+            let mut acc = shared.acc.lock();
             let mut states = Vec::new();
             for topic in acc.topics.values_mut() {
                 for queue in &mut topic.partitions {
@@ -726,7 +724,7 @@ fn seal(queue: &mut PartitionQueue, config: &ProducerConfig) {
 fn fail_everything(shared: &Shared, error: &Error) {
     let mut released = 0usize;
     {
-        let mut acc = shared.acc();
+        let mut acc = shared.acc.lock();
         for topic in acc.topics.values_mut() {
             for queue in &mut topic.partitions {
                 seal(queue, &shared.config);
@@ -761,7 +759,7 @@ fn collect(shared: &Shared) -> Collected {
     let mut idle = true;
     let mut needs_identity = false;
     let idempotent = shared.config.uses_idempotence();
-    let mut acc = shared.acc();
+    let mut acc = shared.acc.lock();
     let Accumulator { topics, identity } = &mut *acc;
     let owner = identity.ready();
     for topic in topics.values_mut() {
@@ -1011,7 +1009,7 @@ fn settle(shared: &Shared, out: Outgoing, result: Result<u64>) {
     {
         shared.client.forget_topic(&out.topic);
     }
-    let mut acc = shared.acc();
+    let mut acc = shared.acc.lock();
     let Accumulator { topics, identity } = &mut *acc;
     if !retry && result.is_err() {
         note_unsequenced(identity, out.batch.stamp);
@@ -1062,7 +1060,7 @@ fn note_unsequenced(identity: &mut Identity, stamp: Option<ProducerStamp>) {
 /// wait to be stamped. It runs on the sender task, so nothing is stamped meanwhile; the call
 /// retries like any other request, until the earliest waiting batch's delivery deadline.
 async fn refresh_identity(shared: &Shared) {
-    let request = shared.acc().identity.request();
+    let request = shared.acc.lock().identity.request();
     let bumping = request.producer_id != NEW_PRODUCER;
     let deadline = earliest_deadline(shared).unwrap_or_else(|| shared.client.deadline());
     match init_producer(shared, request, deadline).await {
@@ -1072,7 +1070,7 @@ async fn refresh_identity(shared: &Shared) {
                 epoch = issued.epoch,
                 "producer id issued"
             );
-            shared.acc().identity = Identity {
+            shared.acc.lock().identity = Identity {
                 current: Some(issued),
                 bump: false,
             };
@@ -1081,7 +1079,7 @@ async fn refresh_identity(shared: &Shared) {
         // new one; sequences restart at 0 either way.
         Err(e) if bumping && !e.is_retriable() => {
             tracing::debug!(error = %e, "epoch bump refused; asking for a new producer id");
-            shared.acc().identity = Identity::default();
+            shared.acc.lock().identity = Identity::default();
         }
         Err(e) => {
             fail_unstamped(shared, &e, !e.is_retriable());
@@ -1125,7 +1123,7 @@ async fn init_producer(
 
 /// The earliest delivery deadline of a batch waiting to be sent.
 fn earliest_deadline(shared: &Shared) -> Option<Instant> {
-    let acc = shared.acc();
+    let acc = shared.acc.lock();
     acc.topics
         .values()
         .flat_map(|t| &t.partitions)
@@ -1139,7 +1137,7 @@ fn fail_unstamped(shared: &Shared, error: &Error, all: bool) {
     let now = Instant::now();
     let mut failed = Vec::new();
     {
-        let mut acc = shared.acc();
+        let mut acc = shared.acc.lock();
         for queue in acc.topics.values_mut().flat_map(|t| &mut t.partitions) {
             let (fail, keep): (VecDeque<_>, VecDeque<_>) = queue
                 .ready

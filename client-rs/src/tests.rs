@@ -102,10 +102,7 @@ async fn ordering_per_partition_survives_retriable_errors_and_disconnects() {
         );
     }
     assert_eq!(total, 3_000, "every record stored exactly once");
-    assert!(
-        mock.state.lock().unwrap().faults.is_empty(),
-        "all faults hit"
-    );
+    assert!(mock.state.lock().faults.is_empty(), "all faults hit");
 }
 
 #[tokio::test]
@@ -479,7 +476,7 @@ async fn a_bad_compression_level_fails_when_the_producer_is_created() {
 #[tokio::test]
 async fn a_broker_refusing_producer_ids_fails_idempotent_sends_with_a_hint() {
     let mock = MockBroker::start(&[("t", 1)]).await;
-    mock.state.lock().unwrap().refuse_init_producer = Some(ErrorCode::UnknownApiKey);
+    mock.state.lock().refuse_init_producer = Some(ErrorCode::UnknownApiKey);
     let client = client(&mock).await;
     let producer = client
         .producer(ProducerConfig::default().linger_ms(0))

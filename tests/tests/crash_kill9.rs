@@ -21,6 +21,7 @@
 mod client_support;
 
 use client_support::client;
+use parking_lot::Mutex;
 use rustlog::{Acks, AutoOffsetReset, Client, ConsumerConfig, ProducerConfig, Record};
 use rustlog::{Consumer, TopicPartition};
 use rustlog_tests::crash::{
@@ -30,7 +31,7 @@ use rustlog_tests::crash::{
 use rustlog_tests::{free_port, BrokerProcess};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const TOPIC: &str = "crash";
@@ -105,7 +106,7 @@ async fn kill_9_cycles_lose_no_acknowledged_record_and_commits_never_go_back() {
         tokio::task::block_in_place(|| broker.kill9());
         // Nothing can be acknowledged after the kill: these are the acks the broker gave.
         let (acked, commits) = {
-            let ledger = ledger.lock().unwrap();
+            let ledger = ledger.lock();
             (ledger.acked_from(&from), ledger.commits.clone())
         };
         tokio::time::sleep(rng.duration_ms(DOWN_MS.0, DOWN_MS.1)).await;
@@ -135,7 +136,7 @@ async fn kill_9_cycles_lose_no_acknowledged_record_and_commits_never_go_back() {
     for task in tasks {
         task.await.unwrap();
     }
-    let end = ledger.lock().unwrap().clone();
+    let end = ledger.lock().clone();
     let all = end.acked_from(&[0; PARTITIONS as usize]);
     let (last, violations) = tokio::task::block_in_place(|| {
         verify(&broker, &[0; PARTITIONS as usize], &all, &end.commits)
@@ -224,12 +225,12 @@ fn produce(
                     .value(record_value(id));
                 match producer_handle.send(record).await {
                     Ok(handle) => window.push((id, handle)),
-                    Err(_) => ledger.lock().unwrap().failed += 1,
+                    Err(_) => ledger.lock().failed += 1,
                 }
             }
             for (id, handle) in window {
                 let result = handle.await;
-                let mut ledger = ledger.lock().unwrap();
+                let mut ledger = ledger.lock();
                 match result {
                     Ok(meta) => {
                         let placed = Placed {
@@ -257,7 +258,7 @@ async fn consume(consumer: Consumer, ledger: Shared, stop: Arc<AtomicBool>) {
         };
         let mut next: BTreeMap<u32, u64> = BTreeMap::new();
         {
-            let mut ledger = ledger.lock().unwrap();
+            let mut ledger = ledger.lock();
             ledger.consumed += batch.len() as u64;
             for m in &batch {
                 if parse_record(m.value.as_deref().unwrap_or_default()).is_none() {
@@ -278,7 +279,7 @@ async fn consume(consumer: Consumer, ledger: Shared, stop: Arc<AtomicBool>) {
             })
             .collect();
         if consumer.commit_offsets(&offsets).await.is_ok() {
-            let mut ledger = ledger.lock().unwrap();
+            let mut ledger = ledger.lock();
             for (partition, offset) in next {
                 ledger.commit_acked(partition, offset);
             }

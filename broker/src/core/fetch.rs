@@ -52,7 +52,7 @@ pub async fn long_poll(
     } else {
         targets
             .iter()
-            .filter_map(|t| state.notifier.subscribe(&t.topic, t.partition))
+            .map(|t| state.notifier.subscribe(&t.topic, t.partition))
             .collect()
     };
     let mut shutdown = state.shutdown.clone();

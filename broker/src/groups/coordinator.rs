@@ -20,7 +20,7 @@
 //! - A committed offset above the partition's high watermark gets `OffsetOutOfRange` for that
 //!   partition alone (the others in the request are still committed).
 //!
-//! All state is behind one `std::sync::Mutex` (short critical sections, never held across an
+//! All state is behind one `parking_lot::Mutex` (short critical sections, never held across an
 //! await); committed offsets are written through [`GroupStore`] before a commit is answered.
 
 use super::assignor::{assign, Assignor, Subscription, TopicPartitions};
@@ -31,12 +31,13 @@ use super::error::GroupError;
 use super::store::{GroupFile, GroupStore, StoredOffset};
 use crate::error::BrokerError;
 use bytes::Bytes;
+use parking_lot::Mutex;
 use rustlog_protocol::limits::CLIENT_ID_BYTES_MAX;
 use rustlog_protocol::names::validate_group_id;
 use rustlog_protocol::ErrorCode;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{BuildHasher, Hasher};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
@@ -568,10 +569,6 @@ impl Coordinator {
         })
     }
 
-    fn lock(&self) -> Result<MutexGuard<'_, HashMap<String, Group>>, GroupError> {
-        self.groups.lock().map_err(|_| GroupError::LockPoisoned)
-    }
-
     fn check_open(&self) -> Result<(), GroupError> {
         if self
             .shutting_down
@@ -642,7 +639,7 @@ impl Coordinator {
         group_id: &str,
         join: impl FnOnce(&mut Group) -> Result<T, GroupError>,
     ) -> Result<T, GroupError> {
-        let mut groups = self.lock()?;
+        let mut groups = self.groups.lock();
         let group = group_entry(&mut groups, group_id)?;
         let result = join(group);
         if result.is_err() && group.is_blank() {
@@ -659,7 +656,7 @@ impl Coordinator {
         generation_id: i32,
     ) -> Result<(), GroupError> {
         check_group_id(group_id)?;
-        let mut groups = self.lock()?;
+        let mut groups = self.groups.lock();
         let group = groups
             .get_mut(group_id)
             .ok_or_else(|| unknown_member(group_id, member_id))?;
@@ -690,7 +687,7 @@ impl Coordinator {
     /// Handles a native leave.
     pub fn leave(&self, group_id: &str, member_id: &str) -> Result<(), GroupError> {
         check_group_id(group_id)?;
-        let mut groups = self.lock()?;
+        let mut groups = self.groups.lock();
         let group = groups
             .get_mut(group_id)
             .ok_or_else(|| unknown_member(group_id, member_id))?;
@@ -726,7 +723,7 @@ impl Coordinator {
     /// SyncGroup waits).
     pub fn kafka_sync(&self, request: &ClassicSync) -> Result<KafkaSyncWait, GroupError> {
         check_group_id(&request.group_id)?;
-        let mut groups = self.lock()?;
+        let mut groups = self.groups.lock();
         let group = groups
             .get_mut(&request.group_id)
             .ok_or_else(|| unknown_member(&request.group_id, &request.member_id))?;
@@ -746,10 +743,7 @@ impl Coordinator {
         generation_id: i32,
         result: Result<(), GroupError>,
     ) {
-        let Ok(mut groups) = self.groups.lock() else {
-            return;
-        };
-        if let Some(group) = groups.get_mut(group_id) {
+        if let Some(group) = self.groups.lock().get_mut(group_id) {
             let (classic, mut ctx) = group.ctx(group_id, Instant::now());
             classic.assignment_stored(&mut ctx, generation_id, result);
         }
@@ -763,7 +757,7 @@ impl Coordinator {
         generation_id: i32,
     ) -> Result<(), GroupError> {
         check_group_id(group_id)?;
-        let mut groups = self.lock()?;
+        let mut groups = self.groups.lock();
         let group = groups
             .get_mut(group_id)
             .ok_or_else(|| unknown_member(group_id, &member.member_id))?;
@@ -778,7 +772,7 @@ impl Coordinator {
         members: &[MemberRef],
     ) -> Result<Vec<Result<(), GroupError>>, GroupError> {
         check_group_id(group_id)?;
-        let mut groups = self.lock()?;
+        let mut groups = self.groups.lock();
         let Some(group) = groups.get_mut(group_id) else {
             return Ok(members
                 .iter()
@@ -793,7 +787,7 @@ impl Coordinator {
     /// The caller then persists with [`Coordinator::persist`] before answering.
     pub fn commit(&self, request: &OffsetCommit) -> Result<Vec<ErrorCode>, GroupError> {
         check_group_id(&request.group_id)?;
-        let mut groups = self.lock()?;
+        let mut groups = self.groups.lock();
         if let CommitAs::Member { member_id, .. } = &request.commit_as {
             if !groups.contains_key(&request.group_id) {
                 return Err(unknown_member(&request.group_id, member_id));
@@ -830,21 +824,18 @@ impl Coordinator {
         Ok(codes)
     }
 
-    fn write_lock(&self, group_id: &str) -> Result<Arc<tokio::sync::Mutex<()>>, GroupError> {
-        let mut locks = self
-            .write_locks
-            .lock()
-            .map_err(|_| GroupError::LockPoisoned)?;
-        Ok(locks.entry(group_id.to_string()).or_default().clone())
+    fn write_lock(&self, group_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.write_locks.lock();
+        locks.entry(group_id.to_string()).or_default().clone()
     }
 
     /// Writes the group's current state to disk (crash-safe) and waits for it.
     pub async fn persist(&self, group_id: &str) -> Result<(), GroupError> {
-        let write_lock = self.write_lock(group_id)?;
+        let write_lock = self.write_lock(group_id);
         let _guard = write_lock.lock().await;
         // Snapshot after taking the write lock: the last writer always writes the newest state.
         let file = {
-            let groups = self.lock()?;
+            let groups = self.groups.lock();
             match groups.get(group_id) {
                 Some(group) => group.to_file(group_id),
                 None => return Ok(()),
@@ -880,10 +871,10 @@ impl Coordinator {
     /// Deletes an empty group: its state and its file (removed durably).
     pub async fn delete(&self, group_id: &str) -> Result<(), GroupError> {
         check_group_id(group_id)?;
-        let write_lock = self.write_lock(group_id)?;
+        let write_lock = self.write_lock(group_id);
         let _guard = write_lock.lock().await;
         {
-            let mut groups = self.lock()?;
+            let mut groups = self.groups.lock();
             let group = groups
                 .get(group_id)
                 .ok_or_else(|| GroupError::GroupNotFound {
@@ -916,7 +907,7 @@ impl Coordinator {
         subscribed_topics: impl Fn(&str, &[u8]) -> Option<Vec<String>>,
     ) -> Result<Vec<ErrorCode>, GroupError> {
         check_group_id(group_id)?;
-        let mut groups = self.lock()?;
+        let mut groups = self.groups.lock();
         let group = groups
             .get_mut(group_id)
             .ok_or_else(|| GroupError::GroupNotFound {
@@ -946,7 +937,7 @@ impl Coordinator {
         partitions: Option<&[(String, u32)]>,
     ) -> Result<Vec<CommittedOffset>, GroupError> {
         check_group_id(group_id)?;
-        let groups = self.lock()?;
+        let groups = self.groups.lock();
         let group = groups.get(group_id);
         let out = match partitions {
             Some(list) => list
@@ -972,7 +963,7 @@ impl Coordinator {
 
     /// Every group, sorted by id.
     pub fn list(&self) -> Result<Vec<GroupListing>, GroupError> {
-        let groups = self.lock()?;
+        let groups = self.groups.lock();
         let mut out: Vec<GroupListing> = groups
             .iter()
             .map(|(id, g)| {
@@ -994,7 +985,7 @@ impl Coordinator {
     /// One group's members, assignment and committed offsets.
     pub fn describe(&self, group_id: &str) -> Result<GroupSnapshot, GroupError> {
         check_group_id(group_id)?;
-        let groups = self.lock()?;
+        let groups = self.groups.lock();
         let group = groups
             .get(group_id)
             .ok_or_else(|| GroupError::GroupNotFound {
@@ -1005,20 +996,16 @@ impl Coordinator {
 
     /// Every group's snapshot (metrics).
     pub fn snapshots(&self) -> Vec<(String, GroupSnapshot)> {
-        match self.groups.lock() {
-            Ok(groups) => groups
-                .iter()
-                .map(|(id, g)| (id.clone(), snapshot(g)))
-                .collect(),
-            Err(_) => Vec::new(),
-        }
+        let groups = self.groups.lock();
+        groups
+            .iter()
+            .map(|(id, g)| (id.clone(), snapshot(g)))
+            .collect()
     }
 
     /// Expires sessions and overdue rebalances. Called every [`TICK_INTERVAL`].
     pub fn tick(&self, now: Instant) {
-        let Ok(mut groups) = self.groups.lock() else {
-            return;
-        };
+        let mut groups = self.groups.lock();
         for (group_id, group) in groups.iter_mut() {
             tick_native(group_id, group, now, &self.partitions_of);
             let (classic, mut ctx) = group.ctx(group_id, now);
@@ -1030,15 +1017,13 @@ impl Coordinator {
     pub fn shutdown(&self) {
         self.shutting_down
             .store(true, std::sync::atomic::Ordering::Relaxed);
-        if let Ok(mut groups) = self.groups.lock() {
-            for group in groups.values_mut() {
-                for member in group.members.values_mut() {
-                    if let Some(waiter) = member.waiter.take() {
-                        let _ = waiter.send(Err(GroupError::ShuttingDown));
-                    }
+        for group in self.groups.lock().values_mut() {
+            for member in group.members.values_mut() {
+                if let Some(waiter) = member.waiter.take() {
+                    let _ = waiter.send(Err(GroupError::ShuttingDown));
                 }
-                group.classic.fail_waiters();
             }
+            group.classic.fail_waiters();
         }
     }
 }

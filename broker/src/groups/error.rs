@@ -85,8 +85,6 @@ pub enum GroupError {
     },
     #[error("the broker is shutting down")]
     ShuttingDown,
-    #[error("the group state lock is poisoned (a thread panicked holding it)")]
-    LockPoisoned,
     #[error("group {group_id}: {op} {path}: {reason}")]
     Storage {
         group_id: String,
@@ -118,7 +116,6 @@ impl GroupError {
             GroupError::NonEmptyGroup { .. } => ErrorCode::NonEmptyGroup,
             GroupError::SubscribedToTopic { .. } => ErrorCode::GroupSubscribedToTopic,
             GroupError::ShuttingDown => ErrorCode::BrokerShuttingDown,
-            GroupError::LockPoisoned => ErrorCode::Unknown,
             GroupError::Storage { .. } => ErrorCode::StorageError,
         }
     }

@@ -2,13 +2,14 @@
 //! [`IoFile`], so tests swap [`StdIo`] for [`FaultyIo`] and fail the Nth write or fsync, tear a
 //! write short, or run out of disk space.
 
+use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use crate::storage::error::ENOSPC;
 
@@ -181,86 +182,74 @@ impl FaultyIo {
         FaultyIo::default()
     }
 
-    fn plan(&self) -> MutexGuard<'_, FaultPlan> {
-        // A panic while holding this lock can only come from a test; keep going with its state.
-        self.plan.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// Fails the `n`th write from now (1-based) with `fault`.
     pub fn fail_nth_write(&self, n: u64, fault: WriteFault) {
-        let mut plan = self.plan();
+        let mut plan = self.plan.lock();
         plan.fail_write = Some((plan.writes + n, fault));
     }
 
     /// Fails the `n`th fsync from now (1-based, file and directory fsyncs count).
     pub fn fail_nth_sync(&self, n: u64) {
-        let mut plan = self.plan();
+        let mut plan = self.plan.lock();
         plan.fail_sync = Some(plan.syncs + n);
         plan.fail_sync_enospc = false;
     }
 
     /// Like [`Self::fail_nth_sync`], but the fsync reports ENOSPC: still an fsync failure.
     pub fn fail_nth_sync_with_enospc(&self, n: u64) {
-        let mut plan = self.plan();
+        let mut plan = self.plan.lock();
         plan.fail_sync = Some(plan.syncs + n);
         plan.fail_sync_enospc = true;
     }
 
     /// Fails the `n`th creation of a new file from now (1-based) with ENOSPC, creating nothing.
     pub fn fail_nth_create(&self, n: u64) {
-        let mut plan = self.plan();
+        let mut plan = self.plan.lock();
         plan.fail_create = Some(plan.creates + n);
     }
 
     /// Allows only `bytes` more bytes to be written; the write that crosses the budget stores
     /// what fits and fails with ENOSPC. `None` lifts the limit.
     pub fn set_space_left(&self, bytes: Option<u64>) {
-        self.plan().space_left = bytes;
+        self.plan.lock().space_left = bytes;
     }
 
     /// Restricts faults and counters to files whose path ends with `suffix` (e.g. `".log"`).
     pub fn only_paths_ending_with(&self, suffix: Option<&str>) {
-        self.plan().path_suffix = suffix.map(str::to_string);
+        self.plan.lock().path_suffix = suffix.map(str::to_string);
     }
 
     /// After the first fault, fail every later write and fsync too.
     pub fn set_sticky(&self, sticky: bool) {
-        self.plan().sticky = sticky;
+        self.plan.lock().sticky = sticky;
     }
 
     /// The length of `path` at its last successful fdatasync through this I/O, if any.
     pub fn synced_len(&self, path: &Path) -> Option<u64> {
-        self.synced_len
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(path)
-            .copied()
+        self.synced_len.lock().get(path).copied()
     }
 
     fn note_synced(&self, path: &Path, len: u64) {
-        self.synced_len
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(path.to_path_buf(), len);
+        self.synced_len.lock().insert(path.to_path_buf(), len);
     }
 
     /// Disarms every fault and lifts the space limit.
     pub fn reset(&self) {
-        *self.plan() = FaultPlan::default();
+        *self.plan.lock() = FaultPlan::default();
     }
 
     /// Writes seen so far on matched files.
     pub fn writes(&self) -> u64 {
-        self.plan().writes
+        self.plan.lock().writes
     }
 
     /// fsyncs seen so far on matched files and directories.
     pub fn syncs(&self) -> u64 {
-        self.plan().syncs
+        self.plan.lock().syncs
     }
 
     fn before_sync(&self, path: &Path) -> io::Result<()> {
-        let mut plan = self.plan();
+        let mut plan = self.plan.lock();
         if !plan.applies(path) {
             return Ok(());
         }
@@ -281,7 +270,7 @@ impl FaultyIo {
 
     /// Fails the creation of a new file when that is armed.
     fn before_create(&self, path: &Path) -> io::Result<()> {
-        let mut plan = self.plan();
+        let mut plan = self.plan.lock();
         if !plan.applies(path) || path.exists() {
             return Ok(());
         }
@@ -295,7 +284,7 @@ impl FaultyIo {
 
     /// Decides how much of a `len`-byte write may happen and which error follows it.
     fn before_write(&self, path: &Path, len: usize) -> (usize, Option<io::Error>) {
-        let mut plan = self.plan();
+        let mut plan = self.plan.lock();
         if !plan.applies(path) {
             return (len, None);
         }

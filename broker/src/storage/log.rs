@@ -8,9 +8,10 @@
 //! The append lock also guards the idempotent-producer state ([`crate::storage::producers`]),
 //! so a batch's sequence check, its append and the state update are one atomic step.
 
+use parking_lot::{Condvar, Mutex, RwLock};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -239,11 +240,6 @@ pub(crate) fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic in another thread while holding a lock leaves plain data behind; keep serving.
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 /// Base offsets of the `{base:020}.log` files in `dir`, sorted.
 pub(crate) fn list_segment_bases(io: &dyn Io, dir: &Path) -> Result<Vec<u64>, StorageError> {
     let entries = io
@@ -371,34 +367,23 @@ impl PartitionLog {
         &self.dir
     }
 
-    fn list(&self) -> std::sync::RwLockReadGuard<'_, SegmentList> {
-        self.segments.read().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn list_mut(&self) -> std::sync::RwLockWriteGuard<'_, SegmentList> {
-        self.segments.write().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// Every segment, oldest first, the active one last.
     fn snapshot(&self) -> Vec<Arc<Segment>> {
-        self.list().all()
+        self.segments.read().all()
     }
 
     fn active(&self) -> Arc<Segment> {
-        self.list().active.clone()
+        self.segments.read().active.clone()
     }
 
     /// The effective config.
     pub fn config(&self) -> LogConfig {
-        self.config
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.config.read().clone()
     }
 
     /// Replaces the config (takes effect for the next append and maintenance pass).
     pub fn set_config(&self, config: LogConfig) {
-        *self.config.write().unwrap_or_else(|p| p.into_inner()) = config;
+        *self.config.write() = config;
     }
 
     /// Offset after the last appended record.
@@ -413,7 +398,7 @@ impl PartitionLog {
 
     /// Every offset below this is fsynced.
     pub fn durable_offset(&self) -> u64 {
-        lock(&self.sync_state).durable_offset
+        self.sync_state.lock().durable_offset
     }
 
     /// Whether an earlier fsync failure (or an unexpected write error) made the log refuse
@@ -431,7 +416,7 @@ impl PartitionLog {
     /// Stops the log for good (its topic was deleted): appends, syncs and maintenance refuse
     /// from now on; reads of what is there keep working.
     pub fn close(&self) {
-        let _writer = lock(&self.append_lock);
+        let _writer = self.append_lock.lock();
         self.closed.store(true, Ordering::Release);
         let _ = self.fail(StorageError::ReadOnly {
             reason: "partition log is closed (topic deleted)".to_string(),
@@ -440,11 +425,11 @@ impl PartitionLog {
 
     /// Test hook: make the next retention or compaction stop at `point` as if the process died.
     pub fn set_crash_point(&self, point: Option<CrashPoint>) {
-        *lock(&self.crash_point) = point;
+        *self.crash_point.lock() = point;
     }
 
     fn crash_at(&self, point: CrashPoint) -> Result<(), StorageError> {
-        let mut armed = lock(&self.crash_point);
+        let mut armed = self.crash_point.lock();
         if *armed == Some(point) {
             *armed = None;
             return Err(StorageError::SimulatedCrash { point });
@@ -453,7 +438,7 @@ impl PartitionLog {
     }
 
     fn refusal(&self) -> StorageError {
-        let reason = lock(&self.failure).as_ref().map_or_else(
+        let reason = self.failure.lock().as_ref().map_or_else(
             || "unknown earlier failure".to_string(),
             |f| f.reason.clone(),
         );
@@ -473,7 +458,7 @@ impl PartitionLog {
     }
 
     fn enter_disk_full(&self, path: &Path, needed_bytes: usize) {
-        let mut state = lock(&self.disk_full);
+        let mut state = self.disk_full.lock();
         if let Some(known) = state.as_mut() {
             known.path = path.to_path_buf();
             known.needed_bytes = needed_bytes;
@@ -500,7 +485,7 @@ impl PartitionLog {
         if !self.disk_full_flag.load(Ordering::Acquire) {
             return;
         }
-        let mut state = lock(&self.disk_full);
+        let mut state = self.disk_full.lock();
         if let Some(was) = state.take() {
             self.disk_full_flag.store(false, Ordering::Release);
             tracing::info!(
@@ -519,9 +504,9 @@ impl PartitionLog {
         if !self.is_disk_full() {
             return;
         }
-        let _writer = lock(&self.append_lock);
+        let _writer = self.append_lock.lock();
         let bytes = {
-            let mut state = lock(&self.disk_full);
+            let mut state = self.disk_full.lock();
             let Some(known) = state.as_mut() else {
                 return;
             };
@@ -545,7 +530,7 @@ impl PartitionLog {
 
     /// Turns the log read-only because of `err`, and returns `err`.
     fn fail(&self, err: StorageError) -> StorageError {
-        let mut failure = lock(&self.failure);
+        let mut failure = self.failure.lock();
         if failure.is_none() {
             tracing::error!(dir = %self.dir.display(), error = %err, "partition log turns read-only");
             *failure = Some(Failure {
@@ -579,7 +564,7 @@ impl PartitionLog {
         let record_count = view.header().record_count;
         let mut stamped = batch.to_vec();
 
-        let mut producers = lock(&self.append_lock);
+        let mut producers = self.append_lock.lock();
         if self.is_read_only() {
             return Err(self.refusal());
         }
@@ -662,7 +647,7 @@ impl PartitionLog {
         active.map().map_err(|e| self.fail(e))?;
         let next = Arc::new(next);
         {
-            let mut list = self.list_mut();
+            let mut list = self.segments.write();
             let previous = std::mem::replace(&mut list.active, next.clone());
             list.sealed.push(previous);
         }
@@ -685,7 +670,7 @@ impl PartitionLog {
         if self.is_read_only() {
             return Err(self.refusal());
         }
-        let producers = lock(&self.append_lock);
+        let producers = self.append_lock.lock();
         let active = self.active();
         if !active.is_empty() {
             self.roll_locked(&producers, &active, now_ms())?;
@@ -695,13 +680,13 @@ impl PartitionLog {
 
     /// The idempotent-producer state of `producer_id` on this partition.
     pub fn producer_state(&self, producer_id: i64) -> Option<ProducerEntry> {
-        lock(&self.append_lock).get(producer_id).cloned()
+        self.append_lock.lock().get(producer_id).cloned()
     }
 
     /// Fences every epoch of `producer_id` older than `epoch` (InitProducer bumped it) and
     /// persists that in the snapshot; returns whether this partition knew the id.
     pub fn fence_producer(&self, producer_id: i64, epoch: i16) -> Result<bool, StorageError> {
-        let fenced = lock(&self.append_lock).fence(producer_id, epoch);
+        let fenced = self.append_lock.lock().fence(producer_id, epoch);
         if fenced {
             self.producers_dirty.store(true, Ordering::Release);
             // A snapshot ahead of the durable log is ignored after a crash, so this is safe
@@ -713,7 +698,7 @@ impl PartitionLog {
 
     /// Drops producer ids idle for longer than `expiration_ms` as of `now_ms`; returns how many.
     pub fn expire_producers(&self, now_ms: i64, expiration_ms: i64) -> usize {
-        let dropped = lock(&self.append_lock).expire(now_ms, expiration_ms);
+        let dropped = self.append_lock.lock().expire(now_ms, expiration_ms);
         if dropped > 0 {
             self.producers_dirty.store(true, Ordering::Release);
             tracing::debug!(dir = %self.dir.display(), dropped, "expired idle producer ids");
@@ -725,7 +710,7 @@ impl PartitionLog {
     /// the last one (clean close: call after [`Self::flush`], so the snapshot is not ahead of
     /// the durable log).
     pub fn write_producer_snapshot(&self) -> Result<(), StorageError> {
-        let mut producers = lock(&self.append_lock);
+        let mut producers = self.append_lock.lock();
         if self.closed.load(Ordering::Acquire) {
             return Ok(());
         }
@@ -749,7 +734,7 @@ impl PartitionLog {
     /// is fsynced. Concurrent callers share one fsync. An fsync error turns the log read-only.
     pub fn sync_to(&self, offset: u64) -> Result<(), StorageError> {
         let wanted = offset.saturating_add(1).min(self.high_watermark());
-        let mut state = lock(&self.sync_state);
+        let mut state = self.sync_state.lock();
         loop {
             if state.durable_offset >= wanted {
                 return Ok(());
@@ -758,10 +743,7 @@ impl PartitionLog {
                 return Err(self.refusal());
             }
             if state.leader_active {
-                state = self
-                    .sync_done
-                    .wait(state)
-                    .unwrap_or_else(|p| p.into_inner());
+                self.sync_done.wait(&mut state);
                 continue;
             }
             state.leader_active = true;
@@ -773,7 +755,7 @@ impl PartitionLog {
                 .active()
                 .sync()
                 .and_then(|()| self.recovery_point.advance(covered));
-            state = lock(&self.sync_state);
+            state = self.sync_state.lock();
             state.leader_active = false;
             match result {
                 Ok(()) => {
@@ -828,7 +810,7 @@ impl PartitionLog {
     /// has any at or after `offset`, cut before a corrupt batch that is not the first.
     fn read_records(&self, offset: u64, max_bytes: usize) -> Result<Bytes, StorageError> {
         if offset < self.high_watermark() {
-            for segment in &self.list().holding_and_after(offset) {
+            for segment in &self.segments.read().holding_and_after(offset) {
                 if let Some(bytes) = segment.read(offset, max_bytes)? {
                     return Ok(bytes);
                 }
@@ -926,7 +908,7 @@ impl PartitionLog {
         self.expire_producers(now_ms, PRODUCER_ID_EXPIRATION_MS);
         if let FsyncPolicy::Interval { interval_ms } = config.fsync {
             let due = {
-                let m = lock(&self.maintenance);
+                let m = self.maintenance.lock();
                 // A wall clock stepped back (now before the last flush) counts as due: else the
                 // fsync would wait for the clock to catch up, leaving acked records unsynced.
                 now_ms < m.last_flush_ms
@@ -935,7 +917,7 @@ impl PartitionLog {
             };
             if due && self.durable_offset() < self.high_watermark() {
                 self.flush()?;
-                lock(&self.maintenance).last_flush_ms = now_ms;
+                self.maintenance.lock().last_flush_ms = now_ms;
             }
         }
         match config.cleanup_policy {
@@ -953,7 +935,7 @@ impl PartitionLog {
     /// than that) or beyond `retention.bytes`. Returns how many segments were removed.
     pub fn apply_retention(&self, now_ms: i64) -> Result<usize, StorageError> {
         let config = self.config();
-        let mut maintenance = lock(&self.maintenance);
+        let mut maintenance = self.maintenance.lock();
         let segments = self.snapshot();
         let sealed = &segments[..segments.len().saturating_sub(1)];
         let mut doomed = 0usize;
@@ -991,7 +973,7 @@ impl PartitionLog {
         self.crash_at(CrashPoint::RetentionAfterCheckpoint)?;
         self.log_start_offset.fetch_max(new_start, Ordering::AcqRel);
         let removed: Vec<Arc<Segment>> = {
-            let mut list = self.list_mut();
+            let mut list = self.segments.write();
             let n = list
                 .sealed
                 .iter()
@@ -1008,7 +990,7 @@ impl PartitionLog {
     }
 
     fn compaction_due(&self, now_ms: i64) -> bool {
-        let m = lock(&self.maintenance);
+        let m = self.maintenance.lock();
         let sealed_end = self.active().base_offset;
         sealed_end > m.checkpoint.cleaner.clean_end_offset
             || m.checkpoint
@@ -1022,7 +1004,7 @@ impl PartitionLog {
     /// preserves offsets, and swaps the rewritten segments in atomically.
     pub fn compact(&self, now_ms: i64) -> Result<CompactionStats, StorageError> {
         let config = self.config();
-        let mut maintenance = lock(&self.maintenance);
+        let mut maintenance = self.maintenance.lock();
         let segments = self.snapshot();
         let Some((active, sealed)) = segments.split_last() else {
             return Ok(CompactionStats::default());
@@ -1071,7 +1053,7 @@ impl PartitionLog {
                 fresh.push(Arc::new(segment));
             }
             {
-                let mut list = self.list_mut();
+                let mut list = self.segments.write();
                 for segment in fresh {
                     if let Some(slot) = list
                         .sealed

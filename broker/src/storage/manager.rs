@@ -11,10 +11,11 @@
 //! leaves the old or the new partition count, and `open` removes partition directories beyond
 //! the committed count (an interrupted grow; nothing was ever appended to them).
 
+use parking_lot::{Mutex, RwLock};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
 
 use rustlog_protocol::limits::PARTITIONS_PER_TOPIC_MAX;
 use rustlog_protocol::names::validate_topic_name;
@@ -297,7 +298,7 @@ impl LogManager {
             });
         }
         let config = self.defaults.with_overrides(overrides)?;
-        let _admin = self.admin.lock().unwrap_or_else(|p| p.into_inner());
+        let _admin = self.admin.lock();
         if self.topic(name).is_some() {
             return Err(StorageError::TopicAlreadyExists {
                 topic: name.to_string(),
@@ -329,16 +330,13 @@ impl LogManager {
             config,
             overrides: overrides.clone(),
         };
-        self.topics
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(
-                name.to_string(),
-                Topic {
-                    meta: meta.clone(),
-                    partitions: logs,
-                },
-            );
+        self.topics.write().insert(
+            name.to_string(),
+            Topic {
+                meta: meta.clone(),
+                partitions: logs,
+            },
+        );
         tracing::info!(topic = name, partitions, "created topic");
         Ok(meta)
     }
@@ -398,7 +396,7 @@ impl LogManager {
     /// Grows `topic` to `partitions` partitions: the new partition directories first, then
     /// `topic.json` (the commit point), then the in-memory topic.
     pub fn add_partitions(&self, topic: &str, partitions: u32) -> Result<TopicMeta, StorageError> {
-        let _admin = self.admin.lock().unwrap_or_else(|p| p.into_inner());
+        let _admin = self.admin.lock();
         let meta = self.check_add_partitions(topic, partitions)?;
         let topic_dir = self.topic_dir(topic);
         remove_uncommitted_partitions(self.io.as_ref(), &topic_dir, meta.partitions)?;
@@ -413,7 +411,7 @@ impl LogManager {
         }
         sync_dir(self.io.as_ref(), &topic_dir)?;
         self.write_topic_file(topic, partitions, &meta.overrides)?;
-        let mut topics = self.topics.write().unwrap_or_else(|p| p.into_inner());
+        let mut topics = self.topics.write();
         let entry = topics
             .get_mut(topic)
             .ok_or_else(|| StorageError::TopicNotFound {
@@ -453,7 +451,7 @@ impl LogManager {
         topic: &str,
         overrides: &BTreeMap<String, String>,
     ) -> Result<TopicMeta, StorageError> {
-        let _admin = self.admin.lock().unwrap_or_else(|p| p.into_inner());
+        let _admin = self.admin.lock();
         let config = self.check_topic_overrides(topic, overrides)?;
         let partitions = self
             .topic(topic)
@@ -462,7 +460,7 @@ impl LogManager {
                 topic: topic.to_string(),
             })?;
         self.write_topic_file(topic, partitions, overrides)?;
-        let mut topics = self.topics.write().unwrap_or_else(|p| p.into_inner());
+        let mut topics = self.topics.write();
         let entry = topics
             .get_mut(topic)
             .ok_or_else(|| StorageError::TopicNotFound {
@@ -479,15 +477,14 @@ impl LogManager {
 
     /// Deletes a topic and its data.
     pub fn delete_topic(&self, name: &str) -> Result<(), StorageError> {
-        let _admin = self.admin.lock().unwrap_or_else(|p| p.into_inner());
-        let topic = self
-            .topics
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(name)
-            .ok_or_else(|| StorageError::TopicNotFound {
-                topic: name.to_string(),
-            })?;
+        let _admin = self.admin.lock();
+        let topic =
+            self.topics
+                .write()
+                .remove(name)
+                .ok_or_else(|| StorageError::TopicNotFound {
+                    topic: name.to_string(),
+                })?;
         for log in topic.partitions.iter().filter_map(PartitionSlot::log) {
             // Anyone still holding the log gets errors from now on, never writes into a
             // directory that a new topic of the same name might reuse.
@@ -516,7 +513,6 @@ impl LogManager {
     pub fn topics(&self) -> Vec<TopicMeta> {
         self.topics
             .read()
-            .unwrap_or_else(|p| p.into_inner())
             .values()
             .map(|t| t.meta.clone())
             .collect()
@@ -524,11 +520,7 @@ impl LogManager {
 
     /// One topic.
     pub fn topic(&self, name: &str) -> Option<TopicMeta> {
-        self.topics
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(name)
-            .map(|t| t.meta.clone())
+        self.topics.read().get(name).map(|t| t.meta.clone())
     }
 
     /// One partition's log.
@@ -537,7 +529,7 @@ impl LogManager {
         topic: &str,
         partition: u32,
     ) -> Result<Arc<PartitionLog>, StorageError> {
-        let topics = self.topics.read().unwrap_or_else(|p| p.into_inner());
+        let topics = self.topics.read();
         let entry = topics
             .get(topic)
             .ok_or_else(|| StorageError::TopicNotFound {
@@ -555,7 +547,7 @@ impl LogManager {
 
     /// Every quarantined partition (failed recovery with corruption), by topic and partition.
     pub fn quarantined(&self) -> Vec<Arc<QuarantinedPartition>> {
-        let topics = self.topics.read().unwrap_or_else(|p| p.into_inner());
+        let topics = self.topics.read();
         topics
             .values()
             .flat_map(|t| t.partitions.iter())
@@ -567,7 +559,7 @@ impl LogManager {
     }
 
     fn all_partitions(&self) -> Vec<(String, u32, Arc<PartitionLog>)> {
-        let topics = self.topics.read().unwrap_or_else(|p| p.into_inner());
+        let topics = self.topics.read();
         topics
             .values()
             .flat_map(|t| {

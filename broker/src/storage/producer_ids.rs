@@ -10,9 +10,9 @@
 //! allocator handed out since start and what the partitions' producer states (rebuilt from the
 //! log) have seen.
 
+use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
 
 use rustlog_protocol::batch::NO_PRODUCER_ID;
 
@@ -96,10 +96,6 @@ impl ProducerIds {
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, Allocator> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// A new id at epoch 0 (reserving and persisting a new block first when needed).
     fn allocate(
         &self,
@@ -138,7 +134,7 @@ impl ProducerIds {
         log_epoch: Option<i16>,
         now_ms: i64,
     ) -> Result<ProducerIdAndEpoch, StorageError> {
-        let mut a = self.lock();
+        let mut a = self.state.lock();
         // Bounded memory: forget what would have expired from the partitions anyway.
         a.epochs.retain(|_, (_, at)| {
             i128::from(now_ms) - i128::from(*at) <= i128::from(PRODUCER_ID_EXPIRATION_MS)

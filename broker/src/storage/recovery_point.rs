@@ -10,8 +10,9 @@
 //! fsyncs), the file holds two fixed-size checksummed slots written in turn: a crash can tear at
 //! most the slot being written, and loading takes the valid slot with the higher sequence.
 
+use parking_lot::Mutex;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use crate::storage::error::StorageError;
 use crate::storage::fsutil::{read_exact_at, sync_dir, write_all_at};
@@ -121,16 +122,12 @@ impl RecoveryPoint {
 
     /// Every offset below this is known durable.
     pub(crate) fn get(&self) -> u64 {
-        self.lock().current.offset
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        self.state.lock().current.offset
     }
 
     /// Persists `offset` (write one slot, fdatasync) if it is above the current point.
     pub(crate) fn advance(&self, offset: u64) -> Result<(), StorageError> {
-        let mut state = self.lock();
+        let mut state = self.state.lock();
         if offset <= state.current.offset {
             return Ok(());
         }
@@ -140,7 +137,7 @@ impl RecoveryPoint {
     /// Persists `offset` even below the current point: only `repair`, after cutting acknowledged
     /// data on the operator's word, lowers it.
     pub(crate) fn reset(&self, offset: u64) -> Result<(), StorageError> {
-        let mut state = self.lock();
+        let mut state = self.state.lock();
         self.write_locked(&mut state, offset)
     }
 

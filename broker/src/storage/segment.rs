@@ -10,9 +10,10 @@
 //! The active segment is written with positioned writes and read with positioned reads; a sealed
 //! segment is immutable and read through a memory map.
 
+use parking_lot::RwLock;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use rustlog_protocol::batch::{BatchHeader, RecordBatchView, BATCH_HEADER_BYTES};
@@ -533,20 +534,12 @@ impl Segment {
         if mode == OpenMode::Sealed {
             if rebuilt {
                 tracing::info!(path = %segment.files.index.display(), "rebuilt segment indexes");
-                segment.indexes_mut().indexer.close_times();
+                segment.indexes.write().indexer.close_times();
                 segment.write_indexes()?;
             }
             segment.map()?;
         }
         Ok(segment)
-    }
-
-    fn indexes(&self) -> RwLockReadGuard<'_, Indexes> {
-        self.indexes.read().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn indexes_mut(&self) -> RwLockWriteGuard<'_, Indexes> {
-        self.indexes.write().unwrap_or_else(|p| p.into_inner())
     }
 
     pub(crate) fn log_path(&self) -> &Path {
@@ -588,7 +581,8 @@ impl Segment {
             self.cut_back_to(pos)?;
             return Err(err);
         }
-        self.indexes_mut()
+        self.indexes
+            .write()
             .indexer
             .on_batch(self.base_offset, h, pos, interval);
         self.max_timestamp_ms
@@ -622,13 +616,13 @@ impl Segment {
     /// seal closes again.
     pub(crate) fn persist_for_seal(&self) -> Result<(), StorageError> {
         self.sync()?;
-        self.indexes_mut().indexer.close_times();
+        self.indexes.write().indexer.close_times();
         self.write_indexes()
     }
 
     fn write_indexes(&self) -> Result<(), StorageError> {
         let (offsets, times) = {
-            let ix = self.indexes();
+            let ix = self.indexes.read();
             (
                 index::encode_offsets(&ix.indexer.offsets),
                 index::encode_times(&ix.indexer.times),
@@ -727,7 +721,7 @@ impl Segment {
             .saturating_sub(self.base_offset)
             .min(u64::from(u32::MAX)) as u32;
         let start = {
-            let ix = self.indexes();
+            let ix = self.indexes.read();
             index::floor_offset(&ix.indexer.offsets, relative)
         };
         let from = start.map_or((0, self.base_offset), |e| {
@@ -865,7 +859,7 @@ impl Segment {
             return Ok(None);
         }
         let skip_to = {
-            let ix = self.indexes();
+            let ix = self.indexes.read();
             index::last_below(&ix.indexer.times, timestamp_ms).map_or(self.base_offset, |e| {
                 self.base_offset + u64::from(e.relative_offset) + 1
             })

@@ -3,10 +3,11 @@
 //! connection, which is exactly what a client sees when a broker appended a batch but the
 //! answer never arrived. Everything else is forwarded frame by frame, unchanged.
 
+use parking_lot::Mutex;
 use rustlog_protocol::ApiKey;
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
@@ -45,7 +46,7 @@ impl LossyProxy {
         let shared = state.clone();
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
-                shared.lock().unwrap().connections += 1;
+                shared.lock().connections += 1;
                 tokio::spawn(relay(client, upstream, shared.clone()));
             }
         });
@@ -60,22 +61,22 @@ impl LossyProxy {
     /// Drops the responses to the next `count` requests of `api`, closing the connection
     /// each carried instead of answering.
     pub fn drop_responses(&self, api: ApiKey, count: usize) {
-        self.state.lock().unwrap().drop_rule = Some((api as u16, count));
+        self.state.lock().drop_rule = Some((api as u16, count));
     }
 
     /// Responses dropped so far.
     pub fn dropped(&self) -> usize {
-        self.state.lock().unwrap().dropped
+        self.state.lock().dropped
     }
 
     /// Client connections accepted so far.
     pub fn connections(&self) -> usize {
-        self.state.lock().unwrap().connections
+        self.state.lock().connections
     }
 
     /// Requests of `api` forwarded so far (a retry counts again).
     pub fn requests(&self, api: ApiKey) -> usize {
-        let state = self.state.lock().unwrap();
+        let state = self.state.lock();
         state.requests.get(&(api as u16)).copied().unwrap_or(0)
     }
 }
@@ -131,8 +132,8 @@ async fn requests(
         let (Some(api), Some(id)) = (be_u16(&frame, 4), be_u32(&frame, 8)) else {
             return;
         };
-        in_flight.lock().unwrap().insert(id, api);
-        *state.lock().unwrap().requests.entry(api).or_default() += 1;
+        in_flight.lock().insert(id, api);
+        *state.lock().requests.entry(api).or_default() += 1;
         if to.write_all(&frame).await.is_err() {
             return;
         }
@@ -149,7 +150,7 @@ async fn responses(
 ) {
     while let Some(frame) = read_frame(&mut from).await {
         let Some(id) = be_u32(&frame, 4) else { return };
-        let api = in_flight.lock().unwrap().remove(&id);
+        let api = in_flight.lock().remove(&id);
         if api.is_some_and(|api| take_drop(&state, api)) {
             return;
         }
@@ -161,7 +162,7 @@ async fn responses(
 
 /// Whether the response to a request of `api` is to be dropped (counting it if so).
 fn take_drop(state: &Mutex<ProxyState>, api: u16) -> bool {
-    let mut state = state.lock().unwrap();
+    let mut state = state.lock();
     match state.drop_rule {
         Some((rule_api, left)) if rule_api == api && left > 0 => {
             state.drop_rule = Some((rule_api, left - 1));

@@ -21,9 +21,10 @@ use kafka_protocol::messages::sync_group_response::SyncGroupResponse;
 use kafka_protocol::messages::{ApiKey, ConsumerProtocolSubscription, GroupId, TopicName};
 use kafka_protocol::protocol::{Encodable, StrBytes};
 use kafka_protocol::ResponseError;
+use parking_lot::Mutex;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Session timeout of raw members: long enough for a slow test machine.
@@ -286,7 +287,6 @@ impl KcatConsumer {
     pub fn records(&self) -> Vec<(u32, u64, String)> {
         self.stdout
             .lock()
-            .unwrap()
             .iter()
             .filter_map(|line| {
                 let mut fields = line.splitn(3, '|');
@@ -299,7 +299,7 @@ impl KcatConsumer {
 
     /// The partitions of the newest "assigned:" line kcat printed (its rebalance callback).
     pub fn assigned(&self) -> Option<Vec<u32>> {
-        let stderr = self.stderr.lock().unwrap();
+        let stderr = self.stderr.lock();
         let line = stderr.iter().rev().find(|l| l.contains("rebalanced"))?;
         let (_, list) = line.split_once("assigned:")?;
         let mut partitions: Vec<u32> = list
@@ -318,7 +318,7 @@ impl KcatConsumer {
     }
 
     pub fn stderr(&self) -> String {
-        self.stderr.lock().unwrap().join("\n")
+        self.stderr.lock().join("\n")
     }
 
     /// SIGKILL: librdkafka neither leaves the group nor commits.
@@ -340,7 +340,7 @@ fn collect(stream: impl std::io::Read + Send + 'static) -> Arc<Mutex<Vec<String>
     std::thread::spawn(move || {
         for line in BufReader::new(stream).lines() {
             let Ok(line) = line else { break };
-            sink.lock().unwrap().push(line);
+            sink.lock().push(line);
         }
     });
     lines
