@@ -71,7 +71,7 @@ pub struct Args {
     /// Largest request frame in bytes
     #[arg(long)]
     pub frame_bytes_max: Option<u32>,
-    /// Close connections idle this long (ms)
+    /// Close connections idle, or not reading their answers, this long (ms)
     #[arg(long)]
     pub idle_timeout_ms: Option<u64>,
     /// Close connections whose started frame stalls this long (ms)

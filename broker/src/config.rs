@@ -44,7 +44,8 @@ pub struct Limits {
     /// Pending connections the kernel queues for each listener before accepting (the
     /// `listen(2)` backlog, capped by the kernel's `net.core.somaxconn`).
     pub listen_backlog: u32,
-    /// A connection with nothing in flight and no new request for this long is closed.
+    /// A connection with nothing in flight and no new request for this long is closed; so is
+    /// one whose client takes no byte of its answers for this long (it stopped reading).
     pub idle_timeout_ms: u64,
     /// A frame whose first byte arrived must be complete within this long, or the connection
     /// is closed (slowloris protection).

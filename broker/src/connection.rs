@@ -18,9 +18,10 @@
 //!
 //! At a limit the connection simply stops reading (TCP back-pressure) until responses drain, so
 //! nothing is dropped. A framing error, a frame that stalls half-way for `read_timeout_ms`, or
-//! `idle_timeout_ms` without a request closes this connection only. At shutdown the connection
-//! stops reading the socket, still answers every whole request it had already read, then
-//! closes once those answers are written.
+//! `idle_timeout_ms` without a request (or without the client taking a byte of its answers)
+//! closes this connection only, and every byte it held returns to the pool. At shutdown the
+//! connection stops reading the socket, still answers every whole request it had already read,
+//! then closes once those answers are written.
 //!
 //! The loop is the same for both listeners; a [`Protocol`] supplies what differs (how a frame is
 //! cut and decoded, its budget estimate, how it is answered): [`Native`] here, and

@@ -178,7 +178,7 @@ fn limits(d: &Limits) -> Vec<Setting> {
             Some("--idle-timeout-ms"),
             d.idle_timeout_ms,
             AT_LEAST_ONE,
-            "A connection with nothing in flight and no new request for this long (ms) is closed",
+            "A connection with nothing in flight and no new request, or whose client takes none of its answers, for this long (ms) is closed",
         ),
         limit(
             "read_timeout_ms",
