@@ -21,7 +21,7 @@
 //!   native (broker-assigned) and Kafka classic (leader-assigned) groups, range / round-robin
 //!   assignors, crash-safe committed offsets under `<data_dir>/groups/`.
 //! - [`notify`]: per-partition append notifications that wake long-polling fetches.
-//! - [`metrics`] and [`metrics_http`]: the metrics registry and the Prometheus `/metrics` endpoint.
+//! - [`metrics`] and [`metrics_http`]: the metrics registry (OpenMetrics) and the `/metrics`, `/healthz`, `/readyz` endpoint.
 //! - [`state`]: what connections and handlers share.
 //! - [`embedded`]: [`EmbeddedBroker`], a broker on its own runtime thread for blocking callers.
 //!

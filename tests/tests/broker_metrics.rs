@@ -42,7 +42,7 @@ fn metrics_endpoint_reports_requests_partitions_groups_and_fsync() {
         ),
         Some(3.0)
     );
-    assert!(text.contains("rustlog_request_duration_seconds_bucket{api=\"Fetch\",le=\"+Inf\"} 1"));
+    assert!(text.contains("rustlog_request_duration_seconds_bucket{le=\"+Inf\",api=\"Fetch\"} 1"));
     assert!(metric_value(&text, "rustlog_bytes_in_total").unwrap() > 0.0);
     assert!(metric_value(&text, "rustlog_bytes_out_total").unwrap() > 0.0);
     assert_eq!(metric_value(&text, "rustlog_connections_open"), Some(1.0));
