@@ -361,6 +361,16 @@ impl EncodeMetric for Histogram {
     }
 }
 
+/// One unlabelled metric, registered under `descriptor`; the returned handle shares its value.
+fn register<M>(registry: &mut Registry, descriptor: &MetricDescriptor) -> M
+where
+    M: EncodeMetric + Default + Clone + Send + Sync + std::fmt::Debug + 'static,
+{
+    let metric = M::default();
+    registry.register(descriptor.name, descriptor.help, metric.clone());
+    metric
+}
+
 /// The label set of every per-api family: `(label name, value)`.
 type Labels = Vec<(&'static str, String)>;
 
@@ -491,36 +501,16 @@ impl Metrics {
                 latency: series(&latency, &REQUEST_DURATION, api.to_string()),
             })
             .collect();
-        let mut counter = |descriptor: &MetricDescriptor| {
-            let metric = Counter::default();
-            registry.register(descriptor.name, descriptor.help, metric.clone());
-            metric
-        };
-        let unknown_requests = counter(&UNKNOWN_REQUESTS);
-        let bytes_in = counter(&BYTES_IN);
-        let bytes_out = counter(&BYTES_OUT);
-        let records_in = counter(&RECORDS_IN);
-        let connections_open = Gauge::default();
-        registry.register(
-            CONNECTIONS_OPEN.name,
-            CONNECTIONS_OPEN.help,
-            connections_open.clone(),
-        );
-        let mut counter = |descriptor: &MetricDescriptor| {
-            let metric = Counter::default();
-            registry.register(descriptor.name, descriptor.help, metric.clone());
-            metric
-        };
-        let connections_accepted = counter(&CONNECTIONS_ACCEPTED);
-        let connections_rejected = counter(&CONNECTIONS_REJECTED);
-        let connections_closed_bad_input = counter(&CONNECTIONS_CLOSED_BAD_INPUT);
+        let unknown_requests = register(&mut registry, &UNKNOWN_REQUESTS);
+        let bytes_in = register(&mut registry, &BYTES_IN);
+        let bytes_out = register(&mut registry, &BYTES_OUT);
+        let records_in = register(&mut registry, &RECORDS_IN);
+        let connections_open: Gauge = register(&mut registry, &CONNECTIONS_OPEN);
+        let connections_accepted = register(&mut registry, &CONNECTIONS_ACCEPTED);
+        let connections_rejected = register(&mut registry, &CONNECTIONS_REJECTED);
+        let connections_closed_bad_input = register(&mut registry, &CONNECTIONS_CLOSED_BAD_INPUT);
         let kafka = KafkaApiMetrics::register(&mut registry);
-        let fsync_latency = Histogram::default();
-        registry.register(
-            FSYNC_DURATION.name,
-            FSYNC_DURATION.help,
-            fsync_latency.clone(),
-        );
+        let fsync_latency: Histogram = register(&mut registry, &FSYNC_DURATION);
         registry.register_collector(gauges);
         Metrics {
             registry,

@@ -67,14 +67,16 @@ fn operations_md_holds_the_generated_metrics_table() {
 }
 
 #[test]
-fn the_table_names_every_family_a_scrape_returns() {
-    // The same descriptors as the registry: a broker's text has a TYPE line for each row.
-    let text = rustlog_broker::metrics::Metrics::new(Box::new(metrics::NoGauges)).render();
-    let families: Vec<&str> = text
+fn the_table_names_every_family_a_scrape_returns_with_its_type() {
+    // The same descriptors as the registry: a scrape has one TYPE line per row, in row order.
+    let text = metrics::Metrics::new(Box::new(metrics::NoGauges)).render();
+    let families: Vec<(&str, &str)> = text
         .lines()
         .filter_map(|l| l.strip_prefix("# TYPE "))
-        .filter_map(|l| l.split(' ').next())
+        .filter_map(|l| l.split_once(' '))
         .collect();
-    let described: Vec<&str> = metrics::describe().map(|d| d.name).collect();
+    let described: Vec<(&str, &str)> = metrics::describe()
+        .map(|d| (d.name, d.kind.as_str()))
+        .collect();
     assert_eq!(families, described);
 }
