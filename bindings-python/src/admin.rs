@@ -130,7 +130,7 @@ impl Admin {
         })
     }
 
-    /// The broker's metrics in Prometheus text format.
+    /// The broker's metrics in OpenMetrics text format (as `GET /metrics` serves them).
     fn metrics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.call(py, |admin| async move { admin.metrics().await })
     }

@@ -22,7 +22,8 @@
 //!   native (broker-assigned) and Kafka classic (leader-assigned) groups, range / round-robin
 //!   assignors, crash-safe committed offsets under `<data_dir>/groups/`.
 //! - [`notify`]: per-partition append notifications that wake long-polling fetches.
-//! - [`metrics`] and [`metrics_http`]: the metrics registry and the Prometheus `/metrics` endpoint.
+//! - [`metrics`] and [`metrics_http`]: the metrics registry (OpenMetrics) and the `/metrics`,
+//!   `/healthz`, `/readyz` endpoint.
 //! - [`settings`]: every broker setting (TOML key, flag, env, default, range) in one registry,
 //!   rendered into docs/OPERATIONS.md.
 //! - [`state`]: what connections and handlers share.

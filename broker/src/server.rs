@@ -11,7 +11,7 @@ use crate::kafka::Kafka;
 use crate::metrics::Metrics;
 use crate::metrics_http;
 use crate::notify::AppendNotifier;
-use crate::state::BrokerState;
+use crate::state::{BrokerState, ScrapeGauges};
 use crate::storage::{FlushReport, LogManager, StdIo, StorageError};
 use bytes::Bytes;
 use std::net::SocketAddr;
@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
-use tokio::sync::{mpsc, watch, Semaphore};
+use tokio::sync::{mpsc, oneshot, watch, Semaphore};
 use tokio::task::JoinHandle;
 
 /// Pause after a failed `accept` (e.g. out of file descriptors) so the loop does not spin.
@@ -102,11 +102,12 @@ impl Broker {
         }
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let config_queued_bytes_max = config.limits.queued_response_bytes_max;
-        let state = Arc::new(BrokerState {
+        // The metrics registry holds its scrape-time collector, which reads this state.
+        let state = Arc::new_cyclic(|state| BrokerState {
             config,
             logs,
             groups,
-            metrics: Metrics::default(),
+            metrics: Metrics::new(Box::new(ScrapeGauges::new(state.clone()))),
             notifier: AppendNotifier::default(),
             shutdown: shutdown_rx,
             kafka_advertised: kafka.as_ref().map(|(_, _, advertised)| advertised.clone()),
@@ -134,9 +135,16 @@ impl Broker {
                 conn_tx,
             )));
         }
-        if let Some(listener) = metrics_listener {
-            tasks.push(tokio::spawn(metrics_http::serve(state.clone(), listener)));
-        }
+        // Stopped after the final flush, not with the other tasks: /readyz answers 503 meanwhile.
+        let metrics_endpoint = metrics_listener.map(|listener| {
+            let (stop_tx, stop_rx) = oneshot::channel::<()>();
+            let stop = async {
+                let _ = stop_rx.await;
+            };
+            let limits = metrics_http::HttpLimits::default();
+            let task = tokio::spawn(metrics_http::serve(state.clone(), listener, limits, stop));
+            (stop_tx, task)
+        });
         tracing::info!(
             %local_addr,
             metrics = ?metrics_addr,
@@ -153,6 +161,7 @@ impl Broker {
             shutdown_tx,
             conn_rx: Some(conn_rx),
             tasks,
+            metrics_endpoint,
         })
     }
 }
@@ -169,6 +178,8 @@ pub struct BrokerHandle {
     shutdown_tx: watch::Sender<bool>,
     conn_rx: Option<mpsc::Receiver<()>>,
     tasks: Vec<JoinHandle<()>>,
+    /// The metrics endpoint's stop signal and task.
+    metrics_endpoint: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
 }
 
 impl BrokerHandle {
@@ -197,7 +208,7 @@ impl BrokerHandle {
         &self.data_dir
     }
 
-    /// Current Prometheus text (same as `GET /metrics`).
+    /// Current OpenMetrics text (same as `GET /metrics`).
     pub fn metrics_text(&self) -> String {
         self.state.render_metrics()
     }
@@ -229,6 +240,10 @@ impl BrokerHandle {
             .map_err(|err| BrokerError::Runtime(format!("flush task failed: {err}")))??;
         self.state.metrics.fsync_latency.observe(started.elapsed());
         log_flush_report(&report);
+        if let Some((stop, task)) = self.metrics_endpoint.take() {
+            let _ = stop.send(());
+            let _ = task.await;
+        }
         Ok(())
     }
 }
@@ -237,6 +252,9 @@ impl Drop for BrokerHandle {
     fn drop(&mut self) {
         self.shutdown_tx.send_replace(true);
         for task in &self.tasks {
+            task.abort();
+        }
+        if let Some((_, task)) = &self.metrics_endpoint {
             task.abort();
         }
     }
@@ -360,10 +378,7 @@ impl OpenConnection {
         permit: tokio::sync::OwnedSemaphorePermit,
         done: mpsc::Sender<()>,
     ) -> Self {
-        state
-            .metrics
-            .connections_open
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        state.metrics.connections_open.inc();
         OpenConnection {
             state,
             _permit: permit,
@@ -374,10 +389,7 @@ impl OpenConnection {
 
 impl Drop for OpenConnection {
     fn drop(&mut self) {
-        self.state
-            .metrics
-            .connections_open
-            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        self.state.metrics.connections_open.dec();
     }
 }
 

@@ -1,13 +1,16 @@
 //! [`BrokerState`]: what every connection and handler shares (config, storage, groups, metrics,
-//! the append notifier and the shutdown signal).
+//! the append notifier and the shutdown signal), and [`ScrapeGauges`], the collector that reads
+//! storage and the group coordinator at each scrape.
 
 use crate::config::{BrokerConfig, KafkaEndpoint};
 use crate::connection::QueuedBytesPool;
 use crate::groups::Coordinator;
-use crate::metrics::{GaugeSample, Metrics, ScrapeGauges};
+use crate::metrics::{self, Metrics, NoGauges};
 use crate::notify::AppendNotifier;
 use crate::storage::LogManager;
-use std::sync::Arc;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::DescriptorEncoder;
+use std::sync::{Arc, Weak};
 use tokio::sync::watch;
 
 /// Shared broker state, behind an `Arc`.
@@ -32,67 +35,103 @@ impl BrokerState {
         *self.shutdown.borrow()
     }
 
-    /// Prometheus text: counters plus per-partition and per-group gauges read now.
+    /// OpenMetrics text: the request path's series plus the partition and group gauges read now.
     pub fn render_metrics(&self) -> String {
-        let mut gauges = ScrapeGauges::default();
-        for topic in self.logs.topics() {
-            for partition in 0..topic.partitions {
-                let Ok(log) = self.logs.partition(&topic.name, partition) else {
-                    continue;
-                };
-                if log.is_disk_full() {
-                    gauges.partitions_disk_full += 1;
-                }
-                let info = log.info();
-                let labels = vec![
-                    ("topic", topic.name.clone()),
-                    ("partition", partition.to_string()),
-                ];
-                let sample = |value| GaugeSample {
-                    labels: labels.clone(),
-                    value,
-                };
-                gauges
-                    .partition_high_watermark
-                    .push(sample(info.high_watermark));
-                gauges
-                    .partition_log_start_offset
-                    .push(sample(info.log_start_offset));
-                gauges.partition_size_bytes.push(sample(info.size_bytes));
-                gauges
-                    .partition_segments
-                    .push(sample(info.segments.len() as u64));
-            }
-        }
-        for q in self.logs.quarantined() {
-            gauges.partition_quarantined.push(GaugeSample {
-                labels: vec![
-                    ("topic", q.topic.clone()),
-                    ("partition", q.partition.to_string()),
-                ],
-                value: 1,
-            });
-        }
-        for (group_id, snapshot) in self.groups.snapshots() {
-            gauges.group_members.push(GaugeSample {
-                labels: vec![("group", group_id.clone())],
-                value: snapshot.members.len() as u64,
-            });
-            for ((topic, partition), committed) in &snapshot.offsets {
-                let Ok(log) = self.logs.partition(topic, *partition) else {
-                    continue;
-                };
-                gauges.group_lag.push(GaugeSample {
-                    labels: vec![
-                        ("group", group_id.clone()),
-                        ("topic", topic.clone()),
-                        ("partition", partition.to_string()),
-                    ],
-                    value: log.high_watermark().saturating_sub(*committed),
-                });
-            }
-        }
-        gauges.queued_response_bytes = self.queued_bytes.used_bytes() as u64;
-        self.metrics.render(&gauges)
+        self.metrics.render()
     }
+}
+
+/// The scrape-time gauges ([`metrics::COLLECTED`]): registered once in the state's own
+/// registry, so it holds the state weakly (no cycle) and reads it at each scrape.
+#[derive(Debug)]
+pub struct ScrapeGauges(Weak<BrokerState>);
+
+impl ScrapeGauges {
+    /// For `Arc::new_cyclic` while the state is being built.
+    pub fn new(state: Weak<BrokerState>) -> Self {
+        ScrapeGauges(state)
+    }
+}
+
+impl Collector for ScrapeGauges {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        match self.0.upgrade() {
+            Some(state) => encode_gauges(&state, &mut encoder),
+            None => NoGauges.encode(encoder),
+        }
+    }
+}
+
+fn encode_gauges(state: &BrokerState, encoder: &mut DescriptorEncoder) -> std::fmt::Result {
+    let queued = state.queued_bytes.used_bytes() as u64;
+    metrics::encode_gauge(encoder, &metrics::QUEUED_RESPONSE_BYTES, queued)?;
+    encode_partitions(state, encoder)?;
+    encode_groups(state, encoder)
+}
+
+/// Per partition: high watermark, log start, size, segments; then disk-full and quarantine.
+fn encode_partitions(state: &BrokerState, encoder: &mut DescriptorEncoder) -> std::fmt::Result {
+    let mut infos = Vec::new();
+    let mut disk_full = 0u64;
+    for topic in state.logs.topics() {
+        for partition in 0..topic.partitions {
+            let Ok(log) = state.logs.partition(&topic.name, partition) else {
+                continue;
+            };
+            disk_full += u64::from(log.is_disk_full());
+            infos.push(([topic.name.clone(), partition.to_string()], log.info()));
+        }
+    }
+    let each = |value: fn(&crate::storage::PartitionInfo) -> u64| {
+        infos
+            .iter()
+            .map(move |(labels, info)| (labels.clone(), value(info)))
+    };
+    metrics::encode_gauges(
+        encoder,
+        &metrics::PARTITION_HIGH_WATERMARK,
+        each(|i| i.high_watermark),
+    )?;
+    metrics::encode_gauges(
+        encoder,
+        &metrics::PARTITION_LOG_START_OFFSET,
+        each(|i| i.log_start_offset),
+    )?;
+    metrics::encode_gauges(
+        encoder,
+        &metrics::PARTITION_SIZE_BYTES,
+        each(|i| i.size_bytes),
+    )?;
+    metrics::encode_gauges(
+        encoder,
+        &metrics::PARTITION_SEGMENTS,
+        each(|i| i.segments.len() as u64),
+    )?;
+    metrics::encode_gauge(encoder, &metrics::PARTITIONS_DISK_FULL, disk_full)?;
+    let quarantined = state
+        .logs
+        .quarantined()
+        .into_iter()
+        .map(|q| ([q.topic.clone(), q.partition.to_string()], 1));
+    metrics::encode_gauges(encoder, &metrics::PARTITION_QUARANTINED, quarantined)
+}
+
+/// Per group: lag per committed partition, members.
+fn encode_groups(state: &BrokerState, encoder: &mut DescriptorEncoder) -> std::fmt::Result {
+    let snapshots = state.groups.snapshots();
+    let mut lag = Vec::new();
+    for (group_id, snapshot) in &snapshots {
+        for ((topic, partition), committed) in &snapshot.offsets {
+            let Ok(log) = state.logs.partition(topic, *partition) else {
+                continue;
+            };
+            let labels = [group_id.clone(), topic.clone(), partition.to_string()];
+            lag.push((labels, log.high_watermark().saturating_sub(*committed)));
+        }
+    }
+    metrics::encode_gauges(encoder, &metrics::GROUP_LAG, lag)?;
+    let members = snapshots
+        .iter()
+        .map(|(group_id, snapshot)| ([group_id.clone()], snapshot.members.len() as u64));
+    metrics::encode_gauges(encoder, &metrics::GROUP_MEMBERS, members)
 }

@@ -116,7 +116,7 @@ impl Admin {
         expect_response!(self.client.call(&request).await?, DescribeGroup)
     }
 
-    /// The broker's metrics in Prometheus text format.
+    /// The broker's metrics in OpenMetrics text format (as `GET /metrics` serves them).
     pub async fn metrics(&self) -> Result<String> {
         let request = Request::MetricsFetch(MetricsFetchRequest {});
         Ok(expect_response!(self.client.call(&request).await?, MetricsFetch)?.prometheus_text)

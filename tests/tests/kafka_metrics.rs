@@ -59,7 +59,7 @@ fn every_kafka_request_is_counted_with_its_bytes_and_latency() {
     assert_eq!(
         metric_value(
             &text,
-            "rustlog_kafka_request_duration_seconds_bucket{kafka_api=\"Metadata\",le=\"+Inf\"}"
+            "rustlog_kafka_request_duration_seconds_bucket{le=\"+Inf\",kafka_api=\"Metadata\"}"
         ),
         Some(2.0)
     );

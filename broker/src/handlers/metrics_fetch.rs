@@ -1,4 +1,4 @@
-//! MetricsFetch: the same Prometheus text as `GET /metrics`.
+//! MetricsFetch: the same OpenMetrics text as `GET /metrics`.
 
 use crate::state::BrokerState;
 use rustlog_protocol::messages::metrics_fetch::{MetricsFetchRequest, MetricsFetchResponse};

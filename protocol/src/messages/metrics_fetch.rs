@@ -1,4 +1,4 @@
-//! MetricsFetch (15): the broker's metrics in Prometheus text format, the same text as
+//! MetricsFetch (15): the broker's metrics in OpenMetrics text format, the same text as
 //! `GET /metrics` on the metrics listener.
 
 use serde::{Deserialize, Serialize};
