@@ -249,8 +249,13 @@ pub async fn serve<P: Protocol>(state: Arc<BrokerState>, stream: TcpStream, peer
     tracing::debug!(%peer, ?end, "connection ended");
     // Let the writer send what is queued, but never wait forever on a client that does not read.
     let drain = Duration::from_millis(state.config.limits.shutdown_timeout_ms);
-    if tokio::time::timeout(drain, &mut writer_task).await.is_err() {
-        writer_task.abort();
+    match tokio::time::timeout(drain, &mut writer_task).await {
+        // A client that stopped reading is idle too (the read side saw only `WriterGone`).
+        Ok(Ok(WriterEnd::Stalled)) if end == End::WriterGone => {
+            Metrics::add(&state.metrics.connections_closed_bad_input, 1);
+        }
+        Ok(_) => {}
+        Err(_) => writer_task.abort(),
     }
 }
 
@@ -422,7 +427,7 @@ async fn write_loop(
     mut rx: mpsc::UnboundedReceiver<Outgoing>,
     state: Arc<BrokerState>,
     budget: Arc<ByteBudget>,
-) {
+) -> WriterEnd {
     let mut writer = BufWriter::with_capacity(WRITE_BUFFER_BYTES, writer);
     let stall_timeout = Duration::from_millis(state.config.limits.idle_timeout_ms);
     while let Some(out) = rx.recv().await {
@@ -431,30 +436,43 @@ async fn write_loop(
         while let Ok(more) = rx.try_recv() {
             pending.push(more);
         }
-        let mut failed = false;
+        // Some(stalled) once a write failed.
+        let mut failed: Option<bool> = None;
         for out in &pending {
-            if !failed {
-                failed = write_progressing(&mut writer, &out.bytes, stall_timeout)
-                    .await
-                    .is_err();
-                if !failed {
-                    Metrics::add(&state.metrics.bytes_out, out.bytes.len() as u64);
+            if failed.is_none() {
+                match write_progressing(&mut writer, &out.bytes, stall_timeout).await {
+                    Ok(()) => Metrics::add(&state.metrics.bytes_out, out.bytes.len() as u64),
+                    Err(err) => failed = Some(err.kind() == std::io::ErrorKind::TimedOut),
                 }
             }
         }
-        if !failed {
-            failed = tokio::time::timeout(stall_timeout, writer.flush())
-                .await
-                .map_or(true, |flushed| flushed.is_err());
+        if failed.is_none() {
+            failed = match tokio::time::timeout(stall_timeout, writer.flush()).await {
+                Ok(Ok(())) => None,
+                Ok(Err(_)) => Some(false),
+                Err(_) => Some(true),
+            };
         }
         for out in &pending {
             budget.release(out.reserved);
         }
-        if failed {
-            return;
+        match failed {
+            Some(true) => return WriterEnd::Stalled,
+            Some(false) => return WriterEnd::Failed,
+            None => {}
         }
     }
     let _ = writer.shutdown().await;
+    WriterEnd::Done
+}
+
+/// How the writer task ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WriterEnd {
+    Done,
+    Failed,
+    /// The client took nothing for `idle_timeout_ms`.
+    Stalled,
 }
 
 /// Writes `bytes` a buffer's worth at a time; a client that takes none of a piece for

@@ -163,7 +163,7 @@ pub const CONNECTIONS_CLOSED_BAD_INPUT: MetricDescriptor = family(
     "rustlog_connections_closed_bad_input",
     C,
     &[],
-    "Connections closed for a framing error, a stalled frame or idleness.",
+    "Connections closed for a framing error, a stalled frame, idleness or not reading their answers.",
 );
 pub const KAFKA_REQUESTS: MetricDescriptor = family(
     "rustlog_kafka_requests",
@@ -478,7 +478,7 @@ pub struct Metrics {
     pub connections_accepted: Counter,
     /// Connections refused at the connection limit.
     pub connections_rejected: Counter,
-    /// Connections closed for a framing error, a stalled frame or idleness.
+    /// Connections closed for a framing error, a stalled frame, idleness or not reading answers.
     pub connections_closed_bad_input: Counter,
     /// Records appended by Produce.
     pub records_in: Counter,

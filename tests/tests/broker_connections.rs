@@ -133,27 +133,10 @@ fn a_client_that_never_reads_does_not_grow_broker_memory_past_its_bound() {
         &["--queued-response-bytes-max", &queued_max.to_string()],
     );
     let pid = broker.pid().unwrap();
-    let mut admin = broker.client();
-    admin.create_topic("big", 1, &[]);
-    let value = vec![7u8; 512 * 1024];
-    for _ in 0..4 {
-        admin.produce("big", 0, Acks::Leader, &[&value]);
-    }
+    let mut admin = fill_a_two_mib_topic(&broker);
     let before_kib = rss_kib(pid).unwrap();
-    // Pipeline fetches of 2 MiB each, never reading: 20,000 of them would be 40 GB of responses.
-    let mut hog = std::net::TcpStream::connect(broker.addr()).unwrap();
-    hog.set_write_timeout(Some(Duration::from_secs(3))).unwrap();
-    let mut request = bytes::BytesMut::new();
-    rustlog_protocol::Request::from(fetch_request("big", 0, 0, 0, 1))
-        .encode_frame(1, &mut request)
-        .unwrap();
-    let mut sent = 0usize;
-    for _ in 0..20_000 {
-        if hog.write_all(&request).is_err() {
-            break; // The broker stopped reading: back-pressure reached us.
-        }
-        sent += 1;
-    }
+    // 20,000 unread 2 MiB fetches would be 40 GB of responses.
+    let (mut hog, sent) = pipeline_unread_fetches(&broker, 20_000);
     std::thread::sleep(Duration::from_millis(500));
     let after_kib = rss_kib(pid).unwrap();
     // Budget plus socket buffers plus one oversized in-flight response, with generous slack.
@@ -192,29 +175,17 @@ fn a_client_that_stops_reading_is_closed_after_the_idle_timeout_and_frees_its_by
             "500",
         ],
     );
-    let mut admin = broker.client();
-    admin.create_topic("big", 1, &[]);
-    let value = vec![7u8; 512 * 1024];
-    for _ in 0..4 {
-        admin.produce("big", 0, Acks::Leader, &[&value]);
-    }
-    // Pipeline 2 MiB fetches and never read, until the broker stops reading us.
-    let mut hog = std::net::TcpStream::connect(broker.addr()).unwrap();
-    hog.set_write_timeout(Some(Duration::from_secs(2))).unwrap();
-    let mut request = bytes::BytesMut::new();
-    rustlog_protocol::Request::from(fetch_request("big", 0, 0, 0, 1))
-        .encode_frame(1, &mut request)
-        .unwrap();
-    for _ in 0..5_000 {
-        if hog.write_all(&request).is_err() {
-            break;
-        }
-    }
     let metrics = broker.metrics_addr().unwrap();
-    let queued = || {
+    let metric = |series: &str| {
         let (_, text) = rustlog_tests::http_get(metrics, "/metrics").unwrap();
-        rustlog_tests::metric_value(&text, "rustlog_queued_response_bytes").unwrap()
+        rustlog_tests::metric_value(&text, series).unwrap()
     };
+    let queued = || metric("rustlog_queued_response_bytes");
+    let closed = || metric("rustlog_connections_closed_bad_input_total");
+    // The admin connection closes here, by the client: not counted as bad input.
+    drop(fill_a_two_mib_topic(&broker));
+    let closed_before = closed();
+    let (mut hog, _) = pipeline_unread_fetches(&broker, 5_000);
     // Nothing was taken for the idle timeout: the broker closes the connection and every byte
     // it held goes back to the broker-wide pool.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
@@ -226,6 +197,7 @@ fn a_client_that_stops_reading_is_closed_after_the_idle_timeout_and_frees_its_by
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+    assert_eq!(closed(), closed_before + 1.0, "counted once, as bad input");
     // What the hog finds when it reads at last: what the kernel buffered, then the close.
     hog.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let mut chunk = vec![0u8; 1 << 20];
@@ -239,7 +211,7 @@ fn a_client_that_stops_reading_is_closed_after_the_idle_timeout_and_frees_its_by
             }
         }
     }
-    // (The admin connection sat idle meanwhile and was closed too: a new one is served.)
+    // Others are served.
     assert!(matches!(
         broker.client().call_ok(PingRequest {}),
         Response::Ping(_)
@@ -317,4 +289,31 @@ fn a_burst_of_connects_fits_the_listen_backlog_while_the_broker_is_not_accepting
         let mut client = RawClient::from_stream(stream);
         assert!(matches!(client.call_ok(PingRequest {}), Response::Ping(_)));
     }
+}
+
+/// Topic `big`, one partition of four 512 KiB records; returns the admin client that filled it.
+fn fill_a_two_mib_topic(broker: &BrokerProcess) -> RawClient {
+    let mut admin = broker.client();
+    admin.create_topic("big", 1, &[]);
+    let value = vec![7u8; 512 * 1024];
+    for _ in 0..4 {
+        admin.produce("big", 0, Acks::Leader, &[&value]);
+    }
+    admin
+}
+
+/// Pipelines up to `count` fetches of all of `big` (2 MiB answers each) on a new connection
+/// and reads none, stopping when the broker stops reading (back-pressure reached us). Returns
+/// the connection and how many were sent.
+fn pipeline_unread_fetches(broker: &BrokerProcess, count: usize) -> (TcpStream, usize) {
+    let mut hog = TcpStream::connect(broker.addr()).unwrap();
+    hog.set_write_timeout(Some(Duration::from_secs(3))).unwrap();
+    let mut request = bytes::BytesMut::new();
+    rustlog_protocol::Request::from(fetch_request("big", 0, 0, 0, 1))
+        .encode_frame(1, &mut request)
+        .unwrap();
+    let sent = (0..count)
+        .take_while(|_| hog.write_all(&request).is_ok())
+        .count();
+    (hog, sent)
 }
