@@ -21,7 +21,7 @@ pub struct Args {
     /// Protocol address [default: 127.0.0.1:7400]
     #[arg(long, env = "RUSTLOG_LISTEN")]
     pub listen: Option<String>,
-    /// Prometheus /metrics address, or `off` [default: 127.0.0.1:7401]
+    /// Metrics address (/metrics, /healthz, /readyz), or `off` [default: 127.0.0.1:7401]
     #[arg(long, env = "RUSTLOG_METRICS_LISTEN")]
     pub metrics_listen: Option<String>,
     /// Kafka-protocol address, or `off` [default: 127.0.0.1:9092]
@@ -77,6 +77,19 @@ pub struct Args {
     /// Close connections whose started frame stalls this long (ms)
     #[arg(long)]
     pub read_timeout_ms: Option<u64>,
+    /// Most partitions per topic [default: 1024]
+    #[arg(long)]
+    pub partitions_per_topic_max: Option<u32>,
+    /// Smallest session timeout a consumer may ask for (ms) [default: 100]
+    #[arg(long)]
+    pub session_timeout_ms_min: Option<u32>,
+    /// Largest session timeout a consumer may ask for (ms) [default: 300000]
+    #[arg(long)]
+    pub session_timeout_ms_max: Option<u32>,
+    /// Period of the storage maintenance pass: retention, compaction, age rolls, interval
+    /// fsync (ms) [default: 100]
+    #[arg(long)]
+    pub maintenance_interval_ms: Option<u64>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -187,6 +200,22 @@ impl Args {
         override_with(self.idle_timeout_ms, &mut limits.idle_timeout_ms);
         override_with(self.read_timeout_ms, &mut limits.read_timeout_ms);
         override_with(self.shutdown_timeout_ms, &mut limits.shutdown_timeout_ms);
+        override_with(
+            self.partitions_per_topic_max,
+            &mut limits.partitions_per_topic_max,
+        );
+        override_with(
+            self.session_timeout_ms_min,
+            &mut limits.session_timeout_ms_min,
+        );
+        override_with(
+            self.session_timeout_ms_max,
+            &mut limits.session_timeout_ms_max,
+        );
+        override_with(
+            self.maintenance_interval_ms,
+            &mut limits.maintenance_interval_ms,
+        );
     }
 }
 
@@ -236,6 +265,36 @@ mod tests {
             "the file wins over the default"
         );
         assert_eq!(config.topic_defaults.to_map()["retention.ms"], "3600000");
+    }
+
+    #[test]
+    fn every_limit_has_a_flag_that_sets_it() {
+        let config = config_from(&[
+            "--partitions-per-topic-max",
+            "64",
+            "--session-timeout-ms-min",
+            "500",
+            "--session-timeout-ms-max",
+            "60000",
+            "--maintenance-interval-ms",
+            "250",
+        ])
+        .unwrap();
+        assert_eq!(config.limits.partitions_per_topic_max, 64);
+        assert_eq!(config.limits.session_timeout_ms_min, 500);
+        assert_eq!(config.limits.session_timeout_ms_max, 60_000);
+        assert_eq!(config.limits.maintenance_interval_ms, 250);
+        let err = config_from(&[
+            "--session-timeout-ms-min",
+            "70000",
+            "--session-timeout-ms-max",
+            "60000",
+        ])
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("limits.session_timeout_ms_min"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -254,7 +254,7 @@ pub const PARTITIONS_PER_TOPIC_MAX_BOUNDS: Bounds = Bounds {
 pub struct BrokerConfig {
     /// Protocol listener.
     pub listen: SocketAddr,
-    /// Prometheus `/metrics` listener; `None` turns it off.
+    /// Metrics listener (`/metrics`, `/healthz`, `/readyz`); `None` turns it off.
     pub metrics_listen: Option<SocketAddr>,
     /// Kafka-protocol listener; `None` turns it off.
     pub kafka_listen: Option<SocketAddr>,

@@ -81,7 +81,7 @@ fn listeners_and_files() -> Vec<Setting> {
         Setting::new(
             Some("metrics_listen"),
             Some("--metrics-listen"),
-            "Prometheus `/metrics` listener",
+            "Metrics listener: `/metrics` (OpenMetrics), `/healthz`, `/readyz`",
         )
         .env("RUSTLOG_METRICS_LISTEN")
         .default(METRICS_LISTEN_DEFAULT)
@@ -189,14 +189,14 @@ fn limits(d: &Limits) -> Vec<Setting> {
         ),
         limit(
             "partitions_per_topic_max",
-            None,
+            Some("--partitions-per-topic-max"),
             u64::from(d.partitions_per_topic_max),
             PARTITIONS_PER_TOPIC_MAX_BOUNDS,
             "Most partitions per topic",
         ),
         limit(
             "session_timeout_ms_min",
-            None,
+            Some("--session-timeout-ms-min"),
             u64::from(d.session_timeout_ms_min),
             AT_LEAST_ONE,
             "Smallest consumer-group session timeout a member may ask for (ms)",
@@ -204,7 +204,7 @@ fn limits(d: &Limits) -> Vec<Setting> {
         .range(format!("{AT_LEAST_ONE}, <= `limits.session_timeout_ms_max`")),
         limit(
             "session_timeout_ms_max",
-            None,
+            Some("--session-timeout-ms-max"),
             u64::from(d.session_timeout_ms_max),
             AT_LEAST_ONE,
             "Largest consumer-group session timeout a member may ask for (ms)",
@@ -212,7 +212,7 @@ fn limits(d: &Limits) -> Vec<Setting> {
         .range(">= `limits.session_timeout_ms_min`"),
         limit(
             "maintenance_interval_ms",
-            None,
+            Some("--maintenance-interval-ms"),
             d.maintenance_interval_ms,
             AT_LEAST_ONE,
             "Period of the storage maintenance pass (retention, compaction, rolls, interval fsync), ms",
