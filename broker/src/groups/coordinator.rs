@@ -59,6 +59,8 @@ const HEARTBEAT_FRACTION: u32 = 3;
 pub type PartitionsOf = Arc<dyn Fn(&str) -> u32 + Send + Sync>;
 
 type NativeReply = Result<NativeJoined, GroupError>;
+/// An accepted commit entry not yet written: (topic, partition) and (offset, metadata).
+type StagedOffset = ((String, u32), (u64, Option<String>));
 
 /// A committed offset lookup: topic, partition, and the offset with its metadata if committed.
 pub type CommittedOffset = (String, u32, Option<(u64, Option<String>)>);
@@ -447,7 +449,10 @@ impl Group {
         }
     }
 
-    fn to_file(&self, group_id: &str) -> GroupFile {
+    /// The group's file, with `staged` offsets in place of the committed ones they replace.
+    fn to_file(&self, group_id: &str, staged: &[StagedOffset]) -> GroupFile {
+        let mut offsets = self.offsets.clone();
+        offsets.extend(staged.iter().cloned());
         GroupFile {
             group_id: group_id.to_string(),
             generation_id: self.generation_id,
@@ -457,14 +462,13 @@ impl Group {
                 .protocol_type
                 .as_ref()
                 .and_then(|_| self.classic.to_stored(self.generation_id)),
-            offsets: self
-                .offsets
-                .iter()
+            offsets: offsets
+                .into_iter()
                 .map(|((topic, partition), (offset, metadata))| StoredOffset {
-                    topic: topic.clone(),
-                    partition: *partition,
-                    offset: *offset,
-                    metadata: metadata.clone(),
+                    topic,
+                    partition,
+                    offset,
+                    metadata,
                 })
                 .collect(),
         }
@@ -783,9 +787,24 @@ impl Coordinator {
         Ok(members.iter().map(|m| classic.leave(&mut ctx, m)).collect())
     }
 
-    /// Checks a commit's membership and stores its offsets in memory; returns per-entry codes.
-    /// The caller then persists with [`Coordinator::persist`] before answering.
-    pub fn commit(&self, request: &OffsetCommit) -> Result<Vec<ErrorCode>, GroupError> {
+    /// Checks a commit's membership, writes the group's file with the accepted offsets
+    /// (crash-safe) and only then makes them visible to OffsetFetch; returns per-entry codes.
+    /// Applying after the write, as Kafka applies a commit once its log append completes, means
+    /// a committed offset anyone has read survives kill -9, and a commit whose write failed
+    /// changes nothing.
+    pub async fn commit(&self, request: &OffsetCommit) -> Result<Vec<ErrorCode>, GroupError> {
+        let (codes, accepted) = self.check_commit(request)?;
+        if !accepted.is_empty() {
+            self.write_then_apply(&request.group_id, accepted).await?;
+        }
+        Ok(codes)
+    }
+
+    /// The per-entry codes of a commit and the offsets it may store.
+    fn check_commit(
+        &self,
+        request: &OffsetCommit,
+    ) -> Result<(Vec<ErrorCode>, Vec<StagedOffset>), GroupError> {
         check_group_id(&request.group_id)?;
         let mut groups = self.groups.lock();
         if let CommitAs::Member { member_id, .. } = &request.commit_as {
@@ -795,33 +814,41 @@ impl Coordinator {
         }
         let group = group_entry(&mut groups, &request.group_id)?;
         group.check_commit(&request.group_id, &request.commit_as, Instant::now())?;
+        let mut accepted = Vec::new();
         let codes = request
             .offsets
             .iter()
             .map(|entry| {
-                let partitions = (self.partitions_of)(&entry.topic);
-                if partitions == 0 {
-                    ErrorCode::TopicNotFound
-                } else if entry.partition >= partitions {
-                    ErrorCode::PartitionNotFound
-                } else if entry
-                    .metadata
-                    .as_ref()
-                    .is_some_and(|m| m.len() > OFFSET_METADATA_BYTES_MAX)
-                {
-                    ErrorCode::OffsetMetadataTooLarge
-                } else if past_high_watermark(entry) {
-                    ErrorCode::OffsetOutOfRange
-                } else {
-                    group.offsets.insert(
+                let code = self.commit_entry_code(entry);
+                if code == ErrorCode::None {
+                    accepted.push((
                         (entry.topic.clone(), entry.partition),
                         (entry.offset, entry.metadata.clone()),
-                    );
-                    ErrorCode::None
+                    ));
                 }
+                code
             })
             .collect();
-        Ok(codes)
+        Ok((codes, accepted))
+    }
+
+    fn commit_entry_code(&self, entry: &CommitEntry) -> ErrorCode {
+        let partitions = (self.partitions_of)(&entry.topic);
+        if partitions == 0 {
+            ErrorCode::TopicNotFound
+        } else if entry.partition >= partitions {
+            ErrorCode::PartitionNotFound
+        } else if entry
+            .metadata
+            .as_ref()
+            .is_some_and(|m| m.len() > OFFSET_METADATA_BYTES_MAX)
+        {
+            ErrorCode::OffsetMetadataTooLarge
+        } else if past_high_watermark(entry) {
+            ErrorCode::OffsetOutOfRange
+        } else {
+            ErrorCode::None
+        }
     }
 
     fn write_lock(&self, group_id: &str) -> Arc<tokio::sync::Mutex<()>> {
@@ -831,20 +858,39 @@ impl Coordinator {
 
     /// Writes the group's current state to disk (crash-safe) and waits for it.
     pub async fn persist(&self, group_id: &str) -> Result<(), GroupError> {
+        self.write_then_apply(group_id, Vec::new()).await
+    }
+
+    /// Writes the group's state with `staged` offsets over its committed ones, then stores them
+    /// in memory. A group deleted meanwhile (it was empty) takes no offsets: GroupNotFound.
+    async fn write_then_apply(
+        &self,
+        group_id: &str,
+        staged: Vec<StagedOffset>,
+    ) -> Result<(), GroupError> {
         let write_lock = self.write_lock(group_id);
         let _guard = write_lock.lock().await;
         // Snapshot after taking the write lock: the last writer always writes the newest state.
         let file = {
             let groups = self.groups.lock();
             match groups.get(group_id) {
-                Some(group) => group.to_file(group_id),
-                None => return Ok(()),
+                Some(group) => group.to_file(group_id, &staged),
+                None if staged.is_empty() => return Ok(()),
+                None => {
+                    return Err(GroupError::GroupNotFound {
+                        group_id: group_id.to_string(),
+                    })
+                }
             }
         };
         self.store_io(group_id, "writing group file", move |store| {
             store.save(&file)
         })
-        .await
+        .await?;
+        if let Some(group) = self.groups.lock().get_mut(group_id) {
+            group.offsets.extend(staged);
+        }
+        Ok(())
     }
 
     /// Runs a group-file change on the blocking pool (it fsyncs); failures name the file.

@@ -1,6 +1,7 @@
-//! OffsetCommit: check the member's generation (when given), store the offsets (each at most
-//! its partition's high watermark, else `OffsetOutOfRange`), write the group's file
-//! crash-safely, then answer. Groups are isolated: each has its own file.
+//! OffsetCommit: check the member's generation (when given) and the offsets (each at most its
+//! partition's high watermark, else `OffsetOutOfRange`), write the group's file crash-safely,
+//! and only then show the offsets to OffsetFetch and answer. Groups are isolated: each has its
+//! own file.
 
 use crate::core::offsets::high_watermark;
 use crate::error::HandlerError;
@@ -48,10 +49,7 @@ pub async fn handle(
             })
             .collect(),
     };
-    let codes = state.groups.commit(&commit)?;
-    if codes.contains(&ErrorCode::None) {
-        state.groups.persist(&request.group_id).await?;
-    }
+    let codes = state.groups.commit(&commit).await?;
     Ok(OffsetCommitResponse {
         partitions: request
             .offsets

@@ -121,14 +121,5 @@ fn committed_offset(
 /// Per-entry codes; a group-level error (membership, storage) applies to every entry.
 async fn commit_and_persist(state: &Arc<BrokerState>, commit: &OffsetCommit) -> Vec<ErrorCode> {
     let every = |err: GroupError| vec![err.code(); commit.offsets.len()];
-    let codes = match state.groups.commit(commit) {
-        Ok(codes) => codes,
-        Err(err) => return every(err),
-    };
-    if codes.contains(&ErrorCode::None) {
-        if let Err(err) = state.groups.persist(&commit.group_id).await {
-            return every(err);
-        }
-    }
-    codes
+    state.groups.commit(commit).await.unwrap_or_else(every)
 }

@@ -269,7 +269,7 @@ async fn heartbeats_follow_kafkas_states() {
         offsets: vec![],
     };
     assert_eq!(
-        c.commit(&commit).unwrap_err().code(),
+        c.commit(&commit).await.unwrap_err().code(),
         ErrorCode::RebalanceInProgress
     );
     let err = c.kafka_heartbeat("g", &member(&b), 2).unwrap_err();
@@ -371,12 +371,12 @@ async fn memberless_commits_only_into_empty_groups_and_delete_needs_empty() {
         }],
     };
     assert_eq!(
-        c.commit(&commit(1)).unwrap(),
+        c.commit(&commit(1)).await.unwrap(),
         vec![ErrorCode::OffsetMetadataTooLarge]
     );
     let (a, _) = stable_pair(&c);
     assert_eq!(
-        c.commit(&commit(2)).unwrap_err().code(),
+        c.commit(&commit(2)).await.unwrap_err().code(),
         ErrorCode::UnknownMemberId
     );
     assert_eq!(
@@ -515,7 +515,7 @@ async fn stable_members_survive_a_reopen_and_absent_ones_expire() {
             high_watermark: None,
         }],
     };
-    assert_eq!(c.commit(&commit).unwrap(), vec![ErrorCode::None]);
+    assert_eq!(c.commit(&commit).await.unwrap(), vec![ErrorCode::None]);
     // An unchanged follower's rejoin answers at once (its protocols were stored).
     let again = joined_now(&c, &static_join(&b, "b-instance"));
     assert_eq!(again.generation_id, 2);

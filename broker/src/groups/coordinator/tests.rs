@@ -62,7 +62,7 @@ async fn two_members_rebalance_and_split_partitions() {
         offsets: vec![],
     };
     assert_eq!(
-        c.commit(&commit).unwrap_err().code(),
+        c.commit(&commit).await.unwrap_err().code(),
         ErrorCode::IllegalGeneration
     );
     c.heartbeat("g", &b.member_id, 2).unwrap();
@@ -95,16 +95,15 @@ async fn offsets_persist_across_reopen() {
                 high_watermark: None,
             }],
         };
-        assert_eq!(c.commit(&commit).unwrap(), vec![ErrorCode::None]);
-        c.persist("g").await.unwrap();
+        assert_eq!(c.commit(&commit).await.unwrap(), vec![ErrorCode::None]);
     }
     let c = coordinator(dir.path());
     let got = c.committed("g", None).unwrap();
     assert_eq!(got, vec![("t".to_string(), 2, Some((9, None)))]);
 }
 
-#[test]
-fn a_commit_past_the_high_watermark_is_refused_for_that_partition_only() {
+#[tokio::test]
+async fn a_commit_past_the_high_watermark_is_refused_for_that_partition_only() {
     let dir = tempfile::tempdir().unwrap();
     let c = coordinator(dir.path());
     let entry = |partition, offset| CommitEntry {
@@ -120,7 +119,7 @@ fn a_commit_past_the_high_watermark_is_refused_for_that_partition_only() {
         offsets: vec![entry(0, 11), entry(1, 10), entry(2, 3)],
     };
     assert_eq!(
-        c.commit(&commit).unwrap(),
+        c.commit(&commit).await.unwrap(),
         vec![
             ErrorCode::OffsetOutOfRange,
             ErrorCode::None,
@@ -135,4 +134,33 @@ fn a_commit_past_the_high_watermark_is_refused_for_that_partition_only() {
             ("t".to_string(), 2, Some((3, None))),
         ]
     );
+}
+
+#[tokio::test]
+async fn a_commit_whose_file_write_fails_is_refused_and_leaves_the_committed_offsets() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = coordinator(dir.path());
+    let commit = |offset| OffsetCommit {
+        group_id: "g".into(),
+        commit_as: CommitAs::Anyone,
+        offsets: vec![CommitEntry {
+            topic: "t".into(),
+            partition: 0,
+            offset,
+            metadata: None,
+            high_watermark: None,
+        }],
+    };
+    assert_eq!(c.commit(&commit(3)).await.unwrap(), vec![ErrorCode::None]);
+    // A directory where the write's temp file goes makes the next write fail.
+    let tmp = c.store.path_for("g").with_extension("json.tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let err = c.commit(&commit(7)).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::StorageError, "{err}");
+    // Neither memory nor disk moved to 7: what OffsetFetch shows is what a restart finds.
+    assert_eq!(c.committed("g", None).unwrap()[0].2, Some((3, None)));
+    std::fs::remove_dir(&tmp).unwrap();
+    drop(c);
+    let reopened = coordinator(dir.path());
+    assert_eq!(reopened.committed("g", None).unwrap()[0].2, Some((3, None)));
 }
