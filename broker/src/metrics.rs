@@ -252,6 +252,13 @@ pub const GROUP_MEMBERS: MetricDescriptor = family(
     "Members of the consumer group.",
 );
 
+pub const PROCESS_CPU_SECONDS: MetricDescriptor = family(
+    "process_cpu_seconds",
+    C,
+    &[],
+    "User and system CPU time of the broker process (the host process's, for an embedded broker); `rustlog bench` reads it.",
+);
+
 /// Families the request path updates, in registration order.
 const REGISTERED: &[MetricDescriptor] = &[
     REQUESTS,
@@ -283,6 +290,7 @@ pub const COLLECTED: &[MetricDescriptor] = &[
     PARTITION_QUARANTINED,
     GROUP_LAG,
     GROUP_MEMBERS,
+    PROCESS_CPU_SECONDS,
 ];
 
 /// Every family a scrape returns, registered then collected (the order of the text).
@@ -583,6 +591,15 @@ pub fn encode_gauge(
     value: u64,
 ) -> Result<(), std::fmt::Error> {
     descriptor.encode_descriptor(encoder)?.encode_gauge(&value)
+}
+
+/// Writes [`PROCESS_CPU_SECONDS`] as read now.
+pub fn encode_process_cpu(encoder: &mut DescriptorEncoder) -> Result<(), std::fmt::Error> {
+    let now = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    let seconds = now.tv_sec as f64 + now.tv_nsec as f64 / 1e9;
+    PROCESS_CPU_SECONDS
+        .encode_descriptor(encoder)?
+        .encode_counter::<NoLabelSet, f64, u64>(&seconds, None)
 }
 
 /// A collector that writes every [`COLLECTED`] family without samples (tests, and a broker

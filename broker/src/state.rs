@@ -66,7 +66,8 @@ fn encode_gauges(state: &BrokerState, encoder: &mut DescriptorEncoder) -> std::f
     let queued = state.queued_bytes.used_bytes() as u64;
     metrics::encode_gauge(encoder, &metrics::QUEUED_RESPONSE_BYTES, queued)?;
     encode_partitions(state, encoder)?;
-    encode_groups(state, encoder)
+    encode_groups(state, encoder)?;
+    metrics::encode_process_cpu(encoder)
 }
 
 /// Per partition: high watermark, log start, size, segments; then disk-full and quarantine.

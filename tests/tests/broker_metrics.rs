@@ -98,6 +98,12 @@ fn metrics_endpoint_reports_requests_partitions_groups_and_fsync() {
     });
     let (status, text) = http_get(broker.metrics_addr().unwrap(), "/metrics").unwrap();
     assert_eq!(status, 200);
+    let cpu_seconds: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("process_cpu_seconds_total "))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no process_cpu_seconds_total in {text}"));
+    assert!(cpu_seconds > 0.0, "the broker used CPU: {cpu_seconds}");
     assert_eq!(
         metric_value(&text, "rustlog_requests_total{api=\"Produce\"}"),
         Some(3.0)

@@ -52,6 +52,13 @@ fn bench_modes_report_counts_rates_and_latencies() {
     let consumed = bench(&broker, &["--mode", "consume", "--count", "5000"]);
     assert_eq!(consumed["messages"], 5000);
     assert_eq!(consumed["bytes"], 500_000);
+    // CPU per message of both sides (the broker's from its process_cpu_seconds_total).
+    for summary in [&produced, &consumed] {
+        for side in ["client_cpu_ns_per_msg", "broker_cpu_ns_per_msg"] {
+            let ns = summary[side].as_f64();
+            assert!(ns.is_some_and(|ns| ns > 0.0), "{side}: {summary}");
+        }
+    }
 
     let e2e = bench(
         &broker,

@@ -12,6 +12,12 @@
 //! with `--compression`; its summary reports the compression ratio, uncompressed batch bytes
 //! over bytes sent, next to msgs/s and MB/s (MB/s counts message values, uncompressed).
 //!
+//! Every mode also reports CPU time per message, user + system, which holds steady on a noisy
+//! machine where msgs/s does not: the bench process's own (`CLOCK_PROCESS_CPUTIME_ID`) and the
+//! broker's (its `process_cpu_seconds_total` metric, read before and after over the same
+//! connection). Both cover the whole mode, set-up included; the broker's also counts whatever
+//! else it served meanwhile, so run it alone.
+//!
 //! A progress bar runs on stderr; the summary goes to stdout (text, or JSON with `--json`).
 
 use super::produce::DeliveryArgs;
@@ -133,6 +139,11 @@ pub struct Summary {
     /// Acknowledged batch bytes before compression and as sent (produce).
     pub uncompressed_bytes: Option<u64>,
     pub sent_bytes: Option<u64>,
+    /// CPU time (user + system) of this process per message, in nanoseconds.
+    pub client_cpu_ns_per_msg: Option<f64>,
+    /// The broker's CPU time per message, from its `process_cpu_seconds_total` (None when the
+    /// broker does not report it).
+    pub broker_cpu_ns_per_msg: Option<f64>,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -244,12 +255,52 @@ pub async fn run(cli: &Cli, args: &BenchArgs) -> CliResult {
     validate(args)?;
     let client = cli.connect().await?;
     ensure_topic(&client, args).await?;
-    let summary = match args.mode {
+    let before = CpuTimes::read(&client).await;
+    let mut summary = match args.mode {
         Mode::Produce => produce(&client, args).await?,
         Mode::Consume => consume(&client, args).await?,
         Mode::E2eLatency => e2e(&client, args).await?,
     };
+    let after = CpuTimes::read(&client).await;
+    summary.client_cpu_ns_per_msg = per_message(before.client, after.client, summary.messages);
+    summary.broker_cpu_ns_per_msg = before
+        .broker
+        .zip(after.broker)
+        .and_then(|(b, a)| per_message(b, a, summary.messages));
     print_summary(&summary, args.json)
+}
+
+/// CPU seconds used so far by this process and by the broker.
+struct CpuTimes {
+    client: f64,
+    broker: Option<f64>,
+}
+
+impl CpuTimes {
+    async fn read(client: &rustlog::Client) -> CpuTimes {
+        let broker = match client.admin().metrics().await {
+            Ok(text) => broker_cpu_seconds(&text),
+            Err(_) => None,
+        };
+        let now = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+        CpuTimes {
+            client: now.tv_sec as f64 + now.tv_nsec as f64 / 1e9,
+            broker,
+        }
+    }
+}
+
+/// The `process_cpu_seconds_total` sample of a metrics text.
+fn broker_cpu_seconds(metrics_text: &str) -> Option<f64> {
+    metrics_text.lines().find_map(|line| {
+        let value = line.strip_prefix("process_cpu_seconds_total ")?;
+        value.trim().parse().ok()
+    })
+}
+
+/// Nanoseconds per message between two CPU readings in seconds (None without messages).
+fn per_message(before_seconds: f64, after_seconds: f64, messages: u64) -> Option<f64> {
+    (messages > 0).then(|| (after_seconds - before_seconds).max(0.0) * 1e9 / messages as f64)
 }
 
 fn producer_config(args: &BenchArgs) -> CliResult<ProducerConfig> {
@@ -361,6 +412,8 @@ fn summary(
         compression_ratio: None,
         uncompressed_bytes: None,
         sent_bytes: None,
+        client_cpu_ns_per_msg: None,
+        broker_cpu_ns_per_msg: None,
     }
 }
 
@@ -686,6 +739,12 @@ fn print_summary(s: &Summary, json: bool) -> CliResult {
             l.p50, l.p99, l.p999, l.max, l.mean
         );
     }
+    let ns = |v: Option<f64>| v.map_or_else(|| "n/a".to_string(), |v| format!("{v:.0}"));
+    println!(
+        "cpu ns/msg: client {}  broker {}",
+        ns(s.client_cpu_ns_per_msg),
+        ns(s.broker_cpu_ns_per_msg)
+    );
     Ok(())
 }
 
@@ -705,5 +764,15 @@ mod tests {
         let distinct: std::collections::HashSet<&Bytes> = events.iter().collect();
         assert_eq!(distinct.len(), events.len());
         assert_eq!(json_events(3, 7), json_events(3, 7), "seeded: runs compare");
+    }
+
+    #[test]
+    fn the_broker_cpu_sample_is_read_from_the_metrics_text_and_a_missing_one_is_none() {
+        let text = "# TYPE process_cpu_seconds counter\nprocess_cpu_seconds_total 1.25\n# EOF\n";
+        assert_eq!(broker_cpu_seconds(text), Some(1.25));
+        assert_eq!(broker_cpu_seconds("# EOF\n"), None);
+        assert_eq!(broker_cpu_seconds("process_cpu_seconds_total x\n"), None);
+        assert_eq!(per_message(1.0, 1.5, 1_000_000), Some(500.0));
+        assert_eq!(per_message(1.0, 1.5, 0), None);
     }
 }
