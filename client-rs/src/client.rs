@@ -18,6 +18,7 @@ use rustlog_protocol::messages::list_offsets::{
 use rustlog_protocol::messages::ping::PingRequest;
 use rustlog_protocol::{ErrorCode, Request, Response};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -50,6 +51,9 @@ struct ClientInner {
     slot: ConnSlot,
     /// Partition count by topic, filled on first use.
     partitions: Mutex<HashMap<String, u32>>,
+    /// Bumped whenever `partitions` changes, so a producer may keep a count it read without
+    /// taking the lock and hashing the topic on every send.
+    partitions_generation: AtomicU64,
 }
 
 impl Client {
@@ -73,6 +77,7 @@ impl Client {
                 slot: ConnSlot::new(config.clone()),
                 config,
                 partitions: Mutex::new(HashMap::new()),
+                partitions_generation: AtomicU64::new(0),
             }),
         };
         let deadline = Instant::now() + client.inner.config.connect_timeout;
@@ -144,6 +149,11 @@ impl Client {
         cache.get(topic).copied()
     }
 
+    /// Changes whenever a cached partition count is added, changed or forgotten.
+    pub(crate) fn partitions_generation(&self) -> u64 {
+        self.inner.partitions_generation.load(Ordering::Acquire)
+    }
+
     /// Looks the partition count up again (after a topic was recreated or not found).
     pub(crate) async fn refresh_partition_count(&self, topic: &str) -> Result<u32> {
         rustlog_protocol::names::validate_topic_name(topic).map_err(|e| Error::rejected(&e))?;
@@ -152,15 +162,25 @@ impl Client {
         });
         let described = expect_response!(self.call(&request).await?, DescribeTopic)?;
         let count = u32::try_from(described.partitions.len()).unwrap_or(u32::MAX);
-        self.inner
+        let previous = self
+            .inner
             .partitions
             .lock()
             .insert(topic.to_string(), count);
+        if previous != Some(count) {
+            self.inner
+                .partitions_generation
+                .fetch_add(1, Ordering::AcqRel);
+        }
         Ok(count)
     }
 
     pub(crate) fn forget_topic(&self, topic: &str) {
-        self.inner.partitions.lock().remove(topic);
+        if self.inner.partitions.lock().remove(topic).is_some() {
+            self.inner
+                .partitions_generation
+                .fetch_add(1, Ordering::AcqRel);
+        }
     }
 
     /// Looks up an offset of one partition: earliest, latest, or first at/after a timestamp.

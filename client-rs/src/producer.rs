@@ -259,9 +259,66 @@ struct TopicQueues {
     partitions: Vec<PartitionQueue>,
 }
 
+/// The queues of every topic sent to, in first-use order, found by name or by position.
+#[derive(Default)]
+struct Topics {
+    list: Vec<TopicQueues>,
+    index: HashMap<Arc<str>, usize>,
+}
+
+impl Topics {
+    /// The position of `topic`'s queues, added if it has none yet.
+    fn index_of(&mut self, topic: &str) -> usize {
+        if let Some(&index) = self.index.get(topic) {
+            return index;
+        }
+        let name: Arc<str> = Arc::from(topic);
+        self.list.push(TopicQueues {
+            topic: name.clone(),
+            partitions: Vec::new(),
+        });
+        let index = self.list.len() - 1;
+        self.index.insert(name, index);
+        index
+    }
+
+    fn get_mut(&mut self, topic: &str) -> Option<&mut TopicQueues> {
+        let index = *self.index.get(topic)?;
+        self.list.get_mut(index)
+    }
+
+    fn values(&self) -> std::slice::Iter<'_, TopicQueues> {
+        self.list.iter()
+    }
+
+    fn values_mut(&mut self) -> std::slice::IterMut<'_, TopicQueues> {
+        self.list.iter_mut()
+    }
+}
+
+/// The topic of the latest send and its partition count, so that a run of sends to one topic
+/// (the common case) skips the name check, the client's partition cache and the hash lookup.
+#[derive(Debug, Clone, Copy)]
+struct HotTopic {
+    /// Position in [`Topics`].
+    index: usize,
+    partitions: u32,
+    /// The client's partition-cache generation the count was read at; any other means the
+    /// count may have changed.
+    generation: u64,
+}
+
+/// A partition chosen on the slow path, with what the hot path needs to skip it next time.
+struct Chosen {
+    partition: u32,
+    partitions: u32,
+    generation: u64,
+}
+
 #[derive(Default)]
 struct Accumulator {
-    topics: HashMap<String, TopicQueues>,
+    topics: Topics,
+    hot: Option<HotTopic>,
     /// Producer id and epoch (idempotent producers only).
     identity: Identity,
 }
@@ -420,8 +477,12 @@ impl Producer {
         if shared.closed.load(Ordering::Acquire) {
             return Err(Error::Closed { what: "producer" });
         }
-        let partition = self.choose_partition(&record).await?;
-        self.enqueue(record, partition).await
+        let record_bytes = check_record(&record)?;
+        if let Some(handle) = send_hot(shared, &record, record_bytes)? {
+            return Ok(handle);
+        }
+        let chosen = self.choose_partition(&record).await?;
+        self.enqueue(record, &chosen, record_bytes).await
     }
 
     /// Queues many records; checks all of them first, so either all are queued or none is
@@ -431,141 +492,76 @@ impl Producer {
         if shared.closed.load(Ordering::Acquire) {
             return Err(Error::Closed { what: "producer" });
         }
-        let mut partitions = Vec::with_capacity(records.len());
+        let mut checked = Vec::with_capacity(records.len());
         for (index, record) in records.iter().enumerate() {
-            let partition = self.choose_partition(record).await.map_err(|e| match e {
+            let chosen =
+                async { Ok((check_record(record)?, self.choose_partition(record).await?)) };
+            checked.push(chosen.await.map_err(|e| match e {
                 Error::Rejected { code, message } => Error::Rejected {
                     code,
                     message: format!("record {index}: {message}"),
                 },
                 other => other,
-            })?;
-            partitions.push(partition);
+            })?);
         }
         let mut handles = Vec::with_capacity(records.len());
-        for (record, partition) in records.into_iter().zip(partitions) {
-            handles.push(self.enqueue(record, partition).await?);
+        for (record, (record_bytes, chosen)) in records.into_iter().zip(checked) {
+            handles.push(self.enqueue(record, &chosen, record_bytes).await?);
         }
         Ok(handles)
     }
 
-    /// Validates the record and returns its partition.
-    async fn choose_partition(&self, record: &Record) -> Result<u32> {
-        check_record(record)?;
+    /// Checks the topic name, looks its partition count up and picks the record's partition.
+    async fn choose_partition(&self, record: &Record) -> Result<Chosen> {
+        rustlog_protocol::names::validate_topic_name(&record.topic)
+            .map_err(|e| Error::rejected(&e))?;
         let client = &self.inner.shared.client;
-        let count = match client.cached_partitions(&record.topic) {
+        // Read before the count: a change in between then shows as a newer generation.
+        let generation = client.partitions_generation();
+        let partitions = match client.cached_partitions(&record.topic) {
             Some(count) => count,
             // Boxed: the lookup's state is large, and inline it would be copied along with
             // every send's future, which nearly always takes the cached branch.
             None => Box::pin(client.partition_count(&record.topic)).await?,
         };
-        pick_partition(record, count, &self.inner.shared.round_robin)
+        Ok(Chosen {
+            partition: pick_partition(record, partitions, &self.inner.shared.round_robin)?,
+            partitions,
+            generation,
+        })
     }
 
-    async fn enqueue(&self, record: Record, partition: u32) -> Result<DeliveryHandle> {
+    /// Reserves the record's bytes (waiting for room) and appends it to its partition's batch;
+    /// the topic becomes the hot one.
+    async fn enqueue(
+        &self,
+        record: Record,
+        chosen: &Chosen,
+        record_bytes: usize,
+    ) -> Result<DeliveryHandle> {
         let shared = &self.inner.shared;
-        let record_bytes = record.encoded_len().max(1);
         reserve(shared, record_bytes).await?;
         let timestamp = record.timestamp_ms.unwrap_or_else(now_ms);
-        let headers = record.header_refs();
-        let mut wake = false;
-        let handle = {
+        let (handle, wake) = {
             let mut acc = shared.acc.lock();
-            // Look up before inserting: `entry` would allocate the key on every send.
-            if !acc.topics.contains_key(&record.topic) {
-                acc.topics.insert(
-                    record.topic.clone(),
-                    TopicQueues {
-                        topic: Arc::from(record.topic.as_str()),
-                        partitions: Vec::new(),
-                    },
-                );
-            }
-            let Some(topic) = acc.topics.get_mut(&record.topic) else {
+            let index = acc.topics.index_of(&record.topic);
+            acc.hot = Some(HotTopic {
+                index,
+                partitions: chosen.partitions,
+                generation: chosen.generation,
+            });
+            let Some(topic) = acc.topics.list.get_mut(index) else {
                 shared.release(record_bytes);
                 return Err(Error::invalid("topic queue vanished"));
             };
-            let index = partition as usize;
-            if topic.partitions.len() <= index {
-                topic
-                    .partitions
-                    .resize_with(index + 1, PartitionQueue::default);
-            }
-            let topic_name = topic.topic.clone();
-            let Some(queue) = topic.partitions.get_mut(index) else {
-                shared.release(record_bytes);
-                return Err(Error::invalid("partition index out of range"));
-            };
-            let batch_bytes = batch_bytes_target(&shared.config);
-            // Seal a batch this record would push past the target size.
-            if let Some(open) = &queue.open {
-                if !open.builder.is_empty()
-                    && open.builder.encoded_len() + record_bytes > batch_bytes
-                {
-                    seal(queue, &shared.config);
-                    wake = true;
-                }
-            }
-            let mut pushed = None;
-            for _ in 0..2 {
-                if queue.open.is_none() {
-                    let builder = match new_builder(&shared.config, batch_bytes, record_bytes) {
-                        Ok(builder) => builder,
-                        Err(e) => {
-                            shared.release(record_bytes);
-                            return Err(e);
-                        }
-                    };
-                    queue.open = Some(OpenBatch {
-                        builder,
-                        state: Arc::new(BatchState::new(topic_name.clone(), partition)),
-                        created: Instant::now(),
-                        reserved_bytes: 0,
-                    });
-                    wake = true;
-                }
-                let Some(open) = queue.open.as_mut() else {
-                    break;
-                };
-                match open.builder.push(
-                    timestamp,
-                    record.key.as_deref(),
-                    record.value.as_deref(),
-                    &headers,
-                ) {
-                    Ok(()) => {
-                        open.reserved_bytes += record_bytes;
-                        pushed = Some(DeliveryHandle {
-                            batch: open.state.clone(),
-                            index: open.builder.record_count() - 1,
-                            timestamp,
-                        });
-                        break;
-                    }
-                    // A full batch (record count or bytes): seal it and start another.
-                    Err(_) if !open.builder.is_empty() => {
-                        seal(queue, &shared.config);
-                        wake = true;
-                    }
-                    Err(e) => {
-                        shared.release(record_bytes);
-                        return Err(Error::rejected(&e));
-                    }
-                }
-            }
-            let Some(handle) = pushed else {
-                shared.release(record_bytes);
-                return Err(Error::invalid("record does not fit an empty batch"));
-            };
-            if queue
-                .open
-                .as_ref()
-                .is_some_and(|o| o.builder.encoded_len() >= batch_bytes)
-            {
-                seal(queue, &shared.config);
-                wake = true;
-            }
-            handle
+            append(
+                shared,
+                topic,
+                chosen.partition,
+                &record,
+                record_bytes,
+                timestamp,
+            )?
         };
         if wake {
             shared.wake.notify_one();
@@ -620,12 +616,147 @@ impl Producer {
     }
 }
 
-/// Checks a record against the protocol limits and naming rules before anything is queued.
-fn check_record(record: &Record) -> Result<()> {
-    rustlog_protocol::names::validate_topic_name(&record.topic).map_err(|e| Error::rejected(&e))?;
+/// Checks a record against the protocol limits before anything is queued; returns the bytes it
+/// takes from the buffer budget. (The topic name is checked where the topic is looked up.)
+fn check_record(record: &Record) -> Result<usize> {
     let headers = record.header_refs();
     RecordBatchBuilder::check_record(record.key.as_deref(), record.value.as_deref(), &headers)
-        .map_err(|e| Error::rejected(&e))
+        .map_err(|e| Error::rejected(&e))?;
+    Ok(record.encoded_len().max(1))
+}
+
+/// The send path without an await: when `record` goes to the hot topic, its partition count is
+/// still current and there is buffer room, appends it under one lock. `None` sends it the slow
+/// way (first send to a topic, another topic, a changed count, a full buffer).
+fn send_hot(
+    shared: &Shared,
+    record: &Record,
+    record_bytes: usize,
+) -> Result<Option<DeliveryHandle>> {
+    let generation = shared.client.partitions_generation();
+    let timestamp = record.timestamp_ms.unwrap_or_else(now_ms);
+    let (handle, wake) = {
+        let mut acc = shared.acc.lock();
+        let Some(hot) = acc.hot.filter(|h| h.generation == generation) else {
+            return Ok(None);
+        };
+        let Some(topic) = acc.topics.list.get_mut(hot.index) else {
+            return Ok(None);
+        };
+        if *topic.topic != *record.topic {
+            return Ok(None);
+        }
+        let partition = pick_partition(record, hot.partitions, &shared.round_robin)?;
+        if !try_reserve(shared, record_bytes) {
+            return Ok(None);
+        }
+        append(shared, topic, partition, record, record_bytes, timestamp)?
+    };
+    if wake {
+        shared.wake.notify_one();
+    }
+    Ok(Some(handle))
+}
+
+/// Appends a record whose bytes are reserved to its partition's open batch, sealing batches
+/// that are full; gives the bytes back if it fails. Also says whether the sender must wake.
+fn append(
+    shared: &Shared,
+    topic: &mut TopicQueues,
+    partition: u32,
+    record: &Record,
+    record_bytes: usize,
+    timestamp: i64,
+) -> Result<(DeliveryHandle, bool)> {
+    let index = partition as usize;
+    if topic.partitions.len() <= index {
+        topic
+            .partitions
+            .resize_with(index + 1, PartitionQueue::default);
+    }
+    let Some(queue) = topic.partitions.get_mut(index) else {
+        shared.release(record_bytes);
+        return Err(Error::invalid("partition index out of range"));
+    };
+    match push_record(
+        shared,
+        queue,
+        &topic.topic,
+        partition,
+        record,
+        record_bytes,
+        timestamp,
+    ) {
+        Ok(pushed) => Ok(pushed),
+        Err(e) => {
+            shared.release(record_bytes);
+            Err(e)
+        }
+    }
+}
+
+/// Pushes the record into the queue's open batch (opening one, sealing one it would overflow
+/// and one it fills).
+fn push_record(
+    shared: &Shared,
+    queue: &mut PartitionQueue,
+    topic_name: &Arc<str>,
+    partition: u32,
+    record: &Record,
+    record_bytes: usize,
+    timestamp: i64,
+) -> Result<(DeliveryHandle, bool)> {
+    let headers = record.header_refs();
+    let batch_bytes = batch_bytes_target(&shared.config);
+    let mut wake = false;
+    // Seal a batch this record would push past the target size.
+    if let Some(open) = &queue.open {
+        if !open.builder.is_empty() && open.builder.encoded_len() + record_bytes > batch_bytes {
+            seal(queue, &shared.config);
+            wake = true;
+        }
+    }
+    for _ in 0..2 {
+        if queue.open.is_none() {
+            queue.open = Some(OpenBatch {
+                builder: new_builder(&shared.config, batch_bytes, record_bytes)?,
+                state: Arc::new(BatchState::new(topic_name.clone(), partition)),
+                created: Instant::now(),
+                reserved_bytes: 0,
+            });
+            wake = true;
+        }
+        let Some(open) = queue.open.as_mut() else {
+            break;
+        };
+        match open.builder.push(
+            timestamp,
+            record.key.as_deref(),
+            record.value.as_deref(),
+            &headers,
+        ) {
+            Ok(()) => {
+                open.reserved_bytes += record_bytes;
+                let handle = DeliveryHandle {
+                    batch: open.state.clone(),
+                    index: open.builder.record_count() - 1,
+                    timestamp,
+                };
+                if open.builder.encoded_len() >= batch_bytes {
+                    seal(queue, &shared.config);
+                    wake = true;
+                }
+                return Ok((handle, wake));
+            }
+            // A full batch (record count or bytes): seal it and start another.
+            Err(_) if !open.builder.is_empty() => {
+                seal(queue, &shared.config);
+                wake = true;
+            }
+            Err(e) => return Err(Error::rejected(&e)),
+        }
+    }
+    Err(Error::invalid("record does not fit an empty batch"))
 }
 
 /// Explicit partition (checked), key hash, or round-robin.
@@ -650,13 +781,24 @@ fn pick_partition(record: &Record, count: u32, round_robin: &AtomicU32) -> Resul
     }
 }
 
+/// Takes `bytes` from the buffer budget if there is room now.
+fn try_reserve(shared: &Shared, bytes: usize) -> bool {
+    let bytes = u32::try_from(bytes).unwrap_or(u32::MAX);
+    match shared.buffer.try_acquire_many(bytes) {
+        Ok(permit) => {
+            permit.forget();
+            true
+        }
+        Err(_) => false,
+    }
+}
+
 /// Takes `bytes` from the buffer budget, waiting for room up to the delivery timeout.
 async fn reserve(shared: &Shared, bytes: usize) -> Result<()> {
-    let bytes = u32::try_from(bytes).unwrap_or(u32::MAX);
-    if let Ok(permit) = shared.buffer.try_acquire_many(bytes) {
-        permit.forget();
+    if try_reserve(shared, bytes) {
         return Ok(());
     }
+    let bytes = u32::try_from(bytes).unwrap_or(u32::MAX);
     let timeout = Duration::from_millis(shared.config.delivery_timeout_ms);
     // Boxed for the same reason as the partition lookup: waiting for space is the rare case.
     match Box::pin(tokio::time::timeout(
@@ -760,7 +902,9 @@ fn collect(shared: &Shared) -> Collected {
     let mut needs_identity = false;
     let idempotent = shared.config.uses_idempotence();
     let mut acc = shared.acc.lock();
-    let Accumulator { topics, identity } = &mut *acc;
+    let Accumulator {
+        topics, identity, ..
+    } = &mut *acc;
     let owner = identity.ready();
     for topic in topics.values_mut() {
         for (index, queue) in topic.partitions.iter_mut().enumerate() {
@@ -1010,12 +1154,14 @@ fn settle(shared: &Shared, out: Outgoing, result: Result<u64>) {
         shared.client.forget_topic(&out.topic);
     }
     let mut acc = shared.acc.lock();
-    let Accumulator { topics, identity } = &mut *acc;
+    let Accumulator {
+        topics, identity, ..
+    } = &mut *acc;
     if !retry && result.is_err() {
         note_unsequenced(identity, out.batch.stamp);
     }
     let queue = topics
-        .get_mut(&*out.topic)
+        .get_mut(&out.topic)
         .and_then(|t| t.partitions.get_mut(out.partition as usize));
     let Some(queue) = queue else {
         drop(acc);
@@ -1184,14 +1330,12 @@ mod tests {
     }
 
     #[test]
-    fn oversized_records_and_bad_topics_are_rejected() {
+    fn oversized_records_are_rejected() {
         let too_big = vec![0u8; rustlog_protocol::limits::VALUE_BYTES_MAX as usize + 1];
         let err = check_record(&Record::new("t").value(too_big)).unwrap_err();
         assert_eq!(err.kind(), ErrorCode::RecordTooLarge);
         let at_limit = vec![0u8; rustlog_protocol::limits::VALUE_BYTES_MAX as usize];
         check_record(&Record::new("t").value(at_limit)).unwrap();
-        let err = check_record(&Record::new("no/slash").value("v")).unwrap_err();
-        assert_eq!(err.kind(), ErrorCode::InvalidTopicName);
     }
 
     fn queue_with_open(records: usize, config: &ProducerConfig) -> PartitionQueue {

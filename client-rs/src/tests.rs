@@ -150,6 +150,57 @@ async fn unknown_topics_and_bad_partitions_fail_before_anything_is_queued() {
     assert_eq!(mock.produce_requests(), 0, "nothing was sent");
 }
 
+/// After a good send the topic is the producer's hot one, whose sends skip the name check and
+/// the partition lookup: each bad record must still fail at once, and none may be queued.
+#[tokio::test]
+async fn bad_records_after_a_good_send_to_the_same_topic_fail_and_nothing_of_them_is_sent() {
+    let mock = MockBroker::start(&[("t", 2)]).await;
+    let client = client(&mock).await;
+    let producer = client.producer(ProducerConfig::default()).unwrap();
+    producer
+        .send(Record::new("t").partition(0).value("good"))
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    let err = producer
+        .send(Record::new("t").partition(2).value("x"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorCode::PartitionNotFound);
+    let err = producer
+        .send(Record::new("t").value(vec![0u8; 5 * 1024 * 1024]))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorCode::RecordTooLarge);
+    let err = producer
+        .send(Record::new("t/x").value("x"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorCode::InvalidTopicName);
+    let err = producer
+        .send(Record::new("nope").value("x"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorCode::TopicNotFound);
+    // The hot topic moved to nothing: "t" still takes records on both partitions.
+    for p in 0..2 {
+        producer
+            .send(Record::new("t").partition(p).value("after"))
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+    }
+    producer.flush(Duration::from_secs(2)).await.unwrap();
+    let stored: Vec<_> = (0..2).flat_map(|p| mock.records("t", p)).collect();
+    let values: Vec<_> = stored.iter().map(|r| r.2.clone().unwrap()).collect();
+    assert_eq!(
+        values,
+        [b"good".to_vec(), b"after".to_vec(), b"after".to_vec()]
+    );
+}
+
 #[tokio::test]
 async fn close_flushes_and_later_sends_fail_with_closed() {
     let mock = MockBroker::start(&[("t", 1)]).await;

@@ -208,3 +208,43 @@ fn the_blocking_facade_round_trips() {
     let err = producer.send(Record::new("blk").value("late")).unwrap_err();
     assert_eq!(err.kind(), ErrorCode::Closed);
 }
+
+/// The producer keeps the partition count of the topic it sends to; a topic deleted and created
+/// again with more partitions through the same client must be seen at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_topic_recreated_with_more_partitions_is_seen_by_a_producer_of_the_same_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = BrokerProcess::start(&dir.path().join("data"), &[]);
+    let client = client(&broker.addr().to_string()).await;
+    let admin = client.admin();
+    admin
+        .create_topic("grow", 1, Default::default())
+        .await
+        .unwrap();
+    let producer = client.producer(ProducerConfig::default()).unwrap();
+    let first = producer
+        .send(Record::new("grow").value("one"))
+        .await
+        .unwrap();
+    first.await.unwrap();
+    let err = producer
+        .send(Record::new("grow").partition(2).value("x"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorCode::PartitionNotFound);
+    admin.delete_topic("grow").await.unwrap();
+    admin
+        .create_topic("grow", 3, Default::default())
+        .await
+        .unwrap();
+    let meta = producer
+        .send(Record::new("grow").partition(2).value("three"))
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    assert_eq!((meta.partition, meta.offset), (2, 0));
+    let read = read_partition(&client, "grow", 2).await;
+    assert_eq!(read.len(), 1);
+    assert_eq!(read[0].value.as_deref(), Some(b"three".as_slice()));
+}
