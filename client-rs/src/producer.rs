@@ -217,6 +217,9 @@ struct PartitionQueue {
     next_sequence: i32,
     /// The producer id and epoch `next_sequence` counts for; another one starts at 0.
     sequence_owner: Option<ProducerId>,
+    /// Encoded size of the last batch sealed: the next one is given that much room at once, so
+    /// a steady stream fills each batch without the copies of growing it.
+    last_batch_bytes: usize,
 }
 
 /// A producer id and epoch issued by the broker's InitProducer.
@@ -719,7 +722,11 @@ fn push_record(
     for _ in 0..2 {
         if queue.open.is_none() {
             queue.open = Some(OpenBatch {
-                builder: new_builder(&shared.config, batch_bytes, record_bytes)?,
+                builder: new_builder(
+                    &shared.config,
+                    batch_bytes,
+                    record_bytes.saturating_mul(2).max(queue.last_batch_bytes),
+                )?,
                 state: Arc::new(BatchState::new(topic_name.clone(), partition)),
                 created: Instant::now(),
                 reserved_bytes: 0,
@@ -832,13 +839,14 @@ fn batch_bytes_target(config: &ProducerConfig) -> usize {
     }
 }
 
-/// An empty batch builder with the producer's codec, sized for about two records like this one.
+/// An empty batch builder with the producer's codec and room for `wanted_bytes` (at most the
+/// batch target).
 fn new_builder(
     config: &ProducerConfig,
     batch_bytes: usize,
-    record_bytes: usize,
+    wanted_bytes: usize,
 ) -> Result<RecordBatchBuilder> {
-    RecordBatchBuilder::with_capacity(batch_bytes.min(record_bytes * 2))
+    RecordBatchBuilder::with_capacity(batch_bytes.min(wanted_bytes))
         .compression(config.compression, config.compression_level)
         .map_err(|e| Error::invalid(format!("compression_level: {e}")))
 }
@@ -849,6 +857,7 @@ fn seal(queue: &mut PartitionQueue, config: &ProducerConfig) {
         if open.builder.is_empty() {
             return;
         }
+        queue.last_batch_bytes = open.builder.encoded_len();
         queue.ready.push_back(SealedBatch {
             record_count: open.builder.record_count(),
             uncompressed_bytes: open.builder.encoded_len(),

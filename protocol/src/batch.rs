@@ -604,6 +604,14 @@ impl<'a> Cursor<'a> {
 
     /// An unsigned LEB128 of at most `max_bytes` bytes.
     fn uvarint(&mut self, max_bytes: usize, what: &'static str) -> Result<u64, ProtocolError> {
+        // Most varints in a batch (small lengths and deltas) are one byte: the broker reads
+        // every record of every produced batch, so this path is taken millions of times a second.
+        if let Some(&byte) = self.buf.get(self.pos) {
+            if byte & 0x80 == 0 {
+                self.pos += 1;
+                return Ok(u64::from(byte));
+            }
+        }
         let mut value = 0u64;
         for i in 0..max_bytes {
             let byte = self.take(1, what)?[0];
