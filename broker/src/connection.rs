@@ -36,8 +36,8 @@ use futures::stream::{FuturesOrdered, StreamExt};
 use rustlog_protocol::frame::{decode_request_frame, REQUEST_HEADER_BYTES};
 use rustlog_protocol::limits::{FETCH_BYTES_MAX, FRAME_LENGTH_BYTES};
 use rustlog_protocol::messages::fetch::FetchRequest;
-use rustlog_protocol::ApiKey;
 use rustlog_protocol::RequestFrame;
+use rustlog_protocol::{ApiKey, FrameParts};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -70,8 +70,9 @@ pub trait Protocol: Send + Sync + 'static {
     /// Budget bytes the request holds before it is handled (its bytes plus its expected reply).
     fn estimate_bytes(frame: &Self::Frame) -> usize;
 
-    /// Handles the request; the bytes are the whole response frame, empty for no response.
-    fn respond(state: Arc<BrokerState>, frame: Self::Frame) -> BoxFuture<'static, Bytes>;
+    /// Handles the request; the parts are the whole response frame (record batches shared with
+    /// storage, not copied), empty for no response.
+    fn respond(state: Arc<BrokerState>, frame: Self::Frame) -> BoxFuture<'static, FrameParts>;
 
     /// What a connection refused at the connection cap is told before it is closed.
     fn rejection(connections_max: usize) -> Option<Bytes>;
@@ -96,7 +97,7 @@ impl Protocol for Native {
         estimate_bytes(&frame.header.api_key, &frame.body)
     }
 
-    fn respond(state: Arc<BrokerState>, frame: RequestFrame) -> BoxFuture<'static, Bytes> {
+    fn respond(state: Arc<BrokerState>, frame: RequestFrame) -> BoxFuture<'static, FrameParts> {
         Box::pin(handlers::handle(state, frame))
     }
 
@@ -212,7 +213,7 @@ impl Drop for ByteBudget {
 
 /// A finished response and the budget bytes it holds.
 struct Outgoing {
-    bytes: Bytes,
+    frame: FrameParts,
     reserved: usize,
 }
 
@@ -412,14 +413,14 @@ async fn respond<P: Protocol>(
     reserved: usize,
     budget: Arc<ByteBudget>,
 ) -> Outgoing {
-    let bytes = P::respond(state, frame).await;
-    let reserved = if bytes.len() > reserved {
-        budget.reserve(bytes.len() - reserved);
-        bytes.len()
+    let frame = P::respond(state, frame).await;
+    let reserved = if frame.len() > reserved {
+        budget.reserve(frame.len() - reserved);
+        frame.len()
     } else {
         reserved
     };
-    Outgoing { bytes, reserved }
+    Outgoing { frame, reserved }
 }
 
 async fn write_loop(
@@ -440,8 +441,8 @@ async fn write_loop(
         let mut failed: Option<bool> = None;
         for out in &pending {
             if failed.is_none() {
-                match write_progressing(&mut writer, &out.bytes, stall_timeout).await {
-                    Ok(()) => Metrics::add(&state.metrics.bytes_out, out.bytes.len() as u64),
+                match write_parts(&mut writer, &out.frame, stall_timeout).await {
+                    Ok(()) => Metrics::add(&state.metrics.bytes_out, out.frame.len() as u64),
                     Err(err) => failed = Some(err.kind() == std::io::ErrorKind::TimedOut),
                 }
             }
@@ -473,6 +474,19 @@ enum WriterEnd {
     Failed,
     /// The client took nothing for `idle_timeout_ms`.
     Stalled,
+}
+
+/// Writes a frame's parts in order. A part of a buffer's size or more (a fetch's stored
+/// batches) goes from storage's bytes to the socket without a copy into the buffer.
+async fn write_parts(
+    writer: &mut BufWriter<OwnedWriteHalf>,
+    frame: &FrameParts,
+    stall_timeout: Duration,
+) -> std::io::Result<()> {
+    for part in frame.parts() {
+        write_progressing(writer, part, stall_timeout).await?;
+    }
+    Ok(())
 }
 
 /// Writes `bytes` a buffer's worth at a time; a client that takes none of a piece for

@@ -6,10 +6,11 @@
 
 use crate::config::ClientConfig;
 use crate::error::{Error, Result};
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use parking_lot::Mutex;
-use rustlog_protocol::frame::{decode_response_frame, encode_request_frame};
+use rustlog_protocol::frame::{decode_response_frame, request_frame_parts};
 use rustlog_protocol::limits::{FRAME_BYTES_MAX, FRAME_LENGTH_BYTES};
+use rustlog_protocol::FrameParts;
 use rustlog_protocol::{
     decode_rejection, ApiKey, ErrorCode, Request, Response, ResponseBody, ResponseFrame,
     REJECTION_CORRELATION_ID,
@@ -28,14 +29,12 @@ use tokio::time::Instant;
 const READ_CHUNK_BYTES: usize = 64 * 1024;
 /// Most queued requests the writer coalesces into one write.
 const WRITE_COALESCE_MAX: usize = 256;
-/// Largest write buffer kept between writes (bigger ones are released).
-const WRITE_BUFFER_KEEP_BYTES: usize = 4 * 1024 * 1024;
 
 type Reply = oneshot::Sender<Result<ResponseFrame>>;
 
 struct Outgoing {
     api: ApiKey,
-    body: Bytes,
+    body: FrameParts,
     reply: Reply,
     permit: OwnedSemaphorePermit,
 }
@@ -208,7 +207,7 @@ impl Connection {
     pub(crate) async fn round_trip(
         &self,
         api: ApiKey,
-        body: Bytes,
+        body: FrameParts,
         wait: Duration,
     ) -> Result<ResponseFrame> {
         let deadline = Instant::now() + wait;
@@ -242,7 +241,7 @@ impl Connection {
     pub(crate) async fn request(
         &self,
         api: ApiKey,
-        body: Bytes,
+        body: FrameParts,
         wait: Duration,
     ) -> Result<Response> {
         let frame = self.round_trip(api, body, wait).await?;
@@ -259,12 +258,44 @@ pub(crate) fn decode_response(api: ApiKey, frame: &ResponseFrame) -> Result<Resp
     }
 }
 
-/// Encodes a request body once, so retries resend the same bytes.
-pub(crate) fn encode_request(request: &Request) -> Result<(ApiKey, Bytes)> {
+/// Encodes a request body once, so retries resend the same bytes (its batches shared, not
+/// copied).
+pub(crate) fn encode_request(request: &Request) -> Result<(ApiKey, FrameParts)> {
     let body = request
-        .encode_body()
+        .encode_body_parts()
         .map_err(|e| Error::invalid(format!("cannot encode {}: {e}", request.api_key())))?;
-    Ok((request.api_key(), Bytes::from(body)))
+    Ok((request.api_key(), body))
+}
+
+/// Iovecs handed to one writev at most (Linux takes up to 1024).
+const WRITE_PARTS_MAX: usize = 64;
+
+/// Writes every part in order with vectored writes (the requests coalesced in one pass and
+/// their batches, without copying them together), consuming them.
+async fn write_all_parts(
+    writer: &mut tokio::net::tcp::OwnedWriteHalf,
+    parts: &mut VecDeque<Bytes>,
+) -> std::io::Result<()> {
+    while !parts.is_empty() {
+        let slices: Vec<std::io::IoSlice<'_>> = parts
+            .iter()
+            .take(WRITE_PARTS_MAX)
+            .map(|part| std::io::IoSlice::new(part))
+            .collect();
+        let mut written = writer.write_vectored(&slices).await?;
+        if written == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        while let Some(front) = parts.front_mut() {
+            if written < front.len() {
+                front.advance(written);
+                break;
+            }
+            written -= front.len();
+            parts.pop_front();
+        }
+    }
+    Ok(())
 }
 
 async fn write_loop(
@@ -273,7 +304,7 @@ async fn write_loop(
     mut rx: mpsc::UnboundedReceiver<Outgoing>,
 ) {
     let mut correlation_id: u32 = 0;
-    let mut buf = BytesMut::with_capacity(READ_CHUNK_BYTES);
+    let mut parts: VecDeque<Bytes> = VecDeque::new();
     let mut batch: Vec<Outgoing> = Vec::with_capacity(WRITE_COALESCE_MAX);
     loop {
         let first = tokio::select! {
@@ -288,7 +319,6 @@ async fn write_loop(
                 Err(_) => break,
             }
         }
-        buf.clear();
         {
             let mut q = shared.pending.lock();
             if q.dead_reason.is_some() {
@@ -303,10 +333,12 @@ async fn write_loop(
                 correlation_id = correlation_id
                     .wrapping_add(1)
                     .max(REJECTION_CORRELATION_ID + 1);
-                let body = out.body;
-                encode_request_frame(&mut buf, out.api, 0, correlation_id, |b| {
-                    b.extend_from_slice(&body)
+                let frame = request_frame_parts(out.api, 0, correlation_id, |w| {
+                    for part in out.body.parts() {
+                        w.put_shared(part);
+                    }
                 });
+                parts.extend(frame.into_parts());
                 q.queue.push_back(Pending {
                     correlation_id,
                     reply: out.reply,
@@ -314,12 +346,9 @@ async fn write_loop(
                 });
             }
         }
-        if let Err(e) = writer.write_all(&buf).await {
+        if let Err(e) = write_all_parts(&mut writer, &mut parts).await {
             shared.kill(&format!("write failed: {e}"));
             break;
-        }
-        if buf.capacity() > WRITE_BUFFER_KEEP_BYTES {
-            buf = BytesMut::with_capacity(READ_CHUNK_BYTES);
         }
     }
     // Requests still queued in the channel never reached the socket.
@@ -476,7 +505,7 @@ impl ConnSlot {
     pub(crate) async fn call_raw(
         &self,
         api: ApiKey,
-        body: Bytes,
+        body: FrameParts,
         deadline: Instant,
     ) -> Result<Response> {
         self.call_inner(api, body, deadline, true).await
@@ -485,7 +514,7 @@ impl ConnSlot {
     async fn call_inner(
         &self,
         api: ApiKey,
-        body: Bytes,
+        body: FrameParts,
         deadline: Instant,
         retry_broker_errors: bool,
     ) -> Result<Response> {

@@ -12,6 +12,7 @@ use crate::api::ApiKey;
 use crate::error::ProtocolError;
 use crate::error_code::ErrorCode;
 use crate::limits::{FRAME_BYTES_MAX, FRAME_LENGTH_BYTES};
+use crate::parts::{FrameParts, PartsWriter};
 use bytes::{BufMut, Bytes, BytesMut};
 
 /// Bytes of a request header (after the length prefix).
@@ -167,10 +168,7 @@ pub fn encode_request_frame(
     body: impl FnOnce(&mut BytesMut),
 ) {
     let start = out.len();
-    out.put_u32(0);
-    out.put_u16(api.code());
-    out.put_u16(api_version);
-    out.put_u32(correlation_id);
+    put_request_header(out, api, api_version, correlation_id);
     body(out);
     patch_length(out, start);
 }
@@ -183,11 +181,38 @@ pub fn encode_response_frame(
     body: impl FnOnce(&mut BytesMut),
 ) {
     let start = out.len();
+    put_response_header(out, correlation_id, error_code);
+    body(out);
+    patch_length(out, start);
+}
+
+/// A request frame as parts (see [`crate::parts`]): `body` writes into a [`PartsWriter`], so
+/// record batches it shares are not copied.
+pub fn request_frame_parts(
+    api: ApiKey,
+    api_version: u16,
+    correlation_id: u32,
+    body: impl FnOnce(&mut PartsWriter),
+) -> FrameParts {
+    let mut w = PartsWriter::new();
+    put_request_header(w.buf(), api, api_version, correlation_id);
+    body(&mut w);
+    w.finish_frame()
+}
+
+/// The length placeholder (patched once the frame is complete) and the request header.
+pub fn put_request_header(out: &mut BytesMut, api: ApiKey, api_version: u16, correlation_id: u32) {
+    out.put_u32(0);
+    out.put_u16(api.code());
+    out.put_u16(api_version);
+    out.put_u32(correlation_id);
+}
+
+/// The length placeholder (patched once the frame is complete) and the response header.
+pub fn put_response_header(out: &mut BytesMut, correlation_id: u32, error_code: ErrorCode) {
     out.put_u32(0);
     out.put_u32(correlation_id);
     out.put_u16(error_code.code());
-    body(out);
-    patch_length(out, start);
 }
 
 fn patch_length(out: &mut BytesMut, start: usize) {

@@ -6,6 +6,7 @@
 //! - [`error`]: [`ProtocolError`], why bytes did not decode.
 //! - [`api`]: [`ApiKey`], the request kinds and their versions.
 //! - [`frame`]: length-prefixed frames and their request/response headers.
+//! - [`parts`]: frames as byte runs, so record batches are written without a copy.
 //! - [`messages`]: one file per request kind; [`Request`] / [`Response`] dispatch by api key.
 //! - [`batch`]: Kafka's RecordBatch v2, the bytes stored on disk and sent on the wire; builder,
 //!   header-only decoder and zero-copy reader with CRC-32C checks.
@@ -29,6 +30,7 @@ pub mod limits;
 pub mod messages;
 pub mod names;
 pub mod partitioner;
+pub mod parts;
 pub mod wire;
 
 pub use api::ApiKey;
@@ -42,3 +44,4 @@ pub use messages::{
     decode_rejection, encode_error_response, encode_rejection, Request, Response, ResponseBody,
     REJECTION_CORRELATION_ID,
 };
+pub use parts::{FrameParts, PartsWriter};

@@ -26,13 +26,16 @@ pub mod produce;
 use crate::error::HandlerError;
 use crate::metrics::Metrics;
 use crate::state::BrokerState;
-use bytes::{Bytes, BytesMut};
-use rustlog_protocol::{encode_error_response, ErrorCode, Request, RequestFrame, Response};
+use bytes::BytesMut;
+use rustlog_protocol::{
+    encode_error_response, ErrorCode, FrameParts, Request, RequestFrame, Response,
+};
 use std::sync::Arc;
 use std::time::Instant;
 
-/// Handles one request frame and returns the encoded response frame.
-pub async fn handle(state: Arc<BrokerState>, frame: RequestFrame) -> Bytes {
+/// Handles one request frame and returns the encoded response frame (a fetch's records are
+/// storage's bytes, not copies).
+pub async fn handle(state: Arc<BrokerState>, frame: RequestFrame) -> FrameParts {
     let started = Instant::now();
     let correlation_id = frame.header.correlation_id;
     let api = match frame.header.checked_api() {
@@ -51,13 +54,10 @@ pub async fn handle(state: Arc<BrokerState>, frame: RequestFrame) -> Bytes {
         .metrics
         .record_request(api, started.elapsed(), result.is_ok());
     match result {
-        Ok(response) => {
-            let mut out = BytesMut::new();
-            match response.encode_frame(correlation_id, &mut out) {
-                Ok(()) => out.freeze(),
-                Err(err) => error_frame(correlation_id, ErrorCode::Unknown, &err.to_string()),
-            }
-        }
+        Ok(response) => match response.encode_frame_parts(correlation_id) {
+            Ok(parts) => parts,
+            Err(err) => error_frame(correlation_id, ErrorCode::Unknown, &err.to_string()),
+        },
         Err(err) => {
             tracing::debug!(api = %api, code = %err.code, message = %err.message, "request failed");
             error_frame(correlation_id, err.code, &err.message)
@@ -65,10 +65,10 @@ pub async fn handle(state: Arc<BrokerState>, frame: RequestFrame) -> Bytes {
     }
 }
 
-fn error_frame(correlation_id: u32, code: ErrorCode, message: &str) -> Bytes {
+fn error_frame(correlation_id: u32, code: ErrorCode, message: &str) -> FrameParts {
     let mut out = BytesMut::new();
     encode_error_response(&mut out, correlation_id, code, message);
-    out.freeze()
+    FrameParts::from(out.freeze())
 }
 
 async fn dispatch(state: &Arc<BrokerState>, request: Request) -> Result<Response, HandlerError> {

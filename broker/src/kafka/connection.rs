@@ -29,6 +29,7 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::{Decodable, Encodable};
 use rustlog_protocol::limits::FETCH_BYTES_MAX;
+use rustlog_protocol::FrameParts;
 use std::sync::Arc;
 
 /// Bytes of the length prefix.
@@ -147,8 +148,9 @@ impl Protocol for Kafka {
         frame.frame_bytes + response + RESPONSE_ESTIMATE_BYTES
     }
 
-    fn respond(state: Arc<BrokerState>, frame: KafkaFrame) -> BoxFuture<'static, Bytes> {
-        Box::pin(respond_measured(state, frame))
+    fn respond(state: Arc<BrokerState>, frame: KafkaFrame) -> BoxFuture<'static, FrameParts> {
+        // One part: kafka-protocol encodes a whole response into one buffer.
+        Box::pin(async move { FrameParts::from(respond_measured(state, frame).await) })
     }
 
     fn rejection(_connections_max: usize) -> Option<Bytes> {

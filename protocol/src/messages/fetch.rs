@@ -16,6 +16,7 @@
 use crate::error::ProtocolError;
 use crate::error_code::ErrorCode;
 use crate::limits::{FRAME_BYTES_MAX, PARTITIONS_PER_REQUEST_MAX};
+use crate::parts::PartsWriter;
 use crate::wire::{put_short_string, Reader};
 use bytes::{BufMut, Bytes};
 
@@ -37,6 +38,11 @@ pub struct FetchPartition {
 }
 
 impl FetchRequest {
+    /// Encodes the body (small fields only: one part).
+    pub fn encode_parts(&self, w: &mut PartsWriter) {
+        self.encode(w.buf());
+    }
+
     pub fn encode(&self, out: &mut impl BufMut) {
         out.put_u32(self.max_wait_ms);
         out.put_u32(self.min_bytes);
@@ -101,16 +107,18 @@ pub struct FetchPartitionResponse {
 }
 
 impl FetchResponse {
-    pub fn encode(&self, out: &mut impl BufMut) {
-        out.put_u32(self.partitions.len() as u32);
+    /// Encodes the body; each partition's records are shared, not copied, when large.
+    pub fn encode_parts(&self, w: &mut PartsWriter) {
+        w.buf().put_u32(self.partitions.len() as u32);
         for p in &self.partitions {
+            let out = w.buf();
             put_short_string(out, &p.topic);
             out.put_u32(p.partition);
             out.put_u16(p.error_code.code());
             out.put_u64(p.high_watermark);
             out.put_u64(p.log_start_offset);
             out.put_u32(p.records.len() as u32);
-            out.put_slice(&p.records);
+            w.put_shared(&p.records);
         }
     }
 

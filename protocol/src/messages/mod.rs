@@ -28,9 +28,12 @@ pub mod produce;
 use crate::api::ApiKey;
 use crate::error::ProtocolError;
 use crate::error_code::ErrorCode;
-use crate::frame::{encode_request_frame, encode_response_frame, RequestFrame, ResponseFrame};
+use crate::frame::{
+    encode_response_frame, put_response_header, request_frame_parts, RequestFrame, ResponseFrame,
+};
+use crate::parts::{FrameParts, PartsWriter};
 use crate::wire::Reader;
-use bytes::{Bytes, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 use common::ErrorBody;
 
 pub(crate) fn read_error_code(r: &mut Reader) -> Result<ErrorCode, ProtocolError> {
@@ -38,8 +41,12 @@ pub(crate) fn read_error_code(r: &mut Reader) -> Result<ErrorCode, ProtocolError
     ErrorCode::from_code(raw).ok_or(ProtocolError::UnknownErrorCode(raw))
 }
 
-fn to_json<T: serde::Serialize>(api: ApiKey, value: &T) -> Result<Vec<u8>, ProtocolError> {
-    serde_json::to_vec(value).map_err(|source| ProtocolError::InvalidJson {
+fn to_json<T: serde::Serialize>(
+    api: ApiKey,
+    value: &T,
+    w: &mut PartsWriter,
+) -> Result<(), ProtocolError> {
+    serde_json::to_writer(w.buf().writer(), value).map_err(|source| ProtocolError::InvalidJson {
         api: api.name(),
         source,
     })
@@ -88,10 +95,17 @@ macro_rules! messages {
 
             /// Encodes just the body.
             pub fn encode_body(&self) -> Result<Vec<u8>, ProtocolError> {
+                Ok(self.encode_body_parts()?.to_bytes().to_vec())
+            }
+
+            /// Encodes just the body, as parts (record batches shared, not copied).
+            pub fn encode_body_parts(&self) -> Result<FrameParts, ProtocolError> {
+                let mut w = PartsWriter::new();
                 match self {
-                    $( Request::$japi(body) => to_json(ApiKey::$japi, body), )*
-                    $( Request::$bapi(body) => { let mut out = Vec::new(); body.encode(&mut out); Ok(out) } )*
+                    $( Request::$japi(body) => to_json(ApiKey::$japi, body, &mut w)?, )*
+                    $( Request::$bapi(body) => body.encode_parts(&mut w), )*
                 }
+                Ok(w.finish())
             }
 
             /// Decodes the body of a request of kind `api`.
@@ -114,10 +128,18 @@ macro_rules! messages {
 
             /// Encodes just the body.
             pub fn encode_body(&self) -> Result<Vec<u8>, ProtocolError> {
+                let mut w = PartsWriter::new();
+                self.encode_body_into(&mut w)?;
+                Ok(w.finish().to_bytes().to_vec())
+            }
+
+            /// Writes the body into `w` (record batches shared, not copied).
+            fn encode_body_into(&self, w: &mut PartsWriter) -> Result<(), ProtocolError> {
                 match self {
-                    $( Response::$japi(body) => to_json(ApiKey::$japi, body), )*
-                    $( Response::$bapi(body) => { let mut out = Vec::new(); body.encode(&mut out); Ok(out) } )*
+                    $( Response::$japi(body) => to_json(ApiKey::$japi, body, w)?, )*
+                    $( Response::$bapi(body) => body.encode_parts(w), )*
                 }
+                Ok(())
             }
 
             /// Decodes the body of a successful response to a request of kind `api`.
@@ -179,10 +201,13 @@ impl Request {
         correlation_id: u32,
         out: &mut BytesMut,
     ) -> Result<(), ProtocolError> {
-        let body = self.encode_body()?;
-        encode_request_frame(out, self.api_key(), 0, correlation_id, |out| {
-            out.extend_from_slice(&body)
-        });
+        let body = self.encode_body_parts()?;
+        request_frame_parts(self.api_key(), 0, correlation_id, |w| {
+            for part in body.parts() {
+                w.put_shared(part);
+            }
+        })
+        .extend_into(out);
         Ok(())
     }
 }
@@ -201,11 +226,17 @@ impl Response {
         correlation_id: u32,
         out: &mut BytesMut,
     ) -> Result<(), ProtocolError> {
-        let body = self.encode_body()?;
-        encode_response_frame(out, correlation_id, ErrorCode::None, |out| {
-            out.extend_from_slice(&body)
-        });
+        self.encode_frame_parts(correlation_id)?.extend_into(out);
         Ok(())
+    }
+
+    /// This successful response as a frame in parts: the record batches of a fetch are the
+    /// stored bytes themselves, for the connection to write without a copy.
+    pub fn encode_frame_parts(&self, correlation_id: u32) -> Result<FrameParts, ProtocolError> {
+        let mut w = PartsWriter::new();
+        put_response_header(w.buf(), correlation_id, ErrorCode::None);
+        self.encode_body_into(&mut w)?;
+        Ok(w.finish_frame())
     }
 
     /// Decodes a response frame to a request of kind `api`.

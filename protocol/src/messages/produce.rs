@@ -9,6 +9,7 @@
 use crate::error::ProtocolError;
 use crate::error_code::ErrorCode;
 use crate::limits::{BATCH_BYTES_MAX, PARTITIONS_PER_REQUEST_MAX};
+use crate::parts::PartsWriter;
 use crate::wire::{put_short_string, Reader};
 use bytes::{BufMut, Bytes};
 
@@ -57,15 +58,18 @@ pub struct ProducePartition {
 }
 
 impl ProduceRequest {
-    pub fn encode(&self, out: &mut impl BufMut) {
+    /// Encodes the body; each batch is shared, not copied, when it is large.
+    pub fn encode_parts(&self, w: &mut PartsWriter) {
+        let out = w.buf();
         out.put_u8(self.acks as u8);
         out.put_u32(self.timeout_ms);
         out.put_u32(self.partitions.len() as u32);
         for p in &self.partitions {
+            let out = w.buf();
             put_short_string(out, &p.topic);
             out.put_u32(p.partition);
             out.put_u32(p.batch.len() as u32);
-            out.put_slice(&p.batch);
+            w.put_shared(&p.batch);
         }
     }
 
@@ -115,6 +119,11 @@ pub struct ProducePartitionResponse {
 }
 
 impl ProduceResponse {
+    /// Encodes the body (small fields only: one part).
+    pub fn encode_parts(&self, w: &mut PartsWriter) {
+        self.encode(w.buf());
+    }
+
     pub fn encode(&self, out: &mut impl BufMut) {
         out.put_u32(self.partitions.len() as u32);
         for p in &self.partitions {
