@@ -100,6 +100,45 @@ fn segments_roll_by_size_and_reads_cross_them() {
     assert_eq!(read_all_from(&log, 37, 1).first().unwrap().offset, 37);
 }
 
+/// The broker appends on an async worker with `try_append` and moves to the blocking pool only
+/// for a roll: it must decline exactly the batches that need one, without touching the log.
+#[test]
+fn try_append_declines_only_a_batch_that_needs_a_roll_and_changes_nothing_then() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path(), small_config(600));
+    let mut appended = 0;
+    let declined = loop {
+        let batch = simple_batch(&format!("r{appended}"), 2, 10 * appended);
+        match log.try_append(&batch).unwrap() {
+            Some(info) => assert_eq!(info.base_offset, 2 * appended as u64),
+            None => break batch,
+        }
+        appended += 1;
+        assert!(appended < 100, "600-byte segments never needed a roll");
+    };
+    assert!(
+        appended > 0,
+        "the first batch of an empty segment never rolls"
+    );
+    let before = log.info();
+    assert_eq!(before.segments.len(), 1);
+    assert_eq!(log.high_watermark(), 2 * appended as u64);
+    assert_eq!(
+        files_with_ext(dir.path(), "log").len(),
+        1,
+        "no file created"
+    );
+    // Declined again while nothing changed; a bad batch still gets its error first.
+    assert!(log.try_append(&declined).unwrap().is_none());
+    assert!(log.try_append(b"not a batch").is_err());
+    let info = log.append(&declined).unwrap();
+    assert_eq!(info.base_offset, 2 * appended as u64);
+    assert_eq!(log.info().segments.len(), 2);
+    let all = read_all(&log);
+    assert_eq!(all.len(), 2 * appended as usize + 2);
+    assert!(all.iter().enumerate().all(|(i, r)| r.offset == i as u64));
+}
+
 #[test]
 fn reopen_keeps_everything_and_continues_offsets() {
     let dir = tempfile::tempdir().unwrap();

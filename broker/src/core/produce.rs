@@ -37,7 +37,10 @@ pub fn append(
     batch: &[u8],
 ) -> Result<Appended, HandlerError> {
     let log = state.logs.partition(topic, partition)?;
-    let info = log.append(batch)?;
+    let info = match log.try_append(batch)? {
+        Some(info) => info,
+        None => append_rolling(&log, batch)?,
+    };
     if info.duplicate {
         tracing::debug!(
             topic,
@@ -53,6 +56,22 @@ pub fn append(
         .notifier
         .appended(topic, partition, info.last_offset.saturating_add(1));
     Ok(Appended { log, info })
+}
+
+/// An append that rolls the segment first: the roll fsyncs the sealed segment and creates
+/// files. On a multi-thread runtime the worker hands its other tasks to another thread for the
+/// while (`block_in_place`), so other connections are not held up; the append stays in place,
+/// so pipelined batches of one connection keep their order (a blocking-pool task would let a
+/// later batch overtake it).
+fn append_rolling(log: &PartitionLog, batch: &[u8]) -> Result<AppendInfo, HandlerError> {
+    let multi_thread = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    let result = if multi_thread {
+        tokio::task::block_in_place(|| log.append(batch))
+    } else {
+        log.append(batch)
+    };
+    Ok(result?)
 }
 
 /// The durable wait's timeout for a request's `timeout_ms` (0: the default).

@@ -546,7 +546,29 @@ impl PartitionLog {
     /// Validates the batch, stamps the next offset, writes it to the active segment (rolling
     /// first if needed). Does not wait for fsync even with `FsyncPolicy::Always`: call
     /// [`Self::sync_to`] with `last_offset` for that (group commit).
+    ///
+    /// Blocking when it rolls (fsync of the sealed segment, new files, a directory fsync): an
+    /// async caller tries [`Self::try_append`] first and runs this on the blocking pool only
+    /// when that says a roll is due.
     pub fn append(&self, batch: &[u8]) -> Result<AppendInfo, StorageError> {
+        self.append_inner(batch, true)?.ok_or_else(|| {
+            StorageError::InvalidBatch(rustlog_protocol::ProtocolError::InvalidBatch {
+                reason: "append declined a roll it was allowed".to_string(),
+            })
+        })
+    }
+
+    /// [`Self::append`] unless the active segment must roll first: then `Ok(None)` and nothing
+    /// changed. Never fsyncs or creates a file, so it may run on an async worker.
+    pub fn try_append(&self, batch: &[u8]) -> Result<Option<AppendInfo>, StorageError> {
+        self.append_inner(batch, false)
+    }
+
+    fn append_inner(
+        &self,
+        batch: &[u8],
+        may_roll: bool,
+    ) -> Result<Option<AppendInfo>, StorageError> {
         if self.is_read_only() {
             return Err(self.refusal());
         }
@@ -571,12 +593,12 @@ impl PartitionLog {
         let config = self.config();
         let now = now_ms();
         if let Verdict::Duplicate(original) = producers.check(view.header(), now)? {
-            return Ok(AppendInfo::duplicate_of(
+            return Ok(Some(AppendInfo::duplicate_of(
                 &original,
                 record_count,
                 config.timestamp_type,
                 now,
-            ));
+            )));
         }
         let base_offset = self.high_watermark();
         set_base_offset(&mut stamped, base_offset);
@@ -596,6 +618,9 @@ impl PartitionLog {
             header.last_offset,
             now,
         ) {
+            if !may_roll {
+                return Ok(None);
+            }
             active = self.roll_locked(&producers, &active, now)?;
         }
         active
@@ -608,14 +633,14 @@ impl PartitionLog {
         }
         self.high_watermark
             .store(header.last_offset + 1, Ordering::Release);
-        Ok(AppendInfo {
+        Ok(Some(AppendInfo {
             base_offset,
             last_offset: header.last_offset,
             record_count,
             max_timestamp_ms: header.max_timestamp_ms,
             log_append_time_ms: now,
             duplicate: false,
-        })
+        }))
     }
 
     /// Seals `active` and starts a new segment at the high watermark. Append lock held.
