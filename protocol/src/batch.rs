@@ -604,21 +604,23 @@ impl<'a> Cursor<'a> {
 
     /// An unsigned LEB128 of at most `max_bytes` bytes.
     fn uvarint(&mut self, max_bytes: usize, what: &'static str) -> Result<u64, ProtocolError> {
-        // Most varints in a batch (small lengths and deltas) are one byte: the broker reads
-        // every record of every produced batch, so this path is taken millions of times a second.
-        if let Some(&byte) = self.buf.get(self.pos) {
-            if byte & 0x80 == 0 {
-                self.pos += 1;
-                return Ok(u64::from(byte));
-            }
-        }
+        // The broker reads every varint of every produced batch and a consumer of every fetched
+        // one: walk the slice directly rather than through `take` per byte.
+        let rest = self.buf.get(self.pos..).unwrap_or_default();
         let mut value = 0u64;
-        for i in 0..max_bytes {
-            let byte = self.take(1, what)?[0];
+        for (i, &byte) in rest.iter().take(max_bytes).enumerate() {
             value |= u64::from(byte & 0x7f) << (7 * i);
             if byte & 0x80 == 0 {
+                self.pos += i + 1;
                 return Ok(value);
             }
+        }
+        if rest.len() < max_bytes {
+            return Err(ProtocolError::Truncated {
+                what,
+                needed: 1,
+                available: 0,
+            });
         }
         Err(invalid(format!(
             "{what}: varint longer than {max_bytes} bytes"

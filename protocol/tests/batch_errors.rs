@@ -705,6 +705,28 @@ fn a_six_byte_varint_is_refused() {
 }
 
 #[test]
+fn a_varint_cut_short_is_truncated_at_any_byte_and_multi_byte_ones_read_whole() {
+    // timestampDelta -300 takes two bytes (zig-zag 599 = 0xd7 0x04).
+    let mut body = vec![0u8, 0xd7, 0x04, 0x00];
+    body.extend_from_slice(&[0x02, b'k', 0x02, b'v', 0x00]);
+    let batch = batch_with_record_body(&body);
+    validate(&batch).unwrap();
+    let view = RecordBatchView::parse(&batch).unwrap();
+    let records = view.records().unwrap();
+    let record = records.iter().next().unwrap().unwrap();
+    assert_eq!(record.timestamp_ms, GOOD.base_timestamp - 300);
+    // Cut after the first byte of that varint, and after a continuation byte of four.
+    assert_truncated(
+        validate(&batch_with_record_body(&[0u8, 0xd7])),
+        "record timestampDelta",
+    );
+    assert_truncated(
+        validate(&batch_with_record_body(&[0u8, 0x00, 0x80, 0x80, 0x80])),
+        "record offsetDelta",
+    );
+}
+
+#[test]
 fn a_varint_over_32_bits_is_refused() {
     // 0x0f in the fifth byte fills bits 28..32: still a u32 (zig-zag 0xffff_fffe = i32::MAX).
     let max = [0xfe, 0xff, 0xff, 0xff, 0x0f];
