@@ -82,7 +82,7 @@ export interface Message {
   value: Payload | null
   /** An array value sends the header once per item, in order (KafkaJS's repeated headers). */
   headers?: Record<string, HeaderValue | HeaderValue[] | undefined>
-  /** Explicit partition; otherwise by key hash, else round-robin. */
+  /** Explicit partition; otherwise by key hash, else a sticky partition (moves on after a batch's worth). */
   partition?: number
   /** Create time in ms since the epoch; default: the send time. */
   timestamp?: bigint | string | number

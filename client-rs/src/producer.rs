@@ -2,7 +2,8 @@
 //!
 //! How it works:
 //! - `send` validates the record (limits, topic name, partition), picks the partition (explicit,
-//!   key hash via [`rustlog_protocol::partitioner::partition_for_key`], or round-robin), reserves
+//!   key hash via [`rustlog_protocol::partitioner::partition_for_key`], or sticky: see
+//!   [`Sticky`]), reserves
 //!   its bytes from the buffer budget, and appends it to the partition's open batch. It returns
 //!   a [`DeliveryHandle`] at once; the handle resolves when the batch is acknowledged.
 //! - An open batch is sealed when it reaches `batch_bytes`, when it is `linger_ms` old, or on
@@ -260,6 +261,41 @@ impl Identity {
 struct TopicQueues {
     topic: Arc<str>,
     partitions: Vec<PartitionQueue>,
+    sticky: Sticky,
+}
+
+/// Where keyless records without an explicit partition go: one partition until a batch's worth
+/// (`batch_bytes`) went there, then the next (Kafka's sticky partitioner, KIP-480 and KIP-794).
+/// Round-robin per record would cut every batch into one piece per partition, so per-batch costs
+/// (requests, CRCs, writes, fsyncs) would grow with the partition count at the same rate.
+#[derive(Debug, Default)]
+struct Sticky {
+    partition: Option<u32>,
+    bytes: usize,
+}
+
+impl Sticky {
+    /// The partition for a keyless record of `record_bytes`; `start` picks the first one, so
+    /// producers do not all begin on partition 0.
+    fn pick(
+        &mut self,
+        count: u32,
+        record_bytes: usize,
+        switch_bytes: usize,
+        start: &AtomicU32,
+    ) -> u32 {
+        let partition = match self.partition {
+            Some(p) if p < count && self.bytes < switch_bytes => p,
+            Some(p) => {
+                self.bytes = 0;
+                p.wrapping_add(1) % count
+            }
+            None => start.fetch_add(1, Ordering::Relaxed) % count,
+        };
+        self.partition = Some(partition);
+        self.bytes = self.bytes.saturating_add(record_bytes);
+        partition
+    }
 }
 
 /// The queues of every topic sent to, in first-use order, found by name or by position.
@@ -279,6 +315,7 @@ impl Topics {
         self.list.push(TopicQueues {
             topic: name.clone(),
             partitions: Vec::new(),
+            sticky: Sticky::default(),
         });
         let index = self.list.len() - 1;
         self.index.insert(name, index);
@@ -311,9 +348,10 @@ struct HotTopic {
     generation: u64,
 }
 
-/// A partition chosen on the slow path, with what the hot path needs to skip it next time.
+/// A partition chosen on the slow path (`None`: a keyless record, placed by [`Sticky`] under
+/// the lock), with what the hot path needs to skip the lookup next time.
 struct Chosen {
-    partition: u32,
+    partition: Option<u32>,
     partitions: u32,
     generation: u64,
 }
@@ -341,7 +379,8 @@ struct Shared {
     closed: AtomicBool,
     /// Deliver what is left without lingering, then stop the sender task.
     closing: AtomicBool,
-    round_robin: AtomicU32,
+    /// The first sticky partition of each topic (seeded at random).
+    sticky_start: AtomicU32,
     stats: StatsCounters,
 }
 
@@ -445,7 +484,7 @@ impl Producer {
             wake: Notify::new(),
             closed: AtomicBool::new(false),
             closing: AtomicBool::new(false),
-            round_robin: AtomicU32::new(0),
+            sticky_start: AtomicU32::new(random_u32()),
             stats: StatsCounters::default(),
         });
         // The sender task needs a runtime; without one, fail instead of panicking.
@@ -528,7 +567,7 @@ impl Producer {
             None => Box::pin(client.partition_count(&record.topic)).await?,
         };
         Ok(Chosen {
-            partition: pick_partition(record, partitions, &self.inner.shared.round_robin)?,
+            partition: pick_partition(record, partitions)?,
             partitions,
             generation,
         })
@@ -557,14 +596,11 @@ impl Producer {
                 shared.release(record_bytes);
                 return Err(Error::invalid("topic queue vanished"));
             };
-            append(
-                shared,
-                topic,
-                chosen.partition,
-                &record,
-                record_bytes,
-                timestamp,
-            )?
+            let place = Placement {
+                partition: chosen.partition,
+                partitions: chosen.partitions,
+            };
+            append(shared, topic, place, &record, record_bytes, timestamp)?
         };
         if wake {
             shared.wake.notify_one();
@@ -649,11 +685,14 @@ fn send_hot(
         if *topic.topic != *record.topic {
             return Ok(None);
         }
-        let partition = pick_partition(record, hot.partitions, &shared.round_robin)?;
+        let place = Placement {
+            partition: pick_partition(record, hot.partitions)?,
+            partitions: hot.partitions,
+        };
         if !try_reserve(shared, record_bytes) {
             return Ok(None);
         }
-        append(shared, topic, partition, record, record_bytes, timestamp)?
+        append(shared, topic, place, record, record_bytes, timestamp)?
     };
     if wake {
         shared.wake.notify_one();
@@ -661,16 +700,32 @@ fn send_hot(
     Ok(Some(handle))
 }
 
+/// The partition a record was given, or `None` for the sticky one, of `partitions`.
+#[derive(Debug, Clone, Copy)]
+struct Placement {
+    partition: Option<u32>,
+    partitions: u32,
+}
+
 /// Appends a record whose bytes are reserved to its partition's open batch, sealing batches
 /// that are full; gives the bytes back if it fails. Also says whether the sender must wake.
 fn append(
     shared: &Shared,
     topic: &mut TopicQueues,
-    partition: u32,
+    place: Placement,
     record: &Record,
     record_bytes: usize,
     timestamp: i64,
 ) -> Result<(DeliveryHandle, bool)> {
+    let partition = match place.partition {
+        Some(partition) => partition,
+        None => topic.sticky.pick(
+            place.partitions,
+            record_bytes,
+            batch_bytes_target(&shared.config),
+            &shared.sticky_start,
+        ),
+    };
     let index = partition as usize;
     if topic.partitions.len() <= index {
         topic
@@ -766,8 +821,8 @@ fn push_record(
     Err(Error::invalid("record does not fit an empty batch"))
 }
 
-/// Explicit partition (checked), key hash, or round-robin.
-fn pick_partition(record: &Record, count: u32, round_robin: &AtomicU32) -> Result<u32> {
+/// Explicit partition (checked), key hash, or `None` for the sticky partition.
+fn pick_partition(record: &Record, count: u32) -> Result<Option<u32>> {
     if count == 0 {
         return Err(Error::Rejected {
             code: ErrorCode::PartitionNotFound,
@@ -782,10 +837,17 @@ fn pick_partition(record: &Record, count: u32, round_robin: &AtomicU32) -> Resul
                 record.topic
             ),
         }),
-        (Some(p), _) => Ok(p),
-        (None, Some(key)) => Ok(partition_for_key(key, count)),
-        (None, None) => Ok(round_robin.fetch_add(1, Ordering::Relaxed) % count),
+        (Some(p), _) => Ok(Some(p)),
+        (None, Some(key)) => Ok(Some(partition_for_key(key, count))),
+        (None, None) => Ok(None),
     }
+}
+
+/// A random seed (std's per-process random hash keys), so producers spread their first sticky
+/// partitions.
+fn random_u32() -> u32 {
+    use std::hash::BuildHasher;
+    std::collections::hash_map::RandomState::new().hash_one(std::process::id()) as u32
 }
 
 /// Takes `bytes` from the buffer budget if there is room now.
@@ -1313,27 +1375,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keys_hash_like_every_other_client_and_keyless_records_rotate() {
-        let rr = AtomicU32::new(0);
+    fn keys_hash_like_every_other_client_and_keyless_records_are_left_to_the_sticky_partition() {
         let keyed = Record::new("t").key("user-42").value("v");
-        let p = pick_partition(&keyed, 12, &rr).unwrap();
-        assert_eq!(p, partition_for_key(b"user-42", 12));
-        assert_eq!(pick_partition(&keyed, 12, &rr).unwrap(), p, "stable");
-
-        let keyless = Record::new("t").value("v");
-        let seen: Vec<u32> = (0..6)
-            .map(|_| pick_partition(&keyless, 3, &rr).unwrap())
-            .collect();
-        assert_eq!(seen, vec![0, 1, 2, 0, 1, 2]);
-
+        let p = pick_partition(&keyed, 12).unwrap();
+        assert_eq!(p, Some(partition_for_key(b"user-42", 12)));
+        assert_eq!(pick_partition(&keyed, 12).unwrap(), p, "stable");
+        assert_eq!(pick_partition(&Record::new("t").value("v"), 3).unwrap(), None);
         let explicit = Record::new("t").key("k").partition(2);
-        assert_eq!(pick_partition(&explicit, 3, &rr).unwrap(), 2);
+        assert_eq!(pick_partition(&explicit, 3).unwrap(), Some(2));
+    }
+
+    #[test]
+    fn the_sticky_partition_moves_on_after_a_batch_worth_of_bytes_and_wraps() {
+        let start = AtomicU32::new(7);
+        let mut sticky = Sticky::default();
+        // 7 % 3 = 1 first; 100-byte records, a switch every 250 bytes: 3 records per partition.
+        let seen: Vec<u32> = (0..9).map(|_| sticky.pick(3, 100, 250, &start)).collect();
+        assert_eq!(seen, vec![1, 1, 1, 2, 2, 2, 0, 0, 0]);
+        // The topic shrank under it (recreated): back in range at once.
+        assert!(sticky.pick(1, 100, 250, &start) == 0);
+        // A second topic of the same producer starts on the next partition.
+        assert_eq!(Sticky::default().pick(3, 100, 250, &start), 2);
     }
 
     #[test]
     fn out_of_range_partitions_are_rejected_before_sending() {
-        let rr = AtomicU32::new(0);
-        let err = pick_partition(&Record::new("t").partition(3), 3, &rr).unwrap_err();
+        let err = pick_partition(&Record::new("t").partition(3), 3).unwrap_err();
         assert_eq!(err.kind(), ErrorCode::PartitionNotFound);
         assert!(err.to_string().contains("partition 3"));
     }

@@ -10,7 +10,8 @@ use std::sync::Arc;
 pub struct Record {
     /// Target topic.
     pub topic: String,
-    /// Explicit partition; `None` hashes the key (or goes round-robin without a key).
+    /// Explicit partition; `None` hashes the key (or, without a key, goes to the producer's sticky
+    /// partition for the topic, which moves on after a batch's worth of bytes).
     pub partition: Option<u32>,
     /// `None` is a null key.
     pub key: Option<Bytes>,

@@ -1,6 +1,6 @@
 //! The key → partition mapping every client uses, so a key lands on the same partition whatever
 //! language produced it: Kafka's default partitioner, `(murmur2(key) & 0x7fffffff) % partitions`,
-//! with Kafka's murmur2 (seed `0x9747b28c`). Keyless records are spread round-robin by the client.
+//! with Kafka's murmur2 (seed `0x9747b28c`). Keyless records are spread by the client (a sticky partition per batch's worth).
 
 /// Kafka's 32-bit murmur2 of `data`.
 pub fn murmur2(data: &[u8]) -> u32 {
