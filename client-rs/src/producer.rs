@@ -1380,7 +1380,10 @@ mod tests {
         let p = pick_partition(&keyed, 12).unwrap();
         assert_eq!(p, Some(partition_for_key(b"user-42", 12)));
         assert_eq!(pick_partition(&keyed, 12).unwrap(), p, "stable");
-        assert_eq!(pick_partition(&Record::new("t").value("v"), 3).unwrap(), None);
+        assert_eq!(
+            pick_partition(&Record::new("t").value("v"), 3).unwrap(),
+            None
+        );
         let explicit = Record::new("t").key("k").partition(2);
         assert_eq!(pick_partition(&explicit, 3).unwrap(), Some(2));
     }

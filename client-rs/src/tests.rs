@@ -122,21 +122,24 @@ async fn a_non_retriable_error_fails_the_batch_and_later_records_still_go_throug
     assert_eq!(second.await.unwrap().offset, 0);
 }
 
+/// The code of a send that must fail at once.
+async fn refused(producer: &Producer, record: Record) -> ErrorCode {
+    producer.send(record).await.unwrap_err().kind()
+}
+
 #[tokio::test]
 async fn unknown_topics_and_bad_partitions_fail_before_anything_is_queued() {
     let mock = MockBroker::start(&[("t", 2)]).await;
     let client = client(&mock).await;
     let producer = client.producer(ProducerConfig::default()).unwrap();
-    let err = producer
-        .send(Record::new("nope").value("x"))
-        .await
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorCode::TopicNotFound);
-    let err = producer
-        .send(Record::new("t").partition(2).value("x"))
-        .await
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorCode::PartitionNotFound);
+    assert_eq!(
+        refused(&producer, Record::new("nope").value("x")).await,
+        ErrorCode::TopicNotFound
+    );
+    assert_eq!(
+        refused(&producer, Record::new("t").partition(2).value("x")).await,
+        ErrorCode::PartitionNotFound
+    );
     let err = producer
         .send_batch(vec![
             Record::new("t").value("ok"),
@@ -163,26 +166,26 @@ async fn bad_records_after_a_good_send_to_the_same_topic_fail_and_nothing_of_the
         .unwrap()
         .await
         .unwrap();
-    let err = producer
-        .send(Record::new("t").partition(2).value("x"))
-        .await
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorCode::PartitionNotFound);
-    let err = producer
-        .send(Record::new("t").value(vec![0u8; 5 * 1024 * 1024]))
-        .await
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorCode::RecordTooLarge);
-    let err = producer
-        .send(Record::new("t/x").value("x"))
-        .await
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorCode::InvalidTopicName);
-    let err = producer
-        .send(Record::new("nope").value("x"))
-        .await
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorCode::TopicNotFound);
+    assert_eq!(
+        refused(&producer, Record::new("t").partition(2).value("x")).await,
+        ErrorCode::PartitionNotFound
+    );
+    assert_eq!(
+        refused(
+            &producer,
+            Record::new("t").value(vec![0u8; 5 * 1024 * 1024])
+        )
+        .await,
+        ErrorCode::RecordTooLarge
+    );
+    assert_eq!(
+        refused(&producer, Record::new("t/x").value("x")).await,
+        ErrorCode::InvalidTopicName
+    );
+    assert_eq!(
+        refused(&producer, Record::new("nope").value("x")).await,
+        ErrorCode::TopicNotFound
+    );
     // The hot topic moved to nothing: "t" still takes records on both partitions.
     for p in 0..2 {
         producer
@@ -214,11 +217,10 @@ async fn close_flushes_and_later_sends_fail_with_closed() {
         handle.try_result().unwrap().is_ok(),
         "close delivered the lingering batch"
     );
-    let err = producer
-        .send(Record::new("t").value("y"))
-        .await
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorCode::Closed);
+    assert_eq!(
+        refused(&producer, Record::new("t").value("y")).await,
+        ErrorCode::Closed
+    );
 }
 
 #[tokio::test]
