@@ -37,7 +37,7 @@ use rustlog_protocol::frame::{decode_request_frame, REQUEST_HEADER_BYTES};
 use rustlog_protocol::limits::{FETCH_BYTES_MAX, FRAME_LENGTH_BYTES};
 use rustlog_protocol::messages::fetch::FetchRequest;
 use rustlog_protocol::RequestFrame;
-use rustlog_protocol::{ApiKey, FrameParts};
+use rustlog_protocol::{ApiKey, FrameParts, PartsCursor};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -476,36 +476,34 @@ enum WriterEnd {
     Stalled,
 }
 
-/// Writes a frame's parts in order. A part of a buffer's size or more (a fetch's stored
-/// batches) goes from storage's bytes to the socket without a copy into the buffer.
+/// Writes a frame's parts in order with vectored writes: a frame of a buffer's size or more (a
+/// fetch's stored batches) goes from storage's bytes to the socket in few syscalls, without a
+/// copy into the buffer; smaller ones are gathered in the buffer. A client that takes none of a
+/// write for `stall_timeout` (`idle_timeout_ms`: it stopped reading, as Kafka counts a
+/// connection without traffic either way as idle) fails it, so it cannot hold its connection
+/// and queued bytes for ever.
 async fn write_parts(
     writer: &mut BufWriter<OwnedWriteHalf>,
     frame: &FrameParts,
     stall_timeout: Duration,
 ) -> std::io::Result<()> {
-    for part in frame.parts() {
-        write_progressing(writer, part, stall_timeout).await?;
-    }
-    Ok(())
-}
-
-/// Writes `bytes` a buffer's worth at a time; a client that takes none of a piece for
-/// `stall_timeout` (`idle_timeout_ms`: it stopped reading, as Kafka counts a connection without
-/// traffic either way as idle) fails the write, so it cannot hold its connection and queued
-/// bytes for ever.
-async fn write_progressing(
-    writer: &mut BufWriter<OwnedWriteHalf>,
-    bytes: &[u8],
-    stall_timeout: Duration,
-) -> std::io::Result<()> {
-    for piece in bytes.chunks(WRITE_BUFFER_BYTES) {
-        match tokio::time::timeout(stall_timeout, writer.write_all(piece)).await {
-            Ok(written) => written?,
-            Err(_) => {
-                tracing::info!("client stopped reading its answers; closing connection");
-                return Err(std::io::ErrorKind::TimedOut.into());
-            }
+    let mut parts = PartsCursor::new();
+    parts.push(frame.clone());
+    while !parts.is_empty() {
+        let written =
+            match tokio::time::timeout(stall_timeout, writer.write_vectored(&parts.io_slices()))
+                .await
+            {
+                Ok(written) => written?,
+                Err(_) => {
+                    tracing::info!("client stopped reading its answers; closing connection");
+                    return Err(std::io::ErrorKind::TimedOut.into());
+                }
+            };
+        if written == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
         }
+        parts.advance(written);
     }
     Ok(())
 }

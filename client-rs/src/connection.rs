@@ -6,15 +6,15 @@
 
 use crate::config::ClientConfig;
 use crate::error::{Error, Result};
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::BytesMut;
 use parking_lot::Mutex;
 use rustlog_protocol::frame::{decode_response_frame, request_frame_parts};
 use rustlog_protocol::limits::{FRAME_BYTES_MAX, FRAME_LENGTH_BYTES};
-use rustlog_protocol::FrameParts;
 use rustlog_protocol::{
     decode_rejection, ApiKey, ErrorCode, Request, Response, ResponseBody, ResponseFrame,
     REJECTION_CORRELATION_ID,
 };
+use rustlog_protocol::{FrameParts, PartsCursor};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -267,33 +267,18 @@ pub(crate) fn encode_request(request: &Request) -> Result<(ApiKey, FrameParts)> 
     Ok((request.api_key(), body))
 }
 
-/// Iovecs handed to one writev at most (Linux takes up to 1024).
-const WRITE_PARTS_MAX: usize = 64;
-
-/// Writes every part in order with vectored writes (the requests coalesced in one pass and
-/// their batches, without copying them together), consuming them.
+/// Writes everything queued in `parts` in order with vectored writes (the requests coalesced
+/// in one pass and their batches, without copying them together).
 async fn write_all_parts(
     writer: &mut tokio::net::tcp::OwnedWriteHalf,
-    parts: &mut VecDeque<Bytes>,
+    parts: &mut PartsCursor,
 ) -> std::io::Result<()> {
     while !parts.is_empty() {
-        let slices: Vec<std::io::IoSlice<'_>> = parts
-            .iter()
-            .take(WRITE_PARTS_MAX)
-            .map(|part| std::io::IoSlice::new(part))
-            .collect();
-        let mut written = writer.write_vectored(&slices).await?;
+        let written = writer.write_vectored(&parts.io_slices()).await?;
         if written == 0 {
             return Err(std::io::ErrorKind::WriteZero.into());
         }
-        while let Some(front) = parts.front_mut() {
-            if written < front.len() {
-                front.advance(written);
-                break;
-            }
-            written -= front.len();
-            parts.pop_front();
-        }
+        parts.advance(written);
     }
     Ok(())
 }
@@ -304,7 +289,7 @@ async fn write_loop(
     mut rx: mpsc::UnboundedReceiver<Outgoing>,
 ) {
     let mut correlation_id: u32 = 0;
-    let mut parts: VecDeque<Bytes> = VecDeque::new();
+    let mut parts = PartsCursor::new();
     let mut batch: Vec<Outgoing> = Vec::with_capacity(WRITE_COALESCE_MAX);
     loop {
         let first = tokio::select! {
@@ -338,7 +323,7 @@ async fn write_loop(
                         w.put_shared(part);
                     }
                 });
-                parts.extend(frame.into_parts());
+                parts.push(frame);
                 q.queue.push_back(Pending {
                     correlation_id,
                     reply: out.reply,

@@ -44,4 +44,4 @@ pub use messages::{
     decode_rejection, encode_error_response, encode_rejection, Request, Response, ResponseBody,
     REJECTION_CORRELATION_ID,
 };
-pub use parts::{FrameParts, PartsWriter};
+pub use parts::{FrameParts, PartsCursor, PartsWriter};

@@ -5,7 +5,9 @@
 //! [`PartsWriter`] builds them: small fields go into an open buffer, runs of at least
 //! [`SHARED_PART_BYTES_MIN`] are kept by reference (a `Bytes` clone), smaller ones copied.
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use std::collections::VecDeque;
+use std::io::IoSlice;
 
 /// Shared runs shorter than this are copied: a separate write or iovec costs more than the copy.
 pub const SHARED_PART_BYTES_MIN: usize = 16 * 1024;
@@ -70,6 +72,55 @@ impl From<Bytes> for FrameParts {
                 vec![bytes]
             },
             len,
+        }
+    }
+}
+
+/// What is left to write of a run of parts: the iovecs for the next vectored write, then how
+/// far it got. The one place that turns a short write into the rest of the parts, for the
+/// broker's writer and the client's.
+#[derive(Debug, Default)]
+pub struct PartsCursor {
+    parts: VecDeque<Bytes>,
+}
+
+impl PartsCursor {
+    /// Iovecs handed to one vectored write at most (Linux takes up to 1024).
+    pub const SLICES_MAX: usize = 64;
+
+    /// An empty cursor.
+    pub fn new() -> Self {
+        PartsCursor::default()
+    }
+
+    /// Queues a frame's parts after what is queued.
+    pub fn push(&mut self, frame: FrameParts) {
+        self.parts.extend(frame.parts);
+    }
+
+    /// True when everything was written.
+    pub fn is_empty(&self) -> bool {
+        self.parts.is_empty()
+    }
+
+    /// The next iovecs to write, at most [`Self::SLICES_MAX`].
+    pub fn io_slices(&self) -> Vec<IoSlice<'_>> {
+        self.parts
+            .iter()
+            .take(Self::SLICES_MAX)
+            .map(|part| IoSlice::new(part))
+            .collect()
+    }
+
+    /// Drops the first `written` bytes (what a vectored write reported).
+    pub fn advance(&mut self, mut written: usize) {
+        while let Some(front) = self.parts.front_mut() {
+            if written < front.len() {
+                front.advance(written);
+                return;
+            }
+            written -= front.len();
+            self.parts.pop_front();
         }
     }
 }
@@ -220,6 +271,19 @@ mod tests {
         assert_eq!(frame.header.correlation_id, 7);
         let decoded = Response::decode(ApiKey::Fetch, &frame).unwrap();
         assert_eq!(decoded, ResponseBody::Ok(response));
+    }
+
+    #[test]
+    fn the_cursor_resumes_a_short_write_inside_a_part_and_across_parts() {
+        let mut cursor = PartsCursor::new();
+        cursor.push(FrameParts::from(Bytes::from_static(b"abc")));
+        cursor.push(FrameParts::from(Bytes::from_static(b"defgh")));
+        assert_eq!(cursor.io_slices().len(), 2);
+        cursor.advance(4);
+        let left: Vec<u8> = cursor.io_slices().iter().flat_map(|s| s.to_vec()).collect();
+        assert_eq!(left, b"efgh");
+        cursor.advance(4);
+        assert!(cursor.is_empty());
     }
 
     #[test]
