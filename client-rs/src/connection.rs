@@ -318,12 +318,7 @@ async fn write_loop(
                 correlation_id = correlation_id
                     .wrapping_add(1)
                     .max(REJECTION_CORRELATION_ID + 1);
-                let frame = request_frame_parts(out.api, 0, correlation_id, |w| {
-                    for part in out.body.parts() {
-                        w.put_shared(part);
-                    }
-                });
-                parts.push(frame);
+                parts.push(request_frame_parts(out.api, 0, correlation_id, &out.body));
                 q.queue.push_back(Pending {
                     correlation_id,
                     reply: out.reply,

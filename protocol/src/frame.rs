@@ -186,17 +186,19 @@ pub fn encode_response_frame(
     patch_length(out, start);
 }
 
-/// A request frame as parts (see [`crate::parts`]): `body` writes into a [`PartsWriter`], so
-/// record batches it shares are not copied.
+/// A request frame as parts (see [`crate::parts`]) around an encoded `body`: its record
+/// batches stay shared, not copied.
 pub fn request_frame_parts(
     api: ApiKey,
     api_version: u16,
     correlation_id: u32,
-    body: impl FnOnce(&mut PartsWriter),
+    body: &FrameParts,
 ) -> FrameParts {
     let mut w = PartsWriter::new();
     put_request_header(w.buf(), api, api_version, correlation_id);
-    body(&mut w);
+    for part in body.parts() {
+        w.put_shared(part);
+    }
     w.finish_frame()
 }
 

@@ -202,12 +202,7 @@ impl Request {
         out: &mut BytesMut,
     ) -> Result<(), ProtocolError> {
         let body = self.encode_body_parts()?;
-        request_frame_parts(self.api_key(), 0, correlation_id, |w| {
-            for part in body.parts() {
-                w.put_shared(part);
-            }
-        })
-        .extend_into(out);
+        request_frame_parts(self.api_key(), 0, correlation_id, &body).extend_into(out);
         Ok(())
     }
 }
