@@ -64,6 +64,9 @@ pub struct Args {
     /// Pending connections queued by the kernel per listener [default: 4096]
     #[arg(long)]
     pub listen_backlog: Option<u32>,
+    /// Most sealed segments memory-mapped at once, over every partition [default: 16384]
+    #[arg(long)]
+    pub open_segments_max: Option<usize>,
     /// How long SIGTERM waits for read requests to be answered before closing (ms)
     /// [default: 30000]
     #[arg(long)]
@@ -197,6 +200,7 @@ impl Args {
             &mut limits.queued_response_bytes_max,
         );
         override_with(self.listen_backlog, &mut limits.listen_backlog);
+        override_with(self.open_segments_max, &mut limits.open_segments_max);
         override_with(self.idle_timeout_ms, &mut limits.idle_timeout_ms);
         override_with(self.read_timeout_ms, &mut limits.read_timeout_ms);
         override_with(self.shutdown_timeout_ms, &mut limits.shutdown_timeout_ms);

@@ -2,6 +2,7 @@
 //! and every server limit by name ([`Limits`]). Flags win over the file, the file over defaults.
 
 use crate::error::BrokerError;
+use crate::storage::open_segments::OPEN_SEGMENTS_MAX_DEFAULT;
 use crate::storage::LogConfig;
 use rustlog_protocol::limits::{FRAME_BYTES_MAX, PARTITIONS_PER_TOPIC_MAX};
 use serde::Deserialize;
@@ -61,6 +62,10 @@ pub struct Limits {
     pub maintenance_interval_ms: u64,
     /// How long a graceful shutdown waits for in-flight requests before closing anyway.
     pub shutdown_timeout_ms: u64,
+    /// Most sealed segments memory-mapped at once, over every partition; past it the least
+    /// recently read are unmapped (and mapped again on their next read). Sealed segments hold
+    /// no file descriptor.
+    pub open_segments_max: usize,
 }
 
 /// Default of [`Limits::connections_max`].
@@ -109,6 +114,7 @@ impl Default for Limits {
             session_timeout_ms_max: SESSION_TIMEOUT_MS_MAX_DEFAULT,
             maintenance_interval_ms: MAINTENANCE_INTERVAL_MS_DEFAULT,
             shutdown_timeout_ms: SHUTDOWN_TIMEOUT_MS_DEFAULT,
+            open_segments_max: OPEN_SEGMENTS_MAX_DEFAULT,
         }
     }
 }
@@ -123,6 +129,11 @@ impl Limits {
                 FRAME_BYTES_MAX_BOUNDS,
             ),
             ("connections_max", self.connections_max as u64, AT_LEAST_ONE),
+            (
+                "open_segments_max",
+                self.open_segments_max as u64,
+                AT_LEAST_ONE,
+            ),
             (
                 "in_flight_requests_max",
                 self.in_flight_requests_max as u64,

@@ -36,6 +36,7 @@ const EXIT_FAILURE: u8 = 1;
 fn main() -> ExitCode {
     init_tracing();
     enable_allocator_purging();
+    raise_open_files_limit();
     let mut args = Args::parse();
     let command = args.command.take();
     let config = match args.into_config() {
@@ -73,6 +74,22 @@ fn main() -> ExitCode {
         Err(err) => {
             eprintln!("rustlog-broker: {err}");
             ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+/// Raises the soft limit on open files to the hard one: each partition keeps its active
+/// segment's file open, and many distributions start processes at a soft limit of 1,024.
+fn raise_open_files_limit() {
+    use rustix::process::{getrlimit, setrlimit, Resource};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current != limit.maximum {
+        let raised = rustix::process::Rlimit {
+            current: limit.maximum,
+            maximum: limit.maximum,
+        };
+        if let Err(e) = setrlimit(Resource::Nofile, raised) {
+            tracing::warn!(error = %e, "could not raise the open-files limit");
         }
     }
 }

@@ -203,6 +203,12 @@ pub const QUEUED_RESPONSE_BYTES: MetricDescriptor = family(
     &[],
     "Request and response bytes queued by all connections (bound: queued_response_bytes_max).",
 );
+pub const OPEN_SEGMENTS: MetricDescriptor = family(
+    "rustlog_open_segments",
+    G,
+    &[],
+    "Sealed segments memory-mapped now, over every partition (bound: open_segments_max).",
+);
 pub const PARTITION_HIGH_WATERMARK: MetricDescriptor = family(
     "rustlog_partition_high_watermark",
     G,
@@ -282,6 +288,7 @@ const REGISTERED: &[MetricDescriptor] = &[
 /// Families the scrape-time collector writes, in its order.
 pub const COLLECTED: &[MetricDescriptor] = &[
     QUEUED_RESPONSE_BYTES,
+    OPEN_SEGMENTS,
     PARTITION_HIGH_WATERMARK,
     PARTITION_LOG_START_OFFSET,
     PARTITION_SIZE_BYTES,

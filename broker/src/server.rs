@@ -44,8 +44,9 @@ impl Broker {
         })?;
         let defaults = config.topic_defaults.clone();
         let open_dir = data_dir.clone();
+        let open_segments_max = config.limits.open_segments_max;
         let logs = tokio::task::spawn_blocking(move || {
-            LogManager::open(&open_dir, defaults, StdIo::shared())
+            LogManager::open_capped(&open_dir, defaults, StdIo::shared(), open_segments_max)
         })
         .await
         .map_err(|err| BrokerError::Runtime(format!("storage open task failed: {err}")))??;

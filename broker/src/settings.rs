@@ -224,6 +224,13 @@ fn limits(d: &Limits) -> Vec<Setting> {
             AT_LEAST_ONE,
             "How long a graceful shutdown waits for in-flight requests before closing anyway (ms)",
         ),
+        limit(
+            "open_segments_max",
+            Some("--open-segments-max"),
+            d.open_segments_max as u64,
+            AT_LEAST_ONE,
+            "Most sealed segments memory-mapped at once over every partition; past it the least recently read are unmapped until read again",
+        ),
     ]
 }
 

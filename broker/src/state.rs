@@ -65,6 +65,8 @@ impl Collector for ScrapeGauges {
 fn encode_gauges(state: &BrokerState, encoder: &mut DescriptorEncoder) -> std::fmt::Result {
     let queued = state.queued_bytes.used_bytes() as u64;
     metrics::encode_gauge(encoder, &metrics::QUEUED_RESPONSE_BYTES, queued)?;
+    let open_segments = state.logs.open_segments().open_count() as u64;
+    metrics::encode_gauge(encoder, &metrics::OPEN_SEGMENTS, open_segments)?;
     encode_partitions(state, encoder)?;
     encode_groups(state, encoder)?;
     metrics::encode_process_cpu(encoder)

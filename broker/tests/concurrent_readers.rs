@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use common::*;
-use rustlog_broker::storage::{CleanupPolicy, LogConfig, PartitionLog, StorageError};
+use rustlog_broker::storage::{CleanupPolicy, LogConfig, OpenSegments, PartitionLog, StorageError};
 
 /// The value written at `offset`: readers can check any record on its own.
 fn value_for(offset: u64) -> Vec<u8> {
@@ -74,9 +74,13 @@ fn reader(log: Arc<PartitionLog>, stop: Arc<AtomicBool>) -> u64 {
     checked
 }
 
-fn run(config: LogConfig, keys: u64) {
+/// `open_segments_max` 1 makes nearly every read of a sealed segment unmap another one and map
+/// its own again, while retention and compaction replace them.
+fn run(config: LogConfig, keys: u64, open_segments_max: usize) {
     let dir = tempfile::tempdir().unwrap();
-    let log = Arc::new(open(dir.path(), config));
+    let cap = OpenSegments::new(open_segments_max);
+    let log =
+        Arc::new(PartitionLog::open_capped(dir.path(), config, std_io(), cap.clone()).unwrap());
     let stop = Arc::new(AtomicBool::new(false));
     let readers: Vec<_> = (0..2)
         .map(|_| {
@@ -96,26 +100,41 @@ fn run(config: LogConfig, keys: u64) {
         assert!(r.join().unwrap() > 0, "a reader checked nothing");
     }
     assert_eq!(log.high_watermark(), 1200);
+    assert!(cap.open_count() <= open_segments_max);
 }
 
 #[test]
 fn readers_during_retention() {
-    run(
-        LogConfig {
-            retention_bytes: Some(3_000),
-            ..small_config(1_000)
-        },
-        1_000_000,
-    );
+    let config = LogConfig {
+        retention_bytes: Some(3_000),
+        ..small_config(1_000)
+    };
+    run(config, 1_000_000, 1_000);
+}
+
+#[test]
+fn readers_during_retention_with_one_open_segment() {
+    let config = LogConfig {
+        retention_bytes: Some(3_000),
+        ..small_config(1_000)
+    };
+    run(config, 1_000_000, 1);
 }
 
 #[test]
 fn readers_during_compaction() {
-    run(
-        LogConfig {
-            cleanup_policy: CleanupPolicy::Compact,
-            ..small_config(1_000)
-        },
-        7,
-    );
+    let config = LogConfig {
+        cleanup_policy: CleanupPolicy::Compact,
+        ..small_config(1_000)
+    };
+    run(config, 7, 1_000);
+}
+
+#[test]
+fn readers_during_compaction_with_one_open_segment() {
+    let config = LogConfig {
+        cleanup_policy: CleanupPolicy::Compact,
+        ..small_config(1_000)
+    };
+    run(config, 7, 1);
 }

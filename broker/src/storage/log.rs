@@ -26,12 +26,13 @@ use crate::storage::config::{CleanupPolicy, FsyncPolicy, LogConfig};
 use crate::storage::error::StorageError;
 use crate::storage::fsutil::{probe_free_space, remove_if_exists, sync_dir, TEMP_SUFFIX};
 use crate::storage::io::Io;
+use crate::storage::open_segments::{OpenSegments, OPEN_SEGMENTS_MAX_DEFAULT};
 use crate::storage::producers::{
     self, BatchMeta, ProducerEntry, ProducerStates, Verdict, PRODUCER_ID_EXPIRATION_MS,
 };
 use crate::storage::recovery_point::{RecoveryPoint, WRITE_BYTES as RECOVERY_POINT_WRITE_BYTES};
 use crate::storage::segment::{
-    Header, OpenMode, Segment, SegmentFiles, LOG_SUFFIX, PARTITION_LEADER_EPOCH,
+    Header, OpenMode, Segment, SegmentEnv, SegmentFiles, LOG_SUFFIX, PARTITION_LEADER_EPOCH,
 };
 
 /// Result of an append.
@@ -210,6 +211,8 @@ struct Maintenance {
 pub struct PartitionLog {
     dir: PathBuf,
     io: Arc<dyn Io>,
+    /// The broker-wide cap on mapped sealed segments.
+    open_segments: Arc<OpenSegments>,
     config: RwLock<LogConfig>,
     segments: RwLock<SegmentList>,
     /// The append lock, guarding the producer state with it.
@@ -282,6 +285,22 @@ impl PartitionLog {
         config: LogConfig,
         io: Arc<dyn Io>,
     ) -> Result<PartitionLog, StorageError> {
+        let open_segments = OpenSegments::new(OPEN_SEGMENTS_MAX_DEFAULT);
+        PartitionLog::open_capped(dir, config, io, open_segments)
+    }
+
+    /// [`Self::open`], counting this log's mapped sealed segments against `open_segments` (one
+    /// cap for every log of a broker).
+    pub fn open_capped(
+        dir: &Path,
+        config: LogConfig,
+        io: Arc<dyn Io>,
+        open_segments: Arc<OpenSegments>,
+    ) -> Result<PartitionLog, StorageError> {
+        let env = SegmentEnv {
+            io: io.clone(),
+            open_segments: open_segments.clone(),
+        };
         io.create_dir_all(dir)
             .map_err(|e| StorageError::io("create directory", dir, e))?;
         cleaner::recover(io.as_ref(), dir)?;
@@ -300,8 +319,7 @@ impl PartitionLog {
         let active = match bases.split_last() {
             Some((&last, earlier)) => {
                 for &base in earlier {
-                    let segment =
-                        Segment::open(dir, base, io.clone(), OpenMode::Sealed, interval, now)?;
+                    let segment = Segment::open(dir, base, &env, OpenMode::Sealed, interval, now)?;
                     if let Some(prev) = sealed.last() {
                         check_adjacent(prev, &segment)?;
                     }
@@ -310,14 +328,14 @@ impl PartitionLog {
                 let mode = OpenMode::Active {
                     recovery_point: recovery_point.get(),
                 };
-                let active = Segment::open(dir, last, io.clone(), mode, interval, now)?;
+                let active = Segment::open(dir, last, &env, mode, interval, now)?;
                 if let Some(prev) = sealed.last() {
                     check_adjacent(prev, &active)?;
                 }
                 active
             }
             None => {
-                let segment = Segment::create(dir, checkpoint.log_start_offset, io.clone(), now)?;
+                let segment = Segment::create(dir, checkpoint.log_start_offset, &env, now)?;
                 sync_dir(io.as_ref(), dir)?;
                 segment
             }
@@ -337,6 +355,7 @@ impl PartitionLog {
         Ok(PartitionLog {
             dir: dir.to_path_buf(),
             io,
+            open_segments,
             config: RwLock::new(config),
             segments: RwLock::new(segments),
             append_lock: Mutex::new(producer_states),
@@ -360,6 +379,13 @@ impl PartitionLog {
             crash_point: Mutex::new(None),
             recovery_point,
         })
+    }
+
+    fn segment_env(&self) -> SegmentEnv {
+        SegmentEnv {
+            io: self.io.clone(),
+            open_segments: self.open_segments.clone(),
+        }
     }
 
     /// The partition directory.
@@ -657,7 +683,7 @@ impl PartitionLog {
             .persist_for_seal()
             .map_err(|e| self.on_write_error(e, 0))?;
         let base = self.high_watermark();
-        let next = match Segment::create(&self.dir, base, self.io.clone(), now) {
+        let next = match Segment::create(&self.dir, base, &self.segment_env(), now) {
             Ok(next) => next,
             Err(e) => {
                 // A half-created empty file would open as the active segment after a crash,
@@ -1054,6 +1080,13 @@ impl PartitionLog {
             }
         };
         if !output.rewritten.is_empty() {
+            // Readers may still hold the segments being replaced; they keep reading the old
+            // bytes through a mapping made now, never a reopen of the renamed-over path.
+            for segment in sealed {
+                if output.rewritten.contains(&segment.base_offset) {
+                    segment.pin_before_replacement()?;
+                }
+            }
             sync_dir(self.io.as_ref(), &self.dir)?;
             self.crash_at(CrashPoint::CompactionBeforeSwapMarker)?;
             cleaner::write_swap_marker(self.io.as_ref(), &self.dir, &output.rewritten)?;
@@ -1070,7 +1103,7 @@ impl PartitionLog {
                 let segment = Segment::open(
                     &self.dir,
                     base,
-                    self.io.clone(),
+                    &self.segment_env(),
                     OpenMode::Sealed,
                     config.index_interval_bytes,
                     now_ms,

@@ -26,6 +26,7 @@ use crate::storage::error::StorageError;
 use crate::storage::fsutil::{read_file, sync_dir, write_file_atomic};
 use crate::storage::io::Io;
 use crate::storage::log::{now_ms, PartitionLog};
+use crate::storage::open_segments::{OpenSegments, OPEN_SEGMENTS_MAX_DEFAULT};
 use crate::storage::producer_ids::{ProducerIdAndEpoch, ProducerIds};
 use crate::storage::quarantine::{open_or_quarantine, PartitionSlot, QuarantinedPartition};
 
@@ -69,6 +70,8 @@ pub struct LogManager {
     data_dir: PathBuf,
     defaults: LogConfig,
     io: Arc<dyn Io>,
+    /// One cap on mapped sealed segments for every partition.
+    open_segments: Arc<OpenSegments>,
     topics: RwLock<BTreeMap<String, Topic>>,
     /// Serialises create and delete (they touch the disk and the map together).
     admin: Mutex<()>,
@@ -193,6 +196,17 @@ impl LogManager {
         defaults: LogConfig,
         io: Arc<dyn Io>,
     ) -> Result<LogManager, StorageError> {
+        LogManager::open_capped(data_dir, defaults, io, OPEN_SEGMENTS_MAX_DEFAULT)
+    }
+
+    /// [`Self::open`] with at most `open_segments_max` sealed segments mapped at once.
+    pub fn open_capped(
+        data_dir: &Path,
+        defaults: LogConfig,
+        io: Arc<dyn Io>,
+        open_segments_max: usize,
+    ) -> Result<LogManager, StorageError> {
+        let open_segments = OpenSegments::new(open_segments_max);
         let topics_dir = data_dir.join(TOPICS_DIR);
         let deleted_dir = data_dir.join(DELETED_DIR);
         for dir in [&topics_dir, &deleted_dir] {
@@ -247,6 +261,7 @@ impl LogManager {
                     p,
                     config.clone(),
                     io.clone(),
+                    &open_segments,
                 )?);
             }
             let meta = TopicMeta {
@@ -261,12 +276,18 @@ impl LogManager {
             data_dir: data_dir.to_path_buf(),
             defaults,
             io,
+            open_segments,
             topics: RwLock::new(topics),
             admin: Mutex::new(()),
             deleted_seq: AtomicU64::new(0),
             producer_ids,
             _dir_lock: dir_lock,
         })
+    }
+
+    /// The cap on mapped sealed segments, with how many are mapped now.
+    pub fn open_segments(&self) -> &OpenSegments {
+        &self.open_segments
     }
 
     /// The data directory.
@@ -313,10 +334,11 @@ impl LogManager {
         }
         let mut logs = Vec::with_capacity(partitions as usize);
         for p in 0..partitions {
-            let log = PartitionLog::open(
+            let log = PartitionLog::open_capped(
                 &partition_dir(&topic_dir, p),
                 config.clone(),
                 self.io.clone(),
+                self.open_segments.clone(),
             )?;
             logs.push(PartitionSlot::Open(Arc::new(log)));
         }
@@ -402,10 +424,11 @@ impl LogManager {
         remove_uncommitted_partitions(self.io.as_ref(), &topic_dir, meta.partitions)?;
         let mut added = Vec::with_capacity((partitions - meta.partitions) as usize);
         for p in meta.partitions..partitions {
-            let log = PartitionLog::open(
+            let log = PartitionLog::open_capped(
                 &partition_dir(&topic_dir, p),
                 meta.config.clone(),
                 self.io.clone(),
+                self.open_segments.clone(),
             )?;
             added.push(PartitionSlot::Open(Arc::new(log)));
         }

@@ -7,6 +7,8 @@
 //!   fault-injecting [`FaultyIo`].
 //! - [`fsutil`]: positioned read/write helpers and [`write_file_atomic`].
 //! - `mmap`: read-only maps of sealed segments (the crate's only `unsafe`).
+//! - [`open_segments`]: [`OpenSegments`], the broker-wide cap on mapped sealed segments
+//!   (least recently read unmapped past it, mapped again on demand).
 //! - `index`: the sparse `.index` / `.timeindex` formats.
 //! - `segment`: one segment — append, read, recovery scan, index checks.
 //! - [`log`]: [`PartitionLog`] — segments, rolls, group-commit fsync, retention, compaction.
@@ -38,6 +40,7 @@ pub mod io;
 pub mod log;
 pub mod manager;
 mod mmap;
+pub mod open_segments;
 pub mod producer_ids;
 pub mod producers;
 pub mod quarantine;
@@ -54,6 +57,7 @@ pub use log::{
     SegmentSummary, DISK_FULL_PROBE_INTERVAL_MS,
 };
 pub use manager::{FlushReport, LogManager, TopicMeta};
+pub use open_segments::{OpenSegments, OPEN_SEGMENTS_MAX_DEFAULT};
 pub use producer_ids::{ProducerIdAndEpoch, ProducerIds};
 pub use producers::{BatchMeta, ProducerEntry, PRODUCER_ID_EXPIRATION_MS};
 pub use quarantine::QuarantinedPartition;

@@ -11,6 +11,7 @@ use crate::storage::config::LogConfig;
 use crate::storage::error::StorageError;
 use crate::storage::io::Io;
 use crate::storage::log::PartitionLog;
+use crate::storage::open_segments::OpenSegments;
 
 /// A partition that failed recovery with corruption.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,8 +62,9 @@ pub(crate) fn open_or_quarantine(
     partition: u32,
     config: LogConfig,
     io: Arc<dyn Io>,
+    open_segments: &Arc<OpenSegments>,
 ) -> Result<PartitionSlot, StorageError> {
-    match PartitionLog::open(dir, config, io) {
+    match PartitionLog::open_capped(dir, config, io, open_segments.clone()) {
         Ok(log) => Ok(PartitionSlot::Open(Arc::new(log))),
         Err(StorageError::Corrupt {
             path,

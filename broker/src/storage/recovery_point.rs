@@ -74,8 +74,11 @@ pub(crate) struct RecoveryPoint {
 struct State {
     /// The last slot written (or loaded).
     current: Slot,
-    /// Opened on first use: a partition that never fsyncs never creates the file.
+    /// Opened on first write: a partition that never fsyncs never creates the file, and an
+    /// idle one holds no descriptor for it after a restart.
     file: Option<Box<dyn IoFile>>,
+    /// The file exists on disk (its name is durable): its first write needs no directory sync.
+    exists: bool,
 }
 
 pub(crate) fn path(dir: &Path) -> PathBuf {
@@ -88,23 +91,27 @@ impl RecoveryPoint {
     /// crash tears at most one slot.
     pub(crate) fn open(io: Arc<dyn Io>, dir: &Path) -> Result<RecoveryPoint, StorageError> {
         let path = path(dir);
-        let (current, file) = if io.exists(&path) {
+        let exists = io.exists(&path);
+        let current = if exists {
             let file = io
                 .open(&path, false)
                 .map_err(|e| StorageError::io("open", &path, e))?;
-            (load(file.as_ref(), &path)?, Some(file))
+            load(file.as_ref(), &path)?
         } else {
-            let zero = Slot {
+            Slot {
                 sequence: 0,
                 offset: 0,
-            };
-            (zero, None)
+            }
         };
         Ok(RecoveryPoint {
             dir: dir.to_path_buf(),
             path,
             io,
-            state: Mutex::new(State { current, file }),
+            state: Mutex::new(State {
+                current,
+                file: None,
+                exists,
+            }),
         })
     }
 
@@ -146,7 +153,7 @@ impl RecoveryPoint {
             sequence: state.current.sequence.wrapping_add(1),
             offset,
         };
-        let created = state.file.is_none();
+        let created = !state.exists;
         let file = match state.file.take() {
             Some(file) => file,
             None => self
@@ -167,6 +174,7 @@ impl RecoveryPoint {
         if created {
             // The new file's name must survive a crash too.
             sync_dir(self.io.as_ref(), &self.dir)?;
+            state.exists = true;
         }
         state.current = next;
         Ok(())

@@ -8,12 +8,13 @@
 //! invariant is what catches a damaged base offset.
 //!
 //! The active segment is written with positioned writes and read with positioned reads; a sealed
-//! segment is immutable and read through a memory map.
+//! segment is immutable and read through a memory map, made on its first read and closed again
+//! by the open-segment cap ([`OpenSegments`]) when it has not been read for a while.
 
 use parking_lot::RwLock;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use rustlog_protocol::batch::{BatchHeader, RecordBatchView, BATCH_HEADER_BYTES};
@@ -23,6 +24,7 @@ use crate::storage::fsutil::{read_exact_at, read_file, remove_if_exists, write_a
 use crate::storage::index::{self, OffsetEntry, TimeEntry};
 use crate::storage::io::{Io, IoFile};
 use crate::storage::mmap::{MappedSlice, Mapping};
+use crate::storage::open_segments::{Closable, OpenSegments};
 
 /// Extension of a segment's log file.
 pub const LOG_SUFFIX: &str = "log";
@@ -204,23 +206,95 @@ struct Indexes {
     indexer: Indexer,
 }
 
+/// How a segment's bytes are reached now.
+#[derive(Debug)]
+enum Reach {
+    /// Active (or sealed on an `Io` without OS files): the open file, positioned I/O.
+    File(Arc<dyn IoFile>),
+    /// Sealed and mapped; its file descriptor is closed.
+    Mapped(Arc<SealedMap>),
+    /// Sealed and unmapped: not read since it was opened, closed by the cap, or empty.
+    Closed,
+}
+
+/// A segment's [`Reach`], shared (weakly) with the open-segment cap so it can unmap it.
+#[derive(Debug)]
+struct Access {
+    reach: RwLock<Reach>,
+    used: AtomicBool,
+    /// Set before compaction renames a new file over this segment's path: reopening the path
+    /// would then map other bytes, so the mapping stays until the segment is dropped.
+    pinned: AtomicBool,
+}
+
+impl Access {
+    fn new(reach: Reach) -> Arc<Access> {
+        Arc::new(Access {
+            reach: RwLock::new(reach),
+            used: AtomicBool::new(true),
+            pinned: AtomicBool::new(false),
+        })
+    }
+
+    fn current(&self) -> Option<Source> {
+        if !self.used.load(Ordering::Relaxed) {
+            self.used.store(true, Ordering::Relaxed);
+        }
+        match &*self.reach.read() {
+            Reach::File(file) => Some(Source::File(file.clone())),
+            Reach::Mapped(map) => Some(Source::Map(map.clone())),
+            Reach::Closed => None,
+        }
+    }
+}
+
+impl Closable for Access {
+    fn used(&self) -> &AtomicBool {
+        &self.used
+    }
+
+    fn close(&self) -> bool {
+        if self.pinned.load(Ordering::Acquire) {
+            return false;
+        }
+        let mut reach = self.reach.write();
+        if matches!(*reach, Reach::Mapped(_)) {
+            *reach = Reach::Closed;
+        }
+        true
+    }
+}
+
+/// Where one read takes its bytes from (taken once per read, not per batch).
+enum Source {
+    Map(Arc<SealedMap>),
+    File(Arc<dyn IoFile>),
+}
+
+/// What the segments of a log share: the file seam and the broker-wide open-segment cap.
+#[derive(Debug, Clone)]
+pub(crate) struct SegmentEnv {
+    pub io: Arc<dyn Io>,
+    pub open_segments: Arc<OpenSegments>,
+}
+
 /// One segment (active or sealed).
 #[derive(Debug)]
 pub(crate) struct Segment {
     pub base_offset: u64,
     files: Arc<SegmentFiles>,
-    file: Box<dyn IoFile>,
+    access: Arc<Access>,
     /// Bytes of whole batches; readers never look past it. Published after the write.
     len: AtomicU64,
     /// Offset after the last batch (the base offset when empty).
     next_offset: AtomicU64,
     max_timestamp_ms: AtomicI64,
     indexes: RwLock<Indexes>,
-    /// Set once when sealed (absent for an empty file or an `Io` without OS files).
-    mapping: OnceLock<Option<Arc<SealedMap>>>,
     /// Wall-clock ms when this segment was created or opened (for `segment.ms` rolls).
     pub created_ms: i64,
-    io: Arc<dyn Io>,
+    /// Set once by the seal: no append after it.
+    sealed: AtomicBool,
+    env: SegmentEnv,
 }
 
 /// What a recovery scan of a log file found.
@@ -434,11 +508,12 @@ impl Segment {
     pub(crate) fn create(
         dir: &Path,
         base_offset: u64,
-        io: Arc<dyn Io>,
+        env: &SegmentEnv,
         now_ms: i64,
     ) -> Result<Segment, StorageError> {
-        let files = Arc::new(SegmentFiles::new(dir, base_offset, io.clone()));
-        let file = io
+        let files = Arc::new(SegmentFiles::new(dir, base_offset, env.io.clone()));
+        let file = env
+            .io
             .open(&files.log, true)
             .map_err(|e| StorageError::io("create", &files.log, e))?;
         file.set_len(0)
@@ -446,27 +521,28 @@ impl Segment {
         Ok(Segment {
             base_offset,
             files,
-            file,
+            access: Access::new(Reach::File(Arc::from(file))),
             len: AtomicU64::new(0),
             next_offset: AtomicU64::new(base_offset),
             max_timestamp_ms: AtomicI64::new(NO_TIMESTAMP),
             indexes: RwLock::new(Indexes::default()),
-            mapping: OnceLock::new(),
             created_ms: now_ms,
-            io,
+            sealed: AtomicBool::new(false),
+            env: env.clone(),
         })
     }
 
-    /// Opens an existing segment with recovery (see [`OpenMode`]). For a sealed segment, the
-    /// mapping is created too.
+    /// Opens an existing segment with recovery (see [`OpenMode`]). A sealed segment's file is
+    /// closed again afterwards: its first read maps it.
     pub(crate) fn open(
         dir: &Path,
         base_offset: u64,
-        io: Arc<dyn Io>,
+        env: &SegmentEnv,
         mode: OpenMode,
         interval: u32,
         now_ms: i64,
     ) -> Result<Segment, StorageError> {
+        let io = env.io.clone();
         let files = Arc::new(SegmentFiles::new(dir, base_offset, io.clone()));
         let file = io
             .open(&files.log, false)
@@ -519,25 +595,28 @@ impl Segment {
                 (scan.valid_len, scan.next_offset, scan.indexer)
             }
         };
+        // A sealed file that can be mapped later needs no descriptor until then.
+        let reach = if mode == OpenMode::Sealed && file.std_file().is_some() {
+            Reach::Closed
+        } else {
+            Reach::File(Arc::from(file))
+        };
         let segment = Segment {
             base_offset,
             files,
-            file,
+            access: Access::new(reach),
             len: AtomicU64::new(len),
             next_offset: AtomicU64::new(next),
             max_timestamp_ms: AtomicI64::new(indexer.max_timestamp_ms().unwrap_or(NO_TIMESTAMP)),
             indexes: RwLock::new(Indexes { indexer }),
-            mapping: OnceLock::new(),
             created_ms: now_ms,
-            io,
+            sealed: AtomicBool::new(mode == OpenMode::Sealed),
+            env: env.clone(),
         };
-        if mode == OpenMode::Sealed {
-            if rebuilt {
-                tracing::info!(path = %segment.files.index.display(), "rebuilt segment indexes");
-                segment.indexes.write().indexer.close_times();
-                segment.write_indexes()?;
-            }
-            segment.map()?;
+        if mode == OpenMode::Sealed && rebuilt {
+            tracing::info!(path = %segment.files.index.display(), "rebuilt segment indexes");
+            segment.indexes.write().indexer.close_times();
+            segment.write_indexes()?;
         }
         Ok(segment)
     }
@@ -576,9 +655,10 @@ impl Segment {
         interval: u32,
     ) -> Result<(), StorageError> {
         let pos = self.len();
-        if let Err(e) = write_all_at(self.file.as_ref(), batch, pos) {
+        let file = self.writable_file()?;
+        if let Err(e) = write_all_at(file.as_ref(), batch, pos) {
             let err = StorageError::io("write", &self.files.log, e);
-            self.cut_back_to(pos)?;
+            cut_back_to(file.as_ref(), &self.files.log, pos)?;
             return Err(err);
         }
         self.indexes
@@ -593,20 +673,29 @@ impl Segment {
         Ok(())
     }
 
-    /// Truncates the file to `len` (the end of the last whole batch) after a failed write. A
-    /// failure here is not a full disk (shrinking needs no space): the log must stop.
-    fn cut_back_to(&self, len: u64) -> Result<(), StorageError> {
-        self.file.set_len(len).map_err(|source| StorageError::Io {
-            op: "truncate a failed write",
-            path: self.files.log.clone(),
-            source,
-        })
+    /// The open file of the active segment (never a sealed one: those are immutable).
+    fn writable_file(&self) -> Result<Arc<dyn IoFile>, StorageError> {
+        match &*self.access.reach.read() {
+            Reach::File(file) if !self.is_sealed() => Ok(file.clone()),
+            _ => Err(StorageError::io(
+                "write",
+                &self.files.log,
+                std::io::Error::other("the segment is sealed"),
+            )),
+        }
     }
 
-    /// fsyncs the log file.
+    fn is_sealed(&self) -> bool {
+        self.sealed.load(Ordering::Acquire)
+    }
+
+    /// fsyncs the log file. A sealed segment was fsynced whole when it was sealed.
     pub(crate) fn sync(&self) -> Result<(), StorageError> {
-        self.file
-            .sync_data()
+        let file = match &*self.access.reach.read() {
+            Reach::File(file) => file.clone(),
+            Reach::Mapped(_) | Reach::Closed => return Ok(()),
+        };
+        file.sync_data()
             .map_err(|e| StorageError::fsync(&self.files.log, e))
     }
 
@@ -628,28 +717,101 @@ impl Segment {
                 index::encode_times(&ix.indexer.times),
             )
         };
-        write_index_file(self.io.as_ref(), &self.files.index, &offsets)?;
-        write_index_file(self.io.as_ref(), &self.files.time_index, &times)
+        write_index_file(self.env.io.as_ref(), &self.files.index, &offsets)?;
+        write_index_file(self.env.io.as_ref(), &self.files.time_index, &times)
     }
 
-    /// Maps the file for reads: the second half of sealing (after
-    /// [`Self::persist_for_seal`]); nothing may be appended after it.
+    /// Maps the file for reads and closes its descriptor: the second half of sealing (after
+    /// [`Self::persist_for_seal`]); nothing may be appended after it. A second seal keeps the
+    /// first mapping (same immutable bytes).
     pub(crate) fn map(&self) -> Result<(), StorageError> {
-        let len = self.len();
-        let mapping = match self.file.std_file() {
-            Some(file) if len > 0 => {
-                let map = Mapping::map(file, len)
-                    .map_err(|e| StorageError::io("mmap", &self.files.log, e))?;
-                Some(Arc::new(SealedMap {
-                    map,
-                    _files: self.files.clone(),
-                }))
-            }
-            _ => None,
+        let mut reach = self.access.reach.write();
+        self.sealed.store(true, Ordering::Release);
+        let Reach::File(file) = &*reach else {
+            return Ok(());
         };
-        // A second seal keeps the first mapping (same immutable bytes).
-        let _ = self.mapping.set(mapping);
+        if let Some(next) = self.map_file(file.as_ref())? {
+            let admit = matches!(next, Reach::Mapped(_));
+            *reach = next;
+            drop(reach);
+            if admit {
+                self.admit();
+            }
+        }
         Ok(())
+    }
+
+    /// What `file` becomes once sealed: mapped, closed (empty), or `None` to keep it open (an
+    /// `Io` without OS files is read with positioned reads).
+    fn map_file(&self, file: &dyn IoFile) -> Result<Option<Reach>, StorageError> {
+        let len = self.len();
+        let Some(std_file) = file.std_file() else {
+            return Ok(None);
+        };
+        if len == 0 {
+            return Ok(Some(Reach::Closed));
+        }
+        let map = Mapping::map(std_file, len)
+            .map_err(|e| StorageError::io("mmap", &self.files.log, e))?;
+        Ok(Some(Reach::Mapped(Arc::new(SealedMap {
+            map,
+            _files: self.files.clone(),
+        }))))
+    }
+
+    fn admit(&self) {
+        let access: Arc<dyn Closable> = self.access.clone();
+        self.env.open_segments.admit(Arc::downgrade(&access));
+    }
+
+    /// Where a read takes its bytes from; maps a closed sealed segment again.
+    fn source(&self) -> Result<Source, StorageError> {
+        if let Some(source) = self.access.current() {
+            return Ok(source);
+        }
+        let mut reach = self.access.reach.write();
+        match &*reach {
+            Reach::File(file) => return Ok(Source::File(file.clone())),
+            Reach::Mapped(map) => return Ok(Source::Map(map.clone())),
+            Reach::Closed => {}
+        }
+        let file: Arc<dyn IoFile> = Arc::from(
+            self.env
+                .io
+                .open(&self.files.log, false)
+                .map_err(|e| StorageError::io("reopen", &self.files.log, e))?,
+        );
+        let file_len = file
+            .len()
+            .map_err(|e| StorageError::io("stat", &self.files.log, e))?;
+        if file_len < self.len() {
+            return Err(StorageError::corrupt(
+                &self.files.log,
+                file_len,
+                format!("sealed segment shrank from {} bytes", self.len()),
+            ));
+        }
+        match self.map_file(file.as_ref())? {
+            Some(Reach::Mapped(map)) => {
+                *reach = Reach::Mapped(map.clone());
+                drop(reach);
+                self.admit();
+                Ok(Source::Map(map))
+            }
+            // Empty (nothing to read) or not mappable: read this once through the file.
+            _ => Ok(Source::File(file)),
+        }
+    }
+
+    /// Keeps the mapping for the segment's lifetime: compaction is about to rename a new file
+    /// over its path, after which a reopen would map other bytes.
+    pub(crate) fn pin_before_replacement(&self) -> Result<(), StorageError> {
+        if self.is_empty() {
+            return Ok(());
+        }
+        self.access.pinned.store(true, Ordering::Release);
+        // A close that raced the flag may have unmapped it: map it again now, before the rename.
+        self.source().map(|_| ())
     }
 
     /// Marks the files for deletion once the segment and every mapping of it are dropped.
@@ -657,28 +819,33 @@ impl Segment {
         self.files.delete_on_drop.store(true, Ordering::Release);
     }
 
-    fn mapped(&self) -> Option<&Arc<SealedMap>> {
-        self.mapping.get().and_then(Option::as_ref)
-    }
-
     /// `n` bytes at `pos` (within `len`), from the mapping or the file.
-    fn bytes_at(&self, pos: u64, n: usize) -> Result<Bytes, StorageError> {
-        if let Some(map) = self.mapped() {
-            let start = pos as usize;
-            return Ok(Bytes::from_owner(MappedSlice::new(
-                map.clone(),
-                start,
-                start + n,
-            )));
+    fn bytes_at(&self, src: &Source, pos: u64, n: usize) -> Result<Bytes, StorageError> {
+        match src {
+            Source::Map(map) => {
+                let start = pos as usize;
+                Ok(Bytes::from_owner(MappedSlice::new(
+                    map.clone(),
+                    start,
+                    start + n,
+                )))
+            }
+            Source::File(file) => {
+                let mut buf = vec![0u8; n];
+                read_exact_at(file.as_ref(), &mut buf, pos)
+                    .map_err(|e| StorageError::io("read", &self.files.log, e))?;
+                Ok(Bytes::from(buf))
+            }
         }
-        let mut buf = vec![0u8; n];
-        read_exact_at(self.file.as_ref(), &mut buf, pos)
-            .map_err(|e| StorageError::io("read", &self.files.log, e))?;
-        Ok(Bytes::from(buf))
     }
 
     /// The header of the batch at `pos`, checked to start at `expected_base`.
-    fn header_at(&self, pos: u64, expected_base: u64) -> Result<Header, StorageError> {
+    fn header_at(
+        &self,
+        src: &Source,
+        pos: u64,
+        expected_base: u64,
+    ) -> Result<Header, StorageError> {
         let len = self.len();
         if pos + BATCH_HEADER_BYTES as u64 > len {
             return Err(StorageError::corrupt(
@@ -687,14 +854,17 @@ impl Segment {
                 "batch header runs past the end of the segment",
             ));
         }
-        let h = if let Some(map) = self.mapped() {
-            let start = pos as usize;
-            Header::decode(&(**map).as_ref()[start..start + BATCH_HEADER_BYTES])
-        } else {
-            let mut head = [0u8; BATCH_HEADER_BYTES];
-            read_exact_at(self.file.as_ref(), &mut head, pos)
-                .map_err(|e| StorageError::io("read", &self.files.log, e))?;
-            Header::decode(&head)
+        let h = match src {
+            Source::Map(map) => {
+                let start = pos as usize;
+                Header::decode(&(**map).as_ref()[start..start + BATCH_HEADER_BYTES])
+            }
+            Source::File(file) => {
+                let mut head = [0u8; BATCH_HEADER_BYTES];
+                read_exact_at(file.as_ref(), &mut head, pos)
+                    .map_err(|e| StorageError::io("read", &self.files.log, e))?;
+                Header::decode(&head)
+            }
         }
         .map_err(|reason| StorageError::corrupt(&self.files.log, pos, reason))?;
         if h.base_offset != expected_base || pos + h.total_len > len {
@@ -712,7 +882,7 @@ impl Segment {
 
     /// Position and header of the batch holding `offset`, or of the first batch after it.
     /// `None` when the segment ends before `offset`.
-    pub(crate) fn locate(&self, offset: u64) -> Result<Option<(u64, Header)>, StorageError> {
+    fn locate(&self, src: &Source, offset: u64) -> Result<Option<(u64, Header)>, StorageError> {
         let len = self.len();
         if offset >= self.next_offset() || len == 0 {
             return Ok(None);
@@ -730,22 +900,23 @@ impl Segment {
                 self.base_offset + u64::from(e.relative_offset),
             )
         });
-        match self.walk_to(offset, from, len) {
+        match self.walk_to(src, offset, from, len) {
             // An index entry that does not match the log is a bad hint, not bad data: walk
             // from the start of the segment instead, which fails only if the log is damaged.
-            Err(_) if from.0 != 0 => self.walk_to(offset, (0, self.base_offset), len),
+            Err(_) if from.0 != 0 => self.walk_to(src, offset, (0, self.base_offset), len),
             other => other,
         }
     }
 
     fn walk_to(
         &self,
+        src: &Source,
         offset: u64,
         (mut pos, mut expected): (u64, u64),
         len: u64,
     ) -> Result<Option<(u64, Header)>, StorageError> {
         while pos < len {
-            let h = self.header_at(pos, expected)?;
+            let h = self.header_at(src, pos, expected)?;
             if h.last_offset >= offset {
                 return Ok(Some((pos, h)));
             }
@@ -762,7 +933,11 @@ impl Segment {
         offset: u64,
         max_bytes: usize,
     ) -> Result<Option<Bytes>, StorageError> {
-        let Some((start, first)) = self.locate(offset)? else {
+        if offset >= self.next_offset() || self.is_empty() {
+            return Ok(None);
+        }
+        let src = self.source()?;
+        let Some((start, first)) = self.locate(&src, offset)? else {
             return Ok(None);
         };
         let len = self.len();
@@ -771,7 +946,7 @@ impl Segment {
         // Extend over following batches while they fit the budget. A damaged header ends the
         // read: the good batches before it are returned, and the read that starts at it fails.
         while end < len {
-            let Ok(h) = self.header_at(end, expected) else {
+            let Ok(h) = self.header_at(&src, end, expected) else {
                 break;
             };
             if end - start + h.total_len > max_bytes as u64 {
@@ -780,7 +955,7 @@ impl Segment {
             end += h.total_len;
             expected = h.last_offset + 1;
         }
-        let bytes = self.bytes_at(start, (end - start) as usize)?;
+        let bytes = self.bytes_at(&src, start, (end - start) as usize)?;
         let good = self.verified_prefix(&bytes, start, first.base_offset)?;
         Ok(Some(bytes.slice(..good)))
     }
@@ -865,9 +1040,10 @@ impl Segment {
             })
         };
         let mut offset = skip_to;
-        while let Some((pos, h)) = self.locate(offset)? {
+        let src = self.source()?;
+        while let Some((pos, h)) = self.locate(&src, offset)? {
             if h.max_timestamp_ms >= timestamp_ms {
-                let bytes = self.bytes_at(pos, h.total_len as usize)?;
+                let bytes = self.bytes_at(&src, pos, h.total_len as usize)?;
                 self.verify(&bytes, pos, h.base_offset)?;
                 let view = RecordBatchView::parse(&bytes)
                     .map_err(|e| StorageError::corrupt(&self.files.log, pos, e.to_string()))?;
@@ -894,23 +1070,30 @@ impl Segment {
         offset: u64,
         mut f: impl FnMut(&Header),
     ) -> Result<(), StorageError> {
-        let Some((mut pos, first)) = self.locate(offset)? else {
+        if offset >= self.next_offset() || self.is_empty() {
+            return Ok(());
+        }
+        let src = self.source()?;
+        let Some((mut pos, first)) = self.locate(&src, offset)? else {
             return Ok(());
         };
         let len = self.len();
         let mut expected = first.base_offset;
         // The active segment is not mapped: read it in large chunks, not one pread per header.
-        let mut reader = ChunkReader {
-            file: self.file.as_ref(),
-            path: &self.files.log,
-            file_len: len,
-            buf: Vec::new(),
-            buf_start: 0,
+        let mut reader = match &src {
+            Source::File(file) => Some(ChunkReader {
+                file: file.as_ref(),
+                path: &self.files.log,
+                file_len: len,
+                buf: Vec::new(),
+                buf_start: 0,
+            }),
+            Source::Map(_) => None,
         };
         while pos < len {
-            let h = match self.mapped() {
-                Some(_) => self.header_at(pos, expected)?,
-                None => self.chunked_header_at(&mut reader, pos, expected)?,
+            let h = match reader.as_mut() {
+                None => self.header_at(&src, pos, expected)?,
+                Some(reader) => self.chunked_header_at(reader, pos, expected)?,
             };
             f(&h);
             pos += h.total_len;
@@ -954,11 +1137,15 @@ impl Segment {
         mut f: impl FnMut(RecordBatchView<'_>) -> Result<(), StorageError>,
     ) -> Result<(), StorageError> {
         let len = self.len();
+        if len == 0 {
+            return Ok(());
+        }
+        let src = self.source()?;
         let mut pos = 0u64;
         let mut expected = self.base_offset;
         while pos < len {
-            let h = self.header_at(pos, expected)?;
-            let bytes = self.bytes_at(pos, h.total_len as usize)?;
+            let h = self.header_at(&src, pos, expected)?;
+            let bytes = self.bytes_at(&src, pos, h.total_len as usize)?;
             self.verify(&bytes, pos, expected)?;
             let view = RecordBatchView::parse(&bytes)
                 .map_err(|e| StorageError::corrupt(&self.files.log, pos, e.to_string()))?;
@@ -968,6 +1155,16 @@ impl Segment {
         }
         Ok(())
     }
+}
+
+/// Truncates `file` to `len` (the end of the last whole batch) after a failed write. A failure
+/// here is not a full disk (shrinking needs no space): the log must stop.
+fn cut_back_to(file: &dyn IoFile, path: &Path, len: u64) -> Result<(), StorageError> {
+    file.set_len(len).map_err(|source| StorageError::Io {
+        op: "truncate a failed write",
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 fn write_index_file(io: &dyn Io, path: &Path, bytes: &[u8]) -> Result<(), StorageError> {
