@@ -67,6 +67,9 @@ pub struct Args {
     /// Most sealed segments memory-mapped at once, over every partition [default: 16384]
     #[arg(long)]
     pub open_segments_max: Option<usize>,
+    /// Memory of one compaction pass's key map, bytes [default: 67108864]
+    #[arg(long)]
+    pub compaction_map_bytes_max: Option<usize>,
     /// How long SIGTERM waits for read requests to be answered before closing (ms)
     /// [default: 30000]
     #[arg(long)]
@@ -201,6 +204,10 @@ impl Args {
         );
         override_with(self.listen_backlog, &mut limits.listen_backlog);
         override_with(self.open_segments_max, &mut limits.open_segments_max);
+        override_with(
+            self.compaction_map_bytes_max,
+            &mut limits.compaction_map_bytes_max,
+        );
         override_with(self.idle_timeout_ms, &mut limits.idle_timeout_ms);
         override_with(self.read_timeout_ms, &mut limits.read_timeout_ms);
         override_with(self.shutdown_timeout_ms, &mut limits.shutdown_timeout_ms);

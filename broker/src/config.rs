@@ -2,6 +2,7 @@
 //! and every server limit by name ([`Limits`]). Flags win over the file, the file over defaults.
 
 use crate::error::BrokerError;
+use crate::storage::config::{COMPACTION_MAP_BYTES_MAX_DEFAULT, COMPACTION_MAP_ENTRY_BYTES};
 use crate::storage::open_segments::OPEN_SEGMENTS_MAX_DEFAULT;
 use crate::storage::LogConfig;
 use rustlog_protocol::limits::{FRAME_BYTES_MAX, PARTITIONS_PER_TOPIC_MAX};
@@ -66,6 +67,9 @@ pub struct Limits {
     /// recently read are unmapped (and mapped again on their next read). Sealed segments hold
     /// no file descriptor.
     pub open_segments_max: usize,
+    /// Memory of one compaction pass's key map (about 32 bytes a key); a partition with more
+    /// dirty keys is compacted over several passes.
+    pub compaction_map_bytes_max: usize,
 }
 
 /// Default of [`Limits::connections_max`].
@@ -115,6 +119,7 @@ impl Default for Limits {
             maintenance_interval_ms: MAINTENANCE_INTERVAL_MS_DEFAULT,
             shutdown_timeout_ms: SHUTDOWN_TIMEOUT_MS_DEFAULT,
             open_segments_max: OPEN_SEGMENTS_MAX_DEFAULT,
+            compaction_map_bytes_max: COMPACTION_MAP_BYTES_MAX_DEFAULT,
         }
     }
 }
@@ -133,6 +138,11 @@ impl Limits {
                 "open_segments_max",
                 self.open_segments_max as u64,
                 AT_LEAST_ONE,
+            ),
+            (
+                "compaction_map_bytes_max",
+                self.compaction_map_bytes_max as u64,
+                COMPACTION_MAP_BYTES_BOUNDS,
             ),
             (
                 "in_flight_requests_max",
@@ -245,6 +255,11 @@ pub const FRAME_BYTES_MAX_BOUNDS: Bounds = Bounds {
 /// Bounds of both queued-bytes limits.
 pub const QUEUED_BYTES_BOUNDS: Bounds = Bounds {
     min: QUEUED_BYTES_MIN as u64,
+    max: u64::MAX,
+};
+/// Bounds of [`Limits::compaction_map_bytes_max`]: room for one key at least.
+pub const COMPACTION_MAP_BYTES_BOUNDS: Bounds = Bounds {
+    min: COMPACTION_MAP_ENTRY_BYTES as u64,
     max: u64::MAX,
 };
 /// Bounds of [`Limits::listen_backlog`].

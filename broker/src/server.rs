@@ -42,7 +42,8 @@ impl Broker {
             path: data_dir.clone(),
             source,
         })?;
-        let defaults = config.topic_defaults.clone();
+        let mut defaults = config.topic_defaults.clone();
+        defaults.compaction_map_bytes_max = config.limits.compaction_map_bytes_max;
         let open_dir = data_dir.clone();
         let open_segments_max = config.limits.open_segments_max;
         let logs = tokio::task::spawn_blocking(move || {

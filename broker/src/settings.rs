@@ -7,9 +7,9 @@
 //! [`Limits::validate`] checks, so neither can be written twice.
 
 use crate::config::{
-    Bounds, Limits, AT_LEAST_ONE, DATA_DIR_DEFAULT, FRAME_BYTES_MAX_BOUNDS, KAFKA_LISTEN_DEFAULT,
-    LISTEN_BACKLOG_BOUNDS, LISTEN_DEFAULT, METRICS_LISTEN_DEFAULT, PARTITIONS_PER_TOPIC_MAX_BOUNDS,
-    QUEUED_BYTES_BOUNDS,
+    Bounds, Limits, AT_LEAST_ONE, COMPACTION_MAP_BYTES_BOUNDS, DATA_DIR_DEFAULT,
+    FRAME_BYTES_MAX_BOUNDS, KAFKA_LISTEN_DEFAULT, LISTEN_BACKLOG_BOUNDS, LISTEN_DEFAULT,
+    METRICS_LISTEN_DEFAULT, PARTITIONS_PER_TOPIC_MAX_BOUNDS, QUEUED_BYTES_BOUNDS,
 };
 use crate::BrokerConfig;
 use rustlog_protocol::config_keys;
@@ -230,6 +230,13 @@ fn limits(d: &Limits) -> Vec<Setting> {
             d.open_segments_max as u64,
             AT_LEAST_ONE,
             "Most sealed segments memory-mapped at once over every partition; past it the least recently read are unmapped until read again",
+        ),
+        limit(
+            "compaction_map_bytes_max",
+            Some("--compaction-map-bytes-max"),
+            d.compaction_map_bytes_max as u64,
+            COMPACTION_MAP_BYTES_BOUNDS,
+            "Memory of one compaction pass's key map (about 32 bytes a key); more dirty keys take several passes",
         ),
     ]
 }

@@ -155,3 +155,85 @@ fn the_last_batch_before_the_active_segment_is_kept_so_consumers_can_advance() {
     let res = log.read(0, 100).unwrap();
     assert_eq!(live(&decode(&res.records)), vec![("t".into(), None, 0)]);
 }
+
+/// 200 keys, 5 versions each, through a key map of 16 keys: each pass maps at most 16 keys and
+/// cleans up to where its map filled; passes go on until the log is clean, and the result is
+/// the same as one pass with room for every key.
+#[test]
+fn a_key_map_smaller_than_the_keys_compacts_over_several_passes_to_the_same_result() {
+    let write = |dir: &std::path::Path, map_bytes_max: usize| {
+        let log = open(
+            dir,
+            LogConfig {
+                compaction_map_bytes_max: map_bytes_max,
+                ..config()
+            },
+        );
+        for round in 0..5 {
+            for key in 0..200 {
+                put(&log, &format!("k{key}"), Some(&format!("v{round}")), 100);
+            }
+        }
+        put(&log, "k7", None, 100); // a tombstone, too young to drop
+        log.roll().unwrap();
+        log
+    };
+    let (small_dir, big_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let small = write(small_dir.path(), 16 * 32);
+    let big = write(big_dir.path(), 1 << 20);
+    let hw = small.high_watermark();
+
+    let one = big.compact(200).unwrap();
+    assert_eq!((one.map_keys, one.clean_end_offset), (200, hw));
+    let mut passes = 0;
+    loop {
+        let stats = small.compact(200).unwrap();
+        passes += 1;
+        assert!(stats.map_keys <= 16, "{stats:?}");
+        if stats.clean_end_offset == hw {
+            break;
+        }
+        assert!(passes < 200, "no progress: {stats:?}");
+    }
+    assert!(passes > 10, "only {passes} passes");
+    let kept = live(&read_all(&small));
+    assert_eq!(kept, live(&read_all(&big)));
+    assert_eq!(kept.len(), 200);
+    assert!(kept
+        .iter()
+        .all(|(k, v, _)| v.as_deref() == Some("v4") || k == "k7"));
+    // A pass over a clean log maps only what came after it, and removes nothing.
+    assert_eq!(small.compact(200).unwrap().records_removed, 0);
+}
+
+#[test]
+fn a_key_map_of_one_key_still_makes_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(
+        dir.path(),
+        LogConfig {
+            compaction_map_bytes_max: 1,
+            ..config()
+        },
+    );
+    for round in 0..3 {
+        for key in ["a", "b", "c"] {
+            put(&log, key, Some(&format!("{key}{round}")), 100);
+        }
+    }
+    log.roll().unwrap();
+    let hw = log.high_watermark();
+    let mut passes = 0;
+    while log.compact(200).unwrap().clean_end_offset < hw {
+        passes += 1;
+        assert!(passes < 20);
+    }
+    let values: Vec<_> = live(&read_all(&log))
+        .into_iter()
+        .map(|(_, v, _)| v)
+        .collect();
+    assert_eq!(
+        values,
+        vec![Some("a2".into()), Some("b2".into()), Some("c2".into())]
+    );
+}

@@ -132,27 +132,37 @@ impl Model {
             }
         }
         let now = self.now_ms;
-        // The last batch before the active segment is kept whole.
+        // The last batch before the active segment keeps its last live record if it would keep
+        // nothing else.
         let protected = (sealed_end as usize)
             .checked_sub(1)
             .map(|o| self.batch_of[o]);
+        let mut protected_kept = false;
+        let mut protected_last = None;
         for (offset, slot) in self.records[..sealed_end as usize].iter_mut().enumerate() {
-            let keep = protected == Some(self.batch_of[offset]) && slot.is_some()
-                || match slot {
-                    None => false,
-                    Some(r) => match &r.key {
-                        None => true,
-                        Some(k) => {
-                            latest[k] == r.offset
-                                && !(r.value.is_none()
-                                    && i128::from(now) - i128::from(r.timestamp_ms)
-                                        >= i128::from(delete_retention_ms))
-                        }
-                    },
-                };
+            let in_protected = protected == Some(self.batch_of[offset]);
+            if in_protected && slot.is_some() {
+                protected_last = Some((offset, slot.clone()));
+            }
+            let keep = match slot {
+                None => false,
+                Some(r) => match &r.key {
+                    None => true,
+                    Some(k) => {
+                        latest[k] == r.offset
+                            && !(r.value.is_none()
+                                && i128::from(now) - i128::from(r.timestamp_ms)
+                                    >= i128::from(delete_retention_ms))
+                    }
+                },
+            };
+            protected_kept |= keep && in_protected;
             if !keep {
                 *slot = None;
             }
+        }
+        if let (false, Some((offset, record))) = (protected_kept, protected_last) {
+            self.records[offset] = record;
         }
     }
 }

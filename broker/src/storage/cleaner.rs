@@ -13,14 +13,23 @@
 //!
 //! Offsets are preserved. Kept records stay in their batch (re-encoded without the removed
 //! ones); a batch's span widens over removed neighbours so segments stay densely tiled.
+//!
+//! Memory is bounded (`compaction_map_bytes_max`), not by the keys of a partition, as in Kafka's
+//! cleaner: the key map holds a 128-bit hash and an offset per key and covers the dirty part of
+//! the log, from the checkpoint's `clean_end_offset` on, up to where it fills. Below
+//! `clean_end_offset` every key appears once already (an earlier pass made it so), so a record
+//! there whose key is not in the map is kept. A pass that fills its map cleans up to that
+//! point and the next pass goes on from there.
 
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rustlog_protocol::batch::{rebuild_batch, RecordBatchView};
 use serde::{Deserialize, Serialize};
 
+use crate::storage::config::COMPACTION_MAP_ENTRY_BYTES;
 use crate::storage::error::StorageError;
 use crate::storage::fsutil::{
     read_file, remove_if_exists, sync_dir, write_all_at, write_file_atomic,
@@ -124,6 +133,10 @@ pub(crate) struct Plan<'a> {
     pub now_ms: i64,
     pub delete_retention_ms: u64,
     pub index_interval_bytes: u32,
+    /// Where the dirty part starts: below it, each key appears once.
+    pub clean_end_offset: u64,
+    /// The key map's memory bound.
+    pub map_bytes_max: usize,
 }
 
 /// Result of step 1.
@@ -135,31 +148,77 @@ pub(crate) struct Output {
     pub stats: CompactionStats,
 }
 
+/// The newest offset of each key hash over `[from, end)` of the log.
+#[derive(Debug, Default)]
+struct OffsetMap {
+    latest: HashMap<u128, u64>,
+    /// Where the scan stopped: after the last record, or at the first key that found the map
+    /// full. Records at or above it are not cleaned in this pass.
+    end: u64,
+}
+
+/// A 128-bit hash of a key (two SipHash-1-3 runs of different seeds): like Kafka's MD5 key
+/// digest, wide enough that two keys of one partition colliding is not a practical concern.
+fn key_hash(key: &[u8]) -> u128 {
+    let half = |seed: u8| {
+        let mut hasher = std::hash::DefaultHasher::new();
+        seed.hash(&mut hasher);
+        key.hash(&mut hasher);
+        hasher.finish()
+    };
+    (u128::from(half(0)) << 64) | u128::from(half(1))
+}
+
 fn corrupt_record(segment: &Segment, e: rustlog_protocol::ProtocolError) -> StorageError {
     StorageError::corrupt(segment.log_path(), 0, format!("undecodable record: {e}"))
 }
 
-/// The newest offset of every key in the whole log.
-fn latest_offsets(plan: &Plan<'_>) -> Result<HashMap<Vec<u8>, u64>, StorageError> {
-    let mut latest: HashMap<Vec<u8>, u64> = HashMap::new();
+/// The newest offset of every key from `plan.clean_end_offset` on (active segment included),
+/// until the map holds `plan.map_bytes_max / COMPACTION_MAP_ENTRY_BYTES` keys.
+fn latest_offsets(plan: &Plan<'_>) -> Result<OffsetMap, StorageError> {
+    let keys_max = (plan.map_bytes_max / COMPACTION_MAP_ENTRY_BYTES).max(1);
+    let from = plan.clean_end_offset;
+    let mut map = OffsetMap {
+        latest: HashMap::new(),
+        end: from,
+    };
+    let mut full = false;
     for segment in plan.sealed.iter().chain(std::iter::once(plan.active)) {
+        if segment.next_offset() <= from {
+            continue;
+        }
         segment.for_each_batch(|view| {
+            if full || view.header().last_offset() < from {
+                return Ok(());
+            }
             let records = view.records().map_err(|e| corrupt_record(segment, e))?;
             for record in records.iter() {
                 let record = record.map_err(|e| corrupt_record(segment, e))?;
-                if let Some(key) = record.key {
-                    match latest.get_mut(key) {
-                        Some(offset) => *offset = record.offset,
-                        None => {
-                            latest.insert(key.to_vec(), record.offset);
-                        }
-                    }
+                if record.offset < from {
+                    continue;
                 }
+                if let Some(key) = record.key {
+                    let hash = key_hash(key);
+                    if map.latest.len() >= keys_max && !map.latest.contains_key(&hash) {
+                        full = true;
+                        return Ok(());
+                    }
+                    map.latest.insert(hash, record.offset);
+                }
+                map.end = record.offset + 1;
             }
             Ok(())
         })?;
+        if full {
+            tracing::info!(
+                keys = map.latest.len(),
+                end = map.end,
+                "compaction key map full: this pass cleans up to its end"
+            );
+            break;
+        }
     }
-    Ok(latest)
+    Ok(map)
 }
 
 /// Whether a tombstone with this timestamp has outlived `delete.retention.ms`.
@@ -168,7 +227,7 @@ fn tombstone_expired(timestamp_ms: i64, now_ms: i64, delete_retention_ms: u64) -
 }
 
 struct Decider<'a> {
-    latest: &'a HashMap<Vec<u8>, u64>,
+    map: &'a OffsetMap,
     now_ms: i64,
     delete_retention_ms: u64,
     next_expiry: Option<i64>,
@@ -193,15 +252,21 @@ impl Decider<'_> {
 
 /// Step 1: writes `.cleaned` files for every sealed segment that loses records.
 pub(crate) fn write_cleaned(plan: &Plan<'_>) -> Result<Output, StorageError> {
-    let latest = latest_offsets(plan)?;
+    let map = latest_offsets(plan)?;
     let mut decider = Decider {
-        latest: &latest,
+        map: &map,
         now_ms: plan.now_ms,
         delete_retention_ms: plan.delete_retention_ms,
         next_expiry: None,
     };
     let mut output = Output::default();
+    output.stats.map_keys = map.latest.len();
+    // Clean after the swap: the map's end, at most the active segment's base.
+    output.stats.clean_end_offset = map.end.min(plan.active.base_offset);
     for (i, segment) in plan.sealed.iter().enumerate() {
+        if segment.base_offset >= map.end {
+            break; // nothing at or past the map's end is cleaned in this pass
+        }
         let end_offset = plan
             .sealed
             .get(i + 1)
@@ -218,16 +283,20 @@ pub(crate) fn write_cleaned(plan: &Plan<'_>) -> Result<Output, StorageError> {
             kept_per_batch.push((kept, view.header().record_count));
             Ok(())
         })?;
-        // The last batch before the active segment is always kept whole (as Kafka's cleaner
-        // keeps it): otherwise a consumer positioned in a fully compacted tail below the high
-        // watermark would find no batch to advance past.
+        // The last batch before the active segment keeps at least its last record: otherwise
+        // a consumer positioned in a fully compacted tail below the high watermark would find
+        // no batch to advance past. Only that one record, not the whole batch (which once kept
+        // its superseded records too): below `clean_end_offset` each key must appear once.
         let protected = if i + 1 == plan.sealed.len() {
-            kept_per_batch.len().checked_sub(1)
+            kept_per_batch
+                .len()
+                .checked_sub(1)
+                .filter(|&p| kept_per_batch[p].0 == 0)
         } else {
             None
         };
         if let Some(last) = protected.and_then(|p| kept_per_batch.get_mut(p)) {
-            last.0 = last.1;
+            last.0 = 1;
         }
         let removed: u64 = kept_per_batch
             .iter()
@@ -298,10 +367,15 @@ fn rewrite_segment(
                 // Decompresses a compressed batch; `rebuild_batch` compresses the kept records
                 // again with the same codec.
                 let section = view.records().map_err(|e| corrupt_record(segment, e))?;
-                for record in section.iter() {
+                for (n, record) in section.iter().enumerate() {
                     let record = record.map_err(|e| corrupt_record(segment, e))?;
                     // Same decision as pass 1 (the decider is deterministic per record).
-                    if protected == Some(this) || keep_again(decider, &record) {
+                    let keep = if protected == Some(this) {
+                        n + 1 == total as usize
+                    } else {
+                        keep_again(decider, &record)
+                    };
+                    if keep {
                         records.push(record);
                     }
                 }
@@ -342,13 +416,20 @@ fn keep_again(decider: &Decider<'_>, record: &rustlog_protocol::RecordView<'_>) 
     let Some(key) = record.key else {
         return true;
     };
-    decider.latest.get(key) == Some(&record.offset)
-        && !(record.value.is_none()
-            && tombstone_expired(
-                record.timestamp_ms,
-                decider.now_ms,
-                decider.delete_retention_ms,
-            ))
+    if record.offset >= decider.map.end {
+        return true;
+    }
+    let expired_tombstone = record.value.is_none()
+        && tombstone_expired(
+            record.timestamp_ms,
+            decider.now_ms,
+            decider.delete_retention_ms,
+        );
+    match decider.map.latest.get(&key_hash(key)) {
+        Some(&latest) => latest == record.offset && !expired_tombstone,
+        // Below the dirty part, where this is the key's only record.
+        None => !expired_tombstone,
+    }
 }
 
 fn write_synced(io: &dyn Io, path: &Path, bytes: &[u8]) -> Result<(), StorageError> {

@@ -31,6 +31,12 @@ pub const INDEX_INTERVAL_BYTES_DEFAULT: u32 = 4096;
 pub const INDEX_INTERVAL_BYTES_MIN: u32 = 1;
 /// Largest allowed index interval.
 pub const INDEX_INTERVAL_BYTES_MAX: u32 = 64 * 1024 * 1024;
+/// Default of [`LogConfig::compaction_map_bytes_max`]: 2 million keys per pass (Kafka's
+/// `log.cleaner.dedupe.buffer.size` is 128 MiB shared by its cleaner threads).
+pub const COMPACTION_MAP_BYTES_MAX_DEFAULT: usize = 64 * 1024 * 1024;
+/// Bytes one key of the compaction map is counted as: a 16-byte hash and an 8-byte offset in a
+/// hash table kept at most 7/8 full.
+pub const COMPACTION_MAP_ENTRY_BYTES: usize = 32;
 
 /// When appended bytes are fsynced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +80,9 @@ pub struct LogConfig {
     /// Whose clock the record timestamps are (`message.timestamp.type`): the producer's
     /// (`CreateTime`, the default) or the broker's at append (`LogAppendTime`).
     pub timestamp_type: TimestampType,
+    /// Memory of one compaction pass's key map (about 32 bytes a key). Not a topic key: the
+    /// broker sets it from `limits.compaction_map_bytes_max` for every topic.
+    pub compaction_map_bytes_max: usize,
 }
 
 impl Default for LogConfig {
@@ -90,6 +99,7 @@ impl Default for LogConfig {
             delete_retention_ms: DELETE_RETENTION_MS_DEFAULT,
             index_interval_bytes: INDEX_INTERVAL_BYTES_DEFAULT,
             timestamp_type: TimestampType::CreateTime,
+            compaction_map_bytes_max: COMPACTION_MAP_BYTES_MAX_DEFAULT,
         }
     }
 }

@@ -116,6 +116,11 @@ pub struct CompactionStats {
     pub records_removed: u64,
     pub bytes_before: u64,
     pub bytes_after: u64,
+    /// Keys in the pass's key map (at most `compaction_map_bytes_max` / 32).
+    pub map_keys: usize,
+    /// Everything below this offset is clean: each key appears once. Below the active segment's
+    /// base when the map filled (the next pass goes on from here).
+    pub clean_end_offset: u64,
 }
 
 /// Places where a test can make retention or compaction stop as if the process crashed there.
@@ -1068,6 +1073,8 @@ impl PartitionLog {
             now_ms,
             delete_retention_ms: config.delete_retention_ms,
             index_interval_bytes: config.index_interval_bytes,
+            clean_end_offset: maintenance.checkpoint.cleaner.clean_end_offset,
+            map_bytes_max: config.compaction_map_bytes_max,
         };
         let output = match cleaner::write_cleaned(&plan) {
             Ok(output) => output,
@@ -1125,7 +1132,7 @@ impl PartitionLog {
             cleaner::remove_swap_marker(self.io.as_ref(), &self.dir)?;
         }
         maintenance.checkpoint.cleaner = checkpoint::CleanerState {
-            clean_end_offset: active.base_offset,
+            clean_end_offset: output.stats.clean_end_offset,
             next_tombstone_expiry_ms: output.next_tombstone_expiry_ms,
         };
         checkpoint::store(self.io.as_ref(), &self.dir, &maintenance.checkpoint)?;
