@@ -7,6 +7,7 @@
 //! ApiVersions request above our versions gets a v0 reply with UNSUPPORTED_VERSION so the client
 //! retries lower.
 
+use super::frame::{encode, encode_fetch};
 use super::{
     alter_configs, api_versions, create_partitions, create_topics, delete_groups, delete_topics,
     describe_cluster, describe_configs, describe_groups, fetch, find_coordinator, heartbeat,
@@ -16,7 +17,7 @@ use super::{
 };
 use crate::connection::{Protocol, RESPONSE_ESTIMATE_BYTES};
 use crate::state::BrokerState;
-use bytes::{Buf, BufMut, Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use futures::future::BoxFuture;
 use kafka_protocol::messages::{
     AlterConfigsRequest, ApiKey, ApiVersionsRequest, CreatePartitionsRequest, CreateTopicsRequest,
@@ -24,16 +25,14 @@ use kafka_protocol::messages::{
     DescribeGroupsRequest, FetchRequest, FindCoordinatorRequest, HeartbeatRequest,
     IncrementalAlterConfigsRequest, InitProducerIdRequest, JoinGroupRequest, LeaveGroupRequest,
     ListGroupsRequest, ListOffsetsRequest, MetadataRequest, OffsetCommitRequest,
-    OffsetDeleteRequest, OffsetFetchRequest, ProduceRequest, RequestHeader, ResponseHeader,
-    SyncGroupRequest,
+    OffsetDeleteRequest, OffsetFetchRequest, ProduceRequest, RequestHeader, SyncGroupRequest,
 };
-use kafka_protocol::protocol::{Decodable, Encodable};
+use kafka_protocol::protocol::Decodable;
 use rustlog_protocol::limits::FETCH_BYTES_MAX;
 use rustlog_protocol::FrameParts;
 use std::sync::Arc;
 
-/// Bytes of the length prefix.
-pub const LENGTH_BYTES: usize = 4;
+pub use super::frame::LENGTH_BYTES;
 /// The smallest request: api key, api version and correlation id.
 pub const REQUEST_BYTES_MIN: usize = 8;
 
@@ -149,8 +148,7 @@ impl Protocol for Kafka {
     }
 
     fn respond(state: Arc<BrokerState>, frame: KafkaFrame) -> BoxFuture<'static, FrameParts> {
-        // One part: kafka-protocol encodes a whole response into one buffer.
-        Box::pin(async move { FrameParts::from(respond_measured(state, frame).await) })
+        Box::pin(respond_measured(state, frame))
     }
 
     fn rejection(_connections_max: usize) -> Option<Bytes> {
@@ -247,7 +245,7 @@ fn decode_body(api: ApiKey, body: &mut Bytes, version: i16) -> anyhow::Result<Ka
 
 /// [`respond`], recorded once per request in the per-Kafka-API metrics: the request's frame
 /// bytes, the response's bytes (0 when none is sent) and the time to the response being ready.
-async fn respond_measured(state: Arc<BrokerState>, frame: KafkaFrame) -> Bytes {
+async fn respond_measured(state: Arc<BrokerState>, frame: KafkaFrame) -> FrameParts {
     let started = std::time::Instant::now();
     let (api, request_bytes) = (frame.api, frame.frame_bytes);
     let response = respond(state.clone(), frame).await;
@@ -258,8 +256,8 @@ async fn respond_measured(state: Arc<BrokerState>, frame: KafkaFrame) -> Bytes {
     response
 }
 
-/// Handles one request; empty bytes when Kafka sends no response (Produce with acks 0).
-async fn respond(state: Arc<BrokerState>, frame: KafkaFrame) -> Bytes {
+/// Handles one request; no bytes when Kafka sends no response (Produce with acks 0).
+async fn respond(state: Arc<BrokerState>, frame: KafkaFrame) -> FrameParts {
     let KafkaFrame {
         api,
         version,
@@ -284,9 +282,13 @@ async fn respond(state: Arc<BrokerState>, frame: KafkaFrame) -> Bytes {
             Some(response) => encode(api, version, correlation_id, &response),
             None => Ok(Bytes::new()),
         },
+        // The stored batches go out by reference (frame.rs), not copied into the frame.
         KafkaRequest::Fetch(r) => {
             let response = fetch::handle(&state, r).await;
-            encode(api, version, correlation_id, &response)
+            return encode_fetch(version, correlation_id, response).unwrap_or_else(|err| {
+                encode_failed(api, version, &err);
+                FrameParts::default()
+            });
         }
         KafkaRequest::ListOffsets(r) => encode(
             api,
@@ -372,28 +374,14 @@ async fn respond(state: Arc<BrokerState>, frame: KafkaFrame) -> Bytes {
             encode(api, version, correlation_id, &response)
         }
     };
-    encoded.unwrap_or_else(|err| {
-        // A response our own code cannot encode at the version it accepted is a broker bug;
-        // the client times out this request.
-        tracing::error!(?api, version, error = %err, "cannot encode a Kafka response");
-        Bytes::new()
+    encoded.map(FrameParts::from).unwrap_or_else(|err| {
+        encode_failed(api, version, &err);
+        FrameParts::default()
     })
 }
 
-/// Frames a response: length, response header (its version follows the api version), body.
-fn encode<R: Encodable>(
-    api: ApiKey,
-    version: i16,
-    correlation_id: i32,
-    response: &R,
-) -> anyhow::Result<Bytes> {
-    let mut out = BytesMut::with_capacity(64);
-    out.put_i32(0);
-    ResponseHeader::default()
-        .with_correlation_id(correlation_id)
-        .encode(&mut out, api.response_header_version(version))?;
-    response.encode(&mut out, version)?;
-    let length = i32::try_from(out.len() - LENGTH_BYTES)?;
-    out[..LENGTH_BYTES].copy_from_slice(&length.to_be_bytes());
-    Ok(out.freeze())
+/// A response our own code cannot encode at the version it accepted is a broker bug; the
+/// client times out this request.
+fn encode_failed(api: ApiKey, version: i16, err: &anyhow::Error) {
+    tracing::error!(?api, version, error = %err, "cannot encode a Kafka response");
 }

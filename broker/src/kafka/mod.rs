@@ -4,7 +4,9 @@
 //! Module map:
 //! - [`connection`]: [`Kafka`], the [`Protocol`](crate::connection::Protocol) the shared
 //!   connection loop runs (same limits, pipelining and in-order answers as the native listener):
-//!   frame check before allocation, header by api version, the request enum, response framing.
+//!   frame check before allocation, header by api version, the request enum.
+//! - [`frame`]: response framing by the `kafka-protocol` crate, and Fetch responses whose
+//!   stored batches are sent by reference, not copied into the frame.
 //! - [`errors`]: the one mapping from RustLog's [`ErrorCode`](rustlog_protocol::ErrorCode) to
 //!   Kafka's error numbers.
 //! - one file per API, each translating Kafka's request to [`crate::core`] calls and the results
@@ -42,6 +44,7 @@ pub mod describe_groups;
 pub mod errors;
 pub mod fetch;
 pub mod find_coordinator;
+pub mod frame;
 pub mod heartbeat;
 pub mod incremental_alter_configs;
 pub mod init_producer_id;
