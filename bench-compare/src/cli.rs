@@ -102,6 +102,17 @@ pub struct Args {
     /// Print the results as JSON on stdout (progress still goes to stderr).
     #[arg(long)]
     pub json: bool,
+
+    /// Also draw the ratios (RustLog / each peer, per tier and workload) as a PNG here.
+    #[arg(long)]
+    pub chart: Option<std::path::PathBuf>,
+
+    /// TrueType font of the chart's text (Debian: fonts-dejavu-core).
+    #[arg(
+        long,
+        default_value = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+    )]
+    pub chart_font: std::path::PathBuf,
 }
 
 impl Args {

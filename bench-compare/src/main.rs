@@ -14,6 +14,7 @@
 //! `--count` messages, reads them all back, and is stopped. Interleaving the systems inside a run
 //! means drift of the shared machine hits them alike.
 
+mod chart;
 mod cli;
 mod nats;
 mod process;
@@ -247,6 +248,10 @@ async fn run(args: Args) -> Result<ExitCode> {
         ratios,
         wall_clock_secs: started.elapsed().as_secs_f64(),
     };
+    if let Some(png) = &args.chart {
+        chart::write(&report, png, &args.chart_font)?;
+        eprintln!("chart written to {}", png.display());
+    }
     if args.json {
         let text = serde_json::to_string_pretty(&report).context("encoding the JSON report")?;
         println!("{text}");

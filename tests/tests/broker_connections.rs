@@ -186,9 +186,18 @@ fn a_client_that_stops_reading_is_closed_after_the_idle_timeout_and_frees_its_by
     drop(fill_a_two_mib_topic(&broker));
     let closed_before = closed();
     let (mut hog, _) = pipeline_unread_fetches(&broker, 5_000);
-    // Nothing was taken for the idle timeout: the broker closes the connection and every byte
-    // it held goes back to the broker-wide pool.
+    // First the broker holds the hog's answers (on a loaded machine it may not have read its
+    // requests yet when the writes above return)...
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while queued() == 0.0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "nothing was ever queued"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // ...then nothing was taken for the idle timeout: the broker closes the connection and
+    // every byte it held goes back to the broker-wide pool.
     while queued() > 0.0 {
         assert!(
             std::time::Instant::now() < deadline,
