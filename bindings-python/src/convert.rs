@@ -67,7 +67,7 @@ pub(crate) fn record(
     timestamp_ms: Option<i64>,
 ) -> PyResult<Record> {
     Ok(Record {
-        topic: topic.to_string(),
+        topic: topic.into(),
         partition,
         key: match key {
             Some(k) => opt_bytes(k, "key")?,

@@ -25,7 +25,7 @@ pub(crate) struct RecordMetadata {
 impl From<rustlog::RecordMetadata> for RecordMetadata {
     fn from(m: rustlog::RecordMetadata) -> Self {
         RecordMetadata {
-            topic: m.topic,
+            topic: m.topic.to_string(),
             partition: m.partition,
             offset: m.offset,
             timestamp: m.timestamp,

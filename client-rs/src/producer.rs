@@ -104,7 +104,7 @@ impl DeliveryHandle {
     fn metadata(&self, result: &Result<u64>) -> Result<RecordMetadata> {
         match result {
             Ok(base_offset) => Ok(RecordMetadata {
-                topic: self.batch.topic.to_string(),
+                topic: self.batch.topic.clone(),
                 partition: self.batch.partition,
                 offset: base_offset.saturating_add(u64::from(self.index)),
                 timestamp: self.timestamp,

@@ -8,8 +8,9 @@ use std::sync::Arc;
 /// `Record::new("orders").key("user-1").value("{...}").header("trace", "abc")`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
-    /// Target topic.
-    pub topic: String,
+    /// Target topic. Shared, so a loop sending to one topic clones a pointer, not a string:
+    /// pass one `Arc<str>` (or a `&str`/`String`, which allocates once per record).
+    pub topic: std::sync::Arc<str>,
     /// Explicit partition; `None` hashes the key (or, without a key, goes to the producer's sticky
     /// partition for the topic, which moves on after a batch's worth of bytes).
     pub partition: Option<u32>,
@@ -26,7 +27,7 @@ pub struct Record {
 
 impl Record {
     /// An empty record (null key, null value) for `topic`.
-    pub fn new(topic: impl Into<String>) -> Self {
+    pub fn new(topic: impl Into<std::sync::Arc<str>>) -> Self {
         Record {
             topic: topic.into(),
             partition: None,
@@ -105,7 +106,7 @@ impl Record {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RecordMetadata {
     /// The topic.
-    pub topic: String,
+    pub topic: std::sync::Arc<str>,
     /// The partition it was written to.
     pub partition: u32,
     /// Its offset in the partition.
