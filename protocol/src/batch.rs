@@ -628,6 +628,12 @@ impl<'a> Cursor<'a> {
     }
 
     fn varint(&mut self, what: &'static str) -> Result<i32, ProtocolError> {
+        // Seven varints a record, most of one byte (lengths under 64, deltas, counts).
+        if let Some(&byte) = self.buf.get(self.pos).filter(|&&b| b < 0x80) {
+            self.pos += 1;
+            let raw = u32::from(byte);
+            return Ok(((raw >> 1) as i32) ^ -((raw & 1) as i32));
+        }
         let raw = self.uvarint(5, what)?;
         let raw =
             u32::try_from(raw).map_err(|_| invalid(format!("{what}: varint overflows i32")))?;
