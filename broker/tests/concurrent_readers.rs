@@ -103,38 +103,36 @@ fn run(config: LogConfig, keys: u64, open_segments_max: usize) {
     assert!(cap.open_count() <= open_segments_max);
 }
 
-#[test]
-fn readers_during_retention() {
-    let config = LogConfig {
+fn retention() -> LogConfig {
+    LogConfig {
         retention_bytes: Some(3_000),
         ..small_config(1_000)
-    };
-    run(config, 1_000_000, 1_000);
+    }
+}
+
+fn compaction() -> LogConfig {
+    LogConfig {
+        cleanup_policy: CleanupPolicy::Compact,
+        ..small_config(1_000)
+    }
+}
+
+#[test]
+fn readers_during_retention() {
+    run(retention(), 1_000_000, 1_000);
 }
 
 #[test]
 fn readers_during_retention_with_one_open_segment() {
-    let config = LogConfig {
-        retention_bytes: Some(3_000),
-        ..small_config(1_000)
-    };
-    run(config, 1_000_000, 1);
+    run(retention(), 1_000_000, 1);
 }
 
 #[test]
 fn readers_during_compaction() {
-    let config = LogConfig {
-        cleanup_policy: CleanupPolicy::Compact,
-        ..small_config(1_000)
-    };
-    run(config, 7, 1_000);
+    run(compaction(), 7, 1_000);
 }
 
 #[test]
 fn readers_during_compaction_with_one_open_segment() {
-    let config = LogConfig {
-        cleanup_policy: CleanupPolicy::Compact,
-        ..small_config(1_000)
-    };
-    run(config, 7, 1);
+    run(compaction(), 7, 1);
 }
