@@ -53,7 +53,7 @@ pub fn encode_fetch(
         return encode(ApiKey::Fetch, version, correlation_id, &response).map(FrameParts::from);
     }
     let with_empty = encode(ApiKey::Fetch, version, correlation_id, &response)?;
-    set_records(&mut response, &shared, |_| None);
+    set_null_records(&mut response, &shared);
     let with_null = encode(ApiKey::Fetch, version, correlation_id, &response)?;
     let flexible = version >= FETCH_FLEXIBLE_VERSION_MIN;
     let markers = marker_positions(&with_empty, &with_null, flexible)
@@ -94,18 +94,15 @@ fn take_large_records(response: &mut FetchResponse) -> Vec<(Slot, Bytes)> {
     taken
 }
 
-fn set_records(
-    response: &mut FetchResponse,
-    slots: &[(Slot, Bytes)],
-    value: impl Fn(&Bytes) -> Option<Bytes>,
-) {
-    for ((t, p), records) in slots {
+/// Sets the records of the partitions at `slots` to null (the second marker).
+fn set_null_records(response: &mut FetchResponse, slots: &[(Slot, Bytes)]) {
+    for ((t, p), _) in slots {
         if let Some(partition) = response
             .responses
             .get_mut(*t)
             .and_then(|topic| topic.partitions.get_mut(*p))
         {
-            partition.records = value(records);
+            partition.records = None;
         }
     }
 }
