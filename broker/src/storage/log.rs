@@ -215,9 +215,8 @@ struct Maintenance {
 #[derive(Debug)]
 pub struct PartitionLog {
     dir: PathBuf,
-    io: Arc<dyn Io>,
-    /// The broker-wide cap on mapped sealed segments.
-    open_segments: Arc<OpenSegments>,
+    /// The file seam and the broker-wide cap on mapped sealed segments, shared by its segments.
+    env: SegmentEnv,
     config: RwLock<LogConfig>,
     segments: RwLock<SegmentList>,
     /// The append lock, guarding the producer state with it.
@@ -304,7 +303,7 @@ impl PartitionLog {
     ) -> Result<PartitionLog, StorageError> {
         let env = SegmentEnv {
             io: io.clone(),
-            open_segments: open_segments.clone(),
+            open_segments,
         };
         io.create_dir_all(dir)
             .map_err(|e| StorageError::io("create directory", dir, e))?;
@@ -359,8 +358,7 @@ impl PartitionLog {
             recover_producers(io.as_ref(), dir, &segments, high_watermark, now)?;
         Ok(PartitionLog {
             dir: dir.to_path_buf(),
-            io,
-            open_segments,
+            env,
             config: RwLock::new(config),
             segments: RwLock::new(segments),
             append_lock: Mutex::new(producer_states),
@@ -384,13 +382,6 @@ impl PartitionLog {
             crash_point: Mutex::new(None),
             recovery_point,
         })
-    }
-
-    fn segment_env(&self) -> SegmentEnv {
-        SegmentEnv {
-            io: self.io.clone(),
-            open_segments: self.open_segments.clone(),
-        }
     }
 
     /// The partition directory.
@@ -550,7 +541,7 @@ impl PartitionLog {
                 .clamp(DISK_FULL_PROBE_BYTES_MIN, DISK_FULL_PROBE_BYTES_MAX)
         };
         let path = self.dir.join(DISK_FULL_PROBE_FILE);
-        match probe_free_space(self.io.as_ref(), &path, bytes) {
+        match probe_free_space(self.env.io.as_ref(), &path, bytes) {
             Ok(()) => self.leave_disk_full("probe"),
             Err(e) if e.is_disk_full() => {}
             Err(e) => {
@@ -688,18 +679,20 @@ impl PartitionLog {
             .persist_for_seal()
             .map_err(|e| self.on_write_error(e, 0))?;
         let base = self.high_watermark();
-        let next = match Segment::create(&self.dir, base, &self.segment_env(), now) {
+        let next = match Segment::create(&self.dir, base, &self.env, now) {
             Ok(next) => next,
             Err(e) => {
                 // A half-created empty file would open as the active segment after a crash,
                 // making `active` (not sealed by then) look sealed.
-                if let Err(cleanup) = SegmentFiles::remove_all(self.io.as_ref(), &self.dir, base) {
+                if let Err(cleanup) =
+                    SegmentFiles::remove_all(self.env.io.as_ref(), &self.dir, base)
+                {
                     return Err(self.fail(cleanup));
                 }
                 return Err(self.on_write_error(e, 0));
             }
         };
-        sync_dir(self.io.as_ref(), &self.dir).map_err(|e| self.fail(e))?;
+        sync_dir(self.env.io.as_ref(), &self.dir).map_err(|e| self.fail(e))?;
         active.map().map_err(|e| self.fail(e))?;
         let next = Arc::new(next);
         {
@@ -712,7 +705,7 @@ impl PartitionLog {
         // what survives a crash. A failed snapshot costs only a longer replay on the next open.
         // Written even when unchanged: it moves the replay start to `base`, so an open replays
         // the headers of the active segment only.
-        match producers::store_snapshot(self.io.as_ref(), &self.dir, producers, base) {
+        match producers::store_snapshot(self.env.io.as_ref(), &self.dir, producers, base) {
             Ok(()) => self.producers_dirty.store(false, Ordering::Release),
             Err(e) => {
                 tracing::warn!(dir = %self.dir.display(), error = %e, "could not write the producer snapshot");
@@ -775,7 +768,7 @@ impl PartitionLog {
             return Ok(());
         }
         let stored = producers::store_snapshot(
-            self.io.as_ref(),
+            self.env.io.as_ref(),
             &self.dir,
             &producers,
             self.high_watermark(),
@@ -1025,7 +1018,7 @@ impl PartitionLog {
         // Checkpoint first: a crash after this point finishes the deletion on the next open.
         maintenance.checkpoint.log_start_offset =
             maintenance.checkpoint.log_start_offset.max(new_start);
-        checkpoint::store(self.io.as_ref(), &self.dir, &maintenance.checkpoint)?;
+        checkpoint::store(self.env.io.as_ref(), &self.dir, &maintenance.checkpoint)?;
         self.crash_at(CrashPoint::RetentionAfterCheckpoint)?;
         self.log_start_offset.fetch_max(new_start, Ordering::AcqRel);
         let removed: Vec<Arc<Segment>> = {
@@ -1067,7 +1060,7 @@ impl PartitionLog {
         };
         let plan = cleaner::Plan {
             dir: &self.dir,
-            io: self.io.as_ref(),
+            io: self.env.io.as_ref(),
             sealed,
             active,
             now_ms,
@@ -1080,7 +1073,8 @@ impl PartitionLog {
             Ok(output) => output,
             Err(e) => {
                 // Nothing was committed: drop the partial files now rather than at next open.
-                if let Err(cleanup) = cleaner::discard_uncommitted(self.io.as_ref(), &self.dir) {
+                if let Err(cleanup) = cleaner::discard_uncommitted(self.env.io.as_ref(), &self.dir)
+                {
                     tracing::warn!(error = %cleanup, "could not remove partial compaction files");
                 }
                 return Err(e);
@@ -1094,23 +1088,23 @@ impl PartitionLog {
                     segment.pin_before_replacement()?;
                 }
             }
-            sync_dir(self.io.as_ref(), &self.dir)?;
+            sync_dir(self.env.io.as_ref(), &self.dir)?;
             self.crash_at(CrashPoint::CompactionBeforeSwapMarker)?;
-            cleaner::write_swap_marker(self.io.as_ref(), &self.dir, &output.rewritten)?;
+            cleaner::write_swap_marker(self.env.io.as_ref(), &self.dir, &output.rewritten)?;
             self.crash_at(CrashPoint::CompactionAfterSwapMarker)?;
             for (i, &base) in output.rewritten.iter().enumerate() {
-                cleaner::swap_in(self.io.as_ref(), &self.dir, base)?;
+                cleaner::swap_in(self.env.io.as_ref(), &self.dir, base)?;
                 if i == 0 {
                     self.crash_at(CrashPoint::CompactionMidSwap)?;
                 }
             }
-            sync_dir(self.io.as_ref(), &self.dir)?;
+            sync_dir(self.env.io.as_ref(), &self.dir)?;
             let mut fresh = Vec::with_capacity(output.rewritten.len());
             for &base in &output.rewritten {
                 let segment = Segment::open(
                     &self.dir,
                     base,
-                    &self.segment_env(),
+                    &self.env,
                     OpenMode::Sealed,
                     config.index_interval_bytes,
                     now_ms,
@@ -1129,13 +1123,13 @@ impl PartitionLog {
                     }
                 }
             }
-            cleaner::remove_swap_marker(self.io.as_ref(), &self.dir)?;
+            cleaner::remove_swap_marker(self.env.io.as_ref(), &self.dir)?;
         }
         maintenance.checkpoint.cleaner = checkpoint::CleanerState {
             clean_end_offset: output.stats.clean_end_offset,
             next_tombstone_expiry_ms: output.next_tombstone_expiry_ms,
         };
-        checkpoint::store(self.io.as_ref(), &self.dir, &maintenance.checkpoint)?;
+        checkpoint::store(self.env.io.as_ref(), &self.dir, &maintenance.checkpoint)?;
         Ok(output.stats)
     }
 }

@@ -240,7 +240,14 @@ impl Access {
         if !self.used.load(Ordering::Relaxed) {
             self.used.store(true, Ordering::Relaxed);
         }
-        match &*self.reach.read() {
+        self.reach.read().source()
+    }
+}
+
+impl Reach {
+    /// What a read uses now; `None` when closed (to be mapped again).
+    fn source(&self) -> Option<Source> {
+        match self {
             Reach::File(file) => Some(Source::File(file.clone())),
             Reach::Mapped(map) => Some(Source::Map(map.clone())),
             Reach::Closed => None,
@@ -770,10 +777,9 @@ impl Segment {
             return Ok(source);
         }
         let mut reach = self.access.reach.write();
-        match &*reach {
-            Reach::File(file) => return Ok(Source::File(file.clone())),
-            Reach::Mapped(map) => return Ok(Source::Map(map.clone())),
-            Reach::Closed => {}
+        // Another read may have mapped it while this one waited for the lock.
+        if let Some(source) = reach.source() {
+            return Ok(source);
         }
         let file: Arc<dyn IoFile> = Arc::from(
             self.env
