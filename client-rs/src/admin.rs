@@ -1,17 +1,27 @@
-//! [`Admin`]: topics and groups. Results are the protocol's response types, re-exported here
-//! under their own names.
+//! [`Admin`]: topics, groups and their offsets. Results are the protocol's response types,
+//! re-exported here under their own names, and the offset types of [`crate::group_offsets`].
 
 use crate::client::{expect_response, Client};
 use crate::error::{Error, Result};
+use crate::group_offsets::{
+    target, CommittedOffset, OffsetChange, OffsetReset, PartitionBounds, PartitionOffset,
+    TopicPartitionOffset,
+};
+use rustlog_protocol::limits::PARTITIONS_PER_REQUEST_MAX;
+use rustlog_protocol::messages::create_partitions::CreatePartitionsRequest;
 use rustlog_protocol::messages::create_topic::CreateTopicRequest;
+use rustlog_protocol::messages::delete_group::DeleteGroupRequest;
 use rustlog_protocol::messages::delete_topic::DeleteTopicRequest;
 use rustlog_protocol::messages::describe_group::DescribeGroupRequest;
 use rustlog_protocol::messages::describe_partition::DescribePartitionRequest;
 use rustlog_protocol::messages::describe_topic::DescribeTopicRequest;
 use rustlog_protocol::messages::list_groups::ListGroupsRequest;
+use rustlog_protocol::messages::list_offsets::{ListOffsetsPartition, OffsetSpec};
 use rustlog_protocol::messages::list_topics::ListTopicsRequest;
 use rustlog_protocol::messages::metrics_fetch::MetricsFetchRequest;
-use rustlog_protocol::Request;
+use rustlog_protocol::messages::offset_commit::{OffsetCommitEntry, OffsetCommitRequest};
+use rustlog_protocol::messages::offset_fetch::OffsetFetchRequest;
+use rustlog_protocol::{ErrorCode, Request};
 use std::collections::BTreeMap;
 
 pub use rustlog_protocol::messages::create_topic::CreateTopicResponse as TopicCreated;
@@ -120,5 +130,217 @@ impl Admin {
     pub async fn metrics(&self) -> Result<String> {
         let request = Request::MetricsFetch(MetricsFetchRequest {});
         Ok(expect_response!(self.client.call(&request).await?, MetricsFetch)?.prometheus_text)
+    }
+
+    /// Grows `topic` to `partitions` partitions (more than it has; a topic never shrinks) and
+    /// returns the new count. Keyed records may hash to other partitions from then on.
+    pub async fn create_partitions(&self, topic: &str, partitions: u32) -> Result<u32> {
+        let request = Request::CreatePartitions(CreatePartitionsRequest {
+            topic: topic.to_string(),
+            partitions,
+            validate_only: false,
+        });
+        let grown = expect_response!(self.client.call(&request).await?, CreatePartitions)?;
+        self.client.forget_topic(topic);
+        Ok(grown.partitions)
+    }
+
+    /// Deletes a group without members, with its committed offsets.
+    pub async fn delete_group(&self, group_id: &str) -> Result<()> {
+        let request = Request::DeleteGroup(DeleteGroupRequest {
+            group_id: group_id.to_string(),
+        });
+        expect_response!(self.client.call(&request).await?, DeleteGroup)?;
+        Ok(())
+    }
+
+    /// The offset `spec` names in every partition of `topic`, by partition.
+    pub async fn topic_offsets(
+        &self,
+        topic: &str,
+        spec: OffsetSpec,
+    ) -> Result<Vec<PartitionOffset>> {
+        let partitions = self.client.partition_count(topic).await?;
+        let asked = (0..partitions)
+            .map(|partition| ListOffsetsPartition {
+                topic: topic.to_string(),
+                partition,
+                spec,
+            })
+            .collect();
+        let found = self.client.list_offsets(asked).await?;
+        (0..partitions)
+            .zip(found)
+            .map(|(partition, offset)| {
+                Ok(PartitionOffset {
+                    partition,
+                    offset: offset?,
+                })
+            })
+            .collect()
+    }
+
+    /// A group's committed offsets, by topic and partition (`GroupNotFound` is not an error:
+    /// a group that never committed has none).
+    pub async fn group_offsets(&self, group_id: &str) -> Result<Vec<CommittedOffset>> {
+        let request = Request::OffsetFetch(OffsetFetchRequest {
+            group_id: group_id.to_string(),
+            partitions: None,
+        });
+        let fetched = expect_response!(self.client.call(&request).await?, OffsetFetch)?;
+        let mut out = Vec::with_capacity(fetched.offsets.len());
+        for entry in fetched.offsets {
+            if entry.error_code != ErrorCode::None {
+                return Err(Error::broker(
+                    entry.error_code,
+                    format!(
+                        "committed offset of {group_id} on {}/{}",
+                        entry.topic, entry.partition
+                    ),
+                ));
+            }
+            if let Some(offset) = entry.offset {
+                out.push(CommittedOffset {
+                    topic: entry.topic,
+                    partition: entry.partition,
+                    offset,
+                    metadata: entry.metadata,
+                });
+            }
+        }
+        out.sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
+        Ok(out)
+    }
+
+    /// Commits `offsets` for a group that has no members (`NonEmptyGroup` while a consumer runs
+    /// in it), all in one request: each offset at most its partition's high watermark.
+    pub async fn set_group_offsets(
+        &self,
+        group_id: &str,
+        offsets: &[TopicPartitionOffset],
+    ) -> Result<()> {
+        if offsets.len() > PARTITIONS_PER_REQUEST_MAX as usize {
+            return Err(Error::invalid(format!(
+                "{} offsets exceed the limit of {PARTITIONS_PER_REQUEST_MAX} in one commit",
+                offsets.len()
+            )));
+        }
+        let request = Request::OffsetCommit(OffsetCommitRequest {
+            group_id: group_id.to_string(),
+            generation_id: None,
+            member_id: None,
+            only_if_empty: true,
+            offsets: offsets
+                .iter()
+                .map(|o| OffsetCommitEntry {
+                    topic: o.topic.clone(),
+                    partition: o.partition,
+                    offset: o.offset,
+                    metadata: None,
+                })
+                .collect(),
+        });
+        let committed = expect_response!(self.client.call(&request).await?, OffsetCommit)?;
+        match committed
+            .partitions
+            .iter()
+            .find(|p| p.error_code != ErrorCode::None)
+        {
+            Some(p) => Err(Error::broker(
+                p.error_code,
+                format!(
+                    "set the offset of {group_id} on {}/{}",
+                    p.topic, p.partition
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// Plans moving a group's offsets on `topic` (the given partitions, or all of them) to
+    /// `to`, and with `execute` commits the plan (the group must have no members). Returns the
+    /// plan either way, so a dry run shows what an execute would do.
+    pub async fn reset_group_offsets(
+        &self,
+        group_id: &str,
+        topic: &str,
+        partitions: Option<&[u32]>,
+        to: OffsetReset,
+        execute: bool,
+    ) -> Result<Vec<OffsetChange>> {
+        let count = self.client.partition_count(topic).await?;
+        let chosen: Vec<u32> = match partitions {
+            Some(list) => list.to_vec(),
+            None => (0..count).collect(),
+        };
+        if let Some(p) = chosen.iter().find(|p| **p >= count) {
+            return Err(Error::Rejected {
+                code: ErrorCode::PartitionNotFound,
+                message: format!("topic '{topic}' has {count} partitions, not partition {p}"),
+            });
+        }
+        let bounds = self.bounds(topic, &chosen, to).await?;
+        let committed = self.group_offsets(group_id).await?;
+        let mut plan = Vec::with_capacity(chosen.len());
+        for (partition, bounds) in chosen.iter().copied().zip(bounds) {
+            let current = committed
+                .iter()
+                .find(|c| c.topic == topic && c.partition == partition)
+                .map(|c| c.offset);
+            plan.push(OffsetChange {
+                topic: topic.to_string(),
+                partition,
+                current,
+                new: target(to, topic, partition, current, bounds)?,
+            });
+        }
+        if execute {
+            let offsets: Vec<TopicPartitionOffset> = plan
+                .iter()
+                .map(|c| TopicPartitionOffset {
+                    topic: c.topic.clone(),
+                    partition: c.partition,
+                    offset: c.new,
+                })
+                .collect();
+            self.set_group_offsets(group_id, &offsets).await?;
+        }
+        Ok(plan)
+    }
+
+    /// Log start, high watermark (and the timestamp's offset) of each partition, in one request.
+    async fn bounds(
+        &self,
+        topic: &str,
+        partitions: &[u32],
+        to: OffsetReset,
+    ) -> Result<Vec<PartitionBounds>> {
+        let mut specs = vec![OffsetSpec::Earliest, OffsetSpec::Latest];
+        if let OffsetReset::Timestamp(timestamp_ms) = to {
+            specs.push(OffsetSpec::Timestamp { timestamp_ms });
+        }
+        let asked = partitions
+            .iter()
+            .flat_map(|&partition| {
+                specs.iter().map(move |&spec| ListOffsetsPartition {
+                    topic: topic.to_string(),
+                    partition,
+                    spec,
+                })
+            })
+            .collect();
+        let found = self.client.list_offsets(asked).await?;
+        found
+            .chunks(specs.len())
+            .map(|row| {
+                let at =
+                    |i: usize| -> Result<Option<u64>> { row.get(i).cloned().unwrap_or(Ok(None)) };
+                Ok(PartitionBounds {
+                    log_start: at(0)?.unwrap_or(0),
+                    high_watermark: at(1)?.unwrap_or(0),
+                    at_timestamp: at(2)?,
+                })
+            })
+            .collect()
     }
 }

@@ -12,6 +12,9 @@ use crate::admin::{
 };
 use crate::config::{ClientBuilder, ClientConfig, ConsumerConfig, ProducerConfig};
 use crate::error::{Error, Result};
+use crate::group_offsets::{
+    CommittedOffset, OffsetChange, OffsetReset, PartitionOffset, TopicPartitionOffset,
+};
 use crate::partition_consumer::StartOffset;
 use crate::record::{Message, Record, RecordMetadata};
 use rustlog_protocol::messages::list_offsets::OffsetSpec;
@@ -466,6 +469,52 @@ impl Admin {
     /// The broker's metrics text.
     pub fn metrics(&self) -> Result<String> {
         self.rt.block(self.inner.metrics())
+    }
+
+    /// Grows a topic; returns its new partition count.
+    pub fn create_partitions(&self, topic: &str, partitions: u32) -> Result<u32> {
+        self.rt
+            .block(self.inner.create_partitions(topic, partitions))
+    }
+
+    /// Deletes a group without members.
+    pub fn delete_group(&self, group_id: &str) -> Result<()> {
+        self.rt.block(self.inner.delete_group(group_id))
+    }
+
+    /// The offset `spec` names in every partition of a topic.
+    pub fn topic_offsets(&self, topic: &str, spec: OffsetSpec) -> Result<Vec<PartitionOffset>> {
+        self.rt.block(self.inner.topic_offsets(topic, spec))
+    }
+
+    /// A group's committed offsets.
+    pub fn group_offsets(&self, group_id: &str) -> Result<Vec<CommittedOffset>> {
+        self.rt.block(self.inner.group_offsets(group_id))
+    }
+
+    /// Commits offsets for a group without members.
+    pub fn set_group_offsets(
+        &self,
+        group_id: &str,
+        offsets: &[TopicPartitionOffset],
+    ) -> Result<()> {
+        self.rt
+            .block(self.inner.set_group_offsets(group_id, offsets))
+    }
+
+    /// Plans (and with `execute` commits) a reset of a group's offsets on a topic.
+    pub fn reset_group_offsets(
+        &self,
+        group_id: &str,
+        topic: &str,
+        partitions: Option<&[u32]>,
+        to: OffsetReset,
+        execute: bool,
+    ) -> Result<Vec<OffsetChange>> {
+        self.rt.block(
+            self.inner
+                .reset_group_offsets(group_id, topic, partitions, to, execute),
+        )
     }
 }
 

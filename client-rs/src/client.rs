@@ -204,7 +204,8 @@ impl Client {
             .ok_or_else(|| Error::violation("ListOffsets answered without the partition"))?
     }
 
-    /// Looks up offsets of many partitions in one request; one result per entry, in order.
+    /// Looks up offsets of many partitions in one request; one result per entry, in order (the
+    /// broker answers entry by entry, so one partition may be asked with several specs).
     pub async fn list_offsets(
         &self,
         partitions: Vec<ListOffsetsPartition>,
@@ -215,15 +216,21 @@ impl Client {
             .collect();
         let request = Request::ListOffsets(ListOffsetsRequest { partitions });
         let response = expect_response!(self.call(&request).await?, ListOffsets)?;
+        if response.partitions.len() != asked.len() {
+            return Err(Error::violation(format!(
+                "ListOffsets answered {} entries to {}",
+                response.partitions.len(),
+                asked.len()
+            )));
+        }
         let mut out = Vec::with_capacity(asked.len());
-        for (topic, partition) in asked {
-            let entry = response
-                .partitions
-                .iter()
-                .find(|p| p.topic == topic && p.partition == partition)
-                .ok_or_else(|| {
-                    Error::violation(format!("ListOffsets answered without {topic}/{partition}"))
-                })?;
+        for ((topic, partition), entry) in asked.into_iter().zip(response.partitions) {
+            if entry.topic != topic || entry.partition != partition {
+                return Err(Error::violation(format!(
+                    "ListOffsets answered {}/{} where {topic}/{partition} was asked",
+                    entry.topic, entry.partition
+                )));
+            }
             out.push(if entry.error_code == ErrorCode::None {
                 Ok(entry.offset)
             } else {

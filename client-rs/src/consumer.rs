@@ -658,6 +658,7 @@ impl Consumer {
             group_id: self.inner.config.group_id.clone(),
             generation_id,
             member_id,
+            only_if_empty: false,
             offsets: offsets
                 .iter()
                 .map(|(key, offset)| OffsetCommitEntry {

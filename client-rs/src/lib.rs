@@ -12,7 +12,9 @@
 //! - [`consumer`]: [`Consumer`], group membership, heartbeats, commits.
 //! - [`partition_consumer`]: [`PartitionConsumer`], one partition without a group.
 //! - `fetcher` (private): fetch requests and batch decoding shared by both consumers.
-//! - [`admin`]: [`Admin`], topics and groups.
+//! - [`admin`]: [`Admin`], topics, groups and their offsets.
+//! - [`group_offsets`]: the offset types of the admin and the arithmetic of a reset
+//!   ([`OffsetReset`]), shared by the CLI and both bindings.
 //! - [`record`]: [`Record`], [`RecordMetadata`], [`Message`] (header values are nullable and
 //!   keys may repeat).
 //! - [`error`]: [`Error`], one type for every failure, with `kind()` in the shared code table.
@@ -50,6 +52,7 @@ mod connection;
 pub mod consumer;
 pub mod error;
 mod fetcher;
+pub mod group_offsets;
 pub mod partition_consumer;
 pub mod producer;
 pub mod record;
@@ -61,6 +64,9 @@ pub use config::{
 };
 pub use consumer::Consumer;
 pub use error::{Error, Result};
+pub use group_offsets::{
+    CommittedOffset, OffsetChange, OffsetReset, PartitionOffset, TopicPartitionOffset,
+};
 pub use partition_consumer::{PartitionConsumer, StartOffset};
 pub use producer::{DeliveryHandle, Producer, ProducerStats};
 pub use record::{Message, Record, RecordMetadata};

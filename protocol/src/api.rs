@@ -24,6 +24,8 @@ pub enum ApiKey {
     ListGroups = 16,
     DescribeGroup = 17,
     InitProducer = 18,
+    CreatePartitions = 19,
+    DeleteGroup = 20,
 }
 
 impl ApiKey {
@@ -48,6 +50,8 @@ impl ApiKey {
         ApiKey::ListGroups,
         ApiKey::DescribeGroup,
         ApiKey::InitProducer,
+        ApiKey::CreatePartitions,
+        ApiKey::DeleteGroup,
     ];
 
     /// The wire number.
@@ -82,6 +86,8 @@ impl ApiKey {
             ApiKey::ListGroups => "ListGroups",
             ApiKey::DescribeGroup => "DescribeGroup",
             ApiKey::InitProducer => "InitProducer",
+            ApiKey::CreatePartitions => "CreatePartitions",
+            ApiKey::DeleteGroup => "DeleteGroup",
         }
     }
 

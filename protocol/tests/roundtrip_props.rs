@@ -14,7 +14,11 @@ use rustlog_protocol::limits::FRAME_BYTES_MAX;
 use rustlog_protocol::messages::api_versions::{
     ApiVersionRange, ApiVersionsRequest, ApiVersionsResponse,
 };
+use rustlog_protocol::messages::create_partitions::{
+    CreatePartitionsRequest, CreatePartitionsResponse,
+};
 use rustlog_protocol::messages::create_topic::{CreateTopicRequest, CreateTopicResponse};
+use rustlog_protocol::messages::delete_group::{DeleteGroupRequest, DeleteGroupResponse};
 use rustlog_protocol::messages::delete_topic::{DeleteTopicRequest, DeleteTopicResponse};
 use rustlog_protocol::messages::describe_group::{
     DescribeGroupRequest, DescribeGroupResponse, MemberDescription, PartitionLag,
@@ -275,6 +279,7 @@ fn request() -> impl Strategy<Value = Request> {
                     group_id,
                     generation_id,
                     member_id,
+                    only_if_empty: false,
                     offsets: offsets
                         .into_iter()
                         .map(|(topic, partition, offset, metadata)| OffsetCommitEntry {
@@ -343,6 +348,15 @@ fn request() -> impl Strategy<Value = Request> {
             }
             .into()
         }),
+        (text(), any::<u32>(), any::<bool>()).prop_map(|(topic, partitions, validate_only)| {
+            CreatePartitionsRequest {
+                topic,
+                partitions,
+                validate_only,
+            }
+            .into()
+        }),
+        text().prop_map(|group_id| DeleteGroupRequest { group_id }.into()),
     ]
 }
 
@@ -704,6 +718,12 @@ fn response() -> impl Strategy<Value = Response> {
             }
             .into()
         }),
+        (text(), any::<u32>()).prop_map(|(topic, partitions)| CreatePartitionsResponse {
+            topic,
+            partitions
+        }
+        .into()),
+        Just(DeleteGroupResponse {}.into()),
     ]
 }
 

@@ -60,6 +60,7 @@ fn commit(
         group_id: group.into(),
         generation_id: generation,
         member_id: member,
+        only_if_empty: false,
         offsets: vec![OffsetCommitEntry {
             topic: "events".into(),
             partition: 0,
@@ -249,6 +250,7 @@ fn a_commit_past_the_high_watermark_is_refused_beside_a_good_one() {
         group_id: "past".into(),
         generation_id: None,
         member_id: None,
+        only_if_empty: false,
         offsets: vec![entry(0, 5), entry(1, 6)],
     }) else {
         panic!("OffsetCommit answers OffsetCommit")

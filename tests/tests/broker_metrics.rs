@@ -89,6 +89,7 @@ fn metrics_endpoint_reports_requests_partitions_groups_and_fsync() {
         group_id: "readers".into(),
         generation_id: None,
         member_id: None,
+        only_if_empty: false,
         offsets: vec![OffsetCommitEntry {
             topic: "m".into(),
             partition: 1,
@@ -233,6 +234,7 @@ fn a_group_id_with_quotes_and_backslashes_is_escaped_in_a_scrape() {
         group_id: "we\"ird\\name".into(),
         generation_id: None,
         member_id: None,
+        only_if_empty: false,
         offsets: vec![OffsetCommitEntry {
             topic: "t".into(),
             partition: 0,

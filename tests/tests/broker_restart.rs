@@ -134,6 +134,7 @@ fn committed_offsets_and_group_generations_survive_a_restart() {
         group_id: "g".into(),
         generation_id: Some(before.generation_id),
         member_id: Some(before.member_id.clone()),
+        only_if_empty: false,
         offsets: vec![OffsetCommitEntry {
             topic: "events".into(),
             partition: 1,
@@ -166,6 +167,7 @@ fn committed_offsets_and_group_generations_survive_a_restart() {
         group_id: "g".into(),
         generation_id: Some(before.generation_id),
         member_id: Some(before.member_id.clone()),
+        only_if_empty: false,
         offsets: vec![],
     });
     assert_eq!(code, ErrorCode::UnknownMemberId);

@@ -222,6 +222,7 @@ fn committed_offsets_are_shared_with_the_native_protocol() {
         group_id: "shared".into(),
         generation_id: None,
         member_id: None,
+        only_if_empty: false,
         offsets: vec![OffsetCommitEntry {
             topic: "t".into(),
             partition: 0,

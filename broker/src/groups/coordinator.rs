@@ -95,6 +95,9 @@ pub enum CommitAs {
     Anyone,
     /// A Kafka commit with generation -1: allowed only while the group has no members.
     NoMember,
+    /// A native administrator's commit (`only_if_empty`): allowed only while the group has no
+    /// members, else `NonEmptyGroup` (clearer than Kafka's unknown member with an empty id).
+    Admin,
     /// A member of the given generation.
     Member {
         member_id: String,
@@ -420,6 +423,11 @@ impl Group {
             CommitAs::Anyone => Ok(()),
             CommitAs::NoMember if self.member_count() == 0 => Ok(()),
             CommitAs::NoMember => Err(unknown_member(group_id, "")),
+            CommitAs::Admin if self.member_count() == 0 => Ok(()),
+            CommitAs::Admin => Err(GroupError::NonEmptyGroup {
+                group_id: group_id.to_string(),
+                members: self.member_count(),
+            }),
             CommitAs::Member {
                 member_id,
                 group_instance_id,

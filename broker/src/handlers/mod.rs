@@ -4,7 +4,9 @@
 //! stays usable.
 
 pub mod api_versions;
+pub mod create_partitions;
 pub mod create_topic;
+pub mod delete_group;
 pub mod delete_topic;
 pub mod describe_group;
 pub mod describe_partition;
@@ -92,6 +94,8 @@ async fn dispatch(state: &Arc<BrokerState>, request: Request) -> Result<Response
         Request::ListGroups(r) => list_groups::handle(state, r)?.into(),
         Request::DescribeGroup(r) => describe_group::handle(state, r)?.into(),
         Request::InitProducer(r) => init_producer::handle(state, r).await?.into(),
+        Request::CreatePartitions(r) => create_partitions::handle(state, r).await?.into(),
+        Request::DeleteGroup(r) => delete_group::handle(state, r).await?.into(),
         other => {
             return Err(HandlerError::new(
                 ErrorCode::UnknownApiKey,

@@ -1,4 +1,5 @@
-//! OffsetCommit: check the member's generation (when given) and the offsets (each at most its
+//! OffsetCommit: check the member's generation (when given; an `only_if_empty` commit needs a
+//! group without members) and the offsets (each at most its
 //! partition's high watermark, else `OffsetOutOfRange`), write the group's file crash-safely,
 //! and only then show the offsets to OffsetFetch and answer. Groups are isolated: each has its
 //! own file.
@@ -35,6 +36,7 @@ pub async fn handle(
                 group_instance_id: None,
                 generation_id,
             },
+            None if request.only_if_empty => CommitAs::Admin,
             None => CommitAs::Anyone,
         },
         offsets: request

@@ -6,7 +6,9 @@
 
 pub mod api_versions;
 pub mod common;
+pub mod create_partitions;
 pub mod create_topic;
+pub mod delete_group;
 pub mod delete_topic;
 pub mod describe_group;
 pub mod describe_partition;
@@ -181,6 +183,8 @@ messages! {
         ListGroups => list_groups::ListGroupsRequest, list_groups::ListGroupsResponse;
         DescribeGroup => describe_group::DescribeGroupRequest, describe_group::DescribeGroupResponse;
         InitProducer => init_producer::InitProducerRequest, init_producer::InitProducerResponse;
+        CreatePartitions => create_partitions::CreatePartitionsRequest, create_partitions::CreatePartitionsResponse;
+        DeleteGroup => delete_group::DeleteGroupRequest, delete_group::DeleteGroupResponse;
     }
     binary {
         Produce => produce::ProduceRequest, produce::ProduceResponse;

@@ -13,6 +13,10 @@ pub struct OffsetCommitRequest {
     pub generation_id: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub member_id: Option<String>,
+    /// An admin's commit without generation: refused with `NonEmptyGroup` while the group has
+    /// members, so resetting offsets cannot race a running consumer (Kafka's generation -1).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub only_if_empty: bool,
     pub offsets: Vec<OffsetCommitEntry>,
 }
 

@@ -8,7 +8,11 @@ use bytes::Bytes;
 use proptest::test_runner::Config;
 use rustlog_protocol::batch::{set_base_offset, stamp_log_append_time, HeaderRef, ProducerStamp};
 use rustlog_protocol::messages::api_versions::{ApiVersionsRequest, ApiVersionsResponse};
+use rustlog_protocol::messages::create_partitions::{
+    CreatePartitionsRequest, CreatePartitionsResponse,
+};
 use rustlog_protocol::messages::create_topic::{CreateTopicRequest, CreateTopicResponse};
+use rustlog_protocol::messages::delete_group::{DeleteGroupRequest, DeleteGroupResponse};
 use rustlog_protocol::messages::delete_topic::{DeleteTopicRequest, DeleteTopicResponse};
 use rustlog_protocol::messages::describe_group::{
     DescribeGroupRequest, DescribeGroupResponse, MemberDescription, PartitionLag,
@@ -535,6 +539,7 @@ pub fn sample_requests() -> Vec<(&'static str, Request)> {
                 group_id: "billing".into(),
                 generation_id: Some(3),
                 member_id: Some("billing-1f2e".into()),
+                only_if_empty: false,
                 offsets: vec![
                     OffsetCommitEntry {
                         topic: "orders".into(),
@@ -611,6 +616,22 @@ pub fn sample_requests() -> Vec<(&'static str, Request)> {
         (
             "an idempotent producer asks for a new producer id",
             InitProducerRequest::default().into(),
+        ),
+        (
+            "grow a topic to 12 partitions",
+            CreatePartitionsRequest {
+                topic: "orders".into(),
+                partitions: 12,
+                validate_only: false,
+            }
+            .into(),
+        ),
+        (
+            "delete an empty consumer group",
+            DeleteGroupRequest {
+                group_id: "billing".into(),
+            }
+            .into(),
         ),
     ]
 }
@@ -712,6 +733,8 @@ pub fn sample_responses() -> Vec<(&'static str, Response)> {
             ],
         }.into()),
         ("a new producer id at epoch 0", InitProducerResponse { producer_id: 7001, producer_epoch: 0 }.into()),
+        ("the topic has 12 partitions now", CreatePartitionsResponse { topic: "orders".into(), partitions: 12 }.into()),
+        ("group deleted", DeleteGroupResponse {}.into()),
     ]
 }
 
