@@ -73,7 +73,9 @@ pub enum GroupError {
     },
     #[error("group {group_id} does not exist")]
     GroupNotFound { group_id: String },
-    #[error("group {group_id} has {members} members; it can be deleted only when empty")]
+    #[error(
+        "group {group_id} has {members} members; only an empty group can be deleted or have its offsets set"
+    )]
     NonEmptyGroup { group_id: String, members: usize },
     #[error(
         "group {group_id} still consumes topic {topic} (member {member_id:?} subscribes to it)"

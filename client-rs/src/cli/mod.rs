@@ -1,9 +1,10 @@
 //! The `rustlog` command-line tool: one file per subcommand.
 //!
-//! - `topic.rs`: `topic create|list|describe|delete`
-//! - `produce.rs`: `produce TOPIC` (records from stdin lines)
-//! - `consume.rs`: `consume TOPIC` (to stdout, text or JSON)
-//! - `group.rs`: `group list|describe`
+//! - `topic.rs`: `topic create|list|describe|alter|delete`
+//! - `produce.rs`: `produce TOPIC` (records from stdin lines, headers from `-H`)
+//! - `consume.rs`: `consume TOPIC` (to stdout: text, JSON or a kcat-style format string;
+//!   start at `-o beginning|end|N|-N|s@MS`, exit at the end with `-e`)
+//! - `group.rs`: `group list|describe|delete|reset-offsets`
 //! - `bench.rs`: `bench` (produce, consume, end-to-end latency)
 //!
 //! Errors print one line (`error: ...`) to stderr and exit with status 1; usage errors exit
@@ -44,8 +45,8 @@ pub type CliResult<T = ()> = Result<T, CliError>;
 #[derive(Debug, Parser)]
 #[command(name = "rustlog", version, about = "RustLog command-line client")]
 pub struct Cli {
-    /// Broker address (host:port).
-    #[arg(long, global = true, env = "RUSTLOG_BROKER", default_value = rustlog::config::DEFAULT_BROKER_ADDR)]
+    /// Broker address (host:port). `-b` and `--bootstrap-server` as in kcat and Kafka's tools.
+    #[arg(short = 'b', long, visible_alias = "bootstrap-server", global = true, env = "RUSTLOG_BROKER", default_value = rustlog::config::DEFAULT_BROKER_ADDR)]
     broker: String,
     /// Per-request timeout in milliseconds.
     #[arg(long, global = true, default_value_t = 30_000)]
@@ -59,14 +60,14 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Create, list, describe and delete topics.
+    /// Create, list, describe, grow and delete topics.
     #[command(subcommand)]
     Topic(topic::TopicCommand),
     /// Produce one record per stdin line.
     Produce(produce::ProduceArgs),
     /// Print records of a topic to stdout.
     Consume(consume::ConsumeArgs),
-    /// List and describe consumer groups.
+    /// List, describe and delete consumer groups; reset their offsets.
     #[command(subcommand)]
     Group(group::GroupCommand),
     /// Measure produce throughput, consume throughput or end-to-end latency.

@@ -1,4 +1,5 @@
-//! `rustlog produce TOPIC`: one record per stdin line, optionally `KEY<sep>VALUE`.
+//! `rustlog produce TOPIC`: one record per stdin line, optionally `KEY<sep>VALUE`, each with
+//! the headers given by `-H name=value` (kcat's flag).
 
 use super::{Cli, CliError, CliResult};
 use clap::Args;
@@ -14,11 +15,14 @@ pub struct ProduceArgs {
     /// Topic to write to.
     topic: String,
     /// Split each line at the first occurrence of this string into key and value.
-    #[arg(long)]
+    #[arg(short = 'K', long)]
     key_separator: Option<String>,
     /// Write every record to this partition.
-    #[arg(long)]
+    #[arg(short = 'p', long)]
     partition: Option<u32>,
+    /// Add this header to every record (repeatable, in order; names may repeat).
+    #[arg(short = 'H', long = "header", value_name = "NAME=VALUE", value_parser = parse_header)]
+    headers: Vec<(String, String)>,
     /// none, leader or durable.
     #[arg(long, default_value = "leader")]
     acks: Acks,
@@ -61,17 +65,35 @@ fn parse_compression(name: &str) -> Result<Compression, String> {
         .ok_or_else(|| format!("unknown codec {name:?}: use none, gzip, snappy, lz4 or zstd"))
 }
 
+/// `NAME=VALUE`, split at the first `=` (the value may hold more; it may be empty).
+fn parse_header(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some(("", _)) => Err(format!("header {text:?} has an empty name")),
+        Some((name, value)) => Ok((name.to_string(), value.to_string())),
+        None => Err(format!("header {text:?} is not NAME=VALUE")),
+    }
+}
+
+/// What every record of a run shares.
+pub struct LineFormat<'a> {
+    pub key_separator: Option<&'a str>,
+    pub partition: Option<u32>,
+    pub headers: &'a [(String, String)],
+}
+
 /// Turns one input line into a record.
 pub fn line_to_record(
     topic: &str,
     line: &str,
     line_number: usize,
-    key_separator: Option<&str>,
-    partition: Option<u32>,
+    format: &LineFormat<'_>,
 ) -> CliResult<Record> {
     let mut record = Record::new(topic);
-    record.partition = partition;
-    match key_separator {
+    record.partition = format.partition;
+    for (name, value) in format.headers {
+        record = record.header(name.clone(), value.clone());
+    }
+    match format.key_separator {
         Some(sep) => {
             let Some((key, value)) = line.split_once(sep) else {
                 return Err(CliError::Usage(format!(
@@ -98,19 +120,18 @@ pub async fn run(cli: &Cli, args: &ProduceArgs) -> CliResult {
     let mut outstanding = Vec::new();
     let mut sent: u64 = 0;
     let mut line_number = 0usize;
+    let format = LineFormat {
+        key_separator: args.key_separator.as_deref(),
+        partition: args.partition,
+        headers: &args.headers,
+    };
     let result: CliResult = async {
         while let Some(line) = lines.next_line().await.map_err(|source| CliError::Io {
             what: "reading stdin",
             source,
         })? {
             line_number += 1;
-            let record = line_to_record(
-                &args.topic,
-                &line,
-                line_number,
-                args.key_separator.as_deref(),
-                args.partition,
-            )?;
+            let record = line_to_record(&args.topic, &line, line_number, &format)?;
             outstanding.push(producer.send(record).await?);
             if outstanding.len() >= OUTSTANDING_MAX {
                 for handle in outstanding.drain(..) {
@@ -138,16 +159,48 @@ pub async fn run(cli: &Cli, args: &ProduceArgs) -> CliResult {
 mod tests {
     use super::*;
 
+    fn format(key_separator: Option<&str>, partition: Option<u32>) -> LineFormat<'_> {
+        LineFormat {
+            key_separator,
+            partition,
+            headers: &[],
+        }
+    }
+
     #[test]
     fn lines_split_at_the_first_separator() {
-        let r = line_to_record("t", "k1:v:1", 1, Some(":"), None).unwrap();
+        let r = line_to_record("t", "k1:v:1", 1, &format(Some(":"), None)).unwrap();
         assert_eq!(r.key.as_deref(), Some(b"k1".as_slice()));
         assert_eq!(r.value.as_deref(), Some(b"v:1".as_slice()));
-        let r = line_to_record("t", "plain", 1, None, Some(2)).unwrap();
+        let r = line_to_record("t", "plain", 1, &format(None, Some(2))).unwrap();
         assert!(r.key.is_none());
         assert_eq!(r.partition, Some(2));
-        let err = line_to_record("t", "nokey", 7, Some(":"), None).unwrap_err();
+        let err = line_to_record("t", "nokey", 7, &format(Some(":"), None)).unwrap_err();
         assert!(err.to_string().contains("line 7"));
+    }
+
+    #[test]
+    fn headers_are_name_equals_value_in_order() {
+        assert_eq!(parse_header("a=b=c").unwrap(), ("a".into(), "b=c".into()));
+        assert_eq!(parse_header("e=").unwrap(), ("e".into(), String::new()));
+        assert!(parse_header("novalue").unwrap_err().contains("NAME=VALUE"));
+        assert!(parse_header("=x").unwrap_err().contains("empty name"));
+        let headers = [
+            ("h".to_string(), "1".to_string()),
+            ("h".to_string(), "2".to_string()),
+        ];
+        let with = LineFormat {
+            headers: &headers,
+            ..format(None, None)
+        };
+        let r = line_to_record("t", "v", 1, &with).unwrap();
+        let values: Vec<_> = r
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect();
+        assert_eq!(values.len(), 2);
+        assert_eq!(values[1].0, "h");
     }
 
     #[test]

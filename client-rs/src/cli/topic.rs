@@ -1,4 +1,4 @@
-//! `rustlog topic create|list|describe|delete`.
+//! `rustlog topic create|list|describe|alter|delete`.
 
 use super::{Cli, CliError, CliResult};
 use clap::Subcommand;
@@ -23,6 +23,15 @@ pub enum TopicCommand {
     Describe {
         /// Topic name.
         name: String,
+    },
+    /// Grow a topic to more partitions (a topic never shrinks; keyed records may hash to
+    /// other partitions afterwards).
+    Alter {
+        /// Topic name.
+        name: String,
+        /// The new partition count, more than the topic has.
+        #[arg(long)]
+        partitions: u32,
     },
     /// Delete a topic and its data.
     Delete {
@@ -111,6 +120,10 @@ pub async fn run(cli: &Cli, cmd: &TopicCommand) -> CliResult {
                     p.segment_count
                 );
             }
+        }
+        TopicCommand::Alter { name, partitions } => {
+            let now = admin.create_partitions(name, *partitions).await?;
+            println!("topic {name} has {now} partition(s)");
         }
         TopicCommand::Delete { name } => {
             admin.delete_topic(name).await?;
