@@ -323,6 +323,21 @@ impl Consumer {
         self.inner.seek(topic, partition, offset)
     }
 
+    /// Stops fetching assigned partitions until `resume`.
+    pub fn pause(&self, partitions: &[TopicPartition]) -> Result<()> {
+        self.inner.pause(partitions)
+    }
+
+    /// Fetches paused partitions again.
+    pub fn resume(&self, partitions: &[TopicPartition]) -> Result<()> {
+        self.inner.resume(partitions)
+    }
+
+    /// The paused partitions.
+    pub fn paused(&self) -> Vec<TopicPartition> {
+        self.inner.paused()
+    }
+
     /// The next offset `poll` returns for a partition.
     pub fn position(&self, topic: &str, partition: u32) -> Option<u64> {
         self.inner.position(topic, partition)

@@ -371,6 +371,8 @@ pub use rustlog_protocol::messages::join_group::Assignor;
 pub const DEFAULT_SESSION_TIMEOUT_MS: u32 = 10_000;
 /// Default rebalance timeout: how long a rebalance waits for members to rejoin.
 pub const DEFAULT_REBALANCE_TIMEOUT_MS: u32 = 10_000;
+/// Kafka's `max.poll.interval.ms` default: five minutes.
+pub const DEFAULT_MAX_POLL_INTERVAL_MS: u64 = 300_000;
 /// Default long-poll wait of one fetch.
 pub const DEFAULT_FETCH_MAX_WAIT_MS: u32 = 500;
 /// Default bytes per fetch response.
@@ -398,6 +400,10 @@ pub struct ConsumerConfig {
     pub session_timeout_ms: u32,
     /// How long a rebalance waits for members to rejoin.
     pub rebalance_timeout_ms: u32,
+    /// Longest time between two polls before the consumer counts as hung: it leaves the group
+    /// (the others take its partitions) and its next poll rejoins; commits in between fail.
+    /// Kafka's `max.poll.interval.ms`.
+    pub max_poll_interval_ms: u64,
     /// Assignment strategy.
     pub assignor: Assignor,
     /// Long-poll wait of one fetch.
@@ -418,6 +424,7 @@ impl Default for ConsumerConfig {
             auto_commit_interval_ms: DEFAULT_AUTO_COMMIT_INTERVAL_MS,
             session_timeout_ms: DEFAULT_SESSION_TIMEOUT_MS,
             rebalance_timeout_ms: DEFAULT_REBALANCE_TIMEOUT_MS,
+            max_poll_interval_ms: DEFAULT_MAX_POLL_INTERVAL_MS,
             assignor: Assignor::default(),
             fetch_max_wait_ms: DEFAULT_FETCH_MAX_WAIT_MS,
             fetch_max_bytes: DEFAULT_FETCH_MAX_BYTES,
@@ -466,6 +473,9 @@ impl ConsumerConfig {
                 "session_timeout_ms and rebalance_timeout_ms must be above zero",
             ));
         }
+        if self.max_poll_interval_ms == 0 {
+            return Err(Error::invalid("max_poll_interval_ms must be above zero"));
+        }
         if self.enable_auto_commit && self.auto_commit_interval_ms == 0 {
             return Err(Error::invalid("auto_commit_interval_ms must be above zero"));
         }
@@ -508,6 +518,8 @@ setters!(ConsumerConfig {
     session_timeout_ms: u32,
     /// See the field.
     rebalance_timeout_ms: u32,
+    /// See the field.
+    max_poll_interval_ms: u64,
     /// See the field.
     assignor: Assignor,
     /// See the field.

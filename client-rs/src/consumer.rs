@@ -5,7 +5,8 @@
 //!   `RebalanceInProgress` (or no longer knows the member), the next `poll` rejoins and a
 //!   long-polling fetch in progress is abandoned at once.
 //! - Start positions come from the group's committed offsets (OffsetFetch), else from
-//!   `auto_offset_reset` (ListOffsets earliest/latest).
+//!   `auto_offset_reset` (ListOffsets earliest/latest). A partition the same member keeps
+//!   across a rebalance goes on from its position, so nothing handed out is handed out again.
 //! - One Fetch covers every assigned partition; records below the position are skipped. A
 //!   background task (`FetchAhead`) fetches and decodes the next response while the caller
 //!   works through the last; a seek or a rebalance stops it and it restarts from the new
@@ -14,6 +15,11 @@
 //!   (opt-in) commits only offsets of messages already returned to the caller: periodically
 //!   during `poll`, before a rejoin, and on `close`.
 //! - `close` leaves the group (LeaveGroup) so the others take over at once.
+//! - `pause` / `resume` stop and restart fetching of assigned partitions without leaving the
+//!   group (what was fetched of a paused partition and not handed out is fetched again later).
+//! - A consumer that does not poll for `max_poll_interval_ms` (a hung handler) leaves the group
+//!   from its heartbeat task, so the others take its partitions; its next poll rejoins, and its
+//!   commits fail until then.
 
 use crate::client::{expect_response, Client};
 use crate::config::{AutoOffsetReset, ConsumerConfig};
@@ -33,8 +39,8 @@ use rustlog_protocol::messages::list_offsets::{ListOffsetsPartition, OffsetSpec}
 use rustlog_protocol::messages::offset_commit::{OffsetCommitEntry, OffsetCommitRequest};
 use rustlog_protocol::messages::offset_fetch::OffsetFetchRequest;
 use rustlog_protocol::{ErrorCode, Request, TopicPartition};
-use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -59,6 +65,8 @@ struct Membership {
     joined: bool,
     joining: bool,
     needs_rejoin: bool,
+    /// Left the group after `max_poll_interval_ms` without a poll; cleared by the next join.
+    evicted: bool,
     heartbeat_interval_ms: u64,
 }
 
@@ -73,6 +81,8 @@ struct FetchState {
     buffer: VecDeque<Message>,
     last_auto_commit: Instant,
     topic_names: HashMap<String, Arc<str>>,
+    /// Assigned partitions not fetched (a copy of `Inner::paused` as last applied).
+    paused: HashSet<TopicPartition>,
 }
 
 /// A consumer-group member. Cheap to clone; clones share membership and position.
@@ -99,6 +109,12 @@ struct Inner {
     delivered: Mutex<HashMap<TopicPartition, u64>>,
     /// Seeks not applied to the fetch state yet.
     seeks: Mutex<HashMap<TopicPartition, u64>>,
+    /// Paused partitions; `pause_changed` tells `poll` to apply them.
+    paused: Mutex<HashSet<TopicPartition>>,
+    pause_changed: AtomicBool,
+    /// When the last poll returned, and how many run now (`max_poll_interval_ms`).
+    last_poll: Mutex<Instant>,
+    polls_running: AtomicUsize,
     closed: AtomicBool,
     heartbeat: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
@@ -133,10 +149,15 @@ impl Consumer {
                     buffer: VecDeque::new(),
                     last_auto_commit: Instant::now(),
                     topic_names: HashMap::new(),
+                    paused: HashSet::new(),
                 }),
                 positions: Mutex::new(HashMap::new()),
                 delivered: Mutex::new(HashMap::new()),
                 seeks: Mutex::new(HashMap::new()),
+                paused: Mutex::new(HashSet::new()),
+                pause_changed: AtomicBool::new(false),
+                last_poll: Mutex::new(Instant::now()),
+                polls_running: AtomicUsize::new(0),
                 closed: AtomicBool::new(false),
                 heartbeat: Mutex::new(None),
             }),
@@ -209,6 +230,52 @@ impl Consumer {
         Ok(())
     }
 
+    /// Stops fetching `partitions` (each must be assigned) until `resume`; the consumer stays
+    /// in the group and keeps their positions. Messages of them already fetched but not handed
+    /// out are dropped and fetched again after `resume`.
+    pub fn pause(&self, partitions: &[TopicPartition]) -> Result<()> {
+        self.check_assigned(partitions, "pause")?;
+        self.inner.paused.lock().extend(partitions.iter().cloned());
+        self.pause_changed();
+        Ok(())
+    }
+
+    /// Fetches `partitions` again from their positions (partitions not paused are ignored).
+    pub fn resume(&self, partitions: &[TopicPartition]) -> Result<()> {
+        self.check_assigned(partitions, "resume")?;
+        let mut paused = self.inner.paused.lock();
+        for key in partitions {
+            paused.remove(key);
+        }
+        drop(paused);
+        self.pause_changed();
+        Ok(())
+    }
+
+    /// The paused partitions, sorted.
+    pub fn paused(&self) -> Vec<TopicPartition> {
+        let mut out: Vec<TopicPartition> = self.inner.paused.lock().iter().cloned().collect();
+        out.sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
+        out
+    }
+
+    fn check_assigned(&self, partitions: &[TopicPartition], what: &str) -> Result<()> {
+        let m = self.inner.membership.lock();
+        match partitions.iter().find(|p| !m.assignment.contains(p)) {
+            Some(p) => Err(Error::invalid(format!(
+                "cannot {what} {}/{}: it is not assigned to this consumer",
+                p.topic, p.partition
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Makes a poll in progress (waiting on a long fetch) apply the change now.
+    fn pause_changed(&self) {
+        self.inner.pause_changed.store(true, Ordering::Release);
+        self.inner.rejoin.notify_one();
+    }
+
     /// The next message, waiting up to `timeout`; `Ok(None)` when none arrived in time.
     ///
     /// Joining or rejoining the group may take longer than `timeout` (at most the rebalance
@@ -219,6 +286,7 @@ impl Consumer {
 
     /// Up to `max_messages` messages, waiting up to `timeout` for the first one.
     pub async fn poll_batch(&self, max_messages: usize, timeout: Duration) -> Result<Vec<Message>> {
+        let _running = PollRunning::start(&self.inner);
         let inner = &self.inner;
         let deadline = Instant::now() + timeout;
         let mut state = inner.fetch.lock().await;
@@ -239,6 +307,7 @@ impl Consumer {
                 self.join(&mut state).await?;
             }
             self.apply_seeks(&mut state);
+            self.apply_pauses(&mut state);
             if inner.config.enable_auto_commit
                 && state.last_auto_commit.elapsed()
                     >= Duration::from_millis(inner.config.auto_commit_interval_ms)
@@ -252,7 +321,11 @@ impl Consumer {
                 return Ok(self.hand_out(&mut state, max_messages.max(1)));
             }
             let remaining = deadline.saturating_duration_since(Instant::now());
-            if state.fetch_offsets.is_empty() {
+            let fetching = state
+                .fetch_offsets
+                .keys()
+                .any(|k| !state.paused.contains(k));
+            if !fetching {
                 if remaining.is_zero() {
                     return Ok(Vec::new());
                 }
@@ -273,7 +346,7 @@ impl Consumer {
             match fetched {
                 Some(Ok(())) => {}
                 Some(Err(e)) => return Err(e),
-                // A rebalance started: rejoin now rather than after the long poll.
+                // A rebalance started (or a pause): act now rather than after the long poll.
                 None => continue,
             }
             if state.buffer.is_empty() && Instant::now() >= deadline {
@@ -322,10 +395,36 @@ impl Consumer {
         }
     }
 
-    /// The fetch targets of every assigned partition, sorted.
+    /// Applies `pause` / `resume` calls: a paused partition's fetched messages not handed out
+    /// are dropped and its fetch offset goes back to its position; the fetch-ahead task
+    /// restarts with the new targets.
+    fn apply_pauses(&self, state: &mut FetchState) {
+        if !self.inner.pause_changed.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        state.paused = self.inner.paused.lock().clone();
+        state.ahead = None;
+        let positions = self.inner.positions.lock();
+        let paused = &state.paused;
+        state
+            .buffer
+            .retain(|m| !paused.contains(&tp(&m.topic, m.partition)));
+        for key in paused {
+            if let (Some(offset), Some(position)) =
+                (state.fetch_offsets.get_mut(key), positions.get(key))
+            {
+                *offset = *position;
+            }
+        }
+    }
+
+    /// The fetch targets of every assigned partition not paused, sorted.
     fn targets(state: &mut FetchState) -> Vec<FetchTarget> {
         let mut targets: Vec<FetchTarget> = Vec::with_capacity(state.fetch_offsets.len());
         for (key, offset) in &state.fetch_offsets {
+            if state.paused.contains(key) {
+                continue;
+            }
             let topic = match state.topic_names.get(&key.topic) {
                 Some(name) => name.clone(),
                 None => {
@@ -491,6 +590,7 @@ impl Consumer {
         let deadline = Instant::now()
             + Duration::from_millis(u64::from(config.rebalance_timeout_ms))
             + inner.client.config().request_timeout;
+        let previous_member = inner.membership.lock().member_id.clone();
         let response = loop {
             let (member_id, topics) = {
                 let mut m = inner.membership.lock();
@@ -542,25 +642,46 @@ impl Consumer {
             m.joined = true;
             m.joining = false;
             m.needs_rejoin = false;
+            m.evicted = false;
             m.heartbeat_interval_ms = u64::from(response.heartbeat_interval_ms.max(1));
         }
         self.start_heartbeat();
-        // Positions for the new assignment: committed offsets, else the reset policy.
+        // Positions the same member keeps: no other member owned these partitions since.
+        let kept: HashMap<TopicPartition, u64> =
+            if previous_member.as_deref() == Some(response.member_id.as_str()) {
+                let positions = inner.positions.lock();
+                assignment
+                    .iter()
+                    .filter_map(|k| positions.get(k).map(|o| (k.clone(), *o)))
+                    .collect()
+            } else {
+                HashMap::new()
+            };
+        // Other positions for the new assignment: committed offsets, else the reset policy.
         state.ahead = None;
         state.buffer.clear();
         state.fetch_offsets.clear();
         inner.seeks.lock().clear();
+        // Partitions kept across the rebalance stay paused.
+        inner.paused.lock().retain(|k| assignment.contains(k));
+        state.paused = inner.paused.lock().clone();
         {
             let mut positions = inner.positions.lock();
             positions.retain(|k, _| assignment.contains(k));
             inner.delivered.lock().retain(|k, _| assignment.contains(k));
         }
-        if assignment.is_empty() {
+        state.fetch_offsets.extend(kept.clone());
+        let unknown: Vec<TopicPartition> = assignment
+            .iter()
+            .filter(|k| !kept.contains_key(*k))
+            .cloned()
+            .collect();
+        if unknown.is_empty() {
             return Ok(());
         }
-        let committed = self.committed(&assignment).await?;
+        let committed = self.committed(&unknown).await?;
         let mut missing = Vec::new();
-        for (key, offset) in assignment.iter().zip(committed) {
+        for (key, offset) in unknown.iter().zip(committed) {
             match offset {
                 Some(offset) => {
                     state.fetch_offsets.insert(key.clone(), offset);
@@ -648,6 +769,15 @@ impl Consumer {
         }
         let (generation_id, member_id) = {
             let m = self.inner.membership.lock();
+            if m.evicted {
+                return Err(Error::Rejected {
+                    code: ErrorCode::UnknownMemberId,
+                    message: format!(
+                        "the consumer left group {} after {} ms without a poll (max_poll_interval_ms); poll to rejoin before committing",
+                        self.inner.config.group_id, self.inner.config.max_poll_interval_ms
+                    ),
+                });
+            }
             if m.joined {
                 (Some(m.generation_id), m.member_id.clone())
             } else {
@@ -801,6 +931,63 @@ impl Consumer {
     }
 }
 
+/// Counts a running poll; when it ends, records the time `max_poll_interval_ms` counts from.
+struct PollRunning<'a>(&'a Inner);
+
+impl<'a> PollRunning<'a> {
+    fn start(inner: &'a Inner) -> Self {
+        inner.polls_running.fetch_add(1, Ordering::AcqRel);
+        PollRunning(inner)
+    }
+}
+
+impl Drop for PollRunning<'_> {
+    fn drop(&mut self) {
+        *self.0.last_poll.lock() = Instant::now();
+        self.0.polls_running.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// No poll runs and none returned within `max_poll_interval_ms`: the application is stuck.
+fn poll_overdue(inner: &Inner) -> bool {
+    inner.polls_running.load(Ordering::Acquire) == 0
+        && inner.last_poll.lock().elapsed()
+            > Duration::from_millis(inner.config.max_poll_interval_ms)
+}
+
+/// Leaves the group for a consumer that stopped polling, as Kafka's heartbeat thread does, so
+/// the others take its partitions; its commits fail until its next poll rejoins.
+async fn leave_overdue(inner: &Inner, member_id: String) {
+    tracing::warn!(
+        group = %inner.config.group_id,
+        max_poll_interval_ms = inner.config.max_poll_interval_ms,
+        "no poll within max_poll_interval_ms; leaving the group so others take its partitions"
+    );
+    {
+        let mut m = inner.membership.lock();
+        m.joined = false;
+        m.evicted = true;
+        m.needs_rejoin = true;
+        m.assignment.clear();
+        m.member_id = None;
+    }
+    // Messages handed out before are not this member's to commit any more.
+    inner.delivered.lock().clear();
+    let request = Request::LeaveGroup(LeaveGroupRequest {
+        group_id: inner.config.group_id.clone(),
+        member_id,
+    });
+    if let Err(e) = inner
+        .group_slot
+        .call(&request, inner.client.deadline())
+        .await
+    {
+        // The broker drops the member after its session timeout anyway.
+        tracing::debug!(error = %e, "leave after max_poll_interval_ms failed");
+    }
+    inner.rejoin.notify_one();
+}
+
 fn tp(topic: &str, partition: u32) -> TopicPartition {
     TopicPartition {
         topic: topic.to_string(),
@@ -830,6 +1017,10 @@ async fn heartbeat_loop(weak: Weak<Inner>) {
                 None => continue,
             }
         };
+        if poll_overdue(&inner) {
+            leave_overdue(&inner, member_id).await;
+            continue;
+        }
         let request = Request::Heartbeat(HeartbeatRequest {
             group_id: inner.config.group_id.clone(),
             member_id,

@@ -105,6 +105,7 @@ pub async fn add_partitions(
     })
     .await?;
     tracing::info!(topic = %meta.name, partitions = meta.partitions, "partitions added");
+    state.groups.topic_resized(&meta.name);
     Ok(meta)
 }
 

@@ -1067,6 +1067,25 @@ impl Coordinator {
         }
     }
 
+    /// `topic`'s partition count changed: every stable native group consuming it rebalances,
+    /// so the new partitions get an owner at once. (Kafka's consumers notice through their
+    /// metadata refresh and rejoin; here the broker assigns, so the broker starts it. Members
+    /// learn of it from their next heartbeat.)
+    pub fn topic_resized(&self, topic: &str) {
+        let now = Instant::now();
+        let mut groups = self.groups.lock();
+        for (group_id, group) in groups.iter_mut() {
+            let consumes = group
+                .members
+                .values()
+                .any(|m| m.topics.iter().any(|t| t == topic));
+            if consumes && group.state == GroupState::Stable {
+                tracing::info!(group = %group_id, topic, "partition count changed; rebalancing");
+                group.start_rebalance(now);
+            }
+        }
+    }
+
     /// Fails every pending join and sync (shutdown).
     pub fn shutdown(&self) {
         self.shutting_down

@@ -1,0 +1,206 @@
+//! Consumer flow control with the Rust client on a real broker: `pause` / `resume` per
+//! partition without leaving the group, a hung handler detected by `max_poll_interval_ms` (the
+//! member leaves, the other takes its partitions, its stale commit is refused), and a topic that
+//! gains partitions rebalanced so the new ones are consumed.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod client_support;
+
+use client_support::client;
+use rustlog::{AutoOffsetReset, Client, ConsumerConfig, ErrorCode, ProducerConfig, Record};
+use rustlog::{Consumer, Message, TopicPartition};
+use rustlog_tests::BrokerProcess;
+use std::time::Duration;
+use tokio::time::Instant;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn config(group: &str, topic: &str) -> ConsumerConfig {
+    ConsumerConfig::new(group)
+        .topic(topic)
+        .auto_offset_reset(AutoOffsetReset::Earliest)
+        .session_timeout_ms(1_500)
+        .rebalance_timeout_ms(5_000)
+        .fetch_max_wait_ms(100)
+}
+
+fn tp(topic: &str, partition: u32) -> TopicPartition {
+    TopicPartition {
+        topic: topic.into(),
+        partition,
+    }
+}
+
+async fn produce(client: &Client, topic: &str, partition: u32, values: std::ops::Range<u32>) {
+    let producer = client.producer(ProducerConfig::default()).unwrap();
+    let mut handles = Vec::new();
+    for i in values {
+        let record = Record::new(topic).partition(partition).value(i.to_string());
+        handles.push(producer.send(record).await.unwrap());
+    }
+    for h in handles {
+        h.await.unwrap();
+    }
+    producer.close(Duration::from_secs(5)).await.unwrap();
+}
+
+/// Polls until `want` messages arrived (or fails after `WAIT`).
+async fn poll_n(consumer: &Consumer, want: usize) -> Vec<Message> {
+    let deadline = Instant::now() + WAIT;
+    let mut got = Vec::new();
+    while got.len() < want {
+        assert!(
+            Instant::now() < deadline,
+            "only {} of {want} messages",
+            got.len()
+        );
+        let batch = consumer
+            .poll_batch(want - got.len(), Duration::from_millis(200))
+            .await
+            .unwrap();
+        got.extend(batch);
+    }
+    got
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_partition_is_not_fetched_until_resumed() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = BrokerProcess::start(&dir.path().join("data"), &[]);
+    let client = client(&broker.addr().to_string()).await;
+    client
+        .admin()
+        .create_topic("fc", 2, Default::default())
+        .await
+        .unwrap();
+    produce(&client, "fc", 0, 0..50).await;
+    produce(&client, "fc", 1, 100..150).await;
+
+    let consumer = client.consumer(config("pausing", "fc")).unwrap();
+    // Join, then pause partition 1 with part of it probably fetched ahead already.
+    let first = poll_n(&consumer, 1).await;
+    consumer.pause(&[tp("fc", 1)]).unwrap();
+    assert_eq!(consumer.paused(), [tp("fc", 1)]);
+    let mut seen: Vec<Message> = first;
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < deadline {
+        seen.extend(
+            consumer
+                .poll_batch(100, Duration::from_millis(100))
+                .await
+                .unwrap(),
+        );
+    }
+    let from_p1_after_pause = seen.iter().skip(1).filter(|m| m.partition == 1).count();
+    assert_eq!(
+        from_p1_after_pause, 0,
+        "nothing of a paused partition is handed out"
+    );
+    assert_eq!(seen.iter().filter(|m| m.partition == 0).count(), 50);
+    let p1_position = consumer.position("fc", 1);
+
+    // Still a member: the assignment is unchanged and pausing kept the position.
+    assert_eq!(consumer.assignment().len(), 2);
+    consumer.resume(&[tp("fc", 1)]).unwrap();
+    assert!(consumer.paused().is_empty());
+    let before = seen.iter().filter(|m| m.partition == 1).count() as u32;
+    let rest = poll_n(&consumer, 50 - before as usize).await;
+    let mut p1: Vec<u32> = seen
+        .iter()
+        .chain(&rest)
+        .filter(|m| m.partition == 1)
+        .map(|m| m.value_str().unwrap().parse().unwrap())
+        .collect();
+    p1.sort_unstable();
+    assert_eq!(
+        p1,
+        (100..150).collect::<Vec<_>>(),
+        "every record once, none skipped"
+    );
+    assert_eq!(
+        p1_position,
+        Some(u64::from(before)),
+        "the position stayed where it was"
+    );
+
+    // Only assigned partitions can be paused; the refusal changes nothing.
+    let err = consumer.pause(&[tp("fc", 7)]).unwrap_err();
+    assert_eq!(err.kind(), ErrorCode::InvalidArgument);
+    assert!(err.message().contains("fc/7"), "{err}");
+    assert!(consumer.paused().is_empty());
+    consumer.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consumer_that_stops_polling_leaves_and_the_other_takes_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = BrokerProcess::start(&dir.path().join("data"), &[]);
+    let client = client(&broker.addr().to_string()).await;
+    client
+        .admin()
+        .create_topic("hung", 2, Default::default())
+        .await
+        .unwrap();
+    produce(&client, "hung", 0, 0..10).await;
+    produce(&client, "hung", 1, 10..20).await;
+
+    let hung = client
+        .consumer(config("workers", "hung").max_poll_interval_ms(1_000))
+        .unwrap();
+    let taken = poll_n(&hung, 1).await;
+    assert_eq!(hung.assignment().len(), 2);
+    // The handler hangs for longer than max_poll_interval_ms.
+    tokio::time::sleep(Duration::from_millis(3_000)).await;
+    assert!(hung.assignment().is_empty(), "it left the group");
+    let err = hung.commit(&taken[0]).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorCode::UnknownMemberId, "{err}");
+    assert!(err.message().contains("max_poll_interval_ms"), "{err}");
+
+    let other = client.consumer(config("workers", "hung")).unwrap();
+    let all = poll_n(&other, 20).await;
+    assert_eq!(
+        other.assignment().len(),
+        2,
+        "the live member owns everything"
+    );
+    assert_eq!(all.len(), 20);
+    other.close().await.unwrap();
+
+    // Its next poll rejoins; commits work again.
+    let deadline = Instant::now() + WAIT;
+    while hung.assignment().is_empty() {
+        assert!(Instant::now() < deadline, "never rejoined");
+        hung.poll(Duration::from_millis(200)).await.unwrap();
+    }
+    hung.commit_offsets(&[(tp("hung", 0), 1)]).await.unwrap();
+    hung.close().await.unwrap();
+    let err = client
+        .consumer(config("workers", "hung").max_poll_interval_ms(0))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorCode::InvalidArgument);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_partitions_of_a_subscribed_topic_are_assigned_and_consumed() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = BrokerProcess::start(&dir.path().join("data"), &[]);
+    let client = client(&broker.addr().to_string()).await;
+    let admin = client.admin();
+    admin
+        .create_topic("grows", 1, Default::default())
+        .await
+        .unwrap();
+    produce(&client, "grows", 0, 0..5).await;
+    let consumer = client.consumer(config("growing", "grows")).unwrap();
+    poll_n(&consumer, 5).await;
+    assert_eq!(consumer.assignment(), [tp("grows", 0)]);
+
+    admin.create_partitions("grows", 3).await.unwrap();
+    produce(&client, "grows", 2, 50..53).await;
+    let got = poll_n(&consumer, 3).await;
+    assert!(got.iter().all(|m| m.partition == 2), "{got:?}");
+    let mut assigned = consumer.assignment();
+    assigned.sort_by_key(|t| t.partition);
+    assert_eq!(assigned, [tp("grows", 0), tp("grows", 1), tp("grows", 2)]);
+    consumer.close().await.unwrap();
+}
