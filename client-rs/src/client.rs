@@ -83,6 +83,10 @@ impl Client {
         let deadline = Instant::now() + client.inner.config.connect_timeout;
         client.inner.slot.connection(deadline).await?;
         client.api_versions().await?;
+        tokio::spawn(refresh_partition_counts(
+            Arc::downgrade(&client.inner),
+            client.inner.config.metadata_max_age,
+        ));
         Ok(client)
     }
 
@@ -256,5 +260,23 @@ impl Client {
     /// Now plus the request timeout.
     pub(crate) fn deadline(&self) -> Instant {
         Instant::now() + self.inner.config.request_timeout
+    }
+}
+
+/// Every `every`, looks each cached partition count up again (a changed one bumps the
+/// generation, so producers pick it up at their next send); ends with the client.
+async fn refresh_partition_counts(weak: std::sync::Weak<ClientInner>, every: Duration) {
+    loop {
+        tokio::time::sleep(every).await;
+        let Some(inner) = weak.upgrade() else { return };
+        let client = Client { inner };
+        let topics: Vec<String> = client.inner.partitions.lock().keys().cloned().collect();
+        for topic in topics {
+            match client.refresh_partition_count(&topic).await {
+                Ok(_) => {}
+                Err(e) if e.kind() == ErrorCode::TopicNotFound => client.forget_topic(&topic),
+                Err(e) => tracing::debug!(topic, error = %e, "partition count refresh failed"),
+            }
+        }
     }
 }

@@ -17,6 +17,8 @@ pub const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 10_000;
 pub const DEFAULT_RECONNECT_BACKOFF_MS: u64 = 50;
 /// Largest reconnect delay.
 pub const DEFAULT_RECONNECT_BACKOFF_MAX_MS: u64 = 2_000;
+/// How often cached partition counts are looked up again: Kafka's `metadata.max.age.ms`.
+pub const DEFAULT_METADATA_MAX_AGE_MS: u64 = 300_000;
 /// Default bound on requests awaiting a response on one connection.
 pub const DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION: usize = 64;
 /// Upper bound accepted for `max_in_flight_per_connection`.
@@ -54,6 +56,9 @@ pub struct ClientConfig {
     pub reconnect_backoff_max: Duration,
     /// Most requests awaiting a response on one connection; more callers wait for a slot.
     pub max_in_flight_per_connection: usize,
+    /// How often the partition counts the client cached are looked up again, so producers see
+    /// partitions another client added (Kafka's `metadata.max.age.ms`).
+    pub metadata_max_age: Duration,
 }
 
 impl Default for ClientConfig {
@@ -66,6 +71,7 @@ impl Default for ClientConfig {
             reconnect_backoff: Duration::from_millis(DEFAULT_RECONNECT_BACKOFF_MS),
             reconnect_backoff_max: Duration::from_millis(DEFAULT_RECONNECT_BACKOFF_MAX_MS),
             max_in_flight_per_connection: DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION,
+            metadata_max_age: Duration::from_millis(DEFAULT_METADATA_MAX_AGE_MS),
         }
     }
 }
@@ -85,6 +91,7 @@ impl ClientConfig {
         }
         positive("request_timeout", self.request_timeout)?;
         positive("connect_timeout", self.connect_timeout)?;
+        positive("metadata_max_age", self.metadata_max_age)?;
         if self.reconnect_backoff > self.reconnect_backoff_max {
             return Err(Error::invalid(format!(
                 "reconnect_backoff {:?} is above reconnect_backoff_max {:?}",
@@ -131,6 +138,12 @@ impl ClientBuilder {
     #[must_use]
     pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
         self.config.client_id = client_id.into();
+        self
+    }
+    /// How often cached partition counts are refreshed.
+    #[must_use]
+    pub fn metadata_max_age(mut self, every: Duration) -> Self {
+        self.config.metadata_max_age = every;
         self
     }
     /// Per-request timeout.

@@ -248,3 +248,51 @@ async fn a_topic_recreated_with_more_partitions_is_seen_by_a_producer_of_the_sam
     assert_eq!(read.len(), 1);
     assert_eq!(read[0].value.as_deref(), Some(b"three".as_slice()));
 }
+
+/// Partitions another client adds are seen by a producer once `metadata_max_age` has passed,
+/// without any error first (Kafka's `metadata.max.age.ms`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_producer_sees_partitions_another_client_added_after_metadata_max_age() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = BrokerProcess::start(&dir.path().join("data"), &[]);
+    let addr = broker.addr().to_string();
+    let refreshing = rustlog::Client::builder(addr.clone())
+        .metadata_max_age(std::time::Duration::from_millis(300))
+        .connect()
+        .await
+        .unwrap();
+    let other = client(&addr).await;
+    other
+        .admin()
+        .create_topic("aging", 1, Default::default())
+        .await
+        .unwrap();
+    let producer = refreshing.producer(ProducerConfig::default()).unwrap();
+    let err = producer
+        .send(Record::new("aging").partition(2).value("early"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorCode::PartitionNotFound);
+    other.admin().create_partitions("aging", 3).await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let meta = loop {
+        match producer
+            .send(Record::new("aging").partition(2).value("late"))
+            .await
+        {
+            Ok(handle) => break handle.await.unwrap(),
+            Err(e) if e.kind() == ErrorCode::PartitionNotFound => {
+                assert!(std::time::Instant::now() < deadline, "never refreshed");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("{e}"),
+        }
+    };
+    assert_eq!((meta.partition, meta.offset), (2, 0));
+    let err = rustlog::Client::builder(addr)
+        .metadata_max_age(std::time::Duration::ZERO)
+        .connect()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorCode::InvalidArgument);
+}
