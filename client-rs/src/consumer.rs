@@ -15,6 +15,9 @@
 //!   (opt-in) commits only offsets of messages already returned to the caller: periodically
 //!   during `poll`, before a rejoin, and on `close`.
 //! - `close` leaves the group (LeaveGroup) so the others take over at once.
+//! - A [`RebalanceListener`] set with `set_rebalance_listener` runs inside `poll` around each
+//!   rebalance (revoked before the rejoin, assigned after it) and in `close`; `events()` streams
+//!   [`ConsumerEvent`]s (joins, rebalances, heartbeats, commits, stop) for instrumentation.
 //! - `pause` / `resume` stop and restart fetching of assigned partitions without leaving the
 //!   group (what was fetched of a paused partition and not handed out is fetched again later).
 //! - A consumer that does not poll for `max_poll_interval_ms` (a hung handler) leaves the group
@@ -29,6 +32,7 @@ use crate::fetcher::{
     buffer_messages, message_stream, take_buffered, FetchAhead, FetchSettings, FetchTarget,
     Fetched, STREAM_BATCH, STREAM_POLL,
 };
+use crate::rebalance::{ConsumerEvent, Hooks, RebalanceListener};
 use crate::record::Message;
 use futures::stream::BoxStream;
 use parking_lot::Mutex;
@@ -67,6 +71,8 @@ struct Membership {
     needs_rejoin: bool,
     /// Left the group after `max_poll_interval_ms` without a poll; cleared by the next join.
     evicted: bool,
+    /// The assignment an eviction took away, for the listener's `on_partitions_lost`.
+    lost: Vec<TopicPartition>,
     heartbeat_interval_ms: u64,
 }
 
@@ -115,6 +121,7 @@ struct Inner {
     /// When the last poll returned, and how many run now (`max_poll_interval_ms`).
     last_poll: Mutex<Instant>,
     polls_running: AtomicUsize,
+    hooks: Hooks,
     closed: AtomicBool,
     heartbeat: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
@@ -158,6 +165,7 @@ impl Consumer {
                 pause_changed: AtomicBool::new(false),
                 last_poll: Mutex::new(Instant::now()),
                 polls_running: AtomicUsize::new(0),
+                hooks: Hooks::new(),
                 closed: AtomicBool::new(false),
                 heartbeat: Mutex::new(None),
             }),
@@ -228,6 +236,23 @@ impl Consumer {
         self.inner.seeks.lock().insert(key.clone(), offset);
         self.inner.positions.lock().insert(key, offset);
         Ok(())
+    }
+
+    /// Runs `listener` around every rebalance from now on (replacing any other). Its hooks run
+    /// inside `poll` and `close` and must not call `poll` themselves.
+    pub fn set_rebalance_listener(&self, listener: impl RebalanceListener) {
+        self.inner.hooks.set_listener(Some(Arc::new(listener)));
+    }
+
+    /// Removes the rebalance listener.
+    pub fn clear_rebalance_listener(&self) {
+        self.inner.hooks.set_listener(None);
+    }
+
+    /// A receiver of this consumer's events from now on (each receiver sees every event; one
+    /// that falls more than 256 behind skips ahead with `Lagged`).
+    pub fn events(&self) -> tokio::sync::broadcast::Receiver<ConsumerEvent> {
+        self.inner.hooks.subscribe()
     }
 
     /// Stops fetching `partitions` (each must be assigned) until `resume`; the consumer stays
@@ -304,6 +329,7 @@ impl Consumer {
                     // Best effort: the old generation may already be gone.
                     let _ = self.commit_consumed().await;
                 }
+                self.before_rejoin(joined).await;
                 self.join(&mut state).await?;
             }
             self.apply_seeks(&mut state);
@@ -583,8 +609,58 @@ impl Consumer {
         Ok(out)
     }
 
-    /// Joins (or rejoins) the group and resets positions for the new assignment.
+    /// Tells the listener what the member is about to give up (or has lost) before a rejoin.
+    async fn before_rejoin(&self, joined: bool) {
+        let (member_id, revoked, lost) = {
+            let mut m = self.inner.membership.lock();
+            let lost = std::mem::take(&mut m.lost);
+            match (joined, m.member_id.is_some()) {
+                (true, true) => (m.member_id.clone(), m.assignment.clone(), lost),
+                // The broker forgot the member (session expired): nothing is given up cleanly.
+                (true, false) => (None, Vec::new(), [lost, m.assignment.clone()].concat()),
+                (false, _) => (None, Vec::new(), lost),
+            }
+        };
+        if joined {
+            self.inner
+                .hooks
+                .emit(ConsumerEvent::Rebalancing { member_id });
+        }
+        let Some(listener) = self.inner.hooks.listener() else {
+            return;
+        };
+        if !revoked.is_empty() {
+            listener.on_partitions_revoked(self, &revoked).await;
+        }
+        if !lost.is_empty() {
+            listener.on_partitions_lost(self, &lost).await;
+        }
+    }
+
+    /// Joins (or rejoins) the group, sets positions for the new assignment, then tells the
+    /// listener and the event receivers.
     async fn join(&self, state: &mut FetchState) -> Result<()> {
+        self.join_and_position(state).await?;
+        let (member_id, generation_id, assignment) = {
+            let m = self.inner.membership.lock();
+            (
+                m.member_id.clone().unwrap_or_default(),
+                m.generation_id,
+                m.assignment.clone(),
+            )
+        };
+        if let Some(listener) = self.inner.hooks.listener() {
+            listener.on_partitions_assigned(self, &assignment).await;
+        }
+        self.inner.hooks.emit(ConsumerEvent::GroupJoin {
+            member_id,
+            generation_id,
+            assignment,
+        });
+        Ok(())
+    }
+
+    async fn join_and_position(&self, state: &mut FetchState) -> Result<()> {
         let inner = &self.inner;
         let config = &inner.config;
         let deadline = Instant::now()
@@ -830,6 +906,10 @@ impl Consumer {
                 delivered.remove(key);
             }
         }
+        drop(delivered);
+        self.inner.hooks.emit(ConsumerEvent::CommitOffsets {
+            offsets: offsets.to_vec(),
+        });
         Ok(())
     }
 
@@ -877,10 +957,18 @@ impl Consumer {
         })
     }
 
-    /// Commits consumed offsets when auto-commit is on, leaves the group and stops
-    /// heartbeating. Later polls fail with `Closed`. Idempotent.
+    /// Runs the listener's `on_partitions_revoked`, commits consumed offsets when auto-commit is
+    /// on, leaves the group and stops heartbeating. Later polls fail with `Closed`. Idempotent.
     pub async fn close(&self) -> Result<()> {
         let inner = &self.inner;
+        if inner.closed.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        // Before the consumer counts as closed, so the hook's commits still work.
+        let assignment = inner.membership.lock().assignment.clone();
+        if let (false, Some(listener)) = (assignment.is_empty(), inner.hooks.listener()) {
+            listener.on_partitions_revoked(self, &assignment).await;
+        }
         if inner.closed.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
@@ -919,6 +1007,7 @@ impl Consumer {
             }
         }
         inner.fetch_slot.reset();
+        inner.hooks.emit(ConsumerEvent::Stop);
         match first_error {
             Some(e) => Err(e),
             None => Ok(()),
@@ -963,10 +1052,14 @@ async fn leave_overdue(inner: &Inner, member_id: String) {
         max_poll_interval_ms = inner.config.max_poll_interval_ms,
         "no poll within max_poll_interval_ms; leaving the group so others take its partitions"
     );
+    inner.hooks.emit(ConsumerEvent::PollIntervalExceeded {
+        max_poll_interval_ms: inner.config.max_poll_interval_ms,
+    });
     {
         let mut m = inner.membership.lock();
         m.joined = false;
         m.evicted = true;
+        m.lost = m.assignment.clone();
         m.needs_rejoin = true;
         m.assignment.clear();
         m.member_id = None;
@@ -1023,7 +1116,7 @@ async fn heartbeat_loop(weak: Weak<Inner>) {
         }
         let request = Request::Heartbeat(HeartbeatRequest {
             group_id: inner.config.group_id.clone(),
-            member_id,
+            member_id: member_id.clone(),
             generation_id,
         });
         let session = Duration::from_millis(u64::from(inner.config.session_timeout_ms));
@@ -1033,7 +1126,10 @@ async fn heartbeat_loop(weak: Weak<Inner>) {
             .call_no_broker_retry(&request, deadline)
             .await
         {
-            Ok(_) => {}
+            Ok(_) => inner.hooks.emit(ConsumerEvent::Heartbeat {
+                member_id,
+                generation_id,
+            }),
             Err(e) => match e.kind() {
                 ErrorCode::RebalanceInProgress
                 | ErrorCode::IllegalGeneration

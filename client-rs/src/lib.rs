@@ -10,6 +10,7 @@
 //! - [`producer`]: [`Producer`], per-partition batching, compression, idempotent sequences,
 //!   [`DeliveryHandle`], [`ProducerStats`].
 //! - [`consumer`]: [`Consumer`], group membership, heartbeats, commits.
+//! - [`rebalance`]: [`RebalanceListener`] hooks around a rebalance and [`ConsumerEvent`]s.
 //! - [`partition_consumer`]: [`PartitionConsumer`], one partition without a group.
 //! - `fetcher` (private): fetch requests and batch decoding shared by both consumers.
 //! - [`admin`]: [`Admin`], topics, groups and their offsets.
@@ -55,6 +56,7 @@ mod fetcher;
 pub mod group_offsets;
 pub mod partition_consumer;
 pub mod producer;
+pub mod rebalance;
 pub mod record;
 
 pub use admin::Admin;
@@ -69,6 +71,7 @@ pub use group_offsets::{
 };
 pub use partition_consumer::{PartitionConsumer, StartOffset};
 pub use producer::{DeliveryHandle, Producer, ProducerStats};
+pub use rebalance::{ConsumerEvent, RebalanceListener};
 pub use record::{Message, Record, RecordMetadata};
 pub use rustlog_protocol::messages::list_offsets::OffsetSpec;
 pub use rustlog_protocol::{Compression, ErrorCode, TopicPartition};

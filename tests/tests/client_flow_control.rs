@@ -204,3 +204,133 @@ async fn new_partitions_of_a_subscribed_topic_are_assigned_and_consumed() {
     assert_eq!(assigned, [tp("grows", 0), tp("grows", 1), tp("grows", 2)]);
     consumer.close().await.unwrap();
 }
+
+/// Records what the hooks saw and commits what was processed when partitions are revoked.
+struct CommitOnRevoke {
+    calls: std::sync::Arc<parking_lot::Mutex<Vec<String>>>,
+}
+
+impl rustlog::RebalanceListener for CommitOnRevoke {
+    fn on_partitions_revoked<'a>(
+        &'a self,
+        consumer: &'a Consumer,
+        partitions: &'a [TopicPartition],
+    ) -> futures::future::BoxFuture<'a, ()> {
+        Box::pin(async move {
+            consumer.commit_consumed().await.unwrap();
+            self.calls
+                .lock()
+                .push(format!("revoked {}", partitions.len()));
+        })
+    }
+
+    fn on_partitions_assigned<'a>(
+        &'a self,
+        _consumer: &'a Consumer,
+        partitions: &'a [TopicPartition],
+    ) -> futures::future::BoxFuture<'a, ()> {
+        Box::pin(async move {
+            self.calls
+                .lock()
+                .push(format!("assigned {}", partitions.len()));
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoke_hooks_commit_before_a_rebalance_and_events_tell_each_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = BrokerProcess::start(&dir.path().join("data"), &[]);
+    let client = client(&broker.addr().to_string()).await;
+    client
+        .admin()
+        .create_topic("hooks", 2, Default::default())
+        .await
+        .unwrap();
+    produce(&client, "hooks", 0, 0..20).await;
+    produce(&client, "hooks", 1, 20..40).await;
+
+    let calls = std::sync::Arc::new(parking_lot::Mutex::new(Vec::new()));
+    let first = client.consumer(config("hooked", "hooks")).unwrap();
+    first.set_rebalance_listener(CommitOnRevoke {
+        calls: calls.clone(),
+    });
+    let mut events = first.events();
+    let mut seen = poll_n(&first, 40).await;
+    assert_eq!(*calls.lock(), ["assigned 2"]);
+
+    // A second member joins: the first gives its partitions up through the hook, which
+    // commits everything it was handed; so the second starts exactly after it.
+    let second = client.consumer(config("hooked", "hooks")).unwrap();
+    let joining = tokio::spawn({
+        let second = second.clone();
+        async move {
+            while second.assignment().is_empty() {
+                second.poll(Duration::from_millis(200)).await.unwrap();
+            }
+        }
+    });
+    let deadline = Instant::now() + WAIT;
+    while first.assignment().len() != 1 {
+        assert!(Instant::now() < deadline, "the first never rebalanced");
+        seen.extend(
+            first
+                .poll_batch(10, Duration::from_millis(100))
+                .await
+                .unwrap(),
+        );
+    }
+    assert_eq!(*calls.lock(), ["assigned 2", "revoked 2", "assigned 1"]);
+    joining.await.unwrap();
+    produce(&client, "hooks", 0, 40..41).await;
+    produce(&client, "hooks", 1, 41..42).await;
+    seen.extend(poll_n(&first, 1).await);
+    let deadline = Instant::now() + WAIT;
+    let mut from_second = Vec::new();
+    while from_second.is_empty() {
+        assert!(Instant::now() < deadline, "the second got nothing");
+        from_second.extend(
+            second
+                .poll_batch(10, Duration::from_millis(100))
+                .await
+                .unwrap(),
+        );
+    }
+    let values = |ms: &[Message]| -> Vec<u32> {
+        ms.iter()
+            .map(|m| m.value_str().unwrap().parse().unwrap())
+            .collect()
+    };
+    assert_eq!(values(&from_second).len(), 1, "no record handed out twice");
+    assert!(values(&from_second)[0] >= 40);
+    // A heartbeat period (a third of the 1.5 s session) passes before the first leaves.
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    first.close().await.unwrap();
+    second.close().await.unwrap();
+    assert_eq!(calls.lock().last().map(String::as_str), Some("revoked 1"));
+
+    let mut kinds = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        kinds.push(match event {
+            rustlog::ConsumerEvent::GroupJoin { .. } => "join",
+            rustlog::ConsumerEvent::Rebalancing { .. } => "rebalancing",
+            rustlog::ConsumerEvent::Heartbeat { .. } => "heartbeat",
+            rustlog::ConsumerEvent::CommitOffsets { .. } => "commit",
+            rustlog::ConsumerEvent::Stop => "stop",
+            _ => "other",
+        });
+    }
+    kinds.dedup();
+    let order: Vec<&str> = kinds
+        .iter()
+        .copied()
+        .filter(|k| *k != "heartbeat")
+        .collect();
+    assert_eq!(
+        order,
+        // The last commit is the hook's, in close.
+        ["join", "rebalancing", "commit", "join", "commit", "stop"],
+        "{kinds:?}"
+    );
+    assert!(kinds.contains(&"heartbeat"), "{kinds:?}");
+}
