@@ -19,6 +19,24 @@ export declare class NativeAdmin {
   describeTopic(name: string): Promise<TopicInfo>
   listGroups(): Promise<Array<GroupInfo>>
   describeGroup(groupId: string): Promise<GroupDescriptionInfo>
+  /** Grows `topic` to `partitions` partitions; resolves to the new count. */
+  createPartitions(topic: string, partitions: number): Promise<number>
+  /** Deletes a group without members, with its committed offsets. */
+  deleteGroup(groupId: string): Promise<void>
+  /**
+   * The offset `spec` (`earliest`, `latest`, or `timestamp` with `timestampMs`) names in
+   * every partition of `topic`.
+   */
+  topicOffsets(topic: string, spec: string, timestampMs?: number | undefined | null): Promise<Array<PartitionOffsetInfo>>
+  /** A group's committed offsets, sorted by topic and partition (none for an unknown group). */
+  groupOffsets(groupId: string): Promise<Array<CommittedOffsetInfo>>
+  /** Commits `offsets` for a group without members, in one request. */
+  setGroupOffsets(groupId: string, offsets: Array<OffsetInput>): Promise<void>
+  /**
+   * Plans moving a group's offsets on `topic` (`partitions`, or all) to `to`; with `execute`
+   * commits the plan. Resolves to the plan either way.
+   */
+  resetGroupOffsets(groupId: string, topic: string, partitions: Array<number> | undefined | null, to: OffsetResetInput, execute: boolean): Promise<Array<OffsetChangeInfo>>
 }
 
 export declare class NativeConsumer {
@@ -80,6 +98,14 @@ export interface ClientOptions {
   requestTimeoutMs?: number
 }
 
+/** A group's committed offset of one partition (the next offset the group reads). */
+export interface CommittedOffsetInfo {
+  topic: string
+  partition: number
+  offset: bigint
+  metadata?: string
+}
+
 /** A producer's codec as JS sees it: KafkaJS's `CompressionTypes` number and Kafka's name. */
 export interface CompressionInfo {
   id: number
@@ -139,11 +165,28 @@ export interface MemberInfo {
   assignment: Array<TopicPartitionsInfo>
 }
 
+/** One partition of a reset plan; `current` is absent when the group committed nothing there. */
+export interface OffsetChangeInfo {
+  topic: string
+  partition: number
+  current?: bigint
+  newOffset: bigint
+}
+
 /** `{ topic, partition, offset }` where offset is the next one to read (Kafka semantics). */
 export interface OffsetInput {
   topic: string
   partition: number
   offset: bigint
+}
+
+/**
+ * Where a reset moves offsets: `kind` is `earliest` or `latest` (no `value`), or `offset`,
+ * `timestamp` (ms since the epoch) or `shiftBy` with a `value`.
+ */
+export interface OffsetResetInput {
+  kind: string
+  value?: bigint
 }
 
 /**
@@ -179,6 +222,15 @@ export interface PartitionLagInfo {
   committedOffset?: bigint
   highWatermark: bigint
   lag: bigint
+}
+
+/**
+ * One partition's offset of a topic-wide lookup; `offset` is absent when a timestamp lookup
+ * finds no record at or after the timestamp.
+ */
+export interface PartitionOffsetInfo {
+  partition: number
+  offset?: bigint
 }
 
 /**

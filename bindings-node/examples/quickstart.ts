@@ -3,7 +3,17 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { RustLog, RustLogError, ErrorCode, CompressionTypes, type KafkaMessage, type RecordMetadata } from 'rustlog'
+import {
+  RustLog,
+  RustLogError,
+  DeleteGroupsError,
+  ErrorCode,
+  CompressionTypes,
+  type KafkaMessage,
+  type RecordMetadata,
+  type OffsetChange,
+  type PartitionWatermarks,
+} from 'rustlog'
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'rustlog-quickstart-'))
@@ -64,6 +74,31 @@ async function main(): Promise<void> {
   }
   await consumer.disconnect()
   await producer.disconnect()
+
+  // The group has no members now, so its offsets can be read, planned, set and reset.
+  const grown: boolean = await admin.createPartitions({ topicPartitions: [{ topic: 'greetings', count: 3 }] })
+  // @ts-expect-error validateOnly cannot be honoured, so only false is typed
+  void (() => admin.createPartitions({ topicPartitions: [{ topic: 'greetings', count: 4 }], validateOnly: true }))
+  const bounds: PartitionWatermarks[] = await admin.fetchTopicOffsets('greetings')
+  const low: bigint = bounds[0].low
+  const atTime = await admin.fetchTopicOffsetsByTimestamp('greetings', Date.now() - 60_000)
+  const [groupTopic] = await admin.fetchOffsets({ groupId: 'quickstart', topics: ['greetings'] })
+  const metadata: string | null = groupTopic.partitions[0].metadata
+  const plan: OffsetChange[] = await admin.planResetOffsets({ groupId: 'quickstart', topic: 'greetings', to: 'earliest' })
+  const current: bigint | null = plan[0].current
+  // @ts-expect-error a reset target is one of earliest, latest, offset, timestamp, shiftBy
+  void (() => admin.planResetOffsets({ groupId: 'quickstart', topic: 'greetings', to: 'middle' }))
+  // @ts-expect-error only one form at a time
+  void (() => admin.planResetOffsets({ groupId: 'quickstart', topic: 'greetings', to: { offset: 1n, shiftBy: 2 } }))
+  await admin.setOffsets({ groupId: 'quickstart', topic: 'greetings', partitions: [{ partition: 0, offset: 0n }] })
+  await admin.resetOffsets({ groupId: 'quickstart', topic: 'greetings', earliest: true })
+  console.log('offsets', grown, low, atTime.length, metadata, current, plan.length)
+  try {
+    await admin.deleteGroups(['quickstart', 'never-existed'])
+  } catch (err) {
+    if (!(err instanceof DeleteGroupsError)) throw err
+    console.log('not deleted', err.groups.map((g) => `${g.groupId} ${g.error.name}`))
+  }
 
   try {
     await admin.deleteTopics({ topics: ['missing'] })

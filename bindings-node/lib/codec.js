@@ -274,6 +274,7 @@ module.exports = {
   packMessages,
   unpackResults,
   toOffset,
+  toTimestamp,
   BatchReader,
   EMPTY_BATCH,
   RESULT_ENTRY_BYTES,

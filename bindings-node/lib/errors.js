@@ -29,6 +29,23 @@ class RustLogError extends Error {
   }
 }
 
+/**
+ * KafkaJS's `KafkaJSDeleteGroupsError`: `deleteGroups` rejects with it when some groups could
+ * not be deleted. `.groups` lists those, `{ groupId, errorCode, error }` (as KafkaJS); `.code`
+ * and `.name` are the first failed group's.
+ */
+class DeleteGroupsError extends RustLogError {
+  /**
+   * @param {string} message
+   * @param {{ groups: Array<{ groupId: string, errorCode: number, error: RustLogError }> }} options
+   */
+  constructor(message, { groups }) {
+    const first = groups[0]?.error
+    super(message, { code: first?.code ?? ErrorCode.Unknown, retriable: first?.retriable, cause: first })
+    this.groups = groups
+  }
+}
+
 /** Converts anything a native call threw into a RustLogError (idempotent). */
 function fromNative(err) {
   if (err instanceof RustLogError) return err
@@ -57,4 +74,4 @@ function invalidArgument(message) {
   return new RustLogError(message, { code: ErrorCode.InvalidArgument })
 }
 
-module.exports = { RustLogError, ErrorCode, fromNative, call, invalidArgument }
+module.exports = { RustLogError, DeleteGroupsError, ErrorCode, fromNative, call, invalidArgument }

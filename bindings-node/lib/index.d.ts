@@ -158,6 +158,81 @@ export interface ITopicConfig {
   configEntries?: Array<{ name: string; value: string }>
 }
 
+/** One topic of `createPartitions`: `count` is the new total (more than the topic has). */
+export interface ITopicPartitionConfig {
+  topic: string
+  count: number
+}
+
+/** One deleted group of `deleteGroups` (`errorCode` 0). */
+export interface DeleteGroupsResult {
+  groupId: string
+  errorCode: number
+}
+
+/** One group `deleteGroups` could not delete, in `DeleteGroupsError.groups`. */
+export interface DeleteGroupsFailure {
+  groupId: string
+  /** The shared error code, e.g. `ErrorCode.NonEmptyGroup`. */
+  errorCode: number
+  error: RustLogError
+}
+
+/** One partition's offset (`fetchTopicOffsetsByTimestamp`). */
+export interface PartitionOffset {
+  partition: number
+  offset: bigint
+}
+
+/** One partition of `fetchTopicOffsets`: `offset` and `high` the high watermark, `low` the log start. */
+export interface PartitionWatermarks extends PartitionOffset {
+  high: bigint
+  low: bigint
+}
+
+/** A group's committed offset of one partition: -1n where it committed nothing (asked by topic). */
+export interface FetchOffsetsPartition {
+  partition: number
+  /** The next offset the group reads. */
+  offset: bigint
+  metadata: string | null
+}
+
+/** One topic of `fetchOffsets`. */
+export interface GroupTopicOffsets {
+  topic: string
+  partitions: FetchOffsetsPartition[]
+}
+
+/** One partition of `setOffsets`: the next offset to read, or KafkaJS's -2 (earliest) / -1 (latest). */
+export interface SeekEntry {
+  partition: number
+  offset: OffsetLike
+}
+
+/** Milliseconds since the Unix epoch. */
+export type TimestampLike = bigint | string | number
+
+/** Where `planResetOffsets` moves a group's offsets; every target is clamped to the log. */
+export type ResetTarget =
+  | 'earliest'
+  | 'latest'
+  | { offset: OffsetLike; timestamp?: never; shiftBy?: never }
+  /** The first record at or after it; the high watermark where no record is that new. */
+  | { timestamp: TimestampLike; offset?: never; shiftBy?: never }
+  /** From the committed offset (negative goes back); refused where nothing is committed. */
+  | { shiftBy: bigint | string | number; offset?: never; timestamp?: never }
+
+/** One partition of a reset plan. */
+export interface OffsetChange {
+  topic: string
+  partition: number
+  /** The committed offset now; null when the group committed nothing there. */
+  current: bigint | null
+  /** The offset after the reset. */
+  new: bigint
+}
+
 /**
  * The shared error-code table by name (`rustlog_protocol::ErrorCode::ALL`): Kafka's numbers below
  * 1000 (`Unknown` is Kafka's -1 as 65535), RustLog-only broker codes 1000-1999, client-only 2000+.
@@ -220,6 +295,15 @@ export declare class RustLogError extends Error {
   readonly retriable: boolean
 }
 
+/**
+ * `deleteGroups` rejects with it when some group could not be deleted (KafkaJS's
+ * `KafkaJSDeleteGroupsError`); `.code` and `.name` are the first failed group's.
+ */
+export declare class DeleteGroupsError extends RustLogError {
+  /** The groups that were not deleted; the others were. */
+  readonly groups: DeleteGroupsFailure[]
+}
+
 export declare class Producer {
   connect(): Promise<void>
   send(record: ProducerRecord): Promise<RecordMetadata[]>
@@ -255,6 +339,26 @@ export declare class Admin {
   describeTopics(options: { topics: string[] }): Promise<{ topics: TopicInfo[] }>
   listGroups(): Promise<{ groups: GroupInfo[] }>
   describeGroup(groupId: string): Promise<GroupDescriptionInfo>
+  /** Grows topics; true when done. `validateOnly` (no dry run here) may only be false. */
+  createPartitions(options: { topicPartitions: ITopicPartitionConfig[]; validateOnly?: false }): Promise<boolean>
+  /** Deletes groups without members; rejects with `DeleteGroupsError` when some fail. */
+  deleteGroups(groupIds: string[]): Promise<DeleteGroupsResult[]>
+  fetchTopicOffsets(topic: string): Promise<PartitionWatermarks[]>
+  /** Without a timestamp, or where no record is that new: the high watermark. */
+  fetchTopicOffsetsByTimestamp(topic: string, timestamp?: TimestampLike): Promise<PartitionOffset[]>
+  /** Without `topics`: every topic the group committed on (none for an unknown group). */
+  fetchOffsets(options: { groupId: string; topics?: string[]; resolveOffsets?: false }): Promise<GroupTopicOffsets[]>
+  /** For a group without running consumers (else NonEmptyGroup), in one commit. */
+  setOffsets(options: { groupId: string; topic: string; partitions: SeekEntry[] }): Promise<void>
+  /** Every partition of `topic` to the latest offset, or the earliest with `earliest: true`. */
+  resetOffsets(options: { groupId: string; topic: string; earliest?: boolean }): Promise<void>
+  /** RustLog's own: the plan of a reset, changing nothing (apply it with `setOffsets`). */
+  planResetOffsets(options: {
+    groupId: string
+    topic: string
+    partitions?: number[]
+    to: ResetTarget
+  }): Promise<OffsetChange[]>
 }
 
 export interface EmbeddedBroker {

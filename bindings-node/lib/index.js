@@ -5,7 +5,16 @@ const { RustLog } = require('./client.js')
 const { Producer } = require('./producer.js')
 const { Consumer } = require('./consumer.js')
 const { Admin } = require('./admin.js')
-const { RustLogError, ErrorCode } = require('./errors.js')
+const { RustLogError, DeleteGroupsError, ErrorCode } = require('./errors.js')
 const { CompressionTypes } = require('./compression.js')
 
-module.exports = { RustLog, Producer, Consumer, Admin, RustLogError, ErrorCode, CompressionTypes }
+module.exports = {
+  RustLog,
+  Producer,
+  Consumer,
+  Admin,
+  RustLogError,
+  DeleteGroupsError,
+  ErrorCode,
+  CompressionTypes,
+}

@@ -1,8 +1,9 @@
-//! `NativeAdmin`, wrapped by `lib/admin.js`: topics and consumer groups through the Rust
-//! client's `Admin`. Results become plain JS objects; offsets and sizes are bigint.
+//! `NativeAdmin`, wrapped by `lib/admin.js`: topics, consumer groups and their offsets through
+//! the Rust client's `Admin`. Results become plain JS objects; offsets and sizes are bigint.
 
 use crate::client_options::ClientOptions;
-use crate::errors::{coded, from_client};
+use crate::consumer::OffsetInput;
+use crate::errors::{coded, from_client, invalid_argument};
 use napi::bindgen_prelude::{BigInt, PromiseRaw};
 use napi::Env;
 use napi_derive::napi;
@@ -84,6 +85,113 @@ pub struct GroupDescriptionInfo {
     pub assignor: String,
     pub members: Vec<MemberInfo>,
     pub offsets: Vec<PartitionLagInfo>,
+}
+
+/// One partition's offset of a topic-wide lookup; `offset` is absent when a timestamp lookup
+/// finds no record at or after the timestamp.
+#[napi(object)]
+#[derive(Debug)]
+pub struct PartitionOffsetInfo {
+    pub partition: u32,
+    pub offset: Option<BigInt>,
+}
+
+/// A group's committed offset of one partition (the next offset the group reads).
+#[napi(object)]
+#[derive(Debug)]
+pub struct CommittedOffsetInfo {
+    pub topic: String,
+    pub partition: u32,
+    pub offset: BigInt,
+    pub metadata: Option<String>,
+}
+
+/// One partition of a reset plan; `current` is absent when the group committed nothing there.
+#[napi(object)]
+#[derive(Debug)]
+pub struct OffsetChangeInfo {
+    pub topic: String,
+    pub partition: u32,
+    pub current: Option<BigInt>,
+    pub new_offset: BigInt,
+}
+
+/// Where a reset moves offsets: `kind` is `earliest` or `latest` (no `value`), or `offset`,
+/// `timestamp` (ms since the epoch) or `shiftBy` with a `value`.
+#[napi(object)]
+#[derive(Debug)]
+pub struct OffsetResetInput {
+    pub kind: String,
+    pub value: Option<BigInt>,
+}
+
+/// `spec` and `timestamp_ms` of `topicOffsets` as the client's `OffsetSpec`.
+fn offset_spec(spec: &str, timestamp_ms: Option<i64>) -> napi::Result<rustlog::OffsetSpec> {
+    match (spec, timestamp_ms) {
+        ("earliest", None) => Ok(rustlog::OffsetSpec::Earliest),
+        ("latest", None) => Ok(rustlog::OffsetSpec::Latest),
+        ("timestamp", Some(timestamp_ms)) => Ok(rustlog::OffsetSpec::Timestamp { timestamp_ms }),
+        _ => Err(invalid_argument(format!(
+            "offset spec must be earliest, latest or timestamp with a timestamp, not {spec} \
+             with timestamp {timestamp_ms:?}"
+        ))),
+    }
+}
+
+/// A reset value that must fit an `i64` (a timestamp or a shift).
+fn signed(value: &BigInt, what: &str) -> napi::Result<i64> {
+    match value.get_i64() {
+        (value, true) => Ok(value),
+        _ => Err(invalid_argument(format!(
+            "{what} must fit a signed 64-bit integer"
+        ))),
+    }
+}
+
+/// A reset target as the client's `OffsetReset`.
+fn offset_reset(to: &OffsetResetInput) -> napi::Result<rustlog::OffsetReset> {
+    match (to.kind.as_str(), &to.value) {
+        ("earliest", None) => Ok(rustlog::OffsetReset::Earliest),
+        ("latest", None) => Ok(rustlog::OffsetReset::Latest),
+        ("offset", Some(v)) => match v.get_u64() {
+            (false, offset, true) => Ok(rustlog::OffsetReset::Offset(offset)),
+            _ => Err(invalid_argument(
+                "a reset offset must fit an unsigned 64-bit integer",
+            )),
+        },
+        ("timestamp", Some(v)) => Ok(rustlog::OffsetReset::Timestamp(signed(
+            v,
+            "a reset timestamp",
+        )?)),
+        ("shiftBy", Some(v)) => Ok(rustlog::OffsetReset::ShiftBy(signed(v, "a reset shift")?)),
+        (kind, value) => Err(invalid_argument(format!(
+            "a reset target is earliest, latest, offset, timestamp or shiftBy (the last three \
+             with a value), not {kind} {}",
+            if value.is_some() {
+                "with a value"
+            } else {
+                "without a value"
+            }
+        ))),
+    }
+}
+
+/// `[{ topic, partition, offset }]` as the client's offsets to set.
+fn offsets_to_set(offsets: Vec<OffsetInput>) -> napi::Result<Vec<rustlog::TopicPartitionOffset>> {
+    offsets
+        .into_iter()
+        .map(|o| match o.offset.get_u64() {
+            (false, offset, true) => Ok(rustlog::TopicPartitionOffset {
+                topic: o.topic,
+                partition: o.partition,
+                offset,
+            }),
+            _ => Err(invalid_argument(format!(
+                "offset for {}/{} must fit an unsigned 64-bit integer",
+                o.topic, o.partition
+            ))),
+        })
+        .collect()
 }
 
 #[derive(Debug)]
@@ -290,6 +398,121 @@ impl NativeAdmin {
                             lag: BigInt::from(o.lag),
                         })
                         .collect(),
+                })
+        })
+    }
+
+    /// Grows `topic` to `partitions` partitions; resolves to the new count.
+    #[napi(ts_return_type = "Promise<number>")]
+    pub fn create_partitions<'env>(
+        &self,
+        env: &'env Env,
+        topic: String,
+        partitions: u32,
+    ) -> napi::Result<PromiseRaw<'env, u32>> {
+        with_admin!(self, env, |admin| async move {
+            admin.create_partitions(&topic, partitions).await
+        })
+    }
+
+    /// Deletes a group without members, with its committed offsets.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn delete_group<'env>(
+        &self,
+        env: &'env Env,
+        group_id: String,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        with_admin!(self, env, |admin| async move {
+            admin.delete_group(&group_id).await
+        })
+    }
+
+    /// The offset `spec` (`earliest`, `latest`, or `timestamp` with `timestampMs`) names in
+    /// every partition of `topic`.
+    #[napi(ts_return_type = "Promise<Array<PartitionOffsetInfo>>")]
+    pub fn topic_offsets<'env>(
+        &self,
+        env: &'env Env,
+        topic: String,
+        spec: String,
+        timestamp_ms: Option<i64>,
+    ) -> napi::Result<PromiseRaw<'env, Vec<PartitionOffsetInfo>>> {
+        let spec = offset_spec(&spec, timestamp_ms)?;
+        with_admin!(self, env, |admin| async move {
+            admin.topic_offsets(&topic, spec).await.map(|offsets| {
+                offsets
+                    .into_iter()
+                    .map(|p| PartitionOffsetInfo {
+                        partition: p.partition,
+                        offset: p.offset.map(BigInt::from),
+                    })
+                    .collect()
+            })
+        })
+    }
+
+    /// A group's committed offsets, sorted by topic and partition (none for an unknown group).
+    #[napi(ts_return_type = "Promise<Array<CommittedOffsetInfo>>")]
+    pub fn group_offsets<'env>(
+        &self,
+        env: &'env Env,
+        group_id: String,
+    ) -> napi::Result<PromiseRaw<'env, Vec<CommittedOffsetInfo>>> {
+        with_admin!(self, env, |admin| async move {
+            admin.group_offsets(&group_id).await.map(|offsets| {
+                offsets
+                    .into_iter()
+                    .map(|c| CommittedOffsetInfo {
+                        topic: c.topic,
+                        partition: c.partition,
+                        offset: BigInt::from(c.offset),
+                        metadata: c.metadata,
+                    })
+                    .collect()
+            })
+        })
+    }
+
+    /// Commits `offsets` for a group without members, in one request.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn set_group_offsets<'env>(
+        &self,
+        env: &'env Env,
+        group_id: String,
+        offsets: Vec<OffsetInput>,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        let offsets = offsets_to_set(offsets)?;
+        with_admin!(self, env, |admin| async move {
+            admin.set_group_offsets(&group_id, &offsets).await
+        })
+    }
+
+    /// Plans moving a group's offsets on `topic` (`partitions`, or all) to `to`; with `execute`
+    /// commits the plan. Resolves to the plan either way.
+    #[napi(ts_return_type = "Promise<Array<OffsetChangeInfo>>")]
+    pub fn reset_group_offsets<'env>(
+        &self,
+        env: &'env Env,
+        group_id: String,
+        topic: String,
+        partitions: Option<Vec<u32>>,
+        to: OffsetResetInput,
+        execute: bool,
+    ) -> napi::Result<PromiseRaw<'env, Vec<OffsetChangeInfo>>> {
+        let to = offset_reset(&to)?;
+        with_admin!(self, env, |admin| async move {
+            admin
+                .reset_group_offsets(&group_id, &topic, partitions.as_deref(), to, execute)
+                .await
+                .map(|plan| {
+                    plan.into_iter()
+                        .map(|c| OffsetChangeInfo {
+                            topic: c.topic,
+                            partition: c.partition,
+                            current: c.current.map(BigInt::from),
+                            new_offset: BigInt::from(c.new),
+                        })
+                        .collect()
                 })
         })
     }

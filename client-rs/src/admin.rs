@@ -213,7 +213,9 @@ impl Admin {
     }
 
     /// Commits `offsets` for a group that has no members (`NonEmptyGroup` while a consumer runs
-    /// in it), all in one request: each offset at most its partition's high watermark.
+    /// in it), in one request. Each offset must be at most its partition's high watermark; that
+    /// is checked for all of them first, so a bad one commits nothing (only a partition deleted
+    /// in between can still make the broker refuse one entry and store the others).
     pub async fn set_group_offsets(
         &self,
         group_id: &str,
@@ -225,6 +227,7 @@ impl Admin {
                 offsets.len()
             )));
         }
+        self.check_below_high_watermarks(offsets).await?;
         let request = Request::OffsetCommit(OffsetCommitRequest {
             group_id: group_id.to_string(),
             generation_id: None,
@@ -249,12 +252,39 @@ impl Admin {
             Some(p) => Err(Error::broker(
                 p.error_code,
                 format!(
-                    "set the offset of {group_id} on {}/{}",
+                    "set the offset of {group_id} on {}/{} (the entries without an error were committed)",
                     p.topic, p.partition
                 ),
             )),
             None => Ok(()),
         }
+    }
+
+    /// Refuses the whole set when one offset is above its partition's high watermark (or its
+    /// partition does not exist), before anything is committed.
+    async fn check_below_high_watermarks(&self, offsets: &[TopicPartitionOffset]) -> Result<()> {
+        let asked = offsets
+            .iter()
+            .map(|o| ListOffsetsPartition {
+                topic: o.topic.clone(),
+                partition: o.partition,
+                spec: OffsetSpec::Latest,
+            })
+            .collect();
+        let found = self.client.list_offsets(asked).await?;
+        for (o, latest) in offsets.iter().zip(found) {
+            let high_watermark = latest?.unwrap_or(0);
+            if o.offset > high_watermark {
+                return Err(Error::Rejected {
+                    code: ErrorCode::OffsetOutOfRange,
+                    message: format!(
+                        "offset {} of {}/{} is above its high watermark {high_watermark}; nothing was committed",
+                        o.offset, o.topic, o.partition
+                    ),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Plans moving a group's offsets on `topic` (the given partitions, or all of them) to

@@ -292,19 +292,27 @@ async fn bad_resets_are_refused_and_change_nothing() {
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorCode::TopicNotFound);
-    // Setting past the high watermark is refused by the broker, per partition.
+    // One offset past its high watermark refuses the whole set: nothing is committed.
     let err = admin
         .set_group_offsets(
             "fresh",
-            &[TopicPartitionOffset {
-                topic: "t".into(),
-                partition: 1,
-                offset: 5,
-            }],
+            &[
+                TopicPartitionOffset {
+                    topic: "t".into(),
+                    partition: 0,
+                    offset: 1,
+                },
+                TopicPartitionOffset {
+                    topic: "t".into(),
+                    partition: 1,
+                    offset: 5,
+                },
+            ],
         )
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorCode::OffsetOutOfRange);
+    assert!(err.message().contains("nothing was committed"), "{err}");
     assert!(admin.group_offsets("fresh").await.unwrap().is_empty());
 
     // The good reset of the same group then works.
