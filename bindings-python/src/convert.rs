@@ -1,12 +1,15 @@
 //! Python values to client types and back: keys/values (`bytes | str | None`), headers (a dict or
-//! a list of pairs, values nullable), records for batch sends, and admin results (the protocol's
-//! JSON shapes as plain dicts, so the binding never re-describes them).
+//! a list of pairs, values nullable), records for batch sends, the offset arguments of the admin
+//! (`at`, a reset target, a mapping of offsets), and admin results (the protocol's JSON shapes as
+//! plain dicts, so the binding never re-describes them).
 
 use bytes::Bytes;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyString, PyTuple};
-use rustlog::Record;
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyMapping, PyString, PyTuple};
+use rustlog::{ErrorCode, OffsetReset, OffsetSpec, Record, TopicPartitionOffset};
+
+use crate::errors::py_error;
 
 /// `bytes`, `bytearray`, `str` (UTF-8) or `None` (a null key or a tombstone value).
 pub(crate) fn opt_bytes(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Option<Bytes>> {
@@ -120,6 +123,117 @@ pub(crate) fn batch_records(
         })?);
     }
     Ok(out)
+}
+
+/// The same exception with `context` in front of its message.
+fn in_context(py: Python<'_>, err: PyErr, context: &str) -> PyErr {
+    PyErr::from_type(err.get_type(py), format!("{context}: {}", err.value(py)))
+}
+
+/// `at` of `Admin.topic_offsets`: `"earliest"` (log start) or `"latest"` (high watermark).
+pub(crate) fn offset_spec(py: Python<'_>, at: &str) -> PyResult<OffsetSpec> {
+    match at {
+        "earliest" => Ok(OffsetSpec::Earliest),
+        "latest" => Ok(OffsetSpec::Latest),
+        other => Err(py_error(
+            py,
+            ErrorCode::InvalidArgument,
+            format!(
+                "at must be \"earliest\" or \"latest\", not {other:?} \
+                 (offsets_for_time looks up a timestamp)"
+            ),
+        )),
+    }
+}
+
+/// The `offsets` of `Admin.set_group_offsets`: a mapping of `(topic, partition)` to offset, in
+/// the mapping's order.
+pub(crate) fn topic_partition_offsets(
+    offsets: &Bound<'_, PyAny>,
+) -> PyResult<Vec<TopicPartitionOffset>> {
+    let py = offsets.py();
+    let mapping = offsets.cast::<PyMapping>().map_err(|_| {
+        let kind = offsets
+            .get_type()
+            .name()
+            .map_or_else(|_| "?".to_string(), |n| n.to_string());
+        PyTypeError::new_err(format!(
+            "offsets must be a mapping of (topic, partition) to offset, not {kind}"
+        ))
+    })?;
+    let mut out = Vec::with_capacity(mapping.len().unwrap_or(0));
+    for item in mapping.items()?.iter() {
+        let (key, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
+        let (topic, partition): (String, u32) = key.extract().map_err(|e| {
+            in_context(
+                py,
+                e,
+                &format!("offsets: a key is a (topic, partition) tuple, not {key:?}"),
+            )
+        })?;
+        let offset: u64 = value
+            .extract()
+            .map_err(|e| in_context(py, e, &format!("offsets[({topic:?}, {partition})]")))?;
+        out.push(TopicPartitionOffset {
+            topic,
+            partition,
+            offset,
+        });
+    }
+    Ok(out)
+}
+
+/// The target of `Admin.reset_group_offsets`: exactly one of `to` (`"earliest"` or `"latest"`),
+/// `to_offset`, `to_timestamp_ms` and `shift_by`.
+pub(crate) fn offset_reset(
+    py: Python<'_>,
+    to: Option<&str>,
+    to_offset: Option<u64>,
+    to_timestamp_ms: Option<i64>,
+    shift_by: Option<i64>,
+) -> PyResult<OffsetReset> {
+    const NAMES: &str = "to, to_offset, to_timestamp_ms or shift_by";
+    let given: Vec<&str> = [
+        to.map(|_| "to"),
+        to_offset.map(|_| "to_offset"),
+        to_timestamp_ms.map(|_| "to_timestamp_ms"),
+        shift_by.map(|_| "shift_by"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if given.len() != 1 {
+        let got = if given.is_empty() {
+            "none".to_string()
+        } else {
+            given.join(" and ")
+        };
+        return Err(py_error(
+            py,
+            ErrorCode::InvalidArgument,
+            format!("reset_group_offsets takes exactly one target of {NAMES}; got {got}"),
+        ));
+    }
+    match (to, to_offset, to_timestamp_ms, shift_by) {
+        (Some("earliest"), ..) => Ok(OffsetReset::Earliest),
+        (Some("latest"), ..) => Ok(OffsetReset::Latest),
+        (Some(other), ..) => Err(py_error(
+            py,
+            ErrorCode::InvalidArgument,
+            format!(
+                "to must be \"earliest\" or \"latest\", not {other:?} \
+                 (to_offset, to_timestamp_ms and shift_by take numbers)"
+            ),
+        )),
+        (_, Some(offset), ..) => Ok(OffsetReset::Offset(offset)),
+        (_, _, Some(timestamp_ms), _) => Ok(OffsetReset::Timestamp(timestamp_ms)),
+        (_, _, _, Some(delta)) => Ok(OffsetReset::ShiftBy(delta)),
+        (None, None, None, None) => Err(py_error(
+            py,
+            ErrorCode::InvalidArgument,
+            format!("reset_group_offsets needs a target: {NAMES}"),
+        )),
+    }
 }
 
 /// `Option<Bytes>` as `bytes | None`.

@@ -8,7 +8,8 @@
 //! - [`wait`]: blocking calls without the GIL, in short slices that still answer Ctrl-C.
 //! - [`convert`]: Python values to records and back; admin answers to dicts.
 //! - [`config`]: constructor keyword arguments to client configs.
-//! - [`types`]: `RecordMetadata` and `Message`.
+//! - [`types`]: `RecordMetadata`, `Message` and the admin's offset answers (`PartitionOffset`,
+//!   `CommittedOffset`, `OffsetChange`).
 //! - [`producer`], [`consumer`], [`admin`]: the blocking classes (over `rustlog::blocking`).
 //! - [`embedded`]: `EmbeddedBroker`, a real broker in-process (`rustlog_broker`).
 //! - [`aio`]: the asyncio twins (over the async client, via `pyo3_async_runtimes`).
@@ -34,6 +35,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     m.add_class::<types::RecordMetadata>()?;
     m.add_class::<types::Message>()?;
+    m.add_class::<types::PartitionOffset>()?;
+    m.add_class::<types::CommittedOffset>()?;
+    m.add_class::<types::OffsetChange>()?;
     m.add_class::<producer::Producer>()?;
     m.add_class::<producer::DeliveryFuture>()?;
     m.add_class::<producer::BatchFuture>()?;

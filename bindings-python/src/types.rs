@@ -1,5 +1,6 @@
-//! Value classes handed to Python: `RecordMetadata` (where a record landed) and `Message` (a
-//! consumed record). Both are immutable.
+//! Value classes handed to Python: `RecordMetadata` (where a record landed), `Message` (a
+//! consumed record), and the admin's offset answers `PartitionOffset`, `CommittedOffset` and
+//! `OffsetChange`. All are immutable.
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
@@ -146,4 +147,151 @@ impl Message {
             show(&self.inner.value)
         )
     }
+}
+
+/// `None` spelled the Python way, for `__repr__`.
+fn py_opt<T: std::fmt::Display>(value: Option<T>) -> String {
+    value.map_or_else(|| "None".to_string(), |v| v.to_string())
+}
+
+/// One partition's offset from `Admin.topic_offsets` / `Admin.offsets_for_time`.
+#[pyclass(module = "rustlog", frozen, eq, hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct PartitionOffset {
+    #[pyo3(get)]
+    partition: u32,
+    /// `None` when a timestamp lookup finds no record at or after the timestamp.
+    #[pyo3(get)]
+    offset: Option<u64>,
+}
+
+impl From<rustlog::PartitionOffset> for PartitionOffset {
+    fn from(p: rustlog::PartitionOffset) -> Self {
+        PartitionOffset {
+            partition: p.partition,
+            offset: p.offset,
+        }
+    }
+}
+
+#[pymethods]
+impl PartitionOffset {
+    #[new]
+    fn new(partition: u32, offset: Option<u64>) -> Self {
+        PartitionOffset { partition, offset }
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "PartitionOffset(partition={}, offset={})",
+            self.partition,
+            py_opt(self.offset)
+        )
+    }
+}
+
+/// A group's committed offset of one partition, from `Admin.group_offsets`.
+#[pyclass(module = "rustlog", frozen, eq, hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct CommittedOffset {
+    #[pyo3(get)]
+    topic: String,
+    #[pyo3(get)]
+    partition: u32,
+    /// The next offset the group will consume.
+    #[pyo3(get)]
+    offset: u64,
+    /// The free text committed with the offset.
+    #[pyo3(get)]
+    metadata: Option<String>,
+}
+
+impl From<rustlog::CommittedOffset> for CommittedOffset {
+    fn from(c: rustlog::CommittedOffset) -> Self {
+        CommittedOffset {
+            topic: c.topic,
+            partition: c.partition,
+            offset: c.offset,
+            metadata: c.metadata,
+        }
+    }
+}
+
+#[pymethods]
+impl CommittedOffset {
+    #[new]
+    #[pyo3(signature = (topic, partition, offset, metadata = None))]
+    fn new(topic: String, partition: u32, offset: u64, metadata: Option<String>) -> Self {
+        CommittedOffset {
+            topic,
+            partition,
+            offset,
+            metadata,
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        let metadata = match &self.metadata {
+            Some(m) => format!("{m:?}"),
+            None => "None".to_string(),
+        };
+        format!(
+            "CommittedOffset(topic={:?}, partition={}, offset={}, metadata={metadata})",
+            self.topic, self.partition, self.offset
+        )
+    }
+}
+
+/// One partition of a reset plan from `Admin.reset_group_offsets`: where the group is
+/// (`current`, `None` when nothing is committed) and where it goes (`new`).
+#[pyclass(module = "rustlog", frozen, eq, hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct OffsetChange {
+    #[pyo3(get)]
+    topic: String,
+    #[pyo3(get)]
+    partition: u32,
+    #[pyo3(get)]
+    current: Option<u64>,
+    #[pyo3(get)]
+    new: u64,
+}
+
+impl From<rustlog::OffsetChange> for OffsetChange {
+    fn from(c: rustlog::OffsetChange) -> Self {
+        OffsetChange {
+            topic: c.topic,
+            partition: c.partition,
+            current: c.current,
+            new: c.new,
+        }
+    }
+}
+
+#[pymethods]
+impl OffsetChange {
+    #[new]
+    fn new(topic: String, partition: u32, current: Option<u64>, new: u64) -> Self {
+        OffsetChange {
+            topic,
+            partition,
+            current,
+            new,
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "OffsetChange(topic={:?}, partition={}, current={}, new={})",
+            self.topic,
+            self.partition,
+            py_opt(self.current),
+            self.new
+        )
+    }
+}
+
+/// Converts each item of a client answer to its Python class (a `list` once handed to Python).
+pub(crate) fn py_list<A, B: From<A>>(items: Vec<A>) -> Vec<B> {
+    items.into_iter().map(B::from).collect()
 }

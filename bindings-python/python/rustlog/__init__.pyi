@@ -13,10 +13,13 @@ __all__ = [
     "ERROR_CODES",
     "Admin",
     "BatchFuture",
+    "CommittedOffset",
     "Consumer",
     "DeliveryFuture",
     "EmbeddedBroker",
     "Message",
+    "OffsetChange",
+    "PartitionOffset",
     "Producer",
     "RecordMetadata",
     "RustLogError",
@@ -86,6 +89,9 @@ Acks: TypeAlias = Literal["none", "leader", "durable", "all", 0, 1, 2]
 Compression: TypeAlias = Literal["none", "gzip", "snappy", "lz4", "zstd"]
 #: Where a consumer starts in a partition without a committed offset.
 OffsetReset: TypeAlias = Literal["earliest", "latest", "none"]
+#: `at` of `Admin.topic_offsets` and `to` of `Admin.reset_group_offsets`: the log start or the
+#: high watermark.
+OffsetEnd: TypeAlias = Literal["earliest", "latest"]
 
 # --- values -----------------------------------------------------------------------------------
 
@@ -126,6 +132,57 @@ class Message:
     def headers(self) -> list[tuple[str, Optional[bytes]]]:
         """(name, value) pairs in the order produced: a repeated name appears once per value,
         and None is a null value."""
+
+@final
+class PartitionOffset:
+    """One partition's offset from `Admin.topic_offsets` or `Admin.offsets_for_time`."""
+
+    def __new__(cls, partition: int, offset: Optional[int]) -> Self: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> Optional[int]:
+        """None when a timestamp lookup finds no record at or after the timestamp."""
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class CommittedOffset:
+    """A group's committed offset of one partition, from `Admin.group_offsets`."""
+
+    def __new__(
+        cls, topic: str, partition: int, offset: int, metadata: Optional[str] = None
+    ) -> Self: ...
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int:
+        """The next offset the group will consume."""
+    @property
+    def metadata(self) -> Optional[str]:
+        """The free text committed with the offset."""
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class OffsetChange:
+    """One partition of a reset plan from `Admin.reset_group_offsets`."""
+
+    def __new__(cls, topic: str, partition: int, current: Optional[int], new: int) -> Self: ...
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def current(self) -> Optional[int]:
+        """The committed offset before the reset; None when nothing was committed."""
+    @property
+    def new(self) -> int:
+        """The committed offset after the reset (with `execute=True`)."""
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
 
 # --- admin answers (plain dicts with these keys) ------------------------------------------------
 
@@ -336,6 +393,31 @@ class Admin:
     def list_groups(self) -> list[GroupSummary]: ...
     def describe_group(self, group_id: str) -> GroupDescription: ...
     def metrics(self) -> str: ...
+    def create_partitions(self, topic: str, partitions: int) -> int:
+        """Grows a topic to `partitions` (more than it has); returns the new count."""
+    def delete_group(self, group_id: str) -> None:
+        """Deletes a group without members, with its committed offsets."""
+    def topic_offsets(self, topic: str, at: OffsetEnd = "latest") -> list[PartitionOffset]: ...
+    def offsets_for_time(self, topic: str, timestamp_ms: int) -> list[PartitionOffset]: ...
+    def group_offsets(self, group_id: str) -> list[CommittedOffset]: ...
+    def set_group_offsets(
+        self, group_id: str, offsets: Mapping[tuple[str, int], int]
+    ) -> None:
+        """Commits `{(topic, partition): offset}` for a group without members."""
+    def reset_group_offsets(
+        self,
+        group_id: str,
+        topic: str,
+        *,
+        to: Optional[OffsetEnd] = None,
+        to_offset: Optional[int] = None,
+        to_timestamp_ms: Optional[int] = None,
+        shift_by: Optional[int] = None,
+        partitions: Optional[Sequence[int]] = None,
+        execute: bool = False,
+    ) -> list[OffsetChange]:
+        """Plans moving the group's offsets to exactly one target; commits only with
+        `execute=True` (a dry run by default)."""
     def close(self) -> None: ...
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -9,14 +9,18 @@ from typing_extensions import Self
 from . import (
     Acks,
     BatchRecord,
+    CommittedOffset,
     Compression,
     Data,
     GroupDescription,
     GroupSummary,
     Headers,
     Message,
+    OffsetChange,
+    OffsetEnd,
     OffsetReset,
     PartitionDescription,
+    PartitionOffset,
     RecordMetadata,
     TopicCreated,
     TopicDescription,
@@ -134,6 +138,28 @@ class Admin:
     async def list_groups(self) -> list[GroupSummary]: ...
     async def describe_group(self, group_id: str) -> GroupDescription: ...
     async def metrics(self) -> str: ...
+    async def create_partitions(self, topic: str, partitions: int) -> int: ...
+    async def delete_group(self, group_id: str) -> None: ...
+    async def topic_offsets(
+        self, topic: str, at: OffsetEnd = "latest"
+    ) -> list[PartitionOffset]: ...
+    async def offsets_for_time(self, topic: str, timestamp_ms: int) -> list[PartitionOffset]: ...
+    async def group_offsets(self, group_id: str) -> list[CommittedOffset]: ...
+    async def set_group_offsets(
+        self, group_id: str, offsets: Mapping[tuple[str, int], int]
+    ) -> None: ...
+    async def reset_group_offsets(
+        self,
+        group_id: str,
+        topic: str,
+        *,
+        to: Optional[OffsetEnd] = None,
+        to_offset: Optional[int] = None,
+        to_timestamp_ms: Optional[int] = None,
+        shift_by: Optional[int] = None,
+        partitions: Optional[Sequence[int]] = None,
+        execute: bool = False,
+    ) -> list[OffsetChange]: ...
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
         self,
