@@ -3,10 +3,11 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: test test-rust test-python test-node lint test-deps bench-kafka soak fuzz fuzz-ci
+.PHONY: test test-rust test-python test-node lint test-deps bench-kafka soak fuzz fuzz-ci dist test-dist
 
-# fuzz-ci last: the bounded fuzz run (20 s per target) after every scenario passed.
-test: lint test-rust test-python test-node fuzz-ci
+# fuzz-ci last: the bounded fuzz run (20 s per target) after every scenario passed. test-dist
+# after the bindings' suites, whose release builds it reuses.
+test: lint test-rust test-python test-node test-dist fuzz-ci
 
 # Warnings are errors: clippy checks every target (tests and benches included) with -D warnings,
 # so the test build below need not rebuild everything under different RUSTFLAGS.
@@ -37,6 +38,16 @@ test-python:
 # The Node package: npm ci, release build of the addon, tsc --noEmit, node --test.
 test-node:
 	bindings-node/scripts/test.sh
+
+# The packages a user installs without a Rust toolchain, for this platform, into dist/: the abi3
+# wheel and the sdist (maturin), and the npm package with its prebuilt addon in napi-rs's
+# per-platform layout (scripts/dist.sh). test-dist installs each into a fresh venv / npm project
+# with no cargo on PATH and runs a produce and a consume (scripts/dist-test.sh).
+dist:
+	scripts/dist.sh
+
+test-dist: dist
+	scripts/dist-test.sh
 
 # Kafka listener vs native protocol on one release broker, same run (bench-compare/README.md,
 # "Kafka listener vs native"): confluent-kafka (librdkafka) against `rustlog bench`. Needs
