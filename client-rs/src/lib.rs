@@ -19,6 +19,7 @@
 //! - [`record`]: [`Record`], [`RecordMetadata`], [`Message`] (header values are nullable and
 //!   keys may repeat).
 //! - [`error`]: [`Error`], one type for every failure, with `kind()` in the shared code table.
+//! - `log_bridge` (feature `log-bridge`): tracing events forwarded to a host language's logger.
 //! - [`blocking`]: the same API for non-async callers, owning its tokio runtime.
 //!
 //! Compression and idempotence: a producer compresses each batch with
@@ -54,6 +55,8 @@ pub mod consumer;
 pub mod error;
 mod fetcher;
 pub mod group_offsets;
+#[cfg(feature = "log-bridge")]
+pub mod log_bridge;
 pub mod partition_consumer;
 pub mod producer;
 pub mod rebalance;
