@@ -15,8 +15,11 @@ async def run(bootstrap: str) -> int:
         print("partitions:", [p["partition"] for p in description["partitions"]])
 
     async with rustlog.aio.Producer(bootstrap) as producer:
-        metas = await asyncio.gather(*(producer.send("clicks", f"click {i}") for i in range(10)))
-        print("last offset", metas[-1].offset)
+        # As aiokafka: `send` queues and gives a future of the metadata; `send_and_wait` waits.
+        first = await producer.send_and_wait("clicks", "click 0")
+        futures = [await producer.send("clicks", f"click {i}") for i in range(1, 10)]
+        metas = await asyncio.gather(*futures)
+        print("offsets", first.offset, "to", metas[-1].offset)
 
     count = 0
     async with rustlog.aio.Consumer(bootstrap, group_id="stats", topics=["clicks"]) as consumer:

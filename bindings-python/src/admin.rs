@@ -59,7 +59,7 @@ impl Admin {
     #[new]
     #[pyo3(signature = (
         bootstrap = "127.0.0.1:7400", *, client_id = None, request_timeout_ms = None,
-        connect_timeout_ms = None,
+        connect_timeout_ms = None, metadata_max_age_ms = None,
     ))]
     fn new(
         py: Python<'_>,
@@ -67,9 +67,16 @@ impl Admin {
         client_id: Option<String>,
         request_timeout_ms: Option<u64>,
         connect_timeout_ms: Option<u64>,
+        metadata_max_age_ms: Option<u64>,
     ) -> PyResult<Self> {
-        let client_cfg =
-            client_config(bootstrap, client_id, request_timeout_ms, connect_timeout_ms);
+        let client_cfg = client_config(
+            py,
+            bootstrap,
+            client_id,
+            request_timeout_ms,
+            connect_timeout_ms,
+            metadata_max_age_ms,
+        )?;
         let client = connect_blocking(py, client_cfg)?;
         Ok(Admin {
             client: Mutex::new(Some(client)),

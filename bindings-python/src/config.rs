@@ -11,13 +11,16 @@ use rustlog::{
 
 use crate::errors::{client_error, py_error};
 
-/// Connection options shared by `Producer`, `Consumer` and `Admin`.
+/// Connection options shared by `Producer`, `Consumer` and `Admin` (checked here, so the
+/// lazily connecting asyncio objects reject a bad value in their constructor too).
 pub(crate) fn client_config(
+    py: Python<'_>,
     bootstrap: &str,
     client_id: Option<String>,
     request_timeout_ms: Option<u64>,
     connect_timeout_ms: Option<u64>,
-) -> ClientConfig {
+    metadata_max_age_ms: Option<u64>,
+) -> PyResult<ClientConfig> {
     let mut builder = ClientBuilder::new(bootstrap);
     if let Some(id) = client_id {
         builder = builder.client_id(id);
@@ -30,7 +33,11 @@ pub(crate) fn client_config(
     if let Some(ms) = connect_timeout_ms {
         builder = builder.connect_timeout(Duration::from_millis(ms));
     }
-    builder.config
+    if let Some(ms) = metadata_max_age_ms {
+        builder = builder.metadata_max_age(Duration::from_millis(ms));
+    }
+    builder.config.validate().map_err(|e| client_error(py, e))?;
+    Ok(builder.config)
 }
 
 /// `acks` given as a name (`"none"`, `"leader"`, `"durable"`, `"all"`) or a number (0, 1, 2).
@@ -127,6 +134,7 @@ pub(crate) fn consumer_config(
     auto_commit_interval_ms: Option<u64>,
     session_timeout_ms: Option<u32>,
     rebalance_timeout_ms: Option<u32>,
+    max_poll_interval_ms: Option<u64>,
     fetch_max_wait_ms: Option<u32>,
     fetch_max_bytes: Option<u32>,
 ) -> PyResult<ConsumerConfig> {
@@ -146,6 +154,9 @@ pub(crate) fn consumer_config(
     }
     if let Some(v) = rebalance_timeout_ms {
         config.rebalance_timeout_ms = v;
+    }
+    if let Some(v) = max_poll_interval_ms {
+        config.max_poll_interval_ms = v;
     }
     if let Some(v) = fetch_max_wait_ms {
         config.fetch_max_wait_ms = v;

@@ -9,8 +9,10 @@
 //! - [`convert`]: Python values to records and back; admin answers to dicts.
 //! - [`config`]: constructor keyword arguments to client configs.
 //! - [`types`]: `RecordMetadata`, `Message` and the admin's offset answers (`PartitionOffset`,
-//!   `CommittedOffset`, `OffsetChange`).
+//!   `CommittedOffset`, `OffsetChange`) and the consumer's `TopicPartitionOffset`.
 //! - [`producer`], [`consumer`], [`admin`]: the blocking classes (over `rustlog::blocking`).
+//! - [`rebalance`]: Python rebalance hooks as the client's `RebalanceListener` (blocking
+//!   callables and asyncio listeners), and how a hook's exception reaches `poll`.
 //! - [`embedded`]: `EmbeddedBroker`, a real broker in-process (`rustlog_broker`).
 //! - [`aio`]: the asyncio twins (over the async client, via `pyo3_async_runtimes`).
 
@@ -24,6 +26,7 @@ mod convert;
 mod embedded;
 mod errors;
 mod producer;
+mod rebalance;
 mod types;
 mod wait;
 
@@ -38,6 +41,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<types::PartitionOffset>()?;
     m.add_class::<types::CommittedOffset>()?;
     m.add_class::<types::OffsetChange>()?;
+    m.add_class::<types::TopicPartitionOffset>()?;
     m.add_class::<producer::Producer>()?;
     m.add_class::<producer::DeliveryFuture>()?;
     m.add_class::<producer::BatchFuture>()?;

@@ -1,11 +1,17 @@
 //! `rustlog.Producer` (blocking) and its delivery futures, over `rustlog::blocking::Producer`.
 
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 use std::time::Duration;
 
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyType;
 use rustlog::{blocking, DeliveryHandle, Error};
 use tokio::runtime::Handle;
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
 
 use crate::config::{client_config, producer_config, CodecOptions};
 use crate::convert;
@@ -53,6 +59,108 @@ pub(crate) fn timed_out(operation: &str, timeout: Duration) -> Error {
     }
 }
 
+thread_local! {
+    /// Set while this thread runs an `on_delivery` callback: a `flush` there must not wait for
+    /// the callbacks (its own among them).
+    static IN_DELIVERY_CALLBACK: Cell<bool> = const { Cell::new(false) };
+}
+
+/// A callable argument (`on_delivery`, `add_done_callback`), or a `TypeError`.
+fn callable(name: &str, value: Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    if !value.is_callable() {
+        return Err(PyTypeError::new_err(format!(
+            "{name} must be callable, not {}",
+            value.get_type().name()?
+        )));
+    }
+    Ok(value.unbind())
+}
+
+/// Calls a user callback with the GIL; its exception goes to `sys.unraisablehook` (nobody
+/// else could catch it), as the exceptions of `concurrent.futures` callbacks are only logged.
+fn call_back<'py>(py: Python<'py>, callback: &Py<PyAny>, args: impl pyo3::call::PyCallArgs<'py>) {
+    if let Err(err) = callback.call1(py, args) {
+        err.write_unraisable(py, Some(callback.bind(py)));
+    }
+}
+
+/// The `on_delivery` callbacks of one producer: one task waits for the deliveries in send order
+/// and runs each callback (on a blocking thread, with the GIL) once its outcome is known, so
+/// callbacks run one at a time and in send order.
+struct DeliveryCallbacks {
+    queue: mpsc::UnboundedSender<(DeliveryHandle, Py<PyAny>)>,
+    /// Callbacks queued so far, and (from the task) run so far.
+    queued: AtomicU64,
+    ran: watch::Receiver<u64>,
+}
+
+impl DeliveryCallbacks {
+    fn start(rt: &Handle) -> DeliveryCallbacks {
+        let (queue, mut pending) = mpsc::unbounded_channel::<(DeliveryHandle, Py<PyAny>)>();
+        let (ran_tx, ran) = watch::channel(0u64);
+        rt.spawn(async move {
+            let mut ran = 0u64;
+            while let Some((handle, callback)) = pending.recv().await {
+                let outcome = handle.wait().await;
+                let _ = tokio::task::spawn_blocking(move || {
+                    IN_DELIVERY_CALLBACK.with(|c| c.set(true));
+                    Python::attach(|py| {
+                        let args = match outcome {
+                            Ok(meta) => match Py::new(py, RecordMetadata::from(meta)) {
+                                Ok(meta) => (py.None(), meta.into_any()),
+                                Err(err) => (err.into_value(py).into_any(), py.None()),
+                            },
+                            Err(err) => {
+                                (client_error(py, err).into_value(py).into_any(), py.None())
+                            }
+                        };
+                        call_back(py, &callback, args);
+                    });
+                    IN_DELIVERY_CALLBACK.with(|c| c.set(false));
+                })
+                .await;
+                ran += 1;
+                ran_tx.send_replace(ran);
+            }
+        });
+        DeliveryCallbacks {
+            queue,
+            queued: AtomicU64::new(0),
+            ran,
+        }
+    }
+
+    fn push(&self, handle: DeliveryHandle, callback: Py<PyAny>) {
+        self.queued.fetch_add(1, Ordering::AcqRel);
+        // The task ends only with the producer (the sender is dropped first).
+        let _ = self.queue.send((handle, callback));
+    }
+
+    /// What a `flush`/`close` waits for: the callbacks queued until now (none from inside a
+    /// callback, which would wait for itself).
+    fn until_now(&self) -> Option<(watch::Receiver<u64>, u64)> {
+        if IN_DELIVERY_CALLBACK.with(Cell::get) {
+            return None;
+        }
+        Some((self.ran.clone(), self.queued.load(Ordering::Acquire)))
+    }
+}
+
+/// Waits until `target` callbacks ran, up to `timeout`.
+async fn callbacks_ran(
+    wait: Option<(watch::Receiver<u64>, u64)>,
+    timeout: Duration,
+) -> rustlog::Result<()> {
+    let Some((mut ran, target)) = wait else {
+        return Ok(());
+    };
+    let waited = tokio::time::timeout(timeout, ran.wait_for(|n| *n >= target))
+        .await
+        .map(|_| ());
+    // An error inside means the task is gone: nothing is left to wait for.
+    waited.map_err(|_| timed_out("waiting for on_delivery callbacks", timeout))
+}
+
 /// Sends records in batches. `send` queues and returns a `DeliveryFuture` at once.
 #[pyclass(module = "rustlog", frozen)]
 pub(crate) struct Producer {
@@ -62,11 +170,17 @@ pub(crate) struct Producer {
     rt: Handle,
     /// Bound for `flush()`/`close()` without a timeout: no record can take longer.
     delivery_timeout: Duration,
+    /// Started by the first `send(on_delivery=...)`.
+    callbacks: OnceLock<DeliveryCallbacks>,
 }
 
 impl Producer {
     fn flush_timeout(&self, timeout: Option<f64>) -> PyResult<Duration> {
         Ok(timeout_arg(timeout)?.unwrap_or(self.delivery_timeout))
+    }
+
+    fn callbacks_until_now(&self) -> Option<(watch::Receiver<u64>, u64)> {
+        self.callbacks.get().and_then(DeliveryCallbacks::until_now)
     }
 }
 
@@ -78,7 +192,7 @@ impl Producer {
         max_in_flight_requests = None, buffer_bytes_max = None, delivery_timeout_ms = None,
         retry_backoff_ms = None, compression = "none", compression_level = None,
         idempotence = true, client_id = None, request_timeout_ms = None,
-        connect_timeout_ms = None,
+        connect_timeout_ms = None, metadata_max_age_ms = None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -97,6 +211,7 @@ impl Producer {
         client_id: Option<String>,
         request_timeout_ms: Option<u64>,
         connect_timeout_ms: Option<u64>,
+        metadata_max_age_ms: Option<u64>,
     ) -> PyResult<Self> {
         let config = producer_config(
             py,
@@ -114,8 +229,14 @@ impl Producer {
             },
         )?;
         let delivery_timeout = Duration::from_millis(config.delivery_timeout_ms);
-        let client_cfg =
-            client_config(bootstrap, client_id, request_timeout_ms, connect_timeout_ms);
+        let client_cfg = client_config(
+            py,
+            bootstrap,
+            client_id,
+            request_timeout_ms,
+            connect_timeout_ms,
+            metadata_max_age_ms,
+        )?;
         let client = connect_blocking(py, client_cfg)?;
         let producer = client.producer(config).map_err(|e| client_error(py, e))?;
         let rt = client.runtime().map_err(|e| client_error(py, e))?;
@@ -124,11 +245,18 @@ impl Producer {
             producer,
             rt,
             delivery_timeout,
+            callbacks: OnceLock::new(),
         })
     }
 
     /// Queues one record; returns a `DeliveryFuture` resolving to its `RecordMetadata`.
-    #[pyo3(signature = (topic, value, key = None, headers = None, partition = None, timestamp_ms = None))]
+    /// `on_delivery(err, metadata)` runs once the outcome is known (`err` is `None` or the
+    /// exception, `metadata` the `RecordMetadata` or `None`), on a client thread, in send order;
+    /// `flush` and `close` wait for it.
+    #[pyo3(signature = (
+        topic, value, key = None, headers = None, partition = None, timestamp_ms = None, *,
+        on_delivery = None,
+    ))]
     #[allow(clippy::too_many_arguments)]
     fn send(
         &self,
@@ -139,10 +267,19 @@ impl Producer {
         headers: Option<&Bound<'_, PyAny>>,
         partition: Option<u32>,
         timestamp_ms: Option<i64>,
+        on_delivery: Option<Bound<'_, PyAny>>,
     ) -> PyResult<DeliveryFuture> {
+        let on_delivery = on_delivery
+            .map(|c| callable("on_delivery", c))
+            .transpose()?;
         let record = convert::record(topic, value, key, headers, partition, timestamp_ms)?;
         let producer = self.producer.async_producer().clone();
         let handle = block_on(py, &self.rt, async move { producer.send(record).await })?;
+        if let Some(callback) = on_delivery {
+            self.callbacks
+                .get_or_init(|| DeliveryCallbacks::start(&self.rt))
+                .push(handle.clone(), callback);
+        }
         Ok(DeliveryFuture {
             client: self.client.clone(),
             handle,
@@ -172,20 +309,31 @@ impl Producer {
         })
     }
 
-    /// Sends everything buffered and waits for the acknowledgements.
+    /// Sends everything buffered and waits for the acknowledgements (and the `on_delivery`
+    /// callbacks of the records sent before).
     #[pyo3(signature = (timeout = None))]
     fn flush(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<()> {
         let timeout = self.flush_timeout(timeout)?;
         let producer = self.producer.async_producer().clone();
-        block_on(py, &self.rt, async move { producer.flush(timeout).await })
+        let callbacks = self.callbacks_until_now();
+        block_on(py, &self.rt, async move {
+            let start = Instant::now();
+            producer.flush(timeout).await?;
+            callbacks_ran(callbacks, timeout.saturating_sub(start.elapsed())).await
+        })
     }
 
-    /// Flushes, then stops; later sends raise `rustlog.Closed`.
+    /// Flushes (callbacks included), then stops; later sends raise `rustlog.Closed`.
     #[pyo3(signature = (timeout = None))]
     fn close(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<()> {
         let timeout = self.flush_timeout(timeout)?;
         let producer = self.producer.async_producer().clone();
-        block_on(py, &self.rt, async move { producer.close(timeout).await })
+        let callbacks = self.callbacks_until_now();
+        block_on(py, &self.rt, async move {
+            let start = Instant::now();
+            producer.close(timeout).await?;
+            callbacks_ran(callbacks, timeout.saturating_sub(start.elapsed())).await
+        })
     }
 
     /// Whether `close` was called.
@@ -241,6 +389,30 @@ impl DeliveryFuture {
     /// True once the outcome is known.
     fn done(&self) -> bool {
         self.handle.is_done()
+    }
+
+    /// Calls `callback(future)` once the outcome is known, as `concurrent.futures` does: at
+    /// once (on this thread) when it is known already, else on a client thread with the GIL.
+    /// Its exception goes to `sys.unraisablehook`.
+    fn add_done_callback(slf: &Bound<'_, Self>, callback: Bound<'_, PyAny>) -> PyResult<()> {
+        let py = slf.py();
+        let callback = callable("add_done_callback's argument", callback)?;
+        let this = slf.get();
+        if this.handle.is_done() {
+            call_back(py, &callback, (slf,));
+            return Ok(());
+        }
+        let rt = this.client.runtime().map_err(|e| client_error(py, e))?;
+        let handle = this.handle.clone();
+        let future = slf.clone().unbind();
+        rt.spawn(async move {
+            let _ = handle.wait().await;
+            let _ = tokio::task::spawn_blocking(move || {
+                Python::attach(|py| call_back(py, &callback, (future,)));
+            })
+            .await;
+        });
+        Ok(())
     }
 
     /// The partition the record was assigned to.

@@ -1,6 +1,6 @@
 //! Value classes handed to Python: `RecordMetadata` (where a record landed), `Message` (a
-//! consumed record), and the admin's offset answers `PartitionOffset`, `CommittedOffset` and
-//! `OffsetChange`. All are immutable.
+//! consumed record), the admin's offset answers `PartitionOffset`, `CommittedOffset` and
+//! `OffsetChange`, and the consumer's `TopicPartitionOffset`. All are immutable.
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
@@ -184,6 +184,41 @@ impl PartitionOffset {
     fn __repr__(&self) -> String {
         format!(
             "PartitionOffset(partition={}, offset={})",
+            self.partition,
+            py_opt(self.offset)
+        )
+    }
+}
+
+/// One partition's offset from a consumer's `offsets_for_times`.
+#[pyclass(module = "rustlog", frozen, eq, hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct TopicPartitionOffset {
+    #[pyo3(get)]
+    topic: String,
+    #[pyo3(get)]
+    partition: u32,
+    /// The first offset whose record is at or after the timestamp; `None` when no record is
+    /// that new (confluent-kafka answers -1 there).
+    #[pyo3(get)]
+    offset: Option<u64>,
+}
+
+#[pymethods]
+impl TopicPartitionOffset {
+    #[new]
+    pub(crate) fn new(topic: String, partition: u32, offset: Option<u64>) -> Self {
+        TopicPartitionOffset {
+            topic,
+            partition,
+            offset,
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "TopicPartitionOffset(topic={:?}, partition={}, offset={})",
+            self.topic,
             self.partition,
             py_opt(self.offset)
         )

@@ -58,18 +58,22 @@ where
     run(py, rt, future, FirstPoll::WithGil)?.map_err(|e| client_error(py, e))
 }
 
-/// [`block_on`] for calls whose first poll may do real work (a poll decodes a whole fetch):
-/// that first poll runs without the GIL too, so other Python threads keep running.
-pub(crate) fn block_on_detached<T, F>(py: Python<'_>, rt: &Handle, future: F) -> PyResult<T>
+/// Like [`block_on`], but hands the client's own error back for the caller to inspect; the
+/// outer error is an interrupt (KeyboardInterrupt) or a runtime that is gone.
+pub(crate) fn block_on_raw<T, F>(
+    py: Python<'_>,
+    rt: &Handle,
+    future: F,
+) -> PyResult<rustlog::Result<T>>
 where
     F: Future<Output = rustlog::Result<T>> + Send + 'static,
     T: Send + 'static,
 {
-    run(py, rt, future, FirstPoll::Detached)?.map_err(|e| client_error(py, e))
+    run(py, rt, future, FirstPoll::WithGil)
 }
 
-/// Like [`block_on_detached`], but hands the client's own error back for the caller to
-/// inspect; the outer error is an interrupt (KeyboardInterrupt) or a runtime that is gone.
+/// Like [`block_on_raw`], but the first poll runs without the GIL too: a poll may decode a
+/// whole fetch there, and other Python threads keep running meanwhile.
 pub(crate) fn block_on_raw_detached<T, F>(
     py: Python<'_>,
     rt: &Handle,

@@ -1,4 +1,4 @@
-"""The asyncio twins: await send, async for, async with, admin, ordering of gathered sends."""
+"""The asyncio twins: send (a future per record) and send_and_wait, async for, async with, admin, ordering of gathered sends."""
 
 from __future__ import annotations
 
@@ -23,9 +23,11 @@ def test_async_round_trip_with_commit(broker: rustlog.EmbeddedBroker) -> None:
             assert created["name"] == name
             assert name in [t["name"] for t in await admin.list_topics()]
         async with rustlog.aio.Producer(broker.bootstrap, linger_ms=1) as producer:
-            meta = await producer.send(name, b"first", key="k", headers={"h": b"1"})
+            meta = await producer.send_and_wait(name, b"first", key="k", headers={"h": b"1"})
             assert (meta.topic, meta.partition, meta.offset) == (name, 0, 0)
-            metas = await asyncio.gather(*(producer.send(name, f"m{i}") for i in range(50)))
+            futures = await asyncio.gather(*(producer.send(name, f"m{i}") for i in range(50)))
+            assert all(isinstance(f, asyncio.Future) for f in futures)
+            metas = await asyncio.gather(*futures)
             # Gathered sends are queued in call order.
             assert [m.offset for m in metas] == list(range(1, 51))
             batch = await producer.send_batch(name, [b"b0", (b"k", None)])

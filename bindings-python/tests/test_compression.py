@@ -169,7 +169,7 @@ def test_asyncio_producer_takes_the_same_options(broker: rustlog.EmbeddedBroker,
         async with rustlog.aio.Producer(
             broker.bootstrap, compression="zstd", compression_level=3, idempotence=False
         ) as producer:
-            meta = await producer.send(topic, b"v", headers=[("a", None), ("a", b"2")])
+            meta = await producer.send_and_wait(topic, b"v", headers=[("a", None), ("a", b"2")])
             assert meta.offset == 0
 
     asyncio.run(asyncio.wait_for(scenario(), timeout=30))

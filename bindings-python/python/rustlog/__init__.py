@@ -32,6 +32,7 @@ from ._native import (
     Producer,
     RecordMetadata,
     RustLogError,
+    TopicPartitionOffset,
     __version__,
 )
 
@@ -55,5 +56,6 @@ __all__ = [
     "Producer",
     "RecordMetadata",
     "RustLogError",
+    "TopicPartitionOffset",
     *_error_names,
 ]

@@ -1,6 +1,6 @@
 """Type stubs for the `rustlog` package (the native module is `rustlog._native`)."""
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from os import PathLike
 from pathlib import Path
 from types import TracebackType
@@ -23,6 +23,7 @@ __all__ = [
     "Producer",
     "RecordMetadata",
     "RustLogError",
+    "TopicPartitionOffset",
     "Unknown",
     "OffsetOutOfRange",
     "CorruptRecord",
@@ -89,6 +90,13 @@ Acks: TypeAlias = Literal["none", "leader", "durable", "all", 0, 1, 2]
 Compression: TypeAlias = Literal["none", "gzip", "snappy", "lz4", "zstd"]
 #: Where a consumer starts in a partition without a committed offset.
 OffsetReset: TypeAlias = Literal["earliest", "latest", "none"]
+#: A rebalance hook of `Consumer` (`on_assign`, `on_revoke`, `on_lost`): called with the
+#: partitions as `(topic, partition)` tuples; its return value is ignored.
+RebalanceCallback: TypeAlias = Callable[[list[tuple[str, int]]], object]
+#: `on_delivery` of `Producer.send`: `(None, metadata)` once stored, `(error, None)` if not.
+DeliveryCallback: TypeAlias = Callable[
+    [Optional["RustLogError"], Optional["RecordMetadata"]], object
+]
 #: `at` of `Admin.topic_offsets` and `to` of `Admin.reset_group_offsets`: the log start or the
 #: high watermark.
 OffsetEnd: TypeAlias = Literal["earliest", "latest"]
@@ -143,6 +151,22 @@ class PartitionOffset:
     @property
     def offset(self) -> Optional[int]:
         """None when a timestamp lookup finds no record at or after the timestamp."""
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class TopicPartitionOffset:
+    """One partition's offset from a consumer's `offsets_for_times`."""
+
+    def __new__(cls, topic: str, partition: int, offset: Optional[int]) -> Self: ...
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> Optional[int]:
+        """The first offset whose record is at or after the timestamp; None when no record is
+        that new (confluent-kafka answers -1)."""
     def __eq__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
@@ -262,6 +286,9 @@ class DeliveryFuture:
     def result(self, timeout: Optional[float] = None) -> RecordMetadata:
         """Waits (seconds; None: up to the delivery timeout) and returns the metadata."""
     def done(self) -> bool: ...
+    def add_done_callback(self, callback: Callable[[DeliveryFuture], object]) -> None:
+        """Calls `callback(future)` once the outcome is known: at once when it is already, else on a
+        client thread (with the GIL). Exceptions go to `sys.unraisablehook`."""
     @property
     def partition(self) -> int: ...
 
@@ -296,6 +323,7 @@ class Producer:
         client_id: Optional[str] = None,
         request_timeout_ms: Optional[int] = None,
         connect_timeout_ms: Optional[int] = None,
+        metadata_max_age_ms: Optional[int] = None,
     ) -> Self: ...
     def send(
         self,
@@ -305,7 +333,11 @@ class Producer:
         headers: Headers = None,
         partition: Optional[int] = None,
         timestamp_ms: Optional[int] = None,
-    ) -> DeliveryFuture: ...
+        *,
+        on_delivery: Optional[DeliveryCallback] = None,
+    ) -> DeliveryFuture:
+        """Queues the record. `on_delivery(err, metadata)` runs once its outcome is known (on a
+        client thread, one at a time, in send order; `flush` and `close` wait for it)."""
     def send_batch(
         self, topic: str, records: Iterable[BatchRecord], partition: Optional[int] = None
     ) -> BatchFuture: ...
@@ -338,21 +370,53 @@ class Consumer:
         auto_commit_interval_ms: Optional[int] = None,
         session_timeout_ms: Optional[int] = None,
         rebalance_timeout_ms: Optional[int] = None,
+        max_poll_interval_ms: Optional[int] = None,
         fetch_max_wait_ms: Optional[int] = None,
         fetch_max_bytes: Optional[int] = None,
         client_id: Optional[str] = None,
         request_timeout_ms: Optional[int] = None,
         connect_timeout_ms: Optional[int] = None,
-    ) -> Self: ...
+        metadata_max_age_ms: Optional[int] = None,
+        on_assign: Optional[RebalanceCallback] = None,
+        on_revoke: Optional[RebalanceCallback] = None,
+        on_lost: Optional[RebalanceCallback] = None,
+    ) -> Self:
+        """`on_assign` runs after each join (a `seek` there decides the start), `on_revoke`
+        before the consumer gives partitions up (a rebalance, or `close`; commits there still
+        count), `on_lost` when they were taken away first (default: `on_revoke`). Hooks run
+        inside `poll`/`close` and may call `commit`, `seek`, `pause`, ..., not `poll`; an
+        exception in one is raised by that `poll` (or `close`)."""
     def poll(self, timeout: Optional[float] = None) -> Optional[Message]: ...
     def poll_batch(
         self, max_messages: int = 500, timeout: Optional[float] = None
     ) -> list[Message]: ...
-    def commit(self, msg: Optional[Message] = None) -> None: ...
+    def commit(
+        self,
+        msg: Optional[Message] = None,
+        *,
+        offsets: Optional[Sequence[tuple[str, int, int]]] = None,
+    ) -> None:
+        """Commits `msg.offset + 1`, `offsets=[(topic, partition, offset), ...]` (each the next
+        offset to consume), or (neither) the position after every message returned so far;
+        both raise `InvalidArgument`."""
     def committed(self, topic: str, partition: int) -> Optional[int]: ...
+    def get_watermark_offsets(
+        self, topic: str, partition: int, timeout: Optional[float] = None
+    ) -> tuple[int, int]:
+        """`(low, high)`: the log start offset and the high watermark (last offset + 1)."""
+    def offsets_for_times(
+        self, partitions: Sequence[tuple[str, int, int]], timeout: Optional[float] = None
+    ) -> list[TopicPartitionOffset]:
+        """Per `(topic, partition, timestamp_ms)`, the first offset at or after the timestamp."""
     def seek(self, topic: str, partition: int, offset: int) -> None: ...
     def position(self, topic: str, partition: int) -> Optional[int]: ...
     def assignment(self) -> list[tuple[str, int]]: ...
+    def pause(self, partitions: Sequence[tuple[str, int]]) -> None:
+        """Stops fetching assigned partitions until `resume` (staying in the group, keeping
+        their positions); an unassigned one raises `InvalidArgument` and pauses nothing."""
+    def resume(self, partitions: Sequence[tuple[str, int]]) -> None:
+        """Fetches paused partitions again from their positions."""
+    def paused(self) -> list[tuple[str, int]]: ...
     def subscribe(self, topics: Sequence[str]) -> None: ...
     @property
     def member_id(self) -> Optional[str]: ...
@@ -382,6 +446,7 @@ class Admin:
         client_id: Optional[str] = None,
         request_timeout_ms: Optional[int] = None,
         connect_timeout_ms: Optional[int] = None,
+        metadata_max_age_ms: Optional[int] = None,
     ) -> Self: ...
     def create_topic(
         self, name: str, partitions: int = 1, config: Optional[Mapping[str, str]] = None

@@ -1,8 +1,10 @@
 """Type stubs for `rustlog.aio`, the asyncio twins."""
 
+import abc
+import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Optional, final
+from typing import Any, Optional, final
 
 from typing_extensions import Self
 
@@ -23,15 +25,29 @@ from . import (
     PartitionOffset,
     RecordMetadata,
     TopicCreated,
+    TopicPartitionOffset,
     TopicDescription,
     TopicSummary,
 )
 
-__all__ = ["Admin", "Consumer", "Producer"]
+__all__ = ["Admin", "Consumer", "ConsumerRebalanceListener", "Producer"]
+
+class ConsumerRebalanceListener(abc.ABC):
+    """Hooks around a rebalance (aiokafka's shape); each method may be a coroutine or a plain
+    function and gets the partitions as `(topic, partition)` tuples. An exception in a hook is
+    raised by the `poll` (or `close`) that ran it; hooks may not poll."""
+
+    @abc.abstractmethod
+    def on_partitions_revoked(self, revoked: list[tuple[str, int]]) -> Any: ...
+    @abc.abstractmethod
+    def on_partitions_assigned(self, assigned: list[tuple[str, int]]) -> Any: ...
+    def on_partitions_lost(self, lost: list[tuple[str, int]]) -> Any:
+        """By default `on_partitions_revoked(lost)`."""
 
 @final
 class Producer:
-    """`await producer.send(...)` resolves to the record's metadata once acknowledged."""
+    """`await producer.send(...)` queues and gives a future of the metadata;
+    `await producer.send_and_wait(...)` gives the metadata once acknowledged."""
 
     def __new__(
         cls,
@@ -50,6 +66,7 @@ class Producer:
         client_id: Optional[str] = None,
         request_timeout_ms: Optional[int] = None,
         connect_timeout_ms: Optional[int] = None,
+        metadata_max_age_ms: Optional[int] = None,
     ) -> Self: ...
     async def start(self) -> None: ...
     async def send(
@@ -60,7 +77,19 @@ class Producer:
         headers: Headers = None,
         partition: Optional[int] = None,
         timestamp_ms: Optional[int] = None,
-    ) -> RecordMetadata: ...
+    ) -> asyncio.Future[RecordMetadata]:
+        """Queues the record; resolves (once queued) to a future of its metadata (aiokafka's
+        shape: `fut = await producer.send(...)`, then `meta = await fut`)."""
+    async def send_and_wait(
+        self,
+        topic: str,
+        value: Data,
+        key: Data = None,
+        headers: Headers = None,
+        partition: Optional[int] = None,
+        timestamp_ms: Optional[int] = None,
+    ) -> RecordMetadata:
+        """Queues the record and waits for its acknowledgement."""
     async def send_batch(
         self, topic: str, records: Iterable[BatchRecord], partition: Optional[int] = None
     ) -> list[RecordMetadata]: ...
@@ -89,22 +118,42 @@ class Consumer:
         auto_commit_interval_ms: Optional[int] = None,
         session_timeout_ms: Optional[int] = None,
         rebalance_timeout_ms: Optional[int] = None,
+        max_poll_interval_ms: Optional[int] = None,
         fetch_max_wait_ms: Optional[int] = None,
         fetch_max_bytes: Optional[int] = None,
         client_id: Optional[str] = None,
         request_timeout_ms: Optional[int] = None,
         connect_timeout_ms: Optional[int] = None,
+        metadata_max_age_ms: Optional[int] = None,
+        listener: Optional[ConsumerRebalanceListener] = None,
     ) -> Self: ...
     async def start(self) -> None: ...
     async def poll(self, timeout: Optional[float] = None) -> Optional[Message]: ...
     async def poll_batch(
         self, max_messages: int = 500, timeout: Optional[float] = None
     ) -> list[Message]: ...
-    async def commit(self, msg: Optional[Message] = None) -> None: ...
+    async def commit(
+        self,
+        msg: Optional[Message] = None,
+        *,
+        offsets: Optional[Sequence[tuple[str, int, int]]] = None,
+    ) -> None: ...
     async def committed(self, topic: str, partition: int) -> Optional[int]: ...
+    async def get_watermark_offsets(
+        self, topic: str, partition: int, timeout: Optional[float] = None
+    ) -> tuple[int, int]: ...
+    async def offsets_for_times(
+        self, partitions: Sequence[tuple[str, int, int]], timeout: Optional[float] = None
+    ) -> list[TopicPartitionOffset]: ...
     def seek(self, topic: str, partition: int, offset: int) -> None: ...
     def position(self, topic: str, partition: int) -> Optional[int]: ...
     def assignment(self) -> list[tuple[str, int]]: ...
+    def pause(self, partitions: Sequence[tuple[str, int]]) -> None:
+        """Stops fetching assigned partitions until `resume` (staying in the group, keeping
+        their positions); an unassigned one raises `InvalidArgument` and pauses nothing."""
+    def resume(self, partitions: Sequence[tuple[str, int]]) -> None:
+        """Fetches paused partitions again from their positions."""
+    def paused(self) -> list[tuple[str, int]]: ...
     async def close(self) -> None: ...
     def __aiter__(self) -> Self: ...
     async def __anext__(self) -> Message: ...
@@ -127,6 +176,7 @@ class Admin:
         client_id: Optional[str] = None,
         request_timeout_ms: Optional[int] = None,
         connect_timeout_ms: Optional[int] = None,
+        metadata_max_age_ms: Optional[int] = None,
     ) -> Self: ...
     async def create_topic(
         self, name: str, partitions: int = 1, config: Optional[Mapping[str, str]] = None

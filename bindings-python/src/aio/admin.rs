@@ -83,25 +83,29 @@ impl AsyncAdmin {
     #[new]
     #[pyo3(signature = (
         bootstrap = "127.0.0.1:7400", *, client_id = None, request_timeout_ms = None,
-        connect_timeout_ms = None,
+        connect_timeout_ms = None, metadata_max_age_ms = None,
     ))]
     fn new(
+        py: Python<'_>,
         bootstrap: &str,
         client_id: Option<String>,
         request_timeout_ms: Option<u64>,
         connect_timeout_ms: Option<u64>,
-    ) -> Self {
-        AsyncAdmin {
+        metadata_max_age_ms: Option<u64>,
+    ) -> PyResult<Self> {
+        Ok(AsyncAdmin {
             shared: Arc::new(Shared {
                 client_cfg: client_config(
+                    py,
                     bootstrap,
                     client_id,
                     request_timeout_ms,
                     connect_timeout_ms,
-                ),
+                    metadata_max_age_ms,
+                )?,
                 connected: OnceCell::new(),
             }),
-        }
+        })
     }
 
     #[pyo3(signature = (name, partitions = 1, config = None))]

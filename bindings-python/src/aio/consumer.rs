@@ -13,8 +13,12 @@ use tokio::sync::OnceCell;
 
 use super::connected_then;
 use crate::config::{client_config, consumer_config};
-use crate::consumer::POLL_SLICE;
+use crate::consumer::{offsets_for_times, watermark_offsets, CommitWhat, POLL_SLICE};
 use crate::errors::{client_error_detached, closed};
+use crate::rebalance::{
+    self, called_in_hook, in_async_hook, py_partitions, topic_partitions, AsyncListener, HookState,
+    PollError,
+};
 use crate::types::{Message, MessageList};
 use crate::wait::timeout_arg;
 
@@ -25,40 +29,94 @@ struct Shared {
     connected: OnceCell<(rustlog::Client, rustlog::Consumer)>,
     /// Closed before it ever connected.
     closed_early: AtomicBool,
+    /// The `listener=` object, set on the consumer when it connects.
+    listener: Option<Arc<Py<PyAny>>>,
+    hooks: Arc<HookState>,
 }
 
 impl Shared {
     /// The consumer, connecting first if needed (a failed attempt is retried by the next call).
     async fn consumer(&self) -> rustlog::Result<rustlog::Consumer> {
+        Ok(self.connect().await?.1.clone())
+    }
+
+    /// The client, for lookups that are not group calls; `Closed` after `close`.
+    async fn client(&self) -> rustlog::Result<rustlog::Client> {
+        let (client, consumer) = self.connect().await?;
+        if consumer.is_closed() {
+            return Err(rustlog::Error::Closed { what: "consumer" });
+        }
+        Ok(client.clone())
+    }
+
+    /// Connects once (a failed attempt is retried by the next call).
+    async fn connect(&self) -> rustlog::Result<&(rustlog::Client, rustlog::Consumer)> {
         if self.closed_early.load(Ordering::Acquire) {
             return Err(rustlog::Error::Closed { what: "consumer" });
         }
-        let (_, consumer) = self
-            .connected
+        self.connected
             .get_or_try_init(|| async {
                 let client = rustlog::Client::connect_with(self.client_cfg.clone()).await?;
                 let consumer = client.consumer(self.consumer_cfg.clone())?;
+                if let Some(listener) = &self.listener {
+                    consumer.set_rebalance_listener(AsyncListener {
+                        listener: listener.clone(),
+                        hooks: self.hooks.clone(),
+                    });
+                }
                 Ok::<_, rustlog::Error>((client, consumer))
             })
-            .await?;
-        Ok(consumer.clone())
+            .await
     }
 
     async fn poll(
         &self,
         max_messages: usize,
         timeout: Option<Duration>,
-    ) -> rustlog::Result<Vec<rustlog::Message>> {
-        let consumer = self.consumer().await?;
+    ) -> Result<Vec<rustlog::Message>, PollError> {
+        let consumer = self.consumer().await.map_err(PollError::Client)?;
         loop {
-            let messages = consumer
-                .poll_batch(max_messages, timeout.unwrap_or(POLL_SLICE))
-                .await?;
+            let slice = timeout.unwrap_or(POLL_SLICE);
+            let messages =
+                rebalance::poll_batch(&consumer, &self.hooks, max_messages, slice).await?;
             if !messages.is_empty() || timeout.is_some() {
                 return Ok(messages);
             }
         }
     }
+
+    /// Closes the consumer (running the listener's revoke hook), then drops the listener; a
+    /// hook's exception comes after the close.
+    async fn close(&self) -> PyResult<()> {
+        let closed = match self.connected.get() {
+            Some((_, consumer)) => {
+                let closed = consumer.close().await;
+                // Frees a listener that refers to this consumer.
+                consumer.clear_rebalance_listener();
+                closed
+            }
+            None => {
+                self.closed_early.store(true, Ordering::Release);
+                Ok(())
+            }
+        };
+        if let Some(err) = self.hooks.take_error() {
+            return Err(err);
+        }
+        closed.map_err(client_error_detached)
+    }
+}
+
+fn poll_error(err: PollError) -> PyErr {
+    Python::attach(|py| err.into_py(py))
+}
+
+/// Refuses a poll from inside this package's asyncio rebalance hook (it would wait for itself).
+fn check_not_in_hook(py: Python<'_>, what: &str) -> PyResult<()> {
+    if in_async_hook(py)? {
+        return Err(called_in_hook(py, what));
+    }
+    Ok(())
 }
 
 /// The asyncio consumer-group member.
@@ -67,14 +125,28 @@ pub(crate) struct AsyncConsumer {
     shared: Arc<Shared>,
 }
 
+impl AsyncConsumer {
+    /// The consumer for calls on assigned partitions: before it connected nothing is assigned.
+    fn assigned_consumer(&self, py: Python<'_>, what: &str) -> PyResult<&rustlog::Consumer> {
+        match self.shared.connected.get() {
+            Some((_, consumer)) => Ok(consumer),
+            None => Err(crate::errors::py_error(
+                py,
+                ErrorCode::InvalidArgument,
+                format!("{what} needs an assignment: poll first"),
+            )),
+        }
+    }
+}
+
 #[pymethods]
 impl AsyncConsumer {
     #[new]
     #[pyo3(signature = (
         bootstrap = "127.0.0.1:7400", *, group_id, topics, auto_offset_reset = "earliest",
         enable_auto_commit = false, auto_commit_interval_ms = None, session_timeout_ms = None,
-        rebalance_timeout_ms = None, fetch_max_wait_ms = None, fetch_max_bytes = None,
-        client_id = None, request_timeout_ms = None, connect_timeout_ms = None,
+        rebalance_timeout_ms = None, max_poll_interval_ms = None, fetch_max_wait_ms = None, fetch_max_bytes = None,
+        client_id = None, request_timeout_ms = None, connect_timeout_ms = None, metadata_max_age_ms = None, listener = None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -87,12 +159,24 @@ impl AsyncConsumer {
         auto_commit_interval_ms: Option<u64>,
         session_timeout_ms: Option<u32>,
         rebalance_timeout_ms: Option<u32>,
+        max_poll_interval_ms: Option<u64>,
         fetch_max_wait_ms: Option<u32>,
         fetch_max_bytes: Option<u32>,
         client_id: Option<String>,
         request_timeout_ms: Option<u64>,
         connect_timeout_ms: Option<u64>,
+        metadata_max_age_ms: Option<u64>,
+        listener: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
+        if let Some(l) = &listener {
+            for method in ["on_partitions_assigned", "on_partitions_revoked"] {
+                if !l.hasattr(method)? {
+                    return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                        "listener must have {method} (subclass rustlog.aio.ConsumerRebalanceListener)"
+                    )));
+                }
+            }
+        }
         let consumer_cfg = consumer_config(
             py,
             group_id,
@@ -102,20 +186,25 @@ impl AsyncConsumer {
             auto_commit_interval_ms,
             session_timeout_ms,
             rebalance_timeout_ms,
+            max_poll_interval_ms,
             fetch_max_wait_ms,
             fetch_max_bytes,
         )?;
         Ok(AsyncConsumer {
             shared: Arc::new(Shared {
                 client_cfg: client_config(
+                    py,
                     bootstrap,
                     client_id,
                     request_timeout_ms,
                     connect_timeout_ms,
-                ),
+                    metadata_max_age_ms,
+                )?,
                 consumer_cfg,
                 connected: OnceCell::new(),
                 closed_early: AtomicBool::new(false),
+                listener: listener.map(|l| Arc::new(l.unbind())),
+                hooks: Arc::new(HookState::default()),
             }),
         })
     }
@@ -131,12 +220,10 @@ impl AsyncConsumer {
     #[pyo3(signature = (timeout = None))]
     fn poll<'py>(&self, py: Python<'py>, timeout: Option<f64>) -> PyResult<Bound<'py, PyAny>> {
         let timeout = timeout_arg(timeout)?;
+        check_not_in_hook(py, "poll")?;
         let shared = self.shared.clone();
         future_into_py(py, async move {
-            let mut messages = shared
-                .poll(1, timeout)
-                .await
-                .map_err(client_error_detached)?;
+            let mut messages = shared.poll(1, timeout).await.map_err(poll_error)?;
             Ok(messages.pop().map(Message::from))
         })
     }
@@ -150,32 +237,69 @@ impl AsyncConsumer {
         timeout: Option<f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let timeout = timeout_arg(timeout)?;
+        check_not_in_hook(py, "poll_batch")?;
         let shared = self.shared.clone();
         future_into_py(py, async move {
             let messages = shared
                 .poll(max_messages, timeout)
                 .await
-                .map_err(client_error_detached)?;
+                .map_err(poll_error)?;
             Ok(MessageList(messages))
         })
     }
 
-    /// Commits `msg.offset + 1`, or (no argument) the position after every message returned.
-    #[pyo3(signature = (msg = None))]
+    /// Commits `msg.offset + 1`, `offsets=[(topic, partition, offset), ...]` (each the next
+    /// offset to consume), or (no argument) the position after every message returned.
+    #[pyo3(signature = (msg = None, *, offsets = None))]
     fn commit<'py>(
         &self,
         py: Python<'py>,
         msg: Option<PyRef<'py, Message>>,
+        offsets: Option<Vec<(String, u32, u64)>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let message = msg.map(|m| m.inner.clone());
+        let what = CommitWhat::from_args(py, msg, offsets)?;
         let shared = self.shared.clone();
         future_into_py(py, async move {
             let consumer = shared.consumer().await.map_err(client_error_detached)?;
-            match message {
-                Some(m) => consumer.commit(&m).await,
-                None => consumer.commit_consumed().await,
-            }
-            .map_err(client_error_detached)
+            what.commit(&consumer).await.map_err(client_error_detached)
+        })
+    }
+
+    /// Resolves to `(low, high)`: the partition's log start offset and its high watermark.
+    #[pyo3(signature = (topic, partition, timeout = None))]
+    fn get_watermark_offsets<'py>(
+        &self,
+        py: Python<'py>,
+        topic: String,
+        partition: u32,
+        timeout: Option<f64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let timeout = timeout_arg(timeout)?;
+        let shared = self.shared.clone();
+        future_into_py(py, async move {
+            let client = shared.client().await.map_err(client_error_detached)?;
+            watermark_offsets(client, topic, partition, timeout)
+                .await
+                .map_err(client_error_detached)
+        })
+    }
+
+    /// Resolves to, for each `(topic, partition, timestamp_ms)`, the first offset whose record
+    /// is at or after the timestamp (`None` when no record is that new).
+    #[pyo3(signature = (partitions, timeout = None))]
+    fn offsets_for_times<'py>(
+        &self,
+        py: Python<'py>,
+        partitions: Vec<(String, u32, i64)>,
+        timeout: Option<f64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let timeout = timeout_arg(timeout)?;
+        let shared = self.shared.clone();
+        future_into_py(py, async move {
+            let client = shared.client().await.map_err(client_error_detached)?;
+            offsets_for_times(client, partitions, timeout)
+                .await
+                .map_err(client_error_detached)
         })
     }
 
@@ -200,16 +324,32 @@ impl AsyncConsumer {
 
     /// Moves an assigned partition so the next message returned has `offset`.
     fn seek(&self, py: Python<'_>, topic: &str, partition: u32, offset: u64) -> PyResult<()> {
-        let (_, consumer) = self.shared.connected.get().ok_or_else(|| {
-            crate::errors::py_error(
-                py,
-                ErrorCode::InvalidArgument,
-                "seek needs an assignment: poll first".to_string(),
-            )
-        })?;
-        consumer
+        self.assigned_consumer(py, "seek")?
             .seek(topic, partition, offset)
             .map_err(|e| crate::errors::client_error(py, e))
+    }
+
+    /// Stops fetching assigned partitions (`(topic, partition)` pairs) until `resume`; the
+    /// consumer stays in the group and keeps their positions.
+    fn pause(&self, py: Python<'_>, partitions: Vec<(String, u32)>) -> PyResult<()> {
+        self.assigned_consumer(py, "pause")?
+            .pause(&topic_partitions(partitions))
+            .map_err(|e| crate::errors::client_error(py, e))
+    }
+
+    /// Fetches paused partitions again from their positions.
+    fn resume(&self, py: Python<'_>, partitions: Vec<(String, u32)>) -> PyResult<()> {
+        self.assigned_consumer(py, "resume")?
+            .resume(&topic_partitions(partitions))
+            .map_err(|e| crate::errors::client_error(py, e))
+    }
+
+    /// The paused partitions, sorted.
+    fn paused(&self) -> Vec<(String, u32)> {
+        match self.shared.connected.get() {
+            Some((_, consumer)) => py_partitions(&consumer.paused()),
+            None => Vec::new(),
+        }
     }
 
     /// The next offset `poll` returns for a partition, if known.
@@ -221,27 +361,17 @@ impl AsyncConsumer {
     /// The partitions assigned to this member, as `(topic, partition)` pairs.
     fn assignment(&self) -> Vec<(String, u32)> {
         match self.shared.connected.get() {
-            Some((_, consumer)) => consumer
-                .assignment()
-                .into_iter()
-                .map(|tp| (tp.topic, tp.partition))
-                .collect(),
+            Some((_, consumer)) => py_partitions(&consumer.assignment()),
             None => Vec::new(),
         }
     }
 
-    /// Leaves the group; later calls raise `rustlog.Closed`.
+    /// Runs the listener's revoke hook and leaves the group; later calls raise
+    /// `rustlog.Closed`. A hook's exception is raised after the consumer closed.
     fn close<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        check_not_in_hook(py, "close")?;
         let shared = self.shared.clone();
-        future_into_py(py, async move {
-            match shared.connected.get() {
-                Some((_, consumer)) => consumer.close().await.map_err(client_error_detached),
-                None => {
-                    shared.closed_early.store(true, Ordering::Release);
-                    Ok(())
-                }
-            }
-        })
+        future_into_py(py, async move { shared.close().await })
     }
 
     fn __aiter__(slf: Py<Self>) -> Py<Self> {
@@ -253,14 +383,13 @@ impl AsyncConsumer {
         if self.shared.closed_early.load(Ordering::Acquire) {
             return Err(closed(py, "consumer"));
         }
+        check_not_in_hook(py, "__anext__")?;
         let shared = self.shared.clone();
         future_into_py(py, async move {
             match shared.poll(1, None).await {
                 Ok(mut messages) => Ok(messages.pop().map(Message::from)),
-                Err(e) if e.kind() == ErrorCode::Closed => {
-                    Err(PyStopAsyncIteration::new_err("consumer closed"))
-                }
-                Err(e) => Err(client_error_detached(e)),
+                Err(e) if e.is_closed() => Err(PyStopAsyncIteration::new_err("consumer closed")),
+                Err(e) => Err(poll_error(e)),
             }
         })
     }
@@ -284,7 +413,7 @@ impl AsyncConsumer {
         future_into_py(py, async move {
             if let Some((_, consumer)) = shared.connected.get() {
                 if !consumer.is_closed() {
-                    consumer.close().await.map_err(client_error_detached)?;
+                    shared.close().await?;
                 }
             }
             Ok(false)

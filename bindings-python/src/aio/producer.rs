@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use pyo3::prelude::*;
 use pyo3::types::PyType;
-use pyo3_async_runtimes::tokio::{future_into_py, get_runtime};
+use pyo3_async_runtimes::tokio::{future_into_py, future_into_py_with_locals, get_runtime};
 use rustlog::{ClientConfig, DeliveryHandle, ProducerConfig, Record};
 use tokio::sync::{mpsc, oneshot};
 
@@ -93,7 +93,8 @@ impl Command {
     }
 }
 
-/// The asyncio producer: `await producer.send(...)` resolves to the record's metadata.
+/// The asyncio producer: `await producer.send(...)` queues and gives a future of the record's
+/// metadata; `await producer.send_and_wait(...)` gives the metadata.
 #[pyclass(module = "rustlog.aio", name = "Producer", frozen)]
 pub(crate) struct AsyncProducer {
     commands: mpsc::UnboundedSender<Command>,
@@ -144,7 +145,7 @@ impl AsyncProducer {
         max_in_flight_requests = None, buffer_bytes_max = None, delivery_timeout_ms = None,
         retry_backoff_ms = None, compression = "none", compression_level = None,
         idempotence = true, client_id = None, request_timeout_ms = None,
-        connect_timeout_ms = None,
+        connect_timeout_ms = None, metadata_max_age_ms = None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -163,6 +164,7 @@ impl AsyncProducer {
         client_id: Option<String>,
         request_timeout_ms: Option<u64>,
         connect_timeout_ms: Option<u64>,
+        metadata_max_age_ms: Option<u64>,
     ) -> PyResult<Self> {
         let producer_cfg = producer_config(
             py,
@@ -180,8 +182,14 @@ impl AsyncProducer {
             },
         )?;
         let delivery_timeout = Duration::from_millis(producer_cfg.delivery_timeout_ms);
-        let client_cfg =
-            client_config(bootstrap, client_id, request_timeout_ms, connect_timeout_ms);
+        let client_cfg = client_config(
+            py,
+            bootstrap,
+            client_id,
+            request_timeout_ms,
+            connect_timeout_ms,
+            metadata_max_age_ms,
+        )?;
         let (tx, rx) = mpsc::unbounded_channel();
         get_runtime().spawn(worker(client_cfg, producer_cfg, rx));
         Ok(AsyncProducer {
@@ -195,10 +203,44 @@ impl AsyncProducer {
         self.submit(py, Command::Start, |()| async { unit() })
     }
 
-    /// Queues one record and resolves to its `RecordMetadata` once acknowledged.
+    /// Queues one record and resolves, once it is queued, to an `asyncio.Future` of its
+    /// `RecordMetadata` (aiokafka's shape: `fut = await producer.send(...)`, `await fut`).
     #[pyo3(signature = (topic, value, key = None, headers = None, partition = None, timestamp_ms = None))]
     #[allow(clippy::too_many_arguments)]
     fn send<'py>(
+        &self,
+        py: Python<'py>,
+        topic: &str,
+        value: &Bound<'py, PyAny>,
+        key: Option<&Bound<'py, PyAny>>,
+        headers: Option<&Bound<'py, PyAny>>,
+        partition: Option<u32>,
+        timestamp_ms: Option<i64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let record = convert::record(topic, value, key, headers, partition, timestamp_ms)?;
+        self.submit(
+            py,
+            |reply| Command::Send(record, reply),
+            |handle| async move {
+                Python::attach(|py| {
+                    // The loop of the `send` call (its task locals are in scope here).
+                    let locals = pyo3_async_runtimes::tokio::get_current_locals(py)?;
+                    let delivery = future_into_py_with_locals(py, locals, async move {
+                        let meta = wait_delivery(handle, None)
+                            .await
+                            .map_err(client_error_detached)?;
+                        Ok(RecordMetadata::from(meta))
+                    })?;
+                    Ok(delivery.unbind())
+                })
+            },
+        )
+    }
+
+    /// Queues one record and resolves to its `RecordMetadata` once acknowledged.
+    #[pyo3(signature = (topic, value, key = None, headers = None, partition = None, timestamp_ms = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn send_and_wait<'py>(
         &self,
         py: Python<'py>,
         topic: &str,
