@@ -73,7 +73,7 @@ pub use group_offsets::{
     CommittedOffset, OffsetChange, OffsetReset, PartitionOffset, TopicPartitionOffset,
 };
 pub use partition_consumer::{PartitionConsumer, StartOffset};
-pub use producer::{DeliveryHandle, Producer, ProducerStats};
+pub use producer::{DeliveryHandle, Producer, ProducerStats, SendOverrides};
 pub use rebalance::{ConsumerEvent, RebalanceListener};
 pub use record::{Message, Record, RecordMetadata};
 pub use rustlog_protocol::messages::list_offsets::OffsetSpec;

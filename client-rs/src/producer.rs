@@ -29,7 +29,7 @@
 //!   at-least-once: a retry after a lost response may store a batch twice.
 
 use crate::client::Client;
-use crate::config::ProducerConfig;
+use crate::config::{Acks, ProducerConfig};
 use crate::connection::{encode_request, ConnSlot};
 use crate::error::{Error, Result};
 use crate::record::{now_ms, Record, RecordMetadata};
@@ -40,7 +40,7 @@ use rustlog_protocol::limits::{FRAME_BYTES_MAX, PARTITIONS_PER_REQUEST_MAX};
 use rustlog_protocol::messages::init_producer::{InitProducerRequest, NEW_PRODUCER};
 use rustlog_protocol::messages::produce::{ProducePartition, ProduceRequest};
 use rustlog_protocol::partitioner::partition_for_key;
-use rustlog_protocol::{ErrorCode, ProducerStamp, RecordBatchBuilder, Request};
+use rustlog_protocol::{Compression, ErrorCode, ProducerStamp, RecordBatchBuilder, Request};
 use std::collections::{HashMap, VecDeque};
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
@@ -461,6 +461,17 @@ impl std::fmt::Debug for Producer {
 
 struct ProducerInner {
     shared: Arc<Shared>,
+    /// Producers made by `with_overrides`, one per distinct set, flushed and closed with this.
+    variants: Mutex<HashMap<SendOverrides, Producer>>,
+}
+
+/// Settings one send may change (KafkaJS's `send({ acks, timeout, compression })`); `None`
+/// keeps the producer's own.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct SendOverrides {
+    pub acks: Option<Acks>,
+    pub compression: Option<Compression>,
+    pub delivery_timeout_ms: Option<u64>,
 }
 
 impl Drop for ProducerInner {
@@ -495,8 +506,55 @@ impl Producer {
         })?;
         runtime.spawn(sender_loop(shared.clone()));
         Ok(Producer {
-            inner: Arc::new(ProducerInner { shared }),
+            inner: Arc::new(ProducerInner {
+                shared,
+                variants: Mutex::new(HashMap::new()),
+            }),
         })
+    }
+
+    /// A producer that sends with `overrides` in place of this one's settings: made on first
+    /// use for each distinct set (its own batches and, with idempotence, its own producer id),
+    /// kept, and flushed and closed with this one. Records are in order within one variant, not
+    /// across variants, as two KafkaJS sends with different acks are. Fails like `new` for a
+    /// combination the config rules refuse (idempotence with acks none is turned off, as in a
+    /// config of its own), and with `Closed` after `close`.
+    pub fn with_overrides(&self, overrides: SendOverrides) -> Result<Producer> {
+        let shared = &self.inner.shared;
+        if shared.closed.load(Ordering::Acquire) {
+            return Err(Error::Closed { what: "producer" });
+        }
+        let base = &shared.config;
+        let mut config = base.clone();
+        if let Some(acks) = overrides.acks {
+            config.acks = acks;
+            if acks == Acks::None {
+                config.idempotence = false;
+            }
+        }
+        if let Some(compression) = overrides.compression {
+            if compression != base.compression {
+                config.compression = compression;
+                config.compression_level = None;
+            }
+        }
+        if let Some(ms) = overrides.delivery_timeout_ms {
+            config.delivery_timeout_ms = ms;
+        }
+        if config == *base {
+            return Ok(self.clone());
+        }
+        let mut variants = self.inner.variants.lock();
+        if let Some(existing) = variants.get(&overrides) {
+            return Ok(existing.clone());
+        }
+        let made = Producer::new(shared.client.clone(), config)?;
+        variants.insert(overrides, made.clone());
+        Ok(made)
+    }
+
+    fn variants(&self) -> Vec<Producer> {
+        self.inner.variants.lock().values().cloned().collect()
     }
 
     /// The settings of this producer.
@@ -611,6 +669,14 @@ impl Producer {
     /// Sends every buffered record now and waits until all records sent before this call are
     /// acknowledged or failed (their handles tell which), for at most `timeout`.
     pub async fn flush(&self, timeout: Duration) -> Result<()> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        for variant in self.variants() {
+            Box::pin(
+                variant.flush(deadline.saturating_duration_since(tokio::time::Instant::now())),
+            )
+            .await?;
+        }
+        let timeout = deadline.saturating_duration_since(tokio::time::Instant::now());
         let shared = &self.inner.shared;
         let outstanding = {
             let mut acc = shared.acc.lock();
@@ -638,6 +704,15 @@ impl Producer {
     /// Stops accepting records, delivers what is buffered (waiting at most `timeout`) and stops
     /// the sender. Records still undelivered after the timeout fail with `Closed`.
     pub async fn close(&self, timeout: Duration) -> Result<()> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut first_error = None;
+        for variant in self.variants() {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if let Err(e) = Box::pin(variant.close(left)).await {
+                first_error.get_or_insert(e);
+            }
+        }
+        let timeout = deadline.saturating_duration_since(tokio::time::Instant::now());
         let shared = &self.inner.shared;
         shared.closed.store(true, Ordering::Release);
         let flushed = self.flush(timeout).await;
@@ -646,7 +721,10 @@ impl Producer {
             fail_everything(shared, &Error::Closed { what: "producer" });
         }
         shared.wake.notify_one();
-        flushed
+        match first_error {
+            Some(e) => Err(e),
+            None => flushed,
+        }
     }
 
     /// Whether `close` was called.

@@ -153,3 +153,70 @@ async fn compressed_batches_fetched_raw_pass_their_crc() {
     view.validate().unwrap();
     assert_eq!(view.header().compression().unwrap(), Compression::Lz4);
 }
+
+/// KafkaJS's per-send `acks` and `compression`: a variant of the producer sends with them,
+/// made once per set and closed with its producer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_send_overrides_use_a_variant_that_closes_with_its_producer() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = rustlog_tests::BrokerProcess::start(&dir.path().join("data"), &[]);
+    let client = client_support::client(&broker.addr().to_string()).await;
+    client
+        .admin()
+        .create_topic("ov", 1, Default::default())
+        .await
+        .unwrap();
+    let producer = client
+        .producer(rustlog::ProducerConfig::default().linger_ms(0))
+        .unwrap();
+    let overrides = rustlog::SendOverrides {
+        acks: Some(rustlog::Acks::None),
+        compression: Some(rustlog::Compression::Gzip),
+        delivery_timeout_ms: None,
+    };
+    let variant = producer.with_overrides(overrides).unwrap();
+    assert_eq!(variant.config().acks, rustlog::Acks::None);
+    assert!(
+        !variant.config().idempotence,
+        "acks none sends without a producer id"
+    );
+    let value = "compress me ".repeat(200);
+    variant
+        .send(rustlog::Record::new("ov").value(value.clone()))
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    // The same set gives the same variant; no overrides give the producer itself.
+    let again = producer.with_overrides(overrides).unwrap();
+    let same = producer
+        .with_overrides(rustlog::SendOverrides::default())
+        .unwrap();
+    producer
+        .send(rustlog::Record::new("ov").value("plain"))
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    assert_eq!(again.stats().records, 1);
+    assert_eq!(same.stats().records, 1);
+    assert!(
+        again.stats().sent_bytes < again.stats().uncompressed_bytes,
+        "gzip was used"
+    );
+
+    let read = client_support::read_partition(&client, "ov", 0).await;
+    assert_eq!(read.len(), 2);
+    assert_eq!(read[0].value.as_deref(), Some(value.as_bytes()));
+    producer
+        .close(std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
+    let err = variant
+        .send(rustlog::Record::new("ov").value("late"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), rustlog::ErrorCode::Closed);
+    let err = producer.with_overrides(overrides).unwrap_err();
+    assert_eq!(err.kind(), rustlog::ErrorCode::Closed);
+}
