@@ -42,7 +42,8 @@ macro_rules! setters {
 /// How the client talks to the broker.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientConfig {
-    /// `host:port` of the broker.
+    /// `host:port` of the broker, or several separated by commas (Kafka's `bootstrap.servers`):
+    /// each connection attempt takes the next one, so a client reaches whichever answers.
     pub broker_addr: String,
     /// Sent in `ApiVersions` and `JoinGroup`, for the broker's logs and group descriptions.
     pub client_id: String,
@@ -79,9 +80,7 @@ impl Default for ClientConfig {
 impl ClientConfig {
     /// Checks every value; called by `connect`.
     pub fn validate(&self) -> Result<()> {
-        if self.broker_addr.trim().is_empty() {
-            return Err(Error::invalid("broker address is empty"));
-        }
+        self.broker_addrs()?;
         if self.client_id.len() > rustlog_protocol::limits::CLIENT_ID_BYTES_MAX {
             return Err(Error::invalid(format!(
                 "client id is {} bytes, the limit is {}",
@@ -107,6 +106,27 @@ impl ClientConfig {
             )));
         }
         Ok(())
+    }
+}
+
+impl ClientConfig {
+    /// The addresses of `broker_addr`, in order; an empty entry or a `kafka://` bootstrap (the
+    /// Kafka transport, not built yet) is an argument error.
+    pub fn broker_addrs(&self) -> Result<Vec<&str>> {
+        if self.broker_addr.trim().starts_with("kafka://") {
+            return Err(Error::invalid(format!(
+                "broker address {:?}: the kafka:// transport is not supported yet; give host:port of a RustLog broker",
+                self.broker_addr
+            )));
+        }
+        let addrs: Vec<&str> = self.broker_addr.split(',').map(str::trim).collect();
+        if addrs.iter().any(|a| a.is_empty()) {
+            return Err(Error::invalid(format!(
+                "broker address {:?} is empty or has an empty entry (host:port[,host:port...])",
+                self.broker_addr
+            )));
+        }
+        Ok(addrs)
     }
 }
 

@@ -164,7 +164,7 @@ impl Drop for Connection {
 impl Connection {
     /// Opens a TCP connection to `addr` and starts its reader and writer tasks.
     pub(crate) async fn open(addr: SocketAddr, config: &ClientConfig) -> Result<Connection> {
-        let addr_text = config.broker_addr.clone();
+        let addr_text = addr.to_string();
         let stream = TcpStream::connect(addr)
             .await
             .map_err(|e| Error::Disconnected {
@@ -549,21 +549,48 @@ pub(crate) async fn resolve(addr: &str) -> Result<SocketAddr> {
         .ok_or_else(|| Error::invalid(format!("broker address {addr:?} resolves to nothing")))
 }
 
+/// Resolves every bootstrap address; one that does not resolve is skipped while another does.
+async fn resolve_all(config: &ClientConfig) -> Result<Vec<SocketAddr>> {
+    let mut out = Vec::new();
+    let mut first_error = None;
+    for addr in config.broker_addrs()? {
+        match resolve(addr).await {
+            Ok(resolved) => out.push(resolved),
+            Err(e) => {
+                tracing::debug!(addr, error = %e, "bootstrap address skipped");
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    match (out.is_empty(), first_error) {
+        (true, Some(e)) => Err(e),
+        _ => Ok(out),
+    }
+}
+
 async fn connect_with_backoff(config: &ClientConfig, deadline: Instant) -> Result<Connection> {
-    let addr = resolve(&config.broker_addr).await?;
+    let addrs = resolve_all(config).await?;
     let mut attempt: u32 = 0;
     loop {
         let remaining = deadline.saturating_duration_since(Instant::now());
         let wait = remaining.min(config.connect_timeout);
+        // Each attempt takes the next bootstrap address.
+        let addr = addrs[attempt as usize % addrs.len()];
         let err = match tokio::time::timeout(wait, Connection::open(addr, config)).await {
             Ok(Ok(conn)) => return Ok(conn),
             Ok(Err(e)) => e,
             Err(_) => Error::Disconnected {
-                addr: config.broker_addr.clone(),
+                addr: addr.to_string(),
                 reason: format!("connect timed out after {wait:?}"),
             },
         };
-        let pause = backoff(config, attempt);
+        // A refused address moves on to the next one at once; a full round backs off.
+        if !(attempt as usize + 1).is_multiple_of(addrs.len()) {
+            attempt = attempt.saturating_add(1);
+            continue;
+        }
+        let rounds = u32::try_from(attempt as usize / addrs.len()).unwrap_or(u32::MAX);
+        let pause = backoff(config, rounds);
         if Instant::now() + pause >= deadline {
             return Err(err);
         }

@@ -296,3 +296,35 @@ async fn a_producer_sees_partitions_another_client_added_after_metadata_max_age(
         .unwrap_err();
     assert_eq!(err.kind(), ErrorCode::InvalidArgument);
 }
+
+/// A bootstrap list (Kafka's `bootstrap.servers`): the client reaches whichever address
+/// answers; an empty entry and the not-yet-built `kafka://` transport are argument errors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bootstrap_list_reaches_the_address_that_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = BrokerProcess::start(&dir.path().join("data"), &[]);
+    // A port nobody listens on: bound, then released.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let list = format!("{dead}, {}", broker.addr());
+    let client = rustlog::Client::builder(list)
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .connect()
+        .await
+        .unwrap();
+    client
+        .admin()
+        .create_topic("listed", 1, Default::default())
+        .await
+        .unwrap();
+    for bad in [
+        format!("{},", broker.addr()),
+        " ".to_string(),
+        "kafka://127.0.0.1:9092".into(),
+    ] {
+        let err = rustlog::Client::connect(bad.clone()).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorCode::InvalidArgument, "{bad}: {err}");
+    }
+}
