@@ -41,14 +41,37 @@ export declare class NativeAdmin {
 
 export declare class NativeConsumer {
   constructor(options: ClientOptions, consumer: ConsumerOptions)
+  /**
+   * Sets the function called (with no argument) whenever events are ready for
+   * `takeEvents`; it holds no reference that keeps the process alive.
+   */
+  setEventWaker(waker: () => void): void
+  /** Every event since the last call (none before `subscribe`). */
+  takeEvents(): Array<ConsumerEventInfo>
+  /** Stops fetching the partitions (each must be assigned) until `resume`. */
+  pause(partitions: Array<TopicPartitionInfo>): void
+  /** Fetches the partitions again from their positions (each must be assigned). */
+  resume(partitions: Array<TopicPartitionInfo>): void
+  /** The paused partitions, sorted (none before `subscribe`). */
+  paused(): Array<TopicPartitionInfo>
+  /** The partitions assigned in the current generation (none before the first join). */
+  assignment(): Array<TopicPartitionInfo>
+  /** The subscribed topics (none before `subscribe`). */
+  subscription(): Array<string>
+  /** Moves an assigned partition to `offset` (the next one to read) before the next fetch. */
+  seek(topic: string, partition: number, offset: bigint): void
   connect(): Promise<void>
   /**
    * First call: creates the group consumer (joins on the first poll). Later calls replace
    * the subscription; the start position (`fromBeginning`) is fixed by the first call.
    */
   subscribe(topics: Array<string>, fromBeginning: boolean): Promise<void>
-  /** Up to `maxMessages` messages, waiting at most `waitMs` for the first one. */
-  poll(maxMessages: number, waitMs: number): Promise<PackedBatch>
+  /**
+   * Up to `maxMessages` messages, waiting at most `waitMs` for the first one; with
+   * `watermarks`, also the high watermark of every partition in the batch (one ListOffsets
+   * request after a poll that returned messages).
+   */
+  poll(maxMessages: number, waitMs: number, watermarks?: boolean | undefined | null): Promise<PackedBatch>
   /** Commits `[{ topic, partition, offset }]`, offset being the next one to read. */
   commit(offsets: Array<OffsetInput>): Promise<void>
   /** Leaves the group and closes the connections; pending polls end with `Closed`. */
@@ -96,6 +119,8 @@ export interface ClientOptions {
   clientId?: string
   /** How long one request may wait for its response. */
   requestTimeoutMs?: number
+  /** How often cached partition counts are looked up again (KafkaJS's `metadataMaxAge`). */
+  metadataMaxAgeMs?: number
 }
 
 /** A group's committed offset of one partition (the next offset the group reads). */
@@ -118,10 +143,32 @@ export interface ConfigEntry {
   value: string
 }
 
-/** `client.consumer({ groupId, sessionTimeout })`. */
+/**
+ * One `rustlog::ConsumerEvent`. `kind` is `group_join` (`memberId`, `generationId`,
+ * `assignment`), `rebalancing` (`memberId`, absent when the broker forgot the member),
+ * `heartbeat` (`memberId`, `generationId`), `commit_offsets` (`offsets`, with the member's
+ * current `memberId` and `generationId`), `poll_interval_exceeded` (`maxPollIntervalMs`) or
+ * `stop`. `lagged` counts events skipped before this one because JS fell behind.
+ */
+export interface ConsumerEventInfo {
+  kind: string
+  memberId?: string
+  generationId?: number
+  assignment?: Array<TopicPartitionInfo>
+  offsets?: Array<EventOffsetInfo>
+  maxPollIntervalMs?: number
+  lagged?: number
+}
+
+/** `client.consumer({ groupId, sessionTimeout, maxPollIntervalMs })`. */
 export interface ConsumerOptions {
   groupId: string
   sessionTimeoutMs?: number
+  /**
+   * Longest time between two polls before the member leaves the group (Kafka's
+   * `max.poll.interval.ms`).
+   */
+  maxPollIntervalMs?: number
 }
 
 /** One row of the shared error-code table, for `lib/errors.js`. */
@@ -134,6 +181,16 @@ export interface ErrorCodeInfo {
 
 /** The whole `rustlog_protocol::ErrorCode` table, so JS never keeps its own copy. */
 export declare function errorCodes(): Array<ErrorCodeInfo>
+
+/**
+ * One committed offset of a `commit_offsets` event; the offset (the next one to read) is a
+ * decimal string, as KafkaJS's event payloads have it.
+ */
+export interface EventOffsetInfo {
+  topic: string
+  partition: number
+  offset: string
+}
 
 export interface GroupDescriptionInfo {
   groupId: string
@@ -196,7 +253,9 @@ export interface OffsetResetInput {
  *
  * `entries` holds one `PACKED_ENTRY_BYTES` entry per message, little-endian: topic index into
  * `topics` u32, partition u32, offset u64, timestamp i64 (ms), key length i32 (-1 = null),
- * value length i32 (-1 = null), header count u32, 4 zero bytes. `data` holds, message after
+ * value length i32 (-1 = null), header count u32, and u32 where the message's bytes start in
+ * `data` (so JS can read the messages of one partition without walking the others). `data`
+ * holds, message after
  * message, the key, the value, then each header in the order produced (a repeated name once
  * per value) as name length u32, name (UTF-8), value length u32, value; a null header value
  * has the length [`NULL_HEADER_LEN`] (0xFFFFFFFF) and no bytes, an empty one the length 0.
@@ -205,6 +264,8 @@ export interface PackedBatch {
   topics: Array<string>
   entries: Buffer
   data: Buffer
+  /** The high watermark of every partition in the batch, when the poll asked for them. */
+  watermarks?: Array<PartitionWatermarkInfo>
 }
 
 export interface PartitionInfo {
@@ -231,6 +292,13 @@ export interface PartitionLagInfo {
 export interface PartitionOffsetInfo {
   partition: number
   offset?: bigint
+}
+
+/** The high watermark of one partition of a poll (`poll(.., watermarks = true)`). */
+export interface PartitionWatermarkInfo {
+  topic: string
+  partition: number
+  highWatermark: bigint
 }
 
 /**
@@ -260,6 +328,12 @@ export interface TopicInfo {
   /** Effective topic config (`cleanup.policy`, `retention.ms`, ...). */
   config: Record<string, string>
   partitions: Array<PartitionInfo>
+}
+
+/** `{ topic, partition }`: what `pause`, `resume`, `paused` and `assignment` take and give. */
+export interface TopicPartitionInfo {
+  topic: string
+  partition: number
 }
 
 export interface TopicPartitionsInfo {

@@ -21,6 +21,8 @@ function pack(messages) {
     entries.writeUInt32LE(m.partition, e + 4)
     entries.writeBigUInt64LE(m.offset, e + 8)
     entries.writeBigInt64LE(m.timestamp, e + 16)
+    // Where this message's bytes start in `data`.
+    entries.writeUInt32LE(chunks.reduce((n, c) => n + c.length, 0), e + 36)
     for (const [at, part] of [[24, m.key], [28, m.value]]) {
       entries.writeInt32LE(part === null ? -1 : part.length, e + at)
       if (part !== null) chunks.push(part)

@@ -225,7 +225,9 @@ test('a broker that stops under a running consumer crashes the loop with a retri
   await withBroker(async ({ client, broker }) => {
     await createTopic(client, 't')
     // Short timeouts bound how long the client keeps reconnecting before it gives up.
-    const impatient = new RustLog({ brokers: broker.brokers, requestTimeoutMs: 1_000 })
+    // No retry: the first failure crashes the loop (a failed poll that was rejoining the group
+    // can take the rebalance timeout, 10 s, so retries would stretch this test).
+    const impatient = new RustLog({ brokers: broker.brokers, requestTimeoutMs: 1_000, retry: { retries: 0 } })
     consumer = impatient.consumer({ groupId: 'g' })
     await consumer.connect()
     await consumer.subscribe({ topics: ['t'], fromBeginning: true })

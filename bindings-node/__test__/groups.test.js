@@ -85,15 +85,22 @@ test('run() commits handled messages by default, so a restarted group does not s
     await admin.disconnect()
   }))
 
-test('a failing eachMessage stops the loop, emits consumer.crash and does not commit that message', { timeout: TEST_TIMEOUT_MS }, () =>
+test('a failing eachMessage (no retries) stops the loop, emits consumer.crash and does not commit that message', { timeout: TEST_TIMEOUT_MS }, () =>
   withBroker(async ({ client }) => {
     await createTopic(client, 'fragile')
     await produce(client, 'fragile', range(0, 3))
 
-    const consumer = client.consumer({ groupId: 'fragile' })
+    // No retry and no restart: the first failure crashes the loop for good.
+    const consumer = client.consumer({ groupId: 'fragile', retry: { retries: 0, restartOnFailure: async () => false } })
     await consumer.connect()
     await consumer.subscribe({ topics: ['fragile'], fromBeginning: true })
-    const crashed = new Promise((resolve) => consumer.on(consumer.events.CRASH, (e) => resolve(e.payload.error)))
+    const crashed = new Promise((resolve) =>
+      consumer.on(consumer.events.CRASH, (e) => {
+        assert.equal(e.payload.restart, false)
+        assert.equal(e.payload.groupId, 'fragile')
+        resolve(e.payload.error)
+      }),
+    )
     await consumer.run({
       eachMessage: async ({ message }) => {
         if (message.offset === 1n) throw new Error('cannot handle m1')

@@ -138,3 +138,42 @@ test('garbage-collected producers and consumers close their connections', { time
   assert.ok(open >= baseline + 13, `connected producers and consumers hold sockets (${baseline} -> ${open})`)
   assert.ok(now <= baseline, `sockets after GC: ${now}, baseline ${baseline}`)
 })
+
+test('a crash with no CRASH listener is logged, never an unhandled rejection that ends the process', { timeout: TEST_TIMEOUT_MS }, async () => {
+  const { code, signal, stdout, stderr } = await runChild(`${SETUP}
+    ;(async () => {
+      const { broker, client } = await start()
+      const producer = client.producer()
+      await producer.connect()
+      await producer.send({ topic: 't', messages: [{ value: 'x' }] })
+      await producer.disconnect()
+      // No restart: the loop ends for good after the crash.
+      const once = client.consumer({ groupId: 'g1', retry: { retries: 1, initialRetryTime: 10, restartOnFailure: async () => false } })
+      await once.connect()
+      await once.subscribe({ topics: ['t'], fromBeginning: true })
+      let calls = 0
+      await once.run({ eachMessage: async () => { calls++; throw new Error('handler failed on purpose') } })
+      while (calls < 2) await new Promise((r) => setTimeout(r, 10))
+      await new Promise((r) => setTimeout(r, 300))
+      // With the default restart: it crashes, restarts, crashes again; disconnect ends that.
+      const again = client.consumer({ groupId: 'g2', retry: { retries: 0, initialRetryTime: 20 } })
+      await again.connect()
+      await again.subscribe({ topics: ['t'], fromBeginning: true })
+      let tries = 0
+      await again.run({ eachMessage: async () => { tries++; throw new Error('fails every time') } })
+      while (tries < 3) await new Promise((r) => setTimeout(r, 10))
+      await again.disconnect()
+      await broker.stop()
+      console.log('done', calls)
+      // The first consumer is still connected: it must not keep the process alive either.
+    })()
+  `)
+  assert.equal(signal, null, stderr)
+  assert.equal(code, 0, stderr)
+  assert.match(stdout, /done 2/)
+  assert.doesNotMatch(stderr, /Unhandled|unhandled/)
+  const crashLines = stderr.split('\n').filter((l) => /rustlog: consumer of group g1 crashed/.test(l))
+  assert.equal(crashLines.length, 1, stderr)
+  assert.match(stderr, /handler failed on purpose/)
+  assert.match(stderr, /rustlog: consumer of group g2 crashed, restarting in \d+ ms/)
+})

@@ -13,12 +13,15 @@ import {
   type RecordMetadata,
   type OffsetChange,
   type PartitionWatermarks,
+  type EachBatchPayload,
 } from 'rustlog'
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'rustlog-quickstart-'))
   const broker = await RustLog.startEmbeddedBroker({ dataDir, port: 0 })
-  const client = new RustLog({ brokers: broker.brokers, clientId: 'quickstart' })
+  const client = new RustLog({ brokers: broker.brokers, clientId: 'quickstart', metadataMaxAge: 60_000, retry: { retries: 3 } })
+  // @ts-expect-error TLS is not supported yet
+  void (() => new RustLog({ brokers: broker.brokers, ssl: true }))
 
   const admin = client.admin()
   await admin.connect()
@@ -47,21 +50,48 @@ async function main(): Promise<void> {
   const lossy: number = sent[0].offset
   void lossy
 
-  const consumer = client.consumer({ groupId: 'quickstart' })
+  const consumer = client.consumer({
+    groupId: 'quickstart',
+    maxPollIntervalMs: 60_000,
+    retry: { initialRetryTime: 100, restartOnFailure: async (error) => !(error instanceof TypeError) },
+  })
+  // @ts-expect-error the broker sets the heartbeat interval: KafkaJS's heartbeatInterval is no option
+  void (() => client.consumer({ groupId: 'x', heartbeatInterval: 3000 }))
   await consumer.connect()
   await consumer.subscribe({ topics: ['greetings'], fromBeginning: true })
-  consumer.on(consumer.events.CRASH, (e) => console.error(e.payload.error))
+  consumer.on(consumer.events.CRASH, (e) => console.error(e.payload.error, e.payload.restart))
+  const removeJoin = consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    const assigned: Record<string, number[]> = payload.memberAssignment
+    console.log('joined', payload.memberId, assigned)
+  })
+  consumer.on(consumer.events.COMMIT_OFFSETS, ({ payload }) => {
+    console.log('committed', payload.topics.map((t) => t.partitions.map((p) => `${t.topic}/${p.partition}@${p.offset}`)))
+  })
+  // @ts-expect-error KafkaJS's network events are not emitted
+  void (() => consumer.on('consumer.network.request', () => undefined))
   let handled = 0
   let allHandled = (): void => undefined
   const done = new Promise<void>((resolve) => (allHandled = resolve))
   await consumer.run({
-    eachMessage: async ({ topic, partition, message }) => {
+    partitionsConsumedConcurrently: 2,
+    eachMessage: async ({ topic, partition, message, pause }) => {
       const value: Buffer | null = message.value
       const hop: Buffer | null | Array<Buffer | null> | undefined = message.headers.hop
       console.log(topic, partition, message.offset, value?.toString(), Array.isArray(hop) ? hop.length : hop)
+      if (value === null) {
+        // Pause this partition for a moment (KafkaJS's payload pause returns its resume).
+        const resume = pause()
+        console.log('paused', consumer.paused())
+        resume()
+      }
       if (++handled === sent.length) allHandled()
     },
   })
+  removeJoin()
+  // @ts-expect-error pause takes [{ topic, partitions? }]
+  void (() => consumer.pause([{ partitions: [0] }]))
+  // @ts-expect-error eachMessage or eachBatch, not both
+  void (() => consumer.run({ eachMessage: async () => undefined, eachBatch: async () => undefined }))
   await done
   await consumer.stop()
 
@@ -72,6 +102,24 @@ async function main(): Promise<void> {
     console.log('iterated', msg.value?.toString())
     break
   }
+  // eachBatch: one partition's messages at a time; a seek sends partition 0 back to its start.
+  let replayed = (): void => undefined
+  const replay = new Promise<void>((resolve) => (replayed = resolve))
+  await consumer.run({
+    eachBatch: async ({ batch, resolveOffset, isStale }: EachBatchPayload) => {
+      const last: bigint | null = batch.lastOffset()
+      const high: bigint | null = batch.highWatermark
+      for (const m of batch.messages) {
+        if (isStale()) break
+        resolveOffset(m.offset)
+      }
+      console.log('batch', batch.topic, batch.partition, batch.messages.length, last, high)
+      if (batch.partition === 0) replayed()
+    },
+  })
+  consumer.seek({ topic: 'greetings', partition: 0, offset: 0 })
+  await replay
+  await consumer.stop()
   await consumer.disconnect()
   await producer.disconnect()
 

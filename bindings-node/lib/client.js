@@ -7,6 +7,47 @@ const { call, fromNative, invalidArgument } = require('./errors.js')
 const { Producer } = require('./producer.js')
 const { Consumer } = require('./consumer.js')
 const { Admin } = require('./admin.js')
+const { retryOptions, mergeRetry } = require('./retry.js')
+
+/** Options KafkaJS has that RustLog refuses rather than ignores (set to anything but off). */
+const NOT_YET = new Map([
+  ['ssl', 'TLS: the broker listens in plain TCP'],
+  ['sasl', 'authentication: the broker has none'],
+])
+
+/**
+ * Refuses option keys that `what` does not take, so a misspelt or unsupported option is an
+ * InvalidArgument instead of being silently dropped. Returns the options ({} for undefined).
+ */
+function strictOptions(options, what, allowed, notYet = new Map()) {
+  if (options === undefined) return {}
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw invalidArgument(`${what} takes an options object`)
+  }
+  for (const key of Object.keys(options)) {
+    if (allowed.includes(key)) continue
+    if (notYet.has(key)) {
+      const v = options[key]
+      if (v === undefined || v === null || v === false) continue
+      throw invalidArgument(`${what}: ${key} is not supported yet (${notYet.get(key)})`)
+    }
+    throw invalidArgument(`${what}: unknown option ${JSON.stringify(key)}; the options are ${allowed.join(', ')}`)
+  }
+  return options
+}
+
+const CLIENT_KEYS = ['brokers', 'clientId', 'requestTimeoutMs', 'metadataMaxAge', 'retry']
+const PRODUCER_KEYS = [
+  'lingerMs',
+  'acks',
+  'batchBytesMax',
+  'deliveryTimeoutMs',
+  'compression',
+  'compressionLevel',
+  'idempotent',
+  'metadataMaxAge',
+]
+const CONSUMER_KEYS = ['groupId', 'sessionTimeout', 'maxPollIntervalMs', 'metadataMaxAge', 'retry']
 
 function optionalUint(v, what) {
   if (v === undefined || v === null) return undefined
@@ -30,6 +71,13 @@ function compressionOption(v) {
   throw invalidArgument('compression must be a CompressionTypes value or a codec name')
 }
 
+/** KafkaJS's `metadataMaxAge` (ms): above zero. */
+function metadataMaxAgeMs(v) {
+  const ms = optionalUint(v, 'metadataMaxAge')
+  if (ms === 0) throw invalidArgument('metadataMaxAge must be above zero')
+  return ms
+}
+
 function optionalInt32(v, what) {
   if (v === undefined || v === null) return undefined
   if (!Number.isInteger(v) || v < -0x80000000 || v > 0x7fffffff) throw invalidArgument(`${what} must be an integer`)
@@ -51,9 +99,14 @@ function acksName(acks) {
 
 class RustLog {
   #config
+  #retry
 
-  /** @param {{ brokers: string[], clientId?: string, requestTimeoutMs?: number }} config */
-  constructor({ brokers, clientId, requestTimeoutMs } = {}) {
+  /**
+   * @param {{ brokers: string[], clientId?: string, requestTimeoutMs?: number,
+   *   metadataMaxAge?: number, retry?: object }} config
+   */
+  constructor(config) {
+    const { brokers, clientId, requestTimeoutMs, metadataMaxAge, retry } = strictOptions(config, 'new RustLog()', CLIENT_KEYS, NOT_YET)
     if (!Array.isArray(brokers) || brokers.length === 0 || !brokers.every((b) => typeof b === 'string')) {
       throw invalidArgument('brokers must be a non-empty array of "host:port" strings')
     }
@@ -62,7 +115,15 @@ class RustLog {
       brokers: [...brokers],
       clientId,
       requestTimeoutMs: optionalUint(requestTimeoutMs, 'requestTimeoutMs'),
+      metadataMaxAgeMs: metadataMaxAgeMs(metadataMaxAge),
     }
+    this.#retry = retryOptions(retry, 'retry')
+  }
+
+  /** The client's settings with a producer's or consumer's own `metadataMaxAge`. */
+  #configWith(metadataMaxAge) {
+    const ms = metadataMaxAgeMs(metadataMaxAge)
+    return ms === undefined ? this.#config : { ...this.#config, metadataMaxAgeMs: ms }
   }
 
   /**
@@ -72,8 +133,12 @@ class RustLog {
    * every batch of this producer; `compressionLevel` its level (gzip 0..9, zstd -7..22).
    * `idempotent` (default true): batches carry a producer id and sequence numbers, so a retried
    * batch is stored once; it applies only with acks other than 'none'.
+   * `metadataMaxAge` (ms): how often cached partition counts are refreshed (default the client's).
    */
-  producer({ lingerMs, acks, batchBytesMax, deliveryTimeoutMs, compression, compressionLevel, idempotent } = {}) {
+  producer(config) {
+    const { lingerMs, acks, batchBytesMax, deliveryTimeoutMs, compression, compressionLevel, idempotent, metadataMaxAge } =
+      strictOptions(config, 'producer()', PRODUCER_KEYS)
+    const client = this.#configWith(metadataMaxAge)
     const options = {
       lingerMs: optionalUint(lingerMs, 'lingerMs'),
       acks: acksName(acks),
@@ -83,17 +148,31 @@ class RustLog {
       compressionLevel: optionalInt32(compressionLevel, 'compressionLevel'),
       idempotent: optionalBool(idempotent, 'idempotent'),
     }
-    return new Producer(construct(() => new native.NativeProducer(this.#config, options)))
+    return new Producer(construct(() => new native.NativeProducer(client, options)))
   }
 
-  /** @param {{ groupId: string, sessionTimeout?: number }} options */
-  consumer({ groupId, sessionTimeout } = {}) {
+  /**
+   * `groupId`; `sessionTimeout` (ms without a heartbeat before the broker drops the member);
+   * `maxPollIntervalMs` (ms between polls before the member leaves the group, default 300000);
+   * `metadataMaxAge`; `retry` (KafkaJS's, over the client's) for the `run()` loop.
+   * @param {{ groupId: string, sessionTimeout?: number, maxPollIntervalMs?: number,
+   *   metadataMaxAge?: number, retry?: object }} config
+   */
+  consumer(config) {
+    const { groupId, sessionTimeout, maxPollIntervalMs, metadataMaxAge, retry } = strictOptions(config, 'consumer()', CONSUMER_KEYS)
     if (typeof groupId !== 'string') throw invalidArgument('consumer() takes { groupId: string }')
-    const options = { groupId, sessionTimeoutMs: optionalUint(sessionTimeout, 'sessionTimeout') }
-    return new Consumer(construct(() => new native.NativeConsumer(this.#config, options)))
+    const options = {
+      groupId,
+      sessionTimeoutMs: optionalUint(sessionTimeout, 'sessionTimeout'),
+      maxPollIntervalMs: optionalUint(maxPollIntervalMs, 'maxPollIntervalMs'),
+    }
+    const client = this.#configWith(metadataMaxAge)
+    const merged = mergeRetry(this.#retry, retryOptions(retry, 'retry'))
+    return new Consumer(construct(() => new native.NativeConsumer(client, options)), { groupId, retry: merged })
   }
 
-  admin() {
+  admin(config) {
+    strictOptions(config, 'admin()', [])
     return new Admin(new native.NativeAdmin(this.#config))
   }
 

@@ -148,27 +148,26 @@ const PACKED_ENTRY_BYTES = 40
 const NULL_HEADER_LEN = 0xffffffff
 
 /**
- * Reads a packed batch from `NativeConsumer.poll` (`{ topics, entries, data }`, layout in
- * src/consumer.rs) one KafkaJS-shaped message at a time: header values are Buffers or null, and
- * a repeated header name collects its values in an array, in order (KafkaJS's shape). Messages
- * are built only when handed out, so they die young (building a whole batch up front kept
- * thousands alive and made the garbage collector the largest cost). Keys, values and header values are Buffer views into
- * the batch's `data` (no copy per message), so keeping a message keeps its batch's bytes alive,
- * as with KafkaJS.
+ * Reads a packed batch from `NativeConsumer.poll` (`{ topics, entries, data, watermarks }`,
+ * layout in src/consumer.rs) one KafkaJS-shaped message at a time: header values are Buffers or
+ * null, and a repeated header name collects its values in an array, in order (KafkaJS's shape).
+ * Messages are built only when handed out, so they die young (building a whole batch up front
+ * kept thousands alive and made the garbage collector the largest cost). Keys, values and header
+ * values are Buffer views into the batch's `data` (no copy per message), so keeping a message
+ * keeps its batch's bytes alive, as with KafkaJS. Each entry records where its message's bytes
+ * start, so `messageAt(i)` reads any message without walking the ones before it.
  */
 class BatchReader {
-  constructor({ topics, entries, data }) {
+  constructor({ topics, entries, data, watermarks }) {
     this.topics = topics
     this.view = new DataView(entries.buffer, entries.byteOffset, entries.byteLength)
     this.data = data
+    this.watermarks = watermarks ?? null
     this.count = entries.byteLength / PACKED_ENTRY_BYTES
-    /** Index of the next message to hand out. */
+    /** Index of the next message `next` hands out. */
     this.index = 0
-    /** Where that message's bytes start in `data`. */
-    this.pos = 0
-    /** That message, once built by `peek`, and where the one after it starts. */
+    /** The message `peek` built for `index`, until `advance`. */
     this.current = null
-    this.nextPos = 0
   }
 
   /** Whether a message is left to hand out. */
@@ -178,10 +177,40 @@ class BatchReader {
 
   /** The next message, without moving past it (the same object until `advance`). */
   peek() {
-    if (this.current !== null) return this.current
+    if (this.current === null) this.current = this.messageAt(this.index)
+    return this.current
+  }
+
+  /** Moves past the next message. */
+  advance() {
+    this.index++
+    this.current = null
+  }
+
+  /** The next message, moving past it. */
+  next() {
+    const message = this.peek()
+    this.advance()
+    return message
+  }
+
+  topicAt(i) {
+    return this.topics[this.view.getUint32(i * PACKED_ENTRY_BYTES, true)]
+  }
+
+  partitionAt(i) {
+    return this.view.getUint32(i * PACKED_ENTRY_BYTES + 4, true)
+  }
+
+  offsetAt(i) {
+    return this.view.getBigUint64(i * PACKED_ENTRY_BYTES + 8, true)
+  }
+
+  /** Message `i` of the batch, built afresh. */
+  messageAt(i) {
     const { view, data } = this
-    const e = this.index * PACKED_ENTRY_BYTES
-    let pos = this.pos
+    const e = i * PACKED_ENTRY_BYTES
+    let pos = view.getUint32(e + 36, true)
     let key = null
     const keyLen = view.getInt32(e + 24, true)
     if (keyLen >= 0) {
@@ -212,8 +241,7 @@ class BatchReader {
       else if (Array.isArray(prev)) prev.push(headerValue)
       else headers[name] = [prev, headerValue]
     }
-    this.nextPos = pos
-    this.current = {
+    return {
       topic: this.topics[view.getUint32(e, true)],
       partition: view.getUint32(e + 4, true),
       offset: view.getBigUint64(e + 8, true),
@@ -222,22 +250,6 @@ class BatchReader {
       value,
       headers,
     }
-    return this.current
-  }
-
-  /** Moves past the message `peek` returned. */
-  advance() {
-    this.peek()
-    this.index++
-    this.pos = this.nextPos
-    this.current = null
-  }
-
-  /** The next message, moving past it. */
-  next() {
-    const message = this.peek()
-    this.advance()
-    return message
   }
 
   /**
@@ -246,13 +258,11 @@ class BatchReader {
    * the first one met scanning back is the highest).
    */
   nextOffsets(from, to) {
-    const { view, topics } = this
     const seen = new Map()
     const out = []
     for (let i = to - 1; i >= from; i--) {
-      const e = i * PACKED_ENTRY_BYTES
-      const topic = topics[view.getUint32(e, true)]
-      const partition = view.getUint32(e + 4, true)
+      const topic = this.topicAt(i)
+      const partition = this.partitionAt(i)
       let partitions = seen.get(topic)
       if (partitions === undefined) {
         partitions = new Set()
@@ -260,8 +270,48 @@ class BatchReader {
       }
       if (!partitions.has(partition)) {
         partitions.add(partition)
-        out.push({ topic, partition, offset: view.getBigUint64(e + 8, true) + 1n })
+        out.push({ topic, partition, offset: this.offsetAt(i) + 1n })
       }
+    }
+    return out
+  }
+
+  /**
+   * The batch split by partition, in the order partitions first appear: `[{ topic, partition,
+   * indexes, highWatermark }]`, `indexes` the partition's message indexes in offset order (null
+   * when the whole batch is that one partition, the common case: no array per poll).
+   */
+  partitions() {
+    const out = []
+    if (this.count === 0) return out
+    const byKey = new Map()
+    const firstTopic = this.view.getUint32(0, true)
+    const firstPartition = this.partitionAt(0)
+    let single = true
+    for (let i = 1; i < this.count && single; i++) {
+      if (this.view.getUint32(i * PACKED_ENTRY_BYTES, true) !== firstTopic || this.partitionAt(i) !== firstPartition) {
+        single = false
+      }
+    }
+    if (single) {
+      out.push({ topic: this.topics[firstTopic], partition: firstPartition, indexes: null })
+    } else {
+      for (let i = 0; i < this.count; i++) {
+        const t = this.view.getUint32(i * PACKED_ENTRY_BYTES, true)
+        const p = this.partitionAt(i)
+        const key = t * 0x100000000 + p
+        let part = byKey.get(key)
+        if (part === undefined) {
+          part = { topic: this.topics[t], partition: p, indexes: [] }
+          byKey.set(key, part)
+          out.push(part)
+        }
+        part.indexes.push(i)
+      }
+    }
+    for (const part of out) {
+      const mark = this.watermarks?.find((w) => w.topic === part.topic && w.partition === part.partition)
+      part.highWatermark = mark === undefined ? null : mark.highWatermark
     }
     return out
   }

@@ -1,7 +1,6 @@
 // Types of the public `rustlog` API (the KafkaJS-shaped layer in lib/). Result shapes of the
 // admin calls are the napi-rs generated types of ../index.d.ts, re-exported here.
 
-import type { EventEmitter } from 'node:events'
 import type {
   TopicInfo,
   PartitionInfo,
@@ -28,12 +27,40 @@ export type Payload = Buffer | Uint8Array | string
 /** An offset as accepted from users: bigint, a decimal string, or a safe integer. */
 export type OffsetLike = bigint | string | number
 
+/**
+ * KafkaJS's retry options, for a consumer's `run()` loop: a retriable failure waits
+ * `initialRetryTime` (randomized by `factor`), then each wait is `multiplier` times the last, up
+ * to `maxRetryTime`, for at most `retries` retries; then the loop crashes (`consumer.crash`).
+ */
+export interface RetryOptions {
+  /** Default 5. */
+  retries?: number
+  /** Milliseconds, default 300. */
+  initialRetryTime?: number
+  /** Milliseconds, default 30000. */
+  maxRetryTime?: number
+  /** Randomization factor, 0..1, default 0.2. */
+  factor?: number
+  /** Exponential factor, at least 1, default 2. */
+  multiplier?: number
+  /** After a crash on a retriable error: restart the loop? (default: always). A rejection means yes. */
+  restartOnFailure?: (error: Error) => Promise<boolean>
+}
+
 export interface RustLogConfig {
   /** `host:port` of the broker, e.g. `['127.0.0.1:7400']`. */
   brokers: string[]
   clientId?: string
   /** How long one request may wait for its response. */
   requestTimeoutMs?: number
+  /** Milliseconds between refreshes of cached partition counts (KafkaJS's name; default 300000). */
+  metadataMaxAge?: number
+  /** Retry options of every consumer's `run()` loop (a consumer's own `retry` goes over them). */
+  retry?: RetryOptions
+  /** TLS is not supported yet: anything but `false` is refused. */
+  ssl?: false
+  /** SASL is not supported yet: setting it is refused. */
+  sasl?: undefined
 }
 
 /** KafkaJS's codec enum; the numbers are Kafka's codec ids. */
@@ -66,12 +93,24 @@ export interface ProducerConfig {
    * is stored once. Applies only with acks other than 'none'.
    */
   idempotent?: boolean
+  /** Milliseconds between refreshes of cached partition counts (default the client's). */
+  metadataMaxAge?: number
 }
 
 export interface ConsumerConfig {
   groupId: string
   /** Milliseconds without a heartbeat after which the broker drops this member. */
   sessionTimeout?: number
+  /**
+   * Milliseconds between two polls (a handler that hangs longer) after which the member leaves
+   * the group and its commits fail with UnknownMemberId until its next poll rejoins (Kafka's
+   * `max.poll.interval.ms`, default 300000; KafkaJS has no such option).
+   */
+  maxPollIntervalMs?: number
+  /** Milliseconds between refreshes of cached partition counts (default the client's). */
+  metadataMaxAge?: number
+  /** Retry options of `run()`, over the client's. */
+  retry?: RetryOptions
 }
 
 /** A header value: `null` is a null value (Kafka tells it apart from an empty one). */
@@ -125,12 +164,69 @@ export interface EachMessagePayload {
   topic: string
   partition: number
   message: KafkaMessage
+  /** Resolves at once: the client heartbeats in the background. */
+  heartbeat(): Promise<void>
+  /** Pauses this partition; returns the function that resumes it. */
+  pause(): () => void
 }
 
-export interface ConsumerRunConfig {
-  eachMessage: (payload: EachMessagePayload) => Promise<void>
-  /** Commit handled messages after each polled batch (default true). */
+/** One partition's polled messages (KafkaJS's `Batch`; offsets are bigints here). */
+export interface Batch {
+  topic: string
+  partition: number
+  /** The partition's high watermark when the batch was polled. */
+  highWatermark: bigint | null
+  messages: KafkaMessage[]
+  isEmpty(): boolean
+  firstOffset(): bigint | null
+  lastOffset(): bigint | null
+  /** `highWatermark - 1 - lastOffset()`. */
+  offsetLag(): bigint | null
+  /** `highWatermark - 1 - firstOffset()`. */
+  offsetLagLow(): bigint | null
+}
+
+/** Offsets as KafkaJS's `OffsetsByTopicPartition` (decimal strings, the next offset to read). */
+export interface OffsetsByTopicPartition {
+  topics: Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>
+}
+
+export interface EachBatchPayload {
+  batch: Batch
+  /** Marks `offset` (and every message before it in the batch) as handled. */
+  resolveOffset(offset: OffsetLike): void
+  /** Resolves at once: the client heartbeats in the background. */
+  heartbeat(): Promise<void>
+  /** Pauses this partition; returns the function that resumes it. */
+  pause(): () => void
+  /** Commits `offsets`, or (with autoCommit) every resolved offset not committed yet. */
+  commitOffsetsIfNecessary(offsets?: { topics: Array<{ topic: string; partitions: Array<{ partition: number; offset: OffsetLike }> }> }): Promise<void>
+  uncommittedOffsets(): OffsetsByTopicPartition
+  isRunning(): boolean
+  /** True once `seek` moved this partition: the rest of the batch is not to be handled. */
+  isStale(): boolean
+}
+
+interface ConsumerRunCommon {
+  /** Commit resolved offsets after each poll's batches (default true). */
   autoCommit?: boolean
+  /** How many partitions are handled at once (default 1); one partition's messages stay in order. */
+  partitionsConsumedConcurrently?: number
+}
+
+export type ConsumerRunConfig =
+  | (ConsumerRunCommon & { eachMessage: (payload: EachMessagePayload) => Promise<void>; eachBatch?: never })
+  | (ConsumerRunCommon & {
+      eachBatch: (payload: EachBatchPayload) => Promise<void>
+      /** Resolve the batch's last offset when eachBatch returns (default true). */
+      eachBatchAutoResolve?: boolean
+      eachMessage?: never
+    })
+
+/** KafkaJS's `consumer.pause` / `resume` entries: no `partitions` = every assigned one of the topic. */
+export interface TopicPartitions {
+  topic: string
+  partitions?: number[]
 }
 
 export interface ConsumerSubscribeTopics {
@@ -147,10 +243,69 @@ export interface TopicPartitionOffset {
   offset: OffsetLike
 }
 
-export interface ConsumerCrashEvent {
-  type: 'consumer.crash'
-  payload: { error: Error }
+/** KafkaJS's consumer event names (the ones RustLog emits). */
+export interface ConsumerEvents {
+  readonly HEARTBEAT: 'consumer.heartbeat'
+  readonly COMMIT_OFFSETS: 'consumer.commit_offsets'
+  readonly GROUP_JOIN: 'consumer.group_join'
+  readonly FETCH_START: 'consumer.fetch_start'
+  readonly FETCH: 'consumer.fetch'
+  readonly START_BATCH_PROCESS: 'consumer.start_batch_process'
+  readonly END_BATCH_PROCESS: 'consumer.end_batch_process'
+  readonly CONNECT: 'consumer.connect'
+  readonly DISCONNECT: 'consumer.disconnect'
+  readonly STOP: 'consumer.stop'
+  readonly CRASH: 'consumer.crash'
+  readonly REBALANCING: 'consumer.rebalancing'
 }
+
+/** KafkaJS's InstrumentationEvent. */
+export interface InstrumentationEvent<T> {
+  id: number
+  type: string
+  timestamp: number
+  payload: T
+}
+
+export interface ConsumerEventPayloads {
+  'consumer.group_join': {
+    groupId: string
+    memberId: string
+    /** RustLog's own (KafkaJS has no generation here). The broker assigns: no leader fields. */
+    generationId: number
+    memberAssignment: Record<string, number[]>
+  }
+  'consumer.rebalancing': { groupId: string; memberId: string | null }
+  'consumer.heartbeat': { groupId: string; memberId: string; groupGenerationId: number }
+  'consumer.commit_offsets': {
+    groupId: string
+    memberId: string | null
+    groupGenerationId: number | null
+    topics: OffsetsByTopicPartition['topics']
+  }
+  'consumer.crash': { error: unknown; groupId: string; restart: boolean }
+  'consumer.stop': undefined
+  'consumer.connect': undefined
+  'consumer.disconnect': undefined
+  'consumer.fetch_start': Record<string, never>
+  'consumer.fetch': { numberOfBatches: number; duration: number }
+  'consumer.start_batch_process': BatchProcessPayload
+  'consumer.end_batch_process': BatchProcessPayload & { duration: number }
+}
+
+export interface BatchProcessPayload {
+  topic: string
+  partition: number
+  highWatermark: bigint | null
+  batchSize: number
+  firstOffset: bigint
+  lastOffset: bigint
+}
+
+export type ConsumerCrashEvent = InstrumentationEvent<ConsumerEventPayloads['consumer.crash']>
+
+/** Removes the listener `on` added. */
+export type RemoveInstrumentationEventListener = () => void
 
 export interface ITopicConfig {
   topic: string
@@ -315,18 +470,33 @@ export declare class Producer {
   disconnect(): Promise<void>
 }
 
-export declare class Consumer extends EventEmitter {
-  readonly events: { readonly CRASH: 'consumer.crash'; readonly STOP: 'consumer.stop' }
+export declare class Consumer {
+  readonly events: ConsumerEvents
   connect(): Promise<void>
   subscribe(subscription: ConsumerSubscribeTopics): Promise<void>
+  /** Resolves once the loop joined the group. */
   run(config: ConsumerRunConfig): Promise<void>
   commitOffsets(offsets: TopicPartitionOffset[]): Promise<void>
+  /** Assigned partitions only; works while `run()` is going (e.g. from eachMessage). */
+  pause(topicPartitions: TopicPartitions[]): void
+  resume(topicPartitions: TopicPartitions[]): void
+  paused(): Array<{ topic: string; partitions: number[] }>
+  /** An assigned partition goes on from `offset` (the next one to read). */
+  seek(target: { topic: string; partition: number; offset: OffsetLike }): void
   stop(): Promise<void>
   disconnect(): Promise<void>
   [Symbol.asyncIterator](): AsyncIterator<KafkaMessage>
-  on(event: 'consumer.crash', listener: (event: ConsumerCrashEvent) => void): this
-  on(event: 'consumer.stop', listener: () => void): this
-  on(event: string | symbol, listener: (...args: any[]) => void): this
+  /** KafkaJS's `on`: returns the remover; a listener that throws or rejects is logged. */
+  on<E extends keyof ConsumerEventPayloads>(
+    event: E,
+    listener: (event: InstrumentationEvent<ConsumerEventPayloads[E]>) => void | Promise<void>,
+  ): RemoveInstrumentationEventListener
+  once<E extends keyof ConsumerEventPayloads>(
+    event: E,
+    listener: (event: InstrumentationEvent<ConsumerEventPayloads[E]>) => void | Promise<void>,
+  ): this
+  off(event: keyof ConsumerEventPayloads, listener: (...args: any[]) => void): this
+  removeListener(event: keyof ConsumerEventPayloads, listener: (...args: any[]) => void): this
 }
 
 export declare class Admin {
@@ -372,7 +542,7 @@ export declare class RustLog {
   constructor(config: RustLogConfig)
   producer(config?: ProducerConfig): Producer
   consumer(config: ConsumerConfig): Consumer
-  admin(): Admin
+  admin(config?: Record<string, never>): Admin
   /** A broker inside this process; `port` 0 picks a free port. */
   static startEmbeddedBroker(options: { dataDir: string; port?: number; host?: string }): Promise<EmbeddedBroker>
 }

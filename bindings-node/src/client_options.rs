@@ -1,5 +1,6 @@
-//! The `new RustLog({ brokers, clientId, requestTimeoutMs })` settings every native object is
-//! built with, and the one place that turns them into a connected `rustlog::Client`.
+//! The `new RustLog({ brokers, clientId, requestTimeoutMs, metadataMaxAge })` settings every
+//! native object is built with, and the one place that turns them into a connected
+//! `rustlog::Client`.
 
 use crate::errors::{from_client, invalid_argument};
 use napi_derive::napi;
@@ -15,6 +16,8 @@ pub struct ClientOptions {
     pub client_id: Option<String>,
     /// How long one request may wait for its response.
     pub request_timeout_ms: Option<u32>,
+    /// How often cached partition counts are looked up again (KafkaJS's `metadataMaxAge`).
+    pub metadata_max_age_ms: Option<u32>,
 }
 
 impl ClientOptions {
@@ -31,7 +34,20 @@ impl ClientOptions {
             // Connecting never waits longer than a request may.
             config.connect_timeout = config.connect_timeout.min(config.request_timeout);
         }
+        if let Some(ms) = self.metadata_max_age_ms {
+            config.metadata_max_age = Duration::from_millis(u64::from(ms));
+        }
         config
+    }
+
+    /// Checks the settings without connecting, so a bad value fails when the object is made.
+    pub(crate) fn validate(&self) -> napi::Result<()> {
+        for broker in &self.brokers {
+            self.config_for(broker)
+                .validate()
+                .map_err(|e| from_client(&e))?;
+        }
+        Ok(())
     }
 
     /// Connects to the first reachable broker of the list.

@@ -1,15 +1,26 @@
 //! `NativeConsumer`, wrapped by `lib/consumer.js` (which drives `run` and the async iterator):
-//! connect, subscribe, poll a batch, commit, disconnect. Group membership, fetching and
-//! commits are the Rust client's.
+//! connect, subscribe, poll a batch, commit, pause / resume / seek, the group's events,
+//! disconnect. Group membership, fetching, pausing and commits are the Rust client's.
+//!
+//! Events: the client's `ConsumerEvent` broadcast is read two ways. `takeEvents()` drains a
+//! receiver synchronously (so JS can flush what a commit or a poll just caused before it goes
+//! on, which keeps the order of events), and a background task on a second receiver calls the
+//! JS waker (a weak threadsafe function: it never keeps the process alive) whenever an event
+//! arrives, so JS drains heartbeats and the like without polling. The task ends when the
+//! consumer closes.
 
 use crate::client_options::ClientOptions;
 use crate::errors::{coded, from_client, invalid_argument};
 use napi::bindgen_prelude::{BigInt, Buffer, PromiseRaw};
-use napi::Env;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::{Env, Status};
 use napi_derive::napi;
+use rustlog::ConsumerEvent;
 use rustlog_protocol::ErrorCode;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex as StdMutex, MutexGuard, PoisonError};
 use std::time::Duration;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+use tokio::sync::broadcast::Receiver;
 use tokio::sync::Mutex;
 
 /// Upper bounds on one poll, so a JS caller cannot park a call for minutes or ask for an
@@ -17,13 +28,63 @@ use tokio::sync::Mutex;
 const POLL_WAIT_MS_MAX: u32 = 10_000;
 const POLL_MESSAGES_MAX: u32 = 100_000;
 
-/// `client.consumer({ groupId, sessionTimeout })`.
+/// `client.consumer({ groupId, sessionTimeout, maxPollIntervalMs })`.
 #[napi(object)]
 #[derive(Debug, Clone)]
 pub struct ConsumerOptions {
     pub group_id: String,
     pub session_timeout_ms: Option<u32>,
+    /// Longest time between two polls before the member leaves the group (Kafka's
+    /// `max.poll.interval.ms`).
+    pub max_poll_interval_ms: Option<u32>,
 }
+
+/// `{ topic, partition }`: what `pause`, `resume`, `paused` and `assignment` take and give.
+#[napi(object)]
+#[derive(Debug, Clone)]
+pub struct TopicPartitionInfo {
+    pub topic: String,
+    pub partition: u32,
+}
+
+/// One committed offset of a `commit_offsets` event; the offset (the next one to read) is a
+/// decimal string, as KafkaJS's event payloads have it.
+#[napi(object)]
+#[derive(Debug)]
+pub struct EventOffsetInfo {
+    pub topic: String,
+    pub partition: u32,
+    pub offset: String,
+}
+
+/// One `rustlog::ConsumerEvent`. `kind` is `group_join` (`memberId`, `generationId`,
+/// `assignment`), `rebalancing` (`memberId`, absent when the broker forgot the member),
+/// `heartbeat` (`memberId`, `generationId`), `commit_offsets` (`offsets`, with the member's
+/// current `memberId` and `generationId`), `poll_interval_exceeded` (`maxPollIntervalMs`) or
+/// `stop`. `lagged` counts events skipped before this one because JS fell behind.
+#[napi(object)]
+#[derive(Debug, Default)]
+pub struct ConsumerEventInfo {
+    pub kind: String,
+    pub member_id: Option<String>,
+    pub generation_id: Option<i32>,
+    pub assignment: Option<Vec<TopicPartitionInfo>>,
+    pub offsets: Option<Vec<EventOffsetInfo>>,
+    pub max_poll_interval_ms: Option<f64>,
+    pub lagged: Option<u32>,
+}
+
+/// The high watermark of one partition of a poll (`poll(.., watermarks = true)`).
+#[napi(object)]
+#[derive(Debug)]
+pub struct PartitionWatermarkInfo {
+    pub topic: String,
+    pub partition: u32,
+    pub high_watermark: BigInt,
+}
+
+/// The JS waker: called with no argument, unref'd (`Weak`), its exceptions JS's own.
+type Waker = ThreadsafeFunction<(), (), (), Status, false, true>;
 
 /// One polled batch, packed so that crossing into JS costs three values per batch instead of
 /// a napi object, two bigints and a Buffer per message (which held Node consumers to a few
@@ -31,7 +92,9 @@ pub struct ConsumerOptions {
 ///
 /// `entries` holds one `PACKED_ENTRY_BYTES` entry per message, little-endian: topic index into
 /// `topics` u32, partition u32, offset u64, timestamp i64 (ms), key length i32 (-1 = null),
-/// value length i32 (-1 = null), header count u32, 4 zero bytes. `data` holds, message after
+/// value length i32 (-1 = null), header count u32, and u32 where the message's bytes start in
+/// `data` (so JS can read the messages of one partition without walking the others). `data`
+/// holds, message after
 /// message, the key, the value, then each header in the order produced (a repeated name once
 /// per value) as name length u32, name (UTF-8), value length u32, value; a null header value
 /// has the length [`NULL_HEADER_LEN`] (0xFFFFFFFF) and no bytes, an empty one the length 0.
@@ -40,6 +103,8 @@ pub struct PackedBatch {
     pub topics: Vec<String>,
     pub entries: Buffer,
     pub data: Buffer,
+    /// The high watermark of every partition in the batch, when the poll asked for them.
+    pub watermarks: Option<Vec<PartitionWatermarkInfo>>,
 }
 
 /// Bytes of one message's entry in [`PackedBatch::entries`].
@@ -65,10 +130,30 @@ enum State {
     /// carries the start position).
     Connected(rustlog::Client),
     Subscribed {
+        client: rustlog::Client,
         consumer: rustlog::Consumer,
         from_beginning: bool,
     },
     Closed,
+}
+
+/// What the synchronous methods (pause, resume, seek, events) reach without the async state
+/// lock: the subscribed consumer and the receiver `takeEvents` drains.
+#[derive(Default)]
+struct Live {
+    consumer: Option<rustlog::Consumer>,
+    events: Option<Receiver<ConsumerEvent>>,
+    waker: Option<Arc<Waker>>,
+}
+
+impl std::fmt::Debug for Live {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Live")
+            .field("consumer", &self.consumer)
+            .field("events", &self.events.is_some())
+            .field("waker", &self.waker.is_some())
+            .finish()
+    }
 }
 
 #[napi]
@@ -77,6 +162,13 @@ pub struct NativeConsumer {
     options: ClientOptions,
     consumer: ConsumerOptions,
     state: Arc<Mutex<State>>,
+    live: Arc<StdMutex<Live>>,
+}
+
+/// The live state; a panic elsewhere cannot leave it half-updated (every update is one
+/// assignment), so a poisoned lock is used as is.
+fn lock(live: &StdMutex<Live>) -> MutexGuard<'_, Live> {
+    live.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn not_subscribed() -> napi::Error {
@@ -93,6 +185,118 @@ fn not_connected() -> napi::Error {
         false,
         "the consumer is not connected; call connect() first",
     )
+}
+
+fn topic_partitions(partitions: Vec<TopicPartitionInfo>) -> Vec<rustlog::TopicPartition> {
+    partitions
+        .into_iter()
+        .map(|p| rustlog::TopicPartition {
+            topic: p.topic,
+            partition: p.partition,
+        })
+        .collect()
+}
+
+fn partition_infos(partitions: Vec<rustlog::TopicPartition>) -> Vec<TopicPartitionInfo> {
+    partitions
+        .into_iter()
+        .map(|p| TopicPartitionInfo {
+            topic: p.topic,
+            partition: p.partition,
+        })
+        .collect()
+}
+
+/// An offset from JS as u64 (`what` names it in the error).
+fn offset_u64(offset: &BigInt, what: impl std::fmt::Display) -> napi::Result<u64> {
+    let (negative, value, lossless) = offset.get_u64();
+    if negative || !lossless {
+        return Err(invalid_argument(format!(
+            "{what} must fit an unsigned 64-bit integer"
+        )));
+    }
+    Ok(value)
+}
+
+/// Calls the JS waker on every event until the consumer stops or is dropped.
+async fn wake_on_events(mut events: Receiver<ConsumerEvent>, waker: Arc<Waker>) {
+    loop {
+        match events.recv().await {
+            Ok(ConsumerEvent::Stop) => {
+                waker.call((), ThreadsafeFunctionCallMode::NonBlocking);
+                return;
+            }
+            Ok(_) | Err(RecvError::Lagged(_)) => {
+                waker.call((), ThreadsafeFunctionCallMode::NonBlocking);
+            }
+            Err(RecvError::Closed) => return,
+        }
+    }
+}
+
+fn event_info(
+    event: ConsumerEvent,
+    consumer: Option<&rustlog::Consumer>,
+) -> Option<ConsumerEventInfo> {
+    let info = match event {
+        ConsumerEvent::GroupJoin {
+            member_id,
+            generation_id,
+            assignment,
+        } => ConsumerEventInfo {
+            kind: "group_join".into(),
+            member_id: Some(member_id),
+            generation_id: Some(generation_id),
+            assignment: Some(partition_infos(assignment)),
+            ..ConsumerEventInfo::default()
+        },
+        ConsumerEvent::Rebalancing { member_id } => ConsumerEventInfo {
+            kind: "rebalancing".into(),
+            member_id,
+            ..ConsumerEventInfo::default()
+        },
+        ConsumerEvent::Heartbeat {
+            member_id,
+            generation_id,
+        } => ConsumerEventInfo {
+            kind: "heartbeat".into(),
+            member_id: Some(member_id),
+            generation_id: Some(generation_id),
+            ..ConsumerEventInfo::default()
+        },
+        ConsumerEvent::CommitOffsets { offsets } => ConsumerEventInfo {
+            kind: "commit_offsets".into(),
+            member_id: consumer.and_then(rustlog::Consumer::member_id),
+            generation_id: consumer.map(rustlog::Consumer::generation_id),
+            offsets: Some(
+                offsets
+                    .into_iter()
+                    .map(|(tp, offset)| EventOffsetInfo {
+                        topic: tp.topic,
+                        partition: tp.partition,
+                        offset: offset.to_string(),
+                    })
+                    .collect(),
+            ),
+            ..ConsumerEventInfo::default()
+        },
+        ConsumerEvent::PollIntervalExceeded {
+            max_poll_interval_ms,
+        } => ConsumerEventInfo {
+            kind: "poll_interval_exceeded".into(),
+            // Milliseconds fit a double exactly far beyond any sensible setting.
+            #[allow(clippy::cast_precision_loss)]
+            max_poll_interval_ms: Some(max_poll_interval_ms as f64),
+            ..ConsumerEventInfo::default()
+        },
+        ConsumerEvent::Stop => ConsumerEventInfo {
+            kind: "stop".into(),
+            ..ConsumerEventInfo::default()
+        },
+        // A newer client's event this binding does not know yet.
+        _ => return None,
+    };
+    Some(info)
 }
 
 impl State {
@@ -114,11 +318,110 @@ impl NativeConsumer {
         config(&consumer, &[], false)
             .validate()
             .map_err(|e| from_client(&e))?;
+        options.validate()?;
         Ok(NativeConsumer {
             options,
             consumer,
             state: Arc::new(Mutex::new(State::Idle)),
+            live: Arc::new(StdMutex::new(Live::default())),
         })
+    }
+
+    /// Sets the function called (with no argument) whenever events are ready for
+    /// `takeEvents`; it holds no reference that keeps the process alive.
+    #[napi(ts_args_type = "waker: () => void")]
+    pub fn set_event_waker(&self, waker: Waker) {
+        lock(&self.live).waker = Some(Arc::new(waker));
+    }
+
+    /// Every event since the last call (none before `subscribe`).
+    #[napi]
+    pub fn take_events(&self) -> Vec<ConsumerEventInfo> {
+        let mut live = lock(&self.live);
+        let Live {
+            consumer, events, ..
+        } = &mut *live;
+        let Some(events) = events.as_mut() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let mut lagged: u32 = 0;
+        loop {
+            match events.try_recv() {
+                Ok(event) => {
+                    if let Some(mut info) = event_info(event, consumer.as_ref()) {
+                        if lagged > 0 {
+                            info.lagged = Some(lagged);
+                            lagged = 0;
+                        }
+                        out.push(info);
+                    }
+                }
+                Err(TryRecvError::Lagged(n)) => {
+                    lagged = lagged.saturating_add(u32::try_from(n).unwrap_or(u32::MAX));
+                }
+                Err(TryRecvError::Empty | TryRecvError::Closed) => return out,
+            }
+        }
+    }
+
+    fn live_consumer(&self) -> napi::Result<rustlog::Consumer> {
+        lock(&self.live).consumer.clone().ok_or_else(not_subscribed)
+    }
+
+    /// Stops fetching the partitions (each must be assigned) until `resume`.
+    #[napi]
+    pub fn pause(&self, partitions: Vec<TopicPartitionInfo>) -> napi::Result<()> {
+        self.live_consumer()?
+            .pause(&topic_partitions(partitions))
+            .map_err(|e| from_client(&e))
+    }
+
+    /// Fetches the partitions again from their positions (each must be assigned).
+    #[napi]
+    pub fn resume(&self, partitions: Vec<TopicPartitionInfo>) -> napi::Result<()> {
+        self.live_consumer()?
+            .resume(&topic_partitions(partitions))
+            .map_err(|e| from_client(&e))
+    }
+
+    /// The paused partitions, sorted (none before `subscribe`).
+    #[napi]
+    pub fn paused(&self) -> Vec<TopicPartitionInfo> {
+        lock(&self.live)
+            .consumer
+            .as_ref()
+            .map(|c| partition_infos(c.paused()))
+            .unwrap_or_default()
+    }
+
+    /// The partitions assigned in the current generation (none before the first join).
+    #[napi]
+    pub fn assignment(&self) -> Vec<TopicPartitionInfo> {
+        lock(&self.live)
+            .consumer
+            .as_ref()
+            .map(|c| partition_infos(c.assignment()))
+            .unwrap_or_default()
+    }
+
+    /// The subscribed topics (none before `subscribe`).
+    #[napi]
+    pub fn subscription(&self) -> Vec<String> {
+        lock(&self.live)
+            .consumer
+            .as_ref()
+            .map(rustlog::Consumer::subscription)
+            .unwrap_or_default()
+    }
+
+    /// Moves an assigned partition to `offset` (the next one to read) before the next fetch.
+    #[napi]
+    pub fn seek(&self, topic: String, partition: u32, offset: BigInt) -> napi::Result<()> {
+        let offset = offset_u64(&offset, format_args!("offset for {topic}/{partition}"))?;
+        self.live_consumer()?
+            .seek(&topic, partition, offset)
+            .map_err(|e| from_client(&e))
     }
 
     #[napi(ts_return_type = "Promise<void>")]
@@ -145,6 +448,7 @@ impl NativeConsumer {
     ) -> napi::Result<PromiseRaw<'env, ()>> {
         let options = self.consumer.clone();
         let state = self.state.clone();
+        let live = self.live.clone();
         env.spawn_future(async move {
             let mut guard = state.lock().await;
             match &*guard {
@@ -154,7 +458,16 @@ impl NativeConsumer {
                     let consumer = client
                         .consumer(config(&options, &topics, from_beginning))
                         .map_err(|e| from_client(&e))?;
+                    // Receivers made before the first poll see every event of the group.
+                    let mut shared = lock(&live);
+                    shared.events = Some(consumer.events());
+                    if let Some(waker) = shared.waker.clone() {
+                        tokio::spawn(wake_on_events(consumer.events(), waker));
+                    }
+                    shared.consumer = Some(consumer.clone());
+                    drop(shared);
                     *guard = State::Subscribed {
+                        client: client.clone(),
                         consumer,
                         from_beginning,
                     };
@@ -163,6 +476,7 @@ impl NativeConsumer {
                 State::Subscribed {
                     consumer,
                     from_beginning: first,
+                    ..
                 } => {
                     if *first != from_beginning {
                         return Err(invalid_argument(
@@ -176,13 +490,16 @@ impl NativeConsumer {
         })
     }
 
-    /// Up to `maxMessages` messages, waiting at most `waitMs` for the first one.
+    /// Up to `maxMessages` messages, waiting at most `waitMs` for the first one; with
+    /// `watermarks`, also the high watermark of every partition in the batch (one ListOffsets
+    /// request after a poll that returned messages).
     #[napi(ts_return_type = "Promise<PackedBatch>")]
     pub fn poll<'env>(
         &self,
         env: &'env Env,
         max_messages: u32,
         wait_ms: u32,
+        watermarks: Option<bool>,
     ) -> napi::Result<PromiseRaw<'env, PackedBatch>> {
         if max_messages == 0 || max_messages > POLL_MESSAGES_MAX {
             return Err(invalid_argument(format!(
@@ -197,7 +514,15 @@ impl NativeConsumer {
         let state = self.state.clone();
         env.spawn_future(async move {
             // Clone out of the lock: a long poll must not hold up commit or disconnect.
-            let consumer = state.lock().await.consumer()?;
+            let (consumer, client) = {
+                let guard = state.lock().await;
+                let consumer = guard.consumer()?;
+                let client = match &*guard {
+                    State::Subscribed { client, .. } => Some(client.clone()),
+                    _ => None,
+                };
+                (consumer, client)
+            };
             let messages = consumer
                 .poll_batch(
                     max_messages as usize,
@@ -205,7 +530,11 @@ impl NativeConsumer {
                 )
                 .await
                 .map_err(|e| from_client(&e))?;
-            pack(&messages)
+            let mut packed = pack(&messages)?;
+            if let (Some(true), Some(client)) = (watermarks, client) {
+                packed.watermarks = Some(high_watermarks(&client, &messages).await?);
+            }
+            Ok(packed)
         })
     }
 
@@ -218,13 +547,10 @@ impl NativeConsumer {
     ) -> napi::Result<PromiseRaw<'env, ()>> {
         let mut list = Vec::with_capacity(offsets.len());
         for o in offsets {
-            let (negative, offset, lossless) = o.offset.get_u64();
-            if negative || !lossless {
-                return Err(invalid_argument(format!(
-                    "offset for {}/{} must fit an unsigned 64-bit integer",
-                    o.topic, o.partition
-                )));
-            }
+            let offset = offset_u64(
+                &o.offset,
+                format_args!("offset for {}/{}", o.topic, o.partition),
+            )?;
             let tp = rustlog::TopicPartition {
                 topic: o.topic,
                 partition: o.partition,
@@ -245,8 +571,11 @@ impl NativeConsumer {
     #[napi(ts_return_type = "Promise<void>")]
     pub fn disconnect<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, ()>> {
         let state = self.state.clone();
+        let live = self.live.clone();
         env.spawn_future(async move {
             let previous = std::mem::replace(&mut *state.lock().await, State::Closed);
+            // The receiver stays: `takeEvents` still drains what `close` sends.
+            lock(&live).consumer = None;
             match previous {
                 State::Subscribed { consumer, .. } => {
                     consumer.close().await.map_err(|e| from_client(&e))
@@ -272,7 +601,53 @@ fn config(
     if let Some(ms) = options.session_timeout_ms {
         config.session_timeout_ms = ms;
     }
+    if let Some(ms) = options.max_poll_interval_ms {
+        config.max_poll_interval_ms = u64::from(ms);
+    }
     config
+}
+
+/// The high watermark of every partition of `messages`, in first-seen order.
+async fn high_watermarks(
+    client: &rustlog::Client,
+    messages: &[rustlog::Message],
+) -> napi::Result<Vec<PartitionWatermarkInfo>> {
+    let mut seen: Vec<(&str, u32)> = Vec::new();
+    for m in messages {
+        if !seen
+            .iter()
+            .any(|(t, p)| *p == m.partition && *t == &*m.topic)
+        {
+            seen.push((&m.topic, m.partition));
+        }
+    }
+    if seen.is_empty() {
+        return Ok(Vec::new());
+    }
+    let asked = seen
+        .iter()
+        .map(
+            |(topic, partition)| rustlog_protocol::messages::list_offsets::ListOffsetsPartition {
+                topic: (*topic).to_string(),
+                partition: *partition,
+                spec: rustlog::OffsetSpec::Latest,
+            },
+        )
+        .collect();
+    let found = client
+        .list_offsets(asked)
+        .await
+        .map_err(|e| from_client(&e))?;
+    let mut out = Vec::with_capacity(seen.len());
+    for ((topic, partition), result) in seen.into_iter().zip(found) {
+        let high = result.map_err(|e| from_client(&e))?.unwrap_or(0);
+        out.push(PartitionWatermarkInfo {
+            topic: topic.to_string(),
+            partition,
+            high_watermark: BigInt::from(high),
+        });
+    }
+    Ok(out)
 }
 
 /// Packs polled messages (layout on [`PackedBatch`]).
@@ -304,6 +679,7 @@ fn pack(messages: &[rustlog::Message]) -> napi::Result<PackedBatch> {
         entries.extend_from_slice(&m.partition.to_le_bytes());
         entries.extend_from_slice(&m.offset.to_le_bytes());
         entries.extend_from_slice(&m.timestamp.to_le_bytes());
+        let start = data.len();
         for part in [&m.key, &m.value] {
             let len = match part {
                 Some(bytes) => {
@@ -315,7 +691,7 @@ fn pack(messages: &[rustlog::Message]) -> napi::Result<PackedBatch> {
             entries.extend_from_slice(&len.to_le_bytes());
         }
         entries.extend_from_slice(&packed_u32(m.headers.len())?.to_le_bytes());
-        entries.extend_from_slice(&[0; 4]);
+        entries.extend_from_slice(&packed_u32(start)?.to_le_bytes());
         for (name, value) in &m.headers {
             data.extend_from_slice(&packed_u32(name.len())?.to_le_bytes());
             data.extend_from_slice(name.as_bytes());
@@ -332,6 +708,7 @@ fn pack(messages: &[rustlog::Message]) -> napi::Result<PackedBatch> {
         topics,
         entries: entries.into(),
         data: data.into(),
+        watermarks: None,
     })
 }
 

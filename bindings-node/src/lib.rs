@@ -7,7 +7,8 @@
 //! - [`errors`]: the error-code table for JS and the coded error message format.
 //! - [`client_options`]: `new RustLog({ brokers, clientId })` settings and connecting.
 //! - [`producer`]: `NativeProducer` (connect, packed send, flush, disconnect).
-//! - [`consumer`]: `NativeConsumer` (connect, subscribe, poll, commit, disconnect).
+//! - [`consumer`]: `NativeConsumer` (connect, subscribe, poll, commit, pause / resume / seek,
+//!   the group's events, disconnect).
 //! - [`admin`]: `NativeAdmin` (topics and groups).
 //! - [`embedded_broker`]: `NativeEmbeddedBroker`, a `rustlog-broker` inside the process.
 //!

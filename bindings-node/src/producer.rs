@@ -117,6 +117,7 @@ pub struct NativeProducer {
 impl NativeProducer {
     #[napi(constructor)]
     pub fn new(options: ClientOptions, producer: ProducerOptions) -> napi::Result<Self> {
+        options.validate()?;
         let mut config = rustlog::ProducerConfig {
             linger_ms: LINGER_MS_DEFAULT,
             ..rustlog::ProducerConfig::default()

@@ -1,0 +1,80 @@
+'use strict'
+// Scenario: every constructor is strict. `new RustLog()`, `producer()`, `consumer()` and
+// `admin()` refuse option keys they do not take (a typo is an InvalidArgument naming it, not a
+// silently ignored setting), and KafkaJS's `ssl` / `sasl` are refused as not supported yet.
+// `metadataMaxAge` (KafkaJS's name, on the client and on a producer or consumer) makes a
+// producer see partitions another client added.
+
+const { test } = require('node:test')
+const assert = require('node:assert/strict')
+const { TEST_TIMEOUT_MS, withBroker, createTopic, rejectionOf } = require('./helpers.js')
+const { RustLog, ErrorCode } = require('..')
+
+const brokers = ['127.0.0.1:1']
+const invalid = (pattern) => (e) => e.code === ErrorCode.InvalidArgument && pattern.test(e.message)
+
+test('unknown option keys are refused by every constructor', () => {
+  assert.throws(() => new RustLog({ brokers, clientID: 'x' }), invalid(/unknown option "clientID"/))
+  assert.throws(() => new RustLog({ brokers, requestTimeout: 5 }), invalid(/requestTimeout/))
+  assert.throws(() => new RustLog(), invalid(/brokers/))
+  assert.throws(() => new RustLog('127.0.0.1:7400'), invalid(/options object/))
+  const client = new RustLog({ brokers, clientId: 'c', requestTimeoutMs: 1000, metadataMaxAge: 1000, retry: { retries: 1 } })
+  assert.throws(() => client.producer({ linger: 5 }), invalid(/unknown option "linger"/))
+  assert.throws(() => client.producer({ retry: { retries: 1 } }), invalid(/retry/))
+  assert.throws(() => client.producer(null), invalid(/options object/))
+  assert.throws(() => client.consumer({ groupId: 'g', sessionTimeoutMs: 10 }), invalid(/unknown option "sessionTimeoutMs"/))
+  assert.throws(() => client.consumer({ groupId: 'g', maxPollInterval: 10 }), invalid(/maxPollInterval/))
+  assert.throws(() => client.consumer({ groupId: 'g', heartbeatInterval: 10 }), invalid(/heartbeatInterval/))
+  assert.throws(() => client.admin({ retry: { retries: 1 } }), invalid(/unknown option "retry"/))
+  // Known keys, undefined values: fine.
+  client.producer({ lingerMs: undefined, metadataMaxAge: 500 })
+  client.consumer({ groupId: 'g', sessionTimeout: 10_000, maxPollIntervalMs: 60_000, metadataMaxAge: 500, retry: undefined })
+  client.admin()
+  client.admin({})
+})
+
+test('ssl and sasl are refused as not supported yet, unless switched off', () => {
+  assert.throws(() => new RustLog({ brokers, ssl: true }), invalid(/ssl is not supported yet/))
+  assert.throws(() => new RustLog({ brokers, ssl: { rejectUnauthorized: false } }), invalid(/ssl is not supported yet/))
+  assert.throws(() => new RustLog({ brokers, sasl: { mechanism: 'plain', username: 'u', password: 'p' } }), invalid(/sasl is not supported yet/))
+  new RustLog({ brokers, ssl: false, sasl: undefined })
+})
+
+test('metadataMaxAge must be a positive number of milliseconds', () => {
+  for (const bad of [0, -1, 1.5, '100']) {
+    assert.throws(() => new RustLog({ brokers, metadataMaxAge: bad }), invalid(/metadataMaxAge/), String(bad))
+    assert.throws(() => new RustLog({ brokers }).producer({ metadataMaxAge: bad }), invalid(/metadataMaxAge/), String(bad))
+    assert.throws(() => new RustLog({ brokers }).consumer({ groupId: 'g', metadataMaxAge: bad }), invalid(/metadataMaxAge/), String(bad))
+  }
+})
+
+test('metadataMaxAge: producers see partitions another client added once it has passed', { timeout: TEST_TIMEOUT_MS }, () =>
+  withBroker(async ({ broker, client }) => {
+    await createTopic(client, 'aging', 1)
+    const refreshing = new RustLog({ brokers: broker.brokers, metadataMaxAge: 300 })
+    const producers = [refreshing.producer(), client.producer({ metadataMaxAge: 300 })]
+    for (const p of producers) await p.connect()
+    for (const p of producers) {
+      const early = await rejectionOf(p.send({ topic: 'aging', messages: [{ value: 'early', partition: 2 }] }))
+      assert.equal(early.code, ErrorCode.PartitionNotFound, `${early.name}: ${early.message}`)
+    }
+    const admin = client.admin()
+    await admin.connect()
+    await admin.createPartitions({ topicPartitions: [{ topic: 'aging', count: 3 }] })
+    await admin.disconnect()
+    for (const p of producers) {
+      const deadline = Date.now() + 10_000
+      for (;;) {
+        try {
+          const [meta] = await p.send({ topic: 'aging', messages: [{ value: 'late', partition: 2 }] })
+          assert.equal(meta.partition, 2)
+          break
+        } catch (err) {
+          assert.equal(err.code, ErrorCode.PartitionNotFound, `${err.name}: ${err.message}`)
+          assert.ok(Date.now() < deadline, 'never refreshed')
+          await new Promise((r) => setTimeout(r, 50))
+        }
+      }
+      await p.disconnect()
+    }
+  }))
