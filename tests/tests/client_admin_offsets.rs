@@ -6,12 +6,11 @@
 
 mod client_support;
 
-use client_support::client;
+use client_support::broker_with_topic;
 use rustlog::{
     AutoOffsetReset, Client, ConsumerConfig, ErrorCode, OffsetReset, OffsetSpec, ProducerConfig,
     Record, TopicPartitionOffset,
 };
-use rustlog_tests::BrokerProcess;
 use std::time::Duration;
 
 /// Sends `count` records to each partition of `topic`, with timestamps `base_ms + i`.
@@ -56,14 +55,8 @@ async fn consume_and_commit(client: &Client, group: &str, topic: &str, count: us
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_topic_grows_and_never_shrinks() {
-    let dir = tempfile::tempdir().unwrap();
-    let broker = BrokerProcess::start(&dir.path().join("data"), &[]);
-    let client = client(&broker.addr().to_string()).await;
+    let (_dir, _broker, client) = broker_with_topic("grow", 2).await;
     let admin = client.admin();
-    admin
-        .create_topic("grow", 2, Default::default())
-        .await
-        .unwrap();
     let producer = client.producer(ProducerConfig::default()).unwrap();
     let err = producer
         .send(Record::new("grow").partition(3).value("x"))
@@ -99,14 +92,8 @@ async fn a_topic_grows_and_never_shrinks() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_group_is_deleted_only_without_members() {
-    let dir = tempfile::tempdir().unwrap();
-    let broker = BrokerProcess::start(&dir.path().join("data"), &[]);
-    let client = client(&broker.addr().to_string()).await;
+    let (_dir, _broker, client) = broker_with_topic("t", 1).await;
     let admin = client.admin();
-    admin
-        .create_topic("t", 1, Default::default())
-        .await
-        .unwrap();
     fill(&client, "t", 1, 5, 1_000).await;
 
     let member = client
@@ -133,14 +120,8 @@ async fn a_group_is_deleted_only_without_members() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn topic_offsets_by_spec() {
-    let dir = tempfile::tempdir().unwrap();
-    let broker = BrokerProcess::start(&dir.path().join("data"), &[]);
-    let client = client(&broker.addr().to_string()).await;
+    let (_dir, _broker, client) = broker_with_topic("t", 2).await;
     let admin = client.admin();
-    admin
-        .create_topic("t", 2, Default::default())
-        .await
-        .unwrap();
     fill(&client, "t", 2, 10, 5_000).await;
 
     let latest = admin.topic_offsets("t", OffsetSpec::Latest).await.unwrap();
@@ -185,14 +166,8 @@ async fn topic_offsets_by_spec() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn group_offsets_are_reset_like_kafkas_tool() {
-    let dir = tempfile::tempdir().unwrap();
-    let broker = BrokerProcess::start(&dir.path().join("data"), &[]);
-    let client = client(&broker.addr().to_string()).await;
+    let (_dir, _broker, client) = broker_with_topic("t", 2).await;
     let admin = client.admin();
-    admin
-        .create_topic("t", 2, Default::default())
-        .await
-        .unwrap();
     fill(&client, "t", 2, 10, 5_000).await;
     consume_and_commit(&client, "g", "t", 20).await;
     let committed = |offsets: Vec<rustlog::CommittedOffset>| -> Vec<u64> {
@@ -265,14 +240,8 @@ async fn group_offsets_are_reset_like_kafkas_tool() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_resets_are_refused_and_change_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let broker = BrokerProcess::start(&dir.path().join("data"), &[]);
-    let client = client(&broker.addr().to_string()).await;
+    let (_dir, _broker, client) = broker_with_topic("t", 2).await;
     let admin = client.admin();
-    admin
-        .create_topic("t", 2, Default::default())
-        .await
-        .unwrap();
     fill(&client, "t", 2, 4, 0).await;
 
     // A group that never committed: shifting has nothing to shift from.

@@ -6,10 +6,9 @@
 
 mod client_support;
 
-use client_support::client;
+use client_support::broker_with_topic;
 use rustlog::{AutoOffsetReset, Client, ConsumerConfig, ErrorCode, ProducerConfig, Record};
 use rustlog::{Consumer, Message, TopicPartition};
-use rustlog_tests::BrokerProcess;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -65,14 +64,7 @@ async fn poll_n(consumer: &Consumer, want: usize) -> Vec<Message> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paused_partition_is_not_fetched_until_resumed() {
-    let dir = tempfile::tempdir().unwrap();
-    let broker = BrokerProcess::start(&dir.path().join("data"), &[]);
-    let client = client(&broker.addr().to_string()).await;
-    client
-        .admin()
-        .create_topic("fc", 2, Default::default())
-        .await
-        .unwrap();
+    let (_dir, _broker, client) = broker_with_topic("fc", 2).await;
     produce(&client, "fc", 0, 0..50).await;
     produce(&client, "fc", 1, 100..150).await;
 
@@ -133,14 +125,7 @@ async fn a_paused_partition_is_not_fetched_until_resumed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_consumer_that_stops_polling_leaves_and_the_other_takes_over() {
-    let dir = tempfile::tempdir().unwrap();
-    let broker = BrokerProcess::start(&dir.path().join("data"), &[]);
-    let client = client(&broker.addr().to_string()).await;
-    client
-        .admin()
-        .create_topic("hung", 2, Default::default())
-        .await
-        .unwrap();
+    let (_dir, _broker, client) = broker_with_topic("hung", 2).await;
     produce(&client, "hung", 0, 0..10).await;
     produce(&client, "hung", 1, 10..20).await;
 
@@ -182,14 +167,8 @@ async fn a_consumer_that_stops_polling_leaves_and_the_other_takes_over() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn new_partitions_of_a_subscribed_topic_are_assigned_and_consumed() {
-    let dir = tempfile::tempdir().unwrap();
-    let broker = BrokerProcess::start(&dir.path().join("data"), &[]);
-    let client = client(&broker.addr().to_string()).await;
+    let (_dir, _broker, client) = broker_with_topic("grows", 1).await;
     let admin = client.admin();
-    admin
-        .create_topic("grows", 1, Default::default())
-        .await
-        .unwrap();
     produce(&client, "grows", 0, 0..5).await;
     let consumer = client.consumer(config("growing", "grows")).unwrap();
     poll_n(&consumer, 5).await;
@@ -239,14 +218,7 @@ impl rustlog::RebalanceListener for CommitOnRevoke {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoke_hooks_commit_before_a_rebalance_and_events_tell_each_step() {
-    let dir = tempfile::tempdir().unwrap();
-    let broker = BrokerProcess::start(&dir.path().join("data"), &[]);
-    let client = client(&broker.addr().to_string()).await;
-    client
-        .admin()
-        .create_topic("hooks", 2, Default::default())
-        .await
-        .unwrap();
+    let (_dir, _broker, client) = broker_with_topic("hooks", 2).await;
     produce(&client, "hooks", 0, 0..20).await;
     produce(&client, "hooks", 1, 20..40).await;
 

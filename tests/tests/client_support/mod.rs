@@ -134,6 +134,23 @@ pub async fn client(addr: &str) -> Client {
         .unwrap()
 }
 
+/// A fresh broker process in a temp dir, a client of it, and `topic` with `partitions`
+/// partitions: the start of most client scenarios. Keep the first two alive for the test.
+pub async fn broker_with_topic(
+    topic: &str,
+    partitions: u32,
+) -> (tempfile::TempDir, rustlog_tests::BrokerProcess, Client) {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = rustlog_tests::BrokerProcess::start(&dir.path().join("data"), &[]);
+    let client = client(&broker.addr().to_string()).await;
+    client
+        .admin()
+        .create_topic(topic, partitions, Default::default())
+        .await
+        .unwrap();
+    (dir, broker, client)
+}
+
 /// Every message of one partition from the log start to the current end.
 pub async fn read_partition(client: &Client, topic: &str, partition: u32) -> Vec<Message> {
     let end = client
