@@ -287,7 +287,111 @@ pub struct Consumer {
     inner: crate::Consumer,
 }
 
+/// Rebalance hooks for blocking code ([`crate::RebalanceListener`] for async code). Each runs on
+/// a thread of its own while the `poll` (or `close`) that triggered it waits, so it may call the
+/// consumer's blocking `commit_*`, `seek`, `pause` and `position` (not `poll`).
+pub trait BlockingRebalanceListener: Send + Sync + 'static {
+    /// Before the member gives `partitions` up (a rebalance, or `close`): commit here.
+    fn on_partitions_revoked(&self, consumer: &Consumer, partitions: &[TopicPartition]);
+    /// After a join, with the new assignment and its start positions: seek here.
+    fn on_partitions_assigned(&self, consumer: &Consumer, partitions: &[TopicPartition]);
+    /// Taken away before they could be given up (eviction, expired session); by default the
+    /// same as `on_partitions_revoked`.
+    fn on_partitions_lost(&self, consumer: &Consumer, partitions: &[TopicPartition]) {
+        self.on_partitions_revoked(consumer, partitions);
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Hook {
+    Revoked,
+    Assigned,
+    Lost,
+}
+
+/// Runs a [`BlockingRebalanceListener`] as the async client's listener.
+struct OnThread<L> {
+    listener: Arc<L>,
+    /// Weak: the consumer's state holds this adapter, and the runtime must not outlive its
+    /// owners because of it.
+    rt: std::sync::Weak<Runtime>,
+}
+
+impl<L: BlockingRebalanceListener> OnThread<L> {
+    /// Runs the hook on a thread without a runtime context (so its blocking calls work) and
+    /// waits for it; a hook that panics is logged, not propagated.
+    fn run<'a>(
+        &'a self,
+        hook: Hook,
+        consumer: &'a crate::Consumer,
+        partitions: &'a [TopicPartition],
+    ) -> futures::future::BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let Some(rt) = self.rt.upgrade() else { return };
+            let consumer = Consumer {
+                rt,
+                inner: consumer.clone(),
+            };
+            let listener = self.listener.clone();
+            let partitions = partitions.to_vec();
+            let (done, finished) = tokio::sync::oneshot::channel();
+            let spawned = std::thread::Builder::new()
+                .name("rustlog-rebalance".into())
+                .spawn(move || {
+                    match hook {
+                        Hook::Revoked => listener.on_partitions_revoked(&consumer, &partitions),
+                        Hook::Assigned => listener.on_partitions_assigned(&consumer, &partitions),
+                        Hook::Lost => listener.on_partitions_lost(&consumer, &partitions),
+                    }
+                    let _ = done.send(());
+                });
+            match spawned {
+                Ok(_) => {
+                    if finished.await.is_err() {
+                        tracing::error!("a rebalance hook panicked");
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "cannot start a thread for a rebalance hook"),
+            }
+        })
+    }
+}
+
+impl<L: BlockingRebalanceListener> crate::RebalanceListener for OnThread<L> {
+    fn on_partitions_revoked<'a>(
+        &'a self,
+        consumer: &'a crate::Consumer,
+        partitions: &'a [TopicPartition],
+    ) -> futures::future::BoxFuture<'a, ()> {
+        self.run(Hook::Revoked, consumer, partitions)
+    }
+
+    fn on_partitions_assigned<'a>(
+        &'a self,
+        consumer: &'a crate::Consumer,
+        partitions: &'a [TopicPartition],
+    ) -> futures::future::BoxFuture<'a, ()> {
+        self.run(Hook::Assigned, consumer, partitions)
+    }
+
+    fn on_partitions_lost<'a>(
+        &'a self,
+        consumer: &'a crate::Consumer,
+        partitions: &'a [TopicPartition],
+    ) -> futures::future::BoxFuture<'a, ()> {
+        self.run(Hook::Lost, consumer, partitions)
+    }
+}
+
 impl Consumer {
+    /// Runs `listener` around every rebalance from now on (replacing any other).
+    pub fn set_rebalance_listener(&self, listener: impl BlockingRebalanceListener) {
+        self.inner.set_rebalance_listener(OnThread {
+            listener: Arc::new(listener),
+            rt: Arc::downgrade(&self.rt),
+        });
+    }
+
     /// The next message, waiting up to `timeout`.
     pub fn poll(&self, timeout: Duration) -> Result<Option<Message>> {
         self.rt.block(self.inner.poll(timeout))

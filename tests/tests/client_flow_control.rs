@@ -306,3 +306,57 @@ async fn revoke_hooks_commit_before_a_rebalance_and_events_tell_each_step() {
     );
     assert!(kinds.contains(&"heartbeat"), "{kinds:?}");
 }
+
+/// The blocking API's hooks: `seek` in the assigned hook decides where reading starts, and a
+/// commit in the revoked hook (run by `close`) stores what was read; both are blocking calls
+/// made from inside a hook.
+struct SeekThenCommit;
+
+impl rustlog::blocking::BlockingRebalanceListener for SeekThenCommit {
+    fn on_partitions_revoked(&self, consumer: &rustlog::blocking::Consumer, _: &[TopicPartition]) {
+        consumer.commit_consumed().unwrap();
+    }
+
+    fn on_partitions_assigned(
+        &self,
+        consumer: &rustlog::blocking::Consumer,
+        partitions: &[TopicPartition],
+    ) {
+        for p in partitions {
+            consumer.seek(&p.topic, p.partition, 2).unwrap();
+        }
+    }
+}
+
+#[test]
+fn blocking_hooks_can_seek_and_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = rustlog_tests::BrokerProcess::start(&dir.path().join("data"), &[]);
+    let client = rustlog::blocking::Client::connect(broker.addr().to_string()).unwrap();
+    client
+        .admin()
+        .create_topic("bh", 1, Default::default())
+        .unwrap();
+    let producer = client.producer(ProducerConfig::default()).unwrap();
+    let records = (0..6)
+        .map(|i| Record::new("bh").value(i.to_string()))
+        .collect();
+    for handle in producer.send_batch(records).unwrap() {
+        handle.wait(WAIT).unwrap();
+    }
+    let consumer = client.consumer(config("blocking-hooks", "bh")).unwrap();
+    consumer.set_rebalance_listener(SeekThenCommit);
+    let mut got = Vec::new();
+    let deadline = std::time::Instant::now() + WAIT;
+    while got.len() < 4 {
+        assert!(std::time::Instant::now() < deadline, "got {got:?}");
+        got.extend(consumer.poll_batch(10, Duration::from_millis(200)).unwrap());
+    }
+    assert_eq!(
+        got[0].offset, 2,
+        "the assigned hook's seek decided the start"
+    );
+    consumer.close().unwrap();
+    let offsets = client.admin().group_offsets("blocking-hooks").unwrap();
+    assert_eq!(offsets.first().map(|o| o.offset), Some(6), "{offsets:?}");
+}
