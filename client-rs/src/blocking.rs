@@ -129,6 +129,7 @@ impl Client {
         Ok(Consumer {
             rt: self.rt.clone(),
             inner,
+            close_on_drop: true,
         })
     }
 
@@ -285,6 +286,8 @@ impl DeliveryHandle {
 pub struct Consumer {
     rt: Arc<Runtime>,
     inner: crate::Consumer,
+    /// False for the view a rebalance hook gets: dropping it must not close the consumer.
+    close_on_drop: bool,
 }
 
 /// Rebalance hooks for blocking code ([`crate::RebalanceListener`] for async code). Each runs on
@@ -331,6 +334,7 @@ impl<L: BlockingRebalanceListener> OnThread<L> {
             let consumer = Consumer {
                 rt,
                 inner: consumer.clone(),
+                close_on_drop: false,
             };
             let listener = self.listener.clone();
             let partitions = partitions.to_vec();
@@ -492,7 +496,7 @@ impl Consumer {
 
 impl Drop for Consumer {
     fn drop(&mut self) {
-        if !self.inner.is_closed() {
+        if self.close_on_drop && !self.inner.is_closed() {
             let _ = self.close();
         }
     }
