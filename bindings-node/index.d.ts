@@ -100,9 +100,11 @@ export declare class NativeProducer {
    * Sends the packed messages of one JS `send` (see `lib/codec.js`): `data` holds each key
    * then value back to back, `lens` per message [keyLen, valueLen] with -1 for null,
    * `partitions` -1 for "let the client choose", `timestamps` (when given) ms with NaN for
-   * "now". Resolves to RESULT_ENTRY_BYTES per message.
+   * "now". `options` are the send's own acks, timeout and codec (a producer variant made once
+   * per distinct set, see `rustlog::Producer::with_overrides`). Resolves to
+   * RESULT_ENTRY_BYTES per message.
    */
-  send(topic: string, data: Buffer, lens: Int32Array, partitions: Int32Array, headers?: Array<Array<HeaderInput> | undefined | null> | undefined | null, timestamps?: Float64Array | undefined | null): Promise<Buffer>
+  send(topic: string, data: Buffer, lens: Int32Array, partitions: Int32Array, headers?: Array<Array<HeaderInput> | undefined | null> | undefined | null, timestamps?: Float64Array | undefined | null, options?: SendOptions | undefined | null): Promise<Buffer>
   /** Resolves when everything sent so far is acknowledged (or failed). */
   flush(): Promise<void>
   /** Delivers what is buffered (bounded by the delivery timeout) and closes the connection. */
@@ -112,8 +114,8 @@ export declare class NativeProducer {
 /** Settings shared by producers, consumers and admins of one `RustLog` object. */
 export interface ClientOptions {
   /**
-   * `host:port` of the broker; RustLog is single-node, later entries are fallbacks tried in
-   * order when the first cannot be reached.
+   * `host:port` of the broker; RustLog is single-node, later entries are fallbacks the
+   * client tries in turn (its bootstrap list) when the first cannot be reached.
    */
   brokers: Array<string>
   clientId?: string
@@ -192,6 +194,12 @@ export interface EventOffsetInfo {
   offset: string
 }
 
+/**
+ * Sends the client's events at KafkaJS `level` or more severe (NOTHING 0, ERROR 1, WARN 2,
+ * INFO 4, DEBUG 5) to `sink`, process-wide; a later call replaces sink and level, and 0 stops.
+ */
+export declare function forwardLogsTo(level: number, sink: (record: LogRecord) => void): void
+
 export interface GroupDescriptionInfo {
   groupId: string
   state: string
@@ -213,6 +221,16 @@ export interface GroupInfo {
 export interface HeaderInput {
   name: string
   value: Buffer | null
+}
+
+/**
+ * One event for JS: KafkaJS's level number (ERROR 1, WARN 2, INFO 4, DEBUG 5), where it came
+ * from (`rustlog::consumer`) and its text (the message, then ` name=value` per field).
+ */
+export interface LogRecord {
+  level: number
+  target: string
+  message: string
 }
 
 export interface MemberInfo {
@@ -321,6 +339,19 @@ export interface ProducerOptions {
   compressionLevel?: number
   /** Idempotent delivery; the client's default (on) when unset. */
   idempotent?: boolean
+}
+
+/**
+ * KafkaJS's per-send settings: `send({ acks, timeout, compression })`. Unset keeps the
+ * producer's own.
+ */
+export interface SendOptions {
+  /** `none` | `leader` | `durable` (or `all`, `0`, `1`, `2`; `lib/` turns KafkaJS's -1 into `all`). */
+  acks?: string
+  /** KafkaJS's `timeout` (ms): the delivery timeout of these records, retries included. */
+  timeout?: number
+  /** The codec of these records' batches (a `CompressionTypes` number or a name). */
+  compression?: number | string
 }
 
 export interface TopicInfo {

@@ -840,3 +840,4 @@ module.exports.NativeConsumer = nativeBinding.NativeConsumer
 module.exports.NativeEmbeddedBroker = nativeBinding.NativeEmbeddedBroker
 module.exports.NativeProducer = nativeBinding.NativeProducer
 module.exports.errorCodes = nativeBinding.errorCodes
+module.exports.forwardLogsTo = nativeBinding.forwardLogsTo

@@ -162,16 +162,16 @@ test('a bad codec or level is refused with InvalidArgument before anything is se
     assert.throws(() => client.producer({ compression: 'gzip', compressionLevel: 1.5 }), isInvalidArgument(/compressionLevel/))
     assert.throws(() => client.producer({ idempotent: 'yes' }), isInvalidArgument(/idempotent/))
 
-    // KafkaJS's per-send codec: another codec than the producer's is refused, not ignored.
+    // KafkaJS's per-send codec: an unknown one is refused before anything is sent.
     const producer = client.producer({ compression: CompressionTypes.LZ4 })
     await producer.connect()
     await assert.rejects(
-      producer.send({ topic: 'refused', messages: [{ value: 'x' }], compression: CompressionTypes.GZIP }),
-      isInvalidArgument(/per producer.*lz4/),
+      producer.send({ topic: 'refused', messages: [{ value: 'x' }], compression: 'brotli' }),
+      isInvalidArgument(/brotli/),
     )
     await assert.rejects(
-      producer.sendBatch({ topicMessages: [{ topic: 'refused', messages: [{ value: 'x' }] }], compression: 'zstd' }),
-      isInvalidArgument(/per producer/),
+      producer.sendBatch({ topicMessages: [{ topic: 'refused', messages: [{ value: 'x' }] }], compression: 9 }),
+      isInvalidArgument(/compression 9/),
     )
     await producer.disconnect()
     const partition = await partitionBytes(client, 'refused')

@@ -78,3 +78,30 @@ test('metadataMaxAge: producers see partitions another client added once it has 
       await p.disconnect()
     }
   }))
+
+/** A local port nothing listens on (bound once, then released). */
+async function deadPort() {
+  const server = require('node:net').createServer()
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address()
+  await new Promise((resolve) => server.close(resolve))
+  return `127.0.0.1:${port}`
+}
+
+test('brokers is a bootstrap list: a dead first address falls through to the live one', { timeout: TEST_TIMEOUT_MS }, () =>
+  withBroker(async ({ broker, client }) => {
+    await createTopic(client, 'bootstrap', 1)
+    const fallback = new RustLog({ brokers: [await deadPort(), ...broker.brokers], requestTimeoutMs: 5_000 })
+    const admin = fallback.admin()
+    await admin.connect()
+    assert.ok((await admin.listTopics()).includes('bootstrap'))
+    await admin.disconnect()
+    const producer = fallback.producer()
+    await producer.connect()
+    const [meta] = await producer.send({ topic: 'bootstrap', messages: [{ value: 'via the second address' }] })
+    assert.equal(meta.offset, 0n)
+    await producer.disconnect()
+    // Entries are one address each; an empty one is refused when the object is made.
+    assert.throws(() => new RustLog({ brokers: ['127.0.0.1:1,127.0.0.1:2'] }).producer(), invalid(/one "host:port"/))
+    assert.throws(() => new RustLog({ brokers: ['127.0.0.1:1', ''] }).producer(), invalid(/empty/))
+  }))

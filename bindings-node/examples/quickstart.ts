@@ -9,6 +9,8 @@ import {
   DeleteGroupsError,
   ErrorCode,
   CompressionTypes,
+  logLevel,
+  type LogEntry,
   type KafkaMessage,
   type RecordMetadata,
   type OffsetChange,
@@ -20,6 +22,21 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'rustlog-quickstart-'))
   const broker = await RustLog.startEmbeddedBroker({ dataDir, port: 0 })
   const client = new RustLog({ brokers: broker.brokers, clientId: 'quickstart', metadataMaxAge: 60_000, retry: { retries: 3 } })
+  // KafkaJS's logging: the Rust client's events as logCreator entries.
+  const logged: LogEntry[] = []
+  const quiet = new RustLog({
+    brokers: broker.brokers,
+    logLevel: logLevel.WARN,
+    logCreator: (level: logLevel) => (entry: LogEntry) => {
+      if (entry.level <= level) logged.push(entry)
+    },
+  })
+  void quiet
+  // @ts-expect-error log levels are logLevel values
+  void (() => new RustLog({ brokers: broker.brokers, logLevel: 3 }))
+  // A bootstrap list: the client tries each address in turn (here the second one answers).
+  const fallback = new RustLog({ brokers: ['127.0.0.1:1', ...broker.brokers] })
+  void fallback
   // @ts-expect-error TLS is not supported yet
   void (() => new RustLog({ brokers: broker.brokers, ssl: true }))
 
@@ -42,6 +59,12 @@ async function main(): Promise<void> {
       { key: null, value: null, partition: 1 },
     ],
   })
+  // KafkaJS's per-send acks, timeout (ms) and codec, over the producer's own.
+  // (Type-checked only: the messages read below are the ones sent above.)
+  void (() => producer.send({ topic: 'greetings', messages: [{ value: 'fast' }], acks: 0, timeout: 5_000, compression: CompressionTypes.ZSTD }))
+  void (() => producer.sendBatch({ topicMessages: [{ topic: 'greetings', messages: [{ value: 'all' }] }], acks: -1, compression: 'lz4' }))
+  // @ts-expect-error acks is -1, 0, 1 (or a name), not any number
+  void (() => producer.send({ topic: 'greetings', messages: [], acks: 3 }))
   const firstOffset: bigint = sent[0].offset
   console.log(firstOffset + 1n, sent[0].timestamp)
   // @ts-expect-error values are Buffer | string | null, not numbers

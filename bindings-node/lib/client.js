@@ -8,6 +8,7 @@ const { Producer } = require('./producer.js')
 const { Consumer } = require('./consumer.js')
 const { Admin } = require('./admin.js')
 const { retryOptions, mergeRetry } = require('./retry.js')
+const { configureLogging } = require('./logging.js')
 
 /** Options KafkaJS has that RustLog refuses rather than ignores (set to anything but off). */
 const NOT_YET = new Map([
@@ -36,7 +37,7 @@ function strictOptions(options, what, allowed, notYet = new Map()) {
   return options
 }
 
-const CLIENT_KEYS = ['brokers', 'clientId', 'requestTimeoutMs', 'metadataMaxAge', 'retry']
+const CLIENT_KEYS = ['brokers', 'clientId', 'requestTimeoutMs', 'metadataMaxAge', 'retry', 'logLevel', 'logCreator']
 const PRODUCER_KEYS = [
   'lingerMs',
   'acks',
@@ -103,10 +104,17 @@ class RustLog {
 
   /**
    * @param {{ brokers: string[], clientId?: string, requestTimeoutMs?: number,
-   *   metadataMaxAge?: number, retry?: object }} config
+   *   metadataMaxAge?: number, retry?: object, logLevel?: number, logCreator?: Function }} config
+   * `logLevel` / `logCreator`: KafkaJS's; the client's log is process-wide, so the last RustLog
+   * given either sets it (see lib/logging.js).
    */
   constructor(config) {
-    const { brokers, clientId, requestTimeoutMs, metadataMaxAge, retry } = strictOptions(config, 'new RustLog()', CLIENT_KEYS, NOT_YET)
+    const { brokers, clientId, requestTimeoutMs, metadataMaxAge, retry, logLevel, logCreator } = strictOptions(
+      config,
+      'new RustLog()',
+      CLIENT_KEYS,
+      NOT_YET,
+    )
     if (!Array.isArray(brokers) || brokers.length === 0 || !brokers.every((b) => typeof b === 'string')) {
       throw invalidArgument('brokers must be a non-empty array of "host:port" strings')
     }
@@ -118,6 +126,7 @@ class RustLog {
       metadataMaxAgeMs: metadataMaxAgeMs(metadataMaxAge),
     }
     this.#retry = retryOptions(retry, 'retry')
+    configureLogging(logLevel ?? undefined, logCreator ?? undefined)
   }
 
   /** The client's settings with a producer's or consumer's own `metadataMaxAge`. */

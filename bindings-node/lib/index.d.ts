@@ -47,10 +47,41 @@ export interface RetryOptions {
   restartOnFailure?: (error: Error) => Promise<boolean>
 }
 
+/** KafkaJS's log levels: an entry is logged when its level is at most the logger's. */
+export declare const logLevel: {
+  readonly NOTHING: 0
+  readonly ERROR: 1
+  readonly WARN: 2
+  readonly INFO: 4
+  readonly DEBUG: 5
+}
+export type logLevel = (typeof logLevel)[keyof typeof logLevel]
+
+/** One log entry, KafkaJS's shape. `namespace` is the Rust module (`rustlog::consumer`). */
+export interface LogEntry {
+  namespace: string
+  level: logLevel
+  label: 'ERROR' | 'WARN' | 'INFO' | 'DEBUG'
+  log: { message: string; timestamp: string; logger: 'rustlog'; [key: string]: unknown }
+}
+
+/** KafkaJS's `logCreator`: called once with the level, returns the function given each entry. */
+export type logCreator = (logLevel: logLevel) => (entry: LogEntry) => void
+
 export interface RustLogConfig {
-  /** `host:port` of the broker, e.g. `['127.0.0.1:7400']`. */
+  /**
+   * Bootstrap list: one `host:port` per entry, e.g. `['127.0.0.1:7400']`; the client tries each
+   * in turn (when connecting and reconnecting) and uses whichever answers.
+   */
   brokers: string[]
   clientId?: string
+  /**
+   * KafkaJS's `logLevel` (default WARN). The client's log is process-wide: the last RustLog
+   * given `logLevel` or `logCreator` sets it.
+   */
+  logLevel?: logLevel
+  /** KafkaJS's `logCreator` (default: JSON lines on the console, as KafkaJS's). */
+  logCreator?: logCreator
   /** How long one request may wait for its response. */
   requestTimeoutMs?: number
   /** Milliseconds between refreshes of cached partition counts (KafkaJS's name; default 300000). */
@@ -127,14 +158,19 @@ export interface Message {
   timestamp?: bigint | string | number
 }
 
-export interface ProducerRecord {
+/** KafkaJS's per-send settings, over the producer's own (a bad value is InvalidArgument). */
+export interface SendSettings {
+  /** -1 / 'all' (as the producer's: 'durable'), 1 / 'leader', 0 / 'none', or 'durable' / 2. */
+  acks?: 'none' | 'leader' | 'durable' | 'all' | 0 | 1 | 2 | -1
+  /** Milliseconds these records may take to be acknowledged, retries included. */
+  timeout?: number
+  /** Codec of these records' batches. */
+  compression?: CompressionTypes | CompressionName
+}
+
+export interface ProducerRecord extends SendSettings {
   topic: string
   messages: Message[]
-  /**
-   * KafkaJS's per-send codec. Here the codec is the producer's: it may be repeated here, and
-   * any other codec is refused with InvalidArgument.
-   */
-  compression?: CompressionTypes | CompressionName
 }
 
 export interface RecordMetadata {
@@ -462,10 +498,7 @@ export declare class DeleteGroupsError extends RustLogError {
 export declare class Producer {
   connect(): Promise<void>
   send(record: ProducerRecord): Promise<RecordMetadata[]>
-  sendBatch(batch: {
-    topicMessages: ProducerRecord[]
-    compression?: CompressionTypes | CompressionName
-  }): Promise<RecordMetadata[]>
+  sendBatch(batch: SendSettings & { topicMessages: Array<{ topic: string; messages: Message[] }> }): Promise<RecordMetadata[]>
   flush(): Promise<void>
   disconnect(): Promise<void>
 }

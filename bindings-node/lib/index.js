@@ -7,6 +7,7 @@ const { Consumer } = require('./consumer.js')
 const { Admin } = require('./admin.js')
 const { RustLogError, DeleteGroupsError, ErrorCode } = require('./errors.js')
 const { CompressionTypes } = require('./compression.js')
+const { logLevel } = require('./logging.js')
 
 module.exports = {
   RustLog,
@@ -17,4 +18,5 @@ module.exports = {
   DeleteGroupsError,
   ErrorCode,
   CompressionTypes,
+  logLevel,
 }

@@ -4,15 +4,42 @@
 const { call, invalidArgument } = require('./errors.js')
 const { packMessages, unpackResults } = require('./codec.js')
 
+/**
+ * KafkaJS's per-send `{ acks, timeout, compression }` for the native send (undefined when none
+ * is set). acks -1 is KafkaJS's "all", which the native layer reads as it does the producer's.
+ */
+function sendOptions({ acks, timeout, compression }) {
+  const options = {}
+  let any = false
+  if (acks !== undefined && acks !== null) {
+    if (acks === -1) options.acks = 'all'
+    else if (typeof acks === 'number' || typeof acks === 'string') options.acks = String(acks)
+    else throw invalidArgument('acks must be -1, 0, 1 or a name')
+    any = true
+  }
+  if (timeout !== undefined && timeout !== null) {
+    if (!Number.isInteger(timeout) || timeout <= 0 || timeout > 0xffffffff) {
+      throw invalidArgument('timeout must be a positive whole number of ms')
+    }
+    options.timeout = timeout
+    any = true
+  }
+  if (compression !== undefined && compression !== null) {
+    if (typeof compression !== 'string' && !(Number.isInteger(compression) && compression >= 0 && compression <= 0xffffffff)) {
+      throw invalidArgument('compression must be a CompressionTypes value or a codec name')
+    }
+    options.compression = compression
+    any = true
+  }
+  return any ? options : undefined
+}
+
 class Producer {
   #native
-  /** `{ id, name }` of the codec every batch of this producer is compressed with. */
-  #compression
 
   /** @param {import('../index').NativeProducer} native */
   constructor(native) {
     this.#native = native
-    this.#compression = native.compression
   }
 
   /** Opens the connection to the broker. Calling it again is harmless. */
@@ -22,39 +49,34 @@ class Producer {
 
   /**
    * Sends messages to one topic; resolves to one `{ topic, partition, offset, timestamp }` per
-   * message, in order, once the broker acknowledged them (per the producer's `acks`).
+   * message, in order, once the broker acknowledged them. `acks`, `timeout` (ms) and
+   * `compression` are KafkaJS's per-send settings over the producer's own.
    */
   async send(record) {
     if (record === null || typeof record !== 'object') throw invalidArgument('send() takes { topic, messages }')
-    const { topic, messages, compression } = record
+    const { topic, messages } = record
     if (typeof topic !== 'string') throw invalidArgument('topic must be a string')
-    if (compression !== undefined && compression !== null) this.#checkCompression(compression)
+    const options = sendOptions(record)
     const packed = packMessages(messages)
     const results = await call(() =>
-      this.#native.send(topic, packed.data, packed.lens, packed.partitions, packed.headers, packed.timestamps),
+      this.#native.send(topic, packed.data, packed.lens, packed.partitions, packed.headers, packed.timestamps, options),
     )
     return unpackResults(topic, results)
   }
 
-  /**
-   * KafkaJS takes `compression` per send; here the codec is the producer's (its batches mix
-   * sends). A send may repeat the producer's codec; asking for another one is refused rather
-   * than ignored.
-   */
-  #checkCompression(compression) {
-    const { id, name } = this.#compression
-    if (compression === id || compression === name) return
-    throw invalidArgument(
-      `compression is set per producer: client.producer({ compression }); this producer uses ${name}, ` +
-        `not ${JSON.stringify(compression)}`,
-    )
-  }
-
   /** Sends to several topics at once; resolves to the results of every message, topic by topic. */
-  async sendBatch({ topicMessages, compression } = {}) {
-    if (!Array.isArray(topicMessages)) throw invalidArgument('sendBatch() takes { topicMessages: [...] }')
-    if (compression !== undefined && compression !== null) this.#checkCompression(compression)
-    const all = await Promise.all(topicMessages.map((tm) => this.send(tm)))
+  async sendBatch(batch) {
+    if (batch === null || typeof batch !== 'object' || !Array.isArray(batch.topicMessages)) {
+      throw invalidArgument('sendBatch() takes { topicMessages: [...] }')
+    }
+    const { topicMessages, acks, timeout, compression } = batch
+    sendOptions({ acks, timeout, compression })
+    for (const tm of topicMessages) {
+      if (tm === null || typeof tm !== 'object') throw invalidArgument('topicMessages takes { topic, messages } items')
+    }
+    const all = await Promise.all(
+      topicMessages.map((tm) => this.send({ topic: tm.topic, messages: tm.messages, acks, timeout, compression })),
+    )
     return all.flat()
   }
 

@@ -10,8 +10,8 @@ use std::time::Duration;
 #[napi(object)]
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
-    /// `host:port` of the broker; RustLog is single-node, later entries are fallbacks tried in
-    /// order when the first cannot be reached.
+    /// `host:port` of the broker; RustLog is single-node, later entries are fallbacks the
+    /// client tries in turn (its bootstrap list) when the first cannot be reached.
     pub brokers: Vec<String>,
     pub client_id: Option<String>,
     /// How long one request may wait for its response.
@@ -21,9 +21,21 @@ pub struct ClientOptions {
 }
 
 impl ClientOptions {
-    fn config_for(&self, broker: &str) -> rustlog::ClientConfig {
+    /// The client's settings; `brokers` becomes its bootstrap list (`host:port,host:port`),
+    /// whose addresses the client tries in turn.
+    fn config(&self) -> napi::Result<rustlog::ClientConfig> {
+        if self.brokers.is_empty() {
+            return Err(invalid_argument(
+                "brokers must list at least one \"host:port\"",
+            ));
+        }
+        if let Some(bad) = self.brokers.iter().find(|b| b.contains(',')) {
+            return Err(invalid_argument(format!(
+                "broker {bad:?}: give one \"host:port\" per entry of brokers"
+            )));
+        }
         let mut config = rustlog::ClientConfig {
-            broker_addr: broker.to_string(),
+            broker_addr: self.brokers.join(","),
             ..rustlog::ClientConfig::default()
         };
         if let Some(id) = &self.client_id {
@@ -37,31 +49,18 @@ impl ClientOptions {
         if let Some(ms) = self.metadata_max_age_ms {
             config.metadata_max_age = Duration::from_millis(u64::from(ms));
         }
-        config
+        Ok(config)
     }
 
     /// Checks the settings without connecting, so a bad value fails when the object is made.
     pub(crate) fn validate(&self) -> napi::Result<()> {
-        for broker in &self.brokers {
-            self.config_for(broker)
-                .validate()
-                .map_err(|e| from_client(&e))?;
-        }
-        Ok(())
+        self.config()?.validate().map_err(|e| from_client(&e))
     }
 
-    /// Connects to the first reachable broker of the list.
+    /// Connects to the first reachable broker of the list (the client tries each in turn).
     pub(crate) async fn connect(&self) -> napi::Result<rustlog::Client> {
-        let mut last = None;
-        for broker in &self.brokers {
-            match rustlog::Client::connect_with(self.config_for(broker)).await {
-                Ok(client) => return Ok(client),
-                Err(e) => last = Some(e),
-            }
-        }
-        Err(match last {
-            Some(e) => from_client(&e),
-            None => invalid_argument("brokers must list at least one \"host:port\""),
-        })
+        rustlog::Client::connect_with(self.config()?)
+            .await
+            .map_err(|e| from_client(&e))
     }
 }

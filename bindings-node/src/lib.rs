@@ -10,6 +10,7 @@
 //! - [`consumer`]: `NativeConsumer` (connect, subscribe, poll, commit, pause / resume / seek,
 //!   the group's events, disconnect).
 //! - [`admin`]: `NativeAdmin` (topics and groups).
+//! - [`logging`]: the client's log events forwarded to JS (KafkaJS's `logCreator`).
 //! - [`embedded_broker`]: `NativeEmbeddedBroker`, a `rustlog-broker` inside the process.
 //!
 //! The KafkaJS-shaped public API is the hand-written `lib/` JS layer on top of these classes.
@@ -25,4 +26,5 @@ mod client_options;
 mod consumer;
 mod embedded_broker;
 mod errors;
+mod logging;
 mod producer;

@@ -41,6 +41,43 @@ pub struct ProducerOptions {
     pub idempotent: Option<bool>,
 }
 
+/// KafkaJS's per-send settings: `send({ acks, timeout, compression })`. Unset keeps the
+/// producer's own.
+#[napi(object)]
+#[derive(Debug, Clone)]
+pub struct SendOptions {
+    /// `none` | `leader` | `durable` (or `all`, `0`, `1`, `2`; `lib/` turns KafkaJS's -1 into `all`).
+    pub acks: Option<String>,
+    /// KafkaJS's `timeout` (ms): the delivery timeout of these records, retries included.
+    pub timeout: Option<u32>,
+    /// The codec of these records' batches (a `CompressionTypes` number or a name).
+    pub compression: Option<Either<u32, String>>,
+}
+
+impl SendOptions {
+    /// The Rust client's overrides; a bad value is an InvalidArgument before anything is sent.
+    fn overrides(&self) -> napi::Result<rustlog::SendOverrides> {
+        let acks = match &self.acks {
+            Some(acks) => Some(acks.parse().map_err(|e| from_client(&e))?),
+            None => None,
+        };
+        let compression = match &self.compression {
+            Some(codec) => Some(compression(codec)?),
+            None => None,
+        };
+        let delivery_timeout_ms = match self.timeout {
+            Some(0) => return Err(invalid_argument("timeout must be above zero")),
+            Some(ms) => Some(u64::from(ms)),
+            None => None,
+        };
+        Ok(rustlog::SendOverrides {
+            acks,
+            compression,
+            delivery_timeout_ms,
+        })
+    }
+}
+
 /// One header of one message, the value already a Buffer (`null` for a null value).
 #[napi(object, use_nullable = true)]
 pub struct HeaderInput {
@@ -178,7 +215,9 @@ impl NativeProducer {
     /// Sends the packed messages of one JS `send` (see `lib/codec.js`): `data` holds each key
     /// then value back to back, `lens` per message [keyLen, valueLen] with -1 for null,
     /// `partitions` -1 for "let the client choose", `timestamps` (when given) ms with NaN for
-    /// "now". Resolves to RESULT_ENTRY_BYTES per message.
+    /// "now". `options` are the send's own acks, timeout and codec (a producer variant made once
+    /// per distinct set, see `rustlog::Producer::with_overrides`). Resolves to
+    /// RESULT_ENTRY_BYTES per message.
     #[napi(ts_return_type = "Promise<Buffer>")]
     // One positional argument per packed column keeps the call free of napi property lookups.
     #[allow(clippy::too_many_arguments)]
@@ -191,14 +230,24 @@ impl NativeProducer {
         partitions: Int32Array,
         headers: Option<Vec<Option<Vec<HeaderInput>>>>,
         timestamps: Option<Float64Array>,
+        options: Option<SendOptions>,
     ) -> napi::Result<PromiseRaw<'env, Buffer>> {
+        let overrides = match &options {
+            Some(o) => Some(o.overrides()?),
+            None => None,
+        };
         let mut records = unpack_records(&topic, &data, &lens, &partitions, headers)?;
         if let Some(ts) = timestamps {
             set_timestamps(&mut records, &ts)?;
         }
         let state = self.state.clone();
         env.spawn_future(async move {
-            let producer = state.lock().await.producer()?;
+            let mut producer = state.lock().await.producer()?;
+            if let Some(overrides) = overrides {
+                producer = producer
+                    .with_overrides(overrides)
+                    .map_err(|e| from_client(&e))?;
+            }
             let handles = producer
                 .send_batch(records)
                 .await
