@@ -153,7 +153,14 @@ mod tests {
     fn events_at_or_above_the_level_reach_the_sink_with_their_fields() {
         let seen = Arc::new(parking_lot::Mutex::new(Vec::new()));
         let into = seen.clone();
-        forward_logs(LogLevel::Info, move |e| into.lock().push(e)).unwrap();
+        // Other tests of this process log too: keep only this module's events.
+        let ours = |e: &LogEvent| e.target.starts_with(module_path!());
+        forward_logs(LogLevel::Info, move |e| {
+            if ours(&e) {
+                into.lock().push(e);
+            }
+        })
+        .unwrap();
         tracing::debug!("too detailed");
         tracing::warn!(group = "g", members = 2, "rebalancing");
         tracing::info!(topic = %"orders", "ready");
@@ -167,7 +174,12 @@ mod tests {
         // A new level and sink replace the old; stopping drops events.
         let later = Arc::new(parking_lot::Mutex::new(Vec::new()));
         let into = later.clone();
-        forward_logs(LogLevel::Debug, move |e| into.lock().push(e)).unwrap();
+        forward_logs(LogLevel::Debug, move |e| {
+            if ours(&e) {
+                into.lock().push(e);
+            }
+        })
+        .unwrap();
         tracing::debug!("now wanted");
         stop_forwarding_logs();
         tracing::error!("after stop");
