@@ -68,6 +68,8 @@ pub fn forward_logs(
     max_level: LogLevel,
     sink: impl Fn(LogEvent) + Send + Sync + 'static,
 ) -> Result<()> {
+    *SINK.write() = Some(Arc::new(sink));
+    MAX_LEVEL.store(max_level as u8, Ordering::Relaxed);
     let installed = INSTALLED.get_or_init(|| {
         let layer = Forward.with_filter(tracing_subscriber::filter::filter_fn(|meta| {
             LogLevel::of(meta.level()) as u8 <= MAX_LEVEL.load(Ordering::Relaxed)
@@ -76,12 +78,13 @@ pub fn forward_logs(
             .map_err(|e| e.to_string())
     });
     if let Err(e) = installed {
+        stop_forwarding_logs();
         return Err(Error::invalid(format!(
             "cannot forward logs: another tracing subscriber owns this process ({e})"
         )));
     }
-    *SINK.write() = Some(Arc::new(sink));
-    MAX_LEVEL.store(max_level as u8, Ordering::Relaxed);
+    // tracing caches each call site's verdict: a site first hit at the old level is asked again.
+    tracing::callsite::rebuild_interest_cache();
     Ok(())
 }
 
@@ -89,6 +92,7 @@ pub fn forward_logs(
 pub fn stop_forwarding_logs() {
     MAX_LEVEL.store(0, Ordering::Relaxed);
     *SINK.write() = None;
+    tracing::callsite::rebuild_interest_cache();
 }
 
 struct Forward;
@@ -161,6 +165,8 @@ mod tests {
             }
         })
         .unwrap();
+        let site = || tracing::debug!("hit first at info, wanted at debug");
+        site();
         tracing::debug!("too detailed");
         tracing::warn!(group = "g", members = 2, "rebalancing");
         tracing::info!(topic = %"orders", "ready");
@@ -181,9 +187,10 @@ mod tests {
         })
         .unwrap();
         tracing::debug!("now wanted");
+        site();
         stop_forwarding_logs();
         tracing::error!("after stop");
-        assert_eq!(later.lock().len(), 1);
+        assert_eq!(later.lock().len(), 2, "{:?}", later.lock());
         assert_eq!(seen.lock().len(), 2);
     }
 }
