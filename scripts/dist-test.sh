@@ -45,7 +45,9 @@ with tempfile.TemporaryDirectory() as data, rustlog.EmbeddedBroker(data) as brok
         admin.create_topic("dist", partitions=1)
     with rustlog.Producer(broker.bootstrap) as producer:
         producer.send("dist", b"from the wheel").result()
-    with rustlog.Consumer(broker.bootstrap, group_id="g", topics=["dist"]) as consumer:
+    with rustlog.Consumer(
+        broker.bootstrap, group_id="g", topics=["dist"], auto_offset_reset="earliest"
+    ) as consumer:
         msg = consumer.poll(timeout=10)
         assert msg is not None and msg.value == b"from the wheel", msg
 print("dist-test.sh: wheel ok")

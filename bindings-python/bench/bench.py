@@ -64,7 +64,9 @@ def consume(bootstrap: str, topic: str, count: int) -> float:
     """Mirrors `rustlog bench --mode consume`: the first batch (joining the group) is counted
     but not timed, later polls ask for up to 100,000 messages, every value is touched."""
     group = f"py-bench-{os.getpid()}-{time.time_ns()}"
-    with rustlog.Consumer(bootstrap, group_id=group, topics=[topic]) as consumer:
+    with rustlog.Consumer(
+        bootstrap, group_id=group, topics=[topic], auto_offset_reset="earliest"
+    ) as consumer:
         batch = consumer.poll_batch(CHUNK, timeout=30)
         assert batch, "nothing to consume"
         got = 0

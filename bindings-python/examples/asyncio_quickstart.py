@@ -22,7 +22,11 @@ async def run(bootstrap: str) -> int:
         print("offsets", first.offset, "to", metas[-1].offset)
 
     count = 0
-    async with rustlog.aio.Consumer(bootstrap, group_id="stats", topics=["clicks"]) as consumer:
+    # The clicks were produced before the group existed: start at the oldest ("latest", the
+    # default, would wait for new ones).
+    async with rustlog.aio.Consumer(
+        bootstrap, group_id="stats", topics=["clicks"], auto_offset_reset="earliest"
+    ) as consumer:
         async for msg in consumer:
             count += 1
             if count == 10:

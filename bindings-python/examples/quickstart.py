@@ -25,7 +25,11 @@ def run(bootstrap: str) -> list[rustlog.Message]:
         print("delivered", delivered, "more")
 
     seen: list[rustlog.Message] = []
-    with rustlog.Consumer(bootstrap, group_id="billing", topics=["orders"]) as consumer:
+    # auto_offset_reset="earliest": a group without commits starts at the oldest record (the
+    # default, Kafka's "latest", would only see records produced after it joined).
+    with rustlog.Consumer(
+        bootstrap, group_id="billing", topics=["orders"], auto_offset_reset="earliest"
+    ) as consumer:
         while len(seen) < 3:
             msg = consumer.poll(timeout=10.0)
             if msg is None:

@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyType;
 use rustlog::blocking;
 
-use crate::config::client_config;
+use crate::config::{client_config, DEFAULT_BOOTSTRAP};
 use crate::convert::{offset_reset, offset_spec, py_result, topic_partition_offsets};
 use crate::errors::{client_error, closed};
 use crate::types::{py_list, CommittedOffset, OffsetChange, PartitionOffset};
@@ -58,7 +58,7 @@ impl Admin {
 impl Admin {
     #[new]
     #[pyo3(signature = (
-        bootstrap = "127.0.0.1:7400", *, client_id = None, request_timeout_ms = None,
+        bootstrap = DEFAULT_BOOTSTRAP, *, client_id = None, request_timeout_ms = None,
         connect_timeout_ms = None, metadata_max_age_ms = None,
     ))]
     fn new(
@@ -69,6 +69,7 @@ impl Admin {
         connect_timeout_ms: Option<u64>,
         metadata_max_age_ms: Option<u64>,
     ) -> PyResult<Self> {
+        crate::logs::refresh(py);
         let client_cfg = client_config(
             py,
             bootstrap,

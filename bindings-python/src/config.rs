@@ -1,15 +1,62 @@
-//! Constructor keyword arguments to client configs. Unset (`None`) options keep the Rust
-//! client's defaults, so defaults live in one place.
+//! Constructor keyword arguments to client configs. Defaults live in one place, the Rust
+//! client: unset (`None`) options keep its defaults, and the options with a concrete default
+//! (`bootstrap`, `auto_offset_reset`, `enable_auto_commit`, `compression`, `idempotence`) take
+//! it from the functions below in their `#[pyo3(signature)]`. Those show as `...` in the
+//! generated signatures; `rustlog/__init__.py` puts [`defaults`] (`_native.DEFAULTS`) there.
 
 use std::time::Duration;
 
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 use rustlog::{
     Acks, AutoOffsetReset, ClientBuilder, ClientConfig, Compression, ConsumerConfig, ErrorCode,
     ProducerConfig,
 };
 
 use crate::errors::{client_error, py_error};
+
+/// `bootstrap` of every constructor: the Rust client's default broker address.
+pub(crate) const DEFAULT_BOOTSTRAP: &str = rustlog::config::DEFAULT_BROKER_ADDR;
+
+/// The name Python uses for a reset policy (the first name `AutoOffsetReset` parses).
+fn offset_reset_name(reset: AutoOffsetReset) -> &'static str {
+    match reset {
+        AutoOffsetReset::Earliest => "earliest",
+        AutoOffsetReset::Latest => "latest",
+        AutoOffsetReset::None => "none",
+    }
+}
+
+/// `auto_offset_reset` of both consumers: the Rust client's (Kafka's) `latest`.
+pub(crate) fn default_auto_offset_reset() -> &'static str {
+    offset_reset_name(AutoOffsetReset::default())
+}
+
+/// `enable_auto_commit` of both consumers.
+pub(crate) fn default_enable_auto_commit() -> bool {
+    ConsumerConfig::default().enable_auto_commit
+}
+
+/// `compression` of both producers.
+pub(crate) fn default_compression() -> &'static str {
+    ProducerConfig::default().compression.name()
+}
+
+/// `idempotence` of both producers.
+pub(crate) fn default_idempotence() -> bool {
+    ProducerConfig::default().idempotence
+}
+
+/// `_native.DEFAULTS`: the defaults above by keyword name.
+pub(crate) fn defaults(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    let dict = PyDict::new(py);
+    dict.set_item("bootstrap", DEFAULT_BOOTSTRAP)?;
+    dict.set_item("auto_offset_reset", default_auto_offset_reset())?;
+    dict.set_item("enable_auto_commit", default_enable_auto_commit())?;
+    dict.set_item("compression", default_compression())?;
+    dict.set_item("idempotence", default_idempotence())?;
+    Ok(dict)
+}
 
 /// Connection options shared by `Producer`, `Consumer` and `Admin` (checked here, so the
 /// lazily connecting asyncio objects reject a bad value in their constructor too).
@@ -24,8 +71,6 @@ pub(crate) fn client_config(
     let mut builder = ClientBuilder::new(bootstrap);
     if let Some(id) = client_id {
         builder = builder.client_id(id);
-    } else {
-        builder = builder.client_id("rustlog-python");
     }
     if let Some(ms) = request_timeout_ms {
         builder = builder.request_timeout(Duration::from_millis(ms));

@@ -10,7 +10,10 @@ use rustlog::{blocking, ErrorCode, OffsetSpec, TopicPartition};
 use rustlog_protocol::messages::list_offsets::ListOffsetsPartition;
 use tokio::runtime::Handle;
 
-use crate::config::{client_config, consumer_config};
+use crate::config::{
+    client_config, consumer_config, default_auto_offset_reset, default_enable_auto_commit,
+    DEFAULT_BOOTSTRAP,
+};
 use crate::errors::{client_error, closed, py_error};
 use crate::producer::timed_out;
 use crate::rebalance::{
@@ -216,8 +219,10 @@ impl Consumer {
 impl Consumer {
     #[new]
     #[pyo3(signature = (
-        bootstrap = "127.0.0.1:7400", *, group_id, topics, auto_offset_reset = "earliest",
-        enable_auto_commit = false, auto_commit_interval_ms = None, session_timeout_ms = None,
+        bootstrap = DEFAULT_BOOTSTRAP, *, group_id, topics,
+        auto_offset_reset = default_auto_offset_reset(),
+        enable_auto_commit = default_enable_auto_commit(),
+        auto_commit_interval_ms = None, session_timeout_ms = None,
         rebalance_timeout_ms = None, max_poll_interval_ms = None, fetch_max_wait_ms = None, fetch_max_bytes = None,
         client_id = None, request_timeout_ms = None, connect_timeout_ms = None, metadata_max_age_ms = None,
         on_assign = None, on_revoke = None, on_lost = None,
@@ -244,6 +249,7 @@ impl Consumer {
         on_revoke: Option<Bound<'_, PyAny>>,
         on_lost: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
+        crate::logs::refresh(py);
         let callbacks = Callbacks {
             on_assign: callable("on_assign", on_assign)?,
             on_revoke: callable("on_revoke", on_revoke)?,

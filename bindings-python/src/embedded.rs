@@ -49,6 +49,7 @@ impl EmbeddedBroker {
         host: &str,
         metrics_port: Option<u16>,
     ) -> PyResult<Self> {
+        crate::logs::refresh(py);
         let (dir, temp_dir) = match data_dir {
             Some(dir) => (dir, None),
             None => {

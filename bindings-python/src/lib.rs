@@ -7,13 +7,16 @@
 //!   `rustlog_protocol::ErrorCode::ALL` so Python and Rust can never disagree.
 //! - [`wait`]: blocking calls without the GIL, in short slices that still answer Ctrl-C.
 //! - [`convert`]: Python values to records and back; admin answers to dicts.
-//! - [`config`]: constructor keyword arguments to client configs.
+//! - [`config`]: constructor keyword arguments to client configs, and the defaults taken from
+//!   the Rust client (`_native.DEFAULTS`).
 //! - [`types`]: `RecordMetadata`, `Message` and the admin's offset answers (`PartitionOffset`,
 //!   `CommittedOffset`, `OffsetChange`) and the consumer's `TopicPartitionOffset`.
 //! - [`producer`], [`consumer`], [`admin`]: the blocking classes (over `rustlog::blocking`).
 //! - [`rebalance`]: Python rebalance hooks as the client's `RebalanceListener` (blocking
 //!   callables and asyncio listeners), and how a hook's exception reaches `poll`.
 //! - [`embedded`]: `EmbeddedBroker`, a real broker in-process (`rustlog_broker`).
+//! - [`logs`]: the client's and the embedded broker's log events (`rustlog::log_bridge`) as
+//!   records of Python's `logging` (`rustlog.consumer`, `rustlog.broker...`).
 //! - [`aio`]: the asyncio twins (over the async client, via `pyo3_async_runtimes`).
 
 use pyo3::prelude::*;
@@ -25,6 +28,7 @@ mod consumer;
 mod convert;
 mod embedded;
 mod errors;
+mod logs;
 mod producer;
 mod rebalance;
 mod types;
@@ -36,6 +40,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     errors::register(m)?;
+    logs::register(m)?;
+    m.add("DEFAULTS", config::defaults(py)?)?;
     m.add_class::<types::RecordMetadata>()?;
     m.add_class::<types::Message>()?;
     m.add_class::<types::PartitionOffset>()?;

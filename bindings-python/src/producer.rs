@@ -13,7 +13,10 @@ use tokio::runtime::Handle;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-use crate::config::{client_config, producer_config, CodecOptions};
+use crate::config::{
+    client_config, default_compression, default_idempotence, producer_config, CodecOptions,
+    DEFAULT_BOOTSTRAP,
+};
 use crate::convert;
 use crate::errors::client_error;
 use crate::types::RecordMetadata;
@@ -188,10 +191,10 @@ impl Producer {
 impl Producer {
     #[new]
     #[pyo3(signature = (
-        bootstrap = "127.0.0.1:7400", *, linger_ms = None, batch_bytes = None, acks = None,
+        bootstrap = DEFAULT_BOOTSTRAP, *, linger_ms = None, batch_bytes = None, acks = None,
         max_in_flight_requests = None, buffer_bytes_max = None, delivery_timeout_ms = None,
-        retry_backoff_ms = None, compression = "none", compression_level = None,
-        idempotence = true, client_id = None, request_timeout_ms = None,
+        retry_backoff_ms = None, compression = default_compression(), compression_level = None,
+        idempotence = default_idempotence(), client_id = None, request_timeout_ms = None,
         connect_timeout_ms = None, metadata_max_age_ms = None,
     ))]
     #[allow(clippy::too_many_arguments)]
@@ -213,6 +216,7 @@ impl Producer {
         connect_timeout_ms: Option<u64>,
         metadata_max_age_ms: Option<u64>,
     ) -> PyResult<Self> {
+        crate::logs::refresh(py);
         let config = producer_config(
             py,
             linger_ms,

@@ -72,7 +72,9 @@ def fill(bootstrap: str, topic: str, partitions: int, count: int, base_ms: int) 
 
 def consume_and_commit(bootstrap: str, group: str, topic: str, count: int) -> None:
     """Consumes `count` records in `group`, commits them and leaves the group."""
-    with rustlog.Consumer(bootstrap, group_id=group, topics=[topic]) as consumer:
+    with rustlog.Consumer(
+        bootstrap, group_id=group, topics=[topic], auto_offset_reset="earliest"
+    ) as consumer:
         got = 0
         deadline = time.monotonic() + 20
         while got < count and time.monotonic() < deadline:
@@ -142,7 +144,9 @@ def test_a_group_is_deleted_only_without_members(
     topic, group = unique("t"), unique("busy")
     admin.create_topic(topic, partitions=1)
     fill(broker.bootstrap, topic, 1, 5, 1_000)
-    with rustlog.Consumer(broker.bootstrap, group_id=group, topics=[topic]) as member:
+    with rustlog.Consumer(
+        broker.bootstrap, group_id=group, topics=[topic], auto_offset_reset="earliest"
+    ) as member:
         msg = member.poll(timeout=10)
         assert msg is not None
         member.commit(msg)
@@ -228,7 +232,9 @@ def test_group_offsets_are_read_and_set(broker: rustlog.EmbeddedBroker, admin: A
     assert committed(admin, group) == [(topic, 0, 3), (topic, 1, 1)]
 
     # A running member makes the group refuse offsets set from outside.
-    with rustlog.Consumer(broker.bootstrap, group_id=group, topics=[topic]) as member:
+    with rustlog.Consumer(
+        broker.bootstrap, group_id=group, topics=[topic], auto_offset_reset="earliest"
+    ) as member:
         join(member)
         with pytest.raises(rustlog.NonEmptyGroup):
             admin.set_group_offsets(group, {(topic, 0): 0})
@@ -297,7 +303,9 @@ def test_group_offsets_are_reset_like_kafkas_tool(
     assert committed(admin, group) == before
 
     # A running member makes the executed reset refuse; its dry run still plans.
-    with rustlog.Consumer(broker.bootstrap, group_id=group, topics=[topic]) as member:
+    with rustlog.Consumer(
+        broker.bootstrap, group_id=group, topics=[topic], auto_offset_reset="earliest"
+    ) as member:
         join(member)
         with pytest.raises(rustlog.NonEmptyGroup):
             admin.reset_group_offsets(group, topic, to="earliest", execute=True)

@@ -34,7 +34,9 @@ def test_async_round_trip_with_commit(broker: rustlog.EmbeddedBroker) -> None:
             assert [m.offset for m in batch] == [51, 52]
             await producer.flush()
         group = unique("g")
-        async with rustlog.aio.Consumer(broker.bootstrap, group_id=group, topics=[name]) as consumer:
+        async with rustlog.aio.Consumer(
+            broker.bootstrap, group_id=group, topics=[name], auto_offset_reset="earliest"
+        ) as consumer:
             seen: list[rustlog.Message] = []
             async for msg in consumer:
                 seen.append(msg)
@@ -46,7 +48,9 @@ def test_async_round_trip_with_commit(broker: rustlog.EmbeddedBroker) -> None:
             await consumer.commit(seen[-1])
             assert await consumer.committed(name, 0) == 10
             assert consumer.assignment() == [(name, 0)]
-        async with rustlog.aio.Consumer(broker.bootstrap, group_id=group, topics=[name]) as again:
+        async with rustlog.aio.Consumer(
+            broker.bootstrap, group_id=group, topics=[name], auto_offset_reset="earliest"
+        ) as again:
             msg = await again.poll(timeout=10)
             assert msg is not None and msg.offset == 10
             rest = await again.poll_batch(100, timeout=10)
@@ -76,7 +80,9 @@ def test_async_errors_carry_codes(broker: rustlog.EmbeddedBroker) -> None:
 
 def test_async_poll_timeout_returns_none(broker: rustlog.EmbeddedBroker, topic: str) -> None:
     async def scenario() -> None:
-        async with rustlog.aio.Consumer(broker.bootstrap, group_id=unique("g"), topics=[topic]) as c:
+        async with rustlog.aio.Consumer(
+            broker.bootstrap, group_id=unique("g"), topics=[topic], auto_offset_reset="earliest"
+        ) as c:
             assert await c.poll(timeout=0.2) is None
 
     run(scenario())
@@ -100,7 +106,9 @@ def test_async_calls_need_a_running_loop(
 
 def test_closing_ends_an_async_for(broker: rustlog.EmbeddedBroker, topic: str) -> None:
     async def scenario() -> None:
-        consumer = rustlog.aio.Consumer(broker.bootstrap, group_id=unique("g"), topics=[topic])
+        consumer = rustlog.aio.Consumer(
+            broker.bootstrap, group_id=unique("g"), topics=[topic], auto_offset_reset="earliest"
+        )
         await consumer.start()
 
         async def close_soon() -> None:

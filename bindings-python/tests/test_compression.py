@@ -40,7 +40,9 @@ RECEIVED = [
 
 def consume(bootstrap: str, topic: str, count: int) -> list[rustlog.Message]:
     out: list[rustlog.Message] = []
-    with rustlog.Consumer(bootstrap, group_id=unique("g"), topics=[topic]) as consumer:
+    with rustlog.Consumer(
+        bootstrap, group_id=unique("g"), topics=[topic], auto_offset_reset="earliest"
+    ) as consumer:
         while len(out) < count:
             batch = consumer.poll_batch(max_messages=count - len(out), timeout=10)
             assert batch, f"only {len(out)} of {count} messages arrived"

@@ -25,7 +25,9 @@ def test_commit_offsets_message_or_consumed_exactly_one_form(
 ) -> None:
     produce(broker.bootstrap, topic, 6)
     group = unique("g")
-    with rustlog.Consumer(broker.bootstrap, group_id=group, topics=[topic]) as c:
+    with rustlog.Consumer(
+        broker.bootstrap, group_id=group, topics=[topic], auto_offset_reset="earliest"
+    ) as c:
         first = c.poll(timeout=10)
         assert first is not None and first.offset == 0
         c.commit(first)
@@ -39,7 +41,9 @@ def test_commit_offsets_message_or_consumed_exactly_one_form(
         assert c.committed(topic, 0) == 4
         with pytest.raises(ValueError, match="offsets"):
             c.commit(offsets=[(topic, 0)])  # type: ignore[list-item]
-    with rustlog.Consumer(broker.bootstrap, group_id=group, topics=[topic]) as c:
+    with rustlog.Consumer(
+        broker.bootstrap, group_id=group, topics=[topic], auto_offset_reset="earliest"
+    ) as c:
         msg = c.poll(timeout=10)
         assert msg is not None and msg.offset == 4, "the next member starts at the commit"
         c.commit()
@@ -52,7 +56,9 @@ def test_watermarks_and_offsets_for_times(
     name = unique("marks")
     admin.create_topic(name, partitions=2)
     produce(broker.bootstrap, name, 5, partition=0)
-    with rustlog.Consumer(broker.bootstrap, group_id=unique("g"), topics=[name]) as c:
+    with rustlog.Consumer(
+        broker.bootstrap, group_id=unique("g"), topics=[name], auto_offset_reset="earliest"
+    ) as c:
         # No poll needed: these ask the broker, for any partition.
         assert c.get_watermark_offsets(name, 0) == (0, 5)
         assert c.get_watermark_offsets(name, 1, timeout=10) == (0, 0)
@@ -88,7 +94,9 @@ def test_async_commit_offsets_watermarks_and_offsets_for_times(
     group = unique("g")
 
     async def scenario() -> None:
-        async with rustlog.aio.Consumer(broker.bootstrap, group_id=group, topics=[topic]) as c:
+        async with rustlog.aio.Consumer(
+            broker.bootstrap, group_id=group, topics=[topic], auto_offset_reset="earliest"
+        ) as c:
             assert await c.get_watermark_offsets(topic, 0) == (0, 5)
             assert await c.offsets_for_times([(topic, 0, 1_003)]) == [
                 rustlog.TopicPartitionOffset(topic, 0, 3)

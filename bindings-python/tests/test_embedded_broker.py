@@ -22,7 +22,9 @@ def test_data_survives_a_restart_in_the_same_dir(tmp_path: Path) -> None:
     assert not broker.running
     assert data.is_dir() and any(data.iterdir())
     with rustlog.EmbeddedBroker(data_dir=data) as broker:
-        with rustlog.Consumer(broker.bootstrap, group_id="g", topics=["kept"]) as consumer:
+        with rustlog.Consumer(
+            broker.bootstrap, group_id="g", topics=["kept"], auto_offset_reset="earliest"
+        ) as consumer:
             msg = consumer.poll(timeout=10)
             assert msg is not None and (msg.partition, msg.value) == (1, b"durable")
 

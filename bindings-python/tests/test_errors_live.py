@@ -82,7 +82,9 @@ def test_timeouts_raise_timed_out(broker: rustlog.EmbeddedBroker, topic: str) ->
 
 
 def test_poll_times_out_with_none(broker: rustlog.EmbeddedBroker, topic: str) -> None:
-    with rustlog.Consumer(broker.bootstrap, group_id=unique("g"), topics=[topic]) as consumer:
+    with rustlog.Consumer(
+        broker.bootstrap, group_id=unique("g"), topics=[topic], auto_offset_reset="earliest"
+    ) as consumer:
         assert consumer.poll(timeout=0.3) is None
         assert consumer.poll_batch(10, timeout=0.2) == []
 
@@ -97,7 +99,9 @@ def test_closed_objects_raise_closed(broker: rustlog.EmbeddedBroker, topic: str)
     with pytest.raises(rustlog.Closed):
         producer.send_batch(topic, [b"late"])
 
-    consumer = rustlog.Consumer(broker.bootstrap, group_id=unique("g"), topics=[topic])
+    consumer = rustlog.Consumer(
+        broker.bootstrap, group_id=unique("g"), topics=[topic], auto_offset_reset="earliest"
+    )
     consumer.close()
     with pytest.raises(rustlog.Closed):
         consumer.poll(timeout=1)

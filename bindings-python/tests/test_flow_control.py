@@ -32,7 +32,9 @@ def test_a_paused_partition_yields_nothing_while_another_flows_and_resumes_witho
     admin.create_topic(name, partitions=2)
     produce(broker.bootstrap, name, 0, range(0, 10))
     produce(broker.bootstrap, name, 1, range(10, 20))
-    with rustlog.Consumer(broker.bootstrap, group_id=unique("g"), topics=[name], **FAST) as c:
+    with rustlog.Consumer(
+        broker.bootstrap, group_id=unique("g"), topics=[name], auto_offset_reset="earliest", **FAST
+    ) as c:
         seen: list[rustlog.Message] = []
         deadline = time.monotonic() + 20
         while not offsets(seen, 0):
@@ -75,7 +77,10 @@ def test_async_pause_and_resume(broker: rustlog.EmbeddedBroker, admin: rustlog.A
     produce(broker.bootstrap, name, 0, range(0, 5))
 
     async def scenario() -> None:
-        c = rustlog.aio.Consumer(broker.bootstrap, group_id=unique("g"), topics=[name], **FAST)
+        c = rustlog.aio.Consumer(
+            broker.bootstrap, group_id=unique("g"), topics=[name],
+            auto_offset_reset="earliest", **FAST
+        )
         with pytest.raises(rustlog.InvalidArgument, match="poll first"):
             c.pause([(name, 0)])
         assert c.paused() == []
@@ -112,10 +117,13 @@ def test_a_consumer_that_stops_polling_loses_its_partitions_and_its_commit_fails
     group = unique("g")
     lost: list[list[tuple[str, int]]] = []
     hung = rustlog.Consumer(
-        broker.bootstrap, group_id=group, topics=[name], max_poll_interval_ms=1000,
+        broker.bootstrap, group_id=group, topics=[name],
+        auto_offset_reset="earliest", max_poll_interval_ms=1000,
         on_lost=lost.append, **FAST,
     )
-    other = rustlog.Consumer(broker.bootstrap, group_id=group, topics=[name], **FAST)
+    other = rustlog.Consumer(
+        broker.bootstrap, group_id=group, topics=[name], auto_offset_reset="earliest", **FAST
+    )
     try:
         taken = hung.poll(timeout=10)
         assert taken is not None and len(hung.assignment()) == 2
@@ -163,7 +171,8 @@ def test_async_consumer_max_poll_interval(broker: rustlog.EmbeddedBroker, topic:
 
     async def scenario() -> None:
         async with rustlog.aio.Consumer(
-            broker.bootstrap, group_id=unique("g"), topics=[topic], max_poll_interval_ms=800,
+            broker.bootstrap, group_id=unique("g"), topics=[topic],
+            auto_offset_reset="earliest", max_poll_interval_ms=800,
             listener=Listener(), **FAST,
         ) as c:
             msg = await c.poll(timeout=10)

@@ -18,7 +18,9 @@ def produce(bootstrap: str, topic: str, values: list[bytes], partition: int | No
 def test_commit_then_resume_after_reopen(broker: rustlog.EmbeddedBroker, topic: str) -> None:
     produce(broker.bootstrap, topic, [b"a", b"b", b"c", b"d"])
     group = unique("g")
-    with rustlog.Consumer(broker.bootstrap, group_id=group, topics=[topic]) as consumer:
+    with rustlog.Consumer(
+        broker.bootstrap, group_id=group, topics=[topic], auto_offset_reset="earliest"
+    ) as consumer:
         first = consumer.poll(timeout=10)
         second = consumer.poll(timeout=10)
         assert first is not None and second is not None
@@ -28,7 +30,9 @@ def test_commit_then_resume_after_reopen(broker: rustlog.EmbeddedBroker, topic: 
         assert consumer.assignment() == [(topic, 0)]
         assert consumer.position(topic, 0) == 2
     # Closed: the next member of the group starts after the committed offset.
-    with rustlog.Consumer(broker.bootstrap, group_id=group, topics=[topic]) as consumer:
+    with rustlog.Consumer(
+        broker.bootstrap, group_id=group, topics=[topic], auto_offset_reset="earliest"
+    ) as consumer:
         msg = consumer.poll(timeout=10)
         assert msg is not None and (msg.offset, msg.value) == (2, b"c")
         consumer.poll(timeout=10)
@@ -41,16 +45,22 @@ def test_uncommitted_messages_are_delivered_again(
 ) -> None:
     produce(broker.bootstrap, topic, [b"x", b"y"])
     group = unique("g")
-    with rustlog.Consumer(broker.bootstrap, group_id=group, topics=[topic]) as consumer:
+    with rustlog.Consumer(
+        broker.bootstrap, group_id=group, topics=[topic], auto_offset_reset="earliest"
+    ) as consumer:
         assert [m.value for m in consumer.poll_batch(10, timeout=10)] == [b"x", b"y"]
-    with rustlog.Consumer(broker.bootstrap, group_id=group, topics=[topic]) as consumer:
+    with rustlog.Consumer(
+        broker.bootstrap, group_id=group, topics=[topic], auto_offset_reset="earliest"
+    ) as consumer:
         msg = consumer.poll(timeout=10)
         assert msg is not None and msg.value == b"x"
 
 
 def test_iteration_and_seek(broker: rustlog.EmbeddedBroker, topic: str) -> None:
     produce(broker.bootstrap, topic, [b"0", b"1", b"2"])
-    with rustlog.Consumer(broker.bootstrap, group_id=unique("g"), topics=[topic]) as consumer:
+    with rustlog.Consumer(
+        broker.bootstrap, group_id=unique("g"), topics=[topic], auto_offset_reset="earliest"
+    ) as consumer:
         seen = []
         for msg in consumer:
             seen.append(msg.value)
@@ -77,7 +87,9 @@ def test_two_consumers_in_a_group_share_partitions(
     # Like Kafka, a member must keep polling to take part in a rebalance, so each member polls
     # on its own thread (the calls release the GIL).
     members = [
-        rustlog.Consumer(broker.bootstrap, group_id=group, topics=[name]) for _ in range(2)
+        rustlog.Consumer(
+            broker.bootstrap, group_id=group, topics=[name], auto_offset_reset="earliest"
+        ) for _ in range(2)
     ]
     seen: list[set[int]] = [set(), set()]
     assignments: list[set[int]] = [set(), set()]
@@ -144,13 +156,16 @@ def test_auto_commit_commits_returned_messages_on_close(
     produce(broker.bootstrap, topic, [b"a", b"b", b"c"])
     group = unique("auto")
     with rustlog.Consumer(
-        broker.bootstrap, group_id=group, topics=[topic], enable_auto_commit=True
+        broker.bootstrap, group_id=group, topics=[topic],
+        auto_offset_reset="earliest", enable_auto_commit=True
     ) as consumer:
         assert [m.value for m in (consumer.poll(timeout=10), consumer.poll(timeout=10)) if m] == [
             b"a",
             b"b",
         ]
-    with rustlog.Consumer(broker.bootstrap, group_id=group, topics=[topic]) as consumer:
+    with rustlog.Consumer(
+        broker.bootstrap, group_id=group, topics=[topic], auto_offset_reset="earliest"
+    ) as consumer:
         assert consumer.committed(topic, 0) == 2
         msg = consumer.poll(timeout=10)
         assert msg is not None and msg.value == b"c"
@@ -170,7 +185,9 @@ def test_latest_reset_skips_existing_records(broker: rustlog.EmbeddedBroker, top
 def test_closing_from_another_thread_ends_the_iteration(
     broker: rustlog.EmbeddedBroker, topic: str
 ) -> None:
-    consumer = rustlog.Consumer(broker.bootstrap, group_id=unique("g"), topics=[topic])
+    consumer = rustlog.Consumer(
+        broker.bootstrap, group_id=unique("g"), topics=[topic], auto_offset_reset="earliest"
+    )
     consumer.poll(timeout=0.3)
     timer = threading.Timer(0.5, consumer.close)
     timer.start()

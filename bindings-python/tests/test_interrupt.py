@@ -26,7 +26,9 @@ def interrupt_after(seconds: float) -> threading.Timer:
 def test_keyboard_interrupt_stops_a_blocking_poll(
     broker: rustlog.EmbeddedBroker, topic: str
 ) -> None:
-    with rustlog.Consumer(broker.bootstrap, group_id=unique("g"), topics=[topic]) as consumer:
+    with rustlog.Consumer(
+        broker.bootstrap, group_id=unique("g"), topics=[topic], auto_offset_reset="earliest"
+    ) as consumer:
         assert consumer.poll(timeout=0.5) is None  # joined, nothing to read
         timer = interrupt_after(0.5)
         started = time.monotonic()
@@ -44,7 +46,9 @@ def test_keyboard_interrupt_stops_a_blocking_poll(
 def test_keyboard_interrupt_stops_a_blocking_iteration(
     broker: rustlog.EmbeddedBroker, topic: str
 ) -> None:
-    with rustlog.Consumer(broker.bootstrap, group_id=unique("g"), topics=[topic]) as consumer:
+    with rustlog.Consumer(
+        broker.bootstrap, group_id=unique("g"), topics=[topic], auto_offset_reset="earliest"
+    ) as consumer:
         timer = interrupt_after(0.5)
         started = time.monotonic()
         with pytest.raises(KeyboardInterrupt):
@@ -66,7 +70,9 @@ def test_other_threads_run_while_a_call_blocks(
         while not stop.is_set():
             ticks += 1
 
-    with rustlog.Consumer(broker.bootstrap, group_id=unique("g"), topics=[topic]) as consumer:
+    with rustlog.Consumer(
+        broker.bootstrap, group_id=unique("g"), topics=[topic], auto_offset_reset="earliest"
+    ) as consumer:
         consumer.poll(timeout=0.2)
         worker = threading.Thread(target=spin)
         worker.start()

@@ -25,7 +25,9 @@ PARTITIONS = 2
 def sdk_read(native: str, topic: str, count: int) -> list[Record]:
     """Every record of `topic` through the SDK's group consumer, by (partition, offset)."""
     got: list[Record] = []
-    with rustlog.Consumer(native, group_id=unique("sdk"), topics=[topic]) as consumer:
+    with rustlog.Consumer(
+        native, group_id=unique("sdk"), topics=[topic], auto_offset_reset="earliest"
+    ) as consumer:
         deadline = time.monotonic() + WAIT_S
         while len(got) < count and time.monotonic() < deadline:
             got.extend(

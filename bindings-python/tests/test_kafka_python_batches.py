@@ -221,7 +221,9 @@ def test_batches_built_by_kafka_python_are_read_by_the_rustlog_consumer(
         native.close()
 
     got: list[rustlog.Message] = []
-    with rustlog.Consumer(broker.bootstrap, group_id=unique("g"), topics=[topic]) as consumer:
+    with rustlog.Consumer(
+        broker.bootstrap, group_id=unique("g"), topics=[topic], auto_offset_reset="earliest"
+    ) as consumer:
         while len(got) < 50:
             batch = consumer.poll_batch(max_messages=50, timeout=10)
             assert batch, f"only {len(got)} of 50 messages arrived"

@@ -76,7 +76,9 @@ def test_round_trip_against_a_broker_process(process_broker: str) -> None:
     with rustlog.Producer(process_broker) as producer:
         metas = producer.send_batch(name, [(f"k{i}", f"v{i}") for i in range(100)]).result(10)
     assert len(metas) == 100
-    with rustlog.Consumer(process_broker, group_id=unique("g"), topics=[name]) as consumer:
+    with rustlog.Consumer(
+        process_broker, group_id=unique("g"), topics=[name], auto_offset_reset="earliest"
+    ) as consumer:
         values = set()
         while len(values) < 100:
             batch = consumer.poll_batch(100, timeout=10)

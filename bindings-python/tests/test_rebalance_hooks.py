@@ -59,10 +59,13 @@ def test_on_revoke_commits_so_the_next_member_starts_right_after(
         first.commit()  # everything handed out so far, from inside the hook
 
     first = rustlog.Consumer(
-        broker.bootstrap, group_id=group, topics=[name], on_assign=on_assign,
+        broker.bootstrap, group_id=group, topics=[name],
+        auto_offset_reset="earliest", on_assign=on_assign,
         on_revoke=on_revoke, **FAST,
     )
-    second = rustlog.Consumer(broker.bootstrap, group_id=group, topics=[name], **FAST)
+    second = rustlog.Consumer(
+        broker.bootstrap, group_id=group, topics=[name], auto_offset_reset="earliest", **FAST
+    )
     seen_first: list[rustlog.Message] = []
     seen_second: list[rustlog.Message] = []
     stop = threading.Event()
@@ -119,7 +122,8 @@ def test_a_seek_in_on_assign_decides_where_the_partition_starts(
             assert consumer.position(t, p) == 3
 
     with rustlog.Consumer(
-        broker.bootstrap, group_id=unique("g"), topics=[topic], on_assign=on_assign
+        broker.bootstrap, group_id=unique("g"), topics=[topic],
+        auto_offset_reset="earliest", on_assign=on_assign
     ) as consumer:
         msg = consumer.poll(timeout=10)
         assert msg is not None and msg.offset == 3
@@ -135,7 +139,8 @@ def test_an_exception_in_on_assign_comes_out_of_poll_and_loses_nothing(
         raise Boom(f"assign {partitions}")
 
     with rustlog.Consumer(
-        broker.bootstrap, group_id=unique("g"), topics=[topic], on_assign=on_assign
+        broker.bootstrap, group_id=unique("g"), topics=[topic],
+        auto_offset_reset="earliest", on_assign=on_assign
     ) as consumer:
         with pytest.raises(Boom, match="assign"):
             consumer.poll(timeout=10)
@@ -144,7 +149,8 @@ def test_an_exception_in_on_assign_comes_out_of_poll_and_loses_nothing(
         assert values(consumer.poll_batch(10, timeout=10)) == [0, 1, 2]
     # Iteration and timeout=None raise it too.
     with rustlog.Consumer(
-        broker.bootstrap, group_id=unique("g"), topics=[topic], on_assign=on_assign
+        broker.bootstrap, group_id=unique("g"), topics=[topic],
+        auto_offset_reset="earliest", on_assign=on_assign
     ) as consumer:
         with pytest.raises(Boom):
             next(iter(consumer))
@@ -160,7 +166,10 @@ def test_an_exception_in_on_revoke_comes_out_of_close_after_leaving(
     def on_revoke(partitions: Partitions) -> None:
         raise Boom("revoke")
 
-    consumer = rustlog.Consumer(broker.bootstrap, group_id=group, topics=[topic], on_revoke=on_revoke)
+    consumer = rustlog.Consumer(
+        broker.bootstrap, group_id=group, topics=[topic],
+        auto_offset_reset="earliest", on_revoke=on_revoke
+    )
     assert consumer.poll(timeout=10) is not None
     with pytest.raises(Boom):
         consumer.close()
@@ -176,7 +185,8 @@ def test_polling_or_closing_from_a_hook_is_refused(
         consumer.poll(timeout=0)
 
     with rustlog.Consumer(
-        broker.bootstrap, group_id=unique("g"), topics=[topic], on_assign=on_assign
+        broker.bootstrap, group_id=unique("g"), topics=[topic],
+        auto_offset_reset="earliest", on_assign=on_assign
     ) as consumer:
         with pytest.raises(rustlog.InvalidArgument, match="rebalance hook"):
             consumer.poll(timeout=10)
@@ -207,9 +217,12 @@ def test_async_listener_commits_on_revoke_so_the_next_member_starts_right_after(
             calls.append(("assign", sorted(assigned)))
 
     first = rustlog.aio.Consumer(
-        broker.bootstrap, group_id=group, topics=[name], listener=Listener(), **FAST
+        broker.bootstrap, group_id=group, topics=[name],
+        auto_offset_reset="earliest", listener=Listener(), **FAST
     )
-    second = rustlog.aio.Consumer(broker.bootstrap, group_id=group, topics=[name], **FAST)
+    second = rustlog.aio.Consumer(
+        broker.bootstrap, group_id=group, topics=[name], auto_offset_reset="earliest", **FAST
+    )
 
     async def scenario() -> None:
         seen_first: list[rustlog.Message] = []
@@ -268,10 +281,12 @@ def test_async_hook_exceptions_come_out_of_poll_and_polling_from_a_hook_is_refus
             await polling.poll(timeout=0)
 
     failing = rustlog.aio.Consumer(
-        broker.bootstrap, group_id=unique("g"), topics=[topic], listener=Failing()
+        broker.bootstrap, group_id=unique("g"), topics=[topic],
+        auto_offset_reset="earliest", listener=Failing()
     )
     polling = rustlog.aio.Consumer(
-        broker.bootstrap, group_id=unique("g"), topics=[topic], listener=Polling()
+        broker.bootstrap, group_id=unique("g"), topics=[topic],
+        auto_offset_reset="earliest", listener=Polling()
     )
 
     async def scenario() -> None:

@@ -10,7 +10,9 @@ from conftest import unique
 
 def consume(bootstrap: str, topic: str, count: int) -> list[rustlog.Message]:
     out: list[rustlog.Message] = []
-    with rustlog.Consumer(bootstrap, group_id=unique("g"), topics=[topic]) as consumer:
+    with rustlog.Consumer(
+        bootstrap, group_id=unique("g"), topics=[topic], auto_offset_reset="earliest"
+    ) as consumer:
         while len(out) < count:
             msg = consumer.poll(timeout=10)
             assert msg is not None, f"only {len(out)} of {count} messages arrived"
@@ -74,7 +76,9 @@ def test_poll_batch_messages_stay_out_of_the_cycle_collector(
         sent = [f"value-{i}".encode() for i in range(2000)]
         assert producer.send_batch(topic, sent).wait(timeout=10) == len(sent)
     got: list[rustlog.Message] = []
-    with rustlog.Consumer(broker.bootstrap, group_id=unique("g"), topics=[topic]) as consumer:
+    with rustlog.Consumer(
+        broker.bootstrap, group_id=unique("g"), topics=[topic], auto_offset_reset="earliest"
+    ) as consumer:
         while len(got) < len(sent):
             batch = consumer.poll_batch(5000, timeout=10)
             assert batch, f"only {len(got)} of {len(sent)} messages arrived"

@@ -43,7 +43,9 @@ def test_admin_answers_have_the_stubbed_keys(
     assert set(part) == typed_dict_keys("PartitionDescription")
     with rustlog.Producer(broker.bootstrap) as producer:
         producer.send("stubbed", b"v").result(timeout=10)
-    with rustlog.Consumer(broker.bootstrap, group_id="stubs", topics=["stubbed"]) as consumer:
+    with rustlog.Consumer(
+        broker.bootstrap, group_id="stubs", topics=["stubbed"], auto_offset_reset="earliest"
+    ) as consumer:
         msg = consumer.poll(timeout=10)
         assert msg is not None
         consumer.commit(msg)

@@ -11,6 +11,7 @@ from typing_extensions import Self, TypeAlias
 __all__ = [
     "__version__",
     "ERROR_CODES",
+    "TRACE",
     "Admin",
     "BatchFuture",
     "CommittedOffset",
@@ -24,6 +25,8 @@ __all__ = [
     "RecordMetadata",
     "RustLogError",
     "TopicPartitionOffset",
+    "refresh_log_level",
+    "set_log_level",
     "Unknown",
     "OffsetOutOfRange",
     "CorruptRecord",
@@ -76,6 +79,20 @@ __version__: Final[str]
 #: Error name -> code, from the shared error-code table.
 ERROR_CODES: Final[dict[str, int]]
 
+# --- logging ----------------------------------------------------------------------------------
+
+#: The `logging` level of the Rust client's trace events (5, below `logging.DEBUG`, named
+#: "TRACE"). Rust's debug, info, warn and error events are DEBUG, INFO, WARNING and ERROR records.
+TRACE: Final[int]
+
+def set_log_level(level: Union[int, str]) -> None:
+    """`logging.getLogger("rustlog").setLevel(level)`, and the Rust client forwards its events
+    at that level from now on (`TRACE` / "TRACE" for everything)."""
+
+def refresh_log_level() -> None:
+    """Forwards the Rust client's events at the level the `rustlog` loggers are enabled for now
+    (read also at import and whenever a client object or `EmbeddedBroker` is created)."""
+
 #: A key or value: bytes, text (sent as UTF-8) or None (null key; a null value is a tombstone).
 Data: TypeAlias = Union[bytes, bytearray, str, None]
 #: A header value; None is a null value (Kafka tells it apart from an empty one).
@@ -88,7 +105,7 @@ BatchRecord: TypeAlias = Union[Data, tuple[Data, Data], tuple[Data, Data, Header
 Acks: TypeAlias = Literal["none", "leader", "durable", "all", 0, 1, 2]
 #: `compression`: the codec of every batch a producer sends (Kafka's `compression.type` names).
 Compression: TypeAlias = Literal["none", "gzip", "snappy", "lz4", "zstd"]
-#: Where a consumer starts in a partition without a committed offset.
+#: Where a consumer starts in a partition without a committed offset (default "latest", Kafka's).
 OffsetReset: TypeAlias = Literal["earliest", "latest", "none"]
 #: A rebalance hook of `Consumer` (`on_assign`, `on_revoke`, `on_lost`): called with the
 #: partitions as `(topic, partition)` tuples; its return value is ignored.
@@ -365,7 +382,7 @@ class Consumer:
         *,
         group_id: str,
         topics: Sequence[str],
-        auto_offset_reset: OffsetReset = "earliest",
+        auto_offset_reset: OffsetReset = "latest",
         enable_auto_commit: bool = False,
         auto_commit_interval_ms: Optional[int] = None,
         session_timeout_ms: Optional[int] = None,
@@ -381,11 +398,13 @@ class Consumer:
         on_revoke: Optional[RebalanceCallback] = None,
         on_lost: Optional[RebalanceCallback] = None,
     ) -> Self:
-        """`on_assign` runs after each join (a `seek` there decides the start), `on_revoke`
-        before the consumer gives partitions up (a rebalance, or `close`; commits there still
-        count), `on_lost` when they were taken away first (default: `on_revoke`). Hooks run
-        inside `poll`/`close` and may call `commit`, `seek`, `pause`, ..., not `poll`; an
-        exception in one is raised by that `poll` (or `close`)."""
+        """`auto_offset_reset` is where a group without a committed offset starts: "latest" (the
+        default, Kafka's: only records produced after the join), "earliest" or "none" (raise
+        `OffsetOutOfRange`). `on_assign` runs after each join (a `seek` there decides the
+        start), `on_revoke` before the consumer gives partitions up (a rebalance, or `close`;
+        commits there still count), `on_lost` when they were taken away first (default:
+        `on_revoke`). Hooks run inside `poll`/`close` and may call `commit`, `seek`, `pause`,
+        ..., not `poll`; an exception in one is raised by that `poll` (or `close`)."""
     def poll(self, timeout: Optional[float] = None) -> Optional[Message]: ...
     def poll_batch(
         self, max_messages: int = 500, timeout: Optional[float] = None

@@ -113,7 +113,7 @@ class Consumer:
         *,
         group_id: str,
         topics: Sequence[str],
-        auto_offset_reset: OffsetReset = "earliest",
+        auto_offset_reset: OffsetReset = "latest",
         enable_auto_commit: bool = False,
         auto_commit_interval_ms: Optional[int] = None,
         session_timeout_ms: Optional[int] = None,
@@ -126,7 +126,9 @@ class Consumer:
         connect_timeout_ms: Optional[int] = None,
         metadata_max_age_ms: Optional[int] = None,
         listener: Optional[ConsumerRebalanceListener] = None,
-    ) -> Self: ...
+    ) -> Self:
+        """`auto_offset_reset`: "latest" (the default, Kafka's), "earliest" or "none", as
+        `rustlog.Consumer`."""
     async def start(self) -> None: ...
     async def poll(self, timeout: Optional[float] = None) -> Optional[Message]: ...
     async def poll_batch(

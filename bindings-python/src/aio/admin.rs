@@ -12,7 +12,7 @@ use rustlog::{ClientConfig, OffsetSpec};
 use tokio::sync::OnceCell;
 
 use super::{connected_then, Json};
-use crate::config::client_config;
+use crate::config::{client_config, DEFAULT_BOOTSTRAP};
 use crate::convert::{answer_json, offset_reset, offset_spec, topic_partition_offsets};
 use crate::errors::client_error_detached;
 use crate::types::{py_list, CommittedOffset, OffsetChange, PartitionOffset};
@@ -82,7 +82,7 @@ impl AsyncAdmin {
 impl AsyncAdmin {
     #[new]
     #[pyo3(signature = (
-        bootstrap = "127.0.0.1:7400", *, client_id = None, request_timeout_ms = None,
+        bootstrap = DEFAULT_BOOTSTRAP, *, client_id = None, request_timeout_ms = None,
         connect_timeout_ms = None, metadata_max_age_ms = None,
     ))]
     fn new(
@@ -93,6 +93,7 @@ impl AsyncAdmin {
         connect_timeout_ms: Option<u64>,
         metadata_max_age_ms: Option<u64>,
     ) -> PyResult<Self> {
+        crate::logs::refresh(py);
         Ok(AsyncAdmin {
             shared: Arc::new(Shared {
                 client_cfg: client_config(

@@ -12,7 +12,10 @@ use rustlog::{ClientConfig, ConsumerConfig, ErrorCode, TopicPartition};
 use tokio::sync::OnceCell;
 
 use super::connected_then;
-use crate::config::{client_config, consumer_config};
+use crate::config::{
+    client_config, consumer_config, default_auto_offset_reset, default_enable_auto_commit,
+    DEFAULT_BOOTSTRAP,
+};
 use crate::consumer::{offsets_for_times, watermark_offsets, CommitWhat, POLL_SLICE};
 use crate::errors::{client_error_detached, closed};
 use crate::rebalance::{
@@ -143,8 +146,10 @@ impl AsyncConsumer {
 impl AsyncConsumer {
     #[new]
     #[pyo3(signature = (
-        bootstrap = "127.0.0.1:7400", *, group_id, topics, auto_offset_reset = "earliest",
-        enable_auto_commit = false, auto_commit_interval_ms = None, session_timeout_ms = None,
+        bootstrap = DEFAULT_BOOTSTRAP, *, group_id, topics,
+        auto_offset_reset = default_auto_offset_reset(),
+        enable_auto_commit = default_enable_auto_commit(),
+        auto_commit_interval_ms = None, session_timeout_ms = None,
         rebalance_timeout_ms = None, max_poll_interval_ms = None, fetch_max_wait_ms = None, fetch_max_bytes = None,
         client_id = None, request_timeout_ms = None, connect_timeout_ms = None, metadata_max_age_ms = None, listener = None,
     ))]
@@ -168,6 +173,7 @@ impl AsyncConsumer {
         metadata_max_age_ms: Option<u64>,
         listener: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
+        crate::logs::refresh(py);
         if let Some(l) = &listener {
             for method in ["on_partitions_assigned", "on_partitions_revoked"] {
                 if !l.hasattr(method)? {

@@ -10,7 +10,10 @@ use rustlog::{ClientConfig, DeliveryHandle, ProducerConfig, Record};
 use tokio::sync::{mpsc, oneshot};
 
 use super::worker_gone;
-use crate::config::{client_config, producer_config, CodecOptions};
+use crate::config::{
+    client_config, default_compression, default_idempotence, producer_config, CodecOptions,
+    DEFAULT_BOOTSTRAP,
+};
 use crate::convert;
 use crate::errors::{client_error_detached, closed};
 use crate::producer::{wait_deliveries, wait_delivery};
@@ -141,10 +144,10 @@ fn unit() -> PyResult<Py<PyAny>> {
 impl AsyncProducer {
     #[new]
     #[pyo3(signature = (
-        bootstrap = "127.0.0.1:7400", *, linger_ms = None, batch_bytes = None, acks = None,
+        bootstrap = DEFAULT_BOOTSTRAP, *, linger_ms = None, batch_bytes = None, acks = None,
         max_in_flight_requests = None, buffer_bytes_max = None, delivery_timeout_ms = None,
-        retry_backoff_ms = None, compression = "none", compression_level = None,
-        idempotence = true, client_id = None, request_timeout_ms = None,
+        retry_backoff_ms = None, compression = default_compression(), compression_level = None,
+        idempotence = default_idempotence(), client_id = None, request_timeout_ms = None,
         connect_timeout_ms = None, metadata_max_age_ms = None,
     ))]
     #[allow(clippy::too_many_arguments)]
@@ -166,6 +169,7 @@ impl AsyncProducer {
         connect_timeout_ms: Option<u64>,
         metadata_max_age_ms: Option<u64>,
     ) -> PyResult<Self> {
+        crate::logs::refresh(py);
         let producer_cfg = producer_config(
             py,
             linger_ms,
