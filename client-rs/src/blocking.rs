@@ -213,13 +213,15 @@ impl Producer {
         self.send(record)?.wait(timeout)
     }
 
-    /// Sends everything buffered and waits up to `timeout` for the acknowledgements.
-    pub fn flush(&self, timeout: Duration) -> Result<()> {
+    /// Sends everything buffered and waits up to `timeout` (`None`: the delivery timeout) for
+    /// the acknowledgements.
+    pub fn flush(&self, timeout: impl Into<Option<Duration>>) -> Result<()> {
         self.rt.block(self.inner.flush(timeout))
     }
 
-    /// Flushes (up to `timeout`) and stops; later sends fail with `Closed`.
-    pub fn close(&self, timeout: Duration) -> Result<()> {
+    /// Flushes (up to `timeout`, `None`: the delivery timeout) and stops; later sends fail
+    /// with `Closed`.
+    pub fn close(&self, timeout: impl Into<Option<Duration>>) -> Result<()> {
         self.rt.block(self.inner.close(timeout))
     }
 

@@ -18,7 +18,7 @@ use rustlog_protocol::messages::list_offsets::{
 use rustlog_protocol::messages::ping::PingRequest;
 use rustlog_protocol::{ErrorCode, Request, Response};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -54,6 +54,10 @@ struct ClientInner {
     /// Bumped whenever `partitions` changes, so a producer may keep a count it read without
     /// taking the lock and hashing the topic on every send.
     partitions_generation: AtomicU64,
+    /// Set once the partition-count refresh task runs.
+    refreshing: std::sync::Once,
+    /// A RustLog broker answered `ApiVersions` once (see `ensure_connected`).
+    verified: AtomicBool,
 }
 
 impl Client {
@@ -70,24 +74,52 @@ impl Client {
     /// Validates `config`, opens the first connection (retrying until `connect_timeout`) and
     /// checks with `ApiVersions` that a RustLog broker answers there.
     pub async fn connect_with(config: ClientConfig) -> Result<Client> {
+        let client = Client::lazy(config)?;
+        client.ensure_connected().await?;
+        Ok(client)
+    }
+
+    /// A client that connects on its first request: validates `config` and touches no socket,
+    /// so a binding can make one (from a synchronous constructor, without a runtime) and share
+    /// it among the producers, consumers and admins it creates later.
+    pub fn lazy(config: ClientConfig) -> Result<Client> {
         config.validate()?;
         let config = Arc::new(config);
-        let client = Client {
+        Ok(Client {
             inner: Arc::new(ClientInner {
                 slot: ConnSlot::new(config.clone()),
                 config,
                 partitions: Mutex::new(HashMap::new()),
                 partitions_generation: AtomicU64::new(0),
+                refreshing: std::sync::Once::new(),
+                verified: AtomicBool::new(false),
             }),
-        };
-        let deadline = Instant::now() + client.inner.config.connect_timeout;
-        client.inner.slot.connection(deadline).await?;
-        client.api_versions().await?;
-        tokio::spawn(refresh_partition_counts(
-            Arc::downgrade(&client.inner),
-            client.inner.config.metadata_max_age,
-        ));
-        Ok(client)
+        })
+    }
+
+    /// Opens the client's connection now (retrying until `connect_timeout`) and checks with
+    /// `ApiVersions` that a RustLog broker answers. Once that succeeded it returns at once:
+    /// later requests reconnect by themselves.
+    pub async fn ensure_connected(&self) -> Result<()> {
+        if self.inner.verified.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let deadline = Instant::now() + self.inner.config.connect_timeout;
+        self.inner.slot.connection(deadline).await?;
+        self.api_versions().await?;
+        self.inner.verified.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// Starts the partition-count refresh once, from the first async use of the client (a lazy
+    /// client may be made outside any runtime).
+    fn start_refreshing(&self) {
+        self.inner.refreshing.call_once(|| {
+            tokio::spawn(refresh_partition_counts(
+                Arc::downgrade(&self.inner),
+                self.inner.config.metadata_max_age,
+            ));
+        });
     }
 
     /// The settings this client uses.
@@ -249,6 +281,7 @@ impl Client {
 
     /// Sends a request on the client's own connection with retries until the request timeout.
     pub(crate) async fn call(&self, request: &Request) -> Result<Response> {
+        self.start_refreshing();
         self.inner.slot.call(request, self.deadline()).await
     }
 

@@ -365,6 +365,11 @@ impl ProducerConfig {
             .map_err(|e| Error::invalid(format!("compression_level: {e}")))
     }
 
+    /// `delivery_timeout_ms` as a duration: also how long `flush` and `close` wait by default.
+    pub fn delivery_timeout(&self) -> Duration {
+        Duration::from_millis(self.delivery_timeout_ms)
+    }
+
     /// Whether batches carry a producer id and sequences: `idempotence` and acks not none.
     pub fn uses_idempotence(&self) -> bool {
         self.idempotence && self.acks != Acks::None

@@ -5,6 +5,8 @@
 //!   partition counts, offset lookups).
 //! - [`config`]: [`ClientConfig`] / [`ClientBuilder`], [`ProducerConfig`], [`ConsumerConfig`],
 //!   [`Acks`], [`AutoOffsetReset`], and every default by name.
+//! - [`options`]: the one table of options (names per language, kinds, docs) and
+//!   [`Settings`], which the bindings fill by name; defaults come from the config types.
 //! - `connection` (private): one pipelined TCP connection (responses matched by correlation
 //!   id) and the reconnecting slot with backoff and retries.
 //! - [`producer`]: [`Producer`], per-partition batching, compression, idempotent sequences,
@@ -57,6 +59,7 @@ mod fetcher;
 pub mod group_offsets;
 #[cfg(feature = "log-bridge")]
 pub mod log_bridge;
+pub mod options;
 pub mod partition_consumer;
 pub mod producer;
 pub mod rebalance;
@@ -72,6 +75,7 @@ pub use error::{Error, Result};
 pub use group_offsets::{
     CommittedOffset, OffsetChange, OffsetReset, PartitionOffset, TopicPartitionOffset,
 };
+pub use options::{OptionValue, Scope, Settings};
 pub use partition_consumer::{PartitionConsumer, StartOffset};
 pub use producer::{DeliveryHandle, Producer, ProducerStats, SendOverrides};
 pub use rebalance::{ConsumerEvent, RebalanceListener};

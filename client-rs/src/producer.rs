@@ -557,6 +557,11 @@ impl Producer {
         self.inner.variants.lock().values().cloned().collect()
     }
 
+    /// `timeout`, or the delivery timeout when none is given.
+    fn wait_limit(&self, timeout: Option<Duration>) -> Duration {
+        timeout.unwrap_or_else(|| self.config().delivery_timeout())
+    }
+
     /// The settings of this producer.
     pub fn config(&self) -> &ProducerConfig {
         &self.inner.shared.config
@@ -667,8 +672,10 @@ impl Producer {
     }
 
     /// Sends every buffered record now and waits until all records sent before this call are
-    /// acknowledged or failed (their handles tell which), for at most `timeout`.
-    pub async fn flush(&self, timeout: Duration) -> Result<()> {
+    /// acknowledged or failed (their handles tell which), for at most `timeout` (`None`: the
+    /// delivery timeout, the longest a record may take anyway).
+    pub async fn flush(&self, timeout: impl Into<Option<Duration>>) -> Result<()> {
+        let timeout = self.wait_limit(timeout.into());
         let deadline = tokio::time::Instant::now() + timeout;
         for variant in self.variants() {
             Box::pin(
@@ -701,9 +708,11 @@ impl Producer {
             .map_err(|_| Error::timed_out("producer flush", timeout))
     }
 
-    /// Stops accepting records, delivers what is buffered (waiting at most `timeout`) and stops
-    /// the sender. Records still undelivered after the timeout fail with `Closed`.
-    pub async fn close(&self, timeout: Duration) -> Result<()> {
+    /// Stops accepting records, delivers what is buffered (waiting at most `timeout`, `None`:
+    /// the delivery timeout) and stops the sender. Records still undelivered after the timeout
+    /// fail with `Closed`.
+    pub async fn close(&self, timeout: impl Into<Option<Duration>>) -> Result<()> {
+        let timeout = self.wait_limit(timeout.into());
         let deadline = tokio::time::Instant::now() + timeout;
         let mut first_error = None;
         for variant in self.variants() {
