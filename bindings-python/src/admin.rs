@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyType;
 use rustlog::blocking;
 
-use crate::config::{client_config, DEFAULT_BOOTSTRAP};
+use crate::config::{settings, DEFAULT_BOOTSTRAP};
 use crate::convert::{offset_reset, offset_spec, py_result, topic_partition_offsets};
 use crate::errors::{client_error, closed};
 use crate::types::{py_list, CommittedOffset, OffsetChange, PartitionOffset};
@@ -57,27 +57,14 @@ impl Admin {
 #[pymethods]
 impl Admin {
     #[new]
-    #[pyo3(signature = (
-        bootstrap = DEFAULT_BOOTSTRAP, *, client_id = None, request_timeout_ms = None,
-        connect_timeout_ms = None, metadata_max_age_ms = None,
-    ))]
+    #[pyo3(signature = (bootstrap = DEFAULT_BOOTSTRAP, **options))]
     fn new(
         py: Python<'_>,
         bootstrap: &str,
-        client_id: Option<String>,
-        request_timeout_ms: Option<u64>,
-        connect_timeout_ms: Option<u64>,
-        metadata_max_age_ms: Option<u64>,
+        options: Option<&Bound<'_, pyo3::types::PyDict>>,
     ) -> PyResult<Self> {
         crate::logs::refresh(py);
-        let client_cfg = client_config(
-            py,
-            bootstrap,
-            client_id,
-            request_timeout_ms,
-            connect_timeout_ms,
-            metadata_max_age_ms,
-        )?;
+        let client_cfg = settings(py, "Admin", rustlog::Scope::Client, bootstrap, options)?.client;
         let client = connect_blocking(py, client_cfg)?;
         Ok(Admin {
             client: Mutex::new(Some(client)),

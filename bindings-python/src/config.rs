@@ -1,214 +1,152 @@
-//! Constructor keyword arguments to client configs. Defaults live in one place, the Rust
-//! client: unset (`None`) options keep its defaults, and the options with a concrete default
-//! (`bootstrap`, `auto_offset_reset`, `enable_auto_commit`, `compression`, `idempotence`) take
-//! it from the functions below in their `#[pyo3(signature)]`. Those show as `...` in the
-//! generated signatures; `rustlog/__init__.py` puts [`defaults`] (`_native.DEFAULTS`) there.
-
-use std::time::Duration;
+//! Constructor keyword arguments to client settings. The options themselves (names, kinds,
+//! defaults) are the Rust client's table, `rustlog::options`: every constructor takes
+//! `**options` and this module only turns Python values into `OptionValue`s, so no class here
+//! lists an option. `_native.OPTIONS` hands the table to `rustlog/__init__.py`, which shows the
+//! options and their defaults in `inspect.signature` and `help()`.
 
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
-use rustlog::{
-    Acks, AutoOffsetReset, ClientBuilder, ClientConfig, Compression, ConsumerConfig, ErrorCode,
-    ProducerConfig,
-};
+use pyo3::types::{PyBool, PyDict, PyInt, PyList, PyString};
+use rustlog::options::{self, Kind, OptionValue, Scope};
+use rustlog::{ErrorCode, Settings};
 
 use crate::errors::{client_error, py_error};
 
 /// `bootstrap` of every constructor: the Rust client's default broker address.
 pub(crate) const DEFAULT_BOOTSTRAP: &str = rustlog::config::DEFAULT_BROKER_ADDR;
 
-/// The name Python uses for a reset policy (the first name `AutoOffsetReset` parses).
-fn offset_reset_name(reset: AutoOffsetReset) -> &'static str {
-    match reset {
-        AutoOffsetReset::Earliest => "earliest",
-        AutoOffsetReset::Latest => "latest",
-        AutoOffsetReset::None => "none",
-    }
-}
-
-/// `auto_offset_reset` of both consumers: the Rust client's (Kafka's) `latest`.
-pub(crate) fn default_auto_offset_reset() -> &'static str {
-    offset_reset_name(AutoOffsetReset::default())
-}
-
-/// `enable_auto_commit` of both consumers.
-pub(crate) fn default_enable_auto_commit() -> bool {
-    ConsumerConfig::default().enable_auto_commit
-}
-
-/// `compression` of both producers.
-pub(crate) fn default_compression() -> &'static str {
-    ProducerConfig::default().compression.name()
-}
-
-/// `idempotence` of both producers.
-pub(crate) fn default_idempotence() -> bool {
-    ProducerConfig::default().idempotence
-}
-
-/// `_native.DEFAULTS`: the defaults above by keyword name.
-pub(crate) fn defaults(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
-    let dict = PyDict::new(py);
-    dict.set_item("bootstrap", DEFAULT_BOOTSTRAP)?;
-    dict.set_item("auto_offset_reset", default_auto_offset_reset())?;
-    dict.set_item("enable_auto_commit", default_enable_auto_commit())?;
-    dict.set_item("compression", default_compression())?;
-    dict.set_item("idempotence", default_idempotence())?;
-    Ok(dict)
-}
-
-/// Connection options shared by `Producer`, `Consumer` and `Admin` (checked here, so the
-/// lazily connecting asyncio objects reject a bad value in their constructor too).
-pub(crate) fn client_config(
+/// The settings of one object: `bootstrap` and the `**options` of a constructor named `what`
+/// (e.g. `"Producer"`), checked for `scope` (client options are taken by every object). An
+/// unknown keyword, a value of the wrong type or out of range raises `InvalidArgument` naming
+/// the option, before anything connects.
+pub(crate) fn settings(
     py: Python<'_>,
+    what: &str,
+    scope: Scope,
     bootstrap: &str,
-    client_id: Option<String>,
-    request_timeout_ms: Option<u64>,
-    connect_timeout_ms: Option<u64>,
-    metadata_max_age_ms: Option<u64>,
-) -> PyResult<ClientConfig> {
-    let mut builder = ClientBuilder::new(bootstrap);
-    if let Some(id) = client_id {
-        builder = builder.client_id(id);
-    }
-    if let Some(ms) = request_timeout_ms {
-        builder = builder.request_timeout(Duration::from_millis(ms));
-    }
-    if let Some(ms) = connect_timeout_ms {
-        builder = builder.connect_timeout(Duration::from_millis(ms));
-    }
-    if let Some(ms) = metadata_max_age_ms {
-        builder = builder.metadata_max_age(Duration::from_millis(ms));
-    }
-    builder.config.validate().map_err(|e| client_error(py, e))?;
-    Ok(builder.config)
+    options: Option<&Bound<'_, PyDict>>,
+) -> PyResult<Settings> {
+    let settings = apply(py, what, scope, bootstrap, options)?;
+    settings.validate(scope).map_err(|e| client_error(py, e))?;
+    Ok(settings)
 }
 
-/// `acks` given as a name (`"none"`, `"leader"`, `"durable"`, `"all"`) or a number (0, 1, 2).
-fn acks(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<Acks> {
-    let text = value.str()?.to_cow()?.into_owned();
-    text.parse::<Acks>().map_err(|e| client_error(py, e))
+/// The options applied over the defaults, not yet checked together.
+fn apply(
+    py: Python<'_>,
+    what: &str,
+    scope: Scope,
+    bootstrap: &str,
+    options: Option<&Bound<'_, PyDict>>,
+) -> PyResult<Settings> {
+    let mut settings = Settings::new(bootstrap);
+    let scopes = [Scope::Client, scope];
+    if let Some(options) = options {
+        for (key, value) in options.iter() {
+            let name = key.str()?.to_cow()?.into_owned();
+            let spec = options::lookup(&name, &scopes, what).map_err(|e| client_error(py, e))?;
+            settings
+                .set(spec, value_of(py, spec, &value)?)
+                .map_err(|e| client_error(py, e))?;
+        }
+    }
+    Ok(settings)
 }
 
-/// `compression` given as Kafka's codec name (`"none"`, `"gzip"`, `"snappy"`, `"lz4"`, `"zstd"`).
-fn compression(py: Python<'_>, name: &str) -> PyResult<Compression> {
-    Compression::from_name(name).ok_or_else(|| {
-        let names: Vec<&str> = Compression::ALL.iter().map(|c| c.name()).collect();
-        py_error(
-            py,
-            ErrorCode::InvalidArgument,
-            format!("compression {name:?} is not one of {}", names.join(", ")),
-        )
+/// A Python value as an option value; the client checks it against the option's kind.
+fn value_of(
+    py: Python<'_>,
+    spec: &options::OptionSpec,
+    value: &Bound<'_, PyAny>,
+) -> PyResult<OptionValue> {
+    if value.is_none() {
+        return Ok(OptionValue::Unset);
+    }
+    if value.is_instance_of::<PyBool>() {
+        return Ok(OptionValue::Bool(value.extract()?));
+    }
+    if value.is_instance_of::<PyInt>() {
+        // Taken wide, so a huge int is an InvalidArgument too, not an OverflowError.
+        return match value.extract::<i64>() {
+            Ok(n) => Ok(OptionValue::Int(n)),
+            Err(_) => Err(py_error(
+                py,
+                ErrorCode::InvalidArgument,
+                format!("{}: {value} is out of range", spec.name),
+            )),
+        };
+    }
+    if let Ok(text) = value.cast::<PyString>() {
+        return Ok(OptionValue::Text(text.to_cow()?.into_owned()));
+    }
+    Err(py_error(
+        py,
+        ErrorCode::InvalidArgument,
+        format!(
+            "{}: a {} is not {}",
+            spec.name,
+            value.get_type().name()?,
+            kind_text(spec.kind)
+        ),
+    ))
+}
+
+fn kind_text(kind: Kind) -> String {
+    match kind {
+        Kind::Bool => "a bool".to_string(),
+        Kind::Uint => "a non-negative int".to_string(),
+        Kind::OptionalInt => "an int or None".to_string(),
+        Kind::Text => "a str".to_string(),
+        Kind::Choice(names) => format!("one of {}", names.join(", ")),
+    }
+}
+
+fn py_value<'py>(py: Python<'py>, value: Option<OptionValue>) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match value {
+        Some(OptionValue::Bool(b)) => PyBool::new(py, b).to_owned().into_any(),
+        Some(OptionValue::Int(n)) => n.into_pyobject(py)?.into_any(),
+        Some(OptionValue::Text(t)) => PyString::new(py, &t).into_any(),
+        Some(OptionValue::Unset) | None => py.None().into_bound(py),
     })
 }
 
-/// The codec options of `Producer` and `aio.Producer`; the client checks the level.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct CodecOptions<'a> {
-    pub(crate) compression: &'a str,
-    /// Taken wide so a huge Python int is an `InvalidArgument` too, not an `OverflowError`.
-    pub(crate) compression_level: Option<i64>,
-    pub(crate) idempotence: bool,
+/// `_native.OPTIONS`: the client's option table, one dict per option (`name`, `scope`, `kind`,
+/// `choices`, `default`, `doc`), for signatures and `help()`.
+pub(crate) fn option_table(py: Python<'_>) -> PyResult<Bound<'_, PyList>> {
+    let list = PyList::empty(py);
+    for spec in options::OPTIONS {
+        let row = PyDict::new(py);
+        row.set_item("name", spec.name)?;
+        row.set_item("scope", spec.scope.name())?;
+        let (kind, choices): (&str, &[&str]) = match spec.kind {
+            Kind::Bool => ("bool", &[]),
+            Kind::Uint => ("int", &[]),
+            Kind::OptionalInt => ("optional_int", &[]),
+            Kind::Text => ("str", &[]),
+            Kind::Choice(names) => ("choice", names),
+        };
+        row.set_item("kind", kind)?;
+        row.set_item("choices", choices.to_vec())?;
+        row.set_item("default", py_value(py, options::default_of(spec))?)?;
+        row.set_item("doc", spec.doc)?;
+        list.append(row)?;
+    }
+    Ok(list)
 }
 
-/// Producer options; see the `Producer` docstring.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn producer_config(
+/// The settings of a consumer: `group_id` and `topics` are arguments, the rest options.
+pub(crate) fn consumer_settings(
     py: Python<'_>,
-    linger_ms: Option<u64>,
-    batch_bytes: Option<usize>,
-    acks_arg: Option<&Bound<'_, PyAny>>,
-    max_in_flight_requests: Option<usize>,
-    buffer_bytes_max: Option<usize>,
-    delivery_timeout_ms: Option<u64>,
-    retry_backoff_ms: Option<u64>,
-    codec: CodecOptions<'_>,
-) -> PyResult<ProducerConfig> {
-    let compression_level = codec
-        .compression_level
-        .map(|level| {
-            i32::try_from(level).map_err(|_| {
-                py_error(
-                    py,
-                    ErrorCode::InvalidArgument,
-                    format!("compression_level: {level} is far outside every codec's levels"),
-                )
-            })
-        })
-        .transpose()?;
-    let mut config = ProducerConfig {
-        compression: compression(py, codec.compression)?,
-        compression_level,
-        idempotence: codec.idempotence,
-        ..ProducerConfig::default()
-    };
-    if let Some(v) = linger_ms {
-        config.linger_ms = v;
-    }
-    if let Some(v) = batch_bytes {
-        config.batch_bytes = v;
-    }
-    if let Some(v) = acks_arg {
-        config.acks = acks(py, v)?;
-    }
-    if let Some(v) = max_in_flight_requests {
-        config.max_in_flight_requests = v;
-    }
-    if let Some(v) = buffer_bytes_max {
-        config.buffer_bytes_max = v;
-    }
-    if let Some(v) = delivery_timeout_ms {
-        config.delivery_timeout_ms = v;
-    }
-    if let Some(v) = retry_backoff_ms {
-        config.retry_backoff_ms = v;
-    }
-    config.validate().map_err(|e| client_error(py, e))?;
-    Ok(config)
-}
-
-/// Consumer options; see the `Consumer` docstring.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn consumer_config(
-    py: Python<'_>,
+    what: &str,
+    bootstrap: &str,
     group_id: String,
     topics: Vec<String>,
-    auto_offset_reset: &str,
-    enable_auto_commit: bool,
-    auto_commit_interval_ms: Option<u64>,
-    session_timeout_ms: Option<u32>,
-    rebalance_timeout_ms: Option<u32>,
-    max_poll_interval_ms: Option<u64>,
-    fetch_max_wait_ms: Option<u32>,
-    fetch_max_bytes: Option<u32>,
-) -> PyResult<ConsumerConfig> {
-    let mut config = ConsumerConfig::new(group_id)
-        .topics(topics)
-        .enable_auto_commit(enable_auto_commit)
-        .auto_offset_reset(
-            auto_offset_reset
-                .parse::<AutoOffsetReset>()
-                .map_err(|e| client_error(py, e))?,
-        );
-    if let Some(v) = auto_commit_interval_ms {
-        config.auto_commit_interval_ms = v;
-    }
-    if let Some(v) = session_timeout_ms {
-        config.session_timeout_ms = v;
-    }
-    if let Some(v) = rebalance_timeout_ms {
-        config.rebalance_timeout_ms = v;
-    }
-    if let Some(v) = max_poll_interval_ms {
-        config.max_poll_interval_ms = v;
-    }
-    if let Some(v) = fetch_max_wait_ms {
-        config.fetch_max_wait_ms = v;
-    }
-    if let Some(v) = fetch_max_bytes {
-        config.fetch_max_bytes = v;
-    }
-    config.validate().map_err(|e| client_error(py, e))?;
-    Ok(config)
+    options: Option<&Bound<'_, PyDict>>,
+) -> PyResult<(rustlog::ClientConfig, rustlog::ConsumerConfig)> {
+    let mut settings = apply(py, what, Scope::Consumer, bootstrap, options)?;
+    settings.consumer.group_id = group_id;
+    settings.consumer.topics = topics;
+    settings
+        .validate(Scope::Consumer)
+        .map_err(|e| client_error(py, e))?;
+    Ok((settings.client, settings.consumer))
 }

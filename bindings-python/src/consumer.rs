@@ -5,15 +5,12 @@ use std::time::Duration;
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::PyType;
+use pyo3::types::{PyDict, PyType};
 use rustlog::{blocking, ErrorCode, OffsetSpec, TopicPartition};
 use rustlog_protocol::messages::list_offsets::ListOffsetsPartition;
 use tokio::runtime::Handle;
 
-use crate::config::{
-    client_config, consumer_config, default_auto_offset_reset, default_enable_auto_commit,
-    DEFAULT_BOOTSTRAP,
-};
+use crate::config::{consumer_settings, DEFAULT_BOOTSTRAP};
 use crate::errors::{client_error, closed, py_error};
 use crate::producer::timed_out;
 use crate::rebalance::{
@@ -219,13 +216,8 @@ impl Consumer {
 impl Consumer {
     #[new]
     #[pyo3(signature = (
-        bootstrap = DEFAULT_BOOTSTRAP, *, group_id, topics,
-        auto_offset_reset = default_auto_offset_reset(),
-        enable_auto_commit = default_enable_auto_commit(),
-        auto_commit_interval_ms = None, session_timeout_ms = None,
-        rebalance_timeout_ms = None, max_poll_interval_ms = None, fetch_max_wait_ms = None, fetch_max_bytes = None,
-        client_id = None, request_timeout_ms = None, connect_timeout_ms = None, metadata_max_age_ms = None,
-        on_assign = None, on_revoke = None, on_lost = None,
+        bootstrap = DEFAULT_BOOTSTRAP, *, group_id, topics, on_assign = None, on_revoke = None,
+        on_lost = None, **options,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -233,21 +225,10 @@ impl Consumer {
         bootstrap: &str,
         group_id: String,
         topics: Vec<String>,
-        auto_offset_reset: &str,
-        enable_auto_commit: bool,
-        auto_commit_interval_ms: Option<u64>,
-        session_timeout_ms: Option<u32>,
-        rebalance_timeout_ms: Option<u32>,
-        max_poll_interval_ms: Option<u64>,
-        fetch_max_wait_ms: Option<u32>,
-        fetch_max_bytes: Option<u32>,
-        client_id: Option<String>,
-        request_timeout_ms: Option<u64>,
-        connect_timeout_ms: Option<u64>,
-        metadata_max_age_ms: Option<u64>,
         on_assign: Option<Bound<'_, PyAny>>,
         on_revoke: Option<Bound<'_, PyAny>>,
         on_lost: Option<Bound<'_, PyAny>>,
+        options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
         crate::logs::refresh(py);
         let callbacks = Callbacks {
@@ -255,27 +236,8 @@ impl Consumer {
             on_revoke: callable("on_revoke", on_revoke)?,
             on_lost: callable("on_lost", on_lost)?,
         };
-        let config = consumer_config(
-            py,
-            group_id,
-            topics,
-            auto_offset_reset,
-            enable_auto_commit,
-            auto_commit_interval_ms,
-            session_timeout_ms,
-            rebalance_timeout_ms,
-            max_poll_interval_ms,
-            fetch_max_wait_ms,
-            fetch_max_bytes,
-        )?;
-        let client_cfg = client_config(
-            py,
-            bootstrap,
-            client_id,
-            request_timeout_ms,
-            connect_timeout_ms,
-            metadata_max_age_ms,
-        )?;
+        let (client_cfg, config) =
+            consumer_settings(py, "Consumer", bootstrap, group_id, topics, options)?;
         let client = connect_blocking(py, client_cfg)?;
         let consumer = client.consumer(config).map_err(|e| client_error(py, e))?;
         let rt = client.runtime().map_err(|e| client_error(py, e))?;

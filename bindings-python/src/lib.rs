@@ -7,8 +7,8 @@
 //!   `rustlog_protocol::ErrorCode::ALL` so Python and Rust can never disagree.
 //! - [`wait`]: blocking calls without the GIL, in short slices that still answer Ctrl-C.
 //! - [`convert`]: Python values to records and back; admin answers to dicts.
-//! - [`config`]: constructor keyword arguments to client configs, and the defaults taken from
-//!   the Rust client (`_native.DEFAULTS`).
+//! - [`config`]: constructor `**options` to client settings through the Rust client's option
+//!   table (`rustlog::options`, handed to Python as `_native.OPTIONS`).
 //! - [`types`]: `RecordMetadata`, `Message` and the admin's offset answers (`PartitionOffset`,
 //!   `CommittedOffset`, `OffsetChange`) and the consumer's `TopicPartitionOffset`.
 //! - [`producer`], [`consumer`], [`admin`]: the blocking classes (over `rustlog::blocking`).
@@ -41,7 +41,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     errors::register(m)?;
     logs::register(m)?;
-    m.add("DEFAULTS", config::defaults(py)?)?;
+    m.add("OPTIONS", config::option_table(py)?)?;
+    m.add("DEFAULT_BOOTSTRAP", config::DEFAULT_BOOTSTRAP)?;
     m.add_class::<types::RecordMetadata>()?;
     m.add_class::<types::Message>()?;
     m.add_class::<types::PartitionOffset>()?;

@@ -7,16 +7,13 @@ use std::time::Duration;
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::PyType;
-use rustlog::{blocking, DeliveryHandle, Error};
+use pyo3::types::{PyDict, PyType};
+use rustlog::{blocking, DeliveryHandle, Error, Scope};
 use tokio::runtime::Handle;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-use crate::config::{
-    client_config, default_compression, default_idempotence, producer_config, CodecOptions,
-    DEFAULT_BOOTSTRAP,
-};
+use crate::config::{settings, DEFAULT_BOOTSTRAP};
 use crate::convert;
 use crate::errors::client_error;
 use crate::types::RecordMetadata;
@@ -172,14 +169,14 @@ pub(crate) struct Producer {
     producer: blocking::Producer,
     rt: Handle,
     /// Bound for `flush()`/`close()` without a timeout: no record can take longer.
-    delivery_timeout: Duration,
     /// Started by the first `send(on_delivery=...)`.
     callbacks: OnceLock<DeliveryCallbacks>,
 }
 
 impl Producer {
     fn flush_timeout(&self, timeout: Option<f64>) -> PyResult<Duration> {
-        Ok(timeout_arg(timeout)?.unwrap_or(self.delivery_timeout))
+        let limit = || self.producer.async_producer().config().delivery_timeout();
+        Ok(timeout_arg(timeout)?.unwrap_or_else(limit))
     }
 
     fn callbacks_until_now(&self) -> Option<(watch::Receiver<u64>, u64)> {
@@ -190,57 +187,11 @@ impl Producer {
 #[pymethods]
 impl Producer {
     #[new]
-    #[pyo3(signature = (
-        bootstrap = DEFAULT_BOOTSTRAP, *, linger_ms = None, batch_bytes = None, acks = None,
-        max_in_flight_requests = None, buffer_bytes_max = None, delivery_timeout_ms = None,
-        retry_backoff_ms = None, compression = default_compression(), compression_level = None,
-        idempotence = default_idempotence(), client_id = None, request_timeout_ms = None,
-        connect_timeout_ms = None, metadata_max_age_ms = None,
-    ))]
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        py: Python<'_>,
-        bootstrap: &str,
-        linger_ms: Option<u64>,
-        batch_bytes: Option<usize>,
-        acks: Option<&Bound<'_, PyAny>>,
-        max_in_flight_requests: Option<usize>,
-        buffer_bytes_max: Option<usize>,
-        delivery_timeout_ms: Option<u64>,
-        retry_backoff_ms: Option<u64>,
-        compression: &str,
-        compression_level: Option<i64>,
-        idempotence: bool,
-        client_id: Option<String>,
-        request_timeout_ms: Option<u64>,
-        connect_timeout_ms: Option<u64>,
-        metadata_max_age_ms: Option<u64>,
-    ) -> PyResult<Self> {
+    #[pyo3(signature = (bootstrap = DEFAULT_BOOTSTRAP, **options))]
+    fn new(py: Python<'_>, bootstrap: &str, options: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
         crate::logs::refresh(py);
-        let config = producer_config(
-            py,
-            linger_ms,
-            batch_bytes,
-            acks,
-            max_in_flight_requests,
-            buffer_bytes_max,
-            delivery_timeout_ms,
-            retry_backoff_ms,
-            CodecOptions {
-                compression,
-                compression_level,
-                idempotence,
-            },
-        )?;
-        let delivery_timeout = Duration::from_millis(config.delivery_timeout_ms);
-        let client_cfg = client_config(
-            py,
-            bootstrap,
-            client_id,
-            request_timeout_ms,
-            connect_timeout_ms,
-            metadata_max_age_ms,
-        )?;
+        let settings = settings(py, "Producer", Scope::Producer, bootstrap, options)?;
+        let (client_cfg, config) = (settings.client, settings.producer);
         let client = connect_blocking(py, client_cfg)?;
         let producer = client.producer(config).map_err(|e| client_error(py, e))?;
         let rt = client.runtime().map_err(|e| client_error(py, e))?;
@@ -248,7 +199,6 @@ impl Producer {
             client,
             producer,
             rt,
-            delivery_timeout,
             callbacks: OnceLock::new(),
         })
     }

@@ -50,30 +50,33 @@ _error_names = tuple(ERROR_CODES)
 globals().update({name: getattr(_native, name) for name in _error_names})
 
 
-def _show_rust_defaults(*classes: type) -> None:
-    """Defaults the native constructors take from the Rust client (``auto_offset_reset``,
-    ``bootstrap``, ...) show as ``...`` in their generated signatures; this puts the Rust values
-    (``_native.DEFAULTS``) in ``inspect.signature`` and ``help()`` instead."""
-    for cls in classes:
-        sig = inspect.signature(cls)
-        params = []
-        for param in sig.parameters.values():
-            if param.default is ...:
-                if param.name not in _native.DEFAULTS:
-                    raise RuntimeError(f"{cls.__name__}({param.name}=...) has no Rust default")
-                param = param.replace(default=_native.DEFAULTS[param.name])
-            params.append(param)
-        cls.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+def _show_options(cls: type, scope: str) -> None:
+    """The native constructors take ``**options``, checked against the Rust client's option
+    table (``_native.OPTIONS``); this shows that table's options of ``scope`` (client options
+    go to every class) with their Rust defaults in ``inspect.signature`` and ``help()``."""
+    sig = inspect.signature(cls)
+    params = [
+        p.replace(default=_native.DEFAULT_BOOTSTRAP) if p.name == "bootstrap" else p
+        for p in sig.parameters.values()
+        if p.kind is not p.VAR_KEYWORD
+    ]
+    for row in _native.OPTIONS:
+        if row["scope"] in ("client", scope):
+            params.append(
+                inspect.Parameter(row["name"], inspect.Parameter.KEYWORD_ONLY, default=row["default"])
+            )
+    cls.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
 
 
-_show_rust_defaults(
-    Producer,
-    Consumer,
-    Admin,
-    _native.AsyncProducer,
-    _native.AsyncConsumer,
-    _native.AsyncAdmin,
-)
+for _cls, _scope in (
+    (Producer, "producer"),
+    (_native.AsyncProducer, "producer"),
+    (Consumer, "consumer"),
+    (_native.AsyncConsumer, "consumer"),
+    (Admin, "client"),
+    (_native.AsyncAdmin, "client"),
+):
+    _show_options(_cls, _scope)
 _log_bridge.install()
 
 __all__ = [

@@ -102,11 +102,13 @@ Headers: TypeAlias = Union[Mapping[str, HeaderValue], Iterable[tuple[str, Header
 #: One item of `send_batch`: a value, a (key, value) pair or a (key, value, headers) triple.
 BatchRecord: TypeAlias = Union[Data, tuple[Data, Data], tuple[Data, Data, Headers]]
 #: `acks`: when the broker acknowledges a produce.
-Acks: TypeAlias = Literal["none", "leader", "durable", "all", 0, 1, 2]
+Acks: TypeAlias = Literal["none", "leader", "durable", "all", 0, 1, 2, -1]
 #: `compression`: the codec of every batch a producer sends (Kafka's `compression.type` names).
-Compression: TypeAlias = Literal["none", "gzip", "snappy", "lz4", "zstd"]
+Compression: TypeAlias = Literal["none", "gzip", "snappy", "lz4", "zstd", 0, 1, 2, 3, 4]
 #: Where a consumer starts in a partition without a committed offset (default "latest", Kafka's).
 OffsetReset: TypeAlias = Literal["earliest", "latest", "none"]
+#: `assignor`: how the broker deals a group's partitions to its members (Kafka's names).
+Assignor: TypeAlias = Literal["range", "roundrobin"]
 #: A rebalance hook of `Consumer` (`on_assign`, `on_revoke`, `on_lost`): called with the
 #: partitions as `(topic, partition)` tuples; its return value is ignored.
 RebalanceCallback: TypeAlias = Callable[[list[tuple[str, int]]], object]
@@ -327,20 +329,25 @@ class Producer:
         cls,
         bootstrap: str = "127.0.0.1:7400",
         *,
-        linger_ms: Optional[int] = None,
-        batch_bytes: Optional[int] = None,
-        acks: Optional[Acks] = None,
-        max_in_flight_requests: Optional[int] = None,
-        buffer_bytes_max: Optional[int] = None,
-        delivery_timeout_ms: Optional[int] = None,
-        retry_backoff_ms: Optional[int] = None,
+        # options(python producer): rendered from rustlog::options, see tests/tests/docs_options.rs
+        client_id: str = "rustlog-rs",
+        request_timeout_ms: int = 30000,
+        connect_timeout_ms: int = 10000,
+        reconnect_backoff_ms: int = 50,
+        reconnect_backoff_max_ms: int = 2000,
+        max_in_flight_per_connection: int = 64,
+        metadata_max_age_ms: int = 300000,
+        linger_ms: int = 5,
+        batch_bytes: int = 262144,
+        acks: Acks = "leader",
+        max_in_flight_requests: int = 8,
+        buffer_bytes_max: int = 67108864,
+        delivery_timeout_ms: int = 30000,
+        retry_backoff_ms: int = 100,
         compression: Compression = "none",
         compression_level: Optional[int] = None,
         idempotence: bool = True,
-        client_id: Optional[str] = None,
-        request_timeout_ms: Optional[int] = None,
-        connect_timeout_ms: Optional[int] = None,
-        metadata_max_age_ms: Optional[int] = None,
+        # end options
     ) -> Self: ...
     def send(
         self,
@@ -382,21 +389,28 @@ class Consumer:
         *,
         group_id: str,
         topics: Sequence[str],
-        auto_offset_reset: OffsetReset = "latest",
-        enable_auto_commit: bool = False,
-        auto_commit_interval_ms: Optional[int] = None,
-        session_timeout_ms: Optional[int] = None,
-        rebalance_timeout_ms: Optional[int] = None,
-        max_poll_interval_ms: Optional[int] = None,
-        fetch_max_wait_ms: Optional[int] = None,
-        fetch_max_bytes: Optional[int] = None,
-        client_id: Optional[str] = None,
-        request_timeout_ms: Optional[int] = None,
-        connect_timeout_ms: Optional[int] = None,
-        metadata_max_age_ms: Optional[int] = None,
         on_assign: Optional[RebalanceCallback] = None,
         on_revoke: Optional[RebalanceCallback] = None,
         on_lost: Optional[RebalanceCallback] = None,
+        # options(python consumer): rendered from rustlog::options, see tests/tests/docs_options.rs
+        client_id: str = "rustlog-rs",
+        request_timeout_ms: int = 30000,
+        connect_timeout_ms: int = 10000,
+        reconnect_backoff_ms: int = 50,
+        reconnect_backoff_max_ms: int = 2000,
+        max_in_flight_per_connection: int = 64,
+        metadata_max_age_ms: int = 300000,
+        auto_offset_reset: OffsetReset = "latest",
+        enable_auto_commit: bool = False,
+        auto_commit_interval_ms: int = 5000,
+        session_timeout_ms: int = 10000,
+        rebalance_timeout_ms: int = 10000,
+        max_poll_interval_ms: int = 300000,
+        assignor: Assignor = "range",
+        fetch_max_wait_ms: int = 500,
+        fetch_max_bytes: int = 8388608,
+        partition_fetch_bytes: int = 1048576,
+        # end options
     ) -> Self:
         """`auto_offset_reset` is where a group without a committed offset starts: "latest" (the
         default, Kafka's: only records produced after the join), "earliest" or "none" (raise
@@ -462,10 +476,15 @@ class Admin:
         cls,
         bootstrap: str = "127.0.0.1:7400",
         *,
-        client_id: Optional[str] = None,
-        request_timeout_ms: Optional[int] = None,
-        connect_timeout_ms: Optional[int] = None,
-        metadata_max_age_ms: Optional[int] = None,
+        # options(python client): rendered from rustlog::options, see tests/tests/docs_options.rs
+        client_id: str = "rustlog-rs",
+        request_timeout_ms: int = 30000,
+        connect_timeout_ms: int = 10000,
+        reconnect_backoff_ms: int = 50,
+        reconnect_backoff_max_ms: int = 2000,
+        max_in_flight_per_connection: int = 64,
+        metadata_max_age_ms: int = 300000,
+        # end options
     ) -> Self: ...
     def create_topic(
         self, name: str, partitions: int = 1, config: Optional[Mapping[str, str]] = None

@@ -10,6 +10,7 @@ from typing_extensions import Self
 
 from . import (
     Acks,
+    Assignor,
     BatchRecord,
     CommittedOffset,
     Compression,
@@ -53,20 +54,25 @@ class Producer:
         cls,
         bootstrap: str = "127.0.0.1:7400",
         *,
-        linger_ms: Optional[int] = None,
-        batch_bytes: Optional[int] = None,
-        acks: Optional[Acks] = None,
-        max_in_flight_requests: Optional[int] = None,
-        buffer_bytes_max: Optional[int] = None,
-        delivery_timeout_ms: Optional[int] = None,
-        retry_backoff_ms: Optional[int] = None,
+        # options(python producer): rendered from rustlog::options, see tests/tests/docs_options.rs
+        client_id: str = "rustlog-rs",
+        request_timeout_ms: int = 30000,
+        connect_timeout_ms: int = 10000,
+        reconnect_backoff_ms: int = 50,
+        reconnect_backoff_max_ms: int = 2000,
+        max_in_flight_per_connection: int = 64,
+        metadata_max_age_ms: int = 300000,
+        linger_ms: int = 5,
+        batch_bytes: int = 262144,
+        acks: Acks = "leader",
+        max_in_flight_requests: int = 8,
+        buffer_bytes_max: int = 67108864,
+        delivery_timeout_ms: int = 30000,
+        retry_backoff_ms: int = 100,
         compression: Compression = "none",
         compression_level: Optional[int] = None,
         idempotence: bool = True,
-        client_id: Optional[str] = None,
-        request_timeout_ms: Optional[int] = None,
-        connect_timeout_ms: Optional[int] = None,
-        metadata_max_age_ms: Optional[int] = None,
+        # end options
     ) -> Self: ...
     async def start(self) -> None: ...
     async def send(
@@ -113,19 +119,26 @@ class Consumer:
         *,
         group_id: str,
         topics: Sequence[str],
+        listener: Optional[ConsumerRebalanceListener] = None,
+        # options(python consumer): rendered from rustlog::options, see tests/tests/docs_options.rs
+        client_id: str = "rustlog-rs",
+        request_timeout_ms: int = 30000,
+        connect_timeout_ms: int = 10000,
+        reconnect_backoff_ms: int = 50,
+        reconnect_backoff_max_ms: int = 2000,
+        max_in_flight_per_connection: int = 64,
+        metadata_max_age_ms: int = 300000,
         auto_offset_reset: OffsetReset = "latest",
         enable_auto_commit: bool = False,
-        auto_commit_interval_ms: Optional[int] = None,
-        session_timeout_ms: Optional[int] = None,
-        rebalance_timeout_ms: Optional[int] = None,
-        max_poll_interval_ms: Optional[int] = None,
-        fetch_max_wait_ms: Optional[int] = None,
-        fetch_max_bytes: Optional[int] = None,
-        client_id: Optional[str] = None,
-        request_timeout_ms: Optional[int] = None,
-        connect_timeout_ms: Optional[int] = None,
-        metadata_max_age_ms: Optional[int] = None,
-        listener: Optional[ConsumerRebalanceListener] = None,
+        auto_commit_interval_ms: int = 5000,
+        session_timeout_ms: int = 10000,
+        rebalance_timeout_ms: int = 10000,
+        max_poll_interval_ms: int = 300000,
+        assignor: Assignor = "range",
+        fetch_max_wait_ms: int = 500,
+        fetch_max_bytes: int = 8388608,
+        partition_fetch_bytes: int = 1048576,
+        # end options
     ) -> Self:
         """`auto_offset_reset`: "latest" (the default, Kafka's), "earliest" or "none", as
         `rustlog.Consumer`."""
@@ -175,10 +188,15 @@ class Admin:
         cls,
         bootstrap: str = "127.0.0.1:7400",
         *,
-        client_id: Optional[str] = None,
-        request_timeout_ms: Optional[int] = None,
-        connect_timeout_ms: Optional[int] = None,
-        metadata_max_age_ms: Optional[int] = None,
+        # options(python client): rendered from rustlog::options, see tests/tests/docs_options.rs
+        client_id: str = "rustlog-rs",
+        request_timeout_ms: int = 30000,
+        connect_timeout_ms: int = 10000,
+        reconnect_backoff_ms: int = 50,
+        reconnect_backoff_max_ms: int = 2000,
+        max_in_flight_per_connection: int = 64,
+        metadata_max_age_ms: int = 300000,
+        # end options
     ) -> Self: ...
     async def create_topic(
         self, name: str, partitions: int = 1, config: Optional[Mapping[str, str]] = None

@@ -8,27 +8,23 @@ use pyo3::prelude::*;
 use pyo3::types::PyType;
 use pyo3::IntoPyObject;
 use pyo3_async_runtimes::tokio::future_into_py;
-use rustlog::{ClientConfig, OffsetSpec};
-use tokio::sync::OnceCell;
+use rustlog::OffsetSpec;
 
 use super::{connected_then, Json};
-use crate::config::{client_config, DEFAULT_BOOTSTRAP};
+use crate::config::{settings, DEFAULT_BOOTSTRAP};
 use crate::convert::{answer_json, offset_reset, offset_spec, topic_partition_offsets};
 use crate::errors::client_error_detached;
 use crate::types::{py_list, CommittedOffset, OffsetChange, PartitionOffset};
 
 struct Shared {
-    client_cfg: ClientConfig,
-    connected: OnceCell<rustlog::Client>,
+    /// Lazy: connects on the first call.
+    client: rustlog::Client,
 }
 
 impl Shared {
     async fn admin(&self) -> rustlog::Result<rustlog::Admin> {
-        let client = self
-            .connected
-            .get_or_try_init(|| rustlog::Client::connect_with(self.client_cfg.clone()))
-            .await?;
-        Ok(client.admin())
+        self.client.ensure_connected().await?;
+        Ok(self.client.admin())
     }
 }
 
@@ -81,30 +77,19 @@ impl AsyncAdmin {
 #[pymethods]
 impl AsyncAdmin {
     #[new]
-    #[pyo3(signature = (
-        bootstrap = DEFAULT_BOOTSTRAP, *, client_id = None, request_timeout_ms = None,
-        connect_timeout_ms = None, metadata_max_age_ms = None,
-    ))]
+    #[pyo3(signature = (bootstrap = DEFAULT_BOOTSTRAP, **options))]
     fn new(
         py: Python<'_>,
         bootstrap: &str,
-        client_id: Option<String>,
-        request_timeout_ms: Option<u64>,
-        connect_timeout_ms: Option<u64>,
-        metadata_max_age_ms: Option<u64>,
+        options: Option<&Bound<'_, pyo3::types::PyDict>>,
     ) -> PyResult<Self> {
         crate::logs::refresh(py);
         Ok(AsyncAdmin {
             shared: Arc::new(Shared {
-                client_cfg: client_config(
-                    py,
-                    bootstrap,
-                    client_id,
-                    request_timeout_ms,
-                    connect_timeout_ms,
-                    metadata_max_age_ms,
-                )?,
-                connected: OnceCell::new(),
+                client: rustlog::Client::lazy(
+                    settings(py, "aio.Admin", rustlog::Scope::Client, bootstrap, options)?.client,
+                )
+                .map_err(|e| crate::errors::client_error(py, e))?,
             }),
         })
     }

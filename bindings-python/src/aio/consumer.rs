@@ -6,16 +6,13 @@ use std::time::Duration;
 
 use pyo3::exceptions::PyStopAsyncIteration;
 use pyo3::prelude::*;
-use pyo3::types::PyType;
+use pyo3::types::{PyDict, PyType};
 use pyo3_async_runtimes::tokio::future_into_py;
 use rustlog::{ClientConfig, ConsumerConfig, ErrorCode, TopicPartition};
 use tokio::sync::OnceCell;
 
 use super::connected_then;
-use crate::config::{
-    client_config, consumer_config, default_auto_offset_reset, default_enable_auto_commit,
-    DEFAULT_BOOTSTRAP,
-};
+use crate::config::{consumer_settings, DEFAULT_BOOTSTRAP};
 use crate::consumer::{offsets_for_times, watermark_offsets, CommitWhat, POLL_SLICE};
 use crate::errors::{client_error_detached, closed};
 use crate::rebalance::{
@@ -145,33 +142,14 @@ impl AsyncConsumer {
 #[pymethods]
 impl AsyncConsumer {
     #[new]
-    #[pyo3(signature = (
-        bootstrap = DEFAULT_BOOTSTRAP, *, group_id, topics,
-        auto_offset_reset = default_auto_offset_reset(),
-        enable_auto_commit = default_enable_auto_commit(),
-        auto_commit_interval_ms = None, session_timeout_ms = None,
-        rebalance_timeout_ms = None, max_poll_interval_ms = None, fetch_max_wait_ms = None, fetch_max_bytes = None,
-        client_id = None, request_timeout_ms = None, connect_timeout_ms = None, metadata_max_age_ms = None, listener = None,
-    ))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (bootstrap = DEFAULT_BOOTSTRAP, *, group_id, topics, listener = None, **options))]
     fn new(
         py: Python<'_>,
         bootstrap: &str,
         group_id: String,
         topics: Vec<String>,
-        auto_offset_reset: &str,
-        enable_auto_commit: bool,
-        auto_commit_interval_ms: Option<u64>,
-        session_timeout_ms: Option<u32>,
-        rebalance_timeout_ms: Option<u32>,
-        max_poll_interval_ms: Option<u64>,
-        fetch_max_wait_ms: Option<u32>,
-        fetch_max_bytes: Option<u32>,
-        client_id: Option<String>,
-        request_timeout_ms: Option<u64>,
-        connect_timeout_ms: Option<u64>,
-        metadata_max_age_ms: Option<u64>,
         listener: Option<Bound<'_, PyAny>>,
+        options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
         crate::logs::refresh(py);
         if let Some(l) = &listener {
@@ -183,29 +161,11 @@ impl AsyncConsumer {
                 }
             }
         }
-        let consumer_cfg = consumer_config(
-            py,
-            group_id,
-            topics,
-            auto_offset_reset,
-            enable_auto_commit,
-            auto_commit_interval_ms,
-            session_timeout_ms,
-            rebalance_timeout_ms,
-            max_poll_interval_ms,
-            fetch_max_wait_ms,
-            fetch_max_bytes,
-        )?;
+        let (client_cfg, consumer_cfg) =
+            consumer_settings(py, "aio.Consumer", bootstrap, group_id, topics, options)?;
         Ok(AsyncConsumer {
             shared: Arc::new(Shared {
-                client_cfg: client_config(
-                    py,
-                    bootstrap,
-                    client_id,
-                    request_timeout_ms,
-                    connect_timeout_ms,
-                    metadata_max_age_ms,
-                )?,
+                client_cfg,
                 consumer_cfg,
                 connected: OnceCell::new(),
                 closed_early: AtomicBool::new(false),

@@ -4,16 +4,13 @@
 use std::time::Duration;
 
 use pyo3::prelude::*;
-use pyo3::types::PyType;
+use pyo3::types::{PyDict, PyType};
 use pyo3_async_runtimes::tokio::{future_into_py, future_into_py_with_locals, get_runtime};
-use rustlog::{ClientConfig, DeliveryHandle, ProducerConfig, Record};
+use rustlog::{ClientConfig, DeliveryHandle, ProducerConfig, Record, Scope};
 use tokio::sync::{mpsc, oneshot};
 
 use super::worker_gone;
-use crate::config::{
-    client_config, default_compression, default_idempotence, producer_config, CodecOptions,
-    DEFAULT_BOOTSTRAP,
-};
+use crate::config::{settings, DEFAULT_BOOTSTRAP};
 use crate::convert;
 use crate::errors::{client_error_detached, closed};
 use crate::producer::{wait_deliveries, wait_delivery};
@@ -26,8 +23,9 @@ enum Command {
     Start(Reply<()>),
     Send(Record, Reply<DeliveryHandle>),
     SendBatch(Vec<Record>, Reply<Vec<DeliveryHandle>>),
-    Flush(Duration, Reply<()>),
-    Close(Duration, Reply<()>),
+    /// `None`: the delivery timeout.
+    Flush(Option<Duration>, Reply<()>),
+    Close(Option<Duration>, Reply<()>),
 }
 
 /// Connects on the first command (again after a failed attempt), then runs commands in order.
@@ -101,7 +99,6 @@ impl Command {
 #[pyclass(module = "rustlog.aio", name = "Producer", frozen)]
 pub(crate) struct AsyncProducer {
     commands: mpsc::UnboundedSender<Command>,
-    delivery_timeout: Duration,
 }
 
 impl AsyncProducer {
@@ -130,10 +127,6 @@ impl AsyncProducer {
             then(answer).await
         })
     }
-
-    fn flush_timeout(&self, timeout: Option<f64>) -> PyResult<Duration> {
-        Ok(timeout_arg(timeout)?.unwrap_or(self.delivery_timeout))
-    }
 }
 
 fn unit() -> PyResult<Py<PyAny>> {
@@ -143,63 +136,14 @@ fn unit() -> PyResult<Py<PyAny>> {
 #[pymethods]
 impl AsyncProducer {
     #[new]
-    #[pyo3(signature = (
-        bootstrap = DEFAULT_BOOTSTRAP, *, linger_ms = None, batch_bytes = None, acks = None,
-        max_in_flight_requests = None, buffer_bytes_max = None, delivery_timeout_ms = None,
-        retry_backoff_ms = None, compression = default_compression(), compression_level = None,
-        idempotence = default_idempotence(), client_id = None, request_timeout_ms = None,
-        connect_timeout_ms = None, metadata_max_age_ms = None,
-    ))]
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        py: Python<'_>,
-        bootstrap: &str,
-        linger_ms: Option<u64>,
-        batch_bytes: Option<usize>,
-        acks: Option<&Bound<'_, PyAny>>,
-        max_in_flight_requests: Option<usize>,
-        buffer_bytes_max: Option<usize>,
-        delivery_timeout_ms: Option<u64>,
-        retry_backoff_ms: Option<u64>,
-        compression: &str,
-        compression_level: Option<i64>,
-        idempotence: bool,
-        client_id: Option<String>,
-        request_timeout_ms: Option<u64>,
-        connect_timeout_ms: Option<u64>,
-        metadata_max_age_ms: Option<u64>,
-    ) -> PyResult<Self> {
+    #[pyo3(signature = (bootstrap = DEFAULT_BOOTSTRAP, **options))]
+    fn new(py: Python<'_>, bootstrap: &str, options: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
         crate::logs::refresh(py);
-        let producer_cfg = producer_config(
-            py,
-            linger_ms,
-            batch_bytes,
-            acks,
-            max_in_flight_requests,
-            buffer_bytes_max,
-            delivery_timeout_ms,
-            retry_backoff_ms,
-            CodecOptions {
-                compression,
-                compression_level,
-                idempotence,
-            },
-        )?;
-        let delivery_timeout = Duration::from_millis(producer_cfg.delivery_timeout_ms);
-        let client_cfg = client_config(
-            py,
-            bootstrap,
-            client_id,
-            request_timeout_ms,
-            connect_timeout_ms,
-            metadata_max_age_ms,
-        )?;
+        let settings = settings(py, "aio.Producer", Scope::Producer, bootstrap, options)?;
+        let (client_cfg, producer_cfg) = (settings.client, settings.producer);
         let (tx, rx) = mpsc::unbounded_channel();
         get_runtime().spawn(worker(client_cfg, producer_cfg, rx));
-        Ok(AsyncProducer {
-            commands: tx,
-            delivery_timeout,
-        })
+        Ok(AsyncProducer { commands: tx })
     }
 
     /// Connects now (otherwise the first call connects).
@@ -296,14 +240,14 @@ impl AsyncProducer {
     /// Sends everything buffered and waits for the acknowledgements.
     #[pyo3(signature = (timeout = None))]
     fn flush<'py>(&self, py: Python<'py>, timeout: Option<f64>) -> PyResult<Bound<'py, PyAny>> {
-        let timeout = self.flush_timeout(timeout)?;
+        let timeout = timeout_arg(timeout)?;
         self.submit(py, |r| Command::Flush(timeout, r), |()| async { unit() })
     }
 
     /// Flushes, then stops; later sends raise `rustlog.Closed`.
     #[pyo3(signature = (timeout = None))]
     fn close<'py>(&self, py: Python<'py>, timeout: Option<f64>) -> PyResult<Bound<'py, PyAny>> {
-        let timeout = self.flush_timeout(timeout)?;
+        let timeout = timeout_arg(timeout)?;
         self.submit(py, |r| Command::Close(timeout, r), |()| async { unit() })
     }
 
