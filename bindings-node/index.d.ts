@@ -10,7 +10,7 @@
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 export declare class NativeAdmin {
-  constructor(options: ClientOptions)
+  constructor(client: NativeClient)
   connect(): Promise<void>
   disconnect(): Promise<void>
   createTopic(name: string, partitions: number, config: Array<ConfigEntry>): Promise<void>
@@ -39,8 +39,17 @@ export declare class NativeAdmin {
   resetGroupOffsets(groupId: string, topic: string, partitions: Array<number> | undefined | null, to: OffsetResetInput, execute: boolean): Promise<Array<OffsetChangeInfo>>
 }
 
+/** The client settings and the shared client they made. */
+export declare class NativeClient {
+  /**
+   * `brokers` becomes the client's bootstrap list (`host:port,host:port`), which it tries
+   * in turn; nothing connects until the first producer, consumer or admin does.
+   */
+  constructor(brokers: string[], options: Record<string, boolean | number | string>)
+}
+
 export declare class NativeConsumer {
-  constructor(options: ClientOptions, consumer: ConsumerOptions)
+  constructor(client: NativeClient, groupId: string, options: Record<string, boolean | number | string>)
   /**
    * Sets the function called (with no argument) whenever events are ready for
    * `takeEvents`; it holds no reference that keeps the process alive.
@@ -91,7 +100,7 @@ export declare class NativeEmbeddedBroker {
 }
 
 export declare class NativeProducer {
-  constructor(options: ClientOptions, producer: ProducerOptions)
+  constructor(client: NativeClient, options: Record<string, boolean | number | string>)
   /** The codec of every batch this producer sends. */
   get compression(): CompressionInfo
   /** Connects; harmless when already connected, reconnects after `disconnect`. */
@@ -109,20 +118,6 @@ export declare class NativeProducer {
   flush(): Promise<void>
   /** Delivers what is buffered (bounded by the delivery timeout) and closes the connection. */
   disconnect(): Promise<void>
-}
-
-/** Settings shared by producers, consumers and admins of one `RustLog` object. */
-export interface ClientOptions {
-  /**
-   * `host:port` of the broker; RustLog is single-node, later entries are fallbacks the
-   * client tries in turn (its bootstrap list) when the first cannot be reached.
-   */
-  brokers: Array<string>
-  clientId?: string
-  /** How long one request may wait for its response. */
-  requestTimeoutMs?: number
-  /** How often cached partition counts are looked up again (KafkaJS's `metadataMaxAge`). */
-  metadataMaxAgeMs?: number
 }
 
 /** A group's committed offset of one partition (the next offset the group reads). */
@@ -160,17 +155,6 @@ export interface ConsumerEventInfo {
   offsets?: Array<EventOffsetInfo>
   maxPollIntervalMs?: number
   lagged?: number
-}
-
-/** `client.consumer({ groupId, sessionTimeout, maxPollIntervalMs })`. */
-export interface ConsumerOptions {
-  groupId: string
-  sessionTimeoutMs?: number
-  /**
-   * Longest time between two polls before the member leaves the group (Kafka's
-   * `max.poll.interval.ms`).
-   */
-  maxPollIntervalMs?: number
 }
 
 /** One row of the shared error-code table, for `lib/errors.js`. */
@@ -264,6 +248,18 @@ export interface OffsetResetInput {
   value?: bigint
 }
 
+/** One row of the option table, for `lib/`'s checks and messages. */
+export interface OptionRow {
+  /** The Node name. */
+  name: string
+  /** `client`, `producer` or `consumer`. */
+  scope: string
+  doc: string
+}
+
+/** The options Node takes, from the client's table (`rustlog::options::OPTIONS`). */
+export declare function optionTable(): Array<OptionRow>
+
 /**
  * One polled batch, packed so that crossing into JS costs three values per batch instead of
  * a napi object, two bigints and a Buffer per message (which held Node consumers to a few
@@ -320,37 +316,12 @@ export interface PartitionWatermarkInfo {
 }
 
 /**
- * `client.producer({ lingerMs, acks, batchBytesMax, deliveryTimeoutMs, compression,
- * compressionLevel, idempotent })`.
- */
-export interface ProducerOptions {
-  lingerMs?: number
-  /** `none` | `leader` | `durable` (or `all`, `0`, `1`, `2`). */
-  acks?: string
-  batchBytesMax?: number
-  /** How long a record may take from `send` to its acknowledgement, retries included. */
-  deliveryTimeoutMs?: number
-  /**
-   * The codec of every batch: Kafka's codec number (KafkaJS's `CompressionTypes`, the batch
-   * attribute bits) or its name (`none` | `gzip` | `snappy` | `lz4` | `zstd`).
-   */
-  compression?: number | string
-  /** The codec's level (gzip 0..=9, zstd -7..=22; the others take none). */
-  compressionLevel?: number
-  /** Idempotent delivery; the client's default (on) when unset. */
-  idempotent?: boolean
-}
-
-/**
- * KafkaJS's per-send settings: `send({ acks, timeout, compression })`. Unset keeps the
- * producer's own.
+ * KafkaJS's per-send settings: `send({ acks, timeout, compression })`, where `timeout` is the
+ * table's `deliveryTimeoutMs`. Unset keeps the producer's own.
  */
 export interface SendOptions {
-  /** `none` | `leader` | `durable` (or `all`, `0`, `1`, `2`; `lib/` turns KafkaJS's -1 into `all`). */
-  acks?: string
-  /** KafkaJS's `timeout` (ms): the delivery timeout of these records, retries included. */
+  acks?: number | string
   timeout?: number
-  /** The codec of these records' batches (a `CompressionTypes` number or a name). */
   compression?: number | string
 }
 
@@ -361,7 +332,10 @@ export interface TopicInfo {
   partitions: Array<PartitionInfo>
 }
 
-/** `{ topic, partition }`: what `pause`, `resume`, `paused` and `assignment` take and give. */
+/**
+ * `client.consumer({ groupId, sessionTimeout, maxPollIntervalMs })`.
+ * `{ topic, partition }`: what `pause`, `resume`, `paused` and `assignment` take and give.
+ */
 export interface TopicPartitionInfo {
   topic: string
   partition: number

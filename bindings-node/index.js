@@ -836,8 +836,10 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.NativeAdmin = nativeBinding.NativeAdmin
+module.exports.NativeClient = nativeBinding.NativeClient
 module.exports.NativeConsumer = nativeBinding.NativeConsumer
 module.exports.NativeEmbeddedBroker = nativeBinding.NativeEmbeddedBroker
 module.exports.NativeProducer = nativeBinding.NativeProducer
 module.exports.errorCodes = nativeBinding.errorCodes
 module.exports.forwardLogsTo = nativeBinding.forwardLogsTo
+module.exports.optionTable = nativeBinding.optionTable

@@ -136,7 +136,7 @@ test('connecting to a dead broker rejects with the retriable Disconnected', { ti
   const { port } = server.address()
   await new Promise((resolve) => server.close(resolve))
 
-  const client = new RustLog({ brokers: [`127.0.0.1:${port}`], requestTimeoutMs: 2_000 })
+  const client = new RustLog({ brokers: [`127.0.0.1:${port}`], requestTimeout: 2_000 })
   const producer = client.producer()
   const err = await rejectionOf(producer.connect())
   assert.ok(err instanceof RustLogError, `got ${err}`)
@@ -227,7 +227,7 @@ test('a broker that stops under a running consumer crashes the loop with a retri
     // Short timeouts bound how long the client keeps reconnecting before it gives up.
     // No retry: the first failure crashes the loop (a failed poll that was rejoining the group
     // can take the rebalance timeout, 10 s, so retries would stretch this test).
-    const impatient = new RustLog({ brokers: broker.brokers, requestTimeoutMs: 1_000, retry: { retries: 0 } })
+    const impatient = new RustLog({ brokers: broker.brokers, requestTimeout: 1_000, retry: { retries: 0 } })
     consumer = impatient.consumer({ groupId: 'g' })
     await consumer.connect()
     await consumer.subscribe({ topics: ['t'], fromBeginning: true })

@@ -20,7 +20,7 @@ function tempDir(prefix = 'rustlog-node-') {
 async function withBroker(fn) {
   const dataDir = tempDir()
   const broker = await RustLog.startEmbeddedBroker({ dataDir, port: 0 })
-  const client = new RustLog({ brokers: broker.brokers, clientId: 'node-test', requestTimeoutMs: 5_000 })
+  const client = new RustLog({ brokers: broker.brokers, clientId: 'node-test', requestTimeout: 5_000 })
   try {
     return await fn({ broker, client, dataDir })
   } finally {

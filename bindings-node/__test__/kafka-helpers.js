@@ -205,7 +205,7 @@ async function withKafkaBroker(fn, { args = [], proxy: withProxy = false } = {})
   const advertised = proxy ? ['--kafka-advertised-listener', proxy.address] : []
   const broker = await BrokerProcess.start(dataDir, [...advertised, ...args])
   proxy?.forwardTo(broker.kafka)
-  const rustlog = new RustLog({ brokers: [broker.native], clientId: 'node-sdk', requestTimeoutMs: 5_000 })
+  const rustlog = new RustLog({ brokers: [broker.native], clientId: 'node-sdk', requestTimeout: 5_000 })
   try {
     const kafka = kafkajs(proxy ? proxy.address : broker.kafka)
     return await fn({ broker, kafka, rustlog, proxy, dataDir })

@@ -15,10 +15,11 @@ const invalid = (pattern) => (e) => e.code === ErrorCode.InvalidArgument && patt
 
 test('unknown option keys are refused by every constructor', () => {
   assert.throws(() => new RustLog({ brokers, clientID: 'x' }), invalid(/unknown option "clientID"/))
-  assert.throws(() => new RustLog({ brokers, requestTimeout: 5 }), invalid(/requestTimeout/))
+  // The old name; KafkaJS's is requestTimeout.
+  assert.throws(() => new RustLog({ brokers, requestTimeoutMs: 5 }), invalid(/unknown option "requestTimeoutMs".*requestTimeout/))
   assert.throws(() => new RustLog(), invalid(/brokers/))
   assert.throws(() => new RustLog('127.0.0.1:7400'), invalid(/options object/))
-  const client = new RustLog({ brokers, clientId: 'c', requestTimeoutMs: 1000, metadataMaxAge: 1000, retry: { retries: 1 } })
+  const client = new RustLog({ brokers, clientId: 'c', requestTimeout: 1000, metadataMaxAge: 1000, retry: { retries: 1 } })
   assert.throws(() => client.producer({ linger: 5 }), invalid(/unknown option "linger"/))
   assert.throws(() => client.producer({ retry: { retries: 1 } }), invalid(/retry/))
   assert.throws(() => client.producer(null), invalid(/options object/))
@@ -31,6 +32,25 @@ test('unknown option keys are refused by every constructor', () => {
   client.consumer({ groupId: 'g', sessionTimeout: 10_000, maxPollIntervalMs: 60_000, metadataMaxAge: 500, retry: undefined })
   client.admin()
   client.admin({})
+})
+
+test('every option value is checked by the client option table, naming the option', () => {
+  const client = new RustLog({ brokers })
+  assert.throws(() => new RustLog({ brokers, requestTimeout: 0 }), invalid(/requestTimeout must be above zero/))
+  assert.throws(() => new RustLog({ brokers, connectionTimeout: -5 }), invalid(/connectionTimeout: -5 is not a non-negative whole number/))
+  assert.throws(() => new RustLog({ brokers, clientId: 7 }), invalid(/clientId: 7 is not text/))
+  assert.throws(() => client.producer({ lingerMs: 1.5 }), invalid(/lingerMs: 1.5 is not a whole number/))
+  assert.throws(() => client.producer({ idempotent: 'yes' }), invalid(/idempotent: "yes" is not true or false/))
+  assert.throws(() => client.producer({ acks: 'sometimes' }), invalid(/acks/))
+  assert.throws(() => client.producer({ compression: 9 }), invalid(/compression: 9 is not one of none, gzip/))
+  assert.throws(() => client.producer({ compression: 'gzip', compressionLevel: 12 }), invalid(/compression_level/))
+  assert.throws(() => client.producer({ maxInFlightRequests: { n: 1 } }), invalid(/maxInFlightRequests must be a boolean, a number or a string/))
+  assert.throws(() => client.consumer({ groupId: 'g', sessionTimeout: true }), invalid(/sessionTimeout: true is not a non-negative whole number/))
+  assert.throws(() => client.consumer({ groupId: 'g', maxBytes: 0 }), invalid(/fetch_max_bytes 0/))
+  // Good values of every kind, KafkaJS's spellings included: acks -1, CompressionTypes numbers.
+  client.producer({ acks: -1, compression: 4, compressionLevel: 3, idempotent: false, lingerMs: 2, bufferBytesMax: 128 << 20 })
+  client.consumer({ groupId: 'g', rebalanceTimeout: 5_000, maxWaitTimeInMs: 100, maxBytes: 1 << 20, maxBytesPerPartition: 1 << 16 })
+  new RustLog({ brokers, connectionTimeout: 500, requestTimeout: 2_000 })
 })
 
 test('ssl and sasl are refused as not supported yet, unless switched off', () => {
@@ -91,7 +111,7 @@ async function deadPort() {
 test('brokers is a bootstrap list: a dead first address falls through to the live one', { timeout: TEST_TIMEOUT_MS }, () =>
   withBroker(async ({ broker, client }) => {
     await createTopic(client, 'bootstrap', 1)
-    const fallback = new RustLog({ brokers: [await deadPort(), ...broker.brokers], requestTimeoutMs: 5_000 })
+    const fallback = new RustLog({ brokers: [await deadPort(), ...broker.brokers], requestTimeout: 5_000 })
     const admin = fallback.admin()
     await admin.connect()
     assert.ok((await admin.listTopics()).includes('bootstrap'))

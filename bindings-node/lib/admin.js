@@ -216,7 +216,7 @@ class Admin {
     const opts = checkOptions(options ?? {}, ['topicPartitions', 'validateOnly', 'timeout'], what)
     const { topicPartitions } = opts
     refuseOption(opts, 'validateOnly', [false], what, "the Rust client's create_partitions has no validate-only mode")
-    refuseOption(opts, 'timeout', [], what, 'the broker answers once the partitions exist; set requestTimeoutMs on new RustLog()')
+    refuseOption(opts, 'timeout', [], what, 'the broker answers once the partitions exist; set requestTimeout on new RustLog()')
     if (!Array.isArray(topicPartitions) || topicPartitions.length === 0) {
       throw invalidArgument(`${what} takes { topicPartitions: [{ topic, count }, ...] } (not empty)`)
     }

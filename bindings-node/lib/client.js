@@ -16,15 +16,25 @@ const NOT_YET = new Map([
   ['sasl', 'authentication: the broker has none'],
 ])
 
+/** The client's option table (`rustlog::options`), under the Node names. */
+const OPTION_TABLE = native.optionTable()
+
+/** Node names of the table's options of `scopes`. */
+function tableNames(scopes) {
+  return OPTION_TABLE.filter((row) => scopes.includes(row.scope)).map((row) => row.name)
+}
+
 /**
- * Refuses option keys that `what` does not take, so a misspelt or unsupported option is an
- * InvalidArgument instead of being silently dropped. Returns the options ({} for undefined).
+ * Refuses option keys that `what` does not take (its own `jsKeys` and the table's options of
+ * `scopes`), so a misspelt or unsupported option is an InvalidArgument instead of being
+ * silently dropped. Returns the options ({} for undefined).
  */
-function strictOptions(options, what, allowed, notYet = new Map()) {
+function strictOptions(options, what, jsKeys, scopes, notYet = new Map()) {
   if (options === undefined) return {}
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw invalidArgument(`${what} takes an options object`)
   }
+  const allowed = [...jsKeys, ...tableNames(scopes)]
   for (const key of Object.keys(options)) {
     if (allowed.includes(key)) continue
     if (notYet.has(key)) {
@@ -37,23 +47,21 @@ function strictOptions(options, what, allowed, notYet = new Map()) {
   return options
 }
 
-const CLIENT_KEYS = ['brokers', 'clientId', 'requestTimeoutMs', 'metadataMaxAge', 'retry', 'logLevel', 'logCreator']
-const PRODUCER_KEYS = [
-  'lingerMs',
-  'acks',
-  'batchBytesMax',
-  'deliveryTimeoutMs',
-  'compression',
-  'compressionLevel',
-  'idempotent',
-  'metadataMaxAge',
-]
-const CONSUMER_KEYS = ['groupId', 'sessionTimeout', 'maxPollIntervalMs', 'metadataMaxAge', 'retry']
-
-function optionalUint(v, what) {
-  if (v === undefined || v === null) return undefined
-  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw invalidArgument(`${what} must be a non-negative integer`)
-  return v
+/**
+ * The table's options among `options` for the native layer, which checks each value (type,
+ * range) and names the option in its error; `undefined` and `null` keep the default.
+ */
+function nativeOptions(options, what, scopes) {
+  const out = {}
+  for (const key of tableNames(scopes)) {
+    const v = options[key]
+    if (v === undefined || v === null) continue
+    if (typeof v !== 'boolean' && typeof v !== 'number' && typeof v !== 'string') {
+      throw invalidArgument(`${what}: ${key} must be a boolean, a number or a string`)
+    }
+    out[key] = v
+  }
+  return out
 }
 
 /** Runs a native constructor; a refused option becomes a RustLogError with its shared code. */
@@ -65,124 +73,57 @@ function construct(fn) {
   }
 }
 
-/** KafkaJS's `CompressionTypes` number or a codec name; the native layer resolves both. */
-function compressionOption(v) {
-  if (v === undefined || v === null) return undefined
-  if (typeof v === 'string' || (Number.isInteger(v) && v >= 0 && v <= 0xffffffff)) return v
-  throw invalidArgument('compression must be a CompressionTypes value or a codec name')
-}
-
-/** KafkaJS's `metadataMaxAge` (ms): above zero. */
-function metadataMaxAgeMs(v) {
-  const ms = optionalUint(v, 'metadataMaxAge')
-  if (ms === 0) throw invalidArgument('metadataMaxAge must be above zero')
-  return ms
-}
-
-function optionalInt32(v, what) {
-  if (v === undefined || v === null) return undefined
-  if (!Number.isInteger(v) || v < -0x80000000 || v > 0x7fffffff) throw invalidArgument(`${what} must be an integer`)
-  return v
-}
-
-function optionalBool(v, what) {
-  if (v === undefined || v === null) return undefined
-  if (typeof v !== 'boolean') throw invalidArgument(`${what} must be a boolean`)
-  return v
-}
-
-function acksName(acks) {
-  if (acks === undefined || acks === null) return undefined
-  if (acks === -1) return 'all'
-  if (typeof acks === 'number' || typeof acks === 'string') return String(acks)
-  throw invalidArgument('acks must be a number or a string')
-}
-
 class RustLog {
-  #config
+  #client
   #retry
 
   /**
-   * @param {{ brokers: string[], clientId?: string, requestTimeoutMs?: number,
-   *   metadataMaxAge?: number, retry?: object, logLevel?: number, logCreator?: Function }} config
-   * `logLevel` / `logCreator`: KafkaJS's; the client's log is process-wide, so the last RustLog
-   * given either sets it (see lib/logging.js).
+   * `brokers`, KafkaJS's `retry`, `logLevel` and `logCreator`, and the client options of the
+   * option table (`clientId`, `requestTimeout`, `connectionTimeout`, `metadataMaxAge`; see
+   * index.d.ts). Every producer, consumer and admin made here shares one client, which connects
+   * on the first `connect()`. `logLevel` / `logCreator`: the client's log is process-wide, so
+   * the last RustLog given either sets it (see lib/logging.js).
    */
   constructor(config) {
-    const { brokers, clientId, requestTimeoutMs, metadataMaxAge, retry, logLevel, logCreator } = strictOptions(
-      config,
-      'new RustLog()',
-      CLIENT_KEYS,
-      NOT_YET,
-    )
+    const options = strictOptions(config, 'new RustLog()', ['brokers', 'retry', 'logLevel', 'logCreator'], ['client'], NOT_YET)
+    const { brokers, retry, logLevel, logCreator } = options
     if (!Array.isArray(brokers) || brokers.length === 0 || !brokers.every((b) => typeof b === 'string')) {
       throw invalidArgument('brokers must be a non-empty array of "host:port" strings')
     }
-    if (clientId !== undefined && typeof clientId !== 'string') throw invalidArgument('clientId must be a string')
-    this.#config = {
-      brokers: [...brokers],
-      clientId,
-      requestTimeoutMs: optionalUint(requestTimeoutMs, 'requestTimeoutMs'),
-      metadataMaxAgeMs: metadataMaxAgeMs(metadataMaxAge),
-    }
+    const client = nativeOptions(options, 'new RustLog()', ['client'])
+    this.#client = construct(() => new native.NativeClient([...brokers], client))
     this.#retry = retryOptions(retry, 'retry')
     configureLogging(logLevel ?? undefined, logCreator ?? undefined)
   }
 
-  /** The client's settings with a producer's or consumer's own `metadataMaxAge`. */
-  #configWith(metadataMaxAge) {
-    const ms = metadataMaxAgeMs(metadataMaxAge)
-    return ms === undefined ? this.#config : { ...this.#config, metadataMaxAgeMs: ms }
-  }
-
   /**
-   * `acks`: 'none' | 'leader' | 'durable' (fsynced), or KafkaJS's 0 | 1 | -1 ('all' = durable).
-   * `lingerMs` defaults to 0 here: each `send` already is a batch.
-   * `compression`: a `CompressionTypes` value or 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd', for
-   * every batch of this producer; `compressionLevel` its level (gzip 0..9, zstd -7..22).
-   * `idempotent` (default true): batches carry a producer id and sequence numbers, so a retried
-   * batch is stored once; it applies only with acks other than 'none'.
-   * `metadataMaxAge` (ms): how often cached partition counts are refreshed (default the client's).
+   * The producer options of the option table (`acks`, `lingerMs` (0 here: each `send` already
+   * is a batch), `compression`, `idempotent`, ...; see index.d.ts), and client options to
+   * override the RustLog's for this producer (KafkaJS's `metadataMaxAge`).
    */
   producer(config) {
-    const { lingerMs, acks, batchBytesMax, deliveryTimeoutMs, compression, compressionLevel, idempotent, metadataMaxAge } =
-      strictOptions(config, 'producer()', PRODUCER_KEYS)
-    const client = this.#configWith(metadataMaxAge)
-    const options = {
-      lingerMs: optionalUint(lingerMs, 'lingerMs'),
-      acks: acksName(acks),
-      batchBytesMax: optionalUint(batchBytesMax, 'batchBytesMax'),
-      deliveryTimeoutMs: optionalUint(deliveryTimeoutMs, 'deliveryTimeoutMs'),
-      compression: compressionOption(compression),
-      compressionLevel: optionalInt32(compressionLevel, 'compressionLevel'),
-      idempotent: optionalBool(idempotent, 'idempotent'),
-    }
-    return new Producer(construct(() => new native.NativeProducer(client, options)))
+    const scopes = ['client', 'producer']
+    const options = nativeOptions(strictOptions(config, 'producer()', [], scopes), 'producer()', scopes)
+    return new Producer(construct(() => new native.NativeProducer(this.#client, options)))
   }
 
   /**
-   * `groupId`; `sessionTimeout` (ms without a heartbeat before the broker drops the member);
-   * `maxPollIntervalMs` (ms between polls before the member leaves the group, default 300000);
-   * `metadataMaxAge`; `retry` (KafkaJS's, over the client's) for the `run()` loop.
-   * @param {{ groupId: string, sessionTimeout?: number, maxPollIntervalMs?: number,
-   *   metadataMaxAge?: number, retry?: object }} config
+   * `groupId`, `retry` (KafkaJS's, over the client's) for the `run()` loop, and the consumer
+   * options of the option table (`sessionTimeout`, `maxPollIntervalMs`, ...; see index.d.ts).
    */
   consumer(config) {
-    const { groupId, sessionTimeout, maxPollIntervalMs, metadataMaxAge, retry } = strictOptions(config, 'consumer()', CONSUMER_KEYS)
+    const scopes = ['client', 'consumer']
+    const given = strictOptions(config, 'consumer()', ['groupId', 'retry'], scopes)
+    const { groupId, retry } = given
     if (typeof groupId !== 'string') throw invalidArgument('consumer() takes { groupId: string }')
-    const options = {
-      groupId,
-      sessionTimeoutMs: optionalUint(sessionTimeout, 'sessionTimeout'),
-      maxPollIntervalMs: optionalUint(maxPollIntervalMs, 'maxPollIntervalMs'),
-    }
-    const client = this.#configWith(metadataMaxAge)
+    const options = nativeOptions(given, 'consumer()', scopes)
     const merged = mergeRetry(this.#retry, retryOptions(retry, 'retry'))
-    return new Consumer(construct(() => new native.NativeConsumer(client, options)), { groupId, retry: merged })
+    return new Consumer(construct(() => new native.NativeConsumer(this.#client, groupId, options)), { groupId, retry: merged })
   }
 
   admin(config) {
-    strictOptions(config, 'admin()', [])
-    return new Admin(new native.NativeAdmin(this.#config))
+    strictOptions(config, 'admin()', [], [])
+    return new Admin(new native.NativeAdmin(this.#client))
   }
 
   /**

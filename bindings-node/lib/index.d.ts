@@ -74,7 +74,6 @@ export interface RustLogConfig {
    * in turn (when connecting and reconnecting) and uses whichever answers.
    */
   brokers: string[]
-  clientId?: string
   /**
    * KafkaJS's `logLevel` (default WARN). The client's log is process-wide: the last RustLog
    * given `logLevel` or `logCreator` sets it.
@@ -82,10 +81,16 @@ export interface RustLogConfig {
   logLevel?: logLevel
   /** KafkaJS's `logCreator` (default: JSON lines on the console, as KafkaJS's). */
   logCreator?: logCreator
-  /** How long one request may wait for its response. */
-  requestTimeoutMs?: number
-  /** Milliseconds between refreshes of cached partition counts (KafkaJS's name; default 300000). */
+  // options(node client): rendered from rustlog::options, see tests/tests/docs_options.rs
+  /** Sent to the broker, shown in its logs and group descriptions. Default: 'rustlog-rs'. */
+  clientId?: string
+  /** How long one request may wait for its response. Default: 30000. */
+  requestTimeout?: number
+  /** How long opening a connection may take, reconnect attempts included. Default: 10000. */
+  connectionTimeout?: number
+  /** How often cached partition counts are looked up again (Kafka's metadata.max.age.ms). Default: 300000. */
   metadataMaxAge?: number
+  // end options
   /** Retry options of every consumer's `run()` loop (a consumer's own `retry` goes over them). */
   retry?: RetryOptions
   /** TLS is not supported yet: anything but `false` is refused. */
@@ -107,41 +112,74 @@ export type CompressionTypes = (typeof CompressionTypes)[keyof typeof Compressio
 /** Kafka's codec names (`compression.type`). */
 export type CompressionName = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
 
+/** `acks`: 'none' | 'leader' | 'durable' (fsynced) | 'all', or KafkaJS's 0 | 1 | -1 (all). */
+export type Acks = 'none' | 'leader' | 'durable' | 'all' | 0 | 1 | 2 | -1
+
+/**
+ * A producer's options; the client options given here override the RustLog's for this
+ * producer. `idempotent` defaults to true here (false in KafkaJS); it applies only with acks
+ * other than 'none'.
+ */
 export interface ProducerConfig {
-  /** How long a batch waits for more records; default 0 (each send already is a batch). */
-  lingerMs?: number
-  /** 'none' | 'leader' (default) | 'durable' (fsynced) | 'all', or 0 | 1 | -1 like KafkaJS. */
-  acks?: 'none' | 'leader' | 'durable' | 'all' | 0 | 1 | 2 | -1
-  batchBytesMax?: number
-  /** How long a record may take from send to acknowledgement, retries included. */
-  deliveryTimeoutMs?: number
-  /** Codec of every batch of this producer (default none). */
-  compression?: CompressionTypes | CompressionName
-  /** The codec's level: gzip 0..9, zstd -7..22; none, snappy and lz4 take no level. */
-  compressionLevel?: number
-  /**
-   * Idempotent delivery (default true, unlike KafkaJS): a batch retried after a lost response
-   * is stored once. Applies only with acks other than 'none'.
-   */
-  idempotent?: boolean
-  /** Milliseconds between refreshes of cached partition counts (default the client's). */
+  // options(node producer): rendered from rustlog::options, see tests/tests/docs_options.rs
+  /** Sent to the broker, shown in its logs and group descriptions. Default: 'rustlog-rs'. */
+  clientId?: string
+  /** How long one request may wait for its response. Default: 30000. */
+  requestTimeout?: number
+  /** How long opening a connection may take, reconnect attempts included. Default: 10000. */
+  connectionTimeout?: number
+  /** How often cached partition counts are looked up again (Kafka's metadata.max.age.ms). Default: 300000. */
   metadataMaxAge?: number
+  /** How long a batch waits for more records before it is sent. Default: 0. */
+  lingerMs?: number
+  /** A batch is sent once it holds this many (uncompressed) bytes. Default: 262144. */
+  batchBytesMax?: number
+  /** When the broker acknowledges: none, leader (appended) or durable (fsynced; also all, -1). Default: 'leader'. */
+  acks?: Acks
+  /** Produce requests in flight at once. Default: 8. */
+  maxInFlightRequests?: number
+  /** Bytes the producer may buffer; send waits beyond it. Default: 67108864. */
+  bufferBytesMax?: number
+  /** Time a record may take from send to acknowledgement, retries included. Default: 30000. */
+  deliveryTimeoutMs?: number
+  /** Pause before a batch that failed with a retriable error is sent again. Default: 100. */
+  retryBackoffMs?: number
+  /** Codec of every batch (Kafka's compression.type; codec ids 0-4 also parse). Default: 'none'. */
+  compression?: CompressionTypes | CompressionName
+  /** Codec level: gzip 0..9, zstd -7..22; unset takes the codec's default. Default: unset. */
+  compressionLevel?: number
+  /** Batches carry a producer id and sequences, so a retried batch is stored once. Default: true. */
+  idempotent?: boolean
+  // end options
 }
 
+/** A consumer's options; the client options given here override the RustLog's for it. */
 export interface ConsumerConfig {
   groupId: string
-  /** Milliseconds without a heartbeat after which the broker drops this member. */
-  sessionTimeout?: number
-  /**
-   * Milliseconds between two polls (a handler that hangs longer) after which the member leaves
-   * the group and its commits fail with UnknownMemberId until its next poll rejoins (Kafka's
-   * `max.poll.interval.ms`, default 300000; KafkaJS has no such option).
-   */
-  maxPollIntervalMs?: number
-  /** Milliseconds between refreshes of cached partition counts (default the client's). */
-  metadataMaxAge?: number
   /** Retry options of `run()`, over the client's. */
   retry?: RetryOptions
+  // options(node consumer): rendered from rustlog::options, see tests/tests/docs_options.rs
+  /** Sent to the broker, shown in its logs and group descriptions. Default: 'rustlog-rs'. */
+  clientId?: string
+  /** How long one request may wait for its response. Default: 30000. */
+  requestTimeout?: number
+  /** How long opening a connection may take, reconnect attempts included. Default: 10000. */
+  connectionTimeout?: number
+  /** How often cached partition counts are looked up again (Kafka's metadata.max.age.ms). Default: 300000. */
+  metadataMaxAge?: number
+  /** The broker drops a member after this long without a heartbeat. Default: 10000. */
+  sessionTimeout?: number
+  /** How long a rebalance waits for members to rejoin. Default: 10000. */
+  rebalanceTimeout?: number
+  /** Longest time between polls before the member leaves the group. Default: 300000. */
+  maxPollIntervalMs?: number
+  /** Long-poll wait of one fetch. Default: 500. */
+  maxWaitTimeInMs?: number
+  /** Bytes per fetch response. Default: 8388608. */
+  maxBytes?: number
+  /** Bytes per partition in one fetch. Default: 1048576. */
+  maxBytesPerPartition?: number
+  // end options
 }
 
 /** A header value: `null` is a null value (Kafka tells it apart from an empty one). */
@@ -161,7 +199,7 @@ export interface Message {
 /** KafkaJS's per-send settings, over the producer's own (a bad value is InvalidArgument). */
 export interface SendSettings {
   /** -1 / 'all' (as the producer's: 'durable'), 1 / 'leader', 0 / 'none', or 'durable' / 2. */
-  acks?: 'none' | 'leader' | 'durable' | 'all' | 0 | 1 | 2 | -1
+  acks?: Acks
   /** Milliseconds these records may take to be acknowledged, retries included. */
   timeout?: number
   /** Codec of these records' batches. */

@@ -6,29 +6,18 @@ const { packMessages, unpackResults } = require('./codec.js')
 
 /**
  * KafkaJS's per-send `{ acks, timeout, compression }` for the native send (undefined when none
- * is set). acks -1 is KafkaJS's "all", which the native layer reads as it does the producer's.
+ * is set); the native layer parses them with the client's option table, as the producer's own
+ * (acks -1 is "all", compression a CompressionTypes value or a name).
  */
-function sendOptions({ acks, timeout, compression }) {
+function sendOptions(given) {
   const options = {}
   let any = false
-  if (acks !== undefined && acks !== null) {
-    if (acks === -1) options.acks = 'all'
-    else if (typeof acks === 'number' || typeof acks === 'string') options.acks = String(acks)
-    else throw invalidArgument('acks must be -1, 0, 1 or a name')
-    any = true
-  }
-  if (timeout !== undefined && timeout !== null) {
-    if (!Number.isInteger(timeout) || timeout <= 0 || timeout > 0xffffffff) {
-      throw invalidArgument('timeout must be a positive whole number of ms')
-    }
-    options.timeout = timeout
-    any = true
-  }
-  if (compression !== undefined && compression !== null) {
-    if (typeof compression !== 'string' && !(Number.isInteger(compression) && compression >= 0 && compression <= 0xffffffff)) {
-      throw invalidArgument('compression must be a CompressionTypes value or a codec name')
-    }
-    options.compression = compression
+  for (const key of ['acks', 'timeout', 'compression']) {
+    const v = given[key]
+    if (v === undefined || v === null) continue
+    const ok = typeof v === 'number' || (typeof v === 'string' && key !== 'timeout')
+    if (!ok) throw invalidArgument(`${key} must be a ${key === 'timeout' ? 'number of ms' : 'number or a name'}`)
+    options[key] = v
     any = true
   }
   return any ? options : undefined

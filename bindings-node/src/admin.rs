@@ -1,7 +1,7 @@
 //! `NativeAdmin`, wrapped by `lib/admin.js`: topics, consumer groups and their offsets through
 //! the Rust client's `Admin`. Results become plain JS objects; offsets and sizes are bigint.
 
-use crate::client_options::ClientOptions;
+use crate::client::NativeClient;
 use crate::consumer::OffsetInput;
 use crate::errors::{coded, from_client, invalid_argument};
 use napi::bindgen_prelude::{BigInt, PromiseRaw};
@@ -218,7 +218,7 @@ impl State {
 #[napi]
 #[derive(Debug)]
 pub struct NativeAdmin {
-    options: ClientOptions,
+    client: NativeClient,
     state: Arc<Mutex<State>>,
 }
 
@@ -236,21 +236,21 @@ macro_rules! with_admin {
 #[napi]
 impl NativeAdmin {
     #[napi(constructor)]
-    pub fn new(options: ClientOptions) -> Self {
+    pub fn new(client: &NativeClient) -> Self {
         NativeAdmin {
-            options,
+            client: client.clone(),
             state: Arc::new(Mutex::new(State::Idle)),
         }
     }
 
     #[napi(ts_return_type = "Promise<void>")]
     pub fn connect<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, ()>> {
-        let options = self.options.clone();
+        let native = self.client.clone();
         let state = self.state.clone();
         env.spawn_future(async move {
             let mut guard = state.lock().await;
             if !matches!(*guard, State::Connected(_)) {
-                *guard = State::Connected(options.connect().await?.admin());
+                *guard = State::Connected(native.connect().await?.admin());
             }
             Ok(())
         })

@@ -9,13 +9,13 @@
 //! arrives, so JS drains heartbeats and the like without polling. The task ends when the
 //! consumer closes.
 
-use crate::client_options::ClientOptions;
+use crate::client::{JsOptions, NativeClient};
 use crate::errors::{coded, from_client, invalid_argument};
 use napi::bindgen_prelude::{BigInt, Buffer, PromiseRaw};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, Status};
 use napi_derive::napi;
-use rustlog::ConsumerEvent;
+use rustlog::{ConsumerEvent, Scope};
 use rustlog_protocol::ErrorCode;
 use std::sync::{Arc, Mutex as StdMutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -29,16 +29,6 @@ const POLL_WAIT_MS_MAX: u32 = 10_000;
 const POLL_MESSAGES_MAX: u32 = 100_000;
 
 /// `client.consumer({ groupId, sessionTimeout, maxPollIntervalMs })`.
-#[napi(object)]
-#[derive(Debug, Clone)]
-pub struct ConsumerOptions {
-    pub group_id: String,
-    pub session_timeout_ms: Option<u32>,
-    /// Longest time between two polls before the member leaves the group (Kafka's
-    /// `max.poll.interval.ms`).
-    pub max_poll_interval_ms: Option<u32>,
-}
-
 /// `{ topic, partition }`: what `pause`, `resume`, `paused` and `assignment` take and give.
 #[napi(object)]
 #[derive(Debug, Clone)]
@@ -159,8 +149,9 @@ impl std::fmt::Debug for Live {
 #[napi]
 #[derive(Debug)]
 pub struct NativeConsumer {
-    options: ClientOptions,
-    consumer: ConsumerOptions,
+    client: NativeClient,
+    /// Group id and options; `subscribe` adds the topics and the start.
+    consumer: rustlog::ConsumerConfig,
     state: Arc<Mutex<State>>,
     live: Arc<StdMutex<Live>>,
 }
@@ -312,15 +303,20 @@ impl State {
 
 #[napi]
 impl NativeConsumer {
-    #[napi(constructor)]
-    pub fn new(options: ClientOptions, consumer: ConsumerOptions) -> napi::Result<Self> {
-        // Validate now so a bad group id fails at `client.consumer()`, not later.
-        config(&consumer, &[], false)
-            .validate()
-            .map_err(|e| from_client(&e))?;
-        options.validate()?;
+    #[napi(
+        constructor,
+        ts_args_type = "client: NativeClient, groupId: string, options: Record<string, boolean | number | string>"
+    )]
+    pub fn new(client: &NativeClient, group_id: String, options: JsOptions) -> napi::Result<Self> {
+        let (client, settings) = client.derive(Scope::Consumer, "consumer()", &options)?;
+        let consumer = rustlog::ConsumerConfig {
+            group_id,
+            ..settings.consumer
+        };
+        // Checked now so a bad group id fails at `client.consumer()`, not later.
+        consumer.validate().map_err(|e| from_client(&e))?;
         Ok(NativeConsumer {
-            options,
+            client,
             consumer,
             state: Arc::new(Mutex::new(State::Idle)),
             live: Arc::new(StdMutex::new(Live::default())),
@@ -426,12 +422,12 @@ impl NativeConsumer {
 
     #[napi(ts_return_type = "Promise<void>")]
     pub fn connect<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, ()>> {
-        let options = self.options.clone();
+        let native = self.client.clone();
         let state = self.state.clone();
         env.spawn_future(async move {
             let mut guard = state.lock().await;
             if matches!(*guard, State::Idle | State::Closed) {
-                *guard = State::Connected(options.connect().await?);
+                *guard = State::Connected(native.connect().await?);
             }
             Ok(())
         })
@@ -587,23 +583,17 @@ impl NativeConsumer {
 }
 
 fn config(
-    options: &ConsumerOptions,
+    options: &rustlog::ConsumerConfig,
     topics: &[String],
     from_beginning: bool,
 ) -> rustlog::ConsumerConfig {
-    let mut config = rustlog::ConsumerConfig::new(options.group_id.clone());
+    let mut config = options.clone();
     config.topics = topics.to_vec();
     config.auto_offset_reset = if from_beginning {
         rustlog::AutoOffsetReset::Earliest
     } else {
         rustlog::AutoOffsetReset::Latest
     };
-    if let Some(ms) = options.session_timeout_ms {
-        config.session_timeout_ms = ms;
-    }
-    if let Some(ms) = options.max_poll_interval_ms {
-        config.max_poll_interval_ms = u64::from(ms);
-    }
     config
 }
 

@@ -5,7 +5,8 @@
 //!
 //! Module map (one file per JS class, like lancedb's `nodejs/`):
 //! - [`errors`]: the error-code table for JS and the coded error message format.
-//! - [`client_options`]: `new RustLog({ brokers, clientId })` settings and connecting.
+//! - [`client`]: `NativeClient`, the options of `new RustLog({ brokers, ... })` through the
+//!   client's option table, and the one lazily connecting client its objects share.
 //! - [`producer`]: `NativeProducer` (connect, packed send, flush, disconnect).
 //! - [`consumer`]: `NativeConsumer` (connect, subscribe, poll, commit, pause / resume / seek,
 //!   the group's events, disconnect).
@@ -22,7 +23,7 @@
 #![cfg_attr(test, allow(dead_code))]
 
 mod admin;
-mod client_options;
+mod client;
 mod consumer;
 mod embedded_broker;
 mod errors;

@@ -2,78 +2,57 @@
 //! whole message list packed in one buffer), flush, disconnect. Batching, partitioning and
 //! retries are the Rust client's.
 
-use crate::client_options::ClientOptions;
+use crate::client::{send_settings, JsOption, JsOptions, NativeClient};
 use crate::errors::{coded, from_client, invalid_argument};
 use bytes::Bytes;
-use napi::bindgen_prelude::{Buffer, BufferSlice, Either, Float64Array, Int32Array, PromiseRaw};
+use napi::bindgen_prelude::{
+    Buffer, BufferSlice, Either, Either3, Float64Array, Int32Array, PromiseRaw,
+};
 use napi::Env;
 use napi_derive::napi;
-use rustlog::Compression;
+use rustlog::Scope;
 use rustlog_protocol::ErrorCode;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::sync::Mutex;
 
 /// Bytes per message in the packed send result: u32 partition, u64 offset, i64 timestamp (LE).
 pub const RESULT_ENTRY_BYTES: usize = 20;
 
-/// Binding default for `lingerMs`: JS callers await each `send`, which already is a batch, so
-/// waiting for more records would only add latency.
-const LINGER_MS_DEFAULT: u64 = 0;
-
-/// `client.producer({ lingerMs, acks, batchBytesMax, deliveryTimeoutMs, compression,
-/// compressionLevel, idempotent })`.
-#[napi(object)]
-#[derive(Debug, Clone)]
-pub struct ProducerOptions {
-    pub linger_ms: Option<u32>,
-    /// `none` | `leader` | `durable` (or `all`, `0`, `1`, `2`).
-    pub acks: Option<String>,
-    pub batch_bytes_max: Option<u32>,
-    /// How long a record may take from `send` to its acknowledgement, retries included.
-    pub delivery_timeout_ms: Option<u32>,
-    /// The codec of every batch: Kafka's codec number (KafkaJS's `CompressionTypes`, the batch
-    /// attribute bits) or its name (`none` | `gzip` | `snappy` | `lz4` | `zstd`).
-    pub compression: Option<Either<u32, String>>,
-    /// The codec's level (gzip 0..=9, zstd -7..=22; the others take none).
-    pub compression_level: Option<i32>,
-    /// Idempotent delivery; the client's default (on) when unset.
-    pub idempotent: Option<bool>,
-}
-
-/// KafkaJS's per-send settings: `send({ acks, timeout, compression })`. Unset keeps the
-/// producer's own.
+/// KafkaJS's per-send settings: `send({ acks, timeout, compression })`, where `timeout` is the
+/// table's `deliveryTimeoutMs`. Unset keeps the producer's own.
 #[napi(object)]
 #[derive(Debug, Clone)]
 pub struct SendOptions {
-    /// `none` | `leader` | `durable` (or `all`, `0`, `1`, `2`; `lib/` turns KafkaJS's -1 into `all`).
-    pub acks: Option<String>,
-    /// KafkaJS's `timeout` (ms): the delivery timeout of these records, retries included.
-    pub timeout: Option<u32>,
-    /// The codec of these records' batches (a `CompressionTypes` number or a name).
-    pub compression: Option<Either<u32, String>>,
+    pub acks: Option<Either<f64, String>>,
+    pub timeout: Option<f64>,
+    pub compression: Option<Either<f64, String>>,
 }
 
 impl SendOptions {
-    /// The Rust client's overrides; a bad value is an InvalidArgument before anything is sent.
+    /// The Rust client's overrides, parsed by the option table as the producer's options are;
+    /// a bad value is an InvalidArgument before anything is sent.
     fn overrides(&self) -> napi::Result<rustlog::SendOverrides> {
-        let acks = match &self.acks {
-            Some(acks) => Some(acks.parse().map_err(|e| from_client(&e))?),
-            None => None,
+        let js = |v: &Either<f64, String>| match v {
+            Either::A(n) => Either3::B(*n),
+            Either::B(t) => Either3::C(t.clone()),
         };
-        let compression = match &self.compression {
-            Some(codec) => Some(compression(codec)?),
-            None => None,
+        let mut given = JsOptions::new();
+        let mut put = |name: &str, value: Option<JsOption>| {
+            if let Some(value) = value {
+                given.insert(name.to_string(), value);
+            }
         };
-        let delivery_timeout_ms = match self.timeout {
-            Some(0) => return Err(invalid_argument("timeout must be above zero")),
-            Some(ms) => Some(u64::from(ms)),
-            None => None,
-        };
+        put("acks", self.acks.as_ref().map(js));
+        put("compression", self.compression.as_ref().map(js));
+        put("timeout", self.timeout.map(Either3::B));
+        let settings = send_settings(&given)?;
         Ok(rustlog::SendOverrides {
-            acks,
-            compression,
-            delivery_timeout_ms,
+            acks: self.acks.as_ref().map(|_| settings.producer.acks),
+            compression: self
+                .compression
+                .as_ref()
+                .map(|_| settings.producer.compression),
+            delivery_timeout_ms: self.timeout.map(|_| settings.producer.delivery_timeout_ms),
         })
     }
 }
@@ -91,30 +70,6 @@ pub struct HeaderInput {
 pub struct CompressionInfo {
     pub id: u32,
     pub name: String,
-}
-
-/// The codec named by `compression` (a number or a name).
-fn compression(option: &Either<u32, String>) -> napi::Result<Compression> {
-    let names = || {
-        Compression::ALL
-            .iter()
-            .map(|c| format!("{} ({})", c.name(), c.id()))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let found = match option {
-        Either::A(id) => u8::try_from(*id)
-            .ok()
-            .and_then(|id| Compression::from_id(id).ok()),
-        Either::B(name) => Compression::from_name(name),
-    };
-    found.ok_or_else(|| {
-        let given = match option {
-            Either::A(id) => id.to_string(),
-            Either::B(name) => format!("{name:?}"),
-        };
-        invalid_argument(format!("compression {given} is not one of {}", names()))
-    })
 }
 
 #[derive(Debug)]
@@ -145,42 +100,23 @@ impl State {
 #[napi]
 #[derive(Debug)]
 pub struct NativeProducer {
-    options: ClientOptions,
+    client: NativeClient,
     config: rustlog::ProducerConfig,
     state: Arc<Mutex<State>>,
 }
 
 #[napi]
 impl NativeProducer {
-    #[napi(constructor)]
-    pub fn new(options: ClientOptions, producer: ProducerOptions) -> napi::Result<Self> {
-        options.validate()?;
-        let mut config = rustlog::ProducerConfig {
-            linger_ms: LINGER_MS_DEFAULT,
-            ..rustlog::ProducerConfig::default()
-        };
-        if let Some(ms) = producer.linger_ms {
-            config.linger_ms = u64::from(ms);
-        }
-        if let Some(acks) = &producer.acks {
-            config.acks = acks.parse().map_err(|e| from_client(&e))?;
-        }
-        if let Some(bytes) = producer.batch_bytes_max {
-            config.batch_bytes = usize::try_from(bytes).map_err(invalid_argument)?;
-        }
-        if let Some(ms) = producer.delivery_timeout_ms {
-            config.delivery_timeout_ms = u64::from(ms);
-        }
-        if let Some(codec) = &producer.compression {
-            config.compression = compression(codec)?;
-        }
-        config.compression_level = producer.compression_level;
-        if let Some(idempotent) = producer.idempotent {
-            config.idempotence = idempotent;
-        }
+    #[napi(
+        constructor,
+        ts_args_type = "client: NativeClient, options: Record<string, boolean | number | string>"
+    )]
+    pub fn new(client: &NativeClient, options: JsOptions) -> napi::Result<Self> {
+        let (client, settings) = client.derive(Scope::Producer, "producer()", &options)?;
+        let config = settings.producer;
         config.validate().map_err(|e| from_client(&e))?;
         Ok(NativeProducer {
-            options,
+            client,
             config,
             state: Arc::new(Mutex::new(State::Idle)),
         })
@@ -198,7 +134,7 @@ impl NativeProducer {
     /// Connects; harmless when already connected, reconnects after `disconnect`.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn connect<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, ()>> {
-        let options = self.options.clone();
+        let native = self.client.clone();
         let config = self.config.clone();
         let state = self.state.clone();
         env.spawn_future(async move {
@@ -206,7 +142,7 @@ impl NativeProducer {
             if matches!(*guard, State::Connected(_)) {
                 return Ok(());
             }
-            let client = options.connect().await?;
+            let client = native.connect().await?;
             *guard = State::Connected(client.producer(config).map_err(|e| from_client(&e))?);
             Ok(())
         })
@@ -267,10 +203,9 @@ impl NativeProducer {
     #[napi(ts_return_type = "Promise<void>")]
     pub fn flush<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, ()>> {
         let state = self.state.clone();
-        let timeout = Duration::from_millis(self.config.delivery_timeout_ms);
         env.spawn_future(async move {
             let producer = state.lock().await.producer()?;
-            producer.flush(timeout).await.map_err(|e| from_client(&e))
+            producer.flush(None).await.map_err(|e| from_client(&e))
         })
     }
 
@@ -278,12 +213,11 @@ impl NativeProducer {
     #[napi(ts_return_type = "Promise<void>")]
     pub fn disconnect<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, ()>> {
         let state = self.state.clone();
-        let timeout = Duration::from_millis(self.config.delivery_timeout_ms);
         env.spawn_future(async move {
             let previous = std::mem::replace(&mut *state.lock().await, State::Closed);
             match previous {
                 State::Connected(producer) => {
-                    producer.close(timeout).await.map_err(|e| from_client(&e))
+                    producer.close(None).await.map_err(|e| from_client(&e))
                 }
                 State::Idle | State::Closed => Ok(()),
             }
