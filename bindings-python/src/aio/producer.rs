@@ -6,13 +6,13 @@ use std::time::Duration;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyType};
 use pyo3_async_runtimes::tokio::{future_into_py, future_into_py_with_locals, get_runtime};
-use rustlog::{ClientConfig, DeliveryHandle, ProducerConfig, Record, Scope};
+use rustlog::{DeliveryHandle, ProducerConfig, Record, Scope};
 use tokio::sync::{mpsc, oneshot};
 
 use super::worker_gone;
 use crate::config::{settings, DEFAULT_BOOTSTRAP};
 use crate::convert;
-use crate::errors::{client_error_detached, closed};
+use crate::errors::{client_error, client_error_detached, closed};
 use crate::producer::{wait_deliveries, wait_delivery};
 use crate::types::RecordMetadata;
 use crate::wait::timeout_arg;
@@ -30,27 +30,26 @@ enum Command {
 
 /// Connects on the first command (again after a failed attempt), then runs commands in order.
 async fn worker(
-    client_cfg: ClientConfig,
+    client: rustlog::Client,
     producer_cfg: ProducerConfig,
     mut commands: mpsc::UnboundedReceiver<Command>,
 ) {
-    let mut connected: Option<(rustlog::Client, rustlog::Producer)> = None;
+    let mut connected: Option<rustlog::Producer> = None;
     while let Some(command) = commands.recv().await {
         if connected.is_none() {
             let attempt = async {
-                let client = rustlog::Client::connect_with(client_cfg.clone()).await?;
-                let producer = client.producer(producer_cfg.clone())?;
-                Ok::<_, rustlog::Error>((client, producer))
+                client.ensure_connected().await?;
+                client.producer(producer_cfg.clone())
             };
             match attempt.await {
-                Ok(pair) => connected = Some(pair),
+                Ok(producer) => connected = Some(producer),
                 Err(e) => {
                     command.fail(e);
                     continue;
                 }
             }
         }
-        let Some((_, producer)) = &connected else {
+        let Some(producer) = &connected else {
             continue;
         };
         match command {
@@ -140,9 +139,11 @@ impl AsyncProducer {
     fn new(py: Python<'_>, bootstrap: &str, options: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
         crate::logs::refresh(py);
         let settings = settings(py, "aio.Producer", Scope::Producer, bootstrap, options)?;
-        let (client_cfg, producer_cfg) = (settings.client, settings.producer);
+        // Lazy: the worker connects on the first command.
+        let client = rustlog::Client::lazy(settings.client).map_err(|e| client_error(py, e))?;
+        let producer_cfg = settings.producer;
         let (tx, rx) = mpsc::unbounded_channel();
-        get_runtime().spawn(worker(client_cfg, producer_cfg, rx));
+        get_runtime().spawn(worker(client, producer_cfg, rx));
         Ok(AsyncProducer { commands: tx })
     }
 
