@@ -77,8 +77,8 @@ export declare class NativeConsumer {
   subscribe(topics: Array<string>, fromBeginning: boolean): Promise<void>
   /**
    * Up to `maxMessages` messages, waiting at most `waitMs` for the first one; with
-   * `watermarks`, also the high watermark of every partition in the batch (one ListOffsets
-   * request after a poll that returned messages).
+   * `watermarks`, also the high watermark of every partition in the batch (from the fetch
+   * responses, no request).
    */
   poll(maxMessages: number, waitMs: number, watermarks?: boolean | undefined | null): Promise<PackedBatch>
   /** Commits `[{ topic, partition, offset }]`, offset being the next one to read. */

@@ -120,7 +120,6 @@ enum State {
     /// carries the start position).
     Connected(rustlog::Client),
     Subscribed {
-        client: rustlog::Client,
         consumer: rustlog::Consumer,
         from_beginning: bool,
     },
@@ -463,7 +462,6 @@ impl NativeConsumer {
                     shared.consumer = Some(consumer.clone());
                     drop(shared);
                     *guard = State::Subscribed {
-                        client: client.clone(),
                         consumer,
                         from_beginning,
                     };
@@ -487,8 +485,8 @@ impl NativeConsumer {
     }
 
     /// Up to `maxMessages` messages, waiting at most `waitMs` for the first one; with
-    /// `watermarks`, also the high watermark of every partition in the batch (one ListOffsets
-    /// request after a poll that returned messages).
+    /// `watermarks`, also the high watermark of every partition in the batch (from the fetch
+    /// responses, no request).
     #[napi(ts_return_type = "Promise<PackedBatch>")]
     pub fn poll<'env>(
         &self,
@@ -510,15 +508,7 @@ impl NativeConsumer {
         let state = self.state.clone();
         env.spawn_future(async move {
             // Clone out of the lock: a long poll must not hold up commit or disconnect.
-            let (consumer, client) = {
-                let guard = state.lock().await;
-                let consumer = guard.consumer()?;
-                let client = match &*guard {
-                    State::Subscribed { client, .. } => Some(client.clone()),
-                    _ => None,
-                };
-                (consumer, client)
-            };
+            let consumer = state.lock().await.consumer()?;
             let messages = consumer
                 .poll_batch(
                     max_messages as usize,
@@ -527,8 +517,8 @@ impl NativeConsumer {
                 .await
                 .map_err(|e| from_client(&e))?;
             let mut packed = pack(&messages)?;
-            if let (Some(true), Some(client)) = (watermarks, client) {
-                packed.watermarks = Some(high_watermarks(&client, &messages).await?);
+            if watermarks == Some(true) {
+                packed.watermarks = Some(high_watermarks(&consumer, &messages));
             }
             Ok(packed)
         })
@@ -597,47 +587,35 @@ fn config(
     config
 }
 
-/// The high watermark of every partition of `messages`, in first-seen order.
-async fn high_watermarks(
-    client: &rustlog::Client,
+/// The high watermark of every partition of `messages`, in first-seen order, as the fetches
+/// that brought them reported it (no request). At least the offset after the partition's last
+/// message, should a fetch not have reported one.
+fn high_watermarks(
+    consumer: &rustlog::Consumer,
     messages: &[rustlog::Message],
-) -> napi::Result<Vec<PartitionWatermarkInfo>> {
-    let mut seen: Vec<(&str, u32)> = Vec::new();
+) -> Vec<PartitionWatermarkInfo> {
+    let mut out: Vec<(&str, u32, u64)> = Vec::new();
     for m in messages {
-        if !seen
-            .iter()
-            .any(|(t, p)| *p == m.partition && *t == &*m.topic)
+        let next = m.offset + 1;
+        match out
+            .iter_mut()
+            .find(|(t, p, _)| *p == m.partition && *t == &*m.topic)
         {
-            seen.push((&m.topic, m.partition));
+            Some(entry) => entry.2 = entry.2.max(next),
+            None => out.push((&m.topic, m.partition, next)),
         }
     }
-    if seen.is_empty() {
-        return Ok(Vec::new());
-    }
-    let asked = seen
-        .iter()
-        .map(
-            |(topic, partition)| rustlog_protocol::messages::list_offsets::ListOffsetsPartition {
-                topic: (*topic).to_string(),
-                partition: *partition,
-                spec: rustlog::OffsetSpec::Latest,
-            },
-        )
-        .collect();
-    let found = client
-        .list_offsets(asked)
-        .await
-        .map_err(|e| from_client(&e))?;
-    let mut out = Vec::with_capacity(seen.len());
-    for ((topic, partition), result) in seen.into_iter().zip(found) {
-        let high = result.map_err(|e| from_client(&e))?.unwrap_or(0);
-        out.push(PartitionWatermarkInfo {
+    out.into_iter()
+        .map(|(topic, partition, after_last)| PartitionWatermarkInfo {
             topic: topic.to_string(),
             partition,
-            high_watermark: BigInt::from(high),
-        });
-    }
-    Ok(out)
+            high_watermark: BigInt::from(
+                consumer
+                    .high_watermark(topic, partition)
+                    .map_or(after_last, |high| high.max(after_last)),
+            ),
+        })
+        .collect()
 }
 
 /// Packs polled messages (layout on [`PackedBatch`]).

@@ -453,6 +453,11 @@ impl Consumer {
         self.inner.position(topic, partition)
     }
 
+    /// The high watermark the latest fetch of a partition reported (no request).
+    pub fn high_watermark(&self, topic: &str, partition: u32) -> Option<u64> {
+        self.inner.high_watermark(topic, partition)
+    }
+
     /// The current assignment.
     pub fn assignment(&self) -> Vec<TopicPartition> {
         self.inner.assignment()

@@ -111,6 +111,8 @@ struct Inner {
     fetch: tokio::sync::Mutex<FetchState>,
     /// Next offset to hand out per partition (what `position` reports).
     positions: Mutex<HashMap<TopicPartition, u64>>,
+    /// The high watermark each partition's latest fetch response reported.
+    high_watermarks: Mutex<HashMap<TopicPartition, u64>>,
     /// Offsets after the last message handed out, not committed yet (auto-commit's input).
     delivered: Mutex<HashMap<TopicPartition, u64>>,
     /// Seeks not applied to the fetch state yet.
@@ -159,6 +161,7 @@ impl Consumer {
                     paused: HashSet::new(),
                 }),
                 positions: Mutex::new(HashMap::new()),
+                high_watermarks: Mutex::new(HashMap::new()),
                 delivered: Mutex::new(HashMap::new()),
                 seeks: Mutex::new(HashMap::new()),
                 paused: Mutex::new(HashSet::new()),
@@ -219,6 +222,18 @@ impl Consumer {
     pub fn position(&self, topic: &str, partition: u32) -> Option<u64> {
         self.inner
             .positions
+            .lock()
+            .get(&tp(topic, partition))
+            .copied()
+    }
+
+    /// The high watermark (last offset + 1) the latest fetch of `topic`/`partition` reported,
+    /// `None` before one did. It costs no request: every fetch response carries it, so callers
+    /// computing lag per batch (KafkaJS's `batch.highWatermark`) need no ListOffsets. Fetches
+    /// run ahead of `poll`, so it may be newer than the messages polled so far.
+    pub fn high_watermark(&self, topic: &str, partition: u32) -> Option<u64> {
+        self.inner
+            .high_watermarks
             .lock()
             .get(&tp(topic, partition))
             .copied()
@@ -519,6 +534,15 @@ impl Consumer {
         }
     }
 
+    fn note_high_watermarks(&self, fetched: &Fetched) {
+        let mut known = self.inner.high_watermarks.lock();
+        for part in &fetched.partitions {
+            if let (Some(high), ErrorCode::None) = (part.high_watermark, part.error_code) {
+                known.insert(tp(&part.topic, part.partition), high);
+            }
+        }
+    }
+
     /// Takes one decoded response into the buffer and moves the fetch positions past it; resets
     /// out-of-range partitions; reports a partition's failure after keeping what the others
     /// brought.
@@ -530,6 +554,7 @@ impl Consumer {
         }
         let mut out_of_range = Vec::new();
         let mut failure = None;
+        self.note_high_watermarks(&fetched);
         for part in &fetched.partitions {
             let key = tp(&part.topic, part.partition);
             match part.error_code {

@@ -360,3 +360,40 @@ fn blocking_hooks_can_seek_and_commit() {
     let offsets = client.admin().group_offsets("blocking-hooks").unwrap();
     assert_eq!(offsets.first().map(|o| o.offset), Some(6), "{offsets:?}");
 }
+
+/// The `ListOffsets` requests the broker handled so far.
+async fn list_offsets_requests(client: &Client) -> f64 {
+    let text = client.admin().metrics().await.unwrap();
+    rustlog_tests::metric_value(&text, "rustlog_requests_total{api=\"ListOffsets\"}").unwrap_or(0.0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_high_watermark_comes_with_each_fetch_without_a_request() {
+    let (_dir, _broker, client) = broker_with_topic("hw", 2).await;
+    produce(&client, "hw", 0, 0..50).await;
+    produce(&client, "hw", 1, 0..30).await;
+    let consumer = client.consumer(config("watermarks", "hw")).unwrap();
+    assert_eq!(
+        consumer.high_watermark("hw", 0),
+        None,
+        "nothing fetched yet"
+    );
+
+    poll_n(&consumer, 80).await;
+    let lookups = list_offsets_requests(&client).await;
+    assert_eq!(consumer.high_watermark("hw", 0), Some(50));
+    assert_eq!(consumer.high_watermark("hw", 1), Some(30));
+    assert_eq!(consumer.high_watermark("hw", 7), None, "not assigned");
+    assert_eq!(consumer.high_watermark("other", 0), None);
+
+    // New records: the next fetch that returns them reports the new end.
+    produce(&client, "hw", 0, 50..55).await;
+    poll_n(&consumer, 5).await;
+    assert_eq!(consumer.high_watermark("hw", 0), Some(55));
+    assert_eq!(
+        list_offsets_requests(&client).await,
+        lookups,
+        "no ListOffsets was sent for it"
+    );
+    consumer.close().await.unwrap();
+}
