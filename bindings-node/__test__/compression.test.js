@@ -6,8 +6,8 @@
 
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
-const { RustLog, RustLogError, ErrorCode, CompressionTypes } = require('..')
-const { TEST_TIMEOUT_MS, withBroker, createTopic, take } = require('./helpers.js')
+const { RustLog, CompressionTypes } = require('..')
+const { TEST_TIMEOUT_MS, withBroker, createTopic, take, partition0, readAll, isInvalidArgument } = require('./helpers.js')
 
 /** Codec name -> KafkaJS's CompressionTypes key. */
 const CODECS = [
@@ -54,27 +54,6 @@ function checkMessages(received, topic) {
   })
 }
 
-async function partitionBytes(client, topic) {
-  const admin = client.admin()
-  await admin.connect()
-  try {
-    const { topics } = await admin.describeTopics({ topics: [topic] })
-    return topics[0].partitions[0]
-  } finally {
-    await admin.disconnect()
-  }
-}
-
-function isInvalidArgument(pattern) {
-  return (err) => {
-    assert.ok(err instanceof RustLogError, `a RustLogError, got ${err}`)
-    assert.equal(err.code, ErrorCode.InvalidArgument)
-    assert.equal(err.name, 'InvalidArgument')
-    assert.match(err.message, pattern)
-    return true
-  }
-}
-
 test('CompressionTypes is KafkaJS enum of Kafka codec ids', () => {
   assert.deepEqual({ ...CompressionTypes }, { None: 0, GZIP: 1, Snappy: 2, LZ4: 3, ZSTD: 4 })
   assert.ok(Object.isFrozen(CompressionTypes))
@@ -94,13 +73,9 @@ test('every codec round trips null and repeated headers, by enum and by name', {
         assert.equal(sent.length, COUNT)
         await producer.disconnect()
 
-        const consumer = client.consumer({ groupId: `g-${topic}` })
-        await consumer.connect()
-        await consumer.subscribe({ topics: [topic], fromBeginning: true })
-        checkMessages(await take(consumer, COUNT), topic)
-        await consumer.disconnect()
+        checkMessages(await readAll(client, topic, COUNT), topic)
 
-        const partition = await partitionBytes(client, topic)
+        const partition = await partition0(client, topic)
         assert.equal(partition.highWatermark, BigInt(COUNT))
         sizes.set(`${name}-${spelling}`, partition.sizeBytes)
       }
@@ -174,7 +149,7 @@ test('a bad codec or level is refused with InvalidArgument before anything is se
       isInvalidArgument(/compression: 9/),
     )
     await producer.disconnect()
-    const partition = await partitionBytes(client, 'refused')
+    const partition = await partition0(client, 'refused')
     assert.equal(partition.highWatermark, 0n, 'nothing was sent')
   }))
 

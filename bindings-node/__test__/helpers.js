@@ -5,7 +5,8 @@
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
-const { RustLog } = require('..')
+const assert = require('node:assert/strict')
+const { RustLog, RustLogError, ErrorCode } = require('..')
 
 /** Per-test time limit: nothing here may hang the suite. */
 const TEST_TIMEOUT_MS = 30_000
@@ -65,4 +66,49 @@ async function rejectionOf(promise) {
   throw new Error('expected a rejection')
 }
 
-module.exports = { TEST_TIMEOUT_MS, tempDir, withBroker, createTopic, take, rejectionOf }
+/** Partition 0 of `topic` as the admin describes it (`highWatermark`, `sizeBytes`, ...). */
+async function partition0(client, topic) {
+  const admin = client.admin()
+  await admin.connect()
+  try {
+    const { topics } = await admin.describeTopics({ topics: [topic] })
+    return topics[0].partitions[0]
+  } finally {
+    await admin.disconnect()
+  }
+}
+
+/** Reads `count` messages of `topic` from the beginning with a fresh group. */
+async function readAll(client, topic, count) {
+  const consumer = client.consumer({ groupId: `g-${topic}` })
+  await consumer.connect()
+  await consumer.subscribe({ topics: [topic], fromBeginning: true })
+  try {
+    return await take(consumer, count)
+  } finally {
+    await consumer.disconnect()
+  }
+}
+
+/** An assert.throws / rejects check: a RustLogError InvalidArgument whose message matches. */
+function isInvalidArgument(pattern) {
+  return (err) => {
+    assert.ok(err instanceof RustLogError, `a RustLogError, got ${err}`)
+    assert.equal(err.code, ErrorCode.InvalidArgument)
+    assert.equal(err.name, 'InvalidArgument')
+    assert.match(err.message, pattern)
+    return true
+  }
+}
+
+module.exports = {
+  TEST_TIMEOUT_MS,
+  tempDir,
+  withBroker,
+  createTopic,
+  take,
+  rejectionOf,
+  partition0,
+  readAll,
+  isInvalidArgument,
+}

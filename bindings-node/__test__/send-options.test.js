@@ -5,43 +5,12 @@
 
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
-const { RustLogError, ErrorCode, CompressionTypes } = require('..')
-const { TEST_TIMEOUT_MS, withBroker, createTopic, take } = require('./helpers.js')
+const { CompressionTypes } = require('..')
+const { TEST_TIMEOUT_MS, withBroker, createTopic, partition0, readAll, isInvalidArgument } = require('./helpers.js')
 
 const COUNT = 100
 const VALUE = 'abcdefgh'.repeat(128)
 const messages = (tag) => Array.from({ length: COUNT }, (_, i) => ({ key: `k${i}`, value: `${tag}${i}:${VALUE}` }))
-
-async function partition0(client, topic) {
-  const admin = client.admin()
-  await admin.connect()
-  try {
-    const { topics } = await admin.describeTopics({ topics: [topic] })
-    return topics[0].partitions[0]
-  } finally {
-    await admin.disconnect()
-  }
-}
-
-function isInvalidArgument(pattern) {
-  return (err) => {
-    assert.ok(err instanceof RustLogError, `a RustLogError, got ${err}`)
-    assert.equal(err.code, ErrorCode.InvalidArgument)
-    assert.match(err.message, pattern)
-    return true
-  }
-}
-
-async function readAll(client, topic, count) {
-  const consumer = client.consumer({ groupId: `g-${topic}` })
-  await consumer.connect()
-  await consumer.subscribe({ topics: [topic], fromBeginning: true })
-  try {
-    return await take(consumer, count)
-  } finally {
-    await consumer.disconnect()
-  }
-}
 
 test('send with acks 0 and gzip is stored compressed and read back', { timeout: TEST_TIMEOUT_MS }, () =>
   withBroker(async ({ client }) => {
