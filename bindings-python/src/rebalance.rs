@@ -1,4 +1,5 @@
-//! Rebalance hooks written in Python, as the Rust client's [`RebalanceListener`].
+//! Rebalance hooks written in Python, as the Rust client's `RebalanceListener` (each adapter
+//! implements the client's one-function [`RebalanceHook`]).
 //!
 //! - Blocking `Consumer(on_assign=, on_revoke=, on_lost=)`: [`SyncListener`] runs each callable
 //!   with the GIL on a tokio blocking thread (`spawn_blocking` + attach). The poll that runs the
@@ -22,7 +23,7 @@ use futures::future::BoxFuture;
 use parking_lot::Mutex;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use rustlog::{Consumer, ErrorCode, RebalanceListener, TopicPartition};
+use rustlog::{Consumer, ErrorCode, HookKind, RebalanceHook, TopicPartition};
 use tokio::sync::Notify;
 
 use crate::errors::{client_error, py_error, RustLogError};
@@ -154,13 +155,6 @@ pub(crate) fn topic_partitions(pairs: Vec<(String, u32)>) -> Vec<TopicPartition>
         .collect()
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Hook {
-    Assigned,
-    Revoked,
-    Lost,
-}
-
 /// The callables of the blocking consumer's `on_assign`, `on_revoke` and `on_lost`.
 #[derive(Debug)]
 pub(crate) struct Callbacks {
@@ -175,11 +169,11 @@ impl Callbacks {
         self.on_assign.is_none() && self.on_revoke.is_none() && self.on_lost.is_none()
     }
 
-    fn get(&self, hook: Hook) -> Option<&Py<PyAny>> {
+    fn get(&self, hook: HookKind) -> Option<&Py<PyAny>> {
         match hook {
-            Hook::Assigned => self.on_assign.as_ref(),
-            Hook::Revoked => self.on_revoke.as_ref(),
-            Hook::Lost => self.on_lost.as_ref().or(self.on_revoke.as_ref()),
+            HookKind::Assigned => self.on_assign.as_ref(),
+            HookKind::Revoked => self.on_revoke.as_ref(),
+            HookKind::Lost => self.on_lost.as_ref().or(self.on_revoke.as_ref()),
         }
     }
 }
@@ -190,8 +184,13 @@ pub(crate) struct SyncListener {
     pub(crate) hooks: Arc<HookState>,
 }
 
-impl SyncListener {
-    fn run<'a>(&'a self, hook: Hook, partitions: &'a [TopicPartition]) -> BoxFuture<'a, ()> {
+impl RebalanceHook for SyncListener {
+    fn run<'a>(
+        &'a self,
+        hook: HookKind,
+        _consumer: &'a Consumer,
+        partitions: &'a [TopicPartition],
+    ) -> BoxFuture<'a, ()> {
         Box::pin(async move {
             if self.callbacks.get(hook).is_some() {
                 let callbacks = self.callbacks.clone();
@@ -215,36 +214,10 @@ impl SyncListener {
                     ))),
                 }
             }
-            if matches!(hook, Hook::Assigned) {
+            if matches!(hook, HookKind::Assigned) {
                 self.hooks.end_poll_if_failed();
             }
         })
-    }
-}
-
-impl RebalanceListener for SyncListener {
-    fn on_partitions_revoked<'a>(
-        &'a self,
-        _consumer: &'a Consumer,
-        partitions: &'a [TopicPartition],
-    ) -> BoxFuture<'a, ()> {
-        self.run(Hook::Revoked, partitions)
-    }
-
-    fn on_partitions_assigned<'a>(
-        &'a self,
-        _consumer: &'a Consumer,
-        partitions: &'a [TopicPartition],
-    ) -> BoxFuture<'a, ()> {
-        self.run(Hook::Assigned, partitions)
-    }
-
-    fn on_partitions_lost<'a>(
-        &'a self,
-        _consumer: &'a Consumer,
-        partitions: &'a [TopicPartition],
-    ) -> BoxFuture<'a, ()> {
-        self.run(Hook::Lost, partitions)
     }
 }
 
@@ -269,13 +242,18 @@ pub(crate) struct AsyncListener {
     pub(crate) hooks: Arc<HookState>,
 }
 
-impl AsyncListener {
-    fn run<'a>(&'a self, hook: Hook, partitions: &'a [TopicPartition]) -> BoxFuture<'a, ()> {
+impl RebalanceHook for AsyncListener {
+    fn run<'a>(
+        &'a self,
+        hook: HookKind,
+        _consumer: &'a Consumer,
+        partitions: &'a [TopicPartition],
+    ) -> BoxFuture<'a, ()> {
         Box::pin(async move {
             let method = match hook {
-                Hook::Assigned => "on_partitions_assigned",
-                Hook::Revoked => "on_partitions_revoked",
-                Hook::Lost => "on_partitions_lost",
+                HookKind::Assigned => "on_partitions_assigned",
+                HookKind::Revoked => "on_partitions_revoked",
+                HookKind::Lost => "on_partitions_lost",
             };
             let partitions = py_partitions(partitions);
             // Needs the task locals of the poll (or close) running it: they name the loop.
@@ -292,35 +270,9 @@ impl AsyncListener {
             if let Err(err) = outcome {
                 self.hooks.record(err);
             }
-            if matches!(hook, Hook::Assigned) {
+            if matches!(hook, HookKind::Assigned) {
                 self.hooks.end_poll_if_failed();
             }
         })
-    }
-}
-
-impl RebalanceListener for AsyncListener {
-    fn on_partitions_revoked<'a>(
-        &'a self,
-        _consumer: &'a Consumer,
-        partitions: &'a [TopicPartition],
-    ) -> BoxFuture<'a, ()> {
-        self.run(Hook::Revoked, partitions)
-    }
-
-    fn on_partitions_assigned<'a>(
-        &'a self,
-        _consumer: &'a Consumer,
-        partitions: &'a [TopicPartition],
-    ) -> BoxFuture<'a, ()> {
-        self.run(Hook::Assigned, partitions)
-    }
-
-    fn on_partitions_lost<'a>(
-        &'a self,
-        _consumer: &'a Consumer,
-        partitions: &'a [TopicPartition],
-    ) -> BoxFuture<'a, ()> {
-        self.run(Hook::Lost, partitions)
     }
 }

@@ -16,6 +16,7 @@ use crate::group_offsets::{
     CommittedOffset, OffsetChange, OffsetReset, PartitionOffset, TopicPartitionOffset,
 };
 use crate::partition_consumer::StartOffset;
+use crate::rebalance::{HookKind, RebalanceHook};
 use crate::record::{Message, Record, RecordMetadata};
 use rustlog_protocol::messages::list_offsets::OffsetSpec;
 use rustlog_protocol::TopicPartition;
@@ -307,13 +308,6 @@ pub trait BlockingRebalanceListener: Send + Sync + 'static {
     }
 }
 
-#[derive(Clone, Copy)]
-enum Hook {
-    Revoked,
-    Assigned,
-    Lost,
-}
-
 /// Runs a [`BlockingRebalanceListener`] as the async client's listener.
 struct OnThread<L> {
     listener: Arc<L>,
@@ -322,12 +316,12 @@ struct OnThread<L> {
     rt: std::sync::Weak<Runtime>,
 }
 
-impl<L: BlockingRebalanceListener> OnThread<L> {
+impl<L: BlockingRebalanceListener> RebalanceHook for OnThread<L> {
     /// Runs the hook on a thread without a runtime context (so its blocking calls work) and
     /// waits for it; a hook that panics is logged, not propagated.
     fn run<'a>(
         &'a self,
-        hook: Hook,
+        hook: HookKind,
         consumer: &'a crate::Consumer,
         partitions: &'a [TopicPartition],
     ) -> futures::future::BoxFuture<'a, ()> {
@@ -345,9 +339,11 @@ impl<L: BlockingRebalanceListener> OnThread<L> {
                 .name("rustlog-rebalance".into())
                 .spawn(move || {
                     match hook {
-                        Hook::Revoked => listener.on_partitions_revoked(&consumer, &partitions),
-                        Hook::Assigned => listener.on_partitions_assigned(&consumer, &partitions),
-                        Hook::Lost => listener.on_partitions_lost(&consumer, &partitions),
+                        HookKind::Revoked => listener.on_partitions_revoked(&consumer, &partitions),
+                        HookKind::Assigned => {
+                            listener.on_partitions_assigned(&consumer, &partitions)
+                        }
+                        HookKind::Lost => listener.on_partitions_lost(&consumer, &partitions),
                     }
                     let _ = done.send(());
                 });
@@ -360,32 +356,6 @@ impl<L: BlockingRebalanceListener> OnThread<L> {
                 Err(e) => tracing::error!(error = %e, "cannot start a thread for a rebalance hook"),
             }
         })
-    }
-}
-
-impl<L: BlockingRebalanceListener> crate::RebalanceListener for OnThread<L> {
-    fn on_partitions_revoked<'a>(
-        &'a self,
-        consumer: &'a crate::Consumer,
-        partitions: &'a [TopicPartition],
-    ) -> futures::future::BoxFuture<'a, ()> {
-        self.run(Hook::Revoked, consumer, partitions)
-    }
-
-    fn on_partitions_assigned<'a>(
-        &'a self,
-        consumer: &'a crate::Consumer,
-        partitions: &'a [TopicPartition],
-    ) -> futures::future::BoxFuture<'a, ()> {
-        self.run(Hook::Assigned, consumer, partitions)
-    }
-
-    fn on_partitions_lost<'a>(
-        &'a self,
-        consumer: &'a crate::Consumer,
-        partitions: &'a [TopicPartition],
-    ) -> futures::future::BoxFuture<'a, ()> {
-        self.run(Hook::Lost, consumer, partitions)
     }
 }
 

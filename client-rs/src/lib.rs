@@ -12,7 +12,8 @@
 //! - [`producer`]: [`Producer`], per-partition batching, compression, idempotent sequences,
 //!   [`DeliveryHandle`], [`ProducerStats`].
 //! - [`consumer`]: [`Consumer`], group membership, heartbeats, commits.
-//! - [`rebalance`]: [`RebalanceListener`] hooks around a rebalance and [`ConsumerEvent`]s.
+//! - [`rebalance`]: [`RebalanceListener`] hooks around a rebalance (or one [`RebalanceHook`]
+//!   function of the [`HookKind`]) and [`ConsumerEvent`]s.
 //! - [`partition_consumer`]: [`PartitionConsumer`], one partition without a group.
 //! - `fetcher` (private): fetch requests and batch decoding shared by both consumers.
 //! - [`admin`]: [`Admin`], topics, groups and their offsets.
@@ -78,7 +79,7 @@ pub use group_offsets::{
 pub use options::{OptionValue, Scope, Settings};
 pub use partition_consumer::{PartitionConsumer, StartOffset};
 pub use producer::{DeliveryHandle, Producer, ProducerStats, SendOverrides};
-pub use rebalance::{ConsumerEvent, RebalanceListener};
+pub use rebalance::{ConsumerEvent, HookKind, RebalanceHook, RebalanceListener};
 pub use record::{Message, Record, RecordMetadata};
 pub use rustlog_protocol::messages::list_offsets::OffsetSpec;
 pub use rustlog_protocol::{Compression, ErrorCode, TopicPartition};

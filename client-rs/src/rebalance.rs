@@ -43,6 +43,57 @@ pub trait RebalanceListener: Send + Sync + 'static {
     }
 }
 
+/// Which [`RebalanceListener`] hook runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HookKind {
+    /// `on_partitions_revoked`.
+    Revoked,
+    /// `on_partitions_assigned`.
+    Assigned,
+    /// `on_partitions_lost`.
+    Lost,
+}
+
+/// A listener written as one function of the hook kind: adapters that treat the three hooks
+/// alike (the blocking facade's thread, the bindings' Python callables) implement only `run`,
+/// and every `RebalanceHook` is a [`RebalanceListener`]. `Lost` reaches `run` as itself; the
+/// implementor decides whether it falls back to its revoke handling.
+pub trait RebalanceHook: Send + Sync + 'static {
+    /// Runs the `kind` hook for `partitions`.
+    fn run<'a>(
+        &'a self,
+        kind: HookKind,
+        consumer: &'a Consumer,
+        partitions: &'a [TopicPartition],
+    ) -> BoxFuture<'a, ()>;
+}
+
+impl<T: RebalanceHook> RebalanceListener for T {
+    fn on_partitions_revoked<'a>(
+        &'a self,
+        consumer: &'a Consumer,
+        partitions: &'a [TopicPartition],
+    ) -> BoxFuture<'a, ()> {
+        self.run(HookKind::Revoked, consumer, partitions)
+    }
+
+    fn on_partitions_assigned<'a>(
+        &'a self,
+        consumer: &'a Consumer,
+        partitions: &'a [TopicPartition],
+    ) -> BoxFuture<'a, ()> {
+        self.run(HookKind::Assigned, consumer, partitions)
+    }
+
+    fn on_partitions_lost<'a>(
+        &'a self,
+        consumer: &'a Consumer,
+        partitions: &'a [TopicPartition],
+    ) -> BoxFuture<'a, ()> {
+        self.run(HookKind::Lost, consumer, partitions)
+    }
+}
+
 /// Something that happened to a group consumer (`Consumer::events`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
