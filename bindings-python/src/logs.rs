@@ -18,15 +18,10 @@
 //! GIL throughout and run no Python code ([`_take_log_batch`], [`_set_log_threshold`],
 //! [`_stop_log_bridge`]); an `atexit` hook stops it before the interpreter finalizes.
 //!
-//! The level is checked here, not by the bridge's own filter: that filter is a
-//! `tracing_subscriber::filter::filter_fn`, whose verdict tracing caches per callsite when the
-//! callsite is first hit (`Interest::always` / `never`), and `forward_logs` does not rebuild
-//! that cache, so a debug event first logged while the level was warn would stay off for good
-//! after the level went down to debug. The bridge is therefore installed once at `Trace` (every
-//! callsite reaches the sink) and the level lives in [`FORWARDED`]. The cost: events below the
-//! level are still formatted by the bridge (in Rust, without the GIL) before the sink drops
-//! them. Once `log_bridge` rebuilds the interest cache on a level change
-//! (`tracing::callsite::rebuild_interest_cache()`), [`forward_at`] can hand it the level.
+//! The level goes to the bridge itself ([`forward_at`]: `log_bridge::set_max_level`, which
+//! rebuilds tracing's per-callsite interest cache on a change), so events below it are dropped
+//! by tracing before anything formats them. [`sink`] checks [`FORWARDED`] as well, for the
+//! events already on their way when the level rises.
 
 use std::io::Write as _;
 use std::os::fd::{IntoRawFd, RawFd};
@@ -140,10 +135,14 @@ fn forward_at(py: Python<'_>, level: Option<LogLevel>) -> PyResult<()> {
     if STOPPED.load(Ordering::Relaxed) {
         return Ok(());
     }
-    if level.is_some() && !INSTALLED.load(Ordering::Relaxed) {
-        // At `Trace` for good: see the module doc (the level is checked by `sink`).
-        log_bridge::forward_logs(LogLevel::Trace, sink).map_err(|e| client_error(py, e))?;
-        INSTALLED.store(true, Ordering::Relaxed);
+    match level {
+        Some(level) if !INSTALLED.load(Ordering::Relaxed) => {
+            log_bridge::forward_logs(level, sink).map_err(|e| client_error(py, e))?;
+            INSTALLED.store(true, Ordering::Relaxed);
+        }
+        // A no-op unless the level changed (constructors refresh it every time).
+        _ if INSTALLED.load(Ordering::Relaxed) => log_bridge::set_max_level(level),
+        _ => {}
     }
     FORWARDED.store(level.map_or(0, code), Ordering::Relaxed);
     Ok(())
@@ -239,11 +238,8 @@ fn _stop_log_bridge() {
 /// The Rust level forwarded now (`"warn"`, ...; `None`: nothing), for tests.
 #[pyfunction]
 fn _forwarded_log_level() -> Option<&'static str> {
-    let forwarded = FORWARDED.load(Ordering::Relaxed);
-    LEVELS
-        .into_iter()
-        .find(|&l| code(l) == forwarded)
-        .map(LogLevel::name)
+    // The bridge's own level, where tracing filters: what this module handed it.
+    log_bridge::max_level().map(LogLevel::name)
 }
 
 /// `_native._unraisable(exc, obj)`: reports an exception a handler raised to

@@ -88,6 +88,28 @@ pub fn forward_logs(
     Ok(())
 }
 
+/// Changes the level `forward_logs` set, keeping its sink (`None`: forward nothing). Events
+/// below the level are dropped by tracing before they are formatted; call sites are asked
+/// again, so one first hit at the old level follows the new one.
+pub fn set_max_level(level: Option<LogLevel>) {
+    let new = level.map_or(0, |l| l as u8);
+    if MAX_LEVEL.swap(new, Ordering::Relaxed) != new {
+        tracing::callsite::rebuild_interest_cache();
+    }
+}
+
+/// The level forwarded now (`None`: nothing).
+pub fn max_level() -> Option<LogLevel> {
+    match MAX_LEVEL.load(Ordering::Relaxed) {
+        1 => Some(LogLevel::Error),
+        2 => Some(LogLevel::Warn),
+        3 => Some(LogLevel::Info),
+        4 => Some(LogLevel::Debug),
+        5 => Some(LogLevel::Trace),
+        _ => None,
+    }
+}
+
 /// Stops forwarding (events are dropped until the next `forward_logs`).
 pub fn stop_forwarding_logs() {
     MAX_LEVEL.store(0, Ordering::Relaxed);
@@ -188,6 +210,21 @@ mod tests {
         .unwrap();
         tracing::debug!("now wanted");
         site();
+        assert_eq!(max_level(), Some(LogLevel::Debug));
+
+        // The level alone changes, the sink stays: a site hit at debug is off, then on again.
+        set_max_level(Some(LogLevel::Warn));
+        assert_eq!(max_level(), Some(LogLevel::Warn));
+        site();
+        assert_eq!(later.lock().len(), 2, "below the level: dropped");
+        set_max_level(Some(LogLevel::Trace));
+        site();
+        assert_eq!(later.lock().len(), 3, "{:?}", later.lock());
+        set_max_level(None);
+        tracing::error!("forwarding nothing");
+        assert_eq!(later.lock().len(), 3);
+        set_max_level(Some(LogLevel::Debug));
+        later.lock().truncate(2);
         stop_forwarding_logs();
         tracing::error!("after stop");
         assert_eq!(later.lock().len(), 2, "{:?}", later.lock());
