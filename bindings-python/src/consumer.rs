@@ -12,6 +12,7 @@ use tokio::runtime::Handle;
 
 use crate::config::{consumer_settings, DEFAULT_BOOTSTRAP};
 use crate::errors::{client_error, closed, py_error};
+use crate::events::EventStream;
 use crate::producer::timed_out;
 use crate::rebalance::{
     self, called_in_hook, py_partitions, topic_partitions, Callbacks, HookState, PollError,
@@ -212,6 +213,18 @@ impl Consumer {
     }
 }
 
+impl Consumer {
+    /// Runs `callbacks` around every rebalance from now on.
+    fn set_hooks(&self, callbacks: Callbacks) {
+        self.consumer
+            .async_consumer()
+            .set_rebalance_listener(SyncListener {
+                callbacks: Arc::new(callbacks),
+                hooks: self.hooks.clone(),
+            });
+    }
+}
+
 #[pymethods]
 impl Consumer {
     #[new]
@@ -242,20 +255,16 @@ impl Consumer {
         let consumer = client.consumer(config).map_err(|e| client_error(py, e))?;
         let rt = client.runtime().map_err(|e| client_error(py, e))?;
         let hooks = Arc::new(HookState::default());
-        if !callbacks.is_empty() {
-            consumer
-                .async_consumer()
-                .set_rebalance_listener(SyncListener {
-                    callbacks: Arc::new(callbacks),
-                    hooks: hooks.clone(),
-                });
-        }
-        Ok(Consumer {
+        let consumer = Consumer {
             client,
             consumer,
             rt,
             hooks,
-        })
+        };
+        if !callbacks.is_empty() {
+            consumer.set_hooks(callbacks);
+        }
+        Ok(consumer)
     }
 
     /// The next message, waiting up to `timeout` seconds (`None`: until one arrives);
@@ -378,11 +387,42 @@ impl Consumer {
     }
 
     /// Replaces the subscription; the consumer rejoins on the next poll.
-    fn subscribe(&self, py: Python<'_>, topics: Vec<String>) -> PyResult<()> {
+    /// Replaces the subscription; `on_assign`, `on_revoke`, `on_lost` (any given) replace the
+    /// constructor's hooks, all three together, as confluent-kafka's `subscribe` does.
+    #[pyo3(signature = (topics, *, on_assign = None, on_revoke = None, on_lost = None))]
+    fn subscribe(
+        &self,
+        py: Python<'_>,
+        topics: Vec<String>,
+        on_assign: Option<Bound<'_, PyAny>>,
+        on_revoke: Option<Bound<'_, PyAny>>,
+        on_lost: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let callbacks = Callbacks {
+            on_assign: callable("on_assign", on_assign)?,
+            on_revoke: callable("on_revoke", on_revoke)?,
+            on_lost: callable("on_lost", on_lost)?,
+        };
         let names: Vec<&str> = topics.iter().map(String::as_str).collect();
         self.consumer
             .subscribe(&names)
-            .map_err(|e| client_error(py, e))
+            .map_err(|e| client_error(py, e))?;
+        if !callbacks.is_empty() {
+            self.set_hooks(callbacks);
+        }
+        Ok(())
+    }
+
+    /// The group's events from now on (`ConsumerEvents`: iterate, or `get(timeout)`); make it
+    /// before the first `poll` to see the first join.
+    fn events(&self, py: Python<'_>) -> PyResult<EventStream> {
+        if self.consumer.is_closed() {
+            return Err(closed(py, "consumer"));
+        }
+        Ok(EventStream::new(
+            self.consumer.async_consumer().events(),
+            self.rt.clone(),
+        ))
     }
 
     /// The member id, once joined.

@@ -12,6 +12,7 @@
 //! - [`types`]: `RecordMetadata`, `Message` and the admin's offset answers (`PartitionOffset`,
 //!   `CommittedOffset`, `OffsetChange`) and the consumer's `TopicPartitionOffset`.
 //! - [`producer`], [`consumer`], [`admin`]: the blocking classes (over `rustlog::blocking`).
+//! - [`events`]: `ConsumerEvent` and the consumers' event streams (`Consumer.events()`).
 //! - [`rebalance`]: Python rebalance hooks as the client's `RebalanceListener` (blocking
 //!   callables and asyncio listeners), and how a hook's exception reaches `poll`.
 //! - [`embedded`]: `EmbeddedBroker`, a real broker in-process (`rustlog_broker`).
@@ -28,6 +29,7 @@ mod consumer;
 mod convert;
 mod embedded;
 mod errors;
+mod events;
 mod logs;
 mod producer;
 mod rebalance;
@@ -53,6 +55,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<producer::DeliveryFuture>()?;
     m.add_class::<producer::BatchFuture>()?;
     m.add_class::<consumer::Consumer>()?;
+    m.add_class::<events::ConsumerEvent>()?;
+    m.add_class::<events::EventStream>()?;
     m.add_class::<admin::Admin>()?;
     m.add_class::<embedded::EmbeddedBroker>()?;
     m.add(
@@ -64,5 +68,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         py.get_type::<aio::consumer::AsyncConsumer>(),
     )?;
     m.add("AsyncAdmin", py.get_type::<aio::admin::AsyncAdmin>())?;
+    m.add(
+        "AsyncEventStream",
+        py.get_type::<events::AsyncEventStream>(),
+    )?;
     Ok(())
 }

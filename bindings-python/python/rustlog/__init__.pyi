@@ -16,6 +16,8 @@ __all__ = [
     "BatchFuture",
     "CommittedOffset",
     "Consumer",
+    "ConsumerEvent",
+    "ConsumerEvents",
     "DeliveryFuture",
     "EmbeddedBroker",
     "Message",
@@ -109,6 +111,10 @@ Compression: TypeAlias = Literal["none", "gzip", "snappy", "lz4", "zstd", 0, 1, 
 OffsetReset: TypeAlias = Literal["earliest", "latest", "none"]
 #: `assignor`: how the broker deals a group's partitions to its members (Kafka's names).
 Assignor: TypeAlias = Literal["range", "roundrobin"]
+#: `ConsumerEvent.kind`.
+ConsumerEventKind: TypeAlias = Literal[
+    "group_join", "rebalancing", "heartbeat", "commit_offsets", "poll_interval_exceeded", "stop"
+]
 #: A rebalance hook of `Consumer` (`on_assign`, `on_revoke`, `on_lost`): called with the
 #: partitions as `(topic, partition)` tuples; its return value is ignored.
 RebalanceCallback: TypeAlias = Callable[[list[tuple[str, int]]], object]
@@ -450,7 +456,17 @@ class Consumer:
     def resume(self, partitions: Sequence[tuple[str, int]]) -> None:
         """Fetches paused partitions again from their positions."""
     def paused(self) -> list[tuple[str, int]]: ...
-    def subscribe(self, topics: Sequence[str]) -> None: ...
+    def subscribe(
+        self,
+        topics: Sequence[str],
+        *,
+        on_assign: Optional[RebalanceCallback] = None,
+        on_revoke: Optional[RebalanceCallback] = None,
+        on_lost: Optional[RebalanceCallback] = None,
+    ) -> None:
+        """Replaces the subscription; hooks given here replace the constructor's (all three)."""
+    def events(self) -> ConsumerEvents:
+        """The group's events from now on; make it before the first `poll` to see the join."""
     @property
     def member_id(self) -> Optional[str]: ...
     @property
@@ -465,6 +481,42 @@ class Consumer:
         exc: Optional[BaseException],
         tb: Optional[TracebackType],
     ) -> bool: ...
+
+@final
+class ConsumerEvent:
+    """Something that happened to a group consumer. `kind` says what; the attributes that do
+    not apply to it are `None`. `lagged` counts events the stream lost just before this one
+    because it fell more than the client's buffer (256 events) behind."""
+
+    @property
+    def kind(self) -> ConsumerEventKind: ...
+    @property
+    def member_id(self) -> Optional[str]:
+        """group_join, heartbeat, rebalancing (`None` there when the broker forgot the member)."""
+    @property
+    def generation_id(self) -> Optional[int]:
+        """group_join, heartbeat."""
+    @property
+    def assignment(self) -> Optional[list[tuple[str, int]]]:
+        """group_join: the partitions of the new generation."""
+    @property
+    def offsets(self) -> Optional[list[TopicPartitionOffset]]:
+        """commit_offsets: each the next offset to consume."""
+    @property
+    def max_poll_interval_ms(self) -> Optional[int]:
+        """poll_interval_exceeded."""
+    @property
+    def lagged(self) -> int: ...
+
+@final
+class ConsumerEvents:
+    """`Consumer.events()`: a blocking iterator of `ConsumerEvent`s that ends after `stop`."""
+
+    def get(self, timeout: Optional[float] = None) -> Optional[ConsumerEvent]:
+        """The next event within `timeout` seconds (`None`: no limit); `None` when none came
+        or the stream ended."""
+    def __iter__(self) -> Iterator[ConsumerEvent]: ...
+    def __next__(self) -> ConsumerEvent: ...
 
 # --- admin ------------------------------------------------------------------------------------
 

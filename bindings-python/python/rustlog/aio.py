@@ -24,9 +24,10 @@ from typing import Any
 
 from ._native import AsyncAdmin as Admin
 from ._native import AsyncConsumer as Consumer
+from ._native import AsyncEventStream as ConsumerEvents
 from ._native import AsyncProducer as Producer
 
-__all__ = ["Admin", "Consumer", "ConsumerRebalanceListener", "Producer"]
+__all__ = ["Admin", "Consumer", "ConsumerEvents", "ConsumerRebalanceListener", "Producer"]
 
 
 class ConsumerRebalanceListener(abc.ABC):

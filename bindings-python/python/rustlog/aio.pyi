@@ -11,6 +11,7 @@ from typing_extensions import Self
 from . import (
     Acks,
     Assignor,
+    ConsumerEvent,
     BatchRecord,
     CommittedOffset,
     Compression,
@@ -31,7 +32,7 @@ from . import (
     TopicSummary,
 )
 
-__all__ = ["Admin", "Consumer", "ConsumerRebalanceListener", "Producer"]
+__all__ = ["Admin", "Consumer", "ConsumerEvents", "ConsumerRebalanceListener", "Producer"]
 
 class ConsumerRebalanceListener(abc.ABC):
     """Hooks around a rebalance (aiokafka's shape); each method may be a coroutine or a plain
@@ -110,6 +111,15 @@ class Producer:
     ) -> None: ...
 
 @final
+class ConsumerEvents:
+    """`rustlog.aio.Consumer.events()`: an async iterator of `ConsumerEvent`s that ends after
+    `stop`."""
+
+    async def get(self, timeout: Optional[float] = None) -> Optional[ConsumerEvent]: ...
+    def __aiter__(self) -> Self: ...
+    async def __anext__(self) -> ConsumerEvent: ...
+
+@final
 class Consumer:
     """`async for msg in consumer`; the iteration ends when the consumer is closed."""
 
@@ -162,6 +172,14 @@ class Consumer:
     ) -> list[TopicPartitionOffset]: ...
     def seek(self, topic: str, partition: int, offset: int) -> None: ...
     def position(self, topic: str, partition: int) -> Optional[int]: ...
+    def subscribe(
+        self, topics: Sequence[str], listener: Optional[ConsumerRebalanceListener] = None
+    ) -> None:
+        """Replaces the subscription; `listener` replaces the constructor's (aiokafka's shape).
+        Before the consumer connected both apply when it does."""
+    def events(self) -> ConsumerEvents:
+        """The group's events from now on; made before the consumer connected, it starts with
+        its first join."""
     def assignment(self) -> list[tuple[str, int]]: ...
     def pause(self, partitions: Sequence[tuple[str, int]]) -> None:
         """Stops fetching assigned partitions until `resume` (staying in the group, keeping

@@ -9,12 +9,14 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyType};
 use pyo3_async_runtimes::tokio::future_into_py;
 use rustlog::{ClientConfig, ConsumerConfig, ErrorCode, TopicPartition};
-use tokio::sync::OnceCell;
+use tokio::sync::broadcast::Receiver;
+use tokio::sync::{oneshot, OnceCell};
 
 use super::connected_then;
 use crate::config::{consumer_settings, DEFAULT_BOOTSTRAP};
 use crate::consumer::{offsets_for_times, watermark_offsets, CommitWhat, POLL_SLICE};
 use crate::errors::{client_error_detached, closed};
+use crate::events::AsyncEventStream;
 use crate::rebalance::{
     self, called_in_hook, in_async_hook, py_partitions, topic_partitions, AsyncListener, HookState,
     PollError,
@@ -29,9 +31,21 @@ struct Shared {
     connected: OnceCell<(rustlog::Client, rustlog::Consumer)>,
     /// Closed before it ever connected.
     closed_early: AtomicBool,
-    /// The `listener=` object, set on the consumer when it connects.
-    listener: Option<Arc<Py<PyAny>>>,
+    /// What `subscribe` and `events` asked for before the consumer existed.
+    pending: parking_lot::Mutex<Pending>,
     hooks: Arc<HookState>,
+}
+
+/// Set before the consumer is made, applied when it is (under the lock, so a `subscribe` or
+/// `events` racing the connect lands on one side of it).
+#[derive(Default)]
+struct Pending {
+    topics: Option<Vec<String>>,
+    /// The `listener=` object (constructor or `subscribe`).
+    listener: Option<Arc<Py<PyAny>>>,
+    event_seeds: Vec<oneshot::Sender<Receiver<rustlog::ConsumerEvent>>>,
+    /// The consumer once made.
+    made: Option<rustlog::Consumer>,
 }
 
 impl Shared {
@@ -57,16 +71,35 @@ impl Shared {
         self.connected
             .get_or_try_init(|| async {
                 let client = rustlog::Client::connect_with(self.client_cfg.clone()).await?;
-                let consumer = client.consumer(self.consumer_cfg.clone())?;
-                if let Some(listener) = &self.listener {
-                    consumer.set_rebalance_listener(AsyncListener {
-                        listener: listener.clone(),
-                        hooks: self.hooks.clone(),
-                    });
-                }
+                let consumer = self.make_consumer(&client)?;
                 Ok::<_, rustlog::Error>((client, consumer))
             })
             .await
+    }
+
+    /// The consumer, with what was asked for before it existed.
+    fn make_consumer(&self, client: &rustlog::Client) -> rustlog::Result<rustlog::Consumer> {
+        let mut pending = self.pending.lock();
+        let mut config = self.consumer_cfg.clone();
+        if let Some(topics) = pending.topics.take() {
+            config.topics = topics;
+        }
+        let consumer = client.consumer(config)?;
+        if let Some(listener) = &pending.listener {
+            self.listen(&consumer, listener.clone());
+        }
+        for seed in pending.event_seeds.drain(..) {
+            let _ = seed.send(consumer.events());
+        }
+        pending.made = Some(consumer.clone());
+        Ok(consumer)
+    }
+
+    fn listen(&self, consumer: &rustlog::Consumer, listener: Arc<Py<PyAny>>) {
+        consumer.set_rebalance_listener(AsyncListener {
+            listener,
+            hooks: self.hooks.clone(),
+        });
     }
 
     async fn poll(
@@ -97,6 +130,8 @@ impl Shared {
             }
             None => {
                 self.closed_early.store(true, Ordering::Release);
+                // Ends the event streams waiting for a consumer that will not come.
+                self.pending.lock().event_seeds.clear();
                 Ok(())
             }
         };
@@ -105,6 +140,18 @@ impl Shared {
         }
         closed.map_err(client_error_detached)
     }
+}
+
+/// A `listener=` object: it must have the listener's methods.
+fn checked_listener(listener: Bound<'_, PyAny>) -> PyResult<Arc<Py<PyAny>>> {
+    for method in ["on_partitions_assigned", "on_partitions_revoked"] {
+        if !listener.hasattr(method)? {
+            return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                "listener must have {method} (subclass rustlog.aio.ConsumerRebalanceListener)"
+            )));
+        }
+    }
+    Ok(Arc::new(listener.unbind()))
 }
 
 fn poll_error(err: PollError) -> PyErr {
@@ -152,15 +199,7 @@ impl AsyncConsumer {
         options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
         crate::logs::refresh(py);
-        if let Some(l) = &listener {
-            for method in ["on_partitions_assigned", "on_partitions_revoked"] {
-                if !l.hasattr(method)? {
-                    return Err(pyo3::exceptions::PyTypeError::new_err(format!(
-                        "listener must have {method} (subclass rustlog.aio.ConsumerRebalanceListener)"
-                    )));
-                }
-            }
-        }
+        let listener = listener.map(checked_listener).transpose()?;
         let (client_cfg, consumer_cfg) =
             consumer_settings(py, "aio.Consumer", bootstrap, group_id, topics, options)?;
         Ok(AsyncConsumer {
@@ -169,7 +208,10 @@ impl AsyncConsumer {
                 consumer_cfg,
                 connected: OnceCell::new(),
                 closed_early: AtomicBool::new(false),
-                listener: listener.map(|l| Arc::new(l.unbind())),
+                pending: parking_lot::Mutex::new(Pending {
+                    listener,
+                    ..Pending::default()
+                }),
                 hooks: Arc::new(HookState::default()),
             }),
         })
@@ -322,6 +364,67 @@ impl AsyncConsumer {
     fn position(&self, topic: &str, partition: u32) -> Option<u64> {
         let (_, consumer) = self.shared.connected.get()?;
         consumer.position(topic, partition)
+    }
+
+    /// Replaces the subscription (a plain method, as aiokafka's); `listener` (a
+    /// `ConsumerRebalanceListener`) replaces the constructor's. Before the consumer connected
+    /// both apply when it does.
+    #[pyo3(signature = (topics, listener = None))]
+    fn subscribe(
+        &self,
+        py: Python<'_>,
+        topics: Vec<String>,
+        listener: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let listener = listener.map(checked_listener).transpose()?;
+        if self.shared.closed_early.load(Ordering::Acquire) {
+            return Err(closed(py, "consumer"));
+        }
+        let mut pending = self.shared.pending.lock();
+        match &pending.made {
+            Some(consumer) => {
+                let names: Vec<&str> = topics.iter().map(String::as_str).collect();
+                consumer
+                    .subscribe(&names)
+                    .map_err(|e| crate::errors::client_error(py, e))?;
+                if let Some(listener) = listener {
+                    self.shared.listen(consumer, listener);
+                }
+            }
+            None => {
+                // Checked now, as the subscription of a made consumer is.
+                ConsumerConfig {
+                    topics: topics.clone(),
+                    ..self.shared.consumer_cfg.clone()
+                }
+                .validate()
+                .map_err(|e| crate::errors::client_error(py, e))?;
+                pending.topics = Some(topics);
+                if listener.is_some() {
+                    pending.listener = listener;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The group's events from now on, as an async iterator (`async for event in
+    /// consumer.events()`) with a `get(timeout)` coroutine. Made before the consumer
+    /// connected, it starts with its first join.
+    fn events(&self, py: Python<'_>) -> PyResult<AsyncEventStream> {
+        if self.shared.closed_early.load(Ordering::Acquire) {
+            return Err(closed(py, "consumer"));
+        }
+        let mut pending = self.shared.pending.lock();
+        match &pending.made {
+            Some(consumer) if consumer.is_closed() => Err(closed(py, "consumer")),
+            Some(consumer) => Ok(AsyncEventStream::ready(consumer.events())),
+            None => {
+                let (stream, seed) = AsyncEventStream::pending();
+                pending.event_seeds.push(seed);
+                Ok(stream)
+            }
+        }
     }
 
     /// The partitions assigned to this member, as `(topic, partition)` pairs.
