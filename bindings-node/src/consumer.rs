@@ -307,6 +307,15 @@ impl NativeConsumer {
         ts_args_type = "client: NativeClient, groupId: string, options: Record<string, boolean | number | string>"
     )]
     pub fn new(client: &NativeClient, group_id: String, options: JsOptions) -> napi::Result<Self> {
+        if group_id.is_empty() {
+            // KafkaJS's consumers are group members; the Rust client's group-less mode is not
+            // offered here.
+            return Err(coded(
+                ErrorCode::InvalidGroupId,
+                false,
+                "consumer() needs a groupId of 1..=255 bytes",
+            ));
+        }
         let (client, settings) = client.derive(Scope::Consumer, "consumer()", &options)?;
         let consumer = rustlog::ConsumerConfig {
             group_id,

@@ -438,6 +438,16 @@ impl Consumer {
         self.inner.subscribe(topics)
     }
 
+    /// Reads exactly `partitions`, without a group (see [`crate::Consumer::assign`]).
+    pub fn assign(&self, partitions: &[(TopicPartition, Option<u64>)]) -> Result<()> {
+        self.rt.block(self.inner.assign(partitions))
+    }
+
+    /// Gives up the partitions of `assign`.
+    pub fn unassign(&self) {
+        self.inner.unassign();
+    }
+
     /// The member id, once joined.
     pub fn member_id(&self) -> Option<String> {
         self.inner.member_id()

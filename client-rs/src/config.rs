@@ -489,15 +489,25 @@ impl ConsumerConfig {
 
     /// Checks every value; called when the consumer is created.
     pub fn validate(&self) -> Result<()> {
-        rustlog_protocol::names::validate_group_id(&self.group_id).map_err(|_| {
-            Error::Rejected {
-                code: rustlog_protocol::ErrorCode::InvalidGroupId,
-                message: format!(
-                    "group id {:?} must be 1..=255 bytes without control characters",
-                    self.group_id
-                ),
+        if self.group_id.is_empty() {
+            // No group: a consumer of the partitions given to `Consumer::assign` only.
+            if !self.topics.is_empty() || self.enable_auto_commit {
+                return Err(Error::Rejected {
+                    code: rustlog_protocol::ErrorCode::InvalidGroupId,
+                    message: "topics and enable_auto_commit need a group id; a consumer without one reads assigned partitions only".into(),
+                });
             }
-        })?;
+        } else {
+            rustlog_protocol::names::validate_group_id(&self.group_id).map_err(|_| {
+                Error::Rejected {
+                    code: rustlog_protocol::ErrorCode::InvalidGroupId,
+                    message: format!(
+                        "group id {:?} must be 1..=255 bytes without control characters",
+                        self.group_id
+                    ),
+                }
+            })?;
+        }
         for topic in &self.topics {
             rustlog_protocol::names::validate_topic_name(topic).map_err(|e| Error::rejected(&e))?;
         }
@@ -609,7 +619,14 @@ mod tests {
             .compression_level(Some(-3))
             .validate()
             .unwrap();
-        let err = ConsumerConfig::new("").validate().unwrap_err();
+        let err = ConsumerConfig::new("").topic("t").validate().unwrap_err();
+        assert_eq!(err.kind(), rustlog_protocol::ErrorCode::InvalidGroupId);
+        // Without a group: assigned partitions only, so no topics and no auto-commit.
+        ConsumerConfig::new("").validate().unwrap();
+        let err = ConsumerConfig::new("")
+            .enable_auto_commit(true)
+            .validate()
+            .unwrap_err();
         assert_eq!(err.kind(), rustlog_protocol::ErrorCode::InvalidGroupId);
         let err = ConsumerConfig::new("g")
             .topic("a/b")

@@ -74,6 +74,9 @@ struct Membership {
     /// The assignment an eviction took away, for the listener's `on_partitions_lost`.
     lost: Vec<TopicPartition>,
     heartbeat_interval_ms: u64,
+    /// Partitions the application named with `assign` (start offsets where it gave them):
+    /// no group is joined; `needs_rejoin` means "apply them at the next poll".
+    manual: Option<Vec<(TopicPartition, Option<u64>)>>,
 }
 
 /// What `poll` owns: fetch positions and fetched messages not yet handed out.
@@ -190,12 +193,67 @@ impl Consumer {
         for topic in topics {
             rustlog_protocol::names::validate_topic_name(topic).map_err(|e| Error::rejected(&e))?;
         }
+        if self.inner.config.group_id.is_empty() {
+            return Err(Error::invalid(
+                "subscribe needs a group id; a consumer without one reads the partitions given to assign",
+            ));
+        }
         let mut m = self.inner.membership.lock();
+        if m.manual.is_some() {
+            return Err(Error::invalid(
+                "this consumer has partitions from assign: subscribe and assign cannot be mixed",
+            ));
+        }
         m.topics = topics.iter().map(|t| (*t).to_string()).collect();
         m.needs_rejoin = true;
         drop(m);
         self.inner.rejoin.notify_one();
         Ok(())
+    }
+
+    /// Reads exactly `partitions` (Kafka's `assign`), replacing any earlier assignment, without
+    /// joining a group: no rebalance moves them and no other member shares them. Each starts at
+    /// the offset given, else where it is now (a partition kept from the previous assignment),
+    /// else at the group's committed offset (with a group id), else per `auto_offset_reset`;
+    /// a kept partition stays paused if it was. Every partition must exist; an unknown one changes nothing. Commits need a group id
+    /// (they are stored for it, outside any generation). Cannot be mixed with `subscribe`.
+    pub async fn assign(&self, partitions: &[(TopicPartition, Option<u64>)]) -> Result<()> {
+        self.ensure_open()?;
+        if !self.inner.membership.lock().topics.is_empty() {
+            return Err(Error::invalid(
+                "this consumer is subscribed to topics: subscribe and assign cannot be mixed",
+            ));
+        }
+        for (key, _) in partitions {
+            let count = self.inner.client.partition_count(&key.topic).await?;
+            if key.partition >= count {
+                return Err(Error::Rejected {
+                    code: ErrorCode::PartitionNotFound,
+                    message: format!(
+                        "cannot assign {}/{}: the topic has {count} partitions",
+                        key.topic, key.partition
+                    ),
+                });
+            }
+        }
+        let mut m = self.inner.membership.lock();
+        m.manual = Some(partitions.to_vec());
+        m.needs_rejoin = true;
+        drop(m);
+        self.inner.rejoin.notify_one();
+        Ok(())
+    }
+
+    /// Gives up every partition of `assign` (positions are forgotten); polls return nothing
+    /// until the next `assign`. A no-op for a consumer that never assigned.
+    pub fn unassign(&self) {
+        let mut m = self.inner.membership.lock();
+        if m.manual.is_some() {
+            m.manual = Some(Vec::new());
+            m.needs_rejoin = true;
+            drop(m);
+            self.inner.rejoin.notify_one();
+        }
     }
 
     /// The subscribed topics.
@@ -339,7 +397,10 @@ impl Consumer {
                 let m = inner.membership.lock();
                 (m.joined, m.needs_rejoin)
             };
-            if !joined || needs_rejoin {
+            let manual = inner.membership.lock().manual.clone();
+            if let (Some(partitions), true) = (manual, !joined || needs_rejoin) {
+                self.apply_assignment(&mut state, partitions).await?;
+            } else if !joined || needs_rejoin {
                 if joined && inner.config.enable_auto_commit {
                     // Best effort: the old generation may already be gone.
                     let _ = self.commit_consumed().await;
@@ -634,6 +695,61 @@ impl Consumer {
         Ok(out)
     }
 
+    /// Positions the partitions `assign` named (see there) and makes them the assignment.
+    async fn apply_assignment(
+        &self,
+        state: &mut FetchState,
+        partitions: Vec<(TopicPartition, Option<u64>)>,
+    ) -> Result<()> {
+        let inner = &self.inner;
+        let keys: Vec<TopicPartition> = partitions.iter().map(|(k, _)| k.clone()).collect();
+        let kept: HashMap<TopicPartition, u64> = {
+            let positions = inner.positions.lock();
+            keys.iter()
+                .filter_map(|k| positions.get(k).map(|o| (k.clone(), *o)))
+                .collect()
+        };
+        let mut starts: HashMap<TopicPartition, u64> = HashMap::new();
+        let mut unknown = Vec::new();
+        for (key, offset) in partitions {
+            match offset.or_else(|| kept.get(&key).copied()) {
+                Some(offset) => {
+                    starts.insert(key, offset);
+                }
+                None => unknown.push(key),
+            }
+        }
+        if !unknown.is_empty() && !inner.config.group_id.is_empty() {
+            let committed = self.committed(&unknown).await?;
+            let mut missing = Vec::new();
+            for (key, offset) in unknown.into_iter().zip(committed) {
+                match offset {
+                    Some(offset) => {
+                        starts.insert(key, offset);
+                    }
+                    None => missing.push(key),
+                }
+            }
+            unknown = missing;
+        }
+        if !unknown.is_empty() {
+            starts.extend(self.reset_offsets(&unknown).await?);
+        }
+        state.ahead = None;
+        state.buffer.clear();
+        state.fetch_offsets = starts.clone();
+        inner.seeks.lock().clear();
+        inner.paused.lock().retain(|k| keys.contains(k));
+        state.paused = inner.paused.lock().clone();
+        *inner.positions.lock() = starts;
+        inner.delivered.lock().retain(|k, _| keys.contains(k));
+        let mut m = inner.membership.lock();
+        m.assignment = keys;
+        m.joined = true;
+        m.needs_rejoin = false;
+        Ok(())
+    }
+
     /// Tells the listener what the member is about to give up (or has lost) before a rejoin.
     async fn before_rejoin(&self, joined: bool) {
         let (member_id, revoked, lost) = {
@@ -701,7 +817,7 @@ impl Consumer {
             if topics.is_empty() {
                 inner.membership.lock().joining = false;
                 return Err(Error::invalid(
-                    "consumer has no topics: set ConsumerConfig::topics or call subscribe",
+                    "consumer has no topics: set ConsumerConfig::topics, call subscribe, or assign partitions",
                 ));
             }
             let request = Request::JoinGroup(JoinGroupRequest {
@@ -868,6 +984,11 @@ impl Consumer {
         if offsets.is_empty() {
             return Ok(());
         }
+        if self.inner.config.group_id.is_empty() {
+            return Err(Error::invalid(
+                "commits need a group id: this consumer has none (give ConsumerConfig::group_id to store offsets)",
+            ));
+        }
         let (generation_id, member_id) = {
             let m = self.inner.membership.lock();
             if m.evicted {
@@ -879,9 +1000,10 @@ impl Consumer {
                     ),
                 });
             }
-            if m.joined {
+            if m.joined && m.manual.is_none() {
                 (Some(m.generation_id), m.member_id.clone())
             } else {
+                // Not a member (assigned partitions): committed for the group as such.
                 (None, None)
             }
         };
