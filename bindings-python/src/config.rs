@@ -133,18 +133,20 @@ pub(crate) fn option_table(py: Python<'_>) -> PyResult<Bound<'_, PyList>> {
     Ok(list)
 }
 
-/// The settings of a consumer: `group_id` and `topics` are arguments, the rest options.
+/// The settings of a consumer: `group_id` and `topics` are arguments (both optional for a
+/// consumer of assigned partitions), the rest options.
 pub(crate) fn consumer_settings(
     py: Python<'_>,
     what: &str,
     bootstrap: &str,
-    group_id: String,
-    topics: Vec<String>,
+    group_id: Option<String>,
+    topics: Option<Vec<String>>,
     options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<(rustlog::ClientConfig, rustlog::ConsumerConfig)> {
     let mut settings = apply(py, what, Scope::Consumer, bootstrap, options)?;
-    settings.consumer.group_id = group_id;
-    settings.consumer.topics = topics;
+    // Neither: a consumer of the partitions given to `assign` only.
+    settings.consumer.group_id = group_id.unwrap_or_default();
+    settings.consumer.topics = topics.unwrap_or_default();
     settings
         .validate(Scope::Consumer)
         .map_err(|e| client_error(py, e))?;

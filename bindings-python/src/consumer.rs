@@ -157,6 +157,32 @@ impl Drop for Consumer {
 }
 
 /// A keyword argument that must be callable (or `None`).
+/// `assign`'s argument: `(topic, partition)`, `(topic, partition, offset)` (offset `None`:
+/// the default start) or `TopicPartitionOffset` items.
+pub(crate) fn assignment_arg(
+    partitions: &Bound<'_, PyAny>,
+) -> PyResult<Vec<(rustlog::TopicPartition, Option<u64>)>> {
+    let mut out = Vec::new();
+    for item in partitions.try_iter()? {
+        let item = item?;
+        let (topic, partition, offset) = if let Ok(tpo) = item.cast::<TopicPartitionOffset>() {
+            let tpo = tpo.get();
+            (tpo.topic.clone(), tpo.partition, tpo.offset)
+        } else if let Ok((topic, partition)) = item.extract::<(String, u32)>() {
+            (topic, partition, None)
+        } else if let Ok(triple) = item.extract::<(String, u32, Option<u64>)>() {
+            triple
+        } else {
+            return Err(PyTypeError::new_err(format!(
+                "assign takes (topic, partition), (topic, partition, offset) or TopicPartitionOffset items, not {}",
+                item.get_type().name()?
+            )));
+        };
+        out.push((rustlog::TopicPartition { topic, partition }, offset));
+    }
+    Ok(out)
+}
+
 fn callable(name: &str, value: Option<Bound<'_, PyAny>>) -> PyResult<Option<Py<PyAny>>> {
     match value {
         Some(v) if !v.is_callable() => Err(PyTypeError::new_err(format!(
@@ -229,15 +255,15 @@ impl Consumer {
 impl Consumer {
     #[new]
     #[pyo3(signature = (
-        bootstrap = DEFAULT_BOOTSTRAP, *, group_id, topics, on_assign = None, on_revoke = None,
-        on_lost = None, **options,
+        bootstrap = DEFAULT_BOOTSTRAP, *, group_id = None, topics = None, on_assign = None,
+        on_revoke = None, on_lost = None, **options,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         bootstrap: &str,
-        group_id: String,
-        topics: Vec<String>,
+        group_id: Option<String>,
+        topics: Option<Vec<String>>,
         on_assign: Option<Bound<'_, PyAny>>,
         on_revoke: Option<Bound<'_, PyAny>>,
         on_lost: Option<Bound<'_, PyAny>>,
@@ -411,6 +437,20 @@ impl Consumer {
             self.set_hooks(callbacks);
         }
         Ok(())
+    }
+
+    /// Reads exactly `partitions` without joining a group (Kafka's `assign`): `(topic,
+    /// partition)` or `(topic, partition, offset)` tuples or `TopicPartitionOffset`s; see the
+    /// Rust client's `Consumer::assign` for where each starts.
+    fn assign(&self, py: Python<'_>, partitions: &Bound<'_, PyAny>) -> PyResult<()> {
+        let partitions = assignment_arg(partitions)?;
+        let consumer = self.consumer.async_consumer().clone();
+        block_on(py, &self.rt, async move { consumer.assign(&partitions).await })
+    }
+
+    /// Gives up the partitions of `assign`.
+    fn unassign(&self) {
+        self.consumer.unassign();
     }
 
     /// The group's events from now on (`ConsumerEvents`: iterate, or `get(timeout)`); make it

@@ -195,13 +195,13 @@ impl PartitionOffset {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct TopicPartitionOffset {
     #[pyo3(get)]
-    topic: String,
+    pub(crate) topic: String,
     #[pyo3(get)]
-    partition: u32,
+    pub(crate) partition: u32,
     /// The first offset whose record is at or after the timestamp; `None` when no record is
     /// that new (confluent-kafka answers -1 there).
     #[pyo3(get)]
-    offset: Option<u64>,
+    pub(crate) offset: Option<u64>,
 }
 
 #[pymethods]

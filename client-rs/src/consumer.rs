@@ -238,6 +238,8 @@ impl Consumer {
         }
         let mut m = self.inner.membership.lock();
         m.manual = Some(partitions.to_vec());
+        // At once, as in Kafka: `seek` and `pause` take them before the next poll.
+        m.assignment = partitions.iter().map(|(k, _)| k.clone()).collect();
         m.needs_rejoin = true;
         drop(m);
         self.inner.rejoin.notify_one();
@@ -250,6 +252,7 @@ impl Consumer {
         let mut m = self.inner.membership.lock();
         if m.manual.is_some() {
             m.manual = Some(Vec::new());
+            m.assignment.clear();
             m.needs_rejoin = true;
             drop(m);
             self.inner.rejoin.notify_one();
@@ -709,10 +712,13 @@ impl Consumer {
                 .filter_map(|k| positions.get(k).map(|o| (k.clone(), *o)))
                 .collect()
         };
+        // A seek made after `assign` (Kafka's assign-then-seek) decides over everything else.
+        let seeks: HashMap<TopicPartition, u64> = inner.seeks.lock().drain().collect();
         let mut starts: HashMap<TopicPartition, u64> = HashMap::new();
         let mut unknown = Vec::new();
         for (key, offset) in partitions {
-            match offset.or_else(|| kept.get(&key).copied()) {
+            let sought = seeks.get(&key).copied();
+            match sought.or(offset).or_else(|| kept.get(&key).copied()) {
                 Some(offset) => {
                     starts.insert(key, offset);
                 }
@@ -738,7 +744,6 @@ impl Consumer {
         state.ahead = None;
         state.buffer.clear();
         state.fetch_offsets = starts.clone();
-        inner.seeks.lock().clear();
         inner.paused.lock().retain(|k| keys.contains(k));
         state.paused = inner.paused.lock().clone();
         *inner.positions.lock() = starts;

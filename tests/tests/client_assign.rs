@@ -73,6 +73,7 @@ async fn a_consumer_without_a_group_reads_the_partitions_it_assigns() {
         .assign(&[(tp("manual", 0), None), (tp("manual", 1), Some(5))])
         .await
         .unwrap();
+    assert_eq!(consumer.assignment().len(), 2, "assigned at once");
     let got = poll_n(&consumer, 25).await;
     assert_eq!(values(&got, 0), (0..20).collect::<Vec<_>>());
     assert_eq!(values(&got, 1), (105..110).collect::<Vec<_>>());
@@ -141,6 +142,16 @@ async fn with_a_group_id_assigned_partitions_commit_and_start_from_the_commit() 
         .unwrap();
     let rest = poll_n(&second, 6).await;
     assert_eq!(values(&rest, 0), (4..10).collect::<Vec<_>>());
+
+    // Kafka's assign-then-seek: a seek before the first poll decides the start.
+    let third = client.consumer(config()).unwrap();
+    third
+        .assign(&[(tp("manual-commit", 0), None)])
+        .await
+        .unwrap();
+    third.seek("manual-commit", 0, 8).unwrap();
+    assert_eq!(values(&poll_n(&third, 2).await, 0), [8, 9]);
+    third.close().await.unwrap();
     assert_eq!(second.member_id(), None);
     second.close().await.unwrap();
 }

@@ -111,6 +111,11 @@ Compression: TypeAlias = Literal["none", "gzip", "snappy", "lz4", "zstd", 0, 1, 
 OffsetReset: TypeAlias = Literal["earliest", "latest", "none"]
 #: `assignor`: how the broker deals a group's partitions to its members (Kafka's names).
 Assignor: TypeAlias = Literal["range", "roundrobin"]
+#: An item of `Consumer.assign`: `(topic, partition)`, `(topic, partition, offset)` or a
+#: `TopicPartitionOffset` (offset `None`: the default start).
+AssignedPartition: TypeAlias = Union[
+    tuple[str, int], tuple[str, int, Optional[int]], "TopicPartitionOffset"
+]
 #: `ConsumerEvent.kind`.
 ConsumerEventKind: TypeAlias = Literal[
     "group_join", "rebalancing", "heartbeat", "commit_offsets", "poll_interval_exceeded", "stop"
@@ -393,8 +398,8 @@ class Consumer:
         cls,
         bootstrap: str = "127.0.0.1:7400",
         *,
-        group_id: str,
-        topics: Sequence[str],
+        group_id: Optional[str] = None,
+        topics: Optional[Sequence[str]] = None,
         on_assign: Optional[RebalanceCallback] = None,
         on_revoke: Optional[RebalanceCallback] = None,
         on_lost: Optional[RebalanceCallback] = None,
@@ -465,6 +470,14 @@ class Consumer:
         on_lost: Optional[RebalanceCallback] = None,
     ) -> None:
         """Replaces the subscription; hooks given here replace the constructor's (all three)."""
+    def assign(self, partitions: Iterable[AssignedPartition]) -> None:
+        """Reads exactly `partitions` without joining a group (Kafka's `assign`; the consumer
+        needs no `group_id`, and commits need one). Each starts at the offset given, else where
+        it is now, else at the group's committed offset, else per `auto_offset_reset`; an
+        unknown topic or partition raises and changes nothing; cannot be mixed with
+        `subscribe`."""
+    def unassign(self) -> None:
+        """Gives up the partitions of `assign`."""
     def events(self) -> ConsumerEvents:
         """The group's events from now on; make it before the first `poll` to see the join."""
     @property

@@ -10,6 +10,7 @@ from typing_extensions import Self
 
 from . import (
     Acks,
+    AssignedPartition,
     Assignor,
     ConsumerEvent,
     BatchRecord,
@@ -127,8 +128,8 @@ class Consumer:
         cls,
         bootstrap: str = "127.0.0.1:7400",
         *,
-        group_id: str,
-        topics: Sequence[str],
+        group_id: Optional[str] = None,
+        topics: Optional[Sequence[str]] = None,
         listener: Optional[ConsumerRebalanceListener] = None,
         # options(python consumer): rendered from rustlog::options, see tests/tests/docs_options.rs
         client_id: str = "rustlog-rs",
@@ -177,6 +178,9 @@ class Consumer:
     ) -> None:
         """Replaces the subscription; `listener` replaces the constructor's (aiokafka's shape).
         Before the consumer connected both apply when it does."""
+    async def assign(self, partitions: Iterable[AssignedPartition]) -> None:
+        """Reads exactly `partitions` without joining a group, as `rustlog.Consumer.assign`."""
+    def unassign(self) -> None: ...
     def events(self) -> ConsumerEvents:
         """The group's events from now on; made before the consumer connected, it starts with
         its first join."""

@@ -189,12 +189,14 @@ impl AsyncConsumer {
 #[pymethods]
 impl AsyncConsumer {
     #[new]
-    #[pyo3(signature = (bootstrap = DEFAULT_BOOTSTRAP, *, group_id, topics, listener = None, **options))]
+    #[pyo3(signature = (
+        bootstrap = DEFAULT_BOOTSTRAP, *, group_id = None, topics = None, listener = None, **options,
+    ))]
     fn new(
         py: Python<'_>,
         bootstrap: &str,
-        group_id: String,
-        topics: Vec<String>,
+        group_id: Option<String>,
+        topics: Option<Vec<String>>,
         listener: Option<Bound<'_, PyAny>>,
         options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
@@ -406,6 +408,31 @@ impl AsyncConsumer {
             }
         }
         Ok(())
+    }
+
+    /// A coroutine: reads exactly `partitions` without joining a group (as
+    /// `rustlog.Consumer.assign`; connects first).
+    fn assign<'py>(
+        &self,
+        py: Python<'py>,
+        partitions: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let partitions = crate::consumer::assignment_arg(partitions)?;
+        let shared = self.shared.clone();
+        future_into_py(py, async move {
+            let consumer = shared.consumer().await.map_err(client_error_detached)?;
+            consumer
+                .assign(&partitions)
+                .await
+                .map_err(client_error_detached)
+        })
+    }
+
+    /// Gives up the partitions of `assign` (nothing before the consumer connected).
+    fn unassign(&self) {
+        if let Some((_, consumer)) = self.shared.connected.get() {
+            consumer.unassign();
+        }
     }
 
     /// The group's events from now on, as an async iterator (`async for event in
