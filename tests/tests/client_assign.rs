@@ -8,29 +8,10 @@
 
 mod client_support;
 
-use client_support::broker_with_topic;
-use rustlog::{
-    AutoOffsetReset, Client, Consumer, ConsumerConfig, ErrorCode, Message, ProducerConfig, Record,
-    TopicPartition,
-};
+use client_support::{broker_with_topic, produce, tp};
+use rustlog::{AutoOffsetReset, Consumer, ConsumerConfig, ErrorCode, Message};
 use std::time::Duration;
 use tokio::time::Instant;
-
-fn tp(topic: &str, partition: u32) -> TopicPartition {
-    TopicPartition {
-        topic: topic.into(),
-        partition,
-    }
-}
-
-async fn produce(client: &Client, topic: &str, partition: u32, values: std::ops::Range<u32>) {
-    let producer = client.producer(ProducerConfig::default()).unwrap();
-    for i in values {
-        let record = Record::new(topic).partition(partition).value(i.to_string());
-        producer.send(record).await.unwrap();
-    }
-    producer.close(None).await.unwrap();
-}
 
 async fn poll_n(consumer: &Consumer, want: usize) -> Vec<Message> {
     let deadline = Instant::now() + Duration::from_secs(20);

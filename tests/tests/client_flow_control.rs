@@ -6,7 +6,7 @@
 
 mod client_support;
 
-use client_support::broker_with_topic;
+use client_support::{broker_with_topic, produce, tp};
 use rustlog::{AutoOffsetReset, Client, ConsumerConfig, ErrorCode, ProducerConfig, Record};
 use rustlog::{Consumer, Message, TopicPartition};
 use std::time::Duration;
@@ -21,26 +21,6 @@ fn config(group: &str, topic: &str) -> ConsumerConfig {
         .session_timeout_ms(1_500)
         .rebalance_timeout_ms(5_000)
         .fetch_max_wait_ms(100)
-}
-
-fn tp(topic: &str, partition: u32) -> TopicPartition {
-    TopicPartition {
-        topic: topic.into(),
-        partition,
-    }
-}
-
-async fn produce(client: &Client, topic: &str, partition: u32, values: std::ops::Range<u32>) {
-    let producer = client.producer(ProducerConfig::default()).unwrap();
-    let mut handles = Vec::new();
-    for i in values {
-        let record = Record::new(topic).partition(partition).value(i.to_string());
-        handles.push(producer.send(record).await.unwrap());
-    }
-    for h in handles {
-        h.await.unwrap();
-    }
-    producer.close(Duration::from_secs(5)).await.unwrap();
 }
 
 /// Polls until `want` messages arrived (or fails after `WAIT`).

@@ -6,7 +6,10 @@
 
 pub mod proxy;
 
-use rustlog::{Client, ClientBuilder, Message, PartitionConsumer, StartOffset};
+use rustlog::{
+    Client, ClientBuilder, Message, PartitionConsumer, ProducerConfig, Record, StartOffset,
+    TopicPartition,
+};
 use rustlog_tests::{broker_binary, workspace_root, BROKER_START_TIMEOUT, LISTENING_PREFIX};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -149,6 +152,28 @@ pub async fn broker_with_topic(
         .await
         .unwrap();
     (dir, broker, client)
+}
+
+/// `topic`/`partition` as the client names it.
+pub fn tp(topic: &str, partition: u32) -> TopicPartition {
+    TopicPartition {
+        topic: topic.into(),
+        partition,
+    }
+}
+
+/// Produces `values` (as decimal text) to one partition and waits for every acknowledgement.
+pub async fn produce(client: &Client, topic: &str, partition: u32, values: std::ops::Range<u32>) {
+    let producer = client.producer(ProducerConfig::default()).unwrap();
+    let mut handles = Vec::new();
+    for i in values {
+        let record = Record::new(topic).partition(partition).value(i.to_string());
+        handles.push(producer.send(record).await.unwrap());
+    }
+    for h in handles {
+        h.await.unwrap();
+    }
+    producer.close(Duration::from_secs(5)).await.unwrap();
 }
 
 /// Every message of one partition from the log start to the current end.
