@@ -445,7 +445,11 @@ impl Consumer {
     fn assign(&self, py: Python<'_>, partitions: &Bound<'_, PyAny>) -> PyResult<()> {
         let partitions = assignment_arg(partitions)?;
         let consumer = self.consumer.async_consumer().clone();
-        block_on(py, &self.rt, async move { consumer.assign(&partitions).await })
+        block_on(
+            py,
+            &self.rt,
+            async move { consumer.assign(&partitions).await },
+        )
     }
 
     /// Gives up the partitions of `assign`.

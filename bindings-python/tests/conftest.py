@@ -37,5 +37,11 @@ def topic(admin: rustlog.Admin) -> str:
 def unique(prefix: str) -> str:
     return f"{prefix}-{os.getpid()}-{next(_names)}"
 
+
+def produce_values(bootstrap: str, topic: str, partition: int, values: range) -> None:
+    """Produces `values` as decimal text to one partition and waits for the acknowledgements."""
+    with rustlog.Producer(bootstrap) as producer:
+        producer.send_batch(topic, [str(v) for v in values], partition=partition).wait(timeout=10)
+
 # The Kafka scenario files share these fixtures (kafka_broker, client_name, client).
 pytest_plugins = ["kafka_support"]

@@ -12,12 +12,8 @@ import pytest
 
 import rustlog
 import rustlog.aio
+from conftest import produce_values as produce
 from conftest import unique
-
-
-def produce(bootstrap: str, topic: str, partition: int, values: range) -> None:
-    with rustlog.Producer(bootstrap) as producer:
-        producer.send_batch(topic, [str(v) for v in values], partition=partition).wait(timeout=10)
 
 
 def poll_n(consumer: rustlog.Consumer, count: int) -> list[rustlog.Message]:

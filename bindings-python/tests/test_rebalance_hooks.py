@@ -14,6 +14,7 @@ import pytest
 
 import rustlog
 import rustlog.aio
+from conftest import produce_values as produce
 from conftest import unique
 
 Partitions = list[tuple[str, int]]
@@ -24,11 +25,6 @@ FAST = {"session_timeout_ms": 1500, "rebalance_timeout_ms": 5000, "fetch_max_wai
 
 class Boom(Exception):
     pass
-
-
-def produce(bootstrap: str, topic: str, partition: int, values: range) -> None:
-    with rustlog.Producer(bootstrap) as producer:
-        producer.send_batch(topic, [str(v) for v in values], partition=partition).wait(timeout=10)
 
 
 def values(messages: list[rustlog.Message]) -> list[int]:
