@@ -8,7 +8,7 @@ use pyo3::exceptions::PyStopAsyncIteration;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyType};
 use pyo3_async_runtimes::tokio::future_into_py;
-use rustlog::{ClientConfig, ConsumerConfig, ErrorCode, TopicPartition};
+use rustlog::{ConsumerConfig, ErrorCode, TopicPartition};
 use tokio::sync::broadcast::Receiver;
 use tokio::sync::{oneshot, OnceCell};
 
@@ -26,7 +26,8 @@ use crate::wait::timeout_arg;
 
 /// What every call needs: the configs to connect with and the connection once made.
 struct Shared {
-    client_cfg: ClientConfig,
+    /// Lazy: connects on the first call.
+    client: rustlog::Client,
     consumer_cfg: ConsumerConfig,
     connected: OnceCell<(rustlog::Client, rustlog::Consumer)>,
     /// Closed before it ever connected.
@@ -70,7 +71,8 @@ impl Shared {
         }
         self.connected
             .get_or_try_init(|| async {
-                let client = rustlog::Client::connect_with(self.client_cfg.clone()).await?;
+                self.client.ensure_connected().await?;
+                let client = self.client.clone();
                 let consumer = self.make_consumer(&client)?;
                 Ok::<_, rustlog::Error>((client, consumer))
             })
@@ -206,7 +208,8 @@ impl AsyncConsumer {
             consumer_settings(py, "aio.Consumer", bootstrap, group_id, topics, options)?;
         Ok(AsyncConsumer {
             shared: Arc::new(Shared {
-                client_cfg,
+                client: rustlog::Client::lazy(client_cfg)
+                    .map_err(|e| crate::errors::client_error(py, e))?,
                 consumer_cfg,
                 connected: OnceCell::new(),
                 closed_early: AtomicBool::new(false),
