@@ -66,10 +66,10 @@ impl NativeClient {
     ) -> napi::Result<(NativeClient, Settings)> {
         let mut settings = self.settings.clone();
         for spec in options::options_of(&[scope]) {
-            if let Some(default) =
-                options::node_default_of(spec).filter(|_| spec.node_default.is_some())
-            {
-                settings.set(spec, default).map_err(|e| from_client(&e))?;
+            if let Some(default) = spec.node_default {
+                settings
+                    .set(spec, OptionValue::Int(default))
+                    .map_err(|e| from_client(&e))?;
             }
         }
         apply(&mut settings, &[Scope::Client, scope], what, options)?;
