@@ -154,3 +154,26 @@ def test_asyncio_events_and_subscribe_with_a_listener(
         assert [e async for e in waiting] == []
 
     asyncio.run(asyncio.wait_for(scenario(), timeout=60))
+
+
+def test_a_stream_that_falls_behind_counts_what_it_lost(
+    broker: rustlog.EmbeddedBroker, topic: str
+) -> None:
+    """More events than the client buffers (256) while nobody reads: the oldest are lost, and
+    the first event read says how many in `lagged`; none is lost twice or counted twice."""
+    produce(broker.bootstrap, topic, 1)
+    with rustlog.Consumer(
+        broker.bootstrap, group_id=unique("lag"), topics=[topic], auto_offset_reset="earliest",
+        **FAST,
+    ) as consumer:
+        while not consumer.poll_batch(timeout=0.5):
+            pass
+        stream = consumer.events()
+        for _ in range(300):
+            consumer.commit(offsets=[(topic, 0, 1)])
+        first = stream.get(timeout=5)
+        assert first is not None and first.lagged > 0, first
+        rest = drain(stream)
+        commits = [e for e in [first, *rest] if e.kind == "commit_offsets"]
+        assert first.lagged + len(commits) >= 300
+        assert all(e.lagged == 0 for e in rest), "counted once"
