@@ -289,7 +289,7 @@ impl Consumer {
     }
 
     /// The high watermark (last offset + 1) the latest fetch of `topic`/`partition` reported,
-    /// `None` before one did. It costs no request: every fetch response carries it, so callers
+    /// `None` before one did (and for partitions no longer assigned). It costs no request: every fetch response carries it, so callers
     /// computing lag per batch (KafkaJS's `batch.highWatermark`) need no ListOffsets. Fetches
     /// run ahead of `poll`, so it may be newer than the messages polled so far.
     pub fn high_watermark(&self, topic: &str, partition: u32) -> Option<u64> {
@@ -748,6 +748,7 @@ impl Consumer {
         state.paused = inner.paused.lock().clone();
         *inner.positions.lock() = starts;
         inner.delivered.lock().retain(|k, _| keys.contains(k));
+        inner.high_watermarks.lock().retain(|k, _| keys.contains(k));
         let mut m = inner.membership.lock();
         m.assignment = keys;
         m.joined = true;
@@ -891,6 +892,10 @@ impl Consumer {
             let mut positions = inner.positions.lock();
             positions.retain(|k, _| assignment.contains(k));
             inner.delivered.lock().retain(|k, _| assignment.contains(k));
+            inner
+                .high_watermarks
+                .lock()
+                .retain(|k, _| assignment.contains(k));
         }
         state.fetch_offsets.extend(kept.clone());
         let unknown: Vec<TopicPartition> = assignment

@@ -77,6 +77,12 @@ async fn a_consumer_without_a_group_reads_the_partitions_it_assigns() {
     consumer.resume(&[tp("manual", 1)]).unwrap();
     let rest = poll_n(&consumer, 2).await;
     assert_eq!(values(&rest, 1), [110, 111]);
+    assert_eq!(consumer.high_watermark("manual", 1), Some(12));
+    assert_eq!(
+        consumer.high_watermark("manual", 0),
+        None,
+        "no longer assigned"
+    );
     assert_eq!(consumer.assignment(), [tp("manual", 1)]);
     produce(&client, "manual", 0, 20..21).await;
     assert!(consumer
